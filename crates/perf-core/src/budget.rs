@@ -1,0 +1,378 @@
+//! The budgets file (`.github/wasm_perf_budgets.json`): which metrics exist, in which unit,
+//! how each is measured, and its thresholds per budget profile. Evaluating a measured value
+//! against them gives a status.
+//!
+//! # Format
+//! ```json
+//! { "schema_version": "wasm-perf-budgets-v1",
+//!   "profiles": ["full-dev", "core-trace", "core-min"],
+//!   "seed_set": [11, 29, 42, 73, 101],
+//!   "metrics": [
+//!     { "id": "M-PERF-01A", "name": "wasm size (raw bytes)", "unit": "bytes",
+//!       "source": "size.raw", "required": true, "gate": "hard",
+//!       "thresholds": { "core-min": { "hard": 65536 }, ... } },
+//!     { "id": "M-PERF-04A", ..., "gate": "warn_then_block", "escalate_after": 2,
+//!       "thresholds": { "core-min": { "warn": 8, "hard": 12 }, ... } } ] }
+//! ```
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use serde::{Deserialize, Serialize};
+
+use crate::document::{DocumentError, parse_document, pointer_join};
+use crate::unit::Unit;
+
+pub const SCHEMA_VERSION: &str = "wasm-perf-budgets-v1";
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Budgets {
+    pub schema_version: String,
+    #[serde(default)]
+    pub description: String,
+    /// The budget profiles every metric has thresholds for.
+    pub profiles: Vec<String>,
+    /// The seeds every runtime scenario runs with.
+    pub seed_set: Vec<u64>,
+    pub metrics: Vec<Metric>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Metric {
+    pub id: String,
+    pub name: String,
+    pub unit: Unit,
+    pub source: Source,
+    /// A required metric that is not measured fails the gate instead of being skipped.
+    pub required: bool,
+    pub gate: GateKind,
+    /// Consecutive warnings that escalate to a failure (warn-then-block metrics only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub escalate_after: Option<u32>,
+    pub thresholds: BTreeMap<String, Thresholds>,
+}
+
+/// What measurement feeds a metric.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub enum Source {
+    #[serde(rename = "size.raw")]
+    SizeRaw,
+    #[serde(rename = "size.gzip")]
+    SizeGzip,
+    #[serde(rename = "size.brotli")]
+    SizeBrotli,
+    #[serde(rename = "runtime.cold_init")]
+    RuntimeColdInit,
+    #[serde(rename = "browser.mobile_cold_init")]
+    BrowserMobileColdInit,
+    #[serde(rename = "runtime.heap")]
+    RuntimeHeap,
+    #[serde(rename = "runtime.scenario_p95")]
+    RuntimeScenarioP95,
+    #[serde(rename = "runtime.replay_overhead")]
+    RuntimeReplayOverhead,
+}
+
+impl Source {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Source::SizeRaw => "size.raw",
+            Source::SizeGzip => "size.gzip",
+            Source::SizeBrotli => "size.brotli",
+            Source::RuntimeColdInit => "runtime.cold_init",
+            Source::BrowserMobileColdInit => "browser.mobile_cold_init",
+            Source::RuntimeHeap => "runtime.heap",
+            Source::RuntimeScenarioP95 => "runtime.scenario_p95",
+            Source::RuntimeReplayOverhead => "runtime.replay_overhead",
+        }
+    }
+
+    pub fn is_size(self) -> bool {
+        matches!(self, Source::SizeRaw | Source::SizeGzip | Source::SizeBrotli)
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum GateKind {
+    /// Above `hard` fails at once.
+    Hard,
+    /// Above `warn` warns; above `hard`, or too many warnings in a row, fails.
+    WarnThenBlock,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Thresholds {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub warn: Option<f64>,
+    pub hard: f64,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Status {
+    Pass,
+    Warn,
+    Fail,
+    Skip,
+}
+
+impl Status {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::Pass => "pass",
+            Status::Warn => "warn",
+            Status::Fail => "fail",
+            Status::Skip => "skip",
+        }
+    }
+}
+
+impl Budgets {
+    /// Parses and validates the budgets file named `file`.
+    pub fn parse(file: &str, text: &str) -> Result<Budgets, DocumentError> {
+        let budgets: Budgets = parse_document(file, text)?;
+        budgets.validate(file)?;
+        Ok(budgets)
+    }
+
+    pub fn metric(&self, id: &str) -> Option<&Metric> {
+        self.metrics.iter().find(|m| m.id == id)
+    }
+
+    fn validate(&self, file: &str) -> Result<(), DocumentError> {
+        let rule = |pointer: String, message: String| Err(DocumentError::rule(file, pointer, message));
+        if self.schema_version != SCHEMA_VERSION {
+            return rule(
+                "/schema_version".into(),
+                format!("expected \"{SCHEMA_VERSION}\", found \"{}\"", self.schema_version),
+            );
+        }
+        if self.profiles.is_empty() {
+            return rule("/profiles".into(), "expected at least one budget profile".into());
+        }
+        let mut profiles = BTreeSet::new();
+        for (i, p) in self.profiles.iter().enumerate() {
+            if !profiles.insert(p.as_str()) {
+                return rule(format!("/profiles/{i}"), format!("duplicate profile \"{p}\""));
+            }
+        }
+        if self.seed_set.is_empty() {
+            return rule("/seed_set".into(), "expected at least one seed".into());
+        }
+        if self.metrics.is_empty() {
+            return rule("/metrics".into(), "expected at least one metric".into());
+        }
+        let mut ids = BTreeSet::new();
+        for (i, m) in self.metrics.iter().enumerate() {
+            let at = format!("/metrics/{i}");
+            if m.id.trim().is_empty() {
+                return rule(format!("{at}/id"), "expected a non-empty metric id".into());
+            }
+            if !ids.insert(m.id.as_str()) {
+                return rule(format!("{at}/id"), format!("duplicate metric id \"{}\"", m.id));
+            }
+            match (m.gate, m.escalate_after) {
+                (GateKind::Hard, Some(_)) => {
+                    return rule(format!("{at}/escalate_after"), "only warn_then_block metrics escalate".into());
+                }
+                (GateKind::WarnThenBlock, Some(0)) => {
+                    return rule(format!("{at}/escalate_after"), "expected a count of at least 1".into());
+                }
+                _ => {}
+            }
+            if m.source.is_size() && m.unit != Unit::Bytes {
+                return rule(
+                    format!("{at}/unit"),
+                    format!("a {} metric is measured in bytes, not {}", m.source.as_str(), m.unit),
+                );
+            }
+            for p in &self.profiles {
+                if !m.thresholds.contains_key(p) {
+                    return rule(
+                        format!("{at}/thresholds"),
+                        format!("expected a threshold for budget profile \"{p}\""),
+                    );
+                }
+            }
+            for (p, t) in &m.thresholds {
+                let tp = pointer_join(&format!("{at}/thresholds"), p);
+                if !profiles.contains(p.as_str()) {
+                    return rule(
+                        tp,
+                        format!("unknown budget profile \"{p}\" (declared: {})", self.profiles.join(", ")),
+                    );
+                }
+                for (key, v) in [("hard", Some(t.hard)), ("warn", t.warn)] {
+                    if let Some(v) = v {
+                        if !v.is_finite() || v < 0.0 {
+                            return rule(
+                                format!("{tp}/{key}"),
+                                format!("expected a finite, non-negative number, found {v}"),
+                            );
+                        }
+                    }
+                }
+                match (m.gate, t.warn) {
+                    (GateKind::Hard, Some(_)) => {
+                        return rule(
+                            format!("{tp}/warn"),
+                            "a hard metric has no warn threshold (use gate \"warn_then_block\")".into(),
+                        );
+                    }
+                    (GateKind::WarnThenBlock, None) => {
+                        return rule(tp, "a warn_then_block metric needs both \"warn\" and \"hard\"".into());
+                    }
+                    (GateKind::WarnThenBlock, Some(w)) if w > t.hard => {
+                        return rule(
+                            format!("{tp}/warn"),
+                            format!("warn threshold {w} is above the hard threshold {}", t.hard),
+                        );
+                    }
+                    _ => {}
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+impl Metric {
+    /// The status of `value` against this metric's thresholds for `profile`, before any
+    /// warning streak is taken into account. A value equal to a threshold is within it.
+    pub fn evaluate(&self, profile: &str, value: f64) -> Option<Status> {
+        let t = self.thresholds.get(profile)?;
+        Some(if !value.is_finite() || value > t.hard {
+            Status::Fail
+        } else if t.warn.is_some_and(|w| value > w) {
+            Status::Warn
+        } else {
+            Status::Pass
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{Budgets, Status};
+
+    const VALID: &str = r#"{
+      "schema_version": "wasm-perf-budgets-v1",
+      "profiles": ["full-dev", "core-min"],
+      "seed_set": [11, 29],
+      "metrics": [
+        {"id": "M-PERF-01A", "name": "raw", "unit": "bytes", "source": "size.raw", "required": true,
+         "gate": "hard", "thresholds": {"full-dev": {"hard": 1000}, "core-min": {"hard": 100}}},
+        {"id": "M-PERF-04A", "name": "op p95", "unit": "us", "source": "runtime.scenario_p95", "required": false,
+         "gate": "warn_then_block", "escalate_after": 2,
+         "thresholds": {"full-dev": {"warn": 8, "hard": 12}, "core-min": {"warn": 4, "hard": 6}}}
+      ]
+    }"#;
+
+    fn broken(edit: impl Fn(&mut serde_json::Value)) -> String {
+        let mut v: serde_json::Value = serde_json::from_str(VALID).unwrap();
+        edit(&mut v);
+        let text = v.to_string();
+        Budgets::parse("budgets.json", &text).unwrap_err().to_string()
+    }
+
+    #[test]
+    fn valid_budgets_parse() {
+        let b = Budgets::parse("budgets.json", VALID).unwrap();
+        assert_eq!(b.metrics.len(), 2);
+    }
+
+    #[test]
+    fn each_broken_rule_is_named_with_its_pointer() {
+        use serde_json::json;
+        type Edit = Box<dyn Fn(&mut serde_json::Value)>;
+        let cases: Vec<(Edit, &str)> = vec![
+            (
+                Box::new(|v| v["schema_version"] = json!("v0")),
+                "budgets.json: /schema_version: expected \"wasm-perf-budgets-v1\", found \"v0\"",
+            ),
+            (
+                Box::new(|v| v["metrics"][1]["id"] = json!("M-PERF-01A")),
+                "budgets.json: /metrics/1/id: duplicate metric id \"M-PERF-01A\"",
+            ),
+            (
+                Box::new(|v| v["metrics"][1]["thresholds"]["core-min"]["warn"] = json!(7)),
+                "budgets.json: /metrics/1/thresholds/core-min/warn: warn threshold 7 is above the hard threshold 6",
+            ),
+            (
+                Box::new(|v| v["metrics"][0]["thresholds"]["core-min"]["hard"] = json!(-1)),
+                "budgets.json: /metrics/0/thresholds/core-min/hard: expected a finite, non-negative number, found -1",
+            ),
+            (
+                Box::new(|v| {
+                    v["metrics"][0]["thresholds"].as_object_mut().unwrap().remove("core-min");
+                }),
+                "budgets.json: /metrics/0/thresholds: expected a threshold for budget profile \"core-min\"",
+            ),
+            (
+                Box::new(|v| v["metrics"][0]["thresholds"]["core-max"] = json!({"hard": 1})),
+                "budgets.json: /metrics/0/thresholds/core-max: unknown budget profile \"core-max\" (declared: full-dev, core-min)",
+            ),
+            (
+                Box::new(|v| v["metrics"][0]["unit"] = json!("KiB")),
+                "budgets.json: /metrics/0/unit: unknown variant `KiB`, expected one of `bytes`, `ms`, `us`, `ns`, `MiB`, `percent`, `count`",
+            ),
+            (
+                Box::new(|v| v["metrics"][0]["unit"] = json!("ms")),
+                "budgets.json: /metrics/0/unit: a size.raw metric is measured in bytes, not ms",
+            ),
+            (
+                Box::new(|v| v["metrics"][0]["thresholds"]["core-min"]["warn"] = json!(50)),
+                "budgets.json: /metrics/0/thresholds/core-min/warn: a hard metric has no warn threshold (use gate \"warn_then_block\")",
+            ),
+            (
+                Box::new(|v| {
+                    v["metrics"][1]["thresholds"]["core-min"].as_object_mut().unwrap().remove("warn");
+                }),
+                "budgets.json: /metrics/1/thresholds/core-min: a warn_then_block metric needs both \"warn\" and \"hard\"",
+            ),
+            (
+                Box::new(|v| v["metrics"][0]["colour"] = json!("red")),
+                "budgets.json: /metrics/0/colour: unknown field `colour`, expected one of `id`, `name`, `unit`, `source`, `required`, `gate`, `escalate_after`, `thresholds`",
+            ),
+            (
+                Box::new(|v| v["metrics"][0]["thresholds"]["core-min"]["hard"] = json!("100")),
+                "budgets.json: /metrics/0/thresholds/core-min/hard: invalid type: string \"100\", expected f64",
+            ),
+            (
+                Box::new(|v| v["profiles"] = json!(["full-dev", "full-dev"])),
+                "budgets.json: /profiles/1: duplicate profile \"full-dev\"",
+            ),
+            (
+                Box::new(|v| v["metrics"][1]["escalate_after"] = json!(0)),
+                "budgets.json: /metrics/1/escalate_after: expected a count of at least 1",
+            ),
+            (Box::new(|v| v["metrics"] = json!([])), "budgets.json: /metrics: expected at least one metric"),
+        ];
+        for (edit, expected) in cases {
+            assert_eq!(broken(edit), expected);
+        }
+    }
+
+    #[test]
+    fn evaluation_at_and_around_the_thresholds() {
+        let b = Budgets::parse("budgets.json", VALID).unwrap();
+        let (hard, op) = (&b.metrics[0], &b.metrics[1]);
+        let cases = [
+            (hard, "core-min", 99.0, Some(Status::Pass)),
+            (hard, "core-min", 100.0, Some(Status::Pass)),
+            (hard, "core-min", 100.5, Some(Status::Fail)),
+            (hard, "core-min", f64::NAN, Some(Status::Fail)),
+            (hard, "no-such-profile", 1.0, None),
+            (op, "core-min", 4.0, Some(Status::Pass)),
+            (op, "core-min", 4.1, Some(Status::Warn)),
+            (op, "core-min", 6.0, Some(Status::Warn)),
+            (op, "core-min", 6.1, Some(Status::Fail)),
+        ];
+        for (metric, profile, value, expected) in cases {
+            assert_eq!(metric.evaluate(profile, value), expected, "{} {profile} {value}", metric.id);
+        }
+    }
+}

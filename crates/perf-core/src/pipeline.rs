@@ -1,0 +1,89 @@
+//! Accounting for the pipeline's expensive steps (cargo builds, wasm-opt runs) and the time
+//! each phase took. A run that does more expensive work than its inputs call for fails: that
+//! is how a caching or wiring mistake shows up before it costs CI minutes.
+
+use serde::{Deserialize, Serialize};
+
+use crate::budget::Status;
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StepCounts {
+    pub cargo_builds: u32,
+    pub wasm_opt_runs: u32,
+    pub wasm_opt_cache_hits: u32,
+}
+
+/// The most expensive work a run may do: one build per variant, and at most one wasm-opt
+/// run per variant that enables it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StepBudget {
+    pub cargo_builds: u32,
+    pub wasm_opt_runs: u32,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PhaseTiming {
+    pub phase: String,
+    pub variant: String,
+    pub millis: f64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PipelineReport {
+    pub steps: StepCounts,
+    pub step_budget: StepBudget,
+    pub status: Status,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+    pub phases: Vec<PhaseTiming>,
+    pub total_millis: f64,
+}
+
+impl StepBudget {
+    /// `Fail` with the reason when `counts` exceed this budget.
+    pub fn check(&self, counts: &StepCounts) -> (Status, Option<String>) {
+        let mut excess = Vec::new();
+        if counts.cargo_builds > self.cargo_builds {
+            excess.push(format!("{} cargo builds (expected {})", counts.cargo_builds, self.cargo_builds));
+        }
+        if counts.wasm_opt_runs > self.wasm_opt_runs {
+            excess.push(format!("{} wasm-opt runs (at most {})", counts.wasm_opt_runs, self.wasm_opt_runs));
+        }
+        if excess.is_empty() {
+            (Status::Pass, None)
+        } else {
+            (
+                Status::Fail,
+                Some(format!("the pipeline did more expensive steps than its budget: {}", excess.join(", "))),
+            )
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{StepBudget, StepCounts};
+    use crate::budget::Status;
+
+    #[test]
+    fn excess_steps_fail_and_say_which() {
+        let budget = StepBudget { cargo_builds: 3, wasm_opt_runs: 2 };
+        let cases = [
+            (StepCounts { cargo_builds: 3, wasm_opt_runs: 2, wasm_opt_cache_hits: 0 }, Status::Pass, None),
+            (StepCounts { cargo_builds: 3, wasm_opt_runs: 0, wasm_opt_cache_hits: 2 }, Status::Pass, None),
+            (
+                StepCounts { cargo_builds: 4, wasm_opt_runs: 2, wasm_opt_cache_hits: 0 },
+                Status::Fail,
+                Some("the pipeline did more expensive steps than its budget: 4 cargo builds (expected 3)"),
+            ),
+            (
+                StepCounts { cargo_builds: 3, wasm_opt_runs: 3, wasm_opt_cache_hits: 0 },
+                Status::Fail,
+                Some("the pipeline did more expensive steps than its budget: 3 wasm-opt runs (at most 2)"),
+            ),
+        ];
+        for (counts, status, reason) in cases {
+            assert_eq!(budget.check(&counts), (status, reason.map(str::to_owned)));
+        }
+    }
+}

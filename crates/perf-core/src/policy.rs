@@ -1,0 +1,742 @@
+//! The optimization policy (`.github/wasm_optimization_policy.json`): how each variant of the
+//! gated package is built and optimized. It is the single source of truth: the cargo command
+//! and the wasm-opt settings the driver runs are derived from it here.
+//!
+//! # Format
+//! ```json
+//! { "schema_version": "wasm-optimization-policy-v1",
+//!   "package": "sample-kernel", "target": "wasm32-unknown-unknown",
+//!   "required_features": ["exports"], "forbidden_features": ["host-diagnostics"],
+//!   "profiles": [
+//!     { "id": "wasm-browser-release", "variant": "release", "budget_profile": "core-min",
+//!       "cargo": { "opt_level": "z", "lto": "fat", "codegen_units": 1, "debug": "none",
+//!                  "panic": "abort", "strip": "none", "features": ["exports"], "rustflags": [] },
+//!       "wasm_opt": { "enabled": true, "optimize_level": 4, "shrink_level": 2,
+//!                     "passes": ["strip-debug"], "features": ["bulk-memory", ...] },
+//!       "artifact_dir": "artifacts/wasm/release" } ] }
+//! ```
+
+use std::collections::BTreeSet;
+
+use serde::{Deserialize, Serialize};
+
+use crate::document::{DocumentError, parse_document};
+
+pub const SCHEMA_VERSION: &str = "wasm-optimization-policy-v1";
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Policy {
+    pub schema_version: String,
+    #[serde(default)]
+    pub description: String,
+    /// The cargo package (a cdylib) whose wasm is gated.
+    pub package: String,
+    pub target: String,
+    /// Features every variant must enable.
+    pub required_features: Vec<String>,
+    /// Features no variant may enable.
+    pub forbidden_features: Vec<String>,
+    pub profiles: Vec<Variant>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Variant {
+    pub id: String,
+    pub variant: VariantKind,
+    pub budget_profile: String,
+    #[serde(default)]
+    pub intent: String,
+    pub cargo: CargoSettings,
+    pub wasm_opt: WasmOptSettings,
+    /// Where the pre- and post-wasm-opt artifacts of this variant are kept.
+    pub artifact_dir: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum VariantKind {
+    Dev,
+    Canary,
+    Release,
+}
+
+impl VariantKind {
+    pub const ALL: [VariantKind; 3] = [VariantKind::Dev, VariantKind::Canary, VariantKind::Release];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            VariantKind::Dev => "dev",
+            VariantKind::Canary => "canary",
+            VariantKind::Release => "release",
+        }
+    }
+
+    /// The budget profile each variant is gated against (seed §8.1).
+    pub fn budget_profile(self) -> &'static str {
+        match self {
+            VariantKind::Dev => "full-dev",
+            VariantKind::Canary => "core-trace",
+            VariantKind::Release => "core-min",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CargoSettings {
+    pub opt_level: OptLevel,
+    pub lto: Lto,
+    pub codegen_units: u32,
+    pub debug: DebugInfo,
+    pub panic: Panic,
+    pub strip: Strip,
+    pub features: Vec<String>,
+    /// Extra codegen flags (`-Cname=value` only); settings above may not be repeated here.
+    #[serde(default)]
+    pub rustflags: Vec<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum OptLevel {
+    #[serde(rename = "0")]
+    O0,
+    #[serde(rename = "1")]
+    O1,
+    #[serde(rename = "2")]
+    O2,
+    #[serde(rename = "3")]
+    O3,
+    #[serde(rename = "s")]
+    S,
+    #[serde(rename = "z")]
+    Z,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Lto {
+    Off,
+    Thin,
+    Fat,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum DebugInfo {
+    None,
+    LineTablesOnly,
+    Limited,
+    Full,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Panic {
+    Abort,
+    Unwind,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Strip {
+    None,
+    Debuginfo,
+    Symbols,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WasmOptSettings {
+    pub enabled: bool,
+    /// 0–4, as `-O0`…`-O4`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub optimize_level: Option<u8>,
+    /// 0–2; with optimize level 2, shrink 1 is `-Os` and shrink 2 is `-Oz`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub shrink_level: Option<u8>,
+    /// Binaryen passes run after the default pipeline, by their command-line names.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub passes: Option<Vec<String>>,
+    /// Wasm features enabled on top of binaryen's default set.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub features: Option<Vec<String>>,
+}
+
+/// What validation checks the policy against, gathered by the driver.
+#[derive(Debug, Clone, Default)]
+pub struct PolicyContext {
+    /// The `[features]` of the package being built.
+    pub package_features: BTreeSet<String>,
+    /// The package's dependency names, for `dep/feature` entries.
+    pub package_dependencies: BTreeSet<String>,
+    /// The budget profiles the budgets file declares.
+    pub budget_profiles: BTreeSet<String>,
+    /// Pass names binaryen knows.
+    pub known_passes: BTreeSet<String>,
+    /// Wasm feature names binaryen knows.
+    pub known_wasm_features: BTreeSet<String>,
+}
+
+/// Codegen options that the `cargo` settings own; repeating them in `rustflags` is refused.
+const OWNED_CODEGEN_FLAGS: [&str; 6] = ["opt-level", "lto", "codegen-units", "debuginfo", "panic", "strip"];
+
+impl Policy {
+    /// Parses the policy without checking it against a package or binaryen.
+    pub fn parse(file: &str, text: &str) -> Result<Policy, DocumentError> {
+        parse_document(file, text)
+    }
+
+    pub fn variant(&self, kind: VariantKind) -> Option<&Variant> {
+        self.profiles.iter().find(|v| v.variant == kind)
+    }
+
+    /// Checks every rule of the policy; the first broken one is returned.
+    pub fn validate(&self, file: &str, cx: &PolicyContext) -> Result<(), DocumentError> {
+        let rule = |pointer: String, message: String| Err(DocumentError::rule(file, pointer, message));
+        if self.schema_version != SCHEMA_VERSION {
+            return rule(
+                "/schema_version".into(),
+                format!("expected \"{SCHEMA_VERSION}\", found \"{}\"", self.schema_version),
+            );
+        }
+        if self.package.trim().is_empty() {
+            return rule("/package".into(), "expected a package name".into());
+        }
+        if !self.target.starts_with("wasm32-") && !self.target.starts_with("wasm64-") {
+            return rule(
+                "/target".into(),
+                format!("expected a wasm target such as wasm32-unknown-unknown, found \"{}\"", self.target),
+            );
+        }
+        for (key, list) in
+            [("required_features", &self.required_features), ("forbidden_features", &self.forbidden_features)]
+        {
+            for (i, f) in list.iter().enumerate() {
+                if let Some(message) = cx.unknown_feature(f, &self.package) {
+                    return rule(format!("/{key}/{i}"), message);
+                }
+            }
+        }
+        for (i, f) in self.required_features.iter().enumerate() {
+            if self.forbidden_features.contains(f) {
+                return rule(
+                    format!("/required_features/{i}"),
+                    format!("feature \"{f}\" is both required and forbidden"),
+                );
+            }
+        }
+        for kind in VariantKind::ALL {
+            let n = self.profiles.iter().filter(|v| v.variant == kind).count();
+            if n != 1 {
+                let at = if n == 0 { "/profiles".to_owned() } else { self.pointer_of_second(kind) };
+                return rule(at, format!("expected exactly one \"{}\" variant, found {n}", kind.as_str()));
+            }
+        }
+        let mut ids = BTreeSet::new();
+        let mut dirs = BTreeSet::new();
+        for (i, v) in self.profiles.iter().enumerate() {
+            let at = format!("/profiles/{i}");
+            if v.id.trim().is_empty() || !ids.insert(v.id.as_str()) {
+                return rule(format!("{at}/id"), format!("expected a unique, non-empty id, found \"{}\"", v.id));
+            }
+            let expected = v.variant.budget_profile();
+            if v.budget_profile != expected {
+                return rule(
+                    format!("{at}/budget_profile"),
+                    format!(
+                        "the {} variant is gated as \"{expected}\", found \"{}\"",
+                        v.variant.as_str(),
+                        v.budget_profile
+                    ),
+                );
+            }
+            if !cx.budget_profiles.contains(&v.budget_profile) {
+                return rule(
+                    format!("{at}/budget_profile"),
+                    format!("budget profile \"{}\" is not declared in the budgets file", v.budget_profile),
+                );
+            }
+            self.validate_cargo(file, &at, &v.cargo, cx)?;
+            validate_wasm_opt(file, &at, v, cx)?;
+            let Some(dir) = normalized_relative(&v.artifact_dir) else {
+                return rule(
+                    format!("{at}/artifact_dir"),
+                    format!("expected a relative path inside the workspace, found \"{}\"", v.artifact_dir),
+                );
+            };
+            if !dirs.insert(dir) {
+                return rule(
+                    format!("{at}/artifact_dir"),
+                    format!("artifact directory \"{}\" is used by another variant", v.artifact_dir),
+                );
+            }
+        }
+        Ok(())
+    }
+
+    fn pointer_of_second(&self, kind: VariantKind) -> String {
+        let i = self.profiles.iter().enumerate().filter(|(_, v)| v.variant == kind).nth(1).map_or(0, |(i, _)| i);
+        format!("/profiles/{i}/variant")
+    }
+
+    fn validate_cargo(&self, file: &str, at: &str, c: &CargoSettings, cx: &PolicyContext) -> Result<(), DocumentError> {
+        let rule = |pointer: String, message: String| Err(DocumentError::rule(file, pointer, message));
+        if c.codegen_units == 0 {
+            return rule(format!("{at}/cargo/codegen_units"), "expected at least 1".into());
+        }
+        let mut seen = BTreeSet::new();
+        for (j, f) in c.features.iter().enumerate() {
+            let fp = format!("{at}/cargo/features/{j}");
+            if let Some(message) = cx.unknown_feature(f, &self.package) {
+                return rule(fp, message);
+            }
+            if !seen.insert(f) {
+                return rule(fp, format!("feature \"{f}\" is listed twice"));
+            }
+            if self.forbidden_features.contains(f) {
+                return rule(fp, format!("feature \"{f}\" is forbidden in every variant"));
+            }
+        }
+        for f in &self.required_features {
+            if !c.features.contains(f) {
+                return rule(format!("{at}/cargo/features"), format!("required feature \"{f}\" is not enabled"));
+            }
+        }
+        for (j, flag) in c.rustflags.iter().enumerate() {
+            let fp = format!("{at}/cargo/rustflags/{j}");
+            let Some(option) = flag.strip_prefix("-C").filter(|o| !o.is_empty()) else {
+                return rule(fp, format!("expected a codegen flag written as -Cname[=value], found \"{flag}\""));
+            };
+            let name = option.split('=').next().unwrap_or(option);
+            if OWNED_CODEGEN_FLAGS.contains(&name) {
+                return rule(fp, format!("-C{name} is set by the cargo settings of this variant, not by rustflags"));
+            }
+        }
+        Ok(())
+    }
+}
+
+fn validate_wasm_opt(file: &str, at: &str, v: &Variant, cx: &PolicyContext) -> Result<(), DocumentError> {
+    let rule = |pointer: String, message: String| Err(DocumentError::rule(file, pointer, message));
+    let w = &v.wasm_opt;
+    let wp = format!("{at}/wasm_opt");
+    if !w.enabled {
+        if v.variant != VariantKind::Dev {
+            return rule(
+                format!("{wp}/enabled"),
+                format!("the {} variant ships, so it must run wasm-opt", v.variant.as_str()),
+            );
+        }
+        let given = [
+            ("optimize_level", w.optimize_level.is_some()),
+            ("shrink_level", w.shrink_level.is_some()),
+            ("passes", w.passes.is_some()),
+            ("features", w.features.is_some()),
+        ];
+        if let Some((key, _)) = given.iter().find(|(_, set)| *set) {
+            return rule(
+                format!("{wp}/{key}"),
+                "wasm-opt is disabled for this variant; remove this setting or enable wasm-opt".into(),
+            );
+        }
+        return Ok(());
+    }
+    match w.optimize_level {
+        None => return rule(wp, "missing field `optimize_level` (0-4)".into()),
+        Some(n) if n > 4 => return rule(format!("{wp}/optimize_level"), format!("expected 0-4, found {n}")),
+        Some(_) => {}
+    }
+    match w.shrink_level {
+        None => return rule(wp, "missing field `shrink_level` (0-2)".into()),
+        Some(n) if n > 2 => return rule(format!("{wp}/shrink_level"), format!("expected 0-2, found {n}")),
+        Some(_) => {}
+    }
+    for (j, p) in w.passes.iter().flatten().enumerate() {
+        if !cx.known_passes.contains(p) {
+            return rule(format!("{wp}/passes/{j}"), format!("binaryen knows no pass named \"{p}\""));
+        }
+    }
+    let Some(features) = &w.features else {
+        return rule(wp, "missing field `features` (the wasm features rustc emits, e.g. bulk-memory, sign-ext)".into());
+    };
+    for (j, f) in features.iter().enumerate() {
+        if !cx.known_wasm_features.contains(f) {
+            return rule(format!("{wp}/features/{j}"), format!("binaryen knows no wasm feature named \"{f}\""));
+        }
+    }
+    Ok(())
+}
+
+impl PolicyContext {
+    fn unknown_feature(&self, feature: &str, package: &str) -> Option<String> {
+        match feature.split_once('/') {
+            Some((dep, _)) => {
+                let dep = dep.trim_end_matches('?');
+                (!self.package_dependencies.contains(dep))
+                    .then(|| format!("\"{dep}\" in \"{feature}\" is not a dependency of package {package}"))
+            }
+            None => (!self.package_features.contains(feature)).then(|| {
+                let known: Vec<&str> = self.package_features.iter().map(String::as_str).collect();
+                format!("package {package} has no feature \"{feature}\" (it has: {})", known.join(", "))
+            }),
+        }
+    }
+}
+
+/// A relative path with no `..`, `.` or empty segments, without a trailing slash.
+fn normalized_relative(path: &str) -> Option<String> {
+    if path.is_empty() || path.starts_with('/') || path.contains('\\') {
+        return None;
+    }
+    let parts: Vec<&str> = path.trim_end_matches('/').split('/').collect();
+    if parts.iter().any(|p| p.is_empty() || *p == "." || *p == "..") {
+        return None;
+    }
+    Some(parts.join("/"))
+}
+
+/// The cargo invocation that builds one variant, derived only from the policy.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct CargoBuild {
+    /// Arguments after `cargo`.
+    pub args: Vec<String>,
+    /// The custom cargo profile the settings are applied to (`perf-<variant>`).
+    pub profile: String,
+}
+
+impl Variant {
+    /// The cargo build of this variant: a custom profile carrying exactly the policy's
+    /// settings, so the three variants build side by side without invalidating each other.
+    pub fn cargo_build(&self, package: &str, target: &str, target_dir: &str) -> CargoBuild {
+        let profile = format!("perf-{}", self.variant.as_str());
+        let c = &self.cargo;
+        let inherits = if self.variant == VariantKind::Dev { "dev" } else { "release" };
+        let opt_level = match c.opt_level {
+            OptLevel::O0 => "0",
+            OptLevel::O1 => "1",
+            OptLevel::O2 => "2",
+            OptLevel::O3 => "3",
+            OptLevel::S => "\"s\"",
+            OptLevel::Z => "\"z\"",
+        };
+        let lto = match c.lto {
+            Lto::Off => "\"off\"",
+            Lto::Thin => "\"thin\"",
+            Lto::Fat => "\"fat\"",
+        };
+        let debug = match c.debug {
+            DebugInfo::None => "\"none\"",
+            DebugInfo::LineTablesOnly => "\"line-tables-only\"",
+            DebugInfo::Limited => "\"limited\"",
+            DebugInfo::Full => "\"full\"",
+        };
+        let panic = match c.panic {
+            Panic::Abort => "\"abort\"",
+            Panic::Unwind => "\"unwind\"",
+        };
+        let strip = match c.strip {
+            Strip::None => "\"none\"",
+            Strip::Debuginfo => "\"debuginfo\"",
+            Strip::Symbols => "\"symbols\"",
+        };
+        let settings = [
+            ("inherits", format!("\"{inherits}\"")),
+            ("opt-level", opt_level.to_owned()),
+            ("lto", lto.to_owned()),
+            ("codegen-units", c.codegen_units.to_string()),
+            ("debug", debug.to_owned()),
+            ("panic", panic.to_owned()),
+            ("strip", strip.to_owned()),
+        ];
+        let mut args: Vec<String> = [
+            "build",
+            "--package",
+            package,
+            "--lib",
+            "--target",
+            target,
+            "--profile",
+            &profile,
+            "--target-dir",
+            target_dir,
+            "--no-default-features",
+        ]
+        .iter()
+        .map(|s| (*s).to_owned())
+        .collect();
+        if !c.features.is_empty() {
+            args.push("--features".into());
+            args.push(c.features.join(","));
+        }
+        for (key, value) in settings {
+            args.push("--config".into());
+            args.push(format!("profile.{profile}.{key}={value}"));
+        }
+        if !c.rustflags.is_empty() {
+            let flags: Vec<String> = c.rustflags.iter().map(|f| toml_string(f)).collect();
+            args.push("--config".into());
+            args.push(format!("target.{target}.rustflags=[{}]", flags.join(", ")));
+        }
+        CargoBuild { args, profile }
+    }
+}
+
+/// `path` (relative to the target directory) of the `.wasm` cargo writes for a variant.
+pub fn cargo_output_path(target: &str, profile: &str, lib_name: &str) -> String {
+    format!("{target}/{profile}/{lib_name}.wasm")
+}
+
+fn toml_string(s: &str) -> String {
+    let escaped = s.replace('\\', "\\\\").replace('"', "\\\"");
+    format!("\"{escaped}\"")
+}
+
+/// Built-in broken policies for `policy check --self-test`: each edits a valid policy and
+/// names the JSON pointer (computed on the unedited policy) the validator must reject it at.
+pub struct SelfTestCase {
+    pub name: &'static str,
+    pub expected_pointer: fn(&serde_json::Value) -> String,
+    pub edit: fn(&mut serde_json::Value),
+}
+
+/// Index of the first profile of variant `kind` in a policy document (0 when there is none).
+fn profile_index(v: &serde_json::Value, kind: &str) -> usize {
+    let profiles = v["profiles"].as_array().map(Vec::as_slice).unwrap_or_default();
+    profiles.iter().position(|p| p["variant"] == kind).unwrap_or(0)
+}
+
+fn array_len(v: &serde_json::Value) -> usize {
+    v.as_array().map_or(0, Vec::len)
+}
+
+pub fn self_test_cases() -> Vec<SelfTestCase> {
+    use serde_json::json;
+    vec![
+        SelfTestCase {
+            name: "unknown top-level key",
+            expected_pointer: |_| "/colour".into(),
+            edit: |v| v["colour"] = json!("red"),
+        },
+        SelfTestCase {
+            name: "unknown cargo setting",
+            expected_pointer: |_| "/profiles/0/cargo/incremental".into(),
+            edit: |v| v["profiles"][0]["cargo"]["incremental"] = json!(true),
+        },
+        SelfTestCase {
+            name: "release variant missing",
+            expected_pointer: |_| "/profiles".into(),
+            edit: |v| {
+                let i = profile_index(v, "release");
+                if let Some(a) = v["profiles"].as_array_mut() {
+                    a.remove(i);
+                }
+            },
+        },
+        SelfTestCase {
+            name: "canary variant twice",
+            expected_pointer: |v| format!("/profiles/{}/variant", array_len(&v["profiles"])),
+            edit: |v| {
+                let mut twin = v["profiles"][profile_index(v, "canary")].clone();
+                twin["id"] = json!("second-canary");
+                twin["artifact_dir"] = json!("artifacts/wasm/second-canary");
+                if let Some(a) = v["profiles"].as_array_mut() {
+                    a.push(twin);
+                }
+            },
+        },
+        SelfTestCase {
+            name: "release gated as full-dev",
+            expected_pointer: |v| format!("/profiles/{}/budget_profile", profile_index(v, "release")),
+            edit: |v| {
+                let i = profile_index(v, "release");
+                v["profiles"][i]["budget_profile"] = json!("full-dev");
+            },
+        },
+        SelfTestCase {
+            name: "forbidden feature enabled",
+            expected_pointer: |v| {
+                format!("/profiles/0/cargo/features/{}", array_len(&v["profiles"][0]["cargo"]["features"]))
+            },
+            edit: |v| {
+                let forbidden = v["forbidden_features"][0].clone();
+                if let Some(a) = v["profiles"][0]["cargo"]["features"].as_array_mut() {
+                    a.push(forbidden);
+                }
+            },
+        },
+        SelfTestCase {
+            name: "required feature disabled",
+            expected_pointer: |_| "/profiles/0/cargo/features".into(),
+            edit: |v| v["profiles"][0]["cargo"]["features"] = json!([]),
+        },
+        SelfTestCase {
+            name: "feature the package does not have",
+            expected_pointer: |v| {
+                format!("/profiles/0/cargo/features/{}", array_len(&v["profiles"][0]["cargo"]["features"]))
+            },
+            edit: |v| {
+                if let Some(a) = v["profiles"][0]["cargo"]["features"].as_array_mut() {
+                    a.push(json!("no-such-feature"));
+                }
+            },
+        },
+        SelfTestCase {
+            name: "non-codegen rustflag",
+            expected_pointer: |_| "/profiles/0/cargo/rustflags/0".into(),
+            edit: |v| v["profiles"][0]["cargo"]["rustflags"] = json!(["--cfg=evil"]),
+        },
+        SelfTestCase {
+            name: "rustflag repeating a cargo setting",
+            expected_pointer: |_| "/profiles/0/cargo/rustflags/0".into(),
+            edit: |v| v["profiles"][0]["cargo"]["rustflags"] = json!(["-Copt-level=3"]),
+        },
+        SelfTestCase {
+            name: "unknown wasm-opt pass",
+            expected_pointer: |v| format!("/profiles/{}/wasm_opt/passes/0", profile_index(v, "release")),
+            edit: |v| {
+                let i = profile_index(v, "release");
+                v["profiles"][i]["wasm_opt"]["passes"] = json!(["make-it-small"]);
+            },
+        },
+        SelfTestCase {
+            name: "release without wasm-opt",
+            expected_pointer: |v| format!("/profiles/{}/wasm_opt/enabled", profile_index(v, "release")),
+            edit: |v| {
+                let i = profile_index(v, "release");
+                v["profiles"][i]["wasm_opt"] = json!({"enabled": false});
+            },
+        },
+        SelfTestCase {
+            name: "shared artifact directory",
+            expected_pointer: |v| format!("/profiles/{}/artifact_dir", profile_index(v, "release").max(1)),
+            edit: |v| {
+                let dir = v["profiles"][0]["artifact_dir"].clone();
+                let i = profile_index(v, "release").max(1);
+                v["profiles"][i]["artifact_dir"] = dir;
+            },
+        },
+        SelfTestCase {
+            name: "string where a number belongs",
+            expected_pointer: |_| "/profiles/1/cargo/codegen_units".into(),
+            edit: |v| v["profiles"][1]["cargo"]["codegen_units"] = json!("1"),
+        },
+    ]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    pub(crate) const VALID: &str = r#"{
+      "schema_version": "wasm-optimization-policy-v1",
+      "package": "sample-kernel",
+      "target": "wasm32-unknown-unknown",
+      "required_features": ["exports"],
+      "forbidden_features": ["host-diagnostics"],
+      "profiles": [
+        {"id": "dev", "variant": "dev", "budget_profile": "full-dev",
+         "cargo": {"opt_level": "1", "lto": "off", "codegen_units": 16, "debug": "full", "panic": "abort", "strip": "none", "features": ["exports"]},
+         "wasm_opt": {"enabled": false}, "artifact_dir": "artifacts/wasm/dev"},
+        {"id": "canary", "variant": "canary", "budget_profile": "core-trace",
+         "cargo": {"opt_level": "s", "lto": "thin", "codegen_units": 1, "debug": "line-tables-only", "panic": "abort", "strip": "none", "features": ["exports", "trace"]},
+         "wasm_opt": {"enabled": true, "optimize_level": 2, "shrink_level": 1, "passes": ["strip-dwarf"], "features": ["bulk-memory"]},
+         "artifact_dir": "artifacts/wasm/canary"},
+        {"id": "release", "variant": "release", "budget_profile": "core-min",
+         "cargo": {"opt_level": "z", "lto": "fat", "codegen_units": 1, "debug": "none", "panic": "abort", "strip": "none", "features": ["exports"], "rustflags": ["-Ctarget-cpu=mvp"]},
+         "wasm_opt": {"enabled": true, "optimize_level": 4, "shrink_level": 2, "passes": ["strip-debug"], "features": ["bulk-memory"]},
+         "artifact_dir": "artifacts/wasm/release"}
+      ]
+    }"#;
+
+    fn cx() -> PolicyContext {
+        let set = |xs: &[&str]| xs.iter().map(|s| (*s).to_owned()).collect();
+        PolicyContext {
+            package_features: set(&["exports", "trace", "host-diagnostics"]),
+            package_dependencies: set(&[]),
+            budget_profiles: set(&["full-dev", "core-trace", "core-min"]),
+            known_passes: set(&["strip-dwarf", "strip-debug", "vacuum"]),
+            known_wasm_features: set(&["bulk-memory", "sign-ext"]),
+        }
+    }
+
+    fn check(text: &str) -> Result<Policy, DocumentError> {
+        let p = Policy::parse("policy.json", text)?;
+        p.validate("policy.json", &cx())?;
+        Ok(p)
+    }
+
+    #[test]
+    fn the_valid_policy_passes() {
+        check(VALID).unwrap();
+    }
+
+    #[test]
+    fn every_self_test_case_is_rejected_at_its_pointer() {
+        for case in self_test_cases() {
+            let mut v: serde_json::Value = serde_json::from_str(VALID).unwrap();
+            let expected = (case.expected_pointer)(&v);
+            (case.edit)(&mut v);
+            let err = check(&v.to_string()).expect_err(case.name);
+            assert_eq!(err.pointer(), expected, "{}: {err}", case.name);
+        }
+    }
+
+    #[test]
+    fn messages_say_what_was_expected() {
+        let cases: [(fn(&mut serde_json::Value), &str); 4] = [
+            (
+                |v| v["profiles"][2]["wasm_opt"]["passes"] = serde_json::json!(["vacuum", "shrinkify"]),
+                "policy.json: /profiles/2/wasm_opt/passes/1: binaryen knows no pass named \"shrinkify\"",
+            ),
+            (
+                |v| v["profiles"][1]["cargo"]["features"] = serde_json::json!(["exports", "tracing"]),
+                "policy.json: /profiles/1/cargo/features/1: package sample-kernel has no feature \"tracing\" (it has: exports, host-diagnostics, trace)",
+            ),
+            (
+                |v| v["profiles"][0]["wasm_opt"]["shrink_level"] = serde_json::json!(1),
+                "policy.json: /profiles/0/wasm_opt/shrink_level: wasm-opt is disabled for this variant; remove this setting or enable wasm-opt",
+            ),
+            (
+                |v| v["profiles"][1]["wasm_opt"]["optimize_level"] = serde_json::json!(5),
+                "policy.json: /profiles/1/wasm_opt/optimize_level: expected 0-4, found 5",
+            ),
+        ];
+        for (edit, expected) in cases {
+            let mut v: serde_json::Value = serde_json::from_str(VALID).unwrap();
+            edit(&mut v);
+            assert_eq!(check(&v.to_string()).unwrap_err().to_string(), expected);
+        }
+    }
+
+    #[test]
+    fn the_cargo_command_carries_every_setting() {
+        let p = check(VALID).unwrap();
+        let release = p.variant(VariantKind::Release).unwrap();
+        let build = release.cargo_build("sample-kernel", "wasm32-unknown-unknown", "target/perf-wasm");
+        assert_eq!(build.profile, "perf-release");
+        assert_eq!(
+            build.args.join(" "),
+            "build --package sample-kernel --lib --target wasm32-unknown-unknown --profile perf-release \
+             --target-dir target/perf-wasm --no-default-features --features exports \
+             --config profile.perf-release.inherits=\"release\" --config profile.perf-release.opt-level=\"z\" \
+             --config profile.perf-release.lto=\"fat\" --config profile.perf-release.codegen-units=1 \
+             --config profile.perf-release.debug=\"none\" --config profile.perf-release.panic=\"abort\" \
+             --config profile.perf-release.strip=\"none\" \
+             --config target.wasm32-unknown-unknown.rustflags=[\"-Ctarget-cpu=mvp\"]"
+        );
+        let dev = p.variant(VariantKind::Dev).unwrap().cargo_build("sample-kernel", "wasm32-unknown-unknown", "t");
+        assert!(dev.args.contains(&"profile.perf-dev.inherits=\"dev\"".to_owned()));
+        assert!(dev.args.contains(&"profile.perf-dev.opt-level=1".to_owned()));
+    }
+
+    #[test]
+    fn a_changed_setting_changes_the_command() {
+        let p = check(VALID).unwrap();
+        let mut edited = p.clone();
+        edited.profiles[2].cargo.opt_level = OptLevel::S;
+        let args = |p: &Policy| p.profiles[2].cargo_build("k", "wasm32-unknown-unknown", "t").args;
+        assert_ne!(args(&p), args(&edited));
+    }
+}

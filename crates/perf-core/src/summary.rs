@@ -1,0 +1,367 @@
+//! The budget summary (`artifacts/wasm_budget_summary.json`): what was built and measured,
+//! one record per (budget profile, metric) with its status, and the run's verdict.
+//!
+//! Records follow seed §7 (commit, profile, environment, metric_id, value, unit,
+//! threshold_warn, threshold_hard, status, seed_set, commands, artifact_paths) and add the
+//! reason for a skip or failure and the artifact's sha256. `report_signature` is a sha256
+//! over the canonical form of everything deterministic (not the pipeline timings), so two
+//! runs on the same inputs carry the same signature.
+
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+use crate::budget::{Budgets, Metric, Source, Status};
+use crate::pipeline::PipelineReport;
+use crate::policy::VariantKind;
+use crate::sections::SectionBreakdown;
+use crate::unit::Unit;
+
+pub const SCHEMA_VERSION: &str = "wasm-budget-summary-v1";
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Summary {
+    pub schema_version: String,
+    pub verdict: Status,
+    pub commit: String,
+    pub package: String,
+    pub seed_set: Vec<u64>,
+    pub report_signature: String,
+    pub provenance: Provenance,
+    pub variants: Vec<VariantReport>,
+    pub records: Vec<Record>,
+    pub pipeline: PipelineReport,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Provenance {
+    /// `rustc -vV`, verbatim.
+    pub rustc: String,
+    pub cargo: String,
+    pub binaryen: String,
+    pub host: String,
+    pub policy_sha256: String,
+    pub budgets_sha256: String,
+}
+
+/// One built variant: how it was made and what its artifacts measure.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct VariantReport {
+    pub id: String,
+    pub variant: VariantKind,
+    pub budget_profile: String,
+    pub features: Vec<String>,
+    /// The exact commands that produced the artifacts, in order.
+    pub commands: Vec<String>,
+    /// The wasm-opt settings applied, or `None` when the variant ships cargo's output.
+    pub wasm_opt: Option<String>,
+    pub pre_opt: Option<ArtifactMeasurement>,
+    pub post_opt: Option<ArtifactMeasurement>,
+    /// Why this variant has no measurements (a failed build or wasm-opt run).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ArtifactMeasurement {
+    pub path: String,
+    pub sha256: String,
+    pub raw_bytes: u64,
+    pub gzip_bytes: u64,
+    pub brotli_bytes: u64,
+    pub sections: SectionBreakdown,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Record {
+    pub commit: String,
+    pub profile: String,
+    pub variant: VariantKind,
+    pub environment: String,
+    pub metric_id: String,
+    pub metric: String,
+    pub value: Option<f64>,
+    pub unit: Unit,
+    pub threshold_warn: Option<f64>,
+    pub threshold_hard: Option<f64>,
+    pub status: Status,
+    pub required: bool,
+    /// Why the metric was skipped or failed without a value.
+    pub reason: Option<String>,
+    pub seed_set: Vec<u64>,
+    pub commands: Vec<String>,
+    pub artifact_paths: Vec<String>,
+    pub artifact_sha256: Option<String>,
+}
+
+/// Where size metrics are measured: the file itself, no engine involved.
+pub const STATIC_ENVIRONMENT: &str = "static: artifact bytes (gzip: zlib level 9; brotli: quality 11, window 24)";
+
+/// One record per (variant, metric), in policy order then budgets order.
+pub fn build_records(budgets: &Budgets, variants: &[VariantReport], commit: &str) -> Vec<Record> {
+    let mut records = Vec::new();
+    for v in variants {
+        for m in &budgets.metrics {
+            records.push(record(budgets, m, v, commit));
+        }
+    }
+    records
+}
+
+fn record(budgets: &Budgets, m: &Metric, v: &VariantReport, commit: &str) -> Record {
+    let thresholds = m.thresholds.get(&v.budget_profile);
+    let measured = measured_value(m.source, v);
+    let (value, status, reason) = match measured {
+        Ok(value) => match m.evaluate(&v.budget_profile, value) {
+            Some(status) => (Some(value), status, None),
+            None => {
+                (Some(value), Status::Fail, Some(format!("no threshold for budget profile \"{}\"", v.budget_profile)))
+            }
+        },
+        Err(why) if m.required => (None, Status::Fail, Some(format!("required metric not measured: {why}"))),
+        Err(why) => (None, Status::Skip, Some(format!("not measured: {why}"))),
+    };
+    let artifact = v.post_opt.as_ref();
+    Record {
+        commit: commit.to_owned(),
+        profile: v.budget_profile.clone(),
+        variant: v.variant,
+        environment: if m.source.is_size() { STATIC_ENVIRONMENT.to_owned() } else { "none".to_owned() },
+        metric_id: m.id.clone(),
+        metric: m.name.clone(),
+        value,
+        unit: m.unit,
+        threshold_warn: thresholds.and_then(|t| t.warn),
+        threshold_hard: thresholds.map(|t| t.hard),
+        status,
+        required: m.required,
+        reason,
+        seed_set: if m.source.is_size() { Vec::new() } else { budgets.seed_set.clone() },
+        commands: v.commands.clone(),
+        artifact_paths: [v.pre_opt.as_ref(), v.post_opt.as_ref()]
+            .into_iter()
+            .flatten()
+            .map(|a| a.path.clone())
+            .collect(),
+        artifact_sha256: artifact.map(|a| a.sha256.clone()),
+    }
+}
+
+fn measured_value(source: Source, v: &VariantReport) -> Result<f64, String> {
+    let artifact = match (&v.post_opt, &v.error) {
+        (Some(a), _) => a,
+        (None, Some(e)) => return Err(format!("the {} variant was not built: {e}", v.variant.as_str())),
+        (None, None) => return Err(format!("the {} variant has no artifact", v.variant.as_str())),
+    };
+    match source {
+        Source::SizeRaw => Ok(artifact.raw_bytes as f64),
+        Source::SizeGzip => Ok(artifact.gzip_bytes as f64),
+        Source::SizeBrotli => Ok(artifact.brotli_bytes as f64),
+        Source::RuntimeColdInit | Source::RuntimeHeap | Source::RuntimeScenarioP95 | Source::RuntimeReplayOverhead => {
+            Err(format!("this version has no wasm runtime runner for {} metrics", source.as_str()))
+        }
+        Source::BrowserMobileColdInit => Err("no mid-tier mobile browser is available to measure on".to_owned()),
+    }
+}
+
+/// Fail if any record or the pipeline failed, warn if any warned, pass otherwise.
+pub fn verdict(records: &[Record], pipeline: &PipelineReport) -> Status {
+    let statuses = records.iter().map(|r| r.status).chain([pipeline.status]);
+    let mut verdict = Status::Pass;
+    for s in statuses {
+        match s {
+            Status::Fail => return Status::Fail,
+            Status::Warn => verdict = Status::Warn,
+            Status::Pass | Status::Skip => {}
+        }
+    }
+    verdict
+}
+
+impl Summary {
+    /// The sha256 of the canonical JSON of the deterministic content: everything except the
+    /// signature itself and the pipeline section (timings, cache hits).
+    pub fn signature(&self) -> String {
+        let mut value = serde_json::to_value(self).unwrap_or_default();
+        if let Some(obj) = value.as_object_mut() {
+            obj.remove("report_signature");
+            obj.remove("pipeline");
+        }
+        let digest = Sha256::digest(canonical_json(&value).as_bytes());
+        hex(&digest)
+    }
+}
+
+/// JSON with object keys sorted at every level and no insignificant whitespace.
+pub fn canonical_json(value: &serde_json::Value) -> String {
+    use serde_json::Value;
+    match value {
+        Value::Object(map) => {
+            let mut entries: Vec<(&String, &Value)> = map.iter().collect();
+            entries.sort_by(|a, b| a.0.cmp(b.0));
+            let body: Vec<String> = entries
+                .into_iter()
+                .map(|(k, v)| format!("{}:{}", Value::String(k.clone()), canonical_json(v)))
+                .collect();
+            format!("{{{}}}", body.join(","))
+        }
+        Value::Array(items) => format!("[{}]", items.iter().map(canonical_json).collect::<Vec<_>>().join(",")),
+        other => other.to_string(),
+    }
+}
+
+pub fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::pipeline::{StepBudget, StepCounts};
+    use crate::sections::SectionBreakdown;
+
+    const BUDGETS: &str = r#"{
+      "schema_version": "wasm-perf-budgets-v1",
+      "profiles": ["full-dev", "core-trace", "core-min"],
+      "seed_set": [11, 29, 42, 73, 101],
+      "metrics": [
+        {"id": "M-PERF-01A", "name": "raw", "unit": "bytes", "source": "size.raw", "required": true, "gate": "hard",
+         "thresholds": {"full-dev": {"hard": 1000}, "core-trace": {"hard": 500}, "core-min": {"hard": 100}}},
+        {"id": "M-PERF-01B", "name": "gzip", "unit": "bytes", "source": "size.gzip", "required": true, "gate": "hard",
+         "thresholds": {"full-dev": {"hard": 1000}, "core-trace": {"hard": 500}, "core-min": {"hard": 50}}},
+        {"id": "M-PERF-04A", "name": "reserve+send p95", "unit": "us", "source": "runtime.scenario_p95", "required": false,
+         "gate": "warn_then_block", "escalate_after": 2,
+         "thresholds": {"full-dev": {"warn": 8, "hard": 12}, "core-trace": {"warn": 8, "hard": 12}, "core-min": {"warn": 8, "hard": 12}}}
+      ]
+    }"#;
+
+    fn artifact(raw: u64, gzip: u64) -> ArtifactMeasurement {
+        ArtifactMeasurement {
+            path: "artifacts/wasm/release/k.wasm".into(),
+            sha256: "ab".repeat(32),
+            raw_bytes: raw,
+            gzip_bytes: gzip,
+            brotli_bytes: gzip - 1,
+            sections: SectionBreakdown {
+                sections: vec![],
+                code_bytes: 0,
+                data_bytes: 0,
+                custom_bytes: 0,
+                other_bytes: 8,
+                has_debug_sections: false,
+                has_name_section: false,
+                has_producers_section: false,
+            },
+        }
+    }
+
+    fn release(post: Option<ArtifactMeasurement>, error: Option<&str>) -> VariantReport {
+        VariantReport {
+            id: "wasm-browser-release".into(),
+            variant: VariantKind::Release,
+            budget_profile: "core-min".into(),
+            features: vec!["exports".into()],
+            commands: vec!["cargo build ...".into()],
+            wasm_opt: Some("-O4 shrink 2".into()),
+            pre_opt: None,
+            post_opt: post,
+            error: error.map(str::to_owned),
+        }
+    }
+
+    fn pipeline(status: Status) -> PipelineReport {
+        PipelineReport {
+            steps: StepCounts::default(),
+            step_budget: StepBudget { cargo_builds: 3, wasm_opt_runs: 2 },
+            status,
+            reason: None,
+            phases: vec![],
+            total_millis: 1.0,
+        }
+    }
+
+    fn statuses(v: VariantReport) -> Vec<(String, Status, Option<String>)> {
+        let budgets = Budgets::parse("b.json", BUDGETS).unwrap();
+        build_records(&budgets, &[v], "c0ffee").into_iter().map(|r| (r.metric_id, r.status, r.reason)).collect()
+    }
+
+    #[test]
+    fn measured_sizes_are_gated_and_unmeasured_metrics_say_why() {
+        let s = statuses(release(Some(artifact(100, 51)), None));
+        assert_eq!(s[0], ("M-PERF-01A".into(), Status::Pass, None), "equal to the threshold passes");
+        assert_eq!(s[1], ("M-PERF-01B".into(), Status::Fail, None));
+        assert_eq!(s[2].1, Status::Skip);
+        assert_eq!(
+            s[2].2.as_deref(),
+            Some("not measured: this version has no wasm runtime runner for runtime.scenario_p95 metrics")
+        );
+    }
+
+    #[test]
+    fn a_variant_that_was_not_built_fails_its_required_metrics_closed() {
+        let s = statuses(release(None, Some("cargo build failed")));
+        assert_eq!(s[0].1, Status::Fail);
+        assert_eq!(
+            s[0].2.as_deref(),
+            Some("required metric not measured: the release variant was not built: cargo build failed")
+        );
+        assert_eq!(s[2].1, Status::Skip, "an optional metric still skips");
+    }
+
+    #[test]
+    fn verdict_is_the_worst_status_and_skips_do_not_count() {
+        let budgets = Budgets::parse("b.json", BUDGETS).unwrap();
+        let passing = build_records(&budgets, &[release(Some(artifact(10, 10)), None)], "c");
+        assert_eq!(verdict(&passing, &pipeline(Status::Pass)), Status::Pass);
+        assert_eq!(verdict(&passing, &pipeline(Status::Fail)), Status::Fail, "an excess pipeline step fails the run");
+        let failing = build_records(&budgets, &[release(Some(artifact(10, 60)), None)], "c");
+        assert_eq!(verdict(&failing, &pipeline(Status::Pass)), Status::Fail);
+        let mut warned = passing.clone();
+        warned[2].status = Status::Warn;
+        assert_eq!(verdict(&warned, &pipeline(Status::Pass)), Status::Warn);
+    }
+
+    #[test]
+    fn signature_ignores_the_pipeline_and_follows_the_content() {
+        let budgets = Budgets::parse("b.json", BUDGETS).unwrap();
+        let variants = vec![release(Some(artifact(10, 10)), None)];
+        let records = build_records(&budgets, &variants, "c");
+        let summary = |pipeline: PipelineReport, records: Vec<Record>| Summary {
+            schema_version: SCHEMA_VERSION.into(),
+            verdict: Status::Pass,
+            commit: "c".into(),
+            package: "k".into(),
+            seed_set: budgets.seed_set.clone(),
+            report_signature: String::new(),
+            provenance: Provenance {
+                rustc: "rustc 1.95.0".into(),
+                cargo: "cargo 1.95.0".into(),
+                binaryen: "116".into(),
+                host: "x86_64-unknown-linux-gnu".into(),
+                policy_sha256: "p".into(),
+                budgets_sha256: "b".into(),
+            },
+            variants: variants.clone(),
+            records,
+            pipeline,
+        };
+        let a = summary(pipeline(Status::Pass), records.clone());
+        let mut slower = pipeline(Status::Pass);
+        slower.total_millis = 99.0;
+        assert_eq!(a.signature(), summary(slower, records.clone()).signature());
+        let mut changed = records;
+        changed[0].value = Some(11.0);
+        assert_ne!(a.signature(), summary(pipeline(Status::Pass), changed).signature());
+        assert_eq!(a.signature().len(), 64);
+    }
+
+    #[test]
+    fn canonical_json_sorts_keys_at_every_level() {
+        let v: serde_json::Value = serde_json::from_str(r#"{"b":1,"a":{"z":[{"y":1,"x":2}],"c":null}}"#).unwrap();
+        assert_eq!(canonical_json(&v), r#"{"a":{"c":null,"z":[{"x":2,"y":1}]},"b":1}"#);
+    }
+}

@@ -1,0 +1,27 @@
+//! A small structured-concurrency kernel, the default subject of the wasm budget gate.
+//!
+//! It is the kind of code the budgets in `.github/wasm_perf_budgets.json` describe: a bounded
+//! channel whose senders reserve a permit before they commit a value, a hashed timer wheel
+//! with arm and cancel, a task slab with spawn and join, and a region whose cancellation runs
+//! request → drain → finalize. With the `trace` feature every operation is appended to a
+//! deterministic event trace that can be replayed and checked.
+//!
+//! `exports` holds the C-ABI scenarios a wasm host drives: one per runtime metric.
+
+pub mod channel;
+pub mod region;
+pub mod rng;
+pub mod task;
+pub mod timer;
+#[cfg(feature = "trace")]
+pub mod trace;
+pub mod workload;
+
+#[cfg(feature = "exports")]
+pub mod exports;
+
+#[cfg(all(target_arch = "wasm32", feature = "exports"))]
+mod heap;
+
+#[cfg(feature = "host-diagnostics")]
+pub mod diagnostics;
