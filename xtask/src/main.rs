@@ -1,1 +1,55 @@
-fn main() {}
+//! `cargo xtask`: the driver of the wasm performance-budget gate.
+//!
+//! It builds the gated package once per variant as `.github/wasm_optimization_policy.json`
+//! declares, runs wasm-opt in-process, measures the artifacts and gates them against
+//! `.github/wasm_perf_budgets.json`. Deciding happens in `perf-core`; this crate does the
+//! processes, files and compression.
+//!
+//! Exit codes: 0 pass or warn, 1 a budget failed, 2 bad input or a tool error.
+
+mod atomic_write;
+mod flags;
+mod inputs;
+mod measure;
+mod optimize;
+mod perf;
+mod policy_check;
+mod summary_schema;
+mod table;
+mod toolchain;
+
+#[cfg(test)]
+mod tidy;
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use clap::Parser;
+use perf_core::budget::Status;
+
+fn main() -> ExitCode {
+    let cli = flags::Cli::parse();
+    match run(cli) {
+        Ok(Status::Pass | Status::Warn | Status::Skip) => ExitCode::SUCCESS,
+        Ok(Status::Fail) => ExitCode::from(1),
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn run(cli: flags::Cli) -> anyhow::Result<Status> {
+    let cwd = std::env::current_dir()?;
+    let sh = xshell::Shell::new()?;
+    sh.change_dir(project_root());
+    match cli.command {
+        flags::Command::Perf(cmd) => cmd.run(&sh, &cwd),
+        flags::Command::Policy(flags::PolicyCommand::Check(cmd)) => cmd.run(&sh, &cwd),
+    }
+}
+
+/// The workspace root: tasks run from there whatever the caller's directory.
+pub(crate) fn project_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).parent().map(Path::to_path_buf).unwrap_or_default()
+}

@@ -483,6 +483,22 @@ impl Variant {
     }
 }
 
+/// The two artifacts a variant keeps, relative to the workspace.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ArtifactPaths {
+    /// Cargo's output, before wasm-opt: `<artifact_dir>/<lib>.pre-opt.wasm`.
+    pub pre_opt: String,
+    /// What ships: `<artifact_dir>/<lib>.wasm`.
+    pub post_opt: String,
+}
+
+impl Variant {
+    pub fn artifact_paths(&self, lib_name: &str) -> ArtifactPaths {
+        let dir = self.artifact_dir.trim_end_matches('/');
+        ArtifactPaths { pre_opt: format!("{dir}/{lib_name}.pre-opt.wasm"), post_opt: format!("{dir}/{lib_name}.wasm") }
+    }
+}
+
 /// `path` (relative to the target directory) of the `.wasm` cargo writes for a variant.
 pub fn cargo_output_path(target: &str, profile: &str, lib_name: &str) -> String {
     format!("{target}/{profile}/{lib_name}.wasm")
@@ -491,6 +507,71 @@ pub fn cargo_output_path(target: &str, profile: &str, lib_name: &str) -> String 
 fn toml_string(s: &str) -> String {
     let escaped = s.replace('\\', "\\\\").replace('"', "\\\"");
     format!("\"{escaped}\"")
+}
+
+/// What `policy check` writes (`artifacts/wasm_optimization_pipeline_summary.json`): the
+/// verdict on the policy and, when valid, the exact build of every variant.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PipelineSummary {
+    pub schema_version: String,
+    pub policy_file: String,
+    pub policy_sha256: String,
+    pub package: String,
+    pub target: String,
+    pub binaryen: String,
+    /// `valid` or `invalid`.
+    pub status: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+    pub variants: Vec<PlannedVariant>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub self_test: Option<Vec<SelfTestResult>>,
+}
+
+pub const PIPELINE_SUMMARY_SCHEMA_VERSION: &str = "wasm-optimization-pipeline-summary-v1";
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PlannedVariant {
+    pub id: String,
+    pub variant: VariantKind,
+    pub budget_profile: String,
+    pub features: Vec<String>,
+    pub cargo_command: String,
+    pub wasm_opt: Option<String>,
+    pub artifacts: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SelfTestResult {
+    pub name: String,
+    pub expected_pointer: String,
+    /// Rejected at the expected pointer.
+    pub ok: bool,
+    /// The validator's message, or why the case did not pass.
+    pub message: String,
+}
+
+/// Runs every built-in broken policy, derived from `valid` (a policy document that passes),
+/// through [`Policy::validate`] with `cx`.
+pub fn run_self_test(file: &str, valid: &serde_json::Value, cx: &PolicyContext) -> Vec<SelfTestResult> {
+    self_test_cases()
+        .into_iter()
+        .map(|case| {
+            let expected_pointer = (case.expected_pointer)(valid);
+            let mut doc = valid.clone();
+            (case.edit)(&mut doc);
+            let verdict = Policy::parse(file, &doc.to_string()).and_then(|p| p.validate(file, cx));
+            let (ok, message) = match verdict {
+                Ok(()) => (false, "accepted: the validator did not reject this broken policy".to_owned()),
+                Err(e) if e.pointer() == expected_pointer => (true, e.to_string()),
+                Err(e) => (false, format!("rejected at the wrong place: {e}")),
+            };
+            SelfTestResult { name: case.name.to_owned(), expected_pointer, ok, message }
+        })
+        .collect()
 }
 
 /// Built-in broken policies for `policy check --self-test`: each edits a valid policy and
@@ -674,18 +755,31 @@ mod tests {
 
     #[test]
     fn every_self_test_case_is_rejected_at_its_pointer() {
-        for case in self_test_cases() {
-            let mut v: serde_json::Value = serde_json::from_str(VALID).unwrap();
-            let expected = (case.expected_pointer)(&v);
-            (case.edit)(&mut v);
-            let err = check(&v.to_string()).expect_err(case.name);
-            assert_eq!(err.pointer(), expected, "{}: {err}", case.name);
+        let valid: serde_json::Value = serde_json::from_str(VALID).unwrap();
+        let results = run_self_test("policy.json", &valid, &cx());
+        assert_eq!(results.len(), self_test_cases().len());
+        for r in results {
+            assert!(r.ok, "{}: {}", r.name, r.message);
         }
     }
 
     #[test]
+    fn a_validator_that_accepts_everything_fails_the_self_test() {
+        // With binaryen knowing every pass and the package every feature, the cases that
+        // depend on those facts must be reported as accepted, not silently pass.
+        let valid: serde_json::Value = serde_json::from_str(VALID).unwrap();
+        let mut lax = cx();
+        lax.known_passes.insert("make-it-small".into());
+        lax.package_features.insert("no-such-feature".into());
+        let failed: Vec<String> =
+            run_self_test("policy.json", &valid, &lax).into_iter().filter(|r| !r.ok).map(|r| r.name).collect();
+        assert_eq!(failed, ["feature the package does not have", "unknown wasm-opt pass"]);
+    }
+
+    #[test]
     fn messages_say_what_was_expected() {
-        let cases: [(fn(&mut serde_json::Value), &str); 4] = [
+        type Edit = fn(&mut serde_json::Value);
+        let cases: [(Edit, &str); 4] = [
             (
                 |v| v["profiles"][2]["wasm_opt"]["passes"] = serde_json::json!(["vacuum", "shrinkify"]),
                 "policy.json: /profiles/2/wasm_opt/passes/1: binaryen knows no pass named \"shrinkify\"",

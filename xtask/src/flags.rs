@@ -1,0 +1,87 @@
+//! The command line: every command and flag of `cargo xtask`.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "cargo xtask",
+    about = "Build, measure and gate a Rust wasm crate against committed performance budgets",
+    after_help = "Exit codes: 0 pass or warn, 1 a budget failed, 2 bad input or a tool error."
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Build every variant of the policy, run wasm-opt, measure the artifacts (raw, gzip,
+    /// brotli bytes, sections), gate them against the budgets and write the summary.
+    ///
+    /// Installs the wasm target with rustup when it is missing. The summary is written
+    /// (atomically) before any non-zero exit.
+    Perf(Perf),
+    /// Commands on the optimization policy.
+    #[command(subcommand)]
+    Policy(PolicyCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum PolicyCommand {
+    /// Validate the optimization policy strictly (against the budgets, the package's real
+    /// features and binaryen's pass names) and write the pipeline summary.
+    Check(PolicyCheck),
+}
+
+/// The two input documents every command reads.
+#[derive(Debug, Args)]
+pub struct Inputs {
+    /// The optimization policy: how each variant is built.
+    #[arg(long, default_value = ".github/wasm_optimization_policy.json")]
+    pub policy: PathBuf,
+    /// The budgets: metrics, units and thresholds per budget profile.
+    #[arg(long, default_value = ".github/wasm_perf_budgets.json")]
+    pub budgets: PathBuf,
+    /// Gate this workspace package (a cdylib) instead of the policy's `package`.
+    #[arg(long)]
+    pub package: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct Perf {
+    #[command(flatten)]
+    pub inputs: Inputs,
+    /// Where to write the budget summary.
+    #[arg(long, default_value = "artifacts/wasm_budget_summary.json")]
+    pub summary: PathBuf,
+    /// Print the summary JSON on stdout instead of the table.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct PolicyCheck {
+    #[command(flatten)]
+    pub inputs: Inputs,
+    /// Also run the built-in broken policies through the validator; fails (exit 2) if any
+    /// of them is accepted.
+    #[arg(long)]
+    pub self_test: bool,
+    /// Where to write the optimization pipeline summary.
+    #[arg(long, default_value = "artifacts/wasm_optimization_pipeline_summary.json")]
+    pub summary: PathBuf,
+    /// Print the pipeline summary JSON on stdout.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn verify_cli() {
+        use clap::CommandFactory;
+        super::Cli::command().debug_assert();
+    }
+}

@@ -1,0 +1,60 @@
+//! Reading the policy and budgets documents named on the command line.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::Context;
+use perf_core::budget::Budgets;
+use perf_core::policy::Policy;
+use perf_core::summary::hex;
+use sha2::{Digest, Sha256};
+
+use crate::flags::Inputs;
+
+pub struct Document<T> {
+    pub value: T,
+    /// The name errors and summaries use: relative to the workspace when inside it.
+    pub name: String,
+    pub text: String,
+    pub sha256: String,
+}
+
+pub struct Loaded {
+    pub policy: Document<Policy>,
+    pub budgets: Document<Budgets>,
+    /// The package to gate: `--package`, else the policy's.
+    pub package: String,
+}
+
+pub fn load(inputs: &Inputs, cwd: &Path) -> anyhow::Result<Loaded> {
+    let budgets = read(&inputs.budgets, cwd, Budgets::parse)?;
+    let policy = read(&inputs.policy, cwd, Policy::parse)?;
+    let package = inputs.package.clone().unwrap_or_else(|| policy.value.package.clone());
+    Ok(Loaded { policy, budgets, package })
+}
+
+fn read<T>(
+    path: &Path,
+    cwd: &Path,
+    parse: fn(&str, &str) -> Result<T, perf_core::DocumentError>,
+) -> anyhow::Result<Document<T>> {
+    let (full, name) = resolve(path, cwd);
+    let text = std::fs::read_to_string(&full).with_context(|| format!("cannot read {name}"))?;
+    let value = parse(&name, &text)?;
+    let sha256 = hex(&Sha256::digest(text.as_bytes()));
+    Ok(Document { value, name, text, sha256 })
+}
+
+/// A path given on the command line, absolute, and its display name.
+pub fn resolve(path: &Path, cwd: &Path) -> (PathBuf, String) {
+    let root = crate::project_root();
+    // Defaults are workspace paths; a path the user typed is relative to where they typed it.
+    let full = if path.is_absolute() {
+        path.to_path_buf()
+    } else if cwd.join(path).exists() || !root.join(path).exists() {
+        cwd.join(path)
+    } else {
+        root.join(path)
+    };
+    let name = full.strip_prefix(&root).unwrap_or(&full).display().to_string();
+    (full, name)
+}

@@ -1,0 +1,157 @@
+//! Measuring an artifact: raw bytes, gzip bytes (stock zlib, level 9, no name, mtime 0: the
+//! bytes Python's `gzip.compress(data, 9, mtime=0)` gives), brotli bytes (quality 11,
+//! window 24, generic mode: the brotli CLI's `-q 11 -w 24`), sha256 and the section
+//! breakdown.
+
+use std::io::Write;
+use std::path::Path;
+
+use anyhow::Context;
+use perf_core::sections::section_breakdown;
+use perf_core::summary::{ArtifactMeasurement, hex};
+use sha2::{Digest, Sha256};
+
+use crate::atomic_write::write_json_atomic;
+
+pub const BROTLI_QUALITY: u32 = 11;
+pub const BROTLI_WINDOW: u32 = 24;
+
+/// The compression settings, part of the memo key: a change of settings measures afresh.
+const SETTINGS: &str = "gzip=zlib-9-mtime0;brotli=q11-w24-generic;v1";
+
+/// Measures `wasm` (shown as `path`). Compressed sizes are memoized in `cache_dir` by the
+/// sha256 of the bytes and the settings: they are a pure function of both, and brotli at
+/// quality 11 is the slowest step of a warm run.
+pub fn measure(path: &str, wasm: &[u8], cache_dir: &Path) -> anyhow::Result<ArtifactMeasurement> {
+    let sections = section_breakdown(wasm).with_context(|| format!("cannot read the sections of {path}"))?;
+    let sha256 = hex(&Sha256::digest(wasm));
+    let memo = cache_dir.join(format!("{}.json", hex(&Sha256::digest(format!("{sha256}{SETTINGS}")))));
+    let sizes = match std::fs::read(&memo).ok().and_then(|b| serde_json::from_slice::<Compressed>(&b).ok()) {
+        Some(sizes) => sizes,
+        None => {
+            let sizes = std::thread::scope(|s| {
+                let gz = s.spawn(|| gzip(wasm).len() as u64);
+                let brotli_bytes = brotli(wasm).len() as u64;
+                Compressed { gzip_bytes: gz.join().unwrap_or(0), brotli_bytes }
+            });
+            write_json_atomic(&memo, &sizes)?;
+            sizes
+        }
+    };
+    Ok(ArtifactMeasurement {
+        path: path.to_owned(),
+        sha256,
+        raw_bytes: wasm.len() as u64,
+        gzip_bytes: sizes.gzip_bytes,
+        brotli_bytes: sizes.brotli_bytes,
+        sections,
+    })
+}
+
+#[derive(serde::Serialize, serde::Deserialize)]
+struct Compressed {
+    gzip_bytes: u64,
+    brotli_bytes: u64,
+}
+
+pub fn gzip(data: &[u8]) -> Vec<u8> {
+    let mut enc = flate2::GzBuilder::new()
+        .mtime(0)
+        .operating_system(3)
+        .write(Vec::with_capacity(data.len() / 2), flate2::Compression::best());
+    // Writing into a Vec cannot fail.
+    let _ = enc.write_all(data);
+    enc.finish().unwrap_or_default()
+}
+
+pub fn brotli(data: &[u8]) -> Vec<u8> {
+    let params = brotli::enc::BrotliEncoderParams {
+        quality: BROTLI_QUALITY as i32,
+        lgwin: BROTLI_WINDOW as i32,
+        mode: brotli::enc::backward_references::BrotliEncoderMode::BROTLI_MODE_GENERIC,
+        ..Default::default()
+    };
+    let mut out = Vec::with_capacity(data.len() / 2);
+    let _ = brotli::BrotliCompress(&mut &data[..], &mut out, &params);
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A deterministic, compressible input of a realistic size.
+    fn sample() -> Vec<u8> {
+        let mut state = 42u64;
+        (0..200_000)
+            .map(|i| {
+                state = state.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+                if i % 3 == 0 { (state >> 60) as u8 } else { b"wasm budget gate "[i % 17] }
+            })
+            .collect()
+    }
+
+    /// `sample()` written to a file in a fresh directory, for the reference tools to read.
+    fn sample_file(test: &str) -> (std::path::PathBuf, std::path::PathBuf) {
+        let dir = std::env::temp_dir().join(format!("xtask-{test}-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let input = dir.join("in.bin");
+        std::fs::write(&input, sample()).unwrap();
+        (dir, input)
+    }
+
+    fn tool_available(name: &str) -> bool {
+        let found = std::process::Command::new(name).arg("--version").output().is_ok();
+        // On CI the reference tools are installed by .ci/run; their absence is a failure there.
+        assert!(found || std::env::var_os("CI").is_none(), "{name} is required on CI");
+        if !found {
+            eprintln!("skipping: {name} is not installed");
+        }
+        found
+    }
+
+    #[test]
+    fn gzip_equals_python_gzip_compress_byte_for_byte() {
+        if !tool_available("python3") {
+            return;
+        }
+        let (dir, input) = sample_file("gzip");
+        let out = std::process::Command::new("python3")
+            .args([
+                "-c",
+                "import gzip,sys; sys.stdout.buffer.write(gzip.compress(open(sys.argv[1],'rb').read(), 9, mtime=0))",
+            ])
+            .arg(&input)
+            .output()
+            .unwrap();
+        assert!(out.status.success());
+        assert_eq!(gzip(&sample()), out.stdout);
+        std::fs::remove_dir_all(dir).unwrap();
+    }
+
+    #[test]
+    fn brotli_is_within_half_a_percent_of_the_brotli_cli() {
+        if !tool_available("brotli") {
+            return;
+        }
+        let (dir, input) = sample_file("brotli");
+        let out =
+            std::process::Command::new("brotli").args(["-q", "11", "-w", "24", "-c"]).arg(&input).output().unwrap();
+        assert!(out.status.success());
+        let (ours, theirs) = (brotli(&sample()).len() as f64, out.stdout.len() as f64);
+        assert!((ours - theirs).abs() / theirs <= 0.005, "ours {ours} vs brotli CLI {theirs}");
+        std::fs::remove_dir_all(dir).unwrap();
+    }
+
+    #[test]
+    fn compressed_outputs_decompress_to_the_input() {
+        use std::io::Read;
+        let data = sample();
+        let mut back = Vec::new();
+        flate2::read::GzDecoder::new(&gzip(&data)[..]).read_to_end(&mut back).unwrap();
+        assert_eq!(back, data);
+        let mut back = Vec::new();
+        brotli::Decompressor::new(&brotli(&data)[..], 4096).read_to_end(&mut back).unwrap();
+        assert_eq!(back, data);
+    }
+}

@@ -1,0 +1,124 @@
+//! `cargo xtask policy check`: validate the optimization policy against the budgets, the
+//! package's real features and binaryen, and write the pipeline summary.
+
+use std::path::Path;
+
+use anyhow::bail;
+use perf_core::budget::Status;
+use perf_core::policy::{self, PipelineSummary, PlannedVariant, PolicyContext};
+use xshell::Shell;
+
+use crate::atomic_write::write_json_atomic;
+use crate::flags;
+use crate::inputs::{self, Loaded};
+use crate::optimize::{self, BINARYEN_VERSION};
+use crate::perf::shell_words;
+use crate::toolchain::{self, PackageInfo};
+
+/// What the policy is checked against, read from cargo and binaryen.
+pub fn context(loaded: &Loaded, package: &PackageInfo) -> PolicyContext {
+    PolicyContext {
+        package_features: package.features.clone(),
+        package_dependencies: package.dependencies.clone(),
+        budget_profiles: loaded.budgets.value.profiles.iter().cloned().collect(),
+        known_passes: optimize::known_passes(),
+        known_wasm_features: optimize::known_features(),
+    }
+}
+
+/// The package's metadata, once the policy has been validated against it.
+pub fn validated_package(sh: &Shell, loaded: &Loaded) -> anyhow::Result<PackageInfo> {
+    let package = toolchain::package_info(sh, &loaded.package)?;
+    loaded.policy.value.validate(&loaded.policy.name, &context(loaded, &package))?;
+    Ok(package)
+}
+
+impl flags::PolicyCheck {
+    pub(crate) fn run(self, sh: &Shell, cwd: &Path) -> anyhow::Result<Status> {
+        let loaded = inputs::load(&self.inputs, cwd)?;
+        let policy = &loaded.policy.value;
+        let package = toolchain::package_info(sh, &loaded.package)?;
+        let cx = context(&loaded, &package);
+        let verdict = policy.validate(&loaded.policy.name, &cx);
+        let root = crate::project_root();
+        let target_dir = package.target_directory.join("perf-wasm");
+        let target_dir = target_dir.strip_prefix(&root).unwrap_or(&target_dir).display().to_string();
+        let variants = match verdict {
+            Ok(()) => policy
+                .profiles
+                .iter()
+                .map(|v| PlannedVariant {
+                    id: v.id.clone(),
+                    variant: v.variant,
+                    budget_profile: v.budget_profile.clone(),
+                    features: v.cargo.features.clone(),
+                    cargo_command: format!(
+                        "cargo {}",
+                        shell_words(&v.cargo_build(&package.name, &policy.target, &target_dir).args)
+                    ),
+                    wasm_opt: v.wasm_opt.enabled.then(|| optimize::describe(&v.wasm_opt)),
+                    artifacts: {
+                        let paths = v.artifact_paths(&package.lib_name);
+                        vec![paths.pre_opt, paths.post_opt]
+                    },
+                })
+                .collect(),
+            Err(_) => Vec::new(),
+        };
+        let self_test = match (&verdict, self.self_test) {
+            (Ok(()), true) => {
+                let valid: serde_json::Value = serde_json::from_str(&loaded.policy.text)?;
+                Some(policy::run_self_test(&loaded.policy.name, &valid, &cx))
+            }
+            _ => None,
+        };
+        let summary = PipelineSummary {
+            schema_version: policy::PIPELINE_SUMMARY_SCHEMA_VERSION.to_owned(),
+            policy_file: loaded.policy.name.clone(),
+            policy_sha256: loaded.policy.sha256.clone(),
+            package: package.name.clone(),
+            target: policy.target.clone(),
+            binaryen: BINARYEN_VERSION.to_owned(),
+            status: if verdict.is_ok() { "valid" } else { "invalid" }.to_owned(),
+            error: verdict.as_ref().err().map(ToString::to_string),
+            variants,
+            self_test,
+        };
+        let (path, name) = inputs::resolve(&self.summary, cwd);
+        write_json_atomic(&path, &summary)?;
+        if self.json {
+            println!("{}", serde_json::to_string_pretty(&summary)?);
+        }
+        verdict?;
+        if !self.json {
+            println!(
+                "{}: valid ({} variants; package {}; binaryen {BINARYEN_VERSION})",
+                loaded.policy.name,
+                policy.profiles.len(),
+                package.name
+            );
+        }
+        if let Some(results) = &summary.self_test {
+            let failed: Vec<_> = results.iter().filter(|r| !r.ok).collect();
+            if !self.json {
+                for r in results {
+                    println!("self-test {}: {} -> {}", if r.ok { "ok  " } else { "FAIL" }, r.name, r.message);
+                }
+            }
+            if !failed.is_empty() {
+                bail!(
+                    "self-test: {} of {} broken policies were not rejected as expected (summary: {name})",
+                    failed.len(),
+                    results.len()
+                );
+            }
+            if !self.json {
+                println!("self-test: all {} broken policies rejected", results.len());
+            }
+        }
+        if !self.json {
+            println!("summary: {name}");
+        }
+        Ok(Status::Pass)
+    }
+}

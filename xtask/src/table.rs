@@ -1,0 +1,133 @@
+//! The compact table `cargo xtask perf` prints: one row per variant with its size metrics
+//! against their budgets, then what failed or was not measured, then the verdict.
+
+use std::fmt::Write;
+
+use perf_core::budget::Status;
+use perf_core::summary::{Record, Summary};
+
+const SIZE_COLUMNS: [(&str, &str); 3] = [("raw", "M-PERF-01A"), ("gzip", "M-PERF-01B"), ("brotli", "M-PERF-01C")];
+
+pub fn render(s: &Summary) -> String {
+    let mut out = String::new();
+    let _ = writeln!(out, "{:<11} {:<8} {:>21} {:>21} {:>21}  status", "profile", "variant", "raw", "gzip", "brotli");
+    for v in &s.variants {
+        let records: Vec<&Record> = s.records.iter().filter(|r| r.variant == v.variant).collect();
+        let cells: Vec<String> = SIZE_COLUMNS
+            .iter()
+            .map(|(_, id)| match records.iter().find(|r| r.metric_id == *id) {
+                Some(r) => cell(r),
+                None => "-".to_owned(),
+            })
+            .collect();
+        let status = records
+            .iter()
+            .filter(|r| SIZE_COLUMNS.iter().any(|(_, id)| *id == r.metric_id))
+            .map(|r| r.status)
+            .max_by_key(|s| severity(*s))
+            .unwrap_or(Status::Skip);
+        let _ = writeln!(
+            out,
+            "{:<11} {:<8} {:>21} {:>21} {:>21}  {}",
+            v.budget_profile,
+            v.variant.as_str(),
+            cells[0],
+            cells[1],
+            cells[2],
+            status.as_str()
+        );
+    }
+    for r in s.records.iter().filter(|r| r.status == Status::Fail || r.status == Status::Warn) {
+        let _ = writeln!(out, "{}: {} ({}, {}): {}", r.status.as_str(), r.metric_id, r.profile, r.metric, explain(r));
+    }
+    let skipped: Vec<&Record> = s.records.iter().filter(|r| r.status == Status::Skip).collect();
+    if !skipped.is_empty() {
+        let mut ids: Vec<&str> = Vec::new();
+        for r in &skipped {
+            if !ids.contains(&r.metric_id.as_str()) {
+                ids.push(&r.metric_id);
+            }
+        }
+        let _ =
+            writeln!(out, "skip: {} records not measured ({}); reasons in the summary", skipped.len(), ids.join(", "));
+    }
+    let p = &s.pipeline;
+    let _ = writeln!(
+        out,
+        "pipeline: {} cargo builds, {} wasm-opt runs, {} wasm-opt cache hits, {:.1} s",
+        p.steps.cargo_builds,
+        p.steps.wasm_opt_runs,
+        p.steps.wasm_opt_cache_hits,
+        p.total_millis / 1000.0
+    );
+    if let Some(reason) = &p.reason {
+        let _ = writeln!(out, "fail: {reason}");
+    }
+    let _ = writeln!(out, "verdict: {}", s.verdict.as_str());
+    out
+}
+
+fn severity(s: Status) -> u8 {
+    match s {
+        Status::Skip => 0,
+        Status::Pass => 1,
+        Status::Warn => 2,
+        Status::Fail => 3,
+    }
+}
+
+fn cell(r: &Record) -> String {
+    match (r.value, r.threshold_hard) {
+        (Some(v), Some(limit)) => format!("{} / {}", thousands(v), thousands(limit)),
+        (Some(v), None) => thousands(v),
+        (None, _) => "not measured".to_owned(),
+    }
+}
+
+fn explain(r: &Record) -> String {
+    match (r.value, &r.reason) {
+        (_, Some(reason)) => reason.clone(),
+        (Some(v), None) => {
+            let limit = match (r.status, r.threshold_warn) {
+                (Status::Warn, Some(w)) => format!("warn threshold {}", thousands(w)),
+                _ => format!("budget {}", r.threshold_hard.map_or("-".to_owned(), thousands)),
+            };
+            format!("{} {} is above the {limit}", thousands(v), r.unit)
+        }
+        (None, None) => "no value".to_owned(),
+    }
+}
+
+/// `53534` as `53,534`; fractional values keep two decimals.
+fn thousands(v: f64) -> String {
+    if v.fract() != 0.0 {
+        return format!("{v:.2}");
+    }
+    let digits = format!("{}", v.abs() as u64);
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    if v < 0.0 { format!("-{out}") } else { out }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn thousands_groups_digits() {
+        let cases = [
+            (0.0, "0"),
+            (999.0, "999"),
+            (1000.0, "1,000"),
+            (53534.0, "53,534"),
+            (1234567.0, "1,234,567"),
+            (2.5, "2.50"),
+        ];
+        for (v, s) in cases {
+            assert_eq!(super::thousands(v), s);
+        }
+    }
+}

@@ -1,0 +1,119 @@
+//! What the driver learns from the toolchain: the wasm target (installed on demand), the
+//! rustc and cargo versions, the package's metadata and the git commit.
+
+use std::collections::BTreeSet;
+use std::path::PathBuf;
+
+use anyhow::{Context, bail};
+use serde::Deserialize;
+use xshell::{Shell, cmd};
+
+/// The cargo that runs us (set by `cargo run`), else the one on PATH.
+pub fn cargo() -> String {
+    std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned())
+}
+
+/// Installs `target` with rustup when the active toolchain lacks it.
+pub fn ensure_target(sh: &Shell, target: &str) -> anyhow::Result<()> {
+    let libdir = cmd!(sh, "rustc --print target-libdir --target {target}")
+        .quiet()
+        .read()
+        .with_context(|| format!("rustc does not know the target {target}"))?;
+    if PathBuf::from(libdir.trim()).is_dir() {
+        return Ok(());
+    }
+    eprintln!("note: the {target} target is not installed; installing it: rustup target add {target}");
+    cmd!(sh, "rustup target add {target}")
+        .quiet()
+        .run()
+        .with_context(|| format!("cannot install the {target} target (run `rustup target add {target}`)"))?;
+    Ok(())
+}
+
+pub struct Versions {
+    /// `rustc -vV`, verbatim.
+    pub rustc: String,
+    pub cargo: String,
+    pub host: String,
+}
+
+pub fn versions(sh: &Shell) -> anyhow::Result<Versions> {
+    let rustc = cmd!(sh, "rustc -vV").quiet().read().context("cannot run rustc -vV")?;
+    let cargo_bin = cargo();
+    let cargo = cmd!(sh, "{cargo_bin} --version").quiet().read().context("cannot run cargo --version")?;
+    let host = rustc.lines().find_map(|l| l.strip_prefix("host: ")).unwrap_or("unknown").to_owned();
+    Ok(Versions { rustc, cargo, host })
+}
+
+pub struct PackageInfo {
+    pub name: String,
+    /// The cdylib's crate name (`sample_kernel`): the stem of the `.wasm` cargo writes.
+    pub lib_name: String,
+    pub features: BTreeSet<String>,
+    pub dependencies: BTreeSet<String>,
+    /// Cargo's target directory for the workspace.
+    pub target_directory: PathBuf,
+}
+
+#[derive(Deserialize)]
+struct Metadata {
+    packages: Vec<MetaPackage>,
+    target_directory: PathBuf,
+}
+
+#[derive(Deserialize)]
+struct MetaPackage {
+    name: String,
+    features: std::collections::BTreeMap<String, Vec<String>>,
+    dependencies: Vec<MetaDependency>,
+    targets: Vec<MetaTarget>,
+}
+
+#[derive(Deserialize)]
+struct MetaDependency {
+    name: String,
+    rename: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct MetaTarget {
+    name: String,
+    crate_types: Vec<String>,
+}
+
+pub fn package_info(sh: &Shell, package: &str) -> anyhow::Result<PackageInfo> {
+    let cargo = cargo();
+    let json = cmd!(sh, "{cargo} metadata --format-version 1 --no-deps")
+        .quiet()
+        .read()
+        .context("cannot run cargo metadata")?;
+    let meta: Metadata = serde_json::from_str(&json).context("cannot parse cargo metadata")?;
+    let names: Vec<&str> = meta.packages.iter().map(|p| p.name.as_str()).collect();
+    let Some(p) = meta.packages.iter().find(|p| p.name == package) else {
+        bail!("package {package} is not a member of this workspace (members: {})", names.join(", "));
+    };
+    let Some(lib) = p.targets.iter().find(|t| t.crate_types.iter().any(|c| c == "cdylib")) else {
+        bail!("package {package} has no cdylib target: add `crate-type = [\"cdylib\"]` under [lib] in its Cargo.toml");
+    };
+    Ok(PackageInfo {
+        name: p.name.clone(),
+        lib_name: lib.name.replace('-', "_"),
+        features: p.features.keys().cloned().collect(),
+        dependencies: p.dependencies.iter().map(|d| d.rename.clone().unwrap_or_else(|| d.name.clone())).collect(),
+        target_directory: meta.target_directory,
+    })
+}
+
+/// `HEAD`'s sha, with `-dirty` when the work tree differs from it; `unknown` outside git.
+pub fn git_commit(sh: &Shell) -> String {
+    let Ok(sha) = cmd!(sh, "git rev-parse HEAD").quiet().ignore_stderr().read() else {
+        return "unknown".to_owned();
+    };
+    let dirty = cmd!(sh, "git status --porcelain --untracked-files=no")
+        .quiet()
+        .ignore_stderr()
+        .read()
+        .map(|s| !s.trim().is_empty())
+        .unwrap_or(false);
+    if dirty { format!("{sha}-dirty") } else { sha }
+}

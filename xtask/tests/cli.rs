@@ -1,0 +1,234 @@
+//! Runs the real `xtask` binary: broken inputs give exit 2 and a message naming the file,
+//! the JSON pointer and what was expected; the whole pipeline runs end to end on the
+//! sample kernel.
+
+// Test helpers panic on a broken fixture or environment, like the tests they serve.
+#![allow(clippy::unwrap_used)]
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use perf_core::budget::Status;
+use perf_core::summary::Summary;
+
+fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap().to_path_buf()
+}
+
+fn fixture(name: &str) -> String {
+    root().join("xtask/tests/fixtures").join(name).display().to_string()
+}
+
+/// A fresh scratch directory for one test's outputs.
+fn scratch(test: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("xtask-cli-{test}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+fn xtask(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_xtask")).args(args).current_dir(root()).output().unwrap()
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+#[test]
+fn broken_inputs_exit_2_with_file_pointer_and_expectation() {
+    let out = scratch("broken");
+    let summary = out.join("pipeline.json").display().to_string();
+    let cases = [
+        ("policy", "policy/broken-json.json", "invalid JSON at line 7, column 45: expected value"),
+        (
+            "policy",
+            "policy/unknown-pass.json",
+            "/profiles/2/wasm_opt/passes/1: binaryen knows no pass named \"shrink-everything\"",
+        ),
+        (
+            "policy",
+            "policy/string-codegen-units.json",
+            "/profiles/1/cargo/codegen_units: invalid type: string \"1\", expected u32",
+        ),
+        (
+            "policy",
+            "policy/forbidden-feature.json",
+            "/profiles/0/cargo/features/1: feature \"host-diagnostics\" is forbidden in every variant",
+        ),
+        (
+            "policy",
+            "policy/non-codegen-rustflag.json",
+            "/profiles/1/cargo/rustflags/0: expected a codegen flag written as -Cname[=value], found \"--cfg\"",
+        ),
+        (
+            "budgets",
+            "budgets/warn-above-hard.json",
+            "/metrics/7/thresholds/core-min/warn: warn threshold 13 is above the hard threshold 12",
+        ),
+        ("budgets", "budgets/duplicate-id.json", "/metrics/1/id: duplicate metric id \"M-PERF-01A\""),
+        (
+            "budgets",
+            "budgets/missing-threshold.json",
+            "/metrics/0/thresholds: expected a threshold for budget profile \"core-trace\"",
+        ),
+        (
+            "budgets",
+            "budgets/todo-threshold.json",
+            "/metrics/0/thresholds/core-min/hard: invalid type: string \"TODO\", expected f64",
+        ),
+    ];
+    for (kind, file, message) in cases {
+        let path = fixture(file);
+        let flag = format!("--{kind}");
+        let o = xtask(&["policy", "check", &flag, &path, "--summary", &summary]);
+        let expected = format!("error: xtask/tests/fixtures/{file}: {message}\n");
+        assert_eq!((o.status.code(), text(&o.stderr)), (Some(2), expected), "{file}");
+        assert!(o.stdout.is_empty(), "{file}: nothing on stdout");
+    }
+    for (kind, file, _) in &cases[..2] {
+        // `perf` reads the same documents and refuses them the same way, before building.
+        let o = xtask(&["perf", &format!("--{kind}"), &fixture(file), "--summary", &summary]);
+        assert_eq!(o.status.code(), Some(2), "perf {file}");
+        assert!(text(&o.stderr).starts_with(&format!("error: xtask/tests/fixtures/{file}: ")), "{}", text(&o.stderr));
+    }
+    assert!(!Path::new(&summary).exists() || std::fs::read(&summary).unwrap().ends_with(b"}\n"));
+    let o = xtask(&["perf", "--policy", "no/such/policy.json"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(text(&o.stderr).starts_with("error: cannot read no/such/policy.json"), "{}", text(&o.stderr));
+    let o = xtask(&["perf", "--package", "perf-core", "--summary", &summary]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(text(&o.stderr).contains("package perf-core has no cdylib target"), "{}", text(&o.stderr));
+}
+
+#[test]
+fn policy_check_validates_and_self_tests_the_committed_policy() {
+    let out = scratch("policy-check");
+    let summary = out.join("pipeline.json");
+    let o = xtask(&["policy", "check", "--self-test", "--summary", summary.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
+    let stdout = text(&o.stdout);
+    assert!(
+        stdout.contains(".github/wasm_optimization_policy.json: valid (3 variants; package sample-kernel"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("self-test: all 14 broken policies rejected"), "{stdout}");
+    let s: perf_core::policy::PipelineSummary = serde_json::from_slice(&std::fs::read(&summary).unwrap()).unwrap();
+    assert_eq!(s.status, "valid");
+    assert_eq!(s.self_test.as_ref().map(|t| t.iter().all(|r| r.ok)), Some(true));
+    let release = s.variants.iter().find(|v| v.variant == perf_core::policy::VariantKind::Release).unwrap();
+    assert!(release.cargo_command.contains("'profile.perf-release.opt-level=\"z\"'"), "{}", release.cargo_command);
+    assert!(release.wasm_opt.as_deref().unwrap().contains("shrink_level=2"));
+}
+
+#[test]
+fn help_explains_the_commands_and_exit_codes() {
+    let o = xtask(&["--help"]);
+    assert_eq!(o.status.code(), Some(0));
+    let help = text(&o.stdout);
+    for needle in ["perf", "policy", "Exit codes: 0 pass or warn, 1 a budget failed, 2 bad input or a tool error"] {
+        assert!(help.contains(needle), "{needle}: {help}");
+    }
+    assert_eq!(xtask(&["perf", "--no-such-flag"]).status.code(), Some(2));
+}
+
+fn read_summary(path: &Path) -> (Summary, serde_json::Value) {
+    let bytes = std::fs::read(path).unwrap();
+    let value: serde_json::Value = serde_json::from_slice(&bytes).unwrap();
+    // The binary checks its summary against the schema too; this checks the file on disk.
+    let schema: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(root().join("docs/schemas/wasm_budget_summary.schema.json")).unwrap())
+            .unwrap();
+    let validator = jsonschema::validator_for(&schema).unwrap();
+    let errors: Vec<String> = validator.iter_errors(&value).map(|e| format!("{}: {e}", e.instance_path)).collect();
+    assert!(errors.is_empty(), "{} does not match its schema:\n{}", path.display(), errors.join("\n"));
+    (serde_json::from_value(value.clone()).unwrap(), value)
+}
+
+fn python_gzip_len(path: &Path) -> Option<u64> {
+    let o = Command::new("python3")
+        .args(["-c", "import gzip,sys; print(len(gzip.compress(open(sys.argv[1],'rb').read(), 9, mtime=0)))"])
+        .arg(path)
+        .output()
+        .ok()?;
+    text(&o.stdout).trim().parse().ok()
+}
+
+/// The whole pipeline, in one test because the runs share cargo's per-variant outputs.
+#[test]
+fn perf_pipeline_end_to_end() {
+    let out = scratch("e2e");
+    let s1 = out.join("first.json");
+    let o = xtask(&["perf", "--summary", s1.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(0), "{}\n{}", text(&o.stdout), text(&o.stderr));
+    let (first, _) = read_summary(&s1);
+    assert_eq!(first.verdict, Status::Pass);
+    let post = |s: &Summary, i: usize| s.variants[i].post_opt.clone().unwrap();
+    let (dev, canary, release) = (post(&first, 0), post(&first, 1), post(&first, 2));
+    assert!(release.raw_bytes < canary.raw_bytes && canary.raw_bytes < dev.raw_bytes, "release < canary < dev");
+    assert!(!release.sections.has_debug_sections && !release.sections.has_producers_section);
+    assert!(dev.sections.has_debug_sections);
+    for r in first.records.iter().filter(|r| r.metric_id.starts_with("M-PERF-01")) {
+        assert_eq!((r.status, r.value.is_some()), (Status::Pass, true), "{} {}", r.metric_id, r.profile);
+    }
+    let skip = first.records.iter().find(|r| r.metric_id == "M-PERF-02B").unwrap();
+    assert_eq!(skip.status, Status::Skip);
+    assert!(skip.reason.as_deref().unwrap().starts_with("not measured: "));
+
+    // gzip bytes are stock zlib's, as Python's gzip module writes them.
+    let release_path = root().join(&release.path);
+    match python_gzip_len(&release_path) {
+        Some(n) => assert_eq!(release.gzip_bytes, n),
+        None => assert!(std::env::var_os("CI").is_none(), "python3 is required on CI"),
+    }
+
+    // Unchanged inputs: the same signature, and wasm-opt is not run again.
+    let s2 = out.join("second.json");
+    let o = xtask(&["perf", "--json", "--summary", s2.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(0));
+    let (second, _) = read_summary(&s2);
+    let printed: Summary = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(printed, second, "--json prints the summary it wrote");
+    assert_eq!(second.report_signature, first.report_signature);
+    assert_eq!((second.pipeline.steps.wasm_opt_runs, second.pipeline.steps.wasm_opt_cache_hits), (0, 2));
+    assert_eq!(second.pipeline.steps.cargo_builds, 3);
+
+    // A budget below the measured size fails with exit 1, and the summary is still written.
+    let s3 = out.join("tight.json");
+    let o = xtask(&["perf", "--budgets", &fixture("budgets/tight-release.json"), "--summary", s3.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o.stderr));
+    let stdout = text(&o.stdout);
+    let expected = format!(
+        "fail: M-PERF-01A (core-min, wasm size (raw bytes)): {} bytes is above the budget 1,000",
+        group(release.raw_bytes)
+    );
+    assert!(stdout.contains(&expected), "{stdout}");
+    assert!(stdout.contains("verdict: fail"));
+    let (tight, _) = read_summary(&s3);
+    assert_eq!(tight.verdict, Status::Fail);
+
+    // Editing a policy setting changes the build command, the artifact and its sha256.
+    let s4 = out.join("opt-s.json");
+    let o = xtask(&["perf", "--policy", &fixture("policy/release-opt-s.json"), "--summary", s4.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
+    let (edited, _) = read_summary(&s4);
+    let edited_release = &edited.variants[2];
+    assert!(edited_release.commands[0].contains("'profile.perf-release.opt-level=\"s\"'"));
+    let edited_pre = edited_release.pre_opt.as_ref().unwrap();
+    assert_ne!(edited_pre.sha256, first.variants[2].pre_opt.as_ref().unwrap().sha256);
+    assert_ne!(edited_release.post_opt.as_ref().unwrap().sha256, release.sha256);
+    let steps = edited.pipeline.steps;
+    assert_eq!((steps.cargo_builds, steps.wasm_opt_runs + steps.wasm_opt_cache_hits), (3, 2));
+}
+
+fn group(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
