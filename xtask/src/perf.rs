@@ -4,7 +4,7 @@
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
-use anyhow::{Context, anyhow};
+use anyhow::{Context, anyhow, bail};
 use perf_core::budget::Status;
 use perf_core::pipeline::{PhaseTiming, PipelineReport, StepBudget, StepCounts};
 use perf_core::policy::{Variant, cargo_output_path};
@@ -176,7 +176,11 @@ fn build_and_measure(
         cmd = cmd.env_remove(key);
     }
     run.steps.cargo_builds += 1;
-    cmd.run().with_context(|| format!("cargo build of the {variant} variant failed"))?;
+    // Through std's Command for the exit status; the command itself is in the summary.
+    let status = std::process::Command::from(cmd).status().context("cannot run cargo")?;
+    if !status.success() {
+        bail!("cargo build of the {variant} variant failed ({status}); cargo's errors are above");
+    }
     phase(run, "build", t);
 
     let built =

@@ -219,6 +219,34 @@ fn perf_pipeline_end_to_end() {
     assert_ne!(edited_release.post_opt.as_ref().unwrap().sha256, release.sha256);
     let steps = edited.pipeline.steps;
     assert_eq!((steps.cargo_builds, steps.wasm_opt_runs + steps.wasm_opt_cache_hits), (3, 2));
+
+    // A variant that fails to build fails its required metrics closed; the others are still
+    // measured, the summary is written, and the exit code says tool error.
+    let s5 = out.join("link-failure.json");
+    let o =
+        xtask(&["perf", "--policy", &fixture("policy/release-link-failure.json"), "--summary", s5.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o.stderr));
+    assert!(
+        text(&o.stderr).contains("release: cargo build of the release variant failed (exit status: 101)"),
+        "{}",
+        text(&o.stderr)
+    );
+    let (broken, _) = read_summary(&s5);
+    assert_eq!(broken.verdict, Status::Fail);
+    for r in &broken.records {
+        match (r.variant, r.metric_id.starts_with("M-PERF-01")) {
+            (perf_core::policy::VariantKind::Release, true) => {
+                assert_eq!(r.status, Status::Fail);
+                let reason = r.reason.as_deref().unwrap();
+                assert!(
+                    reason.starts_with("required metric not measured: the release variant was not built"),
+                    "{reason}"
+                );
+            }
+            (_, true) => assert_eq!(r.status, Status::Pass, "{} {}", r.metric_id, r.profile),
+            (_, false) => assert_eq!(r.status, Status::Skip),
+        }
+    }
 }
 
 fn group(n: u64) -> String {
