@@ -8,7 +8,7 @@ use anyhow::{Context, anyhow, bail};
 use perf_core::budget::Status;
 use perf_core::pipeline::{PhaseTiming, PipelineReport, StepBudget, StepCounts};
 use perf_core::policy::{Variant, cargo_output_path};
-use perf_core::summary::{self, Provenance, Summary, VariantReport};
+use perf_core::summary::{self, ArtifactMeasurement, Provenance, Summary, VariantReport};
 use xshell::{Shell, cmd};
 
 use crate::atomic_write::{write_atomic, write_json_atomic};
@@ -62,8 +62,36 @@ impl flags::Perf {
         }
 
         let mut run = Run { steps: StepCounts::default(), phases: Vec::new() };
-        let variants: Vec<VariantReport> =
-            policy.profiles.iter().map(|v| build_variant(sh, v, &plan, &mut run)).collect();
+        // Builds run one after another; each variant's measuring (brotli at quality 11 is
+        // the slow part) runs on its own thread meanwhile, so both cores are used.
+        let variants: Vec<VariantReport> = std::thread::scope(|s| {
+            let pending: Vec<_> = policy
+                .profiles
+                .iter()
+                .map(|v| {
+                    let (report, built) = build_variant(sh, v, &plan, &mut run);
+                    let cache = &plan.measure_cache_dir;
+                    (report, built.map(|a| s.spawn(move || measure_artifacts(v.variant.as_str(), a, cache))))
+                })
+                .collect();
+            pending
+                .into_iter()
+                .map(|(mut report, measuring)| {
+                    let Some(handle) = measuring else { return report };
+                    match handle.join() {
+                        Ok((measured, timing)) => {
+                            run.phases.push(timing);
+                            match measured {
+                                Ok((pre, post)) => (report.pre_opt, report.post_opt) = (Some(pre), Some(post)),
+                                Err(e) => report.error = Some(format!("{e:#}")),
+                            }
+                        }
+                        Err(_) => report.error = Some("measuring the artifacts panicked".to_owned()),
+                    }
+                    report
+                })
+                .collect()
+        });
 
         let step_budget = StepBudget {
             cargo_builds: policy.profiles.len() as u32,
@@ -131,8 +159,16 @@ impl flags::Perf {
     }
 }
 
-/// Builds, optimizes and measures one variant; a failure is kept in the report's `error`.
-fn build_variant(sh: &Shell, v: &Variant, plan: &Plan, run: &mut Run) -> VariantReport {
+/// Cargo's output and what ships, named as the summary shows them.
+struct Artifacts {
+    pre_name: String,
+    pre: Vec<u8>,
+    post_name: String,
+    post: Vec<u8>,
+}
+
+/// Builds and optimizes one variant; a failure is kept in the report's `error`.
+fn build_variant(sh: &Shell, v: &Variant, plan: &Plan, run: &mut Run) -> (VariantReport, Option<Artifacts>) {
     let build = v.cargo_build(&plan.package, &plan.target, &plan.target_dir);
     let mut report = VariantReport {
         id: v.id.clone(),
@@ -148,25 +184,23 @@ fn build_variant(sh: &Shell, v: &Variant, plan: &Plan, run: &mut Run) -> Variant
     if let Some(d) = &report.wasm_opt {
         report.commands.push(d.clone());
     }
-    if let Err(e) = build_and_measure(sh, v, plan, run, &build, &mut report) {
-        report.error = Some(format!("{e:#}"));
+    match build_and_optimize(sh, v, plan, run, &build) {
+        Ok(artifacts) => (report, Some(artifacts)),
+        Err(e) => {
+            report.error = Some(format!("{e:#}"));
+            (report, None)
+        }
     }
-    report
 }
 
-fn build_and_measure(
+fn build_and_optimize(
     sh: &Shell,
     v: &Variant,
     plan: &Plan,
     run: &mut Run,
     build: &perf_core::policy::CargoBuild,
-    report: &mut VariantReport,
-) -> anyhow::Result<()> {
+) -> anyhow::Result<Artifacts> {
     let variant = v.variant.as_str();
-    let phase = |run: &mut Run, phase: &str, t: Instant| {
-        run.phases.push(PhaseTiming { phase: phase.to_owned(), variant: variant.to_owned(), millis: millis(t) })
-    };
-
     let t = Instant::now();
     eprintln!("building {variant}: cargo {}", shell_words(&build.args));
     let cargo = toolchain::cargo();
@@ -181,46 +215,54 @@ fn build_and_measure(
     if !status.success() {
         bail!("cargo build of the {variant} variant failed ({status}); cargo's errors are above");
     }
-    phase(run, "build", t);
+    run.phases.push(phase("build", variant, t));
 
     let built =
         sh.current_dir().join(&plan.target_dir).join(cargo_output_path(&plan.target, &build.profile, &plan.lib_name));
     let paths = v.artifact_paths(&plan.lib_name);
-    let (pre, post) = (sh.current_dir().join(&paths.pre_opt), sh.current_dir().join(&paths.post_opt));
-    let (pre_name, post_name) = (paths.pre_opt, paths.post_opt);
-    let bytes =
+    let (pre_path, post_path) = (sh.current_dir().join(&paths.pre_opt), sh.current_dir().join(&paths.post_opt));
+    let pre =
         std::fs::read(&built).with_context(|| format!("cargo reported success but wrote no {}", built.display()))?;
-    write_atomic(&pre, &bytes)?;
+    write_atomic(&pre_path, &pre)?;
 
-    let t = Instant::now();
-    if v.wasm_opt.enabled {
-        match optimize::optimize(&pre, &post, &v.wasm_opt, &plan.cache_dir)? {
+    let post = if v.wasm_opt.enabled {
+        let t = Instant::now();
+        match optimize::optimize(&pre_path, &post_path, &v.wasm_opt, &plan.cache_dir)? {
             CacheOutcome::Hit => run.steps.wasm_opt_cache_hits += 1,
             CacheOutcome::Miss => run.steps.wasm_opt_runs += 1,
         }
-        phase(run, "wasm-opt", t);
+        run.phases.push(phase("wasm-opt", variant, t));
+        std::fs::read(&post_path).with_context(|| format!("cannot read {}", post_path.display()))?
     } else {
-        write_atomic(&post, &bytes)?;
-    }
-
-    let t = Instant::now();
-    let optimized = std::fs::read(&post).with_context(|| format!("cannot read {}", post.display()))?;
-    let cache = &plan.measure_cache_dir;
-    let (pre_m, post_m) = std::thread::scope(|s| {
-        let pre_m = s.spawn(|| measure::measure(&pre_name, &bytes, cache));
-        let post_m = if optimized == bytes { None } else { Some(measure::measure(&post_name, &optimized, cache)) };
-        (pre_m.join().unwrap_or_else(|_| Err(anyhow!("measuring {pre_name} panicked"))), post_m)
-    });
-    let pre_m = pre_m?;
-    // A variant without wasm-opt ships cargo's bytes unchanged: one measurement serves both.
-    let post_m = match post_m {
-        Some(m) => m?,
-        None => perf_core::summary::ArtifactMeasurement { path: post_name, ..pre_m.clone() },
+        write_atomic(&post_path, &pre)?;
+        pre.clone()
     };
-    report.pre_opt = Some(pre_m);
-    report.post_opt = Some(post_m);
-    phase(run, "measure", t);
-    Ok(())
+    Ok(Artifacts { pre_name: paths.pre_opt, pre, post_name: paths.post_opt, post })
+}
+
+/// Measures both artifacts of a variant (on two threads) and times it.
+fn measure_artifacts(
+    variant: &str,
+    a: Artifacts,
+    cache: &Path,
+) -> (anyhow::Result<(ArtifactMeasurement, ArtifactMeasurement)>, PhaseTiming) {
+    let t = Instant::now();
+    let measured = std::thread::scope(|s| {
+        let pre = s.spawn(|| measure::measure(&a.pre_name, &a.pre, cache));
+        let post = if a.post == a.pre { None } else { Some(measure::measure(&a.post_name, &a.post, cache)) };
+        let pre = pre.join().unwrap_or_else(|_| Err(anyhow!("measuring {} panicked", a.pre_name)))?;
+        // A variant without wasm-opt ships cargo's bytes unchanged: one measurement serves both.
+        let post = match post {
+            Some(m) => m?,
+            None => ArtifactMeasurement { path: a.post_name.clone(), ..pre.clone() },
+        };
+        Ok((pre, post))
+    });
+    (measured, phase("measure", variant, t))
+}
+
+fn phase(phase: &str, variant: &str, since: Instant) -> PhaseTiming {
+    PhaseTiming { phase: phase.to_owned(), variant: variant.to_owned(), millis: millis(since) }
 }
 
 fn millis(since: Instant) -> f64 {
