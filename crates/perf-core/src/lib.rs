@@ -1,15 +1,19 @@
 //! The pure logic of the wasm budget gate: the optimization policy, the budgets, the wasm
-//! section breakdown, budget evaluation and the summary.
+//! section breakdown, budget evaluation and the summary, and the baseline, regression and
+//! warn-streak rules of the gate.
 //!
 //! **Architecture Invariant:** this crate does no process, file, network, environment or
 //! clock IO. It takes bytes, parsed documents and measured numbers, and returns values;
 //! `xtask` does the doing. Every rule here is therefore testable with plain data.
 
+pub mod baseline;
 pub mod budget;
 pub mod document;
 pub mod pipeline;
 pub mod policy;
+pub mod regression;
 pub mod sections;
+pub mod streak;
 pub mod summary;
 pub mod unit;
 
