@@ -9,6 +9,7 @@
 pub mod baseline;
 pub mod budget;
 pub mod document;
+pub mod gate;
 pub mod pipeline;
 pub mod policy;
 pub mod regression;

@@ -114,17 +114,7 @@ pub fn build_records(budgets: &Budgets, variants: &[VariantReport], commit: &str
 
 fn record(budgets: &Budgets, m: &Metric, v: &VariantReport, commit: &str) -> Record {
     let thresholds = m.thresholds.get(&v.budget_profile);
-    let measured = measured_value(m.source, v);
-    let (value, status, reason) = match measured {
-        Ok(value) => match m.evaluate(&v.budget_profile, value) {
-            Some(status) => (Some(value), status, None),
-            None => {
-                (Some(value), Status::Fail, Some(format!("no threshold for budget profile \"{}\"", v.budget_profile)))
-            }
-        },
-        Err(why) if m.required => (None, Status::Fail, Some(format!("required metric not measured: {why}"))),
-        Err(why) => (None, Status::Skip, Some(format!("not measured: {why}"))),
-    };
+    let (value, status, reason) = judge(m, &v.budget_profile, measured_value(m.source, v));
     let artifact = v.post_opt.as_ref();
     Record {
         commit: commit.to_owned(),
@@ -148,6 +138,22 @@ fn record(budgets: &Budgets, m: &Metric, v: &VariantReport, commit: &str) -> Rec
             .map(|a| a.path.clone())
             .collect(),
         artifact_sha256: artifact.map(|a| a.sha256.clone()),
+    }
+}
+
+/// A record's value, status and reason from what was measured (or why it was not).
+fn judge(m: &Metric, profile: &str, measured: Result<f64, String>) -> (Option<f64>, Status, Option<String>) {
+    match measured {
+        // JSON has no NaN: an unmeasurable number is a failure with its reason, not a null.
+        Ok(value) if !value.is_finite() => {
+            (None, Status::Fail, Some(format!("the measurement is not a finite number ({value})")))
+        }
+        Ok(value) => match m.evaluate(profile, value) {
+            Some(status) => (Some(value), status, None),
+            None => (Some(value), Status::Fail, Some(format!("no threshold for budget profile \"{profile}\""))),
+        },
+        Err(why) if m.required => (None, Status::Fail, Some(format!("required metric not measured: {why}"))),
+        Err(why) => (None, Status::Skip, Some(format!("not measured: {why}"))),
     }
 }
 
@@ -310,6 +316,20 @@ mod tests {
             Some("required metric not measured: the release variant was not built: cargo build failed")
         );
         assert_eq!(s[2].1, Status::Skip, "an optional metric still skips");
+    }
+
+    #[test]
+    fn non_finite_or_unbudgeted_values_fail_with_a_reason() {
+        let budgets = Budgets::parse("b.json", BUDGETS).unwrap();
+        let raw = &budgets.metrics[0];
+        let cases = [
+            (f64::NAN, "core-min", None, "the measurement is not a finite number (NaN)"),
+            (f64::INFINITY, "core-min", None, "the measurement is not a finite number (inf)"),
+            (5.0, "core-max", Some(5.0), "no threshold for budget profile \"core-max\""),
+        ];
+        for (value, profile, kept, reason) in cases {
+            assert_eq!(judge(raw, profile, Ok(value)), (kept, Status::Fail, Some(reason.to_owned())));
+        }
     }
 
     #[test]

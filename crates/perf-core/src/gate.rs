@@ -1,0 +1,547 @@
+//! The gate: three independent rules, each reported as its own check, and one verdict.
+//!
+//! 1. Hard budgets: a value above its hard threshold fails at once.
+//! 2. Warn-then-block: a value in the warn band warns; the N-th consecutive warning of a
+//!    metric on a branch fails (state in [`StreakState`]).
+//! 3. Regression against the committed baseline: in `active` mode a regression, schema
+//!    drift, an unanchored metric or a unit mismatch fails; in `scaffold` mode the same
+//!    checks are reported as "would fail" and do not change the verdict. A run on another
+//!    rustc or binaryen than the baseline's is flagged as toolchain drift (failing or
+//!    warning per the baseline's `toolchain_drift`) instead of as plain regressions.
+
+use serde::{Deserialize, Serialize};
+
+use crate::baseline::{Baseline, BaselineStatus, DriftPolicy};
+use crate::budget::{Budgets, GateKind, Status};
+use crate::regression::{self, Comparison, Finding, ToolchainDrift};
+use crate::streak::{Observation, StreakState};
+use crate::summary::Record;
+
+pub const REPORT_SCHEMA_VERSION: &str = "wasm-perf-regression-report-v1";
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Rule {
+    HardBudget,
+    WarnThenBlock,
+    Regression,
+    Toolchain,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Check {
+    pub rule: Rule,
+    /// Empty for run-level checks (toolchain).
+    pub profile: String,
+    pub metric_id: String,
+    /// The check's effect on the verdict.
+    pub status: Status,
+    /// In scaffold mode, why this check would fail an active gate.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub would_fail: Option<String>,
+    pub message: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub streak: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub escalate_after: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub comparison: Option<Comparison>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct GateReport {
+    pub schema_version: String,
+    pub run_id: String,
+    pub branch: String,
+    pub verdict: Status,
+    /// `None` when there is no baseline file: the regression rule did not run.
+    pub baseline_status: Option<BaselineStatus>,
+    pub toolchain_drift: Vec<ToolchainDrift>,
+    pub checks: Vec<Check>,
+}
+
+pub struct GateInput<'a> {
+    pub budgets: &'a Budgets,
+    pub baseline: Option<&'a Baseline>,
+    pub branch: &'a str,
+    pub run_id: &'a str,
+    /// `rustc -vV` and the binaryen version of this run.
+    pub rustc: &'a str,
+    pub binaryen: &'a str,
+}
+
+/// Evaluates the three rules over `records` (already evaluated against their thresholds),
+/// advances `streaks`, and updates each record's status with its escalation.
+pub fn evaluate(input: &GateInput, records: &mut [Record], streaks: &mut StreakState) -> GateReport {
+    let mut checks = Vec::new();
+
+    let observations: Vec<Observation> = records
+        .iter()
+        .filter_map(|r| {
+            let m = input.budgets.metric(&r.metric_id)?;
+            (m.gate == GateKind::WarnThenBlock).then(|| Observation {
+                profile: r.profile.clone(),
+                metric_id: r.metric_id.clone(),
+                status: r.status,
+                escalate_after: m.escalate_after.unwrap_or(2),
+            })
+        })
+        .collect();
+    let outcomes = streaks.advance(input.branch, &observations);
+    for r in records.iter_mut() {
+        let outcome = outcomes.iter().find(|o| o.profile == r.profile && o.metric_id == r.metric_id);
+        let check = match outcome {
+            Some(o) => {
+                let message = match (r.status, o.status) {
+                    (Status::Warn, Status::Fail) => format!(
+                        "warning {} of {} in a row on {}: escalated to failure; {}",
+                        o.streak,
+                        o.escalate_after,
+                        input.branch,
+                        budget_message(r)
+                    ),
+                    (Status::Warn, _) => {
+                        format!(
+                            "warning {} of {} in a row on {}; {}",
+                            o.streak,
+                            o.escalate_after,
+                            input.branch,
+                            budget_message(r)
+                        )
+                    }
+                    _ => budget_message(r),
+                };
+                r.status = o.status;
+                Check {
+                    rule: Rule::WarnThenBlock,
+                    profile: r.profile.clone(),
+                    metric_id: r.metric_id.clone(),
+                    status: o.status,
+                    would_fail: None,
+                    message,
+                    streak: Some(o.streak),
+                    escalate_after: Some(o.escalate_after),
+                    comparison: None,
+                }
+            }
+            None => Check {
+                rule: Rule::HardBudget,
+                profile: r.profile.clone(),
+                metric_id: r.metric_id.clone(),
+                status: r.status,
+                would_fail: None,
+                message: budget_message(r),
+                streak: None,
+                escalate_after: None,
+                comparison: None,
+            },
+        };
+        checks.push(check);
+    }
+
+    let mut drift = Vec::new();
+    if let Some(baseline) = input.baseline {
+        drift = regression::toolchain_drift(baseline, input.rustc, input.binaryen);
+        let scaffold = baseline.status == BaselineStatus::Scaffold;
+        if !drift.is_empty() {
+            let what: Vec<String> =
+                drift.iter().map(|d| format!("{} {} -> {}", d.tool, d.baseline, d.current)).collect();
+            let reason =
+                format!("toolchain drift since the baseline: {}; rebaseline on this toolchain", what.join(", "));
+            let status = match (scaffold, baseline.toolchain_drift) {
+                (true, _) => Status::Pass,
+                (false, DriftPolicy::Fail) => Status::Fail,
+                (false, DriftPolicy::Warn) => Status::Warn,
+            };
+            checks.push(Check {
+                rule: Rule::Toolchain,
+                profile: String::new(),
+                metric_id: String::new(),
+                status,
+                would_fail: scaffold.then(|| reason.clone()),
+                message: if scaffold { format!("scaffold (would fail: {reason})") } else { reason },
+                streak: None,
+                escalate_after: None,
+                comparison: None,
+            });
+        }
+        for c in regression::compare(baseline, records) {
+            let mut reason = c.finding.describe(&c);
+            let comparable = matches!(c.finding, Finding::Within | Finding::Regression);
+            let (fails, status) = if comparable && !drift.is_empty() {
+                reason = format!("not compared across toolchains ({reason})");
+                (false, Status::Skip)
+            } else if c.finding.fails() {
+                (true, if scaffold { Status::Pass } else { Status::Fail })
+            } else {
+                (false, Status::Pass)
+            };
+            checks.push(Check {
+                rule: Rule::Regression,
+                profile: c.profile.clone(),
+                metric_id: c.metric_id.clone(),
+                status,
+                would_fail: (fails && scaffold).then(|| reason.clone()),
+                message: if fails && scaffold { format!("scaffold (would fail: {reason})") } else { reason },
+                streak: None,
+                escalate_after: None,
+                comparison: Some(c),
+            });
+        }
+    }
+
+    let verdict = checks.iter().fold(Status::Pass, |v, c| match (v, c.status) {
+        (Status::Fail, _) | (_, Status::Fail) => Status::Fail,
+        (Status::Warn, _) | (_, Status::Warn) => Status::Warn,
+        _ => Status::Pass,
+    });
+    GateReport {
+        schema_version: REPORT_SCHEMA_VERSION.to_owned(),
+        run_id: input.run_id.to_owned(),
+        branch: input.branch.to_owned(),
+        verdict,
+        baseline_status: input.baseline.map(|b| b.status),
+        toolchain_drift: drift,
+        checks,
+    }
+}
+
+fn budget_message(r: &Record) -> String {
+    match (r.value, r.status, &r.reason) {
+        (_, _, Some(reason)) => reason.clone(),
+        (Some(v), Status::Fail, None) => {
+            format!("{v} {} is above the hard threshold {}", r.unit, num(r.threshold_hard))
+        }
+        (Some(v), Status::Warn, None) => {
+            format!("{v} {} is above the warn threshold {}", r.unit, num(r.threshold_warn))
+        }
+        (Some(v), _, None) => format!("{v} {} is within its budget", r.unit),
+        (None, _, None) => "no value".to_owned(),
+    }
+}
+
+fn num(v: Option<f64>) -> String {
+    v.map_or("-".to_owned(), |v| format!("{v}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::policy::VariantKind;
+    use serde_json::{Value, json};
+
+    fn budgets() -> Budgets {
+        Budgets::parse(
+            "b.json",
+            &json!({
+                "schema_version": "wasm-perf-budgets-v1", "profiles": ["core-min"], "seed_set": [11],
+                "metrics": [
+                    {"id": "M-HARD", "name": "raw", "unit": "bytes", "source": "size.raw", "required": true,
+                     "gate": "hard", "thresholds": {"core-min": {"hard": 30000}}},
+                    {"id": "M-OP", "name": "op p95", "unit": "us", "source": "runtime.scenario_p95", "required": false,
+                     "gate": "warn_then_block", "escalate_after": 2, "thresholds": {"core-min": {"warn": 8, "hard": 12}}}
+                ]
+            })
+            .to_string(),
+        )
+        .unwrap()
+    }
+
+    /// Records as `build_records` makes them: status from the thresholds.
+    fn records(budgets: &Budgets, hard: f64, op: f64) -> Vec<Record> {
+        [("M-HARD", hard), ("M-OP", op)]
+            .into_iter()
+            .map(|(id, value)| {
+                let m = budgets.metric(id).unwrap();
+                let t = m.thresholds["core-min"];
+                Record {
+                    commit: "c".into(),
+                    profile: "core-min".into(),
+                    variant: VariantKind::Release,
+                    environment: "e".into(),
+                    metric_id: id.into(),
+                    metric: m.name.clone(),
+                    value: Some(value),
+                    unit: m.unit,
+                    threshold_warn: t.warn,
+                    threshold_hard: Some(t.hard),
+                    status: m.evaluate("core-min", value).unwrap(),
+                    required: m.required,
+                    reason: None,
+                    seed_set: vec![],
+                    commands: vec![],
+                    artifact_paths: vec![],
+                    artifact_sha256: None,
+                }
+            })
+            .collect()
+    }
+
+    const RUSTC: &str = "rustc 1.95.0 (x)\nrelease: 1.95.0\n";
+
+    fn baseline(status: &str, metrics: Value) -> Baseline {
+        Baseline::parse(
+            "baseline.json",
+            &json!({
+                "schema_version": "wasm-perf-baseline-v1", "status": status, "toolchain_drift": "fail",
+                "provenance": {"commit": "c", "rustc": RUSTC, "binaryen": "116", "policy_sha256": "p", "host": "h"},
+                "tolerances": {"defaults": {"bytes": {"relative_pct": 1.0, "absolute": 512}, "us": {"relative_pct": 20, "absolute": 0.5}}},
+                "metrics": metrics
+            })
+            .to_string(),
+        )
+        .unwrap()
+    }
+
+    fn anchored(hard: Value, op: Value) -> Value {
+        json!([
+            {"profile": "core-min", "metric_id": "M-HARD", "unit": "bytes", "value": hard},
+            {"profile": "core-min", "metric_id": "M-OP", "unit": "us", "value": op}
+        ])
+    }
+
+    struct Case {
+        name: &'static str,
+        hard: f64,
+        op: f64,
+        baseline: Value,
+        prior_warnings: u32,
+        rustc: &'static str,
+        scaffold: Status,
+        active: Status,
+        /// A check message that must appear (in both modes).
+        says: &'static str,
+    }
+
+    #[test]
+    fn every_rule_in_both_modes() {
+        let same = |h: f64, o: f64| anchored(json!(h), json!(o));
+        let cases = [
+            Case {
+                name: "pass",
+                hard: 25000.0,
+                op: 5.0,
+                baseline: same(25000.0, 5.0),
+                prior_warnings: 0,
+                rustc: RUSTC,
+                scaffold: Status::Pass,
+                active: Status::Pass,
+                says: "within tolerance",
+            },
+            Case {
+                name: "equal to the thresholds",
+                hard: 30000.0,
+                op: 8.0,
+                baseline: same(30000.0, 8.0),
+                prior_warnings: 0,
+                rustc: RUSTC,
+                scaffold: Status::Pass,
+                active: Status::Pass,
+                says: "30000 bytes is within its budget",
+            },
+            Case {
+                name: "warn",
+                hard: 25000.0,
+                op: 9.0,
+                baseline: same(25000.0, 9.0),
+                prior_warnings: 0,
+                rustc: RUSTC,
+                scaffold: Status::Warn,
+                active: Status::Warn,
+                says: "warning 1 of 2 in a row on main",
+            },
+            Case {
+                name: "escalated warn",
+                hard: 25000.0,
+                op: 9.0,
+                baseline: same(25000.0, 9.0),
+                prior_warnings: 1,
+                rustc: RUSTC,
+                scaffold: Status::Fail,
+                active: Status::Fail,
+                says: "warning 2 of 2 in a row on main: escalated to failure",
+            },
+            Case {
+                name: "hard fail",
+                hard: 30001.0,
+                op: 5.0,
+                baseline: same(30001.0, 5.0),
+                prior_warnings: 0,
+                rustc: RUSTC,
+                scaffold: Status::Fail,
+                active: Status::Fail,
+                says: "30001 bytes is above the hard threshold 30000",
+            },
+            Case {
+                name: "regression",
+                hard: 26000.0,
+                op: 5.0,
+                baseline: same(25000.0, 5.0),
+                prior_warnings: 0,
+                rustc: RUSTC,
+                scaffold: Status::Pass,
+                active: Status::Fail,
+                says: "regressed 25000 -> 26000 bytes (+4.00%, +1000); tolerance +1% and +512 bytes",
+            },
+            Case {
+                name: "below the absolute floor",
+                hard: 25400.0,
+                op: 5.4,
+                baseline: same(25000.0, 5.0),
+                prior_warnings: 0,
+                rustc: RUSTC,
+                scaffold: Status::Pass,
+                active: Status::Pass,
+                says: "within tolerance",
+            },
+            Case {
+                name: "metric missing from the baseline",
+                hard: 25000.0,
+                op: 5.0,
+                baseline: json!([{"profile": "core-min", "metric_id": "M-HARD", "unit": "bytes", "value": 25000}]),
+                prior_warnings: 0,
+                rustc: RUSTC,
+                scaffold: Status::Pass,
+                active: Status::Fail,
+                says: "measured now but missing from the baseline (schema drift)",
+            },
+            Case {
+                name: "metric missing from the run",
+                hard: 25000.0,
+                op: 5.0,
+                baseline: {
+                    let mut b = same(25000.0, 5.0);
+                    b.as_array_mut()
+                        .unwrap()
+                        .push(json!({"profile": "core-min", "metric_id": "M-GONE", "unit": "bytes", "value": 1}));
+                    b
+                },
+                prior_warnings: 0,
+                rustc: RUSTC,
+                scaffold: Status::Pass,
+                active: Status::Fail,
+                says: "in the baseline but missing from this run (schema drift)",
+            },
+            Case {
+                name: "unanchored",
+                hard: 25000.0,
+                op: 5.0,
+                baseline: anchored(json!(null), json!(5.0)),
+                prior_warnings: 0,
+                rustc: RUSTC,
+                scaffold: Status::Pass,
+                active: Status::Fail,
+                says: "measured 25000 but the baseline value is null (unanchored)",
+            },
+            Case {
+                name: "unit mismatch",
+                hard: 25000.0,
+                op: 5.0,
+                baseline: json!([{"profile": "core-min", "metric_id": "M-HARD", "unit": "bytes", "value": 25000}, {"profile": "core-min", "metric_id": "M-OP", "unit": "ms", "value": 5}]),
+                prior_warnings: 0,
+                rustc: RUSTC,
+                scaffold: Status::Pass,
+                active: Status::Fail,
+                says: "unit mismatch: baseline ms, run us",
+            },
+            Case {
+                name: "toolchain drift",
+                hard: 26000.0,
+                op: 5.0,
+                baseline: same(25000.0, 5.0),
+                prior_warnings: 0,
+                rustc: "rustc 1.96.0 (y)\nrelease: 1.96.0\n",
+                scaffold: Status::Pass,
+                active: Status::Fail,
+                says: "toolchain drift since the baseline: rustc 1.95.0 -> 1.96.0",
+            },
+            Case {
+                name: "NaN",
+                hard: f64::NAN,
+                op: 5.0,
+                baseline: same(25000.0, 5.0),
+                prior_warnings: 0,
+                rustc: RUSTC,
+                scaffold: Status::Fail,
+                active: Status::Fail,
+                says: "NaN bytes is above the hard threshold 30000",
+            },
+        ];
+        for case in cases {
+            for (mode, expected) in [("scaffold", case.scaffold), ("active", case.active)] {
+                let budgets = budgets();
+                let b = baseline(mode, case.baseline.clone());
+                let mut streaks = StreakState::default();
+                for _ in 0..case.prior_warnings {
+                    streaks.advance(
+                        "main",
+                        &[Observation {
+                            profile: "core-min".into(),
+                            metric_id: "M-OP".into(),
+                            status: Status::Warn,
+                            escalate_after: 2,
+                        }],
+                    );
+                }
+                let mut recs = records(&budgets, case.hard, case.op);
+                let input = GateInput {
+                    budgets: &budgets,
+                    baseline: Some(&b),
+                    branch: "main",
+                    run_id: "r1",
+                    rustc: case.rustc,
+                    binaryen: "116",
+                };
+                let report = evaluate(&input, &mut recs, &mut streaks);
+                let messages: Vec<&str> = report.checks.iter().map(|c| c.message.as_str()).collect();
+                assert_eq!(report.verdict, expected, "{} ({mode}): {messages:#?}", case.name);
+                assert!(messages.iter().any(|m| m.contains(case.says)), "{} ({mode}): {messages:#?}", case.name);
+                if mode == "scaffold" && case.active == Status::Fail && case.scaffold == Status::Pass {
+                    assert!(
+                        messages.iter().any(|m| m.starts_with("scaffold (would fail: ")),
+                        "{} shows would fail",
+                        case.name
+                    );
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn toolchain_drift_is_not_reported_as_a_plain_regression() {
+        let budgets = budgets();
+        let b = baseline("active", anchored(json!(25000), json!(5)));
+        let mut recs = records(&budgets, 26000.0, 5.0);
+        let input = GateInput {
+            budgets: &budgets,
+            baseline: Some(&b),
+            branch: "main",
+            run_id: "r",
+            rustc: RUSTC,
+            binaryen: "117",
+        };
+        let report = evaluate(&input, &mut recs, &mut StreakState::default());
+        let regression = report.checks.iter().find(|c| c.rule == Rule::Regression && c.metric_id == "M-HARD").unwrap();
+        assert_eq!(regression.status, Status::Skip);
+        assert!(regression.message.starts_with("not compared across toolchains (regressed"), "{}", regression.message);
+        assert_eq!(report.toolchain_drift.len(), 1);
+    }
+
+    #[test]
+    fn escalation_updates_the_record_and_no_baseline_means_no_regression_checks() {
+        let budgets = budgets();
+        let mut streaks = StreakState::default();
+        let input =
+            GateInput { budgets: &budgets, baseline: None, branch: "main", run_id: "r", rustc: RUSTC, binaryen: "116" };
+        let mut first = records(&budgets, 1.0, 9.0);
+        assert_eq!(evaluate(&input, &mut first, &mut streaks).verdict, Status::Warn);
+        let mut second = records(&budgets, 1.0, 9.0);
+        let report = evaluate(&input, &mut second, &mut streaks);
+        assert_eq!((report.verdict, second[1].status), (Status::Fail, Status::Fail));
+        assert!(report.checks.iter().all(|c| c.rule != Rule::Regression));
+        assert_eq!(report.baseline_status, None);
+        let mut third = records(&budgets, 1.0, 5.0);
+        assert_eq!(evaluate(&input, &mut third, &mut streaks).verdict, Status::Pass);
+        assert!(streaks.branches["main"].is_empty(), "a pass resets the streak");
+    }
+}
