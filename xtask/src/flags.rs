@@ -49,10 +49,43 @@ pub struct Inputs {
     pub package: Option<String>,
 }
 
+/// Where the gate keeps its state and writes its findings.
+#[derive(Debug, Args)]
+pub struct GateArgs {
+    /// The committed baseline to compare with; when the file does not exist the regression
+    /// rule does not run, and the output says so.
+    #[arg(long, default_value = "baselines/baseline_latest.json")]
+    pub baseline: PathBuf,
+    /// The warn-then-block streak state (read, then rewritten); a missing file means every
+    /// streak starts at zero.
+    #[arg(long, default_value = "artifacts/wasm_perf_warn_streaks.json")]
+    pub state: PathBuf,
+    /// The branch whose streaks count. Default: GITHUB_HEAD_REF, else GITHUB_REF_NAME, else
+    /// the checked-out git branch.
+    #[arg(long)]
+    pub branch: Option<String>,
+    /// A branch seen for the first time starts from this branch's streaks. Default:
+    /// GITHUB_BASE_REF (the target of a pull request).
+    #[arg(long)]
+    pub base_branch: Option<String>,
+    /// The gate report.
+    #[arg(long, default_value = "artifacts/wasm_perf_regression_report.json")]
+    pub report: PathBuf,
+    /// The append-only event log, one JSON line per check.
+    #[arg(long, default_value = "artifacts/wasm_perf_gate_events.ndjson")]
+    pub events: PathBuf,
+    /// Identifies this run in the report and the events. Default: GITHUB_RUN_ID and
+    /// GITHUB_RUN_ATTEMPT, else the time and process id.
+    #[arg(long)]
+    pub run_id: Option<String>,
+}
+
 #[derive(Debug, Args)]
 pub struct Perf {
     #[command(flatten)]
     pub inputs: Inputs,
+    #[command(flatten)]
+    pub gate: GateArgs,
     /// Where to write the budget summary.
     #[arg(long, default_value = "artifacts/wasm_budget_summary.json")]
     pub summary: PathBuf,

@@ -9,6 +9,7 @@
 
 mod atomic_write;
 mod flags;
+mod gate;
 mod inputs;
 mod measure;
 mod optimize;

@@ -14,7 +14,7 @@ use xshell::{Shell, cmd};
 use crate::atomic_write::{write_atomic, write_json_atomic};
 use crate::optimize::{self, BINARYEN_VERSION, CacheOutcome};
 use crate::policy_check::validated_package;
-use crate::{flags, inputs, measure, summary_schema, table, toolchain};
+use crate::{flags, gate, inputs, measure, summary_schema, table, toolchain};
 
 /// Environment variables that would override or drop the policy's flags.
 const OVERRIDING_ENV: [&str; 3] = ["RUSTFLAGS", "CARGO_ENCODED_RUSTFLAGS", "CARGO_BUILD_RUSTFLAGS"];
@@ -106,10 +106,11 @@ impl flags::Perf {
             phases: run.phases,
             total_millis: millis(started),
         };
-        let records = summary::build_records(budgets, &variants, &commit);
+        let mut records = summary::build_records(budgets, &variants, &commit);
+        let gate = gate::run(sh, &self.gate, cwd, budgets, &mut records, &versions.rustc, BINARYEN_VERSION)?;
         let mut summary = Summary {
             schema_version: summary::SCHEMA_VERSION.to_owned(),
-            verdict: summary::verdict(&records, &pipeline),
+            verdict: summary::verdict(&records, &pipeline).worst(gate.report.verdict),
             commit,
             package: package.name.clone(),
             seed_set: budgets.seed_set.clone(),
@@ -141,7 +142,8 @@ impl flags::Perf {
             println!("{}", serde_json::to_string_pretty(&summary)?);
         } else {
             print!("{}", table::render(&summary));
-            println!("summary: {summary_name}");
+            print!("{}", table::render_gate(&gate.report, &gate.notes));
+            println!("summary: {summary_name}, report: {}", gate.report_name);
         }
         let broken: Vec<String> = summary
             .variants

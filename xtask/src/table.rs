@@ -4,6 +4,7 @@
 use std::fmt::Write;
 
 use perf_core::budget::Status;
+use perf_core::gate::{GateReport, Rule};
 use perf_core::summary::{Record, Summary};
 
 const SIZE_COLUMNS: [(&str, &str); 3] = [("raw", "M-PERF-01A"), ("gzip", "M-PERF-01B"), ("brotli", "M-PERF-01C")];
@@ -24,8 +25,7 @@ pub fn render(s: &Summary) -> String {
             .iter()
             .filter(|r| SIZE_COLUMNS.iter().any(|(_, id)| *id == r.metric_id))
             .map(|r| r.status)
-            .max_by_key(|s| severity(*s))
-            .unwrap_or(Status::Skip);
+            .fold(Status::Skip, Status::worst);
         let _ = writeln!(
             out,
             "{:<11} {:<8} {:>21} {:>21} {:>21}  {}",
@@ -67,13 +67,38 @@ pub fn render(s: &Summary) -> String {
     out
 }
 
-fn severity(s: Status) -> u8 {
-    match s {
-        Status::Skip => 0,
-        Status::Pass => 1,
-        Status::Warn => 2,
-        Status::Fail => 3,
+/// What the gate adds to the table: streaks, regressions, drift, and what a scaffold
+/// baseline would fail. Budget failures are already listed by `render`.
+pub fn render_gate(report: &GateReport, notes: &[String]) -> String {
+    let mut out = String::new();
+    for note in notes {
+        let _ = writeln!(out, "note: {note}");
     }
+    for c in &report.checks {
+        let shown = match c.rule {
+            Rule::HardBudget => false,
+            Rule::WarnThenBlock => c.status == Status::Warn || c.status == Status::Fail,
+            Rule::Regression | Rule::Toolchain => c.status != Status::Pass || c.would_fail.is_some(),
+        };
+        if !shown {
+            continue;
+        }
+        let rule = match c.rule {
+            Rule::HardBudget => "budget",
+            Rule::WarnThenBlock => "streak",
+            Rule::Regression => "baseline",
+            Rule::Toolchain => "toolchain",
+        };
+        let at = if c.metric_id.is_empty() { String::new() } else { format!(" {} ({})", c.metric_id, c.profile) };
+        let _ = writeln!(out, "{} [{rule}]{at}: {}", c.status.as_str(), c.message);
+    }
+    let baseline = match report.baseline_status {
+        Some(perf_core::baseline::BaselineStatus::Active) => "active",
+        Some(perf_core::baseline::BaselineStatus::Scaffold) => "scaffold (findings do not fail the run)",
+        None => "none",
+    };
+    let _ = writeln!(out, "gate: {} on branch {}, baseline {baseline}", report.verdict.as_str(), report.branch);
+    out
 }
 
 fn cell(r: &Record) -> String {

@@ -27,8 +27,26 @@ fn scratch(test: &str) -> PathBuf {
     dir
 }
 
+/// Tests that build share cargo's per-variant outputs and the artifact directories, so they
+/// take turns; tests that stop at bad input do not need to.
+fn pipeline_lock() -> std::sync::MutexGuard<'static, ()> {
+    static LOCK: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    LOCK.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
 fn xtask(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_xtask")).args(args).current_dir(root()).output().unwrap()
+}
+
+/// `xtask perf` with the gate's files (baseline, streaks, report, events) inside `dir`, so a
+/// test neither reads the committed baseline nor touches the developer's state.
+fn perf(dir: &Path, args: &[&str]) -> Output {
+    let path = |name: &str| dir.join(name).display().to_string();
+    let (baseline, state, report, events) =
+        (path("baseline.json"), path("streaks.json"), path("report.json"), path("events.ndjson"));
+    let mut all = vec!["perf", "--baseline", &baseline, "--state", &state, "--report", &report, "--events", &events];
+    all.extend_from_slice(args);
+    xtask(&all)
 }
 
 fn text(bytes: &[u8]) -> String {
@@ -154,12 +172,13 @@ fn python_gzip_len(path: &Path) -> Option<u64> {
     text(&o.stdout).trim().parse().ok()
 }
 
-/// The whole pipeline, in one test because the runs share cargo's per-variant outputs.
+/// The whole pipeline, run after run.
 #[test]
 fn perf_pipeline_end_to_end() {
+    let _turn = pipeline_lock();
     let out = scratch("e2e");
     let s1 = out.join("first.json");
-    let o = xtask(&["perf", "--summary", s1.to_str().unwrap()]);
+    let o = perf(&out, &["--summary", s1.to_str().unwrap()]);
     assert_eq!(o.status.code(), Some(0), "{}\n{}", text(&o.stdout), text(&o.stderr));
     let (first, _) = read_summary(&s1);
     assert_eq!(first.verdict, Status::Pass);
@@ -184,7 +203,7 @@ fn perf_pipeline_end_to_end() {
 
     // Unchanged inputs: the same signature, and wasm-opt is not run again.
     let s2 = out.join("second.json");
-    let o = xtask(&["perf", "--json", "--summary", s2.to_str().unwrap()]);
+    let o = perf(&out, &["--json", "--summary", s2.to_str().unwrap()]);
     assert_eq!(o.status.code(), Some(0));
     let (second, _) = read_summary(&s2);
     let printed: Summary = serde_json::from_slice(&o.stdout).unwrap();
@@ -195,7 +214,7 @@ fn perf_pipeline_end_to_end() {
 
     // A budget below the measured size fails with exit 1, and the summary is still written.
     let s3 = out.join("tight.json");
-    let o = xtask(&["perf", "--budgets", &fixture("budgets/tight-release.json"), "--summary", s3.to_str().unwrap()]);
+    let o = perf(&out, &["--budgets", &fixture("budgets/tight-release.json"), "--summary", s3.to_str().unwrap()]);
     assert_eq!(o.status.code(), Some(1), "{}", text(&o.stderr));
     let stdout = text(&o.stdout);
     let expected = format!(
@@ -209,7 +228,7 @@ fn perf_pipeline_end_to_end() {
 
     // Editing a policy setting changes the build command, the artifact and its sha256.
     let s4 = out.join("opt-s.json");
-    let o = xtask(&["perf", "--policy", &fixture("policy/release-opt-s.json"), "--summary", s4.to_str().unwrap()]);
+    let o = perf(&out, &["--policy", &fixture("policy/release-opt-s.json"), "--summary", s4.to_str().unwrap()]);
     assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
     let (edited, _) = read_summary(&s4);
     let edited_release = &edited.variants[2];
@@ -223,8 +242,7 @@ fn perf_pipeline_end_to_end() {
     // A variant that fails to build fails its required metrics closed; the others are still
     // measured, the summary is written, and the exit code says tool error.
     let s5 = out.join("link-failure.json");
-    let o =
-        xtask(&["perf", "--policy", &fixture("policy/release-link-failure.json"), "--summary", s5.to_str().unwrap()]);
+    let o = perf(&out, &["--policy", &fixture("policy/release-link-failure.json"), "--summary", s5.to_str().unwrap()]);
     assert_eq!(o.status.code(), Some(2), "{}", text(&o.stderr));
     assert!(
         text(&o.stderr).contains("release: cargo build of the release variant failed (exit status: 101)"),
@@ -247,6 +265,46 @@ fn perf_pipeline_end_to_end() {
             (_, false) => assert_eq!(r.status, Status::Skip),
         }
     }
+}
+
+/// Warn-then-block across runs: warn, then fail on the second warning in a row, then a
+/// pass resets the streak. Brotli size stands in for a warn-then-block metric here
+/// (the fixture gates it so), because it is measured deterministically.
+#[test]
+fn warn_streak_escalates_and_resets_across_runs() {
+    let _turn = pipeline_lock();
+    let out = scratch("streak");
+    let run = |budgets: &str| {
+        let summary = out.join("summary.json").display().to_string();
+        let o = perf(&out, &["--budgets", &fixture(budgets), "--branch", "feature/x", "--summary", &summary]);
+        let report: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(out.join("report.json")).unwrap()).unwrap();
+        let check = report["checks"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["metric_id"] == "M-PERF-01C" && c["profile"] == "core-min")
+            .cloned()
+            .unwrap();
+        (o.status.code(), check["status"].as_str().unwrap().to_owned(), check["streak"].as_u64(), text(&o.stdout))
+    };
+    let (code, status, streak, stdout) = run("budgets/brotli-warn-band.json");
+    assert_eq!((code, status.as_str(), streak), (Some(0), "warn", Some(1)), "{stdout}");
+    assert!(stdout.contains("note: no streak state at "), "a missing state file is said: {stdout}");
+    assert!(stdout.contains("warn [streak] M-PERF-01C (core-min): warning 1 of 2 in a row on feature/x"), "{stdout}");
+    let (code, status, streak, stdout) = run("budgets/brotli-warn-band.json");
+    assert_eq!((code, status.as_str(), streak), (Some(1), "fail", Some(2)), "{stdout}");
+    assert!(stdout.contains("warning 2 of 2 in a row on feature/x: escalated to failure"), "{stdout}");
+    let (code, status, streak, _) = run("budgets/brotli-below-warn.json");
+    assert_eq!((code, status.as_str(), streak), (Some(0), "pass", Some(0)));
+    let (code, status, streak, _) = run("budgets/brotli-warn-band.json");
+    assert_eq!((code, status.as_str(), streak), (Some(0), "warn", Some(1)), "the pass reset the streak");
+    let events = std::fs::read_to_string(out.join("events.ndjson")).unwrap();
+    let runs: std::collections::BTreeSet<String> = events
+        .lines()
+        .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap()["run_id"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(runs.len(), 4, "the event log is appended to, one run id per run");
 }
 
 fn group(n: u64) -> String {

@@ -120,6 +120,17 @@ pub enum Status {
 }
 
 impl Status {
+    /// The more severe of two statuses: fail > warn > pass > skip.
+    pub fn worst(self, other: Status) -> Status {
+        let rank = |s: Status| match s {
+            Status::Skip => 0,
+            Status::Pass => 1,
+            Status::Warn => 2,
+            Status::Fail => 3,
+        };
+        if rank(other) > rank(self) { other } else { self }
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             Status::Pass => "pass",

@@ -190,11 +190,7 @@ pub fn evaluate(input: &GateInput, records: &mut [Record], streaks: &mut StreakS
         }
     }
 
-    let verdict = checks.iter().fold(Status::Pass, |v, c| match (v, c.status) {
-        (Status::Fail, _) | (_, Status::Fail) => Status::Fail,
-        (Status::Warn, _) | (_, Status::Warn) => Status::Warn,
-        _ => Status::Pass,
-    });
+    let verdict = checks.iter().map(|c| c.status).fold(Status::Pass, Status::worst);
     GateReport {
         schema_version: REPORT_SCHEMA_VERSION.to_owned(),
         run_id: input.run_id.to_owned(),

@@ -1,0 +1,147 @@
+//! The gate's files around `perf_core::gate`: the baseline and the streak state it reads,
+//! the report, event log and state it writes, the branch it counts streaks on, and the
+//! GitHub annotations it prints under Actions.
+
+use std::io::Write;
+use std::path::Path;
+
+use anyhow::Context;
+use perf_core::baseline::Baseline;
+use perf_core::budget::{Budgets, Status};
+use perf_core::gate::{self, Check, GateInput, GateReport};
+use perf_core::streak::StreakState;
+use perf_core::summary::Record;
+use xshell::{Shell, cmd};
+
+use crate::atomic_write::write_json_atomic;
+use crate::flags::GateArgs;
+use crate::inputs;
+
+pub const EVENT_SCHEMA_VERSION: &str = "wasm-perf-gate-event-v1";
+
+pub struct GateRun {
+    pub report: GateReport,
+    /// Lines for people: missing files, annotations are separate.
+    pub notes: Vec<String>,
+    pub report_name: String,
+}
+
+/// Runs the three rules over `records`, writes the report, appends the events and saves
+/// the streak state.
+pub fn run(
+    sh: &Shell,
+    args: &GateArgs,
+    cwd: &Path,
+    budgets: &Budgets,
+    records: &mut [Record],
+    rustc: &str,
+    binaryen: &str,
+) -> anyhow::Result<GateRun> {
+    let mut notes = Vec::new();
+    let (baseline_path, baseline_name) = inputs::resolve(&args.baseline, cwd);
+    let baseline = match std::fs::read_to_string(&baseline_path) {
+        Ok(text) => Some(Baseline::parse(&baseline_name, &text)?),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            notes.push(format!(
+                "no baseline at {baseline_name}: the regression rule did not run (create one with `cargo xtask rebaseline`)"
+            ));
+            None
+        }
+        Err(e) => return Err(e).with_context(|| format!("cannot read {baseline_name}")),
+    };
+    let (state_path, state_name) = inputs::resolve(&args.state, cwd);
+    let mut streaks = match std::fs::read_to_string(&state_path) {
+        Ok(text) => StreakState::parse(&state_name, &text)?,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            notes.push(format!("no streak state at {state_name}: every warn streak starts at zero"));
+            StreakState::default()
+        }
+        Err(e) => return Err(e).with_context(|| format!("cannot read {state_name}")),
+    };
+    let branch = args.branch.clone().unwrap_or_else(|| current_branch(sh));
+    if let Some(base) = args.base_branch.clone().or_else(|| non_empty_env("GITHUB_BASE_REF")) {
+        streaks.fork(&branch, &base);
+    }
+    let run_id = args.run_id.clone().unwrap_or_else(default_run_id);
+    let input = GateInput { budgets, baseline: baseline.as_ref(), branch: &branch, run_id: &run_id, rustc, binaryen };
+    let report = gate::evaluate(&input, records, &mut streaks);
+
+    let (report_path, report_name) = inputs::resolve(&args.report, cwd);
+    write_json_atomic(&report_path, &report)?;
+    append_events(&inputs::resolve(&args.events, cwd).0, &report)?;
+    write_json_atomic(&state_path, &streaks)?;
+    if std::env::var("GITHUB_ACTIONS").as_deref() == Ok("true") {
+        for c in &report.checks {
+            annotate(c);
+        }
+    }
+    Ok(GateRun { report, notes, report_name })
+}
+
+/// One JSON line per check, appended: the log of every gate run, never rewritten.
+fn append_events(path: &Path, report: &GateReport) -> anyhow::Result<()> {
+    let time = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs());
+    let mut lines = String::new();
+    for c in &report.checks {
+        let event = serde_json::json!({
+            "schema_version": EVENT_SCHEMA_VERSION,
+            "run_id": report.run_id,
+            "unix_time": time,
+            "branch": report.branch,
+            "rule": c.rule,
+            "profile": c.profile,
+            "metric_id": c.metric_id,
+            "status": c.status,
+            "would_fail": c.would_fail,
+            "message": c.message,
+        });
+        lines.push_str(&event.to_string());
+        lines.push('\n');
+    }
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    }
+    // Appending one buffer with one write keeps a run's events together.
+    let mut f = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(path)
+        .with_context(|| format!("cannot open {}", path.display()))?;
+    f.write_all(lines.as_bytes()).with_context(|| format!("cannot append to {}", path.display()))
+}
+
+fn annotate(c: &Check) {
+    let level = match (c.status, &c.would_fail) {
+        (Status::Fail, _) => "error",
+        (Status::Warn, _) | (_, Some(_)) => "warning",
+        _ => return,
+    };
+    let title =
+        if c.metric_id.is_empty() { "toolchain".to_owned() } else { format!("{} ({})", c.metric_id, c.profile) };
+    // Workflow commands end at a newline; '%' and line breaks must be escaped.
+    let escape = |s: &str| s.replace('%', "%25").replace('\r', "%0D").replace('\n', "%0A");
+    println!("::{level} title={}::{}", escape(&title).replace(',', "%2C").replace(':', "%3A"), escape(&c.message));
+}
+
+fn non_empty_env(key: &str) -> Option<String> {
+    std::env::var(key).ok().filter(|v| !v.is_empty())
+}
+
+fn current_branch(sh: &Shell) -> String {
+    non_empty_env("GITHUB_HEAD_REF")
+        .or_else(|| non_empty_env("GITHUB_REF_NAME"))
+        .or_else(|| cmd!(sh, "git rev-parse --abbrev-ref HEAD").quiet().ignore_stderr().read().ok())
+        .filter(|b| !b.is_empty() && b != "HEAD")
+        .unwrap_or_else(|| "detached".to_owned())
+}
+
+fn default_run_id() -> String {
+    match (non_empty_env("GITHUB_RUN_ID"), non_empty_env("GITHUB_RUN_ATTEMPT")) {
+        (Some(id), Some(attempt)) => format!("{id}-{attempt}"),
+        (Some(id), None) => id,
+        _ => {
+            let t = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_millis());
+            format!("local-{t}-{}", std::process::id())
+        }
+    }
+}
