@@ -39,7 +39,9 @@ impl flags::PolicyCheck {
         let policy = &loaded.policy.value;
         let package = toolchain::package_info(sh, &loaded.package)?;
         let cx = context(&loaded, &package);
-        let verdict = policy.validate(&loaded.policy.name, &cx);
+        let verdict = policy
+            .validate(&loaded.policy.name, &cx)
+            .and_then(|()| loaded.budgets.value.check_change_log(&loaded.budgets.name));
         let root = crate::project_root();
         let target_dir = package.target_directory.join("perf-wasm");
         let target_dir = target_dir.strip_prefix(&root).unwrap_or(&target_dir).display().to_string();

@@ -95,6 +95,12 @@ fn broken_inputs_exit_2_with_file_pointer_and_expectation() {
             "budgets/todo-threshold.json",
             "/metrics/0/thresholds/core-min/hard: invalid type: string \"TODO\", expected f64",
         ),
+        (
+            "budgets",
+            "budgets/threshold-without-change-log.json",
+            "/change_log/0/thresholds_sha256: the thresholds changed since this entry (their sha256 is now \
+             136077bcf8369d7d0990a2c51f6d93e3dbca1a90d49b0e605c7beedc7d95aa57): record why in a new change-log entry",
+        ),
     ];
     for (kind, file, message) in cases {
         let path = fixture(file);
@@ -148,6 +154,15 @@ fn help_explains_the_commands_and_exit_codes() {
         assert!(help.contains(needle), "{needle}: {help}");
     }
     assert_eq!(xtask(&["perf", "--no-such-flag"]).status.code(), Some(2));
+}
+
+/// Panics with every violation when `value` does not match `docs/schemas/<schema>`.
+fn assert_schema(schema: &str, value: &serde_json::Value) {
+    let schema: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(root().join("docs/schemas").join(schema)).unwrap()).unwrap();
+    let validator = jsonschema::validator_for(&schema).unwrap();
+    let errors: Vec<String> = validator.iter_errors(value).map(|e| format!("{}: {e}", e.instance_path)).collect();
+    assert!(errors.is_empty(), "does not match {schema}:\n{}\n{value:#}", errors.join("\n"));
 }
 
 fn read_summary(path: &Path) -> (Summary, serde_json::Value) {
@@ -300,11 +315,76 @@ fn warn_streak_escalates_and_resets_across_runs() {
     let (code, status, streak, _) = run("budgets/brotli-warn-band.json");
     assert_eq!((code, status.as_str(), streak), (Some(0), "warn", Some(1)), "the pass reset the streak");
     let events = std::fs::read_to_string(out.join("events.ndjson")).unwrap();
-    let runs: std::collections::BTreeSet<String> = events
-        .lines()
-        .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap()["run_id"].as_str().unwrap().to_owned())
-        .collect();
+    let events: Vec<serde_json::Value> = events.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    for e in &events {
+        assert_schema("wasm_perf_gate_event.schema.json", e);
+    }
+    let runs: std::collections::BTreeSet<&str> = events.iter().map(|e| e["run_id"].as_str().unwrap()).collect();
     assert_eq!(runs.len(), 4, "the event log is appended to, one run id per run");
+}
+
+/// A baseline from before a 4 KiB growth of the release artifact: an active gate fails and
+/// names the metric, the old and new values and the tolerance; a scaffold one passes and
+/// says it would fail.
+#[test]
+fn baseline_regression_fails_active_and_would_fail_scaffold() {
+    let _turn = pipeline_lock();
+    let out = scratch("baseline");
+    let summary_path = out.join("summary.json");
+    let summary = summary_path.to_str().unwrap();
+    assert_eq!(perf(&out, &["--summary", summary]).status.code(), Some(0));
+    let (current, _) = read_summary(&summary_path);
+    let release_raw = current.records.iter().find(|r| r.profile == "core-min" && r.metric_id == "M-PERF-01A").unwrap();
+    let grown = release_raw.value.unwrap();
+    let metrics: Vec<serde_json::Value> = current
+        .records
+        .iter()
+        .map(|r| {
+            let before = if r.profile == "core-min" && r.metric_id == "M-PERF-01A" {
+                r.value.map(|v| v - 4096.0)
+            } else {
+                r.value
+            };
+            serde_json::json!({"profile": r.profile, "metric_id": r.metric_id, "unit": r.unit, "value": before})
+        })
+        .collect();
+    let baseline = |status: &str| {
+        serde_json::json!({
+            "schema_version": "wasm-perf-baseline-v1", "status": status, "toolchain_drift": "fail",
+            "provenance": {"commit": "before", "rustc": current.provenance.rustc, "binaryen": current.provenance.binaryen,
+                           "policy_sha256": current.provenance.policy_sha256, "host": current.provenance.host},
+            "tolerances": {"defaults": {"bytes": {"relative_pct": 1.0, "absolute": 512}}},
+            "metrics": metrics,
+        })
+        .to_string()
+    };
+    let expected = format!(
+        "regressed {} -> {grown} bytes (+{:.2}%, +4096); tolerance +1% and +512 bytes",
+        grown - 4096.0,
+        4096.0 / (grown - 4096.0) * 100.0
+    );
+
+    std::fs::write(out.join("baseline.json"), baseline("active")).unwrap();
+    let o = perf(&out, &["--summary", summary]);
+    let stdout = text(&o.stdout);
+    assert_eq!(o.status.code(), Some(1), "{stdout}");
+    assert!(stdout.contains(&format!("fail [baseline] M-PERF-01A (core-min): {expected}")), "{stdout}");
+    assert!(stdout.contains("gate: fail on branch"), "{stdout}");
+    let report: serde_json::Value = serde_json::from_slice(&std::fs::read(out.join("report.json")).unwrap()).unwrap();
+    assert_schema("wasm_perf_regression_report.schema.json", &report);
+    assert_eq!(read_summary(&summary_path).0.verdict, Status::Fail, "the summary carries the gate's verdict");
+
+    std::fs::write(out.join("baseline.json"), baseline("scaffold")).unwrap();
+    let o = perf(&out, &["--summary", summary]);
+    let stdout = text(&o.stdout);
+    assert_eq!(o.status.code(), Some(0), "{stdout}");
+    assert!(
+        stdout.contains(&format!("pass [baseline] M-PERF-01A (core-min): scaffold (would fail: {expected})")),
+        "{stdout}"
+    );
+    assert!(stdout.contains("baseline scaffold (findings do not fail the run)"), "{stdout}");
+    let report: serde_json::Value = serde_json::from_slice(&std::fs::read(out.join("report.json")).unwrap()).unwrap();
+    assert_schema("wasm_perf_regression_report.schema.json", &report);
 }
 
 fn group(n: u64) -> String {

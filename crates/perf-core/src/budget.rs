@@ -35,6 +35,21 @@ pub struct Budgets {
     /// The seeds every runtime scenario runs with.
     pub seed_set: Vec<u64>,
     pub metrics: Vec<Metric>,
+    /// Why the thresholds are what they are, newest last (seed §11): `policy check` fails
+    /// unless the newest entry's `thresholds_sha256` is that of the current thresholds.
+    #[serde(default)]
+    pub change_log: Vec<ChangeEntry>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ChangeEntry {
+    pub date: String,
+    pub reason: String,
+    /// Where the before/after figures are (a document, a run, a pull request).
+    pub evidence: String,
+    /// [`Budgets::thresholds_sha256`] of the thresholds this entry sets.
+    pub thresholds_sha256: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -151,6 +166,59 @@ impl Budgets {
 
     pub fn metric(&self, id: &str) -> Option<&Metric> {
         self.metrics.iter().find(|m| m.id == id)
+    }
+
+    /// sha256 over the canonical JSON of what gates: per metric its gate kind, escalation
+    /// and thresholds. Names, descriptions and the change log do not count.
+    pub fn thresholds_sha256(&self) -> String {
+        use sha2::{Digest, Sha256};
+        let gated: Vec<serde_json::Value> = self
+            .metrics
+            .iter()
+            .map(|m| {
+                serde_json::json!({
+                    "id": m.id, "unit": m.unit, "gate": m.gate,
+                    "escalate_after": m.escalate_after, "thresholds": m.thresholds,
+                })
+            })
+            .collect();
+        let canonical = crate::summary::canonical_json(&serde_json::Value::Array(gated));
+        crate::summary::hex(&Sha256::digest(canonical.as_bytes()))
+    }
+
+    /// Threshold change control: the newest change-log entry must record the current
+    /// thresholds, so none changes without a reason and evidence.
+    pub fn check_change_log(&self, file: &str) -> Result<(), DocumentError> {
+        let current = self.thresholds_sha256();
+        let n = self.change_log.len();
+        let Some(newest) = self.change_log.last() else {
+            return Err(DocumentError::rule(
+                file,
+                "/change_log",
+                format!(
+                    "no change-log entry records the current thresholds: add {{date, reason, evidence, \"thresholds_sha256\": \"{current}\"}}"
+                ),
+            ));
+        };
+        for (i, e) in self.change_log.iter().enumerate() {
+            if e.reason.trim().is_empty() || e.evidence.trim().is_empty() {
+                return Err(DocumentError::rule(
+                    file,
+                    format!("/change_log/{i}"),
+                    "an entry needs a reason and evidence",
+                ));
+            }
+        }
+        if newest.thresholds_sha256 != current {
+            return Err(DocumentError::rule(
+                file,
+                format!("/change_log/{}/thresholds_sha256", n - 1),
+                format!(
+                    "the thresholds changed since this entry (their sha256 is now {current}): record why in a new change-log entry"
+                ),
+            ));
+        }
+        Ok(())
     }
 
     fn validate(&self, file: &str) -> Result<(), DocumentError> {
@@ -365,6 +433,30 @@ mod tests {
         for (edit, expected) in cases {
             assert_eq!(broken(edit), expected);
         }
+    }
+
+    #[test]
+    fn a_threshold_change_needs_a_change_log_entry() {
+        let mut b = Budgets::parse("budgets.json", VALID).unwrap();
+        let err = b.check_change_log("budgets.json").unwrap_err();
+        assert_eq!(err.pointer(), "/change_log");
+        b.change_log.push(super::ChangeEntry {
+            date: "2026-11-23".into(),
+            reason: "initial thresholds".into(),
+            evidence: "docs/perf.md".into(),
+            thresholds_sha256: b.thresholds_sha256(),
+        });
+        b.check_change_log("budgets.json").unwrap();
+        let before = b.thresholds_sha256();
+        b.metrics[0].name = "renamed".into();
+        assert_eq!(b.thresholds_sha256(), before, "a name is not a threshold");
+        b.metrics[0].thresholds.get_mut("core-min").unwrap().hard = 101.0;
+        let err = b.check_change_log("budgets.json").unwrap_err();
+        assert_eq!(err.pointer(), "/change_log/0/thresholds_sha256");
+        assert!(err.to_string().contains("the thresholds changed since this entry"), "{err}");
+        b.metrics[0].thresholds.get_mut("core-min").unwrap().hard = 100.0;
+        b.metrics[1].escalate_after = Some(3);
+        assert!(b.check_change_log("budgets.json").is_err(), "escalation is part of the thresholds");
     }
 
     #[test]
