@@ -26,6 +26,36 @@ pub enum Command {
     /// Commands on the optimization policy.
     #[command(subcommand)]
     Policy(PolicyCommand),
+    /// Rewrite the baseline from a fresh run: only measured values and the provenance
+    /// change; status, tolerances, notes, key order and untouched numbers stay byte for
+    /// byte. Prints and writes a review table. Writes atomically: a failed run leaves the
+    /// old baseline as it was.
+    Rebaseline(Rebaseline),
+}
+
+#[derive(Debug, Args)]
+pub struct Rebaseline {
+    #[command(flatten)]
+    pub inputs: Inputs,
+    /// The baseline to rewrite (created from a scaffold template when missing).
+    #[arg(long, default_value = "baselines/baseline_latest.json")]
+    pub baseline: PathBuf,
+    /// Measure this many times; timing metrics store the median and the spread.
+    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=100))]
+    pub runs: u32,
+    /// Remove metrics only the baseline has (they are kept and reported otherwise).
+    #[arg(long)]
+    pub prune: bool,
+    /// Set `status` to `active`; refused while an enforced metric is null.
+    #[arg(long)]
+    pub activate: bool,
+    /// Write nothing; exit 1 unless the baseline is canonical and its deterministic
+    /// metrics (sizes) equal a fresh run's.
+    #[arg(long, conflicts_with_all = ["prune", "activate"])]
+    pub check: bool,
+    /// Where to write the review table (Markdown).
+    #[arg(long, default_value = "artifacts/rebaseline_report.md")]
+    pub report: PathBuf,
 }
 
 #[derive(Debug, Subcommand)]

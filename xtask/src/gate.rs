@@ -43,7 +43,7 @@ pub fn run(
         Ok(text) => Some(Baseline::parse(&baseline_name, &text)?),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
             notes.push(format!(
-                "no baseline at {baseline_name}: the regression rule did not run (README, 'The baseline', says how to write one)"
+                "no baseline at {baseline_name}: the regression rule did not run (create one with `cargo xtask rebaseline`)"
             ));
             None
         }

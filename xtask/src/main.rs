@@ -15,6 +15,7 @@ mod measure;
 mod optimize;
 mod perf;
 mod policy_check;
+mod rebaseline;
 mod summary_schema;
 mod table;
 mod toolchain;
@@ -47,6 +48,7 @@ fn run(cli: flags::Cli) -> anyhow::Result<Status> {
     match cli.command {
         flags::Command::Perf(cmd) => cmd.run(&sh, &cwd),
         flags::Command::Policy(flags::PolicyCommand::Check(cmd)) => cmd.run(&sh, &cwd),
+        flags::Command::Rebaseline(cmd) => cmd.run(&sh, &cwd),
     }
 }
 

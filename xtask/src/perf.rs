@@ -35,84 +35,99 @@ struct Run {
     phases: Vec<PhaseTiming>,
 }
 
+/// What one pass of build → wasm-opt → measure produced, before any gating.
+pub(crate) struct Measured {
+    pub variants: Vec<VariantReport>,
+    pub pipeline: PipelineReport,
+    pub versions: toolchain::Versions,
+    pub commit: String,
+    pub package: String,
+}
+
+/// Builds, optimizes and measures every variant of the policy.
+pub(crate) fn measure(sh: &Shell, loaded: &inputs::Loaded) -> anyhow::Result<Measured> {
+    let started = Instant::now();
+    let policy = &loaded.policy.value;
+    toolchain::ensure_target(sh, &policy.target)?;
+    let package = validated_package(sh, loaded)?;
+    let versions = toolchain::versions(sh)?;
+    let commit = toolchain::git_commit(sh);
+    let root = crate::project_root();
+    let wasm_target_dir = package.target_directory.join("perf-wasm");
+    let plan = Plan {
+        package: package.name.clone(),
+        lib_name: package.lib_name.clone(),
+        target: policy.target.clone(),
+        target_dir: wasm_target_dir.strip_prefix(&root).unwrap_or(&wasm_target_dir).display().to_string(),
+        cache_dir: root.join("artifacts/cache/wasm-opt"),
+        measure_cache_dir: root.join("artifacts/cache/measure"),
+    };
+    for key in OVERRIDING_ENV {
+        if std::env::var_os(key).is_some() {
+            eprintln!("note: ignoring {key} for the wasm builds: the optimization policy sets their flags");
+        }
+    }
+
+    let mut run = Run { steps: StepCounts::default(), phases: Vec::new() };
+    // Builds run one after another; each variant's measuring (brotli at quality 11 is
+    // the slow part) runs on its own thread meanwhile, so both cores are used.
+    let variants: Vec<VariantReport> = std::thread::scope(|s| {
+        let pending: Vec<_> = policy
+            .profiles
+            .iter()
+            .map(|v| {
+                let (report, built) = build_variant(sh, v, &plan, &mut run);
+                let cache = &plan.measure_cache_dir;
+                (report, built.map(|a| s.spawn(move || measure_artifacts(v.variant.as_str(), a, cache))))
+            })
+            .collect();
+        pending
+            .into_iter()
+            .map(|(mut report, measuring)| {
+                let Some(handle) = measuring else { return report };
+                match handle.join() {
+                    Ok((measured, timing)) => {
+                        run.phases.push(timing);
+                        match measured {
+                            Ok((pre, post)) => (report.pre_opt, report.post_opt) = (Some(pre), Some(post)),
+                            Err(e) => report.error = Some(format!("{e:#}")),
+                        }
+                    }
+                    Err(_) => report.error = Some("measuring the artifacts panicked".to_owned()),
+                }
+                report
+            })
+            .collect()
+    });
+
+    let step_budget = StepBudget {
+        cargo_builds: policy.profiles.len() as u32,
+        wasm_opt_runs: policy.profiles.iter().filter(|v| v.wasm_opt.enabled).count() as u32,
+    };
+    let (status, reason) = step_budget.check(&run.steps);
+    let pipeline = PipelineReport {
+        steps: run.steps,
+        step_budget,
+        status,
+        reason,
+        phases: run.phases,
+        total_millis: millis(started),
+    };
+    Ok(Measured { variants, pipeline, versions, commit, package: package.name })
+}
+
 impl flags::Perf {
     pub(crate) fn run(self, sh: &Shell, cwd: &Path) -> anyhow::Result<Status> {
-        let started = Instant::now();
         let loaded = inputs::load(&self.inputs, cwd)?;
-        let policy = &loaded.policy.value;
         let budgets = &loaded.budgets.value;
-        toolchain::ensure_target(sh, &policy.target)?;
-        let package = validated_package(sh, &loaded)?;
-        let versions = toolchain::versions(sh)?;
-        let commit = toolchain::git_commit(sh);
-        let root = crate::project_root();
-        let wasm_target_dir = package.target_directory.join("perf-wasm");
-        let plan = Plan {
-            package: package.name.clone(),
-            lib_name: package.lib_name.clone(),
-            target: policy.target.clone(),
-            target_dir: wasm_target_dir.strip_prefix(&root).unwrap_or(&wasm_target_dir).display().to_string(),
-            cache_dir: root.join("artifacts/cache/wasm-opt"),
-            measure_cache_dir: root.join("artifacts/cache/measure"),
-        };
-        for key in OVERRIDING_ENV {
-            if std::env::var_os(key).is_some() {
-                eprintln!("note: ignoring {key} for the wasm builds: the optimization policy sets their flags");
-            }
-        }
-
-        let mut run = Run { steps: StepCounts::default(), phases: Vec::new() };
-        // Builds run one after another; each variant's measuring (brotli at quality 11 is
-        // the slow part) runs on its own thread meanwhile, so both cores are used.
-        let variants: Vec<VariantReport> = std::thread::scope(|s| {
-            let pending: Vec<_> = policy
-                .profiles
-                .iter()
-                .map(|v| {
-                    let (report, built) = build_variant(sh, v, &plan, &mut run);
-                    let cache = &plan.measure_cache_dir;
-                    (report, built.map(|a| s.spawn(move || measure_artifacts(v.variant.as_str(), a, cache))))
-                })
-                .collect();
-            pending
-                .into_iter()
-                .map(|(mut report, measuring)| {
-                    let Some(handle) = measuring else { return report };
-                    match handle.join() {
-                        Ok((measured, timing)) => {
-                            run.phases.push(timing);
-                            match measured {
-                                Ok((pre, post)) => (report.pre_opt, report.post_opt) = (Some(pre), Some(post)),
-                                Err(e) => report.error = Some(format!("{e:#}")),
-                            }
-                        }
-                        Err(_) => report.error = Some("measuring the artifacts panicked".to_owned()),
-                    }
-                    report
-                })
-                .collect()
-        });
-
-        let step_budget = StepBudget {
-            cargo_builds: policy.profiles.len() as u32,
-            wasm_opt_runs: policy.profiles.iter().filter(|v| v.wasm_opt.enabled).count() as u32,
-        };
-        let (status, reason) = step_budget.check(&run.steps);
-        let pipeline = PipelineReport {
-            steps: run.steps,
-            step_budget,
-            status,
-            reason,
-            phases: run.phases,
-            total_millis: millis(started),
-        };
+        let Measured { variants, pipeline, versions, commit, package } = measure(sh, &loaded)?;
         let mut records = summary::build_records(budgets, &variants, &commit);
         let gate = gate::run(sh, &self.gate, cwd, budgets, &mut records, &versions.rustc, BINARYEN_VERSION)?;
         let mut summary = Summary {
             schema_version: summary::SCHEMA_VERSION.to_owned(),
             verdict: summary::verdict(&records, &pipeline).worst(gate.report.verdict),
             commit,
-            package: package.name.clone(),
+            package,
             seed_set: budgets.seed_set.clone(),
             report_signature: String::new(),
             provenance: Provenance {
@@ -145,11 +160,7 @@ impl flags::Perf {
             print!("{}", table::render_gate(&gate.report, &gate.notes));
             println!("summary: {summary_name}, report: {}", gate.report_name);
         }
-        let broken: Vec<String> = summary
-            .variants
-            .iter()
-            .filter_map(|v| v.error.as_ref().map(|e| format!("{}: {e}", v.variant.as_str())))
-            .collect();
+        let broken = broken_variants(&summary.variants);
         if !broken.is_empty() {
             return Err(anyhow!(
                 "{} variant(s) could not be built or optimized (summary written to {summary_name}):\n  {}",
@@ -159,6 +170,11 @@ impl flags::Perf {
         }
         Ok(summary.verdict)
     }
+}
+
+/// "variant: error" for every variant that could not be built, optimized or measured.
+pub(crate) fn broken_variants(variants: &[VariantReport]) -> Vec<String> {
+    variants.iter().filter_map(|v| v.error.as_ref().map(|e| format!("{}: {e}", v.variant.as_str()))).collect()
 }
 
 /// Cargo's output and what ships, named as the summary shows them.

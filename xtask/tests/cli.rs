@@ -387,6 +387,69 @@ fn baseline_regression_fails_active_and_would_fail_scaffold() {
     assert_schema("wasm_perf_regression_report.schema.json", &report);
 }
 
+#[test]
+fn rebaseline_writes_checks_activates_and_never_half_writes() {
+    let _turn = pipeline_lock();
+    let out = scratch("rebaseline");
+    let baseline = out.join("baseline.json");
+    let b = baseline.to_str().unwrap();
+    let report = out.join("review.md");
+    let rebaseline = |extra: &[&str]| {
+        let mut args = vec!["rebaseline", "--baseline", b, "--report", report.to_str().unwrap()];
+        args.extend_from_slice(extra);
+        xtask(&args)
+    };
+    let o = rebaseline(&[]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
+    assert!(text(&o.stdout).contains(&format!("created {b}")), "{}", text(&o.stdout));
+    assert!(std::fs::read_to_string(&report).unwrap().starts_with("| profile | metric | old | new |"));
+    let created = std::fs::read_to_string(&baseline).unwrap();
+    assert!(created.contains("\"status\": \"scaffold\""));
+
+    let o = rebaseline(&[]);
+    assert_eq!(o.status.code(), Some(0));
+    assert_eq!(std::fs::read_to_string(&baseline).unwrap(), created, "unchanged inputs rewrite nothing");
+    assert!(text(&o.stdout).contains("no material change"), "{}", text(&o.stdout));
+    assert_eq!(xtask(&["rebaseline", "--check", "--baseline", b]).status.code(), Some(0));
+
+    // A stale size is caught by --check, which writes nothing.
+    let v: serde_json::Value = serde_json::from_str(&created).unwrap();
+    let release_raw = v["metrics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["profile"] == "core-min" && m["metric_id"] == "M-PERF-01A")
+        .unwrap()["value"]
+        .as_u64()
+        .unwrap();
+    let stale = created.replacen(&format!("\"value\": {release_raw} "), &format!("\"value\": {} ", release_raw - 1), 1);
+    assert_ne!(stale, created);
+    std::fs::write(&baseline, &stale).unwrap();
+    let o = xtask(&["rebaseline", "--check", "--baseline", b]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(text(&o.stdout).contains("core-min M-PERF-01A: within tolerance"), "{}", text(&o.stdout));
+    assert_eq!(std::fs::read_to_string(&baseline).unwrap(), stale);
+
+    // A failed run leaves the baseline exactly as it was.
+    let o = rebaseline(&["--policy", &fixture("policy/release-link-failure.json")]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(text(&o.stderr).contains(&format!("{b} was not changed: the run failed")), "{}", text(&o.stderr));
+    assert_eq!(std::fs::read_to_string(&baseline).unwrap(), stale);
+
+    // Activation: refused while a required metric is null, then the only way to active.
+    let o = rebaseline(&["--activate", "--budgets", &fixture("budgets/required-runtime.json")]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        text(&o.stderr).contains("refusing to activate: enforced metrics are null (full-dev / M-PERF-02A"),
+        "{}",
+        text(&o.stderr)
+    );
+    assert_eq!(std::fs::read_to_string(&baseline).unwrap(), stale);
+    assert_eq!(rebaseline(&["--activate"]).status.code(), Some(0));
+    let active = std::fs::read_to_string(&baseline).unwrap();
+    assert_eq!(active, created.replace("\"status\": \"scaffold\"", "\"status\": \"active\""));
+}
+
 fn group(n: u64) -> String {
     let digits = n.to_string();
     let mut out = String::new();

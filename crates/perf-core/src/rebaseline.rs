@@ -1,0 +1,294 @@
+//! Rewriting the baseline from a fresh run. Only measured values and the provenance block
+//! change; status, tolerances, notes, key order, metric order and the spelling of untouched
+//! numbers stay byte for byte. New metrics are appended; metrics only the baseline has are
+//! kept (and reported) unless pruned. `activate` is the only way to `active`, refused while
+//! an enforced metric is null.
+
+use serde::Serialize;
+
+use crate::baseline::{Baseline, BaselineProvenance, BaselineStatus};
+use crate::document::DocumentError;
+use crate::json_text::{self, Edit, Node};
+use crate::unit::Unit;
+
+/// One (profile, metric) of the fresh run: its values over the runs (empty when it was not
+/// measured) and whether the gate enforces it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Fresh {
+    pub profile: String,
+    pub metric_id: String,
+    pub unit: Unit,
+    pub values: Vec<f64>,
+    pub required: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Options {
+    pub prune: bool,
+    pub activate: bool,
+    /// Update only deterministic metrics (bytes, counts) and nothing else: what `--check`
+    /// compares the committed file with.
+    pub deterministic_only: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Row {
+    pub profile: String,
+    pub metric_id: String,
+    pub unit: Unit,
+    pub old: Option<f64>,
+    pub new: Option<f64>,
+    pub spread: Option<f64>,
+    pub runs: usize,
+    /// `added`, `removed`, `kept` (only in the baseline), `unchanged`, `within tolerance`,
+    /// `regression`, `improvement`, `not measured`.
+    pub change: String,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Outcome {
+    pub text: String,
+    pub rows: Vec<Row>,
+    pub status: BaselineStatus,
+}
+
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum RebaselineError {
+    #[error(transparent)]
+    Document(#[from] DocumentError),
+    #[error("{file}: refusing to activate: enforced metrics are null ({})", metrics.join(", "))]
+    NullOnActivate { file: String, metrics: Vec<String> },
+}
+
+/// A new baseline: scaffold, with tolerances tight for deterministic units and loose for
+/// timing ones, and no metrics yet (the fresh run adds them).
+pub const TEMPLATE: &str = r#"{
+  "schema_version": "wasm-perf-baseline-v1",
+  "status": "scaffold",
+  "_comment": "Written by cargo xtask rebaseline. Review the values, then run cargo xtask rebaseline --activate. Keys starting with _ are notes: kept, never read by the gate.",
+  "toolchain_drift": "fail",
+  "provenance": { "commit": "", "rustc": "", "binaryen": "", "policy_sha256": "", "host": "" },
+  "tolerances": {
+    "defaults": {
+      "bytes": { "relative_pct": 1.0, "absolute": 512 },
+      "count": { "relative_pct": 0.5, "absolute": 100 },
+      "ms": { "relative_pct": 25.0, "absolute": 0.5 },
+      "us": { "relative_pct": 25.0, "absolute": 0.5 },
+      "ns": { "relative_pct": 25.0, "absolute": 50 },
+      "MiB": { "relative_pct": 5.0, "absolute": 0.25 },
+      "percent": { "relative_pct": 50.0, "absolute": 5.0 }
+    },
+    "overrides": {}
+  },
+  "metrics": []
+}
+"#;
+
+/// A value as the baseline writes it: fixed precision per unit.
+pub fn format_value(unit: Unit, v: f64) -> String {
+    match unit {
+        Unit::Bytes | Unit::Count => format!("{}", v.round() as i64),
+        Unit::Millis | Unit::Micros | Unit::Mebibytes => format!("{v:.3}"),
+        Unit::Nanos => format!("{v:.1}"),
+        Unit::Percent => format!("{v:.2}"),
+    }
+}
+
+fn is_timing(unit: Unit) -> bool {
+    matches!(unit, Unit::Millis | Unit::Micros | Unit::Nanos)
+}
+
+fn median(values: &[f64]) -> Option<f64> {
+    let mut v: Vec<f64> = values.to_vec();
+    v.sort_by(f64::total_cmp);
+    let n = v.len();
+    match n {
+        0 => None,
+        _ if n % 2 == 1 => Some(v[n / 2]),
+        _ => Some((v[n / 2 - 1] + v[n / 2]) / 2.0),
+    }
+}
+
+/// Rewrites `text` (the baseline `file`, or [`TEMPLATE`] for a new one) with `fresh`.
+pub fn rebaseline(
+    file: &str,
+    text: &str,
+    fresh: &[Fresh],
+    provenance: &BaselineProvenance,
+    options: Options,
+) -> Result<Outcome, RebaselineError> {
+    let old = Baseline::parse(file, text)?;
+    let root = json_text::parse(text).map_err(|e| DocumentError::rule(file, "/", e))?;
+    let field = |node: &Node, key: &str| node.member(key).map(|m| m.value.clone());
+    let metrics_node = field(&root, "metrics").ok_or_else(|| DocumentError::rule(file, "/metrics", "missing"))?;
+
+    let mut edits: Vec<Edit> = Vec::new();
+    let mut appended: Vec<String> = Vec::new();
+    let mut rows = Vec::new();
+    for f in fresh {
+        if options.deterministic_only && !matches!(f.unit, Unit::Bytes | Unit::Count) {
+            continue;
+        }
+        let new = median(&f.values);
+        let spread = (is_timing(f.unit) && f.values.len() > 1).then(|| {
+            let max = f.values.iter().copied().fold(f64::MIN, f64::max);
+            let min = f.values.iter().copied().fold(f64::MAX, f64::min);
+            max - min
+        });
+        let index = old.metrics.iter().position(|m| m.profile == f.profile && m.metric_id == f.metric_id);
+        let old_value = index.and_then(|i| old.metrics[i].value);
+        let change = match (index, old_value, new) {
+            (None, _, _) => "added".to_owned(),
+            (Some(_), _, None) => "not measured".to_owned(),
+            (Some(_), None, Some(_)) => "anchored".to_owned(),
+            (Some(_), Some(o), Some(n)) if format_value(f.unit, o) == format_value(f.unit, n) => "unchanged".to_owned(),
+            (Some(_), Some(o), Some(n)) => match old.tolerance(&f.metric_id, f.unit) {
+                Some(t) if t.is_regression(o, n) => "regression".to_owned(),
+                _ if n < o => "improvement".to_owned(),
+                _ => "within tolerance".to_owned(),
+            },
+        };
+        match index {
+            Some(i) => {
+                let item = &metrics_node.items()[i];
+                if let (Some(v), Some(node)) = (new, field(item, "value")) {
+                    edits.push(Edit { range: node.span, with: format_value(f.unit, v) });
+                }
+                let mut extra = Vec::new();
+                for (key, value) in [
+                    ("spread", spread.map(|s| format_value(f.unit, s))),
+                    ("runs", spread.map(|_| f.values.len().to_string())),
+                ] {
+                    let Some(value) = value else { continue };
+                    match field(item, key) {
+                        Some(node) => edits.push(Edit { range: node.span, with: value }),
+                        None => extra.push(format!("\"{key}\": {value}")),
+                    }
+                }
+                if let Some(e) = json_text::append(text, item, &extra) {
+                    edits.push(e);
+                }
+            }
+            None => {
+                let value = new.map_or("null".to_owned(), |v| format_value(f.unit, v));
+                let mut entry = format!(
+                    "{{ \"profile\": {}, \"metric_id\": {}, \"unit\": \"{}\", \"value\": {value}",
+                    serde_json::Value::String(f.profile.clone()),
+                    serde_json::Value::String(f.metric_id.clone()),
+                    f.unit
+                );
+                if let Some(s) = spread {
+                    entry.push_str(&format!(", \"spread\": {}, \"runs\": {}", format_value(f.unit, s), f.values.len()));
+                }
+                entry.push_str(" }");
+                appended.push(entry);
+            }
+        }
+        rows.push(Row {
+            profile: f.profile.clone(),
+            metric_id: f.metric_id.clone(),
+            unit: f.unit,
+            old: old_value,
+            new,
+            spread,
+            runs: f.values.len(),
+            change,
+        });
+    }
+    if !options.deterministic_only {
+        for (i, m) in old.metrics.iter().enumerate() {
+            if fresh.iter().any(|f| f.profile == m.profile && f.metric_id == m.metric_id) {
+                continue;
+            }
+            if options.prune {
+                edits.extend(json_text::remove_item(&metrics_node, i));
+            }
+            rows.push(Row {
+                profile: m.profile.clone(),
+                metric_id: m.metric_id.clone(),
+                unit: m.unit,
+                old: m.value,
+                new: None,
+                spread: None,
+                runs: 0,
+                change: if options.prune { "removed" } else { "kept (not in this run; --prune removes it)" }.to_owned(),
+            });
+        }
+        if let Some(node) = field(&root, "provenance") {
+            let value = serde_json::to_value(provenance).unwrap_or_default();
+            edits.push(Edit {
+                range: node.span.clone(),
+                with: json_text::render_at(&value, json_text::indent_at(text, node.span.start)),
+            });
+        }
+    }
+    edits.extend(json_text::append(text, &metrics_node, &appended));
+
+    let mut status = old.status;
+    if options.activate {
+        let null: Vec<String> = fresh
+            .iter()
+            .filter(|f| f.required || !f.values.is_empty())
+            .filter(|f| {
+                let kept = old.metric(&f.profile, &f.metric_id).and_then(|m| m.value);
+                median(&f.values).or(kept).is_none()
+            })
+            .map(|f| format!("{} / {}", f.profile, f.metric_id))
+            .collect();
+        if !null.is_empty() {
+            return Err(RebaselineError::NullOnActivate { file: file.to_owned(), metrics: null });
+        }
+        if let Some(node) = field(&root, "status") {
+            edits.push(Edit { range: node.span, with: "\"active\"".to_owned() });
+        }
+        status = BaselineStatus::Active;
+    }
+    let mut out = json_text::apply(text, edits);
+    if !out.ends_with('\n') {
+        out.push('\n');
+    }
+    // What was written must read back as a valid baseline.
+    Baseline::parse(file, &out)?;
+    Ok(Outcome { text: out, rows, status })
+}
+
+/// The review table (Markdown): old → new per metric, and a verdict line.
+pub fn review_table(rows: &[Row], status: BaselineStatus) -> String {
+    let num = |unit: Unit, v: Option<f64>| v.map_or("null".to_owned(), |v| format_value(unit, v));
+    let mut out = String::from(
+        "| profile | metric | old | new | change | % | spread (runs) | verdict |\n|---|---|---|---|---|---|---|---|\n",
+    );
+    for r in rows {
+        let (delta, pct) = match (r.old, r.new) {
+            (Some(o), Some(n)) => {
+                let pct = if o != 0.0 { format!("{:+.2}%", (n - o) / o * 100.0) } else { "-".to_owned() };
+                (format!("{}{}", if n >= o { "+" } else { "" }, format_value(r.unit, n - o)), pct)
+            }
+            _ => ("-".to_owned(), "-".to_owned()),
+        };
+        let spread = r.spread.map_or("-".to_owned(), |s| format!("{} ({})", format_value(r.unit, s), r.runs));
+        out.push_str(&format!(
+            "| {} | {} | {} | {} | {delta} {} | {pct} | {spread} | {} |\n",
+            r.profile,
+            r.metric_id,
+            num(r.unit, r.old),
+            num(r.unit, r.new),
+            r.unit,
+            r.change
+        ));
+    }
+    let material: Vec<&Row> = rows
+        .iter()
+        .filter(|r| !matches!(r.change.as_str(), "unchanged" | "within tolerance" | "not measured"))
+        .collect();
+    let status = match status {
+        BaselineStatus::Active => "active",
+        BaselineStatus::Scaffold => "scaffold",
+    };
+    if material.is_empty() {
+        out.push_str(&format!("\nno material change: every value is within its tolerance (status {status})\n"));
+    } else {
+        out.push_str(&format!("\n{} material change(s) (status {status})\n", material.len()));
+    }
+    out
+}

@@ -1,0 +1,134 @@
+//! Golden and behaviour tests of `rebaseline`: the text it writes is compared with files in
+//! `tests/golden/` (regenerate with `UPDATE_GOLDEN=1 cargo test -p perf-core`, then review
+//! the diff), and everything it must not touch is checked byte for byte.
+
+#![allow(clippy::unwrap_used)]
+
+use std::path::Path;
+
+use perf_core::baseline::{BaselineProvenance, BaselineStatus};
+use perf_core::rebaseline::{Fresh, Options, RebaselineError, TEMPLATE, rebaseline, review_table};
+use perf_core::unit::Unit;
+
+fn golden(name: &str, actual: &str) {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/golden").join(name);
+    if std::env::var_os("UPDATE_GOLDEN").is_some() {
+        std::fs::write(&path, actual).unwrap();
+        return;
+    }
+    let expected = std::fs::read_to_string(&path).unwrap_or_default();
+    assert!(expected == actual, "{} differs; rerun with UPDATE_GOLDEN=1 and review:\n{actual}", path.display());
+}
+
+fn provenance(commit: &str) -> BaselineProvenance {
+    BaselineProvenance {
+        commit: commit.into(),
+        rustc: "rustc 1.95.0 (59807616e 2026-04-14)\nrelease: 1.95.0\n".into(),
+        binaryen: "116".into(),
+        policy_sha256: "ab".repeat(32),
+        host: "x86_64-unknown-linux-gnu".into(),
+    }
+}
+
+fn fresh(metric_id: &str, unit: Unit, values: &[f64]) -> Fresh {
+    Fresh {
+        profile: "core-min".into(),
+        metric_id: metric_id.into(),
+        unit,
+        values: values.to_vec(),
+        required: unit == Unit::Bytes,
+    }
+}
+
+const PLAIN: Options = Options { prune: false, activate: false, deterministic_only: false };
+
+fn first_run() -> Vec<Fresh> {
+    vec![
+        fresh("M-PERF-01A", Unit::Bytes, &[25423.0]),
+        fresh("M-PERF-01B", Unit::Bytes, &[11869.0]),
+        fresh("M-PERF-04A", Unit::Micros, &[0.91, 0.87, 0.95]),
+        fresh("M-PERF-02B", Unit::Millis, &[]),
+    ]
+}
+
+#[test]
+fn a_new_baseline_from_the_template_is_scaffold_and_idempotent() {
+    let out = rebaseline("b.json", TEMPLATE, &first_run(), &provenance("c1"), PLAIN).unwrap();
+    assert_eq!(out.status, BaselineStatus::Scaffold);
+    golden("rebaseline_new.json", &out.text);
+    golden("rebaseline_new_review.md", &review_table(&out.rows, out.status));
+    let again = rebaseline("b.json", &out.text, &first_run(), &provenance("c1"), PLAIN).unwrap();
+    assert_eq!(again.text, out.text, "same run, same bytes");
+    assert!(review_table(&again.rows, again.status).contains("no material change"));
+}
+
+#[test]
+fn only_measured_values_and_provenance_change() {
+    let base = rebaseline("b.json", TEMPLATE, &first_run(), &provenance("c1"), PLAIN).unwrap().text;
+    // A reviewer's edits: a note, a tolerance spelled 1.20, and an override.
+    let reviewed = base
+        .replace("\"relative_pct\": 1.0, \"absolute\": 512", "\"relative_pct\": 1.20, \"absolute\": 512")
+        .replace("\"overrides\": {}", "\"overrides\": {\"M-PERF-01B\": {\"relative_pct\": 0.50, \"absolute\": 64}}")
+        .replace("  \"toolchain_drift\"", "  \"_reviewed_by\": \"someone\",\n  \"toolchain_drift\"");
+    let mut run = first_run();
+    run[0].values = vec![25500.0];
+    let out = rebaseline("b.json", &reviewed, &run, &provenance("c2"), PLAIN).unwrap();
+    let expected =
+        reviewed.replace("\"value\": 25423", "\"value\": 25500").replace("\"commit\": \"c1\"", "\"commit\": \"c2\"");
+    assert_eq!(out.text, expected);
+    let row = out.rows.iter().find(|r| r.metric_id == "M-PERF-01A").unwrap();
+    assert_eq!(row.change, "within tolerance");
+}
+
+#[test]
+fn new_metrics_are_appended_and_baseline_only_ones_kept_or_pruned() {
+    let base = rebaseline("b.json", TEMPLATE, &first_run(), &provenance("c1"), PLAIN).unwrap().text;
+    let mut run = first_run();
+    run.remove(1);
+    run.push(fresh("M-PERF-01C", Unit::Bytes, &[10393.0]));
+    let kept = rebaseline("b.json", &base, &run, &provenance("c1"), PLAIN).unwrap();
+    let order: Vec<String> = serde_json::from_str::<serde_json::Value>(&kept.text).unwrap()["metrics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["metric_id"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(order, ["M-PERF-01A", "M-PERF-01B", "M-PERF-04A", "M-PERF-02B", "M-PERF-01C"]);
+    assert!(kept.rows.iter().any(|r| r.metric_id == "M-PERF-01B" && r.change.starts_with("kept")));
+    let pruned = rebaseline("b.json", &base, &run, &provenance("c1"), Options { prune: true, ..PLAIN }).unwrap();
+    assert!(!pruned.text.contains("M-PERF-01B"));
+    assert!(pruned.rows.iter().any(|r| r.metric_id == "M-PERF-01B" && r.change == "removed"));
+}
+
+#[test]
+fn activation_refuses_null_enforced_metrics_and_otherwise_flips_status() {
+    let mut run = first_run();
+    run[1].values.clear();
+    let base = rebaseline("b.json", TEMPLATE, &run, &provenance("c1"), PLAIN).unwrap().text;
+    let err = rebaseline("b.json", &base, &run, &provenance("c1"), Options { activate: true, ..PLAIN }).unwrap_err();
+    assert_eq!(
+        err,
+        RebaselineError::NullOnActivate { file: "b.json".into(), metrics: vec!["core-min / M-PERF-01B".into()] }
+    );
+    let out =
+        rebaseline("b.json", &base, &first_run(), &provenance("c1"), Options { activate: true, ..PLAIN }).unwrap();
+    assert_eq!(out.status, BaselineStatus::Active);
+    assert!(out.text.contains("\"status\": \"active\""));
+    let plain = rebaseline("b.json", &out.text, &first_run(), &provenance("c1"), PLAIN).unwrap();
+    assert_eq!(plain.status, BaselineStatus::Active, "rebaseline never changes the status by itself");
+}
+
+#[test]
+fn deterministic_only_touches_sizes_and_nothing_else() {
+    let base = rebaseline("b.json", TEMPLATE, &first_run(), &provenance("c1"), PLAIN).unwrap().text;
+    let mut run = first_run();
+    run[2].values = vec![5.0];
+    let check = Options { deterministic_only: true, ..PLAIN };
+    assert_eq!(
+        rebaseline("b.json", &base, &run, &provenance("c9"), check).unwrap().text,
+        base,
+        "timings and provenance ignored"
+    );
+    run[0].values = vec![30000.0];
+    assert_ne!(rebaseline("b.json", &base, &run, &provenance("c9"), check).unwrap().text, base);
+}

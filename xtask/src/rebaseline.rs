@@ -1,0 +1,101 @@
+//! `cargo xtask rebaseline`: measure as `perf` does (optionally several times) and rewrite
+//! the baseline through `perf_core::rebaseline`, or with `--check` verify it is current.
+
+use std::path::Path;
+
+use anyhow::bail;
+use perf_core::baseline::BaselineProvenance;
+use perf_core::budget::Status;
+use perf_core::rebaseline::{self, Fresh, Options};
+use perf_core::summary::{self, Record};
+use xshell::Shell;
+
+use crate::atomic_write::write_atomic;
+use crate::optimize::BINARYEN_VERSION;
+use crate::perf::{self, Measured};
+use crate::{flags, inputs};
+
+impl flags::Rebaseline {
+    pub(crate) fn run(self, sh: &Shell, cwd: &Path) -> anyhow::Result<Status> {
+        let loaded = inputs::load(&self.inputs, cwd)?;
+        let (path, name) = inputs::resolve(&self.baseline, cwd);
+        let existing = match std::fs::read_to_string(&path) {
+            Ok(text) => Some(text),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
+            Err(e) => return Err(anyhow::Error::new(e).context(format!("cannot read {name}"))),
+        };
+        if self.check && existing.is_none() {
+            eprintln!("{name} does not exist: run `cargo xtask rebaseline` and commit it");
+            return Ok(Status::Fail);
+        }
+
+        let runs = if self.check { 1 } else { self.runs };
+        let mut all: Vec<Vec<Record>> = Vec::new();
+        let mut last = None;
+        for i in 0..runs {
+            if runs > 1 {
+                eprintln!("run {} of {runs}", i + 1);
+            }
+            let m = perf::measure(sh, &loaded)?;
+            let broken = perf::broken_variants(&m.variants);
+            if !broken.is_empty() {
+                bail!("{} was not changed: the run failed\n  {}", name, broken.join("\n  "));
+            }
+            all.push(summary::build_records(&loaded.budgets.value, &m.variants, &m.commit));
+            last = Some(m);
+        }
+        let Some(Measured { versions, commit, .. }) = last else { bail!("no run was made") };
+        let fresh: Vec<Fresh> = all[0]
+            .iter()
+            .map(|r| Fresh {
+                profile: r.profile.clone(),
+                metric_id: r.metric_id.clone(),
+                unit: r.unit,
+                values: all
+                    .iter()
+                    .filter_map(|run| run.iter().find(|x| x.profile == r.profile && x.metric_id == r.metric_id))
+                    .filter_map(|x| x.value)
+                    .collect(),
+                required: r.required,
+            })
+            .collect();
+        let provenance = BaselineProvenance {
+            commit,
+            rustc: versions.rustc,
+            binaryen: BINARYEN_VERSION.to_owned(),
+            policy_sha256: loaded.policy.sha256.clone(),
+            host: versions.host,
+        };
+        let text = existing.clone().unwrap_or_else(|| rebaseline::TEMPLATE.to_owned());
+        let options = Options { prune: self.prune, activate: self.activate, deterministic_only: self.check };
+        let outcome = rebaseline::rebaseline(&name, &text, &fresh, &provenance, options)?;
+
+        if self.check {
+            if outcome.text == text {
+                println!("{name}: canonical and up to date with this run's sizes");
+                return Ok(Status::Pass);
+            }
+            let stale: Vec<String> = outcome
+                .rows
+                .iter()
+                .filter(|r| r.change != "unchanged")
+                .map(|r| format!("{} {}: {}", r.profile, r.metric_id, r.change))
+                .collect();
+            println!("{name} is not up to date with this run (or not in canonical form):");
+            for s in &stale {
+                println!("  {s}");
+            }
+            println!("run `cargo xtask rebaseline` locally, review the table, and commit the baseline");
+            return Ok(Status::Fail);
+        }
+
+        let table = rebaseline::review_table(&outcome.rows, outcome.status);
+        write_atomic(&path, outcome.text.as_bytes())?;
+        let (report_path, report_name) = inputs::resolve(&self.report, cwd);
+        write_atomic(&report_path, table.as_bytes())?;
+        print!("{table}");
+        let verb = if existing.is_some() { "rewrote" } else { "created" };
+        println!("{verb} {name}; review table: {report_name}");
+        Ok(Status::Pass)
+    }
+}
