@@ -35,7 +35,16 @@ fn pipeline_lock() -> std::sync::MutexGuard<'static, ()> {
 }
 
 fn xtask(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_xtask")).args(args).current_dir(root()).output().unwrap()
+    xtask_env(args, &[])
+}
+
+fn xtask_env(args: &[&str], env: &[(&str, &str)]) -> Output {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_xtask"));
+    // The gate reads these; a test sets them explicitly or not at all.
+    for key in ["GITHUB_ACTIONS", "GITHUB_HEAD_REF", "GITHUB_REF_NAME", "GITHUB_BASE_REF", "GITHUB_RUN_ID"] {
+        cmd.env_remove(key);
+    }
+    cmd.args(args).envs(env.iter().copied()).current_dir(root()).output().unwrap()
 }
 
 /// `xtask perf` with the gate's files (baseline, streaks, report, events) inside `dir`, so a
@@ -312,70 +321,109 @@ fn warn_streak_escalates_and_resets_across_runs() {
     assert!(stdout.contains("warning 2 of 2 in a row on feature/x: escalated to failure"), "{stdout}");
     let (code, status, streak, _) = run("budgets/brotli-below-warn.json");
     assert_eq!((code, status.as_str(), streak), (Some(0), "pass", Some(0)));
+
+    // Under Actions: the branch comes from GITHUB_HEAD_REF, a new branch starts from
+    // GITHUB_BASE_REF's streaks, and findings print as workflow annotations.
+    let summary = out.join("summary.json").display().to_string();
+    let budgets = fixture("budgets/brotli-warn-band.json");
+    let actions = |head: &str| {
+        let env = [("GITHUB_ACTIONS", "true"), ("GITHUB_HEAD_REF", head), ("GITHUB_BASE_REF", "feature/x")];
+        let path = |name: &str| out.join(name).display().to_string();
+        let (baseline, state, report, events) =
+            (path("no-baseline.json"), path("streaks.json"), path("report.json"), path("events.ndjson"));
+        let args = [
+            "perf",
+            "--baseline",
+            &baseline,
+            "--state",
+            &state,
+            "--report",
+            &report,
+            "--events",
+            &events,
+            "--budgets",
+            &budgets,
+            "--summary",
+            &summary,
+        ];
+        let o = xtask_env(&args, &env);
+        (o.status.code(), text(&o.stdout))
+    };
+    let (code, stdout) = actions("pr-1");
+    assert_eq!(code, Some(0), "{stdout}");
+    assert!(
+        stdout.contains("::warning title=M-PERF-01C (core-min)::warning 1 of 2 in a row on pr-1"),
+        "annotation: {stdout}"
+    );
+    let (code, stdout) = actions("pr-1");
+    assert_eq!(code, Some(1), "{stdout}");
+    assert!(
+        stdout.contains("::error title=M-PERF-01C (core-min)::warning 2 of 2 in a row on pr-1: escalated"),
+        "{stdout}"
+    );
     let (code, status, streak, _) = run("budgets/brotli-warn-band.json");
-    assert_eq!((code, status.as_str(), streak), (Some(0), "warn", Some(1)), "the pass reset the streak");
+    assert_eq!(
+        (code, status.as_str(), streak),
+        (Some(0), "warn", Some(1)),
+        "the pass reset feature/x's streak, and pr-1's runs did not touch it"
+    );
     let events = std::fs::read_to_string(out.join("events.ndjson")).unwrap();
     let events: Vec<serde_json::Value> = events.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
     for e in &events {
         assert_schema("wasm_perf_gate_event.schema.json", e);
     }
     let runs: std::collections::BTreeSet<&str> = events.iter().map(|e| e["run_id"].as_str().unwrap()).collect();
-    assert_eq!(runs.len(), 4, "the event log is appended to, one run id per run");
+    assert_eq!(runs.len(), 6, "the event log is appended to, one run id per run");
 }
 
-/// A baseline from before a 4 KiB growth of the release artifact: an active gate fails and
-/// names the metric, the old and new values and the tolerance; a scaffold one passes and
-/// says it would fail.
+/// A seeded regression in the sample crate (a 4 KiB table in the release build, feature
+/// `seeded-regression`) against a baseline of the clean build: an active gate fails and
+/// names the metric, the old and new values and the tolerance; reverting passes; under a
+/// scaffold baseline the same change exits 0 and says it would fail. The fixture budgets
+/// leave the release room, so only the baseline rule sees the growth.
 #[test]
-fn baseline_regression_fails_active_and_would_fail_scaffold() {
+fn seeded_regression_fails_active_passes_reverted_and_would_fail_scaffold() {
     let _turn = pipeline_lock();
-    let out = scratch("baseline");
+    let out = scratch("seeded");
+    let baseline = out.join("baseline.json");
+    let roomy = fixture("budgets/roomy-release.json");
+    let seeded = fixture("policy/release-seeded-regression.json");
     let summary_path = out.join("summary.json");
     let summary = summary_path.to_str().unwrap();
-    assert_eq!(perf(&out, &["--summary", summary]).status.code(), Some(0));
-    let (current, _) = read_summary(&summary_path);
-    let release_raw = current.records.iter().find(|r| r.profile == "core-min" && r.metric_id == "M-PERF-01A").unwrap();
-    let grown = release_raw.value.unwrap();
-    let metrics: Vec<serde_json::Value> = current
-        .records
-        .iter()
-        .map(|r| {
-            let before = if r.profile == "core-min" && r.metric_id == "M-PERF-01A" {
-                r.value.map(|v| v - 4096.0)
-            } else {
-                r.value
-            };
-            serde_json::json!({"profile": r.profile, "metric_id": r.metric_id, "unit": r.unit, "value": before})
-        })
-        .collect();
-    let baseline = |status: &str| {
-        serde_json::json!({
-            "schema_version": "wasm-perf-baseline-v1", "status": status, "toolchain_drift": "fail",
-            "provenance": {"commit": "before", "rustc": current.provenance.rustc, "binaryen": current.provenance.binaryen,
-                           "policy_sha256": current.provenance.policy_sha256, "host": current.provenance.host},
-            "tolerances": {"defaults": {"bytes": {"relative_pct": 1.0, "absolute": 512}}},
-            "metrics": metrics,
-        })
-        .to_string()
+    let o = xtask(&["rebaseline", "--activate", "--budgets", &roomy, "--baseline", baseline.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
+    let clean = read_summary(&{
+        assert_eq!(perf(&out, &["--budgets", &roomy, "--summary", summary]).status.code(), Some(0));
+        summary_path.clone()
+    })
+    .0;
+    let release_raw = |s: &Summary| {
+        s.records.iter().find(|r| r.profile == "core-min" && r.metric_id == "M-PERF-01A").unwrap().value.unwrap()
     };
-    let expected = format!(
-        "regressed {} -> {grown} bytes (+{:.2}%, +4096); tolerance +1% and +512 bytes",
-        grown - 4096.0,
-        4096.0 / (grown - 4096.0) * 100.0
-    );
+    let old = release_raw(&clean);
 
-    std::fs::write(out.join("baseline.json"), baseline("active")).unwrap();
-    let o = perf(&out, &["--summary", summary]);
+    let o = perf(&out, &["--budgets", &roomy, "--policy", &seeded, "--summary", summary]);
     let stdout = text(&o.stdout);
     assert_eq!(o.status.code(), Some(1), "{stdout}");
+    let new = release_raw(&read_summary(&summary_path).0);
+    assert!(new - old >= 4096.0, "the table adds at least 4 KiB: {old} -> {new}");
+    let expected = format!(
+        "regressed {old} -> {new} bytes ({:+.2}%, {:+}); tolerance +1% and +512 bytes",
+        (new - old) / old * 100.0,
+        new - old
+    );
     assert!(stdout.contains(&format!("fail [baseline] M-PERF-01A (core-min): {expected}")), "{stdout}");
     assert!(stdout.contains("gate: fail on branch"), "{stdout}");
     let report: serde_json::Value = serde_json::from_slice(&std::fs::read(out.join("report.json")).unwrap()).unwrap();
     assert_schema("wasm_perf_regression_report.schema.json", &report);
     assert_eq!(read_summary(&summary_path).0.verdict, Status::Fail, "the summary carries the gate's verdict");
 
-    std::fs::write(out.join("baseline.json"), baseline("scaffold")).unwrap();
-    let o = perf(&out, &["--summary", summary]);
+    let o = perf(&out, &["--budgets", &roomy, "--summary", summary]);
+    assert_eq!(o.status.code(), Some(0), "reverted: {}", text(&o.stdout));
+
+    let active = std::fs::read_to_string(&baseline).unwrap();
+    std::fs::write(&baseline, active.replace("\"status\": \"active\"", "\"status\": \"scaffold\"")).unwrap();
+    let o = perf(&out, &["--budgets", &roomy, "--policy", &seeded, "--summary", summary]);
     let stdout = text(&o.stdout);
     assert_eq!(o.status.code(), Some(0), "{stdout}");
     assert!(

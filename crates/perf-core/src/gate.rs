@@ -57,7 +57,16 @@ pub struct GateReport {
     /// `None` when there is no baseline file: the regression rule did not run.
     pub baseline_status: Option<BaselineStatus>,
     pub toolchain_drift: Vec<ToolchainDrift>,
+    /// One verdict per (profile, metric): the worst of its checks.
+    pub metrics: Vec<MetricVerdict>,
     pub checks: Vec<Check>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MetricVerdict {
+    pub profile: String,
+    pub metric_id: String,
+    pub status: Status,
 }
 
 pub struct GateInput<'a> {
@@ -191,6 +200,17 @@ pub fn evaluate(input: &GateInput, records: &mut [Record], streaks: &mut StreakS
     }
 
     let verdict = checks.iter().map(|c| c.status).fold(Status::Pass, Status::worst);
+    let mut metrics: Vec<MetricVerdict> = Vec::new();
+    for c in checks.iter().filter(|c| !c.metric_id.is_empty()) {
+        match metrics.iter_mut().find(|m| m.profile == c.profile && m.metric_id == c.metric_id) {
+            Some(m) => m.status = m.status.worst(c.status),
+            None => metrics.push(MetricVerdict {
+                profile: c.profile.clone(),
+                metric_id: c.metric_id.clone(),
+                status: c.status,
+            }),
+        }
+    }
     GateReport {
         schema_version: REPORT_SCHEMA_VERSION.to_owned(),
         run_id: input.run_id.to_owned(),
@@ -198,6 +218,7 @@ pub fn evaluate(input: &GateInput, records: &mut [Record], streaks: &mut StreakS
         verdict,
         baseline_status: input.baseline.map(|b| b.status),
         toolchain_drift: drift,
+        metrics,
         checks,
     }
 }
@@ -517,6 +538,12 @@ mod tests {
             binaryen: "117",
         };
         let report = evaluate(&input, &mut recs, &mut StreakState::default());
+        let verdicts: Vec<(&str, Status)> = report.metrics.iter().map(|m| (m.metric_id.as_str(), m.status)).collect();
+        assert_eq!(
+            verdicts,
+            [("M-HARD", Status::Pass), ("M-OP", Status::Pass)],
+            "skipped comparisons do not fail a metric"
+        );
         let regression = report.checks.iter().find(|c| c.rule == Rule::Regression && c.metric_id == "M-HARD").unwrap();
         assert_eq!(regression.status, Status::Skip);
         assert!(regression.message.starts_with("not compared across toolchains (regressed"), "{}", regression.message);
@@ -534,6 +561,8 @@ mod tests {
         let mut second = records(&budgets, 1.0, 9.0);
         let report = evaluate(&input, &mut second, &mut streaks);
         assert_eq!((report.verdict, second[1].status), (Status::Fail, Status::Fail));
+        let verdicts: Vec<(&str, Status)> = report.metrics.iter().map(|m| (m.metric_id.as_str(), m.status)).collect();
+        assert_eq!(verdicts, [("M-HARD", Status::Pass), ("M-OP", Status::Fail)]);
         assert!(report.checks.iter().all(|c| c.rule != Rule::Regression));
         assert_eq!(report.baseline_status, None);
         let mut third = records(&budgets, 1.0, 5.0);

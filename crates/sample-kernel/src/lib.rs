@@ -25,3 +25,6 @@ mod heap;
 
 #[cfg(feature = "host-diagnostics")]
 pub mod diagnostics;
+
+#[cfg(feature = "seeded-regression")]
+pub mod seeded_regression;
