@@ -3,7 +3,7 @@
 //! GitHub annotations it prints under Actions.
 
 use std::io::Write;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use anyhow::Context;
 use perf_core::baseline::Baseline;
@@ -26,17 +26,20 @@ pub struct GateRun {
     pub report_name: String,
 }
 
-/// Runs the three rules over `records`, writes the report, appends the events and saves
-/// the streak state.
-pub fn run(
-    sh: &Shell,
-    args: &GateArgs,
-    cwd: &Path,
-    budgets: &Budgets,
-    records: &mut [Record],
-    rustc: &str,
-    binaryen: &str,
-) -> anyhow::Result<GateRun> {
+/// The gate's inputs, read before anything is built: bad input fails in a second, not
+/// after the builds.
+pub struct Loaded {
+    baseline: Option<Baseline>,
+    streaks: StreakState,
+    state_path: PathBuf,
+    report: (PathBuf, String),
+    events: PathBuf,
+    branch: String,
+    run_id: String,
+    notes: Vec<String>,
+}
+
+pub fn load(sh: &Shell, args: &GateArgs, cwd: &Path) -> anyhow::Result<Loaded> {
     let mut notes = Vec::new();
     let (baseline_path, baseline_name) = inputs::resolve(&args.baseline, cwd);
     let baseline = match std::fs::read_to_string(&baseline_path) {
@@ -50,7 +53,7 @@ pub fn run(
         Err(e) => return Err(e).with_context(|| format!("cannot read {baseline_name}")),
     };
     let (state_path, state_name) = inputs::resolve(&args.state, cwd);
-    let mut streaks = match std::fs::read_to_string(&state_path) {
+    let streaks = match std::fs::read_to_string(&state_path) {
         Ok(text) => StreakState::parse(&state_name, &text)?,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
             notes.push(format!("no streak state at {state_name}: every warn streak starts at zero"));
@@ -58,17 +61,39 @@ pub fn run(
         }
         Err(e) => return Err(e).with_context(|| format!("cannot read {state_name}")),
     };
+    let mut streaks = streaks;
     let branch = args.branch.clone().unwrap_or_else(|| current_branch(sh));
     if let Some(base) = args.base_branch.clone().or_else(|| non_empty_env("GITHUB_BASE_REF")) {
         streaks.fork(&branch, &base);
     }
-    let run_id = args.run_id.clone().unwrap_or_else(default_run_id);
+    Ok(Loaded {
+        baseline,
+        streaks,
+        state_path,
+        report: inputs::resolve(&args.report, cwd),
+        events: inputs::resolve(&args.events, cwd).0,
+        branch,
+        run_id: args.run_id.clone().unwrap_or_else(default_run_id),
+        notes,
+    })
+}
+
+/// Runs the three rules over `records`, writes the report, appends the events and saves
+/// the streak state.
+pub fn run(
+    loaded: Loaded,
+    budgets: &Budgets,
+    records: &mut [Record],
+    rustc: &str,
+    binaryen: &str,
+) -> anyhow::Result<GateRun> {
+    let Loaded { baseline, mut streaks, state_path, report: (report_path, report_name), events, branch, run_id, notes } =
+        loaded;
     let input = GateInput { budgets, baseline: baseline.as_ref(), branch: &branch, run_id: &run_id, rustc, binaryen };
     let report = gate::evaluate(&input, records, &mut streaks);
 
-    let (report_path, report_name) = inputs::resolve(&args.report, cwd);
     write_json_atomic(&report_path, &report)?;
-    append_events(&inputs::resolve(&args.events, cwd).0, &report)?;
+    append_events(&events, &report)?;
     write_json_atomic(&state_path, &streaks)?;
     if std::env::var("GITHUB_ACTIONS").as_deref() == Ok("true") {
         for c in &report.checks {

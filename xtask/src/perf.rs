@@ -119,10 +119,11 @@ pub(crate) fn measure(sh: &Shell, loaded: &inputs::Loaded) -> anyhow::Result<Mea
 impl flags::Perf {
     pub(crate) fn run(self, sh: &Shell, cwd: &Path) -> anyhow::Result<Status> {
         let loaded = inputs::load(&self.inputs, cwd)?;
+        let gate_inputs = gate::load(sh, &self.gate, cwd)?;
         let budgets = &loaded.budgets.value;
         let Measured { variants, pipeline, versions, commit, package } = measure(sh, &loaded)?;
         let mut records = summary::build_records(budgets, &variants, &commit);
-        let gate = gate::run(sh, &self.gate, cwd, budgets, &mut records, &versions.rustc, BINARYEN_VERSION)?;
+        let gate = gate::run(gate_inputs, budgets, &mut records, &versions.rustc, BINARYEN_VERSION)?;
         let mut summary = Summary {
             schema_version: summary::SCHEMA_VERSION.to_owned(),
             verdict: summary::verdict(&records, &pipeline).worst(gate.report.verdict),

@@ -126,6 +126,18 @@ fn broken_inputs_exit_2_with_file_pointer_and_expectation() {
         assert!(text(&o.stderr).starts_with(&format!("error: xtask/tests/fixtures/{file}: ")), "{}", text(&o.stderr));
     }
     assert!(!Path::new(&summary).exists() || std::fs::read(&summary).unwrap().ends_with(b"}\n"));
+    // The gate's own inputs are read before anything is built.
+    let o = xtask(&["perf", "--baseline", &fixture("baseline-todo-value.json"), "--summary", &summary]);
+    assert_eq!(
+        (o.status.code(), text(&o.stderr)),
+        (
+            Some(2),
+            "error: xtask/tests/fixtures/baseline-todo-value.json: /metrics/0/value: invalid type: string \"TODO\", \
+             expected f64\n"
+                .to_owned()
+        )
+    );
+    assert!(!text(&o.stderr).contains("building"), "nothing was built");
     let o = xtask(&["perf", "--policy", "no/such/policy.json"]);
     assert_eq!(o.status.code(), Some(2));
     assert!(text(&o.stderr).starts_with("error: cannot read no/such/policy.json"), "{}", text(&o.stderr));
