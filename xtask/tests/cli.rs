@@ -496,6 +496,22 @@ fn rebaseline_writes_checks_activates_and_never_half_writes() {
     assert!(text(&o.stderr).contains(&format!("{b} was not changed: the run failed")), "{}", text(&o.stderr));
     assert_eq!(std::fs::read_to_string(&baseline).unwrap(), stale);
 
+    // Killed mid-run (here during its three measuring passes): the baseline is whole, never a
+    // mix of old and new.
+    let mut child = Command::new(env!("CARGO_BIN_EXE_xtask"))
+        .args(["rebaseline", "--runs", "3", "--baseline", b, "--report", report.to_str().unwrap()])
+        .current_dir(root())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    child.kill().unwrap();
+    child.wait().unwrap();
+    let after_kill = std::fs::read_to_string(&baseline).unwrap();
+    assert!(after_kill == stale || after_kill == created, "the baseline is whole: the old one, or a complete new one");
+    std::fs::write(&baseline, &stale).unwrap();
+
     // Activation: refused while a required metric is null, then the only way to active.
     let o = rebaseline(&["--activate", "--budgets", &fixture("budgets/required-runtime.json")]);
     assert_eq!(o.status.code(), Some(2));
