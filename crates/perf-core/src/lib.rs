@@ -16,6 +16,7 @@ pub mod policy;
 pub mod rebaseline;
 pub mod regression;
 pub mod sections;
+pub mod stats;
 pub mod streak;
 pub mod summary;
 pub mod unit;

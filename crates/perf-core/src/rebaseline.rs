@@ -9,6 +9,7 @@ use serde::Serialize;
 use crate::baseline::{Baseline, BaselineProvenance, BaselineStatus};
 use crate::document::DocumentError;
 use crate::json_text::{self, Edit, Node};
+use crate::stats::median;
 use crate::unit::Unit;
 
 /// One (profile, metric) of the fresh run: its values over the runs (empty when it was not
@@ -96,17 +97,6 @@ pub fn format_value(unit: Unit, v: f64) -> String {
 
 fn is_timing(unit: Unit) -> bool {
     matches!(unit, Unit::Millis | Unit::Micros | Unit::Nanos)
-}
-
-fn median(values: &[f64]) -> Option<f64> {
-    let mut v: Vec<f64> = values.to_vec();
-    v.sort_by(f64::total_cmp);
-    let n = v.len();
-    match n {
-        0 => None,
-        _ if n % 2 == 1 => Some(v[n / 2]),
-        _ => Some((v[n / 2 - 1] + v[n / 2]) / 2.0),
-    }
 }
 
 /// Rewrites `text` (the baseline `file`, or [`TEMPLATE`] for a new one) with `fresh`.
