@@ -39,9 +39,9 @@ pub struct Loaded {
     notes: Vec<String>,
 }
 
-pub fn load(sh: &Shell, args: &GateArgs, cwd: &Path) -> anyhow::Result<Loaded> {
+pub fn load(sh: &Shell, args: &GateArgs) -> anyhow::Result<Loaded> {
     let mut notes = Vec::new();
-    let (baseline_path, baseline_name) = inputs::resolve(&args.baseline, cwd);
+    let (baseline_path, baseline_name) = inputs::resolve(&args.baseline);
     let baseline = match std::fs::read_to_string(&baseline_path) {
         Ok(text) => Some(Baseline::parse(&baseline_name, &text)?),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
@@ -52,7 +52,7 @@ pub fn load(sh: &Shell, args: &GateArgs, cwd: &Path) -> anyhow::Result<Loaded> {
         }
         Err(e) => return Err(e).with_context(|| format!("cannot read {baseline_name}")),
     };
-    let (state_path, state_name) = inputs::resolve(&args.state, cwd);
+    let (state_path, state_name) = inputs::resolve(&args.state);
     let streaks = match std::fs::read_to_string(&state_path) {
         Ok(text) => StreakState::parse(&state_name, &text)?,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
@@ -70,8 +70,8 @@ pub fn load(sh: &Shell, args: &GateArgs, cwd: &Path) -> anyhow::Result<Loaded> {
         baseline,
         streaks,
         state_path,
-        report: inputs::resolve(&args.report, cwd),
-        events: inputs::resolve(&args.events, cwd).0,
+        report: inputs::resolve(&args.report),
+        events: inputs::resolve(&args.events).0,
         branch,
         run_id: args.run_id.clone().unwrap_or_else(default_run_id),
         notes,

@@ -25,36 +25,27 @@ pub struct Loaded {
     pub package: String,
 }
 
-pub fn load(inputs: &Inputs, cwd: &Path) -> anyhow::Result<Loaded> {
-    let budgets = read(&inputs.budgets, cwd, Budgets::parse)?;
-    let policy = read(&inputs.policy, cwd, Policy::parse)?;
+pub fn load(inputs: &Inputs) -> anyhow::Result<Loaded> {
+    let budgets = read(&inputs.budgets, Budgets::parse)?;
+    let policy = read(&inputs.policy, Policy::parse)?;
     let package = inputs.package.clone().unwrap_or_else(|| policy.value.package.clone());
     Ok(Loaded { policy, budgets, package })
 }
 
-fn read<T>(
-    path: &Path,
-    cwd: &Path,
-    parse: fn(&str, &str) -> Result<T, perf_core::DocumentError>,
-) -> anyhow::Result<Document<T>> {
-    let (full, name) = resolve(path, cwd);
+fn read<T>(path: &Path, parse: fn(&str, &str) -> Result<T, perf_core::DocumentError>) -> anyhow::Result<Document<T>> {
+    let (full, name) = resolve(path);
     let text = std::fs::read_to_string(&full).with_context(|| format!("cannot read {name}"))?;
     let value = parse(&name, &text)?;
     let sha256 = hex(&Sha256::digest(text.as_bytes()));
     Ok(Document { value, name, text, sha256 })
 }
 
-/// A path given on the command line, absolute, and its display name.
-pub fn resolve(path: &Path, cwd: &Path) -> (PathBuf, String) {
+/// A path given on the command line, absolute, and its display name. Relative paths are
+/// relative to the workspace root wherever the command runs (as `cargo xtask` tasks are), so a
+/// default output never lands in whatever directory the caller happened to be in.
+pub fn resolve(path: &Path) -> (PathBuf, String) {
     let root = crate::project_root();
-    // Defaults are workspace paths; a path the user typed is relative to where they typed it.
-    let full = if path.is_absolute() {
-        path.to_path_buf()
-    } else if cwd.join(path).exists() || !root.join(path).exists() {
-        cwd.join(path)
-    } else {
-        root.join(path)
-    };
+    let full = if path.is_absolute() { path.to_path_buf() } else { root.join(path) };
     let name = full.strip_prefix(&root).unwrap_or(&full).display().to_string();
     (full, name)
 }

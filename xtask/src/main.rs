@@ -42,13 +42,12 @@ fn main() -> ExitCode {
 }
 
 fn run(cli: flags::Cli) -> anyhow::Result<Status> {
-    let cwd = std::env::current_dir()?;
     let sh = xshell::Shell::new()?;
     sh.change_dir(project_root());
     match cli.command {
-        flags::Command::Perf(cmd) => cmd.run(&sh, &cwd),
-        flags::Command::Policy(flags::PolicyCommand::Check(cmd)) => cmd.run(&sh, &cwd),
-        flags::Command::Rebaseline(cmd) => cmd.run(&sh, &cwd),
+        flags::Command::Perf(cmd) => cmd.run(&sh),
+        flags::Command::Policy(flags::PolicyCommand::Check(cmd)) => cmd.run(&sh),
+        flags::Command::Rebaseline(cmd) => cmd.run(&sh),
     }
 }
 

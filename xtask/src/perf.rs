@@ -117,9 +117,9 @@ pub(crate) fn measure(sh: &Shell, loaded: &inputs::Loaded) -> anyhow::Result<Mea
 }
 
 impl flags::Perf {
-    pub(crate) fn run(self, sh: &Shell, cwd: &Path) -> anyhow::Result<Status> {
-        let loaded = inputs::load(&self.inputs, cwd)?;
-        let gate_inputs = gate::load(sh, &self.gate, cwd)?;
+    pub(crate) fn run(self, sh: &Shell) -> anyhow::Result<Status> {
+        let loaded = inputs::load(&self.inputs)?;
+        let gate_inputs = gate::load(sh, &self.gate)?;
         let budgets = &loaded.budgets.value;
         let Measured { variants, pipeline, versions, commit, package } = measure(sh, &loaded)?;
         let mut records = summary::build_records(budgets, &variants, &commit);
@@ -144,7 +144,7 @@ impl flags::Perf {
             pipeline,
         };
         summary.report_signature = summary.signature();
-        let (summary_path, summary_name) = inputs::resolve(&self.summary, cwd);
+        let (summary_path, summary_name) = inputs::resolve(&self.summary);
         write_json_atomic(&summary_path, &summary)?;
         let violations = summary_schema::violations(&serde_json::to_value(&summary)?)?;
         if !violations.is_empty() {

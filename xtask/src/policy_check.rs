@@ -1,8 +1,6 @@
 //! `cargo xtask policy check`: validate the optimization policy against the budgets, the
 //! package's real features and binaryen, and write the pipeline summary.
 
-use std::path::Path;
-
 use anyhow::bail;
 use perf_core::budget::Status;
 use perf_core::policy::{self, PipelineSummary, PlannedVariant, PolicyContext};
@@ -34,8 +32,8 @@ pub fn validated_package(sh: &Shell, loaded: &Loaded) -> anyhow::Result<PackageI
 }
 
 impl flags::PolicyCheck {
-    pub(crate) fn run(self, sh: &Shell, cwd: &Path) -> anyhow::Result<Status> {
-        let loaded = inputs::load(&self.inputs, cwd)?;
+    pub(crate) fn run(self, sh: &Shell) -> anyhow::Result<Status> {
+        let loaded = inputs::load(&self.inputs)?;
         let policy = &loaded.policy.value;
         let package = toolchain::package_info(sh, &loaded.package)?;
         let cx = context(&loaded, &package);
@@ -86,7 +84,7 @@ impl flags::PolicyCheck {
             variants,
             self_test,
         };
-        let (path, name) = inputs::resolve(&self.summary, cwd);
+        let (path, name) = inputs::resolve(&self.summary);
         write_json_atomic(&path, &summary)?;
         if self.json {
             println!("{}", serde_json::to_string_pretty(&summary)?);

@@ -1,8 +1,6 @@
 //! `cargo xtask rebaseline`: measure as `perf` does (optionally several times) and rewrite
 //! the baseline through `perf_core::rebaseline`, or with `--check` verify it is current.
 
-use std::path::Path;
-
 use anyhow::bail;
 use perf_core::baseline::BaselineProvenance;
 use perf_core::budget::Status;
@@ -16,9 +14,9 @@ use crate::perf::{self, Measured};
 use crate::{flags, inputs};
 
 impl flags::Rebaseline {
-    pub(crate) fn run(self, sh: &Shell, cwd: &Path) -> anyhow::Result<Status> {
-        let loaded = inputs::load(&self.inputs, cwd)?;
-        let (path, name) = inputs::resolve(&self.baseline, cwd);
+    pub(crate) fn run(self, sh: &Shell) -> anyhow::Result<Status> {
+        let loaded = inputs::load(&self.inputs)?;
+        let (path, name) = inputs::resolve(&self.baseline);
         let existing = match std::fs::read_to_string(&path) {
             Ok(text) => Some(text),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
@@ -91,7 +89,7 @@ impl flags::Rebaseline {
 
         let table = rebaseline::review_table(&outcome.rows, outcome.status);
         write_atomic(&path, outcome.text.as_bytes())?;
-        let (report_path, report_name) = inputs::resolve(&self.report, cwd);
+        let (report_path, report_name) = inputs::resolve(&self.report);
         write_atomic(&report_path, table.as_bytes())?;
         print!("{table}");
         let verb = if existing.is_some() { "rewrote" } else { "created" };
