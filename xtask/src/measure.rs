@@ -16,8 +16,9 @@ use crate::atomic_write::write_json_atomic;
 pub const BROTLI_QUALITY: u32 = 11;
 pub const BROTLI_WINDOW: u32 = 24;
 
-/// The compression settings, part of the memo key: a change of settings measures afresh.
-const SETTINGS: &str = "gzip=zlib-9-mtime0;brotli=q11-w24-generic;v1";
+/// Everything the compressed sizes depend on besides the bytes: the settings and the crate
+/// versions (kept equal to Cargo.lock by a test), so an update measures afresh.
+const SETTINGS: &str = "gzip=flate2-1.1.11-zlib-9-mtime0;brotli=brotli-8.0.4-q11-w24-generic;code=2";
 
 /// Measures `wasm` (shown as `path`). Compressed sizes are memoized in `cache_dir` by the
 /// sha256 of the bytes and the settings: they are a pure function of both, and brotli at
@@ -26,14 +27,20 @@ pub fn measure(path: &str, wasm: &[u8], cache_dir: &Path) -> anyhow::Result<Arti
     let sections = section_breakdown(wasm).with_context(|| format!("cannot read the sections of {path}"))?;
     let sha256 = hex(&Sha256::digest(wasm));
     let memo = cache_dir.join(format!("{}.json", hex(&Sha256::digest(format!("{sha256}{SETTINGS}")))));
-    let sizes = match std::fs::read(&memo).ok().and_then(|b| serde_json::from_slice::<Compressed>(&b).ok()) {
+    let memoized = std::fs::read(&memo).ok().and_then(|b| serde_json::from_slice::<Compressed>(&b).ok());
+    // A compressed stream is never empty: a memo saying so is damaged, not a measurement.
+    let sizes = match memoized.filter(|m| m.gzip_bytes > 0 && m.brotli_bytes > 0) {
         Some(sizes) => sizes,
         None => {
-            let sizes = std::thread::scope(|s| {
-                let gz = s.spawn(|| gzip(wasm).len() as u64);
-                let brotli_bytes = brotli(wasm).len() as u64;
-                Compressed { gzip_bytes: gz.join().unwrap_or(0), brotli_bytes }
+            let (gz, br) = std::thread::scope(|s| {
+                let gz = s.spawn(|| gzip(wasm));
+                (gz.join(), brotli(wasm))
             });
+            let gz = gz
+                .map_err(|_| anyhow::anyhow!("gzip of {path} panicked"))?
+                .with_context(|| format!("gzip of {path}"))?;
+            let br = br.with_context(|| format!("brotli of {path}"))?;
+            let sizes = Compressed { gzip_bytes: gz.len() as u64, brotli_bytes: br.len() as u64 };
             write_json_atomic(&memo, &sizes)?;
             sizes
         }
@@ -54,17 +61,16 @@ struct Compressed {
     brotli_bytes: u64,
 }
 
-pub fn gzip(data: &[u8]) -> Vec<u8> {
+pub fn gzip(data: &[u8]) -> std::io::Result<Vec<u8>> {
     let mut enc = flate2::GzBuilder::new()
         .mtime(0)
         .operating_system(3)
         .write(Vec::with_capacity(data.len() / 2), flate2::Compression::best());
-    // Writing into a Vec cannot fail.
-    let _ = enc.write_all(data);
-    enc.finish().unwrap_or_default()
+    enc.write_all(data)?;
+    enc.finish()
 }
 
-pub fn brotli(data: &[u8]) -> Vec<u8> {
+pub fn brotli(data: &[u8]) -> std::io::Result<Vec<u8>> {
     let params = brotli::enc::BrotliEncoderParams {
         quality: BROTLI_QUALITY as i32,
         lgwin: BROTLI_WINDOW as i32,
@@ -72,8 +78,8 @@ pub fn brotli(data: &[u8]) -> Vec<u8> {
         ..Default::default()
     };
     let mut out = Vec::with_capacity(data.len() / 2);
-    let _ = brotli::BrotliCompress(&mut &data[..], &mut out, &params);
-    out
+    brotli::BrotliCompress(&mut &data[..], &mut out, &params)?;
+    Ok(out)
 }
 
 #[cfg(test)]
@@ -125,7 +131,7 @@ mod tests {
             .output()
             .unwrap();
         assert!(out.status.success());
-        assert_eq!(gzip(&sample()), out.stdout);
+        assert_eq!(gzip(&sample()).unwrap(), out.stdout);
         std::fs::remove_dir_all(dir).unwrap();
     }
 
@@ -138,9 +144,19 @@ mod tests {
         let out =
             std::process::Command::new("brotli").args(["-q", "11", "-w", "24", "-c"]).arg(&input).output().unwrap();
         assert!(out.status.success());
-        let (ours, theirs) = (brotli(&sample()).len() as f64, out.stdout.len() as f64);
+        let (ours, theirs) = (brotli(&sample()).unwrap().len() as f64, out.stdout.len() as f64);
         assert!((ours - theirs).abs() / theirs <= 0.005, "ours {ours} vs brotli CLI {theirs}");
         std::fs::remove_dir_all(dir).unwrap();
+    }
+
+    #[test]
+    fn the_memo_key_names_the_locked_crate_versions() {
+        let lock = std::fs::read_to_string(crate::project_root().join("Cargo.lock")).unwrap();
+        for name in ["flate2", "brotli"] {
+            let at = lock.find(&format!("name = \"{name}\"\nversion = \"")).unwrap();
+            let version = lock[at..].lines().nth(1).unwrap().trim_start_matches("version = \"").trim_end_matches('"');
+            assert!(SETTINGS.contains(&format!("{name}-{version}")), "update SETTINGS for {name} {version}");
+        }
     }
 
     #[test]
@@ -148,10 +164,10 @@ mod tests {
         use std::io::Read;
         let data = sample();
         let mut back = Vec::new();
-        flate2::read::GzDecoder::new(&gzip(&data)[..]).read_to_end(&mut back).unwrap();
+        flate2::read::GzDecoder::new(&gzip(&data).unwrap()[..]).read_to_end(&mut back).unwrap();
         assert_eq!(back, data);
         let mut back = Vec::new();
-        brotli::Decompressor::new(&brotli(&data)[..], 4096).read_to_end(&mut back).unwrap();
+        brotli::Decompressor::new(&brotli(&data).unwrap()[..], 4096).read_to_end(&mut back).unwrap();
         assert_eq!(back, data);
     }
 }

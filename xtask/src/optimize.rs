@@ -114,11 +114,16 @@ fn options(s: &WasmOptSettings) -> anyhow::Result<OptimizationOptions> {
     Ok(opts)
 }
 
+/// Bump when `options` changes how settings become binaryen options: the cache key must
+/// change with everything that shapes the output.
+const OPTIONS_CODE_VERSION: &str = "options-v1: new_optimize_for_size, then levels, passes, features";
+
 fn cache_key(input: &[u8], s: &WasmOptSettings) -> String {
     let mut h = Sha256::new();
     h.update(Sha256::digest(input));
     h.update(serde_json::to_vec(s).unwrap_or_default());
     h.update(BINARYEN_VERSION.as_bytes());
+    h.update(OPTIONS_CODE_VERSION.as_bytes());
     hex(&h.finalize())
 }
 

@@ -7,7 +7,7 @@ use std::time::Instant;
 use anyhow::{Context, anyhow, bail};
 use perf_core::budget::Status;
 use perf_core::pipeline::{PhaseTiming, PipelineReport, StepBudget, StepCounts};
-use perf_core::policy::{Variant, cargo_output_path};
+use perf_core::policy::{CargoBuild, Variant, cargo_output_path};
 use perf_core::summary::{self, ArtifactMeasurement, Provenance, Summary, VariantReport};
 use xshell::{Shell, cmd};
 
@@ -16,7 +16,8 @@ use crate::optimize::{self, BINARYEN_VERSION, CacheOutcome};
 use crate::policy_check::validated_package;
 use crate::{flags, gate, inputs, measure, summary_schema, table, toolchain};
 
-/// Environment variables that would override or drop the policy's flags.
+/// Environment variables that set rustflags; the builds use only the policy's, through
+/// CARGO_ENCODED_RUSTFLAGS (which outranks all of them and any config file).
 const OVERRIDING_ENV: [&str; 3] = ["RUSTFLAGS", "CARGO_ENCODED_RUSTFLAGS", "CARGO_BUILD_RUSTFLAGS"];
 
 /// Everything a variant build needs that is the same for all variants.
@@ -62,7 +63,8 @@ pub(crate) fn measure(sh: &Shell, loaded: &inputs::Loaded) -> anyhow::Result<Mea
         cache_dir: root.join("artifacts/cache/wasm-opt"),
         measure_cache_dir: root.join("artifacts/cache/measure"),
     };
-    for key in OVERRIDING_ENV {
+    let target_flags = format!("CARGO_TARGET_{}_RUSTFLAGS", policy.target.to_uppercase().replace(['-', '.'], "_"));
+    for key in OVERRIDING_ENV.iter().copied().chain([target_flags.as_str()]) {
         if std::env::var_os(key).is_some() {
             eprintln!("note: ignoring {key} for the wasm builds: the optimization policy sets their flags");
         }
@@ -194,7 +196,7 @@ fn build_variant(sh: &Shell, v: &Variant, plan: &Plan, run: &mut Run) -> (Varian
         variant: v.variant,
         budget_profile: v.budget_profile.clone(),
         features: v.cargo.features.clone(),
-        commands: vec![format!("cargo {}", shell_words(&build.args))],
+        commands: vec![build_command(&build)],
         wasm_opt: v.wasm_opt.enabled.then(|| optimize::describe(&v.wasm_opt)),
         pre_opt: None,
         post_opt: None,
@@ -217,17 +219,18 @@ fn build_and_optimize(
     v: &Variant,
     plan: &Plan,
     run: &mut Run,
-    build: &perf_core::policy::CargoBuild,
+    build: &CargoBuild,
 ) -> anyhow::Result<Artifacts> {
     let variant = v.variant.as_str();
     let t = Instant::now();
-    eprintln!("building {variant}: cargo {}", shell_words(&build.args));
+    eprintln!("building {variant}: {}", build_command(build));
     let cargo = toolchain::cargo();
     let args = &build.args;
     let mut cmd = cmd!(sh, "{cargo} {args...}").quiet();
     for key in OVERRIDING_ENV {
         cmd = cmd.env_remove(key);
     }
+    cmd = cmd.env("CARGO_ENCODED_RUSTFLAGS", &build.encoded_rustflags);
     run.steps.cargo_builds += 1;
     // Through std's Command for the exit status; the command itself is in the summary.
     let status = std::process::Command::from(cmd).status().context("cannot run cargo")?;
@@ -286,6 +289,13 @@ fn phase(phase: &str, variant: &str, since: Instant) -> PhaseTiming {
 
 fn millis(since: Instant) -> f64 {
     (since.elapsed().as_secs_f64() * 1e4).round() / 10.0
+}
+
+/// The build exactly as a shell would run it, environment included.
+pub fn build_command(build: &CargoBuild) -> String {
+    let flags = shell_words(std::slice::from_ref(&build.encoded_rustflags));
+    let flags = if build.encoded_rustflags.is_empty() { String::new() } else { flags };
+    format!("CARGO_ENCODED_RUSTFLAGS={flags} cargo {}", shell_words(&build.args))
 }
 
 /// The arguments as a POSIX shell would need them typed.

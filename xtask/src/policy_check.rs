@@ -10,7 +10,7 @@ use crate::atomic_write::write_json_atomic;
 use crate::flags;
 use crate::inputs::{self, Loaded};
 use crate::optimize::{self, BINARYEN_VERSION};
-use crate::perf::shell_words;
+use crate::perf::build_command;
 use crate::toolchain::{self, PackageInfo};
 
 /// What the policy is checked against, read from cargo and binaryen.
@@ -52,10 +52,7 @@ impl flags::PolicyCheck {
                     variant: v.variant,
                     budget_profile: v.budget_profile.clone(),
                     features: v.cargo.features.clone(),
-                    cargo_command: format!(
-                        "cargo {}",
-                        shell_words(&v.cargo_build(&package.name, &policy.target, &target_dir).args)
-                    ),
+                    cargo_command: build_command(&v.cargo_build(&package.name, &policy.target, &target_dir)),
                     wasm_opt: v.wasm_opt.enabled.then(|| optimize::describe(&v.wasm_opt)),
                     artifacts: {
                         let paths = v.artifact_paths(&package.lib_name);

@@ -309,8 +309,9 @@ impl Policy {
             let Some(option) = flag.strip_prefix("-C").filter(|o| !o.is_empty()) else {
                 return rule(fp, format!("expected a codegen flag written as -Cname[=value], found \"{flag}\""));
             };
-            let name = option.split('=').next().unwrap_or(option);
-            if OWNED_CODEGEN_FLAGS.contains(&name) {
+            // rustc reads `-Copt_level` as `-Copt-level`.
+            let name = option.split('=').next().unwrap_or(option).replace('_', "-");
+            if OWNED_CODEGEN_FLAGS.contains(&name.as_str()) {
                 return rule(fp, format!("-C{name} is set by the cargo settings of this variant, not by rustflags"));
             }
         }
@@ -402,6 +403,11 @@ fn normalized_relative(path: &str) -> Option<String> {
 pub struct CargoBuild {
     /// Arguments after `cargo`.
     pub args: Vec<String>,
+    /// `CARGO_ENCODED_RUSTFLAGS`: the policy's `rustflags` joined by 0x1f, empty for none. It
+    /// outranks every other source of rustflags (RUSTFLAGS, `build.rustflags` and
+    /// `target.<triple>.rustflags` in any config, their environment forms), so nothing but
+    /// the policy reaches the build.
+    pub encoded_rustflags: String,
     /// The custom cargo profile the settings are applied to (`perf-<variant>`).
     pub profile: String,
 }
@@ -474,12 +480,7 @@ impl Variant {
             args.push("--config".into());
             args.push(format!("profile.{profile}.{key}={value}"));
         }
-        if !c.rustflags.is_empty() {
-            let flags: Vec<String> = c.rustflags.iter().map(|f| toml_string(f)).collect();
-            args.push("--config".into());
-            args.push(format!("target.{target}.rustflags=[{}]", flags.join(", ")));
-        }
-        CargoBuild { args, profile }
+        CargoBuild { args, encoded_rustflags: c.rustflags.join("\u{1f}"), profile }
     }
 }
 
@@ -502,11 +503,6 @@ impl Variant {
 /// `path` (relative to the target directory) of the `.wasm` cargo writes for a variant.
 pub fn cargo_output_path(target: &str, profile: &str, lib_name: &str) -> String {
     format!("{target}/{profile}/{lib_name}.wasm")
-}
-
-fn toml_string(s: &str) -> String {
-    let escaped = s.replace('\\', "\\\\").replace('"', "\\\"");
-    format!("\"{escaped}\"")
 }
 
 /// What `policy check` writes (`artifacts/wasm_optimization_pipeline_summary.json`): the
@@ -674,6 +670,11 @@ pub fn self_test_cases() -> Vec<SelfTestCase> {
             edit: |v| v["profiles"][0]["cargo"]["rustflags"] = json!(["-Copt-level=3"]),
         },
         SelfTestCase {
+            name: "rustflag repeating a cargo setting spelled with underscores",
+            expected_pointer: |_| "/profiles/0/cargo/rustflags/1".into(),
+            edit: |v| v["profiles"][0]["cargo"]["rustflags"] = json!(["-Ctarget-cpu=mvp", "-Copt_level=0"]),
+        },
+        SelfTestCase {
             name: "unknown wasm-opt pass",
             expected_pointer: |v| format!("/profiles/{}/wasm_opt/passes/0", profile_index(v, "release")),
             edit: |v| {
@@ -817,9 +818,9 @@ mod tests {
              --config profile.perf-release.inherits=\"release\" --config profile.perf-release.opt-level=\"z\" \
              --config profile.perf-release.lto=\"fat\" --config profile.perf-release.codegen-units=1 \
              --config profile.perf-release.debug=\"none\" --config profile.perf-release.panic=\"abort\" \
-             --config profile.perf-release.strip=\"none\" \
-             --config target.wasm32-unknown-unknown.rustflags=[\"-Ctarget-cpu=mvp\"]"
+             --config profile.perf-release.strip=\"none\""
         );
+        assert_eq!(build.encoded_rustflags, "-Ctarget-cpu=mvp");
         let dev = p.variant(VariantKind::Dev).unwrap().cargo_build("sample-kernel", "wasm32-unknown-unknown", "t");
         assert!(dev.args.contains(&"profile.perf-dev.inherits=\"dev\"".to_owned()));
         assert!(dev.args.contains(&"profile.perf-dev.opt-level=1".to_owned()));
