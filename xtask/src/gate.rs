@@ -19,11 +19,17 @@ use crate::inputs;
 
 pub const EVENT_SCHEMA_VERSION: &str = "wasm-perf-gate-event-v1";
 
+/// The gate's verdict, not yet written anywhere: the caller writes the summary first, and
+/// nothing is written when the summary turns out to break its schema.
 pub struct GateRun {
     pub report: GateReport,
     /// Lines for people: missing files, annotations are separate.
     pub notes: Vec<String>,
     pub report_name: String,
+    report_path: PathBuf,
+    events: PathBuf,
+    state_path: PathBuf,
+    streaks: StreakState,
 }
 
 /// The gate's inputs, read before anything is built: bad input fails in a second, not
@@ -80,27 +86,33 @@ pub fn load(sh: &Shell, args: &GateArgs) -> anyhow::Result<Loaded> {
 
 /// Runs the three rules over `records`, writes the report, appends the events and saves
 /// the streak state.
-pub fn run(
-    loaded: Loaded,
-    budgets: &Budgets,
-    records: &mut [Record],
-    rustc: &str,
-    binaryen: &str,
-) -> anyhow::Result<GateRun> {
+pub fn run(loaded: Loaded, budgets: &Budgets, records: &mut [Record], rustc: &str, binaryen: &str) -> GateRun {
     let Loaded { baseline, mut streaks, state_path, report: (report_path, report_name), events, branch, run_id, notes } =
         loaded;
     let input = GateInput { budgets, baseline: baseline.as_ref(), branch: &branch, run_id: &run_id, rustc, binaryen };
     let report = gate::evaluate(&input, records, &mut streaks);
+    GateRun { report, notes, report_name, report_path, events, state_path, streaks }
+}
 
-    write_json_atomic(&report_path, &report)?;
-    append_events(&events, &report)?;
-    write_json_atomic(&state_path, &streaks)?;
-    if std::env::var("GITHUB_ACTIONS").as_deref() == Ok("true") {
-        for c in &report.checks {
-            annotate(c);
+impl GateRun {
+    /// Writes the report and the new streak state, appends the events, and under GitHub
+    /// Actions prints the annotations: on stdout, or on stderr when stdout carries JSON
+    /// (the runner reads workflow commands from both).
+    pub fn persist(&self, stdout_is_json: bool) -> anyhow::Result<()> {
+        write_json_atomic(&self.report_path, &self.report)?;
+        append_events(&self.events, &self.report)?;
+        write_json_atomic(&self.state_path, &self.streaks)?;
+        if std::env::var("GITHUB_ACTIONS").as_deref() == Ok("true") {
+            for line in self.report.checks.iter().filter_map(annotation) {
+                if stdout_is_json {
+                    eprintln!("{line}");
+                } else {
+                    println!("{line}");
+                }
+            }
         }
+        Ok(())
     }
-    Ok(GateRun { report, notes, report_name })
 }
 
 /// One JSON line per check, appended: the log of every gate run, never rewritten.
@@ -135,17 +147,18 @@ fn append_events(path: &Path, report: &GateReport) -> anyhow::Result<()> {
     f.write_all(lines.as_bytes()).with_context(|| format!("cannot append to {}", path.display()))
 }
 
-fn annotate(c: &Check) {
+/// The workflow command for a check, if it warrants one.
+fn annotation(c: &Check) -> Option<String> {
     let level = match (c.status, &c.would_fail) {
         (Status::Fail, _) => "error",
         (Status::Warn, _) | (_, Some(_)) => "warning",
-        _ => return,
+        _ => return None,
     };
     let title =
         if c.metric_id.is_empty() { "toolchain".to_owned() } else { format!("{} ({})", c.metric_id, c.profile) };
     // Workflow commands end at a newline; '%' and line breaks must be escaped.
     let escape = |s: &str| s.replace('%', "%25").replace('\r', "%0D").replace('\n', "%0A");
-    println!("::{level} title={}::{}", escape(&title).replace(',', "%2C").replace(':', "%3A"), escape(&c.message));
+    Some(format!("::{level} title={}::{}", escape(&title).replace(',', "%2C").replace(':', "%3A"), escape(&c.message)))
 }
 
 fn non_empty_env(key: &str) -> Option<String> {

@@ -49,8 +49,8 @@ pub(crate) struct Measured {
 pub(crate) fn measure(sh: &Shell, loaded: &inputs::Loaded) -> anyhow::Result<Measured> {
     let started = Instant::now();
     let policy = &loaded.policy.value;
-    toolchain::ensure_target(sh, &policy.target)?;
     let package = validated_package(sh, loaded)?;
+    toolchain::ensure_target(sh, &policy.target).with_context(|| format!("{}: /target", loaded.policy.name))?;
     let versions = toolchain::versions(sh)?;
     let commit = toolchain::git_commit(sh);
     let root = crate::project_root();
@@ -125,7 +125,7 @@ impl flags::Perf {
         let budgets = &loaded.budgets.value;
         let Measured { variants, pipeline, versions, commit, package } = measure(sh, &loaded)?;
         let mut records = summary::build_records(budgets, &variants, &commit);
-        let gate = gate::run(gate_inputs, budgets, &mut records, &versions.rustc, BINARYEN_VERSION)?;
+        let gate = gate::run(gate_inputs, budgets, &mut records, &versions.rustc, BINARYEN_VERSION);
         let mut summary = Summary {
             schema_version: summary::SCHEMA_VERSION.to_owned(),
             verdict: summary::verdict(&records, &pipeline).worst(gate.report.verdict),
@@ -147,14 +147,18 @@ impl flags::Perf {
         };
         summary.report_signature = summary.signature();
         let (summary_path, summary_name) = inputs::resolve(&self.summary);
-        write_json_atomic(&summary_path, &summary)?;
+        // Checked before anything is written: a summary that breaks its schema is a tool
+        // error, and then neither it nor the gate's files (streaks included) are written.
         let violations = summary_schema::violations(&serde_json::to_value(&summary)?)?;
         if !violations.is_empty() {
             return Err(anyhow!(
-                "internal error: {summary_name} does not match docs/schemas/wasm_budget_summary.schema.json:\n  {}",
+                "internal error: the summary does not match docs/schemas/wasm_budget_summary.schema.json \
+                 (nothing was written):\n  {}",
                 violations.join("\n  ")
             ));
         }
+        write_json_atomic(&summary_path, &summary)?;
+        gate.persist(self.json)?;
 
         if self.json {
             println!("{}", serde_json::to_string_pretty(&summary)?);

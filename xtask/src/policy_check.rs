@@ -16,6 +16,7 @@ use crate::toolchain::{self, PackageInfo};
 /// What the policy is checked against, read from cargo and binaryen.
 pub fn context(loaded: &Loaded, package: &PackageInfo) -> PolicyContext {
     PolicyContext {
+        package: package.name.clone(),
         package_features: package.features.clone(),
         package_dependencies: package.dependencies.clone(),
         budget_profiles: loaded.budgets.value.profiles.iter().cloned().collect(),

@@ -15,10 +15,10 @@ pub fn cargo() -> String {
 
 /// Installs `target` with rustup when the active toolchain lacks it.
 pub fn ensure_target(sh: &Shell, target: &str) -> anyhow::Result<()> {
-    let libdir = cmd!(sh, "rustc --print target-libdir --target {target}")
-        .quiet()
-        .read()
-        .with_context(|| format!("rustc does not know the target {target}"))?;
+    let libdir =
+        cmd!(sh, "rustc --print target-libdir --target {target}").quiet().ignore_stderr().read().map_err(|_| {
+            anyhow::anyhow!("rustc does not know the target {target} (`rustc --print target-list` lists them)")
+        })?;
     if PathBuf::from(libdir.trim()).is_dir() {
         return Ok(());
     }

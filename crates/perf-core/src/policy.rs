@@ -167,6 +167,8 @@ pub struct WasmOptSettings {
 /// What validation checks the policy against, gathered by the driver.
 #[derive(Debug, Clone, Default)]
 pub struct PolicyContext {
+    /// The package being built: the policy's, or the one named with `--package`.
+    pub package: String,
     /// The `[features]` of the package being built.
     pub package_features: BTreeSet<String>,
     /// The package's dependency names, for `dep/feature` entries.
@@ -214,7 +216,7 @@ impl Policy {
             [("required_features", &self.required_features), ("forbidden_features", &self.forbidden_features)]
         {
             for (i, f) in list.iter().enumerate() {
-                if let Some(message) = cx.unknown_feature(f, &self.package) {
+                if let Some(message) = cx.unknown_feature(f) {
                     return rule(format!("/{key}/{i}"), message);
                 }
             }
@@ -289,7 +291,7 @@ impl Policy {
         let mut seen = BTreeSet::new();
         for (j, f) in c.features.iter().enumerate() {
             let fp = format!("{at}/cargo/features/{j}");
-            if let Some(message) = cx.unknown_feature(f, &self.package) {
+            if let Some(message) = cx.unknown_feature(f) {
                 return rule(fp, message);
             }
             if !seen.insert(f) {
@@ -371,7 +373,8 @@ fn validate_wasm_opt(file: &str, at: &str, v: &Variant, cx: &PolicyContext) -> R
 }
 
 impl PolicyContext {
-    fn unknown_feature(&self, feature: &str, package: &str) -> Option<String> {
+    fn unknown_feature(&self, feature: &str) -> Option<String> {
+        let package = &self.package;
         match feature.split_once('/') {
             Some((dep, _)) => {
                 let dep = dep.trim_end_matches('?');
@@ -735,6 +738,7 @@ mod tests {
     fn cx() -> PolicyContext {
         let set = |xs: &[&str]| xs.iter().map(|s| (*s).to_owned()).collect();
         PolicyContext {
+            package: "sample-kernel".into(),
             package_features: set(&["exports", "trace", "host-diagnostics"]),
             package_dependencies: set(&[]),
             budget_profiles: set(&["full-dev", "core-trace", "core-min"]),
