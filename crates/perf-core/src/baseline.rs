@@ -23,7 +23,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde::{Deserialize, Serialize};
 
-use crate::document::{DocumentError, parse_document, pointer_join};
+use crate::document::{DocumentError, check_schema_version, parse_document, pointer_join};
 use crate::unit::Unit;
 
 pub const SCHEMA_VERSION: &str = "wasm-perf-baseline-v1";
@@ -112,12 +112,7 @@ impl Baseline {
 
     fn validate(&self, file: &str) -> Result<(), DocumentError> {
         let rule = |pointer: String, message: String| Err(DocumentError::rule(file, pointer, message));
-        if self.schema_version != SCHEMA_VERSION {
-            return rule(
-                "/schema_version".into(),
-                format!("expected \"{SCHEMA_VERSION}\", found \"{}\"", self.schema_version),
-            );
-        }
+        check_schema_version(file, &self.schema_version, SCHEMA_VERSION)?;
         if let Some(key) = self.notes.keys().find(|k| !k.starts_with('_')) {
             return rule(pointer_join("", key), format!("unknown field `{key}` (notes must start with `_`)"));
         }

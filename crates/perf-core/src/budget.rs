@@ -19,7 +19,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde::{Deserialize, Serialize};
 
-use crate::document::{DocumentError, parse_document, pointer_join};
+use crate::document::{DocumentError, check_schema_version, parse_document, pointer_join};
 use crate::unit::Unit;
 
 pub const SCHEMA_VERSION: &str = "wasm-perf-budgets-v1";
@@ -223,12 +223,7 @@ impl Budgets {
 
     fn validate(&self, file: &str) -> Result<(), DocumentError> {
         let rule = |pointer: String, message: String| Err(DocumentError::rule(file, pointer, message));
-        if self.schema_version != SCHEMA_VERSION {
-            return rule(
-                "/schema_version".into(),
-                format!("expected \"{SCHEMA_VERSION}\", found \"{}\"", self.schema_version),
-            );
-        }
+        check_schema_version(file, &self.schema_version, SCHEMA_VERSION)?;
         if self.profiles.is_empty() {
             return rule("/profiles".into(), "expected at least one budget profile".into());
         }

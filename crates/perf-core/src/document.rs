@@ -49,6 +49,18 @@ pub fn parse_document<T: DeserializeOwned>(file: &str, text: &str) -> Result<T, 
     })
 }
 
+/// The `/schema_version` rule every versioned document shares.
+pub fn check_schema_version(file: &str, found: &str, expected: &str) -> Result<(), DocumentError> {
+    if found != expected {
+        return Err(DocumentError::rule(
+            file,
+            "/schema_version",
+            format!("expected \"{expected}\", found \"{found}\""),
+        ));
+    }
+    Ok(())
+}
+
 /// Appends a key or index to a JSON pointer, escaping as RFC 6901 requires.
 pub fn pointer_join(base: &str, segment: impl std::fmt::Display) -> String {
     let s = segment.to_string().replace('~', "~0").replace('/', "~1");

@@ -20,7 +20,7 @@ use std::collections::BTreeSet;
 
 use serde::{Deserialize, Serialize};
 
-use crate::document::{DocumentError, parse_document};
+use crate::document::{DocumentError, check_schema_version, parse_document};
 
 pub const SCHEMA_VERSION: &str = "wasm-optimization-policy-v1";
 
@@ -197,12 +197,7 @@ impl Policy {
     /// Checks every rule of the policy; the first broken one is returned.
     pub fn validate(&self, file: &str, cx: &PolicyContext) -> Result<(), DocumentError> {
         let rule = |pointer: String, message: String| Err(DocumentError::rule(file, pointer, message));
-        if self.schema_version != SCHEMA_VERSION {
-            return rule(
-                "/schema_version".into(),
-                format!("expected \"{SCHEMA_VERSION}\", found \"{}\"", self.schema_version),
-            );
-        }
+        check_schema_version(file, &self.schema_version, SCHEMA_VERSION)?;
         if self.package.trim().is_empty() {
             return rule("/package".into(), "expected a package name".into());
         }

@@ -14,7 +14,7 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 use crate::budget::Status;
-use crate::document::{DocumentError, parse_document};
+use crate::document::{DocumentError, check_schema_version, parse_document};
 
 pub const SCHEMA_VERSION: &str = "wasm-perf-warn-streaks-v1";
 
@@ -55,13 +55,7 @@ impl Default for StreakState {
 impl StreakState {
     pub fn parse(file: &str, text: &str) -> Result<StreakState, DocumentError> {
         let s: StreakState = parse_document(file, text)?;
-        if s.schema_version != SCHEMA_VERSION {
-            return Err(DocumentError::rule(
-                file,
-                "/schema_version",
-                format!("expected \"{SCHEMA_VERSION}\", found \"{}\"", s.schema_version),
-            ));
-        }
+        check_schema_version(file, &s.schema_version, SCHEMA_VERSION)?;
         Ok(s)
     }
 
