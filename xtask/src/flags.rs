@@ -26,11 +26,41 @@ pub enum Command {
     /// Commands on the optimization policy.
     #[command(subcommand)]
     Policy(PolicyCommand),
+    /// Commands on the benchmark corpus.
+    #[command(subcommand)]
+    Corpus(CorpusCommand),
     /// Rewrite the baseline from a fresh run: only measured values and the provenance
     /// change; status, tolerances, notes, key order and untouched numbers stay byte for
     /// byte. Prints and writes a review table. Writes atomically: a failed run leaves the
     /// old baseline as it was.
     Rebaseline(Rebaseline),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum CorpusCommand {
+    /// Validate the benchmark corpus strictly (metrics against the budgets, coverage
+    /// against its own requirements, seeds, and every named export against the built
+    /// modules) and write the corpus summary. Needs the variants built by `cargo xtask perf`.
+    Check(CorpusCheck),
+}
+
+#[derive(Debug, Args)]
+pub struct CorpusCheck {
+    #[command(flatten)]
+    pub inputs: Inputs,
+    /// The benchmark corpus.
+    #[arg(long, default_value = ".github/wasm_benchmark_corpus.json")]
+    pub corpus: PathBuf,
+    /// Check this scenario only; the whole-corpus coverage rules do not apply.
+    #[arg(long)]
+    pub only: Option<String>,
+    /// Also run the built-in broken corpora through the checker; fails (exit 2) if any of
+    /// them is accepted.
+    #[arg(long)]
+    pub self_test: bool,
+    /// Where to write the corpus summary.
+    #[arg(long, default_value = "artifacts/wasm_benchmark_corpus_summary.json")]
+    pub summary: PathBuf,
 }
 
 #[derive(Debug, Args)]

@@ -8,6 +8,7 @@
 //! Exit codes: 0 pass or warn, 1 a budget failed, 2 bad input or a tool error.
 
 mod atomic_write;
+mod corpus_check;
 mod flags;
 mod gate;
 mod inputs;
@@ -48,6 +49,7 @@ fn run(cli: flags::Cli) -> anyhow::Result<Status> {
         flags::Command::Perf(cmd) => cmd.run(&sh),
         flags::Command::Policy(flags::PolicyCommand::Check(cmd)) => cmd.run(&sh),
         flags::Command::Rebaseline(cmd) => cmd.run(&sh),
+        flags::Command::Corpus(flags::CorpusCommand::Check(cmd)) => cmd.run(&sh),
     }
 }
 

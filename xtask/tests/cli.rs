@@ -541,6 +541,52 @@ fn rebaseline_writes_checks_activates_and_never_half_writes() {
     assert_eq!(active, created.replace("\"status\": \"scaffold\"", "\"status\": \"active\""));
 }
 
+/// The corpus is checked against the modules `perf` built: every named export exists in
+/// every variant it runs on, after LTO and wasm-opt.
+#[test]
+fn corpus_check_against_the_built_modules() {
+    let _turn = pipeline_lock();
+    let out = scratch("corpus");
+    let summary = out.join("summary.json").display().to_string();
+    assert_eq!(perf(&out, &["--summary", &summary]).status.code(), Some(0), "the modules are built");
+    let corpus_summary = out.join("corpus.json").display().to_string();
+    let o = xtask(&["corpus", "check", "--self-test", "--summary", &corpus_summary]);
+    assert_eq!(o.status.code(), Some(0), "{}{}", text(&o.stdout), text(&o.stderr));
+    assert!(text(&o.stdout).contains("self-test: all 10 broken corpora rejected"), "{}", text(&o.stdout));
+    let written: serde_json::Value = serde_json::from_slice(&std::fs::read(&corpus_summary).unwrap()).unwrap();
+    assert_eq!(written["status"], "valid");
+
+    let o =
+        xtask(&["corpus", "check", "--corpus", &fixture("corpus/missing-export.json"), "--summary", &corpus_summary]);
+    assert_eq!(
+        (o.status.code(), text(&o.stderr)),
+        (
+            Some(2),
+            "error: xtask/tests/fixtures/corpus/missing-export.json: /scenarios/1/export: the dev module does not export \
+             channel_send_only_setup, channel_send_only_op, channel_send_only_teardown\n"
+                .to_owned()
+        )
+    );
+    let written: serde_json::Value = serde_json::from_slice(&std::fs::read(&corpus_summary).unwrap()).unwrap();
+    assert_eq!(written["status"], "invalid", "the summary says why");
+
+    let no_cold = fixture("corpus/no-cold-start.json");
+    let o = xtask(&["corpus", "check", "--corpus", &no_cold, "--summary", &corpus_summary]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        text(&o.stderr).contains("/scenarios: no scenario covers the required workload cold-start"),
+        "{}",
+        text(&o.stderr)
+    );
+    let o = xtask(&["corpus", "check", "--corpus", &no_cold, "--only", "WB-CHAN-01", "--summary", &corpus_summary]);
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "checking one scenario does not apply whole-corpus coverage: {}",
+        text(&o.stderr)
+    );
+}
+
 fn group(n: u64) -> String {
     let digits = n.to_string();
     let mut out = String::new();

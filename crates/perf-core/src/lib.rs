@@ -8,6 +8,7 @@
 
 pub mod baseline;
 pub mod budget;
+pub mod corpus;
 pub mod document;
 pub mod gate;
 pub mod json_text;
@@ -16,6 +17,7 @@ pub mod policy;
 pub mod rebaseline;
 pub mod regression;
 pub mod sections;
+pub mod self_test;
 pub mod stats;
 pub mod streak;
 pub mod summary;

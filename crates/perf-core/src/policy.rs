@@ -21,6 +21,7 @@ use std::collections::BTreeSet;
 use serde::{Deserialize, Serialize};
 
 use crate::document::{DocumentError, check_schema_version, parse_document};
+use crate::self_test::{self, SelfTestCase, SelfTestResult};
 
 pub const SCHEMA_VERSION: &str = "wasm-optimization-policy-v1";
 
@@ -537,45 +538,13 @@ pub struct PlannedVariant {
     pub artifacts: Vec<String>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct SelfTestResult {
-    pub name: String,
-    pub expected_pointer: String,
-    /// Rejected at the expected pointer.
-    pub ok: bool,
-    /// The validator's message, or why the case did not pass.
-    pub message: String,
-}
-
 /// Runs every built-in broken policy, derived from `valid` (a policy document that passes),
 /// through [`Policy::validate`] with `cx`.
 pub fn run_self_test(file: &str, valid: &serde_json::Value, cx: &PolicyContext) -> Vec<SelfTestResult> {
-    self_test_cases()
-        .into_iter()
-        .map(|case| {
-            let expected_pointer = (case.expected_pointer)(valid);
-            let mut doc = valid.clone();
-            (case.edit)(&mut doc);
-            let verdict = Policy::parse(file, &doc.to_string()).and_then(|p| p.validate(file, cx));
-            let (ok, message) = match verdict {
-                Ok(()) => (false, "accepted: the validator did not reject this broken policy".to_owned()),
-                Err(e) if e.pointer() == expected_pointer => (true, e.to_string()),
-                Err(e) => (false, format!("rejected at the wrong place: {e}")),
-            };
-            SelfTestResult { name: case.name.to_owned(), expected_pointer, ok, message }
-        })
-        .collect()
+    self_test::run(valid, self_test_cases(), |text| Policy::parse(file, text)?.validate(file, cx))
 }
 
-/// Built-in broken policies for `policy check --self-test`: each edits a valid policy and
-/// names the JSON pointer (computed on the unedited policy) the validator must reject it at.
-pub struct SelfTestCase {
-    pub name: &'static str,
-    pub expected_pointer: fn(&serde_json::Value) -> String,
-    pub edit: fn(&mut serde_json::Value),
-}
-
+/// Built-in broken policies for `policy check --self-test`.
 /// Index of the first profile of variant `kind` in a policy document (0 when there is none).
 fn profile_index(v: &serde_json::Value, kind: &str) -> usize {
     let profiles = v["profiles"].as_array().map(Vec::as_slice).unwrap_or_default();

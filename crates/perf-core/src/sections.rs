@@ -79,6 +79,22 @@ pub fn section_breakdown(wasm: &[u8]) -> Result<SectionBreakdown, SectionError> 
     Ok(out)
 }
 
+/// The names of the functions a module exports.
+pub fn exported_functions(wasm: &[u8]) -> Result<std::collections::BTreeSet<String>, SectionError> {
+    let mut names = std::collections::BTreeSet::new();
+    for payload in Parser::new(0).parse_all(wasm) {
+        if let Payload::ExportSection(reader) = payload.map_err(|e| SectionError(e.to_string()))? {
+            for export in reader {
+                let export = export.map_err(|e| SectionError(e.to_string()))?;
+                if export.kind == wasmparser::ExternalKind::Func {
+                    names.insert(export.name.to_owned());
+                }
+            }
+        }
+    }
+    Ok(names)
+}
+
 fn standard_section_name(id: u8) -> &'static str {
     match id {
         1 => "type",
@@ -136,6 +152,19 @@ mod tests {
         assert_eq!((b.code_bytes, b.data_bytes, b.custom_bytes, b.other_bytes), (6, 10, 17, 8 + 6 + 4 + 5));
         assert_eq!(b.code_bytes + b.data_bytes + b.custom_bytes + b.other_bytes, m.len() as u64);
         assert!(b.has_name_section && b.has_debug_sections && !b.has_producers_section);
+    }
+
+    #[test]
+    fn exported_functions_are_listed_by_name() {
+        let mut m = b"\0asm\x01\0\0\0".to_vec();
+        m.extend([1, 4, 1, 0x60, 0, 0]);
+        m.extend([3, 2, 1, 0]);
+        m.extend([5, 3, 1, 0, 1]);
+        // export: "run" (function 0) and "memory" (memory 0, not a function)
+        m.extend([7, 16, 2, 3, b'r', b'u', b'n', 0, 0, 6, b'm', b'e', b'm', b'o', b'r', b'y', 2, 0]);
+        m.extend([10, 4, 1, 2, 0, 0x0b]);
+        let names: Vec<String> = super::exported_functions(&m).unwrap().into_iter().collect();
+        assert_eq!(names, ["run"]);
     }
 
     #[test]

@@ -1,0 +1,437 @@
+//! The benchmark corpus (`.github/wasm_benchmark_corpus.json`): the runtime scenarios, the
+//! user journey and workload each stands for, the variants it runs on, the exported
+//! scenario it drives (the ABI of `sample-kernel`'s `exports`), the metrics it feeds and its
+//! seeds. Coverage requirements live in the file itself.
+//!
+//! # Format
+//! ```json
+//! { "schema_version": "wasm-benchmark-corpus-v1",
+//!   "coverage": { "required_workloads": ["cold-start", ...],
+//!                 "required_metrics": ["M-PERF-02A", ...], "required_seed_set": [11, 29, 42, 73, 101] },
+//!   "protocol": { "iterations_per_seed": 2000, "warmup_iterations": 200,
+//!                 "memory_warmup_ops": 200, "memory_sample_ops": 500 },
+//!   "scenarios": [
+//!     { "id": "WB-CHAN-01", "journey": "...", "workload": "steady-throughput",
+//!       "variants": ["dev", "canary", "release"], "export": "channel_reserve_send",
+//!       "metrics": ["M-PERF-04A"], "seed_set": [11, 29, 42, 73, 101] } ] }
+//! ```
+//! `export` names a scenario prefix: the module must export `<export>_setup`, `<export>_op`
+//! and `<export>_teardown`. A cold-start scenario has no export (it measures compile and
+//! instantiate); an overhead metric names its `reference_export`.
+
+use std::collections::BTreeSet;
+
+use serde::{Deserialize, Serialize};
+
+use crate::budget::{Budgets, Source};
+use crate::document::{DocumentError, check_schema_version, parse_document};
+use crate::policy::VariantKind;
+use crate::self_test::{self, SelfTestCase, SelfTestResult};
+
+pub const SCHEMA_VERSION: &str = "wasm-benchmark-corpus-v1";
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Corpus {
+    pub schema_version: String,
+    #[serde(default)]
+    pub description: String,
+    pub coverage: Coverage,
+    pub protocol: Protocol,
+    pub scenarios: Vec<Scenario>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Coverage {
+    pub required_workloads: Vec<Workload>,
+    pub required_metrics: Vec<String>,
+    pub required_seed_set: Vec<u64>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Protocol {
+    pub iterations_per_seed: u32,
+    pub warmup_iterations: u32,
+    pub memory_warmup_ops: u32,
+    pub memory_sample_ops: u32,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Workload {
+    ColdStart,
+    SteadyThroughput,
+    CancellationStorm,
+    StreamingIo,
+    MemoryPressure,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Scenario {
+    pub id: String,
+    pub journey: String,
+    pub workload: Workload,
+    pub variants: Vec<VariantKind>,
+    pub export: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reference_export: Option<String>,
+    pub metrics: Vec<String>,
+    pub seed_set: Vec<u64>,
+}
+
+/// What `check` needs beyond the corpus: the budgets, and for each variant the names the
+/// built module exports (`None` when that variant was not built).
+pub struct CorpusContext<'a> {
+    pub budgets: &'a Budgets,
+    pub exports: &'a dyn Fn(VariantKind) -> Option<BTreeSet<String>>,
+    /// Check one scenario only: the whole-corpus coverage rules do not apply.
+    pub only: Option<&'a str>,
+}
+
+pub const ABI_SUFFIXES: [&str; 3] = ["_setup", "_op", "_teardown"];
+
+impl Corpus {
+    pub fn parse(file: &str, text: &str) -> Result<Corpus, DocumentError> {
+        parse_document(file, text)
+    }
+
+    pub fn check(&self, file: &str, cx: &CorpusContext) -> Result<(), DocumentError> {
+        let rule = |pointer: String, message: String| Err(DocumentError::rule(file, pointer, message));
+        check_schema_version(file, &self.schema_version, SCHEMA_VERSION)?;
+        let required_seeds = seed_set(&self.coverage.required_seed_set);
+        if required_seeds.len() != self.coverage.required_seed_set.len() || required_seeds.is_empty() {
+            return rule("/coverage/required_seed_set".into(), "expected distinct seeds, at least one".into());
+        }
+        if self.protocol.iterations_per_seed < 2000 {
+            return rule(
+                "/protocol/iterations_per_seed".into(),
+                format!(
+                    "the protocol needs at least 2000 timed iterations per seed, found {}",
+                    self.protocol.iterations_per_seed
+                ),
+            );
+        }
+        for (i, id) in self.coverage.required_metrics.iter().enumerate() {
+            if cx.budgets.metric(id).is_none() {
+                return rule(
+                    format!("/coverage/required_metrics/{i}"),
+                    format!("metric {id} is not in the budgets file"),
+                );
+            }
+        }
+        if let Some(only) = cx.only {
+            if !self.scenarios.iter().any(|s| s.id == only) {
+                let ids: Vec<&str> = self.scenarios.iter().map(|s| s.id.as_str()).collect();
+                return rule("/scenarios".into(), format!("no scenario {only} (scenarios: {})", ids.join(", ")));
+            }
+        }
+        let mut ids = BTreeSet::new();
+        for (i, s) in self.scenarios.iter().enumerate() {
+            let at = format!("/scenarios/{i}");
+            if s.id.trim().is_empty() || !ids.insert(s.id.as_str()) {
+                return rule(format!("{at}/id"), format!("expected a unique, non-empty id, found \"{}\"", s.id));
+            }
+            if cx.only.is_some_and(|only| only != s.id) {
+                continue;
+            }
+            if s.variants.is_empty() || s.metrics.is_empty() {
+                return rule(at, "a scenario runs on at least one variant and feeds at least one metric".into());
+            }
+            if seed_set(&s.seed_set) != required_seeds || s.seed_set.len() != required_seeds.len() {
+                return rule(
+                    format!("{at}/seed_set"),
+                    format!("expected exactly the required seed set {:?}", self.coverage.required_seed_set),
+                );
+            }
+            for (j, id) in s.metrics.iter().enumerate() {
+                match cx.budgets.metric(id) {
+                    None => {
+                        return rule(format!("{at}/metrics/{j}"), format!("metric {id} is not in the budgets file"));
+                    }
+                    Some(m) if m.source.is_size() => {
+                        return rule(
+                            format!("{at}/metrics/{j}"),
+                            format!("{id} is a size metric: it is measured from the artifact, not by a scenario"),
+                        );
+                    }
+                    Some(_) => {}
+                }
+            }
+            match (s.workload, &s.export) {
+                (Workload::ColdStart, Some(_)) => {
+                    return rule(
+                        format!("{at}/export"),
+                        "a cold-start scenario measures compile and instantiate; it drives no export".into(),
+                    );
+                }
+                (Workload::ColdStart, None) => {}
+                (_, None) => {
+                    return rule(format!("{at}/export"), "expected the scenario export this workload drives".into());
+                }
+                (_, Some(_)) => {}
+            }
+            let needs_reference = s
+                .metrics
+                .iter()
+                .any(|id| cx.budgets.metric(id).is_some_and(|m| m.source == Source::RuntimeReplayOverhead));
+            if needs_reference != s.reference_export.is_some() {
+                let message = if needs_reference {
+                    "an overhead metric needs the `reference_export` it is compared with"
+                } else {
+                    "`reference_export` is only for overhead metrics"
+                };
+                return rule(format!("{at}/reference_export"), message.into());
+            }
+            for (key, name) in [("export", &s.export), ("reference_export", &s.reference_export)] {
+                let Some(name) = name else { continue };
+                for (k, v) in s.variants.iter().enumerate() {
+                    let Some(exports) = (cx.exports)(*v) else {
+                        return rule(
+                            format!("{at}/variants/{k}"),
+                            format!("the {} variant has not been built (run `cargo xtask perf`)", v.as_str()),
+                        );
+                    };
+                    let missing: Vec<String> = ABI_SUFFIXES
+                        .iter()
+                        .map(|suffix| format!("{name}{suffix}"))
+                        .filter(|f| !exports.contains(f))
+                        .collect();
+                    if !missing.is_empty() {
+                        return rule(
+                            format!("{at}/{key}"),
+                            format!("the {} module does not export {}", v.as_str(), missing.join(", ")),
+                        );
+                    }
+                }
+            }
+        }
+        if cx.only.is_some() {
+            return Ok(());
+        }
+        for w in &self.coverage.required_workloads {
+            if !self.scenarios.iter().any(|s| s.workload == *w) {
+                return rule(
+                    "/scenarios".into(),
+                    format!("no scenario covers the required workload {}", workload_name(*w)),
+                );
+            }
+        }
+        let fed: BTreeSet<&str> = self.scenarios.iter().flat_map(|s| s.metrics.iter().map(String::as_str)).collect();
+        for id in &self.coverage.required_metrics {
+            if !fed.contains(id.as_str()) {
+                return rule("/scenarios".into(), format!("no scenario feeds the required metric {id}"));
+            }
+        }
+        for m in &cx.budgets.metrics {
+            let runtime = matches!(
+                m.source,
+                Source::RuntimeColdInit
+                    | Source::RuntimeHeap
+                    | Source::RuntimeScenarioP95
+                    | Source::RuntimeReplayOverhead
+            );
+            if runtime && !fed.contains(m.id.as_str()) {
+                return rule("/scenarios".into(), format!("no scenario feeds the budgeted runtime metric {}", m.id));
+            }
+        }
+        Ok(())
+    }
+}
+
+fn seed_set(seeds: &[u64]) -> BTreeSet<u64> {
+    seeds.iter().copied().collect()
+}
+
+pub fn workload_name(w: Workload) -> &'static str {
+    match w {
+        Workload::ColdStart => "cold-start",
+        Workload::SteadyThroughput => "steady-throughput",
+        Workload::CancellationStorm => "cancellation-storm",
+        Workload::StreamingIo => "streaming-io",
+        Workload::MemoryPressure => "memory-pressure",
+    }
+}
+
+fn scenario_index(v: &serde_json::Value, pick: fn(&serde_json::Value) -> bool) -> usize {
+    v["scenarios"].as_array().and_then(|a| a.iter().position(pick)).unwrap_or(0)
+}
+
+fn driven(s: &serde_json::Value) -> bool {
+    s["export"].is_string() && s["reference_export"].is_null()
+}
+
+/// Built-in broken corpora for `corpus check --self-test`.
+pub fn self_test_cases() -> Vec<SelfTestCase> {
+    use serde_json::json;
+    vec![
+        SelfTestCase {
+            name: "unknown key",
+            expected_pointer: |_| "/colour".into(),
+            edit: |v| v["colour"] = json!("red"),
+        },
+        SelfTestCase {
+            name: "metric not in the budgets",
+            expected_pointer: |v| format!("/scenarios/{}/metrics/0", scenario_index(v, driven)),
+            edit: |v| {
+                let i = scenario_index(v, driven);
+                v["scenarios"][i]["metrics"] = json!(["M-PERF-99Z"]);
+            },
+        },
+        SelfTestCase {
+            name: "a size metric fed by a scenario",
+            expected_pointer: |v| format!("/scenarios/{}/metrics/0", scenario_index(v, driven)),
+            edit: |v| {
+                let i = scenario_index(v, driven);
+                v["scenarios"][i]["metrics"] = json!(["M-PERF-01A"]);
+            },
+        },
+        SelfTestCase {
+            name: "a seed missing",
+            expected_pointer: |v| format!("/scenarios/{}/seed_set", scenario_index(v, driven)),
+            edit: |v| {
+                let i = scenario_index(v, driven);
+                if let Some(seeds) = v["scenarios"][i]["seed_set"].as_array_mut() {
+                    seeds.pop();
+                }
+            },
+        },
+        SelfTestCase {
+            name: "an export the module does not have",
+            expected_pointer: |v| format!("/scenarios/{}/export", scenario_index(v, driven)),
+            edit: |v| {
+                let i = scenario_index(v, driven);
+                v["scenarios"][i]["export"] = json!("no_such_scenario");
+            },
+        },
+        SelfTestCase {
+            name: "a cold-start scenario with an export",
+            expected_pointer: |v| format!("/scenarios/{}/export", scenario_index(v, |s| s["workload"] == "cold-start")),
+            edit: |v| {
+                let i = scenario_index(v, |s| s["workload"] == "cold-start");
+                v["scenarios"][i]["export"] = json!("channel_reserve_send");
+            },
+        },
+        SelfTestCase {
+            name: "an overhead metric without its reference",
+            expected_pointer: |v| {
+                format!("/scenarios/{}/reference_export", scenario_index(v, |s| s["reference_export"].is_string()))
+            },
+            edit: |v| {
+                let i = scenario_index(v, |s| s["reference_export"].is_string());
+                v["scenarios"][i]["reference_export"] = json!(null);
+            },
+        },
+        SelfTestCase {
+            name: "a required workload uncovered",
+            expected_pointer: |_| "/scenarios".into(),
+            edit: |v| {
+                let i = scenario_index(v, |s| s["workload"] == "cold-start");
+                if let Some(a) = v["scenarios"].as_array_mut() {
+                    a.remove(i);
+                }
+            },
+        },
+        SelfTestCase {
+            name: "fewer than 2000 iterations per seed",
+            expected_pointer: |_| "/protocol/iterations_per_seed".into(),
+            edit: |v| v["protocol"]["iterations_per_seed"] = json!(500),
+        },
+        SelfTestCase {
+            name: "a duplicate scenario id",
+            expected_pointer: |v| format!("/scenarios/{}/id", scenario_index(v, driven).max(1)),
+            edit: |v| {
+                let i = scenario_index(v, driven).max(1);
+                v["scenarios"][i]["id"] = v["scenarios"][0]["id"].clone();
+            },
+        },
+    ]
+}
+
+/// Runs every built-in broken corpus, derived from `valid`, through [`Corpus::check`].
+pub fn run_self_test(file: &str, valid: &serde_json::Value, cx: &CorpusContext) -> Vec<SelfTestResult> {
+    self_test::run(valid, self_test_cases(), |text| Corpus::parse(file, text)?.check(file, cx))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const BUDGETS: &str = r#"{
+      "schema_version": "wasm-perf-budgets-v1", "profiles": ["core-min"], "seed_set": [11, 29],
+      "metrics": [
+        {"id": "M-PERF-01A", "name": "raw", "unit": "bytes", "source": "size.raw", "required": true, "gate": "hard", "thresholds": {"core-min": {"hard": 1}}},
+        {"id": "M-PERF-02A", "name": "cold", "unit": "ms", "source": "runtime.cold_init", "required": false, "gate": "hard", "thresholds": {"core-min": {"hard": 1}}},
+        {"id": "M-PERF-04A", "name": "send", "unit": "us", "source": "runtime.scenario_p95", "required": false, "gate": "hard", "thresholds": {"core-min": {"hard": 1}}},
+        {"id": "M-PERF-04D", "name": "replay", "unit": "percent", "source": "runtime.replay_overhead", "required": false, "gate": "hard", "thresholds": {"core-min": {"hard": 1}}}
+      ]
+    }"#;
+
+    const CORPUS: &str = r#"{
+      "schema_version": "wasm-benchmark-corpus-v1",
+      "coverage": {"required_workloads": ["cold-start", "streaming-io"], "required_metrics": ["M-PERF-02A", "M-PERF-04A"], "required_seed_set": [11, 29]},
+      "protocol": {"iterations_per_seed": 2000, "warmup_iterations": 200, "memory_warmup_ops": 200, "memory_sample_ops": 500},
+      "scenarios": [
+        {"id": "COLD", "journey": "j", "workload": "cold-start", "variants": ["release"], "export": null, "metrics": ["M-PERF-02A"], "seed_set": [29, 11]},
+        {"id": "CHAN", "journey": "j", "workload": "streaming-io", "variants": ["release"], "export": "chan", "metrics": ["M-PERF-04A"], "seed_set": [11, 29]},
+        {"id": "REPLAY", "journey": "j", "workload": "steady-throughput", "variants": ["canary"], "export": "replay", "reference_export": "plain", "metrics": ["M-PERF-04D"], "seed_set": [11, 29]}
+      ]
+    }"#;
+
+    fn exports(v: VariantKind) -> Option<BTreeSet<String>> {
+        let prefixes: &[&str] = match v {
+            VariantKind::Release => &["chan"],
+            VariantKind::Canary => &["chan", "replay", "plain"],
+            VariantKind::Dev => return None,
+        };
+        Some(prefixes.iter().flat_map(|p| ABI_SUFFIXES.iter().map(move |s| format!("{p}{s}"))).collect())
+    }
+
+    fn check(text: &str, only: Option<&str>) -> Result<(), DocumentError> {
+        let budgets = Budgets::parse("b.json", BUDGETS).unwrap();
+        let cx = CorpusContext { budgets: &budgets, exports: &exports, only };
+        Corpus::parse("c.json", text)?.check("c.json", &cx)
+    }
+
+    #[test]
+    fn the_valid_corpus_passes_and_seed_order_does_not_matter() {
+        check(CORPUS, None).unwrap();
+    }
+
+    #[test]
+    fn every_self_test_case_is_rejected_at_its_pointer() {
+        let budgets = Budgets::parse("b.json", BUDGETS).unwrap();
+        let cx = CorpusContext { budgets: &budgets, exports: &exports, only: None };
+        let valid: serde_json::Value = serde_json::from_str(CORPUS).unwrap();
+        for r in run_self_test("c.json", &valid, &cx) {
+            assert!(r.ok, "{}: {}", r.name, r.message);
+        }
+    }
+
+    #[test]
+    fn messages_name_what_is_missing() {
+        let mut v: serde_json::Value = serde_json::from_str(CORPUS).unwrap();
+        v["scenarios"][1]["variants"] = serde_json::json!(["release", "dev"]);
+        assert_eq!(
+            check(&v.to_string(), None).unwrap_err().to_string(),
+            "c.json: /scenarios/1/variants/1: the dev variant has not been built (run `cargo xtask perf`)"
+        );
+        let mut v: serde_json::Value = serde_json::from_str(CORPUS).unwrap();
+        v["scenarios"][1]["export"] = serde_json::json!("replay");
+        assert_eq!(
+            check(&v.to_string(), None).unwrap_err().to_string(),
+            "c.json: /scenarios/1/export: the release module does not export replay_setup, replay_op, replay_teardown"
+        );
+    }
+
+    #[test]
+    fn checking_one_scenario_skips_the_whole_corpus_coverage_rules() {
+        let mut v: serde_json::Value = serde_json::from_str(CORPUS).unwrap();
+        v["scenarios"].as_array_mut().unwrap().remove(0);
+        assert!(check(&v.to_string(), None).is_err(), "cold-start is uncovered");
+        check(&v.to_string(), Some("CHAN")).unwrap();
+        assert_eq!(check(&v.to_string(), Some("NOPE")).unwrap_err().pointer(), "/scenarios");
+    }
+}
