@@ -7,8 +7,10 @@ use clap::{Args, Parser, Subcommand};
 #[derive(Debug, Parser)]
 #[command(
     name = "cargo xtask",
+    bin_name = "cargo xtask",
     about = "Build, measure and gate a Rust wasm crate against committed performance budgets",
-    after_help = "Exit codes: 0 pass or warn, 1 a budget failed, 2 bad input or a tool error."
+    after_help = "Exit codes: 0 pass or warn, 1 a budget failed (or a warning escalated, or an active baseline \
+                  found a regression or drift), 2 bad input or a tool error."
 )]
 pub struct Cli {
     #[command(subcommand)]
@@ -20,8 +22,9 @@ pub enum Command {
     /// Build every variant of the policy, run wasm-opt, measure the artifacts (raw, gzip,
     /// brotli bytes, sections), gate them against the budgets and write the summary.
     ///
-    /// Installs the wasm target with rustup when it is missing. The summary is written
-    /// (atomically) before any non-zero exit.
+    /// Installs the wasm target with rustup when it is missing. Bad input is refused before
+    /// anything is built. The summary, report and event log are written (atomically) before
+    /// the exit code says a budget failed (1) or a variant could not be built (2).
     Perf(Perf),
     /// Commands on the optimization policy.
     #[command(subcommand)]

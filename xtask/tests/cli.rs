@@ -186,7 +186,16 @@ fn help_explains_the_commands_and_exit_codes() {
     let o = xtask(&["--help"]);
     assert_eq!(o.status.code(), Some(0));
     let help = text(&o.stdout);
-    for needle in ["perf", "policy", "Exit codes: 0 pass or warn, 1 a budget failed, 2 bad input or a tool error"] {
+    let needles = [
+        "Usage: cargo xtask <COMMAND>",
+        "perf",
+        "policy",
+        "corpus",
+        "rebaseline",
+        "Exit codes: 0 pass or warn, 1 a budget failed (or a warning escalated, or an active baseline found a \
+         regression or drift), 2 bad input or a tool error.",
+    ];
+    for needle in needles {
         assert!(help.contains(needle), "{needle}: {help}");
     }
     assert_eq!(xtask(&["perf", "--no-such-flag"]).status.code(), Some(2));
