@@ -67,14 +67,20 @@ pub enum CacheOutcome {
     Miss,
 }
 
-/// Optimizes `input` into `output` per `settings`, through the cache in `cache_dir`.
-pub fn optimize(input: &Path, output: &Path, s: &WasmOptSettings, cache_dir: &Path) -> anyhow::Result<CacheOutcome> {
-    let bytes = std::fs::read(input).with_context(|| format!("cannot read {}", input.display()))?;
-    let key = cache_key(&bytes, s);
+/// Optimizes `input` (whose bytes are `bytes`) into `output` per `settings`, through the
+/// cache in `cache_dir`; returns the optimized bytes.
+pub fn optimize(
+    input: &Path,
+    bytes: &[u8],
+    output: &Path,
+    s: &WasmOptSettings,
+    cache_dir: &Path,
+) -> anyhow::Result<(CacheOutcome, Vec<u8>)> {
+    let key = cache_key(bytes, s);
     let cached = cache_dir.join(format!("{key}.wasm"));
     if let Ok(hit) = std::fs::read(&cached) {
         write_atomic(output, &hit)?;
-        return Ok(CacheOutcome::Hit);
+        return Ok((CacheOutcome::Hit, hit));
     }
     std::fs::create_dir_all(cache_dir).with_context(|| format!("cannot create {}", cache_dir.display()))?;
     let scratch = cache_dir.join(format!(".{key}.{}.tmp", std::process::id()));
@@ -83,10 +89,10 @@ pub fn optimize(input: &Path, output: &Path, s: &WasmOptSettings, cache_dir: &Pa
         let _ = std::fs::remove_file(&scratch);
         return Err(anyhow!("wasm-opt failed on {}: {e}", input.display()));
     }
+    let optimized = std::fs::read(&scratch).with_context(|| format!("cannot read {}", scratch.display()))?;
     std::fs::rename(&scratch, &cached).with_context(|| format!("cannot store {}", cached.display()))?;
-    let optimized = std::fs::read(&cached)?;
     write_atomic(output, &optimized)?;
-    Ok(CacheOutcome::Miss)
+    Ok((CacheOutcome::Miss, optimized))
 }
 
 fn options(s: &WasmOptSettings) -> anyhow::Result<OptimizationOptions> {

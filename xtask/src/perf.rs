@@ -253,12 +253,13 @@ fn build_and_optimize(
 
     let post = if v.wasm_opt.enabled {
         let t = Instant::now();
-        match optimize::optimize(&pre_path, &post_path, &v.wasm_opt, &plan.cache_dir)? {
+        let (outcome, optimized) = optimize::optimize(&pre_path, &pre, &post_path, &v.wasm_opt, &plan.cache_dir)?;
+        match outcome {
             CacheOutcome::Hit => run.steps.wasm_opt_cache_hits += 1,
             CacheOutcome::Miss => run.steps.wasm_opt_runs += 1,
         }
         run.phases.push(phase("wasm-opt", variant, t));
-        std::fs::read(&post_path).with_context(|| format!("cannot read {}", post_path.display()))?
+        optimized
     } else {
         write_atomic(&post_path, &pre)?;
         pre.clone()
