@@ -4,7 +4,7 @@
 use anyhow::bail;
 use perf_core::baseline::BaselineProvenance;
 use perf_core::budget::Status;
-use perf_core::rebaseline::{self, Fresh, Options};
+use perf_core::rebaseline::{self, Change, Fresh, Options};
 use perf_core::summary::{self, Record};
 use xshell::Shell;
 
@@ -76,8 +76,8 @@ impl flags::Rebaseline {
             let stale: Vec<String> = outcome
                 .rows
                 .iter()
-                .filter(|r| r.change != "unchanged")
-                .map(|r| format!("{} {}: {}", r.profile, r.metric_id, r.change))
+                .filter(|r| r.change != Change::Unchanged)
+                .map(|r| format!("{} {}: {}", r.profile, r.metric_id, r.change.as_str()))
                 .collect();
             println!("{name} is not up to date with this run (or not in canonical form):");
             for s in &stale {

@@ -41,9 +41,45 @@ pub struct Row {
     pub new: Option<f64>,
     pub spread: Option<f64>,
     pub runs: usize,
-    /// `added`, `removed`, `kept` (only in the baseline), `unchanged`, `within tolerance`,
-    /// `regression`, `improvement`, `not measured`.
-    pub change: String,
+    pub change: Change,
+}
+
+/// What a rebaseline does to one metric, judged against the old baseline.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Change {
+    Added,
+    Removed,
+    /// Only in the baseline, kept because `--prune` was not given.
+    Kept,
+    /// Was null, now has a value.
+    Anchored,
+    Unchanged,
+    WithinTolerance,
+    Regression,
+    Improvement,
+    NotMeasured,
+}
+
+impl Change {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Change::Added => "added",
+            Change::Removed => "removed",
+            Change::Kept => "kept (not in this run; --prune removes it)",
+            Change::Anchored => "anchored",
+            Change::Unchanged => "unchanged",
+            Change::WithinTolerance => "within tolerance",
+            Change::Regression => "regression",
+            Change::Improvement => "improvement",
+            Change::NotMeasured => "not measured",
+        }
+    }
+
+    /// Whether a reviewer must look at it: anything but noise within tolerance.
+    pub fn is_material(self) -> bool {
+        !matches!(self, Change::Unchanged | Change::WithinTolerance | Change::NotMeasured)
+    }
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -128,14 +164,14 @@ pub fn rebaseline(
         let index = old.metrics.iter().position(|m| m.profile == f.profile && m.metric_id == f.metric_id);
         let old_value = index.and_then(|i| old.metrics[i].value);
         let change = match (index, old_value, new) {
-            (None, _, _) => "added".to_owned(),
-            (Some(_), _, None) => "not measured".to_owned(),
-            (Some(_), None, Some(_)) => "anchored".to_owned(),
-            (Some(_), Some(o), Some(n)) if format_value(f.unit, o) == format_value(f.unit, n) => "unchanged".to_owned(),
+            (None, _, _) => Change::Added,
+            (Some(_), _, None) => Change::NotMeasured,
+            (Some(_), None, Some(_)) => Change::Anchored,
+            (Some(_), Some(o), Some(n)) if format_value(f.unit, o) == format_value(f.unit, n) => Change::Unchanged,
             (Some(_), Some(o), Some(n)) => match old.tolerance(&f.metric_id, f.unit) {
-                Some(t) if t.is_regression(o, n) => "regression".to_owned(),
-                _ if n < o => "improvement".to_owned(),
-                _ => "within tolerance".to_owned(),
+                Some(t) if t.is_regression(o, n) => Change::Regression,
+                _ if n < o => Change::Improvement,
+                _ => Change::WithinTolerance,
             },
         };
         match index {
@@ -201,7 +237,7 @@ pub fn rebaseline(
                 new: None,
                 spread: None,
                 runs: 0,
-                change: if options.prune { "removed" } else { "kept (not in this run; --prune removes it)" }.to_owned(),
+                change: if options.prune { Change::Removed } else { Change::Kept },
             });
         }
         if let Some(node) = field(&root, "provenance") {
@@ -264,13 +300,10 @@ pub fn review_table(rows: &[Row], status: BaselineStatus) -> String {
             num(r.unit, r.old),
             num(r.unit, r.new),
             r.unit,
-            r.change
+            r.change.as_str()
         ));
     }
-    let material: Vec<&Row> = rows
-        .iter()
-        .filter(|r| !matches!(r.change.as_str(), "unchanged" | "within tolerance" | "not measured"))
-        .collect();
+    let material: Vec<&Row> = rows.iter().filter(|r| r.change.is_material()).collect();
     let status = match status {
         BaselineStatus::Active => "active",
         BaselineStatus::Scaffold => "scaffold",

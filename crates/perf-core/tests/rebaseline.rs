@@ -77,7 +77,7 @@ fn only_measured_values_and_provenance_change() {
         reviewed.replace("\"value\": 25423", "\"value\": 25500").replace("\"commit\": \"c1\"", "\"commit\": \"c2\"");
     assert_eq!(out.text, expected);
     let row = out.rows.iter().find(|r| r.metric_id == "M-PERF-01A").unwrap();
-    assert_eq!(row.change, "within tolerance");
+    assert_eq!(row.change.as_str(), "within tolerance");
 }
 
 #[test]
@@ -94,10 +94,10 @@ fn new_metrics_are_appended_and_baseline_only_ones_kept_or_pruned() {
         .map(|m| m["metric_id"].as_str().unwrap().to_owned())
         .collect();
     assert_eq!(order, ["M-PERF-01A", "M-PERF-01B", "M-PERF-04A", "M-PERF-02B", "M-PERF-01C"]);
-    assert!(kept.rows.iter().any(|r| r.metric_id == "M-PERF-01B" && r.change.starts_with("kept")));
+    assert!(kept.rows.iter().any(|r| r.metric_id == "M-PERF-01B" && r.change.as_str().starts_with("kept")));
     let pruned = rebaseline("b.json", &base, &run, &provenance("c1"), Options { prune: true, ..PLAIN }).unwrap();
     assert!(!pruned.text.contains("M-PERF-01B"));
-    assert!(pruned.rows.iter().any(|r| r.metric_id == "M-PERF-01B" && r.change == "removed"));
+    assert!(pruned.rows.iter().any(|r| r.metric_id == "M-PERF-01B" && r.change.as_str() == "removed"));
 }
 
 #[test]
