@@ -101,17 +101,11 @@ pub fn evaluate(input: &GateInput, records: &mut [Record], streaks: &mut StreakS
         let outcome = outcomes.iter().find(|o| o.profile == r.profile && o.metric_id == r.metric_id);
         let check = match outcome {
             Some(o) => {
-                let message = match (r.status, o.status) {
-                    (Status::Warn, Status::Fail) => format!(
-                        "warning {} of {} in a row on {}: escalated to failure; {}",
-                        o.streak,
-                        o.escalate_after,
-                        input.branch,
-                        budget_message(r)
-                    ),
-                    (Status::Warn, _) => {
+                let message = match r.status {
+                    Status::Warn => {
+                        let escalated = if o.status == Status::Fail { ": escalated to failure" } else { "" };
                         format!(
-                            "warning {} of {} in a row on {}; {}",
+                            "warning {} of {} in a row on {}{escalated}; {}",
                             o.streak,
                             o.escalate_after,
                             input.branch,
