@@ -37,7 +37,7 @@ impl flags::CorpusCheck {
             exports.push((v.variant, names));
         }
         let lookup = |kind: VariantKind| exports.iter().find(|(k, _)| *k == kind).and_then(|(_, e)| e.clone());
-        let cx = CorpusContext { budgets: &loaded.budgets.value, exports: &lookup, only: self.only.as_deref() };
+        let cx = CorpusContext { budgets: &loaded.budgets.value, exports: Some(&lookup), only: self.only.as_deref() };
         let verdict = corpus.check(&name, &cx);
         let self_test = match (&verdict, self.self_test) {
             (Ok(()), true) => {

@@ -20,7 +20,9 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Build every variant of the policy, run wasm-opt, measure the artifacts (raw, gzip,
-    /// brotli bytes, sections), gate them against the budgets and write the summary.
+    /// brotli bytes, sections), run the benchmark corpus's scenarios in wasmtime (cold init,
+    /// per-operation p95, heap, fuel per operation, per seed), gate everything against the
+    /// budgets and write the summary.
     ///
     /// Installs the wasm target with rustup when it is missing. Bad input is refused before
     /// anything is built. The summary, report and event log are written (atomically) before
@@ -70,6 +72,8 @@ pub struct CorpusCheck {
 pub struct Rebaseline {
     #[command(flatten)]
     pub inputs: Inputs,
+    #[command(flatten)]
+    pub runtime: RuntimeArgs,
     /// The baseline to rewrite (created from a scaffold template when missing).
     #[arg(long, default_value = "baselines/baseline_latest.json")]
     pub baseline: PathBuf,
@@ -143,10 +147,38 @@ pub struct GateArgs {
     pub run_id: Option<String>,
 }
 
+/// How the runtime scenarios run.
+#[derive(Debug, Args)]
+pub struct RuntimeArgs {
+    /// The benchmark corpus: the scenarios, the protocol and the limits.
+    #[arg(long, default_value = ".github/wasm_benchmark_corpus.json")]
+    pub corpus: PathBuf,
+    /// The engine the scenarios run in. A metric it cannot measure (M-PERF-02B, mid-tier
+    /// mobile) is reported as skip with that reason.
+    #[arg(long, value_enum, default_value_t = Engine::Wasmtime)]
+    pub engine: Engine,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Engine {
+    /// wasmtime, embedded (Cranelift; nothing to install).
+    Wasmtime,
+}
+
 #[derive(Debug, Args)]
 pub struct Perf {
     #[command(flatten)]
     pub inputs: Inputs,
+    #[command(flatten)]
+    pub runtime: RuntimeArgs,
+    /// Run this runtime scenario only (sizes are still measured). A partial run does not
+    /// update the warn streaks.
+    #[arg(long, value_name = "ID")]
+    pub scenario: Option<String>,
+    /// Run the scenarios with this seed only, instead of the corpus's seed set. A partial
+    /// run does not update the warn streaks.
+    #[arg(long)]
+    pub seed: Option<u64>,
     #[command(flatten)]
     pub gate: GateArgs,
     /// Where to write the budget summary.

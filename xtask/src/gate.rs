@@ -98,10 +98,14 @@ impl GateRun {
     /// Writes the report and the new streak state, appends the events, and under GitHub
     /// Actions prints the annotations: on stdout, or on stderr when stdout carries JSON
     /// (the runner reads workflow commands from both).
-    pub fn persist(&self, stdout_is_json: bool) -> anyhow::Result<()> {
+    /// Writes the report and events, and the streaks unless `write_streaks` is false (a
+    /// partial run, whose figures do not follow the whole protocol).
+    pub fn persist(&self, stdout_is_json: bool, write_streaks: bool) -> anyhow::Result<()> {
         write_json_atomic(&self.report_path, &self.report)?;
         append_events(&self.events, &self.report)?;
-        write_json_atomic(&self.state_path, &self.streaks)?;
+        if write_streaks {
+            write_json_atomic(&self.state_path, &self.streaks)?;
+        }
         if std::env::var("GITHUB_ACTIONS").as_deref() == Ok("true") {
             for line in self.report.checks.iter().filter_map(annotation) {
                 if stdout_is_json {

@@ -17,6 +17,7 @@ mod optimize;
 mod perf;
 mod policy_check;
 mod rebaseline;
+mod runner;
 mod summary_schema;
 mod table;
 mod toolchain;

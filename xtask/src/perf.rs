@@ -1,19 +1,23 @@
-//! `cargo xtask perf`: build each variant as the policy declares, run wasm-opt, measure,
-//! gate against the budgets and write the summary.
+//! `cargo xtask perf`: build each variant as the policy declares, run wasm-opt, measure
+//! the artifacts, run the runtime scenarios, gate against the budgets and write the summary.
 
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use anyhow::{Context, anyhow, bail};
 use perf_core::budget::Status;
+use perf_core::corpus::{Corpus, CorpusContext};
 use perf_core::pipeline::{PhaseTiming, PipelineReport, StepBudget, StepCounts};
 use perf_core::policy::{CargoBuild, Variant, cargo_output_path};
+use perf_core::runtime::RunErrorKind;
 use perf_core::summary::{self, ArtifactMeasurement, Provenance, Summary, VariantReport};
 use xshell::{Shell, cmd};
 
 use crate::atomic_write::{write_atomic, write_json_atomic};
 use crate::optimize::{self, BINARYEN_VERSION, CacheOutcome};
 use crate::policy_check::validated_package;
+use crate::runner;
+pub(crate) use crate::runner::Selection;
 use crate::{flags, gate, inputs, measure, summary_schema, table, toolchain};
 
 /// Environment variables that set rustflags; the builds use only the policy's, through
@@ -45,8 +49,32 @@ pub(crate) struct Measured {
     pub package: String,
 }
 
-/// Builds, optimizes and measures every variant of the policy.
-pub(crate) fn measure(sh: &Shell, loaded: &inputs::Loaded) -> anyhow::Result<Measured> {
+/// The runtime half of a run: the corpus, checked, and which of it to run.
+pub(crate) struct RuntimePlan<'a> {
+    pub corpus: Corpus,
+    pub engine: flags::Engine,
+    pub selection: Selection<'a>,
+}
+
+impl<'a> RuntimePlan<'a> {
+    /// Reads and checks the corpus (its exports are checked when the scenarios bind) and
+    /// the selection, before anything is built.
+    pub(crate) fn load(
+        loaded: &inputs::Loaded,
+        args: &flags::RuntimeArgs,
+        selection: Selection<'a>,
+    ) -> anyhow::Result<RuntimePlan<'a>> {
+        let (path, name) = inputs::resolve(&args.corpus);
+        let text = std::fs::read_to_string(&path).with_context(|| format!("cannot read {name}"))?;
+        let corpus = Corpus::parse(&name, &text)?;
+        let cx = CorpusContext { budgets: &loaded.budgets.value, exports: None, only: selection.scenario };
+        corpus.check(&name, &cx)?;
+        Ok(RuntimePlan { corpus, engine: args.engine, selection })
+    }
+}
+
+/// Builds, optimizes and measures every variant of the policy, then runs its scenarios.
+pub(crate) fn measure(sh: &Shell, loaded: &inputs::Loaded, runtime: &RuntimePlan) -> anyhow::Result<Measured> {
     let started = Instant::now();
     let policy = &loaded.policy.value;
     let package = validated_package(sh, loaded)?;
@@ -73,7 +101,7 @@ pub(crate) fn measure(sh: &Shell, loaded: &inputs::Loaded) -> anyhow::Result<Mea
     let mut run = Run { steps: StepCounts::default(), phases: Vec::new() };
     // Builds run one after another; each variant's measuring (brotli at quality 11 is
     // the slow part) runs on its own thread meanwhile, so both cores are used.
-    let variants: Vec<VariantReport> = std::thread::scope(|s| {
+    let built: Vec<(VariantReport, Option<Vec<u8>>)> = std::thread::scope(|s| {
         let pending: Vec<_> = policy
             .profiles
             .iter()
@@ -86,21 +114,39 @@ pub(crate) fn measure(sh: &Shell, loaded: &inputs::Loaded) -> anyhow::Result<Mea
         pending
             .into_iter()
             .map(|(mut report, measuring)| {
-                let Some(handle) = measuring else { return report };
+                let Some(handle) = measuring else { return (report, None) };
                 match handle.join() {
                     Ok((measured, timing)) => {
                         run.phases.push(timing);
                         match measured {
-                            Ok((pre, post)) => (report.pre_opt, report.post_opt) = (Some(pre), Some(post)),
+                            Ok((pre, post, shipped)) => {
+                                (report.pre_opt, report.post_opt) = (Some(pre), Some(post));
+                                return (report, Some(shipped));
+                            }
                             Err(e) => report.error = Some(format!("{e:#}")),
                         }
                     }
                     Err(_) => report.error = Some("measuring the artifacts panicked".to_owned()),
                 }
-                report
+                (report, None)
             })
             .collect()
     });
+    // After the builds, one variant at a time: the timings must not share the cores with
+    // a build or with brotli.
+    let variants: Vec<VariantReport> = built
+        .into_iter()
+        .map(|(mut report, shipped)| {
+            let Some(module) = shipped else { return report };
+            let t = Instant::now();
+            let flags::Engine::Wasmtime = runtime.engine;
+            let budgets = &loaded.budgets.value;
+            report.runtime =
+                Some(runner::run_variant(&module, report.variant, &runtime.corpus, budgets, &runtime.selection));
+            run.phases.push(phase("runtime", report.variant.as_str(), t));
+            report
+        })
+        .collect();
 
     let step_budget = StepBudget {
         cargo_builds: policy.profiles.len() as u32,
@@ -121,9 +167,13 @@ pub(crate) fn measure(sh: &Shell, loaded: &inputs::Loaded) -> anyhow::Result<Mea
 impl flags::Perf {
     pub(crate) fn run(self, sh: &Shell) -> anyhow::Result<Status> {
         let loaded = inputs::load(&self.inputs)?;
+        let command = repro_command(&self.inputs, &self.runtime);
+        let selection = Selection { scenario: self.scenario.as_deref(), seed: self.seed, command: &command };
+        let partial = selection.scenario.is_some() || selection.seed.is_some();
+        let runtime = RuntimePlan::load(&loaded, &self.runtime, selection)?;
         let gate_inputs = gate::load(sh, &self.gate)?;
         let budgets = &loaded.budgets.value;
-        let Measured { variants, pipeline, versions, commit, package } = measure(sh, &loaded)?;
+        let Measured { variants, pipeline, versions, commit, package } = measure(sh, &loaded, &runtime)?;
         let mut records = summary::build_records(budgets, &variants, &commit);
         let gate = gate::run(gate_inputs, budgets, &mut records, &versions.rustc, BINARYEN_VERSION);
         let mut summary = Summary {
@@ -158,7 +208,7 @@ impl flags::Perf {
             ));
         }
         write_json_atomic(&summary_path, &summary)?;
-        gate.persist(self.json)?;
+        gate.persist(self.json, !partial)?;
 
         if self.json {
             println!("{}", serde_json::to_string_pretty(&summary)?);
@@ -175,6 +225,14 @@ impl flags::Perf {
                 broken.join("\n  ")
             ));
         }
+        let bad = bad_scenarios(&summary.variants);
+        if !bad.is_empty() {
+            return Err(anyhow!(
+                "{} scenario run(s) could not start: bad input (summary written to {summary_name}):\n  {}",
+                bad.len(),
+                bad.join("\n  ")
+            ));
+        }
         Ok(summary.verdict)
     }
 }
@@ -182,6 +240,37 @@ impl flags::Perf {
 /// "variant: error" for every variant that could not be built, optimized or measured.
 pub(crate) fn broken_variants(variants: &[VariantReport]) -> Vec<String> {
     variants.iter().filter_map(|v| v.error.as_ref().map(|e| format!("{}: {e}", v.variant.as_str()))).collect()
+}
+
+/// "variant scenario: cause" for every scenario stopped by bad input (exit 2); traps and
+/// limits are the code's behaviour and fail their metrics instead.
+fn bad_scenarios(variants: &[VariantReport]) -> Vec<String> {
+    variants
+        .iter()
+        .flat_map(|v| v.runtime.iter().flat_map(move |r| r.errors().map(move |(run, e)| (v, run, e))))
+        .filter(|(_, _, e)| e.kind == RunErrorKind::Input)
+        .map(|(v, run, e)| format!("{} {}: {}", v.variant.as_str(), run.scenario, e.message))
+        .collect()
+}
+
+/// `cargo xtask perf` with the input flags that differ from their defaults, so a repro
+/// command reads the same documents.
+fn repro_command(inputs: &flags::Inputs, runtime: &flags::RuntimeArgs) -> String {
+    let mut words = vec!["cargo".to_owned(), "xtask".to_owned(), "perf".to_owned()];
+    let paths = [
+        ("--policy", &inputs.policy, ".github/wasm_optimization_policy.json"),
+        ("--budgets", &inputs.budgets, ".github/wasm_perf_budgets.json"),
+        ("--corpus", &runtime.corpus, ".github/wasm_benchmark_corpus.json"),
+    ];
+    for (flag, path, default) in paths {
+        if path != Path::new(default) {
+            words.extend([flag.to_owned(), path.display().to_string()]);
+        }
+    }
+    if let Some(package) = &inputs.package {
+        words.extend(["--package".to_owned(), package.clone()]);
+    }
+    shell_words(&words)
 }
 
 /// Cargo's output and what ships, named as the summary shows them.
@@ -204,6 +293,8 @@ fn build_variant(sh: &Shell, v: &Variant, plan: &Plan, run: &mut Run) -> (Varian
         wasm_opt: v.wasm_opt.enabled.then(|| optimize::describe(&v.wasm_opt)),
         pre_opt: None,
         post_opt: None,
+        runtime: None,
+        runtime_skipped: None,
         error: None,
     };
     if let Some(d) = &report.wasm_opt {
@@ -267,12 +358,13 @@ fn build_and_optimize(
     Ok(Artifacts { pre_name: paths.pre_opt, pre, post_name: paths.post_opt, post })
 }
 
-/// Measures both artifacts of a variant (on two threads) and times it.
+/// Measures both artifacts of a variant (on two threads) and times it; hands back the
+/// shipped bytes for the runtime scenarios.
 fn measure_artifacts(
     variant: &str,
     a: Artifacts,
     cache: &Path,
-) -> (anyhow::Result<(ArtifactMeasurement, ArtifactMeasurement)>, PhaseTiming) {
+) -> (anyhow::Result<(ArtifactMeasurement, ArtifactMeasurement, Vec<u8>)>, PhaseTiming) {
     let t = Instant::now();
     let measured = std::thread::scope(|s| {
         let pre = s.spawn(|| measure::measure(&a.pre_name, &a.pre, cache));
@@ -283,7 +375,7 @@ fn measure_artifacts(
             Some(m) => m?,
             None => ArtifactMeasurement { path: a.post_name.clone(), ..pre.clone() },
         };
-        Ok((pre, post))
+        Ok((pre, post, a.post))
     });
     (measured, phase("measure", variant, t))
 }

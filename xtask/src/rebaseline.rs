@@ -27,6 +27,9 @@ impl flags::Rebaseline {
             return Ok(Status::Fail);
         }
 
+        let command = "cargo xtask perf".to_owned();
+        let selection = perf::Selection { scenario: None, seed: None, command: &command };
+        let runtime = perf::RuntimePlan::load(&loaded, &self.runtime, selection)?;
         let runs = if self.check { 1 } else { self.runs };
         let mut all: Vec<Vec<Record>> = Vec::new();
         let mut last = None;
@@ -34,7 +37,7 @@ impl flags::Rebaseline {
             if runs > 1 {
                 eprintln!("run {} of {runs}", i + 1);
             }
-            let m = perf::measure(sh, &loaded)?;
+            let m = perf::measure(sh, &loaded, &runtime)?;
             let broken = perf::broken_variants(&m.variants);
             if !broken.is_empty() {
                 bail!("{} was not changed: the run failed\n  {}", name, broken.join("\n  "));

@@ -26,7 +26,7 @@ mod tests {
             json!({
                 "commit": "c", "profile": "core-min", "variant": "release", "environment": "static",
                 "metric_id": "M-PERF-01A", "metric": "raw", "value": 10.0, "unit": "bytes",
-                "threshold_warn": null, "threshold_hard": 20.0, "status": "pass", "required": true,
+                "threshold_warn": null, "threshold_hard": 20.0, "status": "pass", "required": true, "wall_clock": false,
                 "reason": null, "seed_set": [], "commands": ["cargo build"], "artifact_paths": [],
                 "artifact_sha256": null
             })
@@ -37,7 +37,7 @@ mod tests {
                 "seed_set": [11], "report_signature": "0".repeat(64),
                 "provenance": {"rustc": "r", "cargo": "c", "binaryen": "116", "host": "h", "policy_sha256": "p", "budgets_sha256": "b"},
                 "variants": [{"id": "r", "variant": "release", "budget_profile": "core-min", "features": [],
-                              "commands": ["cargo build"], "wasm_opt": null, "pre_opt": null, "post_opt": null, "error": "failed"}],
+                              "commands": ["cargo build"], "wasm_opt": null, "pre_opt": null, "post_opt": null, "runtime": null, "error": "failed"}],
                 "records": [record],
                 "pipeline": {"steps": {"cargo_builds": 1, "wasm_opt_runs": 0, "wasm_opt_cache_hits": 0},
                              "step_budget": {"cargo_builds": 1, "wasm_opt_runs": 0}, "status": "pass", "phases": [], "total_millis": 1.0}

@@ -1,5 +1,6 @@
 //! The compact table `cargo xtask perf` prints: one row per variant with its size metrics
-//! against their budgets, then what failed or was not measured, then the verdict.
+//! against their budgets, one row per runtime metric with a column per variant, then what
+//! failed or was not measured, then the verdict.
 
 use std::fmt::Write;
 
@@ -37,6 +38,7 @@ pub fn render(s: &Summary) -> String {
             status.as_str()
         );
     }
+    out.push_str(&render_runtime(s));
     for r in s.records.iter().filter(|r| r.status == Status::Fail || r.status == Status::Warn) {
         let _ = writeln!(out, "{}: {} ({}, {}): {}", r.status.as_str(), r.metric_id, r.profile, r.metric, explain(r));
     }
@@ -64,6 +66,42 @@ pub fn render(s: &Summary) -> String {
         let _ = writeln!(out, "fail: {reason}");
     }
     let _ = writeln!(out, "verdict: {}", s.verdict.as_str());
+    out
+}
+
+/// Runtime metrics (value / hard budget, per variant) and the engine they ran in.
+fn render_runtime(s: &Summary) -> String {
+    let mut out = String::new();
+    let Some(engine) = s.variants.iter().find_map(|v| v.runtime.as_ref()).map(|r| r.engine.as_str()) else {
+        return out;
+    };
+    let mut ids: Vec<&str> = Vec::new();
+    for r in s.records.iter().filter(|r| !SIZE_COLUMNS.iter().any(|(_, id)| *id == r.metric_id)) {
+        if !ids.contains(&r.metric_id.as_str()) {
+            ids.push(&r.metric_id);
+        }
+    }
+    let _ = writeln!(out, "\nruntime in {engine}: median of per-seed p95 (fuel: of per-seed medians)");
+    let _ = write!(out, "{:<20} {:<7}", "metric", "unit");
+    for v in &s.variants {
+        let _ = write!(out, " {:>21}", v.variant.as_str());
+    }
+    out.push('\n');
+    for id in ids {
+        let unit = s.records.iter().find(|r| r.metric_id == id).map_or("", |r| r.unit.as_str());
+        let _ = write!(out, "{id:<20} {unit:<7}");
+        for v in &s.variants {
+            let record = s.records.iter().find(|r| r.metric_id == id && r.variant == v.variant);
+            let text = match record {
+                Some(r) if r.status == Status::Skip => "skip".to_owned(),
+                Some(r) => format!("{}{}", cell(r), if r.status == Status::Pass { "" } else { " !" }),
+                None => "-".to_owned(),
+            };
+            let _ = write!(out, " {text:>21}");
+        }
+        out.push('\n');
+    }
+    out.push('\n');
     out
 }
 
@@ -123,10 +161,13 @@ fn explain(r: &Record) -> String {
     }
 }
 
-/// `53534` as `53,534`; fractional values keep two decimals.
+/// `53534` as `53,534`; fractional values keep three significant digits (at least two
+/// decimals).
 fn thousands(v: f64) -> String {
     if v.fract() != 0.0 {
-        return format!("{v:.2}");
+        let magnitude = v.abs().log10().floor() as i32;
+        let decimals = (2 - magnitude).max(2) as usize;
+        return format!("{v:.decimals$}");
     }
     let digits = format!("{}", v.abs() as u64);
     let mut out = String::new();
@@ -150,6 +191,8 @@ mod tests {
             (53534.0, "53,534"),
             (1234567.0, "1,234,567"),
             (2.5, "2.50"),
+            (0.0154, "0.0154"),
+            (52.7133, "52.71"),
         ];
         for (v, s) in cases {
             assert_eq!(super::thousands(v), s);

@@ -87,6 +87,8 @@ pub enum Source {
     RuntimeScenarioP95,
     #[serde(rename = "runtime.replay_overhead")]
     RuntimeReplayOverhead,
+    #[serde(rename = "runtime.fuel_per_op")]
+    RuntimeFuel,
 }
 
 impl Source {
@@ -100,7 +102,19 @@ impl Source {
             Source::RuntimeHeap => "runtime.heap",
             Source::RuntimeScenarioP95 => "runtime.scenario_p95",
             Source::RuntimeReplayOverhead => "runtime.replay_overhead",
+            Source::RuntimeFuel => "runtime.fuel_per_op",
         }
+    }
+
+    /// Measured with a clock: the value differs run to run.
+    pub fn is_wall_clock(self) -> bool {
+        matches!(
+            self,
+            Source::RuntimeColdInit
+                | Source::BrowserMobileColdInit
+                | Source::RuntimeScenarioP95
+                | Source::RuntimeReplayOverhead
+        )
     }
 
     pub fn is_size(self) -> bool {
@@ -391,7 +405,7 @@ mod tests {
             ),
             (
                 Box::new(|v| v["metrics"][0]["unit"] = json!("KiB")),
-                "budgets.json: /metrics/0/unit: unknown variant `KiB`, expected one of `bytes`, `ms`, `us`, `ns`, `MiB`, `percent`, `count`",
+                "budgets.json: /metrics/0/unit: unknown variant `KiB`, expected one of `bytes`, `ms`, `us`, `ns`, `MiB`, `percent`, `count`, `fuel`",
             ),
             (
                 Box::new(|v| v["metrics"][0]["unit"] = json!("ms")),

@@ -9,7 +9,8 @@
 //!   "coverage": { "required_workloads": ["cold-start", ...],
 //!                 "required_metrics": ["M-PERF-02A", ...], "required_seed_set": [11, 29, 42, 73, 101] },
 //!   "protocol": { "iterations_per_seed": 2000, "warmup_iterations": 200,
-//!                 "memory_warmup_ops": 200, "memory_sample_ops": 500 },
+//!                 "memory_warmup_ops": 200, "memory_sample_ops": 500, "cold_start_samples_per_seed": 20,
+//!                 "limits": { "fuel_per_call": 1000000000, "millis_per_call": 5000, "memory_mib": 256 } },
 //!   "scenarios": [
 //!     { "id": "WB-CHAN-01", "journey": "...", "workload": "steady-throughput",
 //!       "variants": ["dev", "canary", "release"], "export": "channel_reserve_send",
@@ -19,7 +20,7 @@
 //! and `<export>_teardown`. A cold-start scenario has no export (it measures compile and
 //! instantiate); an overhead metric names its `reference_export`.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 use serde::{Deserialize, Serialize};
 
@@ -56,6 +57,23 @@ pub struct Protocol {
     pub warmup_iterations: u32,
     pub memory_warmup_ops: u32,
     pub memory_sample_ops: u32,
+    /// Compile + instantiate samples per seed for a cold-start scenario, each in a fresh
+    /// engine (each sample costs a whole compile, so not 2000).
+    pub cold_start_samples_per_seed: u32,
+    pub limits: Limits,
+}
+
+/// What stops a runaway scenario: a call (setup, op or teardown) that exceeds one of these
+/// is stopped and its scenario's metrics fail.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Limits {
+    /// wasmtime fuel (executed operators) per call.
+    pub fuel_per_call: u64,
+    /// Wall-clock time per call, enforced by epoch interruption.
+    pub millis_per_call: u64,
+    /// Linear memory the instance may grow to.
+    pub memory_mib: u64,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -86,7 +104,9 @@ pub struct Scenario {
 /// built module exports (`None` when that variant was not built).
 pub struct CorpusContext<'a> {
     pub budgets: &'a Budgets,
-    pub exports: &'a dyn Fn(VariantKind) -> Option<BTreeSet<String>>,
+    /// `None`: exports are not checked here (before a build; the runner checks them when
+    /// it binds a scenario).
+    pub exports: Option<&'a dyn Fn(VariantKind) -> Option<BTreeSet<String>>>,
     /// Check one scenario only: the whole-corpus coverage rules do not apply.
     pub only: Option<&'a str>,
 }
@@ -113,6 +133,18 @@ impl Corpus {
                     self.protocol.iterations_per_seed
                 ),
             );
+        }
+        let p = &self.protocol;
+        for (key, n) in [
+            ("cold_start_samples_per_seed", u64::from(p.cold_start_samples_per_seed)),
+            ("memory_sample_ops", u64::from(p.memory_sample_ops)),
+            ("limits/fuel_per_call", p.limits.fuel_per_call),
+            ("limits/millis_per_call", p.limits.millis_per_call),
+            ("limits/memory_mib", p.limits.memory_mib),
+        ] {
+            if n == 0 {
+                return rule(format!("/protocol/{key}"), "expected a positive number".into());
+            }
         }
         for (i, id) in self.coverage.required_metrics.iter().enumerate() {
             if cx.budgets.metric(id).is_none() {
@@ -157,6 +189,22 @@ impl Corpus {
                             format!("{id} is a size metric: it is measured from the artifact, not by a scenario"),
                         );
                     }
+                    Some(m) if m.source == Source::BrowserMobileColdInit => {
+                        return rule(
+                            format!("{at}/metrics/{j}"),
+                            format!("{id} is measured in a mobile browser, which no scenario engine here is"),
+                        );
+                    }
+                    Some(m) if (m.source == Source::RuntimeColdInit) != (s.workload == Workload::ColdStart) => {
+                        return rule(
+                            format!("{at}/metrics/{j}"),
+                            format!(
+                                "{id} ({}) cannot be fed by a {} scenario: cold init comes from cold-start scenarios only",
+                                m.source.as_str(),
+                                workload_name(s.workload)
+                            ),
+                        );
+                    }
                     Some(_) => {}
                 }
             }
@@ -185,10 +233,11 @@ impl Corpus {
                 };
                 return rule(format!("{at}/reference_export"), message.into());
             }
+            let Some(lookup) = cx.exports else { continue };
             for (key, name) in [("export", &s.export), ("reference_export", &s.reference_export)] {
                 let Some(name) = name else { continue };
                 for (k, v) in s.variants.iter().enumerate() {
-                    let Some(exports) = (cx.exports)(*v) else {
+                    let Some(exports) = lookup(*v) else {
                         return rule(
                             format!("{at}/variants/{k}"),
                             format!("the {} variant has not been built (run `cargo xtask perf`)", v.as_str()),
@@ -219,6 +268,20 @@ impl Corpus {
                 );
             }
         }
+        // One scenario per (variant, metric): two would give a metric two values.
+        let mut feeders: BTreeMap<(VariantKind, &str), &str> = BTreeMap::new();
+        for (i, s) in self.scenarios.iter().enumerate() {
+            for v in &s.variants {
+                for id in &s.metrics {
+                    if let Some(other) = feeders.insert((*v, id.as_str()), s.id.as_str()) {
+                        return rule(
+                            format!("/scenarios/{i}/metrics"),
+                            format!("{id} on the {} variant is already fed by scenario {other}", v.as_str()),
+                        );
+                    }
+                }
+            }
+        }
         let fed: BTreeSet<&str> = self.scenarios.iter().flat_map(|s| s.metrics.iter().map(String::as_str)).collect();
         for id in &self.coverage.required_metrics {
             if !fed.contains(id.as_str()) {
@@ -232,6 +295,7 @@ impl Corpus {
                     | Source::RuntimeHeap
                     | Source::RuntimeScenarioP95
                     | Source::RuntimeReplayOverhead
+                    | Source::RuntimeFuel
             );
             if runtime && !fed.contains(m.id.as_str()) {
                 return rule("/scenarios".into(), format!("no scenario feeds the budgeted runtime metric {}", m.id));
@@ -286,6 +350,26 @@ pub fn self_test_cases() -> Vec<SelfTestCase> {
             edit: |v| {
                 let i = scenario_index(v, driven);
                 v["scenarios"][i]["metrics"] = json!(["M-PERF-01A"]);
+            },
+        },
+        SelfTestCase {
+            name: "a cold-init metric fed by an operation scenario",
+            expected_pointer: |v| format!("/scenarios/{}/metrics/0", scenario_index(v, driven)),
+            edit: |v| {
+                let i = scenario_index(v, driven);
+                let cold = scenario_index(v, |s| s["workload"] == "cold-start");
+                v["scenarios"][i]["metrics"] = v["scenarios"][cold]["metrics"].clone();
+            },
+        },
+        SelfTestCase {
+            name: "a metric fed by two scenarios",
+            expected_pointer: |v| format!("/scenarios/{}/metrics", v["scenarios"].as_array().map_or(0, Vec::len)),
+            edit: |v| {
+                let mut copy = v["scenarios"][scenario_index(v, driven)].clone();
+                copy["id"] = json!("WB-COPY-01");
+                if let Some(a) = v["scenarios"].as_array_mut() {
+                    a.push(copy);
+                }
             },
         },
         SelfTestCase {
@@ -372,7 +456,7 @@ mod tests {
     const CORPUS: &str = r#"{
       "schema_version": "wasm-benchmark-corpus-v1",
       "coverage": {"required_workloads": ["cold-start", "streaming-io"], "required_metrics": ["M-PERF-02A", "M-PERF-04A"], "required_seed_set": [11, 29]},
-      "protocol": {"iterations_per_seed": 2000, "warmup_iterations": 200, "memory_warmup_ops": 200, "memory_sample_ops": 500},
+      "protocol": {"iterations_per_seed": 2000, "warmup_iterations": 200, "memory_warmup_ops": 200, "memory_sample_ops": 500, "cold_start_samples_per_seed": 20, "limits": {"fuel_per_call": 1000000000, "millis_per_call": 5000, "memory_mib": 256}},
       "scenarios": [
         {"id": "COLD", "journey": "j", "workload": "cold-start", "variants": ["release"], "export": null, "metrics": ["M-PERF-02A"], "seed_set": [29, 11]},
         {"id": "CHAN", "journey": "j", "workload": "streaming-io", "variants": ["release"], "export": "chan", "metrics": ["M-PERF-04A"], "seed_set": [11, 29]},
@@ -391,7 +475,7 @@ mod tests {
 
     fn check(text: &str, only: Option<&str>) -> Result<(), DocumentError> {
         let budgets = Budgets::parse("b.json", BUDGETS).unwrap();
-        let cx = CorpusContext { budgets: &budgets, exports: &exports, only };
+        let cx = CorpusContext { budgets: &budgets, exports: Some(&exports), only };
         Corpus::parse("c.json", text)?.check("c.json", &cx)
     }
 
@@ -403,7 +487,7 @@ mod tests {
     #[test]
     fn every_self_test_case_is_rejected_at_its_pointer() {
         let budgets = Budgets::parse("b.json", BUDGETS).unwrap();
-        let cx = CorpusContext { budgets: &budgets, exports: &exports, only: None };
+        let cx = CorpusContext { budgets: &budgets, exports: Some(&exports), only: None };
         let valid: serde_json::Value = serde_json::from_str(CORPUS).unwrap();
         for r in run_self_test("c.json", &valid, &cx) {
             assert!(r.ok, "{}: {}", r.name, r.message);

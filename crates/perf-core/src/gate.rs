@@ -278,6 +278,7 @@ mod tests {
                     threshold_hard: Some(t.hard),
                     status: m.evaluate("core-min", value).unwrap(),
                     required: m.required,
+                    wall_clock: false,
                     reason: None,
                     seed_set: vec![],
                     commands: vec![],

@@ -16,6 +16,7 @@ pub mod pipeline;
 pub mod policy;
 pub mod rebaseline;
 pub mod regression;
+pub mod runtime;
 pub mod sections;
 pub mod self_test;
 pub mod stats;

@@ -97,8 +97,9 @@ pub enum RebaselineError {
     NullOnActivate { file: String, metrics: Vec<String> },
 }
 
-/// A new baseline: scaffold, with tolerances tight for deterministic units and loose for
-/// timing ones, and no metrics yet (the fresh run adds them).
+/// A new baseline: scaffold, with tolerances tight for deterministic units (bytes, fuel,
+/// heap) and, for timing ones, several times the spread of 10 unchanged runs measured on a
+/// shared 2-core machine (docs/perf.md, "Noise"), and no metrics yet (the fresh run adds them).
 pub const TEMPLATE: &str = r#"{
   "schema_version": "wasm-perf-baseline-v1",
   "status": "scaffold",
@@ -109,13 +110,16 @@ pub const TEMPLATE: &str = r#"{
     "defaults": {
       "bytes": { "relative_pct": 1.0, "absolute": 512 },
       "count": { "relative_pct": 0.5, "absolute": 100 },
+      "fuel": { "relative_pct": 1.0, "absolute": 1 },
       "ms": { "relative_pct": 25.0, "absolute": 0.5 },
       "us": { "relative_pct": 25.0, "absolute": 0.5 },
       "ns": { "relative_pct": 25.0, "absolute": 50 },
-      "MiB": { "relative_pct": 5.0, "absolute": 0.25 },
-      "percent": { "relative_pct": 50.0, "absolute": 5.0 }
+      "MiB": { "relative_pct": 1.0, "absolute": 0.001 },
+      "percent": { "relative_pct": 50.0, "absolute": 15.0 }
     },
-    "overrides": {}
+    "overrides": {
+      "M-PERF-03B": { "relative_pct": 25.0, "absolute": 0.01 }
+    }
   },
   "metrics": []
 }
@@ -125,9 +129,14 @@ pub const TEMPLATE: &str = r#"{
 pub fn format_value(unit: Unit, v: f64) -> String {
     match unit {
         Unit::Bytes | Unit::Count => format!("{}", v.round() as i64),
-        Unit::Millis | Unit::Micros | Unit::Mebibytes => format!("{v:.3}"),
+        // To the nanosecond and the byte: cancellation answers in microseconds, the heap
+        // is kilobytes.
+        Unit::Micros => format!("{v:.3}"),
+        Unit::Millis | Unit::Mebibytes => format!("{v:.6}"),
         Unit::Nanos => format!("{v:.1}"),
         Unit::Percent => format!("{v:.2}"),
+        // Fuel is an integer count except for the median of an even number of seeds.
+        Unit::Fuel => format!("{v}"),
     }
 }
 
@@ -152,7 +161,7 @@ pub fn rebaseline(
     let mut appended: Vec<String> = Vec::new();
     let mut rows = Vec::new();
     for f in fresh {
-        if options.deterministic_only && !matches!(f.unit, Unit::Bytes | Unit::Count) {
+        if options.deterministic_only && !matches!(f.unit, Unit::Bytes | Unit::Count | Unit::Fuel) {
             continue;
         }
         let new = median(&f.values);
@@ -168,10 +177,13 @@ pub fn rebaseline(
             (Some(_), _, None) => Change::NotMeasured,
             (Some(_), None, Some(_)) => Change::Anchored,
             (Some(_), Some(o), Some(n)) if format_value(f.unit, o) == format_value(f.unit, n) => Change::Unchanged,
+            // The tolerance applies both ways: a drop within it is noise, not an improvement.
             (Some(_), Some(o), Some(n)) => match old.tolerance(&f.metric_id, f.unit) {
                 Some(t) if t.is_regression(o, n) => Change::Regression,
-                _ if n < o => Change::Improvement,
-                _ => Change::WithinTolerance,
+                Some(t) if t.is_regression(n, o) => Change::Improvement,
+                Some(_) => Change::WithinTolerance,
+                None if n < o => Change::Improvement,
+                None => Change::WithinTolerance,
             },
         };
         match index {

@@ -172,6 +172,7 @@ mod tests {
             threshold_hard: Some(1e9),
             status: if value.is_some() { Status::Pass } else { Status::Skip },
             required: false,
+            wall_clock: false,
             reason: None,
             seed_set: vec![],
             commands: vec![],

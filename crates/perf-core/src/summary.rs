@@ -4,8 +4,9 @@
 //! Records follow seed §7 (commit, profile, environment, metric_id, value, unit,
 //! threshold_warn, threshold_hard, status, seed_set, commands, artifact_paths) and add the
 //! reason for a skip or failure and the artifact's sha256. `report_signature` is a sha256
-//! over the canonical form of everything deterministic (not the pipeline timings), so two
-//! runs on the same inputs carry the same signature.
+//! over the canonical form of everything deterministic (not the pipeline timings, not
+//! wall-clock figures, not the verdict they sway), so two runs on the same inputs carry the
+//! same signature.
 
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
@@ -13,6 +14,7 @@ use sha2::{Digest, Sha256};
 use crate::budget::{Budgets, Metric, Source, Status};
 use crate::pipeline::PipelineReport;
 use crate::policy::VariantKind;
+use crate::runtime::{Measurement, RuntimeReport};
 use crate::sections::SectionBreakdown;
 use crate::unit::Unit;
 
@@ -59,6 +61,11 @@ pub struct VariantReport {
     pub wasm_opt: Option<String>,
     pub pre_opt: Option<ArtifactMeasurement>,
     pub post_opt: Option<ArtifactMeasurement>,
+    /// The scenarios run in the wasm engine; `None` when none ran (see the records' reasons).
+    pub runtime: Option<RuntimeReport>,
+    /// Why runtime metrics were not measured on this variant (a selection, no engine run).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub runtime_skipped: Option<String>,
     /// Why this variant has no measurements (a failed build or wasm-opt run).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
@@ -90,6 +97,8 @@ pub struct Record {
     pub threshold_hard: Option<f64>,
     pub status: Status,
     pub required: bool,
+    /// Measured with a clock: the value differs run to run and stays out of the signature.
+    pub wall_clock: bool,
     /// Why the metric was skipped or failed without a value.
     pub reason: Option<String>,
     pub seed_set: Vec<u64>,
@@ -114,13 +123,23 @@ pub fn build_records(budgets: &Budgets, variants: &[VariantReport], commit: &str
 
 fn record(budgets: &Budgets, m: &Metric, v: &VariantReport, commit: &str) -> Record {
     let thresholds = m.thresholds.get(&v.budget_profile);
-    let (value, status, reason) = judge(m, &v.budget_profile, measured_value(m.source, v));
+    let (value, status, reason) = judge(m, &v.budget_profile, measured_value(m, v));
     let artifact = v.post_opt.as_ref();
+    let environment = match (&v.runtime, m.source) {
+        (_, s) if s.is_size() => STATIC_ENVIRONMENT.to_owned(),
+        (Some(r), s) if s != Source::BrowserMobileColdInit => r.engine.clone(),
+        _ => "none".to_owned(),
+    };
+    let seeds = v.runtime.as_ref().and_then(|r| {
+        let run = r.scenarios.iter().find(|s| s.metrics.contains(&m.id))?;
+        let t = run.timing.as_ref().or(run.heap.as_ref())?;
+        Some(t.seeds.iter().map(|s| s.seed).collect::<Vec<_>>())
+    });
     Record {
         commit: commit.to_owned(),
         profile: v.budget_profile.clone(),
         variant: v.variant,
-        environment: if m.source.is_size() { STATIC_ENVIRONMENT.to_owned() } else { "none".to_owned() },
+        environment,
         metric_id: m.id.clone(),
         metric: m.name.clone(),
         value,
@@ -129,8 +148,13 @@ fn record(budgets: &Budgets, m: &Metric, v: &VariantReport, commit: &str) -> Rec
         threshold_hard: thresholds.map(|t| t.hard),
         status,
         required: m.required,
+        wall_clock: m.source.is_wall_clock(),
         reason,
-        seed_set: if m.source.is_size() { Vec::new() } else { budgets.seed_set.clone() },
+        seed_set: match seeds {
+            _ if m.source.is_size() => Vec::new(),
+            Some(seeds) => seeds,
+            None => budgets.seed_set.clone(),
+        },
         commands: v.commands.clone(),
         artifact_paths: [v.pre_opt.as_ref(), v.post_opt.as_ref()]
             .into_iter()
@@ -142,35 +166,44 @@ fn record(budgets: &Budgets, m: &Metric, v: &VariantReport, commit: &str) -> Rec
 }
 
 /// A record's value, status and reason from what was measured (or why it was not).
-fn judge(m: &Metric, profile: &str, measured: Result<f64, String>) -> (Option<f64>, Status, Option<String>) {
+fn judge(m: &Metric, profile: &str, measured: Measurement) -> (Option<f64>, Status, Option<String>) {
     match measured {
         // JSON has no NaN: an unmeasurable number is a failure with its reason, not a null.
-        Ok(value) if !value.is_finite() => {
+        Measurement::Value(value) if !value.is_finite() => {
             (None, Status::Fail, Some(format!("the measurement is not a finite number ({value})")))
         }
-        Ok(value) => match m.evaluate(profile, value) {
-            Some(status) => (Some(value), status, None),
+        Measurement::Value(value) => match m.evaluate(profile, m.unit.round(value)) {
+            Some(status) => (Some(m.unit.round(value)), status, None),
             None => (Some(value), Status::Fail, Some(format!("no threshold for budget profile \"{profile}\""))),
         },
-        Err(why) if m.required => (None, Status::Fail, Some(format!("required metric not measured: {why}"))),
-        Err(why) => (None, Status::Skip, Some(format!("not measured: {why}"))),
+        Measurement::Failed(why) => (None, Status::Fail, Some(why)),
+        Measurement::NotMeasured(why) if m.required => {
+            (None, Status::Fail, Some(format!("required metric not measured: {why}")))
+        }
+        Measurement::NotMeasured(why) => (None, Status::Skip, Some(format!("not measured: {why}"))),
     }
 }
 
-fn measured_value(source: Source, v: &VariantReport) -> Result<f64, String> {
+fn measured_value(m: &Metric, v: &VariantReport) -> Measurement {
+    let variant = v.variant.as_str();
     let artifact = match (&v.post_opt, &v.error) {
         (Some(a), _) => a,
-        (None, Some(e)) => return Err(format!("the {} variant was not built: {e}", v.variant.as_str())),
-        (None, None) => return Err(format!("the {} variant has no artifact", v.variant.as_str())),
+        (None, Some(e)) => return Measurement::NotMeasured(format!("the {variant} variant was not built: {e}")),
+        (None, None) => return Measurement::NotMeasured(format!("the {variant} variant has no artifact")),
     };
-    match source {
-        Source::SizeRaw => Ok(artifact.raw_bytes as f64),
-        Source::SizeGzip => Ok(artifact.gzip_bytes as f64),
-        Source::SizeBrotli => Ok(artifact.brotli_bytes as f64),
-        Source::RuntimeColdInit | Source::RuntimeHeap | Source::RuntimeScenarioP95 | Source::RuntimeReplayOverhead => {
-            Err(format!("this version has no wasm runtime runner for {} metrics", source.as_str()))
-        }
-        Source::BrowserMobileColdInit => Err("no mid-tier mobile browser is available to measure on".to_owned()),
+    match m.source {
+        Source::SizeRaw => Measurement::Value(artifact.raw_bytes as f64),
+        Source::SizeGzip => Measurement::Value(artifact.gzip_bytes as f64),
+        Source::SizeBrotli => Measurement::Value(artifact.brotli_bytes as f64),
+        Source::BrowserMobileColdInit => Measurement::NotMeasured(format!(
+            "{} cannot measure a mid-tier mobile browser's cold init",
+            v.runtime.as_ref().map_or("the engine", |r| r.engine.as_str())
+        )),
+        _ => match (&v.runtime, &v.runtime_skipped) {
+            (Some(r), _) => r.measurement(m, variant),
+            (None, Some(why)) => Measurement::NotMeasured(why.clone()),
+            (None, None) => Measurement::NotMeasured(format!("no scenario ran on the {variant} variant")),
+        },
     }
 }
 
@@ -182,12 +215,34 @@ pub fn verdict(records: &[Record], pipeline: &PipelineReport) -> Status {
 
 impl Summary {
     /// The sha256 of the canonical JSON of the deterministic content: everything except the
-    /// signature itself and the pipeline section (timings, cache hits).
+    /// signature itself, the pipeline section (timings, cache hits), wall-clock figures and
+    /// what they decide (their records' value, status and reason, and the verdict).
     pub fn signature(&self) -> String {
         let mut value = serde_json::to_value(self).unwrap_or_default();
         if let Some(obj) = value.as_object_mut() {
-            obj.remove("report_signature");
-            obj.remove("pipeline");
+            for key in ["report_signature", "pipeline", "verdict"] {
+                obj.remove(key);
+            }
+        }
+        for variant in value["variants"].as_array_mut().into_iter().flatten() {
+            if let Some(runtime) = variant["runtime"].as_object_mut() {
+                runtime.remove("calibration");
+                for run in runtime.get_mut("scenarios").and_then(|s| s.as_array_mut()).into_iter().flatten() {
+                    if let Some(run) = run.as_object_mut() {
+                        run.remove("timing");
+                        run.remove("reference_timing");
+                    }
+                }
+            }
+        }
+        for record in value["records"].as_array_mut().into_iter().flatten() {
+            if record["wall_clock"] == true {
+                if let Some(r) = record.as_object_mut() {
+                    for key in ["value", "status", "reason"] {
+                        r.remove(key);
+                    }
+                }
+            }
         }
         let digest = Sha256::digest(canonical_json(&value).as_bytes());
         hex(&digest)
@@ -267,6 +322,8 @@ mod tests {
             wasm_opt: Some("-O4 shrink 2".into()),
             pre_opt: None,
             post_opt: post,
+            runtime: None,
+            runtime_skipped: None,
             error: error.map(str::to_owned),
         }
     }
@@ -293,10 +350,7 @@ mod tests {
         assert_eq!(s[0], ("M-PERF-01A".into(), Status::Pass, None), "equal to the threshold passes");
         assert_eq!(s[1], ("M-PERF-01B".into(), Status::Fail, None));
         assert_eq!(s[2].1, Status::Skip);
-        assert_eq!(
-            s[2].2.as_deref(),
-            Some("not measured: this version has no wasm runtime runner for runtime.scenario_p95 metrics")
-        );
+        assert_eq!(s[2].2.as_deref(), Some("not measured: no scenario ran on the release variant"));
     }
 
     #[test]
@@ -320,7 +374,7 @@ mod tests {
             (5.0, "core-max", Some(5.0), "no threshold for budget profile \"core-max\""),
         ];
         for (value, profile, kept, reason) in cases {
-            assert_eq!(judge(raw, profile, Ok(value)), (kept, Status::Fail, Some(reason.to_owned())));
+            assert_eq!(judge(raw, profile, Measurement::Value(value)), (kept, Status::Fail, Some(reason.to_owned())));
         }
     }
 

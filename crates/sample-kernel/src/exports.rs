@@ -4,7 +4,8 @@
 //! from the seed (0 = ok), `S_op() -> i64` performs one measured operation and returns a
 //! checksum (so the work cannot be optimized away), and `S_teardown() -> i32` checks the
 //! kernel's invariants and drops the state (0 = ok, otherwise an error code).
-//! `kernel_heap_in_use() -> i64` reports the bytes the allocator has handed out.
+//! `perf_heap_in_use() -> i64` reports the bytes the allocator has handed out. The ABI and
+//! the macro that writes these exports are the `wasm-scenario` crate's.
 //!
 //! | export prefix           | metric     | one operation                                   |
 //! |-------------------------|------------|-------------------------------------------------|
@@ -21,56 +22,7 @@ use crate::region::Region;
 use crate::rng::Rng;
 use crate::task::{Outcome, Slab};
 use crate::timer::Wheel;
-
-/// One benchmarkable operation over state built from a seed.
-pub trait Scenario: Sized {
-    fn setup(seed: u64) -> Self;
-    fn op(&mut self) -> u64;
-    /// Checks the invariants that must hold when the scenario ends; `Err` is an error code.
-    fn teardown(self) -> Result<(), i32>;
-}
-
-/// Exports `<name>_setup`, `<name>_op` and `<name>_teardown` for scenario type `$ty`, from a
-/// module `<name>`; the state lives in a thread-local slot (wasm32-unknown-unknown has one
-/// thread).
-macro_rules! export_scenario {
-    ($name:ident, $ty:ident) => {
-        pub mod $name {
-            use super::Scenario;
-
-            thread_local! {
-                static STATE: std::cell::RefCell<Option<super::$ty>> = const { std::cell::RefCell::new(None) };
-            }
-
-            #[unsafe(export_name = concat!(stringify!($name), "_setup"))]
-            pub extern "C" fn setup(seed: i64) -> i32 {
-                STATE.with(|s| *s.borrow_mut() = Some(<super::$ty as Scenario>::setup(seed as u64)));
-                0
-            }
-
-            /// One operation; `i64::MIN` when called before `setup`.
-            #[unsafe(export_name = concat!(stringify!($name), "_op"))]
-            pub extern "C" fn op() -> i64 {
-                STATE.with(|s| match s.borrow_mut().as_mut() {
-                    Some(state) => state.op() as i64,
-                    None => i64::MIN,
-                })
-            }
-
-            /// 0 when the invariants held, the scenario's error code otherwise, -1 before `setup`.
-            #[unsafe(export_name = concat!(stringify!($name), "_teardown"))]
-            pub extern "C" fn teardown() -> i32 {
-                STATE.with(|s| match s.borrow_mut().take() {
-                    Some(state) => match state.teardown() {
-                        Ok(()) => 0,
-                        Err(code) => code,
-                    },
-                    None => -1,
-                })
-            }
-        }
-    };
-}
+use wasm_scenario::{Scenario, export_scenario};
 
 pub struct ChannelReserveSend {
     channel: Channel,
@@ -83,6 +35,8 @@ impl Scenario for ChannelReserveSend {
     }
     fn op(&mut self) -> u64 {
         let v = self.rng.next_u64();
+        #[cfg(feature = "slow-reserve-send")]
+        let v = crate::slowdown::spin(v);
         match self.channel.reserve() {
             Ok(permit) => permit.send(v),
             Err(_) => return u64::MAX,
@@ -262,14 +216,7 @@ impl Scenario for TraceReplay {
 #[cfg(feature = "trace")]
 export_scenario!(trace_replay, TraceReplay);
 
-/// Bytes currently allocated by the kernel's allocator (wasm builds only; 0 elsewhere).
-#[unsafe(no_mangle)]
-pub extern "C" fn kernel_heap_in_use() -> i64 {
-    #[cfg(target_arch = "wasm32")]
-    return crate::heap::in_use() as i64;
-    #[cfg(not(target_arch = "wasm32"))]
-    return 0;
-}
+wasm_scenario::counting_allocator!();
 
 #[cfg(test)]
 mod tests {

@@ -20,11 +20,11 @@ pub mod workload;
 #[cfg(feature = "exports")]
 pub mod exports;
 
-#[cfg(all(target_arch = "wasm32", feature = "exports"))]
-mod heap;
-
 #[cfg(feature = "host-diagnostics")]
 pub mod diagnostics;
 
 #[cfg(feature = "seeded-regression")]
 pub mod seeded_regression;
+
+#[cfg(feature = "slow-reserve-send")]
+pub mod slowdown;

@@ -1,18 +1,15 @@
-//! Counts the bytes the allocator has handed out, so a host can read the kernel's heap in use
-//! (linear memory only grows, so its size alone overstates the live heap).
+//! A global allocator that counts the bytes it has handed out, so a host can read the heap
+//! in use (linear memory only grows, so its size alone overstates the live heap).
 
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-struct Counting;
+pub struct CountingAllocator;
 
 static IN_USE: AtomicUsize = AtomicUsize::new(0);
 
-#[global_allocator]
-static ALLOCATOR: Counting = Counting;
-
 // SAFETY: every call is forwarded to `System` unchanged; only a counter is added.
-unsafe impl GlobalAlloc for Counting {
+unsafe impl GlobalAlloc for CountingAllocator {
     unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
         // SAFETY: forwarded with the caller's layout.
         let p = unsafe { System.alloc(layout) };
@@ -39,6 +36,7 @@ unsafe impl GlobalAlloc for Counting {
     }
 }
 
+/// Bytes handed out and not yet freed.
 pub fn in_use() -> usize {
     IN_USE.load(Ordering::Relaxed)
 }

@@ -1,0 +1,700 @@
+//! Runs a variant's benchmark scenarios in wasmtime, per the corpus protocol: cold init
+//! (compile + instantiate in a fresh engine), per-operation latency (calibrated against an
+//! empty operation), heap in use after a warm-up, and fuel per operation, each per seed. A
+//! call that exceeds the fuel, time or memory limit is stopped and named; the other
+//! scenarios still run.
+//!
+//! Each scenario first runs under fuel metering (deterministic, so an endless loop is
+//! caught there the same way every time), then under the clock in an engine without fuel
+//! metering, whose instrumentation would otherwise be part of every timing.
+
+use std::hint::black_box;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+
+use perf_core::budget::{Budgets, Source};
+use perf_core::corpus::{Corpus, Limits, Protocol, Scenario};
+use perf_core::policy::VariantKind;
+use perf_core::runtime::{Calibration, Figures, FuelFigures, RunError, RunErrorKind, RuntimeReport, ScenarioRun};
+use perf_core::stats::Distribution;
+use wasm_scenario::HEAP_IN_USE_EXPORT;
+use wasmtime::{
+    Config, Engine, Func, Instance, Module, ResourceLimiter, Store, Trap, TypedFunc, WasmParams, WasmResults,
+};
+
+/// The engine, as the summary records it; a tidy test keeps the version equal to Cargo.lock's.
+pub const ENGINE: &str = "wasmtime 48.0.8 (cranelift)";
+
+/// How often the epoch ticks: the resolution of the per-call time limit.
+const TICK: Duration = Duration::from_millis(10);
+
+/// What to run: every scenario on every seed, or a reproduction of one.
+pub struct Selection<'a> {
+    pub scenario: Option<&'a str>,
+    pub seed: Option<u64>,
+    /// `cargo xtask perf` and any non-default input flags, for the repro commands.
+    pub command: &'a str,
+}
+
+/// Runs every scenario of `corpus` that runs on `variant` against `module`.
+pub fn run_variant(
+    module: &[u8],
+    variant: VariantKind,
+    corpus: &Corpus,
+    budgets: &Budgets,
+    selection: &Selection,
+) -> RuntimeReport {
+    let scenarios: Vec<&Scenario> = corpus
+        .scenarios
+        .iter()
+        .filter(|s| s.variants.contains(&variant) && selection.scenario.is_none_or(|id| id == s.id))
+        .collect();
+    let protocol = corpus.protocol;
+    let ticking = AtomicBool::new(true);
+    let timing = engine(false);
+    let fuel = engine(true);
+    let scenarios = std::thread::scope(|s| {
+        // The epoch clock of the timing engine; it stops when the scenarios are done.
+        s.spawn(|| {
+            while ticking.load(Ordering::Relaxed) {
+                std::thread::sleep(TICK);
+                timing.increment_epoch();
+            }
+        });
+        let runs = match Compiled::new(module, &timing, &fuel, protocol.limits) {
+            Ok(compiled) => {
+                let calibration = calibrate(&timing, protocol);
+                let runs: Vec<ScenarioRun> = scenarios
+                    .iter()
+                    .map(|sc| run_scenario(&compiled, sc, budgets, protocol, calibration, selection))
+                    .collect();
+                (calibration, runs)
+            }
+            // A module that cannot be compiled or instantiated fails every scenario the same way.
+            Err(e) => (None, scenarios.iter().map(|sc| failed_run(sc, selection, e.clone())).collect()),
+        };
+        ticking.store(false, Ordering::Relaxed);
+        runs
+    });
+    let (calibration, scenarios) = scenarios;
+    RuntimeReport { engine: ENGINE.to_owned(), calibration, scenarios }
+}
+
+fn engine(consume_fuel: bool) -> Engine {
+    let mut config = Config::new();
+    config.consume_fuel(consume_fuel).epoch_interruption(!consume_fuel);
+    // Only settings the default engine has: it cannot fail.
+    Engine::new(&config).unwrap_or_else(|e| panic!("wasmtime rejected its own default configuration: {e}"))
+}
+
+/// The module compiled for both engines, checked to instantiate.
+struct Compiled<'e> {
+    bytes: &'e [u8],
+    timing: Module,
+    fuel: Module,
+    limits: Limits,
+}
+
+impl<'e> Compiled<'e> {
+    fn new(bytes: &'e [u8], timing: &Engine, fuel: &Engine, limits: Limits) -> Result<Compiled<'e>, RunError> {
+        let compile = |engine: &Engine| {
+            Module::new(engine, bytes).map_err(|e| input(format!("the module does not compile: {e:#}")))
+        };
+        let compiled = Compiled { bytes, timing: compile(timing)?, fuel: compile(fuel)?, limits };
+        let imports: Vec<String> =
+            compiled.fuel.imports().map(|i| format!("{}.{} ({})", i.module(), i.name(), kind(&i.ty()))).collect();
+        if !imports.is_empty() {
+            return Err(input(format!(
+                "the module imports {}; the runner provides no imports (a scenario module must be self-contained)",
+                imports.join(", ")
+            )));
+        }
+        // Under fuel, so a start function that never returns is stopped here, once.
+        Guest::new(&compiled.fuel, limits, Meter::Fuel)?;
+        Ok(compiled)
+    }
+}
+
+fn kind(ty: &wasmtime::ExternType) -> &'static str {
+    match ty {
+        wasmtime::ExternType::Func(_) => "function",
+        wasmtime::ExternType::Global(_) => "global",
+        wasmtime::ExternType::Table(_) => "table",
+        wasmtime::ExternType::Memory(_) => "memory",
+        wasmtime::ExternType::Tag(_) => "tag",
+    }
+}
+
+#[derive(Clone, Copy)]
+enum Meter {
+    Fuel,
+    Clock,
+}
+
+/// The store's data: the limits, and the memory growth that was refused, if any.
+struct Budget {
+    limits: Limits,
+    meter: Meter,
+    denied: Option<usize>,
+}
+
+impl ResourceLimiter for Budget {
+    fn memory_growing(&mut self, _current: usize, desired: usize, _max: Option<usize>) -> wasmtime::Result<bool> {
+        if desired as u64 > self.limits.memory_mib.saturating_mul(1 << 20) {
+            self.denied = Some(desired);
+            // An error (not `false`) traps at once, instead of letting the allocator abort.
+            return Err(wasmtime::Error::msg("memory limit"));
+        }
+        Ok(true)
+    }
+
+    fn table_growing(&mut self, _current: usize, _desired: usize, _max: Option<usize>) -> wasmtime::Result<bool> {
+        Ok(true)
+    }
+}
+
+/// One instance with its store.
+struct Guest {
+    store: Store<Budget>,
+    instance: Instance,
+}
+
+impl Guest {
+    fn new(module: &Module, limits: Limits, meter: Meter) -> Result<Guest, RunError> {
+        let mut store = Store::new(module.engine(), Budget { limits, meter, denied: None });
+        store.limiter(|b: &mut Budget| -> &mut dyn ResourceLimiter { b });
+        arm(&mut store);
+        let instance =
+            Instance::new(&mut store, module, &[]).map_err(|e| classify(&mut store, "instantiating the module", e))?;
+        Ok(Guest { store, instance })
+    }
+
+    fn func<P: WasmParams, R: WasmResults>(&mut self, name: &str, expected: &str) -> Result<TypedFunc<P, R>, RunError> {
+        let func: Func = self
+            .instance
+            .get_func(&mut self.store, name)
+            .ok_or_else(|| input(format!("the module does not export the function {name}")))?;
+        func.typed::<P, R>(&self.store).map_err(|_| {
+            input(format!("{name} has type {}, the scenario ABI expects {expected}", signature(&func.ty(&self.store))))
+        })
+    }
+
+    fn call<P: WasmParams, R: WasmResults>(&mut self, f: &TypedFunc<P, R>, args: P, what: &str) -> Result<R, RunError> {
+        arm(&mut self.store);
+        f.call(&mut self.store, args).map_err(|e| classify(&mut self.store, what, e))
+    }
+
+    /// Fuel the last call used (fuel metering only).
+    fn fuel_used(&self) -> u64 {
+        self.store.data().limits.fuel_per_call.saturating_sub(self.store.get_fuel().unwrap_or(0))
+    }
+}
+
+/// `(i64) -> (i32)`, as the scenario ABI is written.
+fn signature(ty: &wasmtime::FuncType) -> String {
+    let params: Vec<String> = ty.params().map(|t| t.to_string()).collect();
+    let results: Vec<String> = ty.results().map(|t| t.to_string()).collect();
+    format!("({}) -> ({})", params.join(", "), results.join(", "))
+}
+
+/// Gives the next call its full fuel or time allowance.
+fn arm(store: &mut Store<Budget>) {
+    let Budget { limits, meter, .. } = *store.data();
+    match meter {
+        // Fuel metering is on in this engine, so setting fuel cannot fail.
+        Meter::Fuel => store.set_fuel(limits.fuel_per_call).unwrap_or(()),
+        Meter::Clock => store.set_epoch_deadline(limits.millis_per_call.div_ceil(TICK.as_millis() as u64).max(1)),
+    }
+}
+
+/// Names what stopped a call: a limit, a trap, or another failure.
+fn classify(store: &mut Store<Budget>, what: &str, e: wasmtime::Error) -> RunError {
+    let limits = store.data().limits;
+    if let Some(bytes) = store.data_mut().denied.take() {
+        return RunError {
+            kind: RunErrorKind::Limit,
+            message: format!(
+                "{what} tried to grow linear memory to {} MiB, over the limit of {} MiB",
+                bytes >> 20,
+                limits.memory_mib
+            ),
+        };
+    }
+    let (kind, message) = match e.downcast_ref::<Trap>() {
+        Some(Trap::OutOfFuel) => (
+            RunErrorKind::Limit,
+            format!("{what} used more than {} fuel (the per-call limit): an endless loop?", limits.fuel_per_call),
+        ),
+        Some(Trap::Interrupt) => (
+            RunErrorKind::Limit,
+            format!("{what} ran longer than {} ms (the per-call limit): an endless loop?", limits.millis_per_call),
+        ),
+        Some(trap) => (RunErrorKind::Trap, format!("{what}: {trap}")),
+        None => (RunErrorKind::Trap, format!("{what} failed: {e:#}")),
+    };
+    RunError { kind, message }
+}
+
+fn input(message: String) -> RunError {
+    RunError { kind: RunErrorKind::Input, message }
+}
+
+/// The scenario's three exports, typed.
+struct Abi {
+    setup: TypedFunc<i64, i32>,
+    op: TypedFunc<(), i64>,
+    teardown: TypedFunc<(), i32>,
+    name: String,
+}
+
+impl Abi {
+    fn bind(guest: &mut Guest, name: &str) -> Result<Abi, RunError> {
+        Ok(Abi {
+            setup: guest.func(&format!("{name}_setup"), "(i64) -> (i32)")?,
+            op: guest.func(&format!("{name}_op"), "() -> (i64)")?,
+            teardown: guest.func(&format!("{name}_teardown"), "() -> (i32)")?,
+            name: name.to_owned(),
+        })
+    }
+
+    fn setup(&self, guest: &mut Guest, seed: u64) -> Result<(), RunError> {
+        let what = format!("{}_setup({seed})", self.name);
+        match guest.call(&self.setup, seed as i64, &what)? {
+            0 => Ok(()),
+            code => Err(RunError { kind: RunErrorKind::Invariant, message: format!("{what} returned {code}") }),
+        }
+    }
+
+    fn op(&self, guest: &mut Guest) -> Result<i64, RunError> {
+        guest.call(&self.op, (), &format!("{}_op", self.name))
+    }
+
+    fn teardown(&self, guest: &mut Guest) -> Result<(), RunError> {
+        let what = format!("{}_teardown", self.name);
+        match guest.call(&self.teardown, (), &what)? {
+            0 => Ok(()),
+            code => Err(RunError {
+                kind: RunErrorKind::Invariant,
+                message: format!("{what} returned {code}: an invariant of the scenario broke"),
+            }),
+        }
+    }
+}
+
+/// A fresh instance of `module` with the scenario set up for `seed` and warmed up.
+fn prepared(
+    module: &Module,
+    limits: Limits,
+    meter: Meter,
+    export: &str,
+    seed: u64,
+    warmup: u32,
+) -> Result<(Guest, Abi), RunError> {
+    let mut guest = Guest::new(module, limits, meter)?;
+    let abi = Abi::bind(&mut guest, export)?;
+    abi.setup(&mut guest, seed)?;
+    for _ in 0..warmup {
+        abi.op(&mut guest)?;
+    }
+    Ok((guest, abi))
+}
+
+fn seeds(scenario: &Scenario, selection: &Selection) -> Vec<u64> {
+    match selection.seed {
+        Some(seed) => vec![seed],
+        None => scenario.seed_set.clone(),
+    }
+}
+
+fn repro(scenario: &Scenario, selection: &Selection) -> String {
+    let seed = if scenario.seed_set.contains(&42) { 42 } else { scenario.seed_set.first().copied().unwrap_or(0) };
+    format!("{} --scenario {} --seed {seed}", selection.command, scenario.id)
+}
+
+fn failed_run(scenario: &Scenario, selection: &Selection, error: RunError) -> ScenarioRun {
+    ScenarioRun {
+        scenario: scenario.id.clone(),
+        export: scenario.export.clone(),
+        metrics: scenario.metrics.clone(),
+        repro: repro(scenario, selection),
+        timing: None,
+        reference_timing: None,
+        heap: None,
+        fuel: None,
+        error: Some(error),
+    }
+}
+
+fn run_scenario(
+    compiled: &Compiled,
+    scenario: &Scenario,
+    budgets: &Budgets,
+    protocol: Protocol,
+    calibration: Option<Calibration>,
+    selection: &Selection,
+) -> ScenarioRun {
+    let mut run = failed_run(scenario, selection, input(String::new()));
+    run.error = None;
+    let seeds = seeds(scenario, selection);
+    let feeds =
+        |source: Source| scenario.metrics.iter().any(|id| budgets.metric(id).is_some_and(|m| m.source == source));
+    eprintln!("running {} ({} seeds)", scenario.id, seeds.len());
+    let result = (|| -> Result<(), RunError> {
+        let Some(export) = &scenario.export else {
+            run.timing = Some(cold_init(compiled, &seeds, protocol.cold_start_samples_per_seed)?);
+            return Ok(());
+        };
+        run.fuel = Some(fuel(compiled, export, &seeds, protocol)?);
+        if feeds(Source::RuntimeHeap) {
+            run.heap = Some(heap(compiled, export, &seeds, protocol)?);
+        }
+        let offset = calibration.map_or(0.0, |c| c.empty_op_ns.p50);
+        match &scenario.reference_export {
+            Some(reference) => {
+                let (main, reference) = interleaved(compiled, export, reference, &seeds, protocol, offset)?;
+                (run.timing, run.reference_timing) = (Some(main), Some(reference));
+            }
+            None => run.timing = Some(latency(compiled, export, &seeds, protocol, offset)?),
+        }
+        Ok(())
+    })();
+    if let Err(e) = result {
+        eprintln!("  {}: {}", scenario.id, e.message);
+        run.error = Some(e);
+    }
+    run
+}
+
+fn figures(unit: &str, samples: &[(u64, Vec<f64>)]) -> Result<Figures, RunError> {
+    Figures::of(unit, samples).ok_or_else(|| input("no samples: the protocol asks for none".to_owned()))
+}
+
+/// Module compile + instantiate, each sample in a fresh engine so nothing is cached.
+fn cold_init(compiled: &Compiled, seeds: &[u64], samples: u32) -> Result<Figures, RunError> {
+    let mut per_seed = Vec::new();
+    for &seed in seeds {
+        let mut times = Vec::with_capacity(samples as usize);
+        for _ in 0..samples {
+            let engine = engine(false);
+            let started = Instant::now();
+            let module = Module::new(&engine, compiled.bytes)
+                .map_err(|e| input(format!("the module does not compile: {e:#}")))?;
+            let mut store = Store::new(&engine, ());
+            // Instantiation runs no code here (no start function ran long under fuel), but
+            // the deadline must not be the default "now".
+            store.set_epoch_deadline(u64::MAX / 2);
+            let instance = Instance::new(&mut store, &module, &[]);
+            times.push(started.elapsed().as_nanos() as f64);
+            instance.map_err(|e| input(format!("instantiating the module failed: {e:#}")))?;
+        }
+        per_seed.push((seed, times));
+    }
+    figures("ns", &per_seed)
+}
+
+/// Fuel per operation after the warm-up; setup and teardown run under the same limits.
+fn fuel(compiled: &Compiled, export: &str, seeds: &[u64], p: Protocol) -> Result<FuelFigures, RunError> {
+    let mut per_seed = Vec::new();
+    for &seed in seeds {
+        let (mut guest, abi) =
+            prepared(&compiled.fuel, compiled.limits, Meter::Fuel, export, seed, p.warmup_iterations)?;
+        let mut used = Vec::with_capacity(p.iterations_per_seed as usize);
+        for _ in 0..p.iterations_per_seed {
+            abi.op(&mut guest)?;
+            used.push(guest.fuel_used());
+        }
+        abi.teardown(&mut guest)?;
+        per_seed.push((seed, used));
+    }
+    FuelFigures::of(&per_seed).ok_or_else(|| input("no operations: the protocol asks for none".to_owned()))
+}
+
+/// The allocator's bytes in use after each of `memory_sample_ops` operations, after
+/// `memory_warmup_ops`. Deterministic, so it runs under fuel.
+fn heap(compiled: &Compiled, export: &str, seeds: &[u64], p: Protocol) -> Result<Figures, RunError> {
+    let mut per_seed = Vec::new();
+    for &seed in seeds {
+        let (mut guest, abi) =
+            prepared(&compiled.fuel, compiled.limits, Meter::Fuel, export, seed, p.memory_warmup_ops)?;
+        let probe: TypedFunc<(), i64> = guest
+            .func(HEAP_IN_USE_EXPORT, "() -> (i64)")
+            .map_err(|e| input(format!("{} (the heap metric reads it; see the wasm-scenario crate)", e.message)))?;
+        let mut bytes = Vec::with_capacity(p.memory_sample_ops as usize);
+        for _ in 0..p.memory_sample_ops {
+            abi.op(&mut guest)?;
+            bytes.push(guest.call(&probe, (), HEAP_IN_USE_EXPORT)? as f64);
+        }
+        abi.teardown(&mut guest)?;
+        per_seed.push((seed, bytes));
+    }
+    figures("bytes", &per_seed)
+}
+
+/// One seed's operation times in ns, each minus the harness's own cost (`offset`).
+fn timed_ops(compiled: &Compiled, export: &str, seed: u64, p: Protocol, offset: f64) -> Result<Vec<f64>, RunError> {
+    let (mut guest, abi) =
+        prepared(&compiled.timing, compiled.limits, Meter::Clock, export, seed, p.warmup_iterations)?;
+    let mut times = Vec::with_capacity(p.iterations_per_seed as usize);
+    for _ in 0..p.iterations_per_seed {
+        arm(&mut guest.store);
+        let started = Instant::now();
+        let result = abi.op.call(&mut guest.store, ());
+        let elapsed = started.elapsed();
+        black_box(result.map_err(|e| classify(&mut guest.store, &format!("{export}_op"), e))?);
+        times.push((elapsed.as_nanos() as f64 - offset).max(0.0));
+    }
+    abi.teardown(&mut guest)?;
+    Ok(times)
+}
+
+fn latency(compiled: &Compiled, export: &str, seeds: &[u64], p: Protocol, offset: f64) -> Result<Figures, RunError> {
+    let per_seed = seeds
+        .iter()
+        .map(|&seed| Ok((seed, timed_ops(compiled, export, seed, p, offset)?)))
+        .collect::<Result<Vec<_>, RunError>>()?;
+    figures("ns", &per_seed)
+}
+
+/// Both exports seed by seed, one right after the other, so drift on a shared machine
+/// touches both sides of the ratio alike.
+fn interleaved(
+    compiled: &Compiled,
+    export: &str,
+    reference: &str,
+    seeds: &[u64],
+    p: Protocol,
+    offset: f64,
+) -> Result<(Figures, Figures), RunError> {
+    let (mut main, mut refs) = (Vec::new(), Vec::new());
+    for &seed in seeds {
+        main.push((seed, timed_ops(compiled, export, seed, p, offset)?));
+        refs.push((seed, timed_ops(compiled, reference, seed, p, offset)?));
+    }
+    Ok((figures("ns", &main)?, figures("ns", &refs)?))
+}
+
+/// The cost of timing an operation that does nothing, through the same call path.
+fn calibrate(timing: &Engine, p: Protocol) -> Option<Calibration> {
+    let module = Module::new(timing, EMPTY_SCENARIO).ok()?;
+    let compiled = Compiled { bytes: &[], timing: module.clone(), fuel: module, limits: p.limits };
+    let times = timed_ops(&compiled, "empty", 0, p, 0.0).ok()?;
+    Some(Calibration { empty_op_ns: Distribution::of(&times)? })
+}
+
+/// A scenario whose operation does nothing: the harness's own cost.
+const EMPTY_SCENARIO: &str = r#"(module
+  (func (export "empty_setup") (param i64) (result i32) i32.const 0)
+  (func (export "empty_op") (result i64) i64.const 0)
+  (func (export "empty_teardown") (result i32) i32.const 0))"#;
+
+#[cfg(test)]
+mod tests {
+    use perf_core::runtime::RunErrorKind::{Input, Invariant, Limit, Trap};
+
+    use super::*;
+
+    const BUDGETS: &str = r#"{
+      "schema_version": "wasm-perf-budgets-v1", "profiles": ["core-min"], "seed_set": [11, 29, 42, 73, 101],
+      "metrics": [
+        {"id": "M-C", "name": "cold", "unit": "ms", "source": "runtime.cold_init", "required": false, "gate": "hard", "thresholds": {"core-min": {"hard": 1}}},
+        {"id": "M-T", "name": "op", "unit": "us", "source": "runtime.scenario_p95", "required": false, "gate": "hard", "thresholds": {"core-min": {"hard": 1}}},
+        {"id": "M-H", "name": "heap", "unit": "MiB", "source": "runtime.heap", "required": false, "gate": "hard", "thresholds": {"core-min": {"hard": 1}}},
+        {"id": "M-F", "name": "fuel", "unit": "fuel", "source": "runtime.fuel_per_op", "required": false, "gate": "hard", "thresholds": {"core-min": {"hard": 1}}}
+      ]
+    }"#;
+
+    /// A corpus with a small protocol: these tests check behaviour, not figures.
+    fn corpus(scenarios: &[(&str, Option<&str>, &[&str])]) -> Corpus {
+        let scenarios: Vec<serde_json::Value> = scenarios
+            .iter()
+            .map(|(id, export, metrics)| {
+                serde_json::json!({
+                    "id": id, "journey": "j", "workload": if export.is_some() { "steady-throughput" } else { "cold-start" },
+                    "variants": ["release"], "export": export, "metrics": metrics, "seed_set": [11, 29, 42, 73, 101]
+                })
+            })
+            .collect();
+        let corpus = serde_json::json!({
+            "schema_version": "wasm-benchmark-corpus-v1",
+            "coverage": {"required_workloads": [], "required_metrics": [], "required_seed_set": [11, 29, 42, 73, 101]},
+            "protocol": {"iterations_per_seed": 40, "warmup_iterations": 4, "memory_warmup_ops": 3,
+                         "memory_sample_ops": 10, "cold_start_samples_per_seed": 2,
+                         "limits": {"fuel_per_call": 1000000, "millis_per_call": 2000, "memory_mib": 2}},
+            "scenarios": scenarios
+        });
+        Corpus::parse("c.json", &corpus.to_string()).unwrap()
+    }
+
+    fn run(module: &str, scenarios: &[(&str, Option<&str>, &[&str])]) -> RuntimeReport {
+        let budgets = Budgets::parse("b.json", BUDGETS).unwrap();
+        let selection = Selection { scenario: None, seed: None, command: "cargo xtask perf" };
+        run_variant(module.as_bytes(), VariantKind::Release, &corpus(scenarios), &budgets, &selection)
+    }
+
+    /// A scenario `s` whose operation is `op` (a body returning i64), a heap probe, and a
+    /// good scenario `g`.
+    fn module(setup_param: &str, op: &str, teardown: i32, extra: &str) -> String {
+        format!(
+            r#"(module
+              {extra}
+              (memory 1)
+              (global $state (mut i64) (i64.const 0))
+              (func (export "s_setup") (param {setup_param}) (result i32) i32.const 0)
+              (func (export "s_op") (result i64) {op})
+              (func (export "s_teardown") (result i32) i32.const {teardown})
+              (func (export "perf_heap_in_use") (result i64) i64.const 4096)
+              (func (export "g_setup") (param i64) (result i32) i32.const 0)
+              (func (export "g_op") (result i64) {WORK})
+              (func (export "g_teardown") (result i32) i32.const 0))"#
+        )
+    }
+
+    /// Ten rounds of a counter: deterministic work.
+    const WORK: &str = "(local $i i32) (loop $l (global.set $state (i64.add (global.get $state) (i64.const 3))) \
+                        (local.set $i (i32.add (local.get $i) (i32.const 1))) (br_if $l (i32.lt_u (local.get $i) (i32.const 10)))) \
+                        global.get $state";
+
+    #[test]
+    fn a_good_scenario_gives_every_figure_per_seed_and_the_same_fuel_every_run() {
+        let good = module("i64", WORK, 0, "");
+        let scenarios: &[(&str, Option<&str>, &[&str])] =
+            &[("WB-COLD", None, &["M-C"]), ("WB-S", Some("s"), &["M-T", "M-H", "M-F"])];
+        let first = run(&good, scenarios);
+        assert_eq!(first.engine, ENGINE);
+        assert!(first.calibration.is_some());
+        let cold = &first.scenarios[0];
+        assert_eq!(cold.error, None);
+        let timing = cold.timing.as_ref().unwrap();
+        assert_eq!(
+            timing.seeds.iter().map(|s| (s.seed, s.distribution.n)).collect::<Vec<_>>(),
+            [(11, 2), (29, 2), (42, 2), (73, 2), (101, 2)]
+        );
+        assert!(timing.median_of_p95 > 0.0, "compiling takes time");
+        let op = &first.scenarios[1];
+        assert_eq!(op.error, None);
+        assert_eq!(op.timing.as_ref().unwrap().seeds[0].distribution.n, 40);
+        assert_eq!(op.heap.as_ref().unwrap().median_of_p95, 4096.0);
+        assert_eq!(op.heap.as_ref().unwrap().seeds[0].distribution.n, 10);
+        assert_eq!(op.repro, "cargo xtask perf --scenario WB-S --seed 42");
+        let fuel = op.fuel.as_ref().unwrap();
+        assert!(fuel.median > 10.0, "ten loop rounds cost more than ten operators: {}", fuel.median);
+        assert_eq!(fuel.max, fuel.seeds[0].max);
+        assert_eq!(run(&good, scenarios).scenarios[1].fuel, op.fuel, "fuel is deterministic");
+    }
+
+    #[test]
+    fn bad_input_and_runaway_scenarios_are_stopped_and_named() {
+        let good = module("i64", WORK, 0, "");
+        // (case, module, export, metrics, the error's kind, its message)
+        type Case<'a> = (&'a str, String, Option<&'a str>, &'a [&'a str], RunErrorKind, &'a str);
+        let cases: Vec<Case> = vec![
+            (
+                "missing export",
+                good.clone(),
+                Some("nope"),
+                &["M-T"],
+                Input,
+                "the module does not export the function nope_setup",
+            ),
+            (
+                "wrong signature",
+                module("i32", WORK, 0, ""),
+                Some("s"),
+                &["M-T"],
+                Input,
+                "s_setup has type (i32) -> (i32), the scenario ABI expects (i64) -> (i32)",
+            ),
+            (
+                "an import",
+                module("i64", WORK, 0, r#"(import "env" "now" (func (result f64)))"#),
+                Some("s"),
+                &["M-T"],
+                Input,
+                "the module imports env.now (function); the runner provides no imports (a scenario module must be self-contained)",
+            ),
+            (
+                "a heap metric without the probe",
+                good.replace("perf_heap_in_use", "other"),
+                Some("s"),
+                &["M-H"],
+                Input,
+                "the module does not export the function perf_heap_in_use (the heap metric reads it; see the wasm-scenario crate)",
+            ),
+            (
+                "a trap",
+                module("i64", "unreachable", 0, ""),
+                Some("s"),
+                &["M-T"],
+                Trap,
+                "s_op: wasm trap: wasm `unreachable` instruction executed",
+            ),
+            (
+                "an endless loop",
+                module("i64", "(loop $l (br $l)) i64.const 0", 0, ""),
+                Some("s"),
+                &["M-T"],
+                Limit,
+                "s_op used more than 1000000 fuel (the per-call limit): an endless loop?",
+            ),
+            (
+                "unbounded memory growth",
+                module("i64", "(drop (memory.grow (i32.const 63))) i64.const 0", 0, ""),
+                Some("s"),
+                &["M-T"],
+                Limit,
+                "s_op tried to grow linear memory to 4 MiB, over the limit of 2 MiB",
+            ),
+            (
+                "a broken invariant",
+                module("i64", WORK, 3, ""),
+                Some("s"),
+                &["M-T"],
+                Invariant,
+                "s_teardown returned 3: an invariant of the scenario broke",
+            ),
+        ];
+        for (case, wat, export, metrics, kind, message) in cases {
+            // A second, good scenario in the same corpus still runs.
+            let after = [("WB-BAD", export, metrics), ("WB-GOOD", Some("g"), &["M-F"][..])];
+            let report = run(&wat, &after);
+            let bad = &report.scenarios[0];
+            assert_eq!(bad.error.as_ref().map(|e| (e.kind, e.message.as_str())), Some((kind, message)), "{case}");
+            if case != "an import" {
+                assert_eq!(report.scenarios[1].error, None, "{case}: the next scenario still runs");
+                assert!(report.scenarios[1].fuel.is_some(), "{case}");
+            }
+        }
+    }
+
+    #[test]
+    fn the_engine_version_matches_the_locked_crate() {
+        let lock = std::fs::read_to_string(crate::project_root().join("Cargo.lock")).unwrap();
+        let at = lock.find("name = \"wasmtime\"\nversion = \"").expect("wasmtime in Cargo.lock");
+        let version = lock[at..].lines().nth(1).unwrap().trim_start_matches("version = ").trim_matches('"');
+        assert_eq!(ENGINE, format!("wasmtime {version} (cranelift)"), "update ENGINE");
+    }
+
+    #[test]
+    fn a_call_over_its_time_limit_is_interrupted() {
+        let engine = engine(false);
+        let module = Module::new(&engine, module("i64", "(loop $l (br $l)) i64.const 0", 0, "")).unwrap();
+        let limits = Limits { fuel_per_call: 1, millis_per_call: 30, memory_mib: 1 };
+        let done = AtomicBool::new(false);
+        std::thread::scope(|s| {
+            s.spawn(|| {
+                while !done.load(Ordering::Relaxed) {
+                    std::thread::sleep(TICK);
+                    engine.increment_epoch();
+                }
+            });
+            let mut guest = Guest::new(&module, limits, Meter::Clock).unwrap();
+            let abi = Abi::bind(&mut guest, "s").unwrap();
+            let e = abi.op(&mut guest).unwrap_err();
+            done.store(true, Ordering::Relaxed);
+            assert_eq!(
+                (e.kind, e.message.as_str()),
+                (Limit, "s_op ran longer than 30 ms (the per-call limit): an endless loop?")
+            );
+        });
+    }
+}
