@@ -77,7 +77,13 @@ pub fn run_variant(
         runs
     });
     let (calibration, scenarios) = scenarios;
-    RuntimeReport { engine: ENGINE.to_owned(), calibration, scenarios }
+    let narrowed: Vec<String> =
+        [selection.scenario.map(|id| format!("--scenario {id}")), selection.seed.map(|seed| format!("--seed {seed}"))]
+            .into_iter()
+            .flatten()
+            .collect();
+    let selection = (!narrowed.is_empty()).then(|| narrowed.join(" "));
+    RuntimeReport { engine: ENGINE.to_owned(), calibration, selection, scenarios }
 }
 
 fn engine(consume_fuel: bool) -> Engine {

@@ -559,6 +559,75 @@ fn a_slowed_operation_fails_its_latency_and_fuel_against_an_active_baseline() {
     assert_eq!(value("M-FUEL-04A"), clean_fuel, "reverted: the same instruction count");
 }
 
+/// `--scenario ID --seed N` (each scenario's `repro`) runs that scenario alone on that seed,
+/// with the same fuel as the full run's figures for the seed, and leaves the warn streaks
+/// alone. A corpus naming an export the module lacks is bad input: exit 2, after a summary
+/// whose metric fails with the scenario and the cause.
+#[test]
+fn a_scenario_is_reproduced_alone_and_a_missing_export_exits_2() {
+    let _turn = pipeline_lock();
+    let out = scratch("repro");
+    let summary_path = out.join("summary.json");
+    let summary = summary_path.to_str().unwrap();
+    let o = perf(&out, &["--summary", summary]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
+    let full = read_summary(&summary_path).0;
+    std::fs::remove_file(out.join("streaks.json")).unwrap();
+
+    let o = perf(&out, &["--scenario", "WB-CHAN-01", "--seed", "42", "--summary", summary]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
+    let alone = read_summary(&summary_path).0;
+    assert!(!out.join("streaks.json").exists(), "a partial run does not write the streaks");
+    for (f, a) in full.variants.iter().zip(&alone.variants) {
+        let runtime = a.runtime.as_ref().unwrap();
+        assert_eq!(runtime.selection.as_deref(), Some("--scenario WB-CHAN-01 --seed 42"));
+        let ids: Vec<&str> = runtime.scenarios.iter().map(|s| s.scenario.as_str()).collect();
+        assert_eq!(ids, ["WB-CHAN-01"]);
+        let fuel = |v: &perf_core::summary::VariantReport| {
+            let run = v.runtime.as_ref().unwrap().scenarios.iter().find(|s| s.scenario == "WB-CHAN-01").unwrap();
+            run.fuel.as_ref().unwrap().seeds.iter().find(|s| s.seed == 42).copied().unwrap()
+        };
+        assert_eq!(fuel(a), fuel(f), "{}: seed 42 alone costs what it cost in the full run", a.id);
+    }
+    let record = |id: &str| alone.records.iter().find(|r| r.profile == "core-min" && r.metric_id == id).unwrap();
+    assert_eq!((record("M-PERF-04A").status, record("M-PERF-04A").seed_set.as_slice()), (Status::Pass, &[42][..]));
+    assert_eq!(record("M-PERF-04B").status, Status::Skip);
+    assert!(
+        record("M-PERF-04B")
+            .reason
+            .as_deref()
+            .unwrap()
+            .ends_with("(this run selected --scenario WB-CHAN-01 --seed 42)"),
+        "{:?}",
+        record("M-PERF-04B").reason
+    );
+
+    let o = perf(&out, &["--scenario", "WB-NOPE-01", "--summary", summary]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        text(&o.stderr).contains("/scenarios: no scenario WB-NOPE-01 (scenarios: WB-COLD-01, "),
+        "{}",
+        text(&o.stderr)
+    );
+
+    let missing = fixture("corpus/missing-export.json");
+    std::fs::remove_file(&summary_path).unwrap();
+    let o = perf(&out, &["--corpus", &missing, "--summary", summary]);
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o.stdout));
+    let stderr = text(&o.stderr);
+    assert!(
+        stderr.contains("release WB-CHAN-01: the module does not export the function channel_send_only_setup"),
+        "{stderr}"
+    );
+    let written = read_summary(&summary_path).0;
+    let r = written.records.iter().find(|r| r.profile == "core-min" && r.metric_id == "M-FUEL-04A").unwrap();
+    assert_eq!(r.status, Status::Fail);
+    assert_eq!(
+        r.reason.as_deref(),
+        Some("scenario WB-CHAN-01 failed: the module does not export the function channel_send_only_setup")
+    );
+}
+
 #[test]
 fn rebaseline_writes_checks_activates_and_never_half_writes() {
     let _turn = pipeline_lock();

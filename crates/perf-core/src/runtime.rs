@@ -21,6 +21,10 @@ pub struct RuntimeReport {
     pub engine: String,
     /// The harness's own cost per timed call, subtracted from every operation sample.
     pub calibration: Option<Calibration>,
+    /// Set when the run was narrowed (`--scenario`, `--seed`): its figures do not follow
+    /// the whole protocol.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub selection: Option<String>,
     pub scenarios: Vec<ScenarioRun>,
 }
 
@@ -159,8 +163,9 @@ impl RuntimeReport {
     /// The value of `metric` on this variant, from the scenario that feeds it.
     pub fn measurement(&self, metric: &Metric, variant: &str) -> Measurement {
         let Some(run) = self.scenarios.iter().find(|s| s.metrics.contains(&metric.id)) else {
+            let narrowed = self.selection.as_ref().map_or(String::new(), |s| format!(" (this run selected {s})"));
             return Measurement::NotMeasured(format!(
-                "no scenario of the benchmark corpus run on the {variant} variant feeds {}",
+                "no scenario of the benchmark corpus run on the {variant} variant feeds {}{narrowed}",
                 metric.id
             ));
         };
@@ -274,7 +279,7 @@ mod tests {
     }
 
     fn report(runs: Vec<ScenarioRun>) -> RuntimeReport {
-        RuntimeReport { engine: "wasmtime".into(), calibration: None, scenarios: runs }
+        RuntimeReport { engine: "wasmtime".into(), calibration: None, selection: None, scenarios: runs }
     }
 
     #[test]
@@ -350,5 +355,13 @@ mod tests {
         for (runs, m, expected) in cases {
             assert_eq!(report(runs).measurement(&m, "release"), expected);
         }
+        let narrowed = RuntimeReport { selection: Some("--scenario WB-Y".into()), ..report(vec![run(&["F"])]) };
+        assert_eq!(
+            narrowed.measurement(&metric("T", Source::RuntimeScenarioP95, Unit::Micros), "release"),
+            Measurement::NotMeasured(
+                "no scenario of the benchmark corpus run on the release variant feeds T (this run selected --scenario WB-Y)"
+                    .into()
+            )
+        );
     }
 }
