@@ -27,7 +27,7 @@ pub enum Command {
     /// Installs the wasm target with rustup when it is missing. Bad input is refused before
     /// anything is built. The summary, report and event log are written (atomically) before
     /// the exit code says a budget failed (1) or a variant could not be built (2).
-    Perf(Perf),
+    Perf(Box<Perf>),
     /// Commands on the optimization policy.
     #[command(subcommand)]
     Policy(PolicyCommand),
@@ -187,6 +187,11 @@ pub struct Perf {
     /// Print the summary JSON on stdout instead of the table.
     #[arg(long)]
     pub json: bool,
+    /// Also append a Markdown report (verdict, tables, findings, what was not measured) to
+    /// this file, e.g. "$GITHUB_STEP_SUMMARY". Written before the exit code is decided, so
+    /// nothing needs to pipe the output.
+    #[arg(long, value_name = "FILE")]
+    pub step_summary: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]

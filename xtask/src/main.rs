@@ -47,7 +47,7 @@ fn run(cli: flags::Cli) -> anyhow::Result<Status> {
     let sh = xshell::Shell::new()?;
     sh.change_dir(project_root());
     match cli.command {
-        flags::Command::Perf(cmd) => cmd.run(&sh),
+        flags::Command::Perf(cmd) => (*cmd).run(&sh),
         flags::Command::Policy(flags::PolicyCommand::Check(cmd)) => cmd.run(&sh),
         flags::Command::Rebaseline(cmd) => cmd.run(&sh),
         flags::Command::Corpus(flags::CorpusCommand::Check(cmd)) => cmd.run(&sh),

@@ -209,6 +209,9 @@ impl flags::Perf {
         }
         write_json_atomic(&summary_path, &summary)?;
         gate.persist(self.json, !partial)?;
+        if let Some(path) = &self.step_summary {
+            append_step_summary(path, &perf_core::markdown::report(&summary, &gate.report))?;
+        }
 
         if self.json {
             println!("{}", serde_json::to_string_pretty(&summary)?);
@@ -240,6 +243,19 @@ impl flags::Perf {
 /// "variant: error" for every variant that could not be built, optimized or measured.
 pub(crate) fn broken_variants(variants: &[VariantReport]) -> Vec<String> {
     variants.iter().filter_map(|v| v.error.as_ref().map(|e| format!("{}: {e}", v.variant.as_str()))).collect()
+}
+
+/// Appends the report in one write: a job summary file collects every step's output, so it
+/// is appended to, never replaced.
+fn append_step_summary(path: &Path, markdown: &str) -> anyhow::Result<()> {
+    use std::io::Write;
+    let (full, name) = inputs::resolve(path);
+    let mut file = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(&full)
+        .with_context(|| format!("cannot open the step summary {name}"))?;
+    file.write_all(markdown.as_bytes()).with_context(|| format!("cannot write the step summary {name}"))
 }
 
 /// "variant scenario: cause" for every scenario stopped by bad input (exit 2); traps and

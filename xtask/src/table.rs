@@ -5,7 +5,8 @@
 use std::fmt::Write;
 
 use perf_core::budget::Status;
-use perf_core::gate::{GateReport, Rule};
+use perf_core::display::number;
+use perf_core::gate::GateReport;
 use perf_core::summary::{Record, Summary};
 
 const SIZE_COLUMNS: [(&str, &str); 3] = [("raw", "M-PERF-01A"), ("gzip", "M-PERF-01B"), ("brotli", "M-PERF-01C")];
@@ -112,23 +113,8 @@ pub fn render_gate(report: &GateReport, notes: &[String]) -> String {
     for note in notes {
         let _ = writeln!(out, "note: {note}");
     }
-    for c in &report.checks {
-        let shown = match c.rule {
-            Rule::HardBudget => false,
-            Rule::WarnThenBlock => c.status == Status::Warn || c.status == Status::Fail,
-            Rule::Regression | Rule::Toolchain => c.status != Status::Pass || c.would_fail.is_some(),
-        };
-        if !shown {
-            continue;
-        }
-        let rule = match c.rule {
-            Rule::HardBudget => "budget",
-            Rule::WarnThenBlock => "streak",
-            Rule::Regression => "baseline",
-            Rule::Toolchain => "toolchain",
-        };
-        let at = if c.metric_id.is_empty() { String::new() } else { format!(" {} ({})", c.metric_id, c.profile) };
-        let _ = writeln!(out, "{} [{rule}]{at}: {}", c.status.as_str(), c.message);
+    for c in report.checks.iter().filter(|c| c.is_finding()) {
+        let _ = writeln!(out, "{} [{}]{}: {}", c.status.as_str(), c.rule.label(), c.location(), c.message);
     }
     let baseline = match report.baseline_status {
         Some(perf_core::baseline::BaselineStatus::Active) => "active",
@@ -141,8 +127,8 @@ pub fn render_gate(report: &GateReport, notes: &[String]) -> String {
 
 fn cell(r: &Record) -> String {
     match (r.value, r.threshold_hard) {
-        (Some(v), Some(limit)) => format!("{} / {}", thousands(v), thousands(limit)),
-        (Some(v), None) => thousands(v),
+        (Some(v), Some(limit)) => format!("{} / {}", number(v), number(limit)),
+        (Some(v), None) => number(v),
         (None, _) => "not measured".to_owned(),
     }
 }
@@ -152,50 +138,11 @@ fn explain(r: &Record) -> String {
         (_, Some(reason)) => reason.clone(),
         (Some(v), None) => {
             let limit = match (r.status, r.threshold_warn) {
-                (Status::Warn, Some(w)) => format!("warn threshold {}", thousands(w)),
-                _ => format!("budget {}", r.threshold_hard.map_or("-".to_owned(), thousands)),
+                (Status::Warn, Some(w)) => format!("warn threshold {}", number(w)),
+                _ => format!("budget {}", r.threshold_hard.map_or("-".to_owned(), number)),
             };
-            format!("{} {} is above the {limit}", thousands(v), r.unit)
+            format!("{} {} is above the {limit}", number(v), r.unit)
         }
         (None, None) => "no value".to_owned(),
-    }
-}
-
-/// `53534` as `53,534`; fractional values keep three significant digits (at least two
-/// decimals).
-fn thousands(v: f64) -> String {
-    if v.fract() != 0.0 {
-        let magnitude = v.abs().log10().floor() as i32;
-        let decimals = (2 - magnitude).max(2) as usize;
-        return format!("{v:.decimals$}");
-    }
-    let digits = format!("{}", v.abs() as u64);
-    let mut out = String::new();
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    if v < 0.0 { format!("-{out}") } else { out }
-}
-
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn thousands_groups_digits() {
-        let cases = [
-            (0.0, "0"),
-            (999.0, "999"),
-            (1000.0, "1,000"),
-            (53534.0, "53,534"),
-            (1234567.0, "1,234,567"),
-            (2.5, "2.50"),
-            (0.0154, "0.0154"),
-            (52.7133, "52.71"),
-        ];
-        for (v, s) in cases {
-            assert_eq!(super::thousands(v), s);
-        }
     }
 }

@@ -541,10 +541,19 @@ fn a_slowed_operation_fails_its_latency_and_fuel_against_an_active_baseline() {
     assert_eq!(o.status.code(), Some(0), "unchanged: {}", text(&o.stdout));
     let (clean_p95, clean_fuel) = (value("M-PERF-04A"), value("M-FUEL-04A"));
 
-    let o = perf(&out, &["--budgets", &roomy, "--policy", &slowed, "--summary", summary]);
+    let step_summary = out.join("step-summary.md");
+    std::fs::write(&step_summary, "earlier step\n").unwrap();
+    let step = step_summary.to_str().unwrap();
+    let o = perf(&out, &["--budgets", &roomy, "--policy", &slowed, "--summary", summary, "--step-summary", step]);
     let stdout = text(&o.stdout);
     assert_eq!(o.status.code(), Some(1), "{stdout}");
     let (slow_p95, slow_fuel) = (value("M-PERF-04A"), value("M-FUEL-04A"));
+    let markdown = std::fs::read_to_string(&step_summary).unwrap();
+    assert!(
+        markdown.starts_with("earlier step\n## wasm budget gate: ❌ fail\n"),
+        "appended, before exit 1: {markdown}"
+    );
+    assert!(markdown.contains("- **fail** M-FUEL-04A (core-min) [baseline]: regressed "), "{markdown}");
     assert!(slow_fuel > clean_fuel * 10.0, "the spin loop is 2048 rounds: {clean_fuel} -> {slow_fuel}");
     assert!(slow_p95 > clean_p95 + 0.5, "{clean_p95} -> {slow_p95} us");
     for (metric, unit) in [("M-PERF-04A", "us"), ("M-FUEL-04A", "fuel")] {

@@ -28,6 +28,18 @@ pub enum Rule {
     Toolchain,
 }
 
+impl Rule {
+    /// The rule's name in tables and reports.
+    pub fn label(self) -> &'static str {
+        match self {
+            Rule::HardBudget => "budget",
+            Rule::WarnThenBlock => "streak",
+            Rule::Regression => "baseline",
+            Rule::Toolchain => "toolchain",
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Check {
     pub rule: Rule,
@@ -46,6 +58,24 @@ pub struct Check {
     pub escalate_after: Option<u32>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub comparison: Option<Comparison>,
+}
+
+impl Check {
+    /// Whether people need to see this check beside the budget table: a streak that warns
+    /// or fails, and any baseline or toolchain finding (scaffold "would fail" included).
+    /// Hard-budget checks repeat the table's own statuses.
+    pub fn is_finding(&self) -> bool {
+        match self.rule {
+            Rule::HardBudget => false,
+            Rule::WarnThenBlock => matches!(self.status, Status::Warn | Status::Fail),
+            Rule::Regression | Rule::Toolchain => self.status != Status::Pass || self.would_fail.is_some(),
+        }
+    }
+
+    /// " M-PERF-01A (core-min)", or nothing for a run-level check.
+    pub fn location(&self) -> String {
+        if self.metric_id.is_empty() { String::new() } else { format!(" {} ({})", self.metric_id, self.profile) }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -9,9 +9,11 @@
 pub mod baseline;
 pub mod budget;
 pub mod corpus;
+pub mod display;
 pub mod document;
 pub mod gate;
 pub mod json_text;
+pub mod markdown;
 pub mod pipeline;
 pub mod policy;
 pub mod rebaseline;

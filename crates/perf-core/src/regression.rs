@@ -61,7 +61,8 @@ impl Finding {
                 format!(
                     "regressed {old} -> {new} {} ({pct}, {:+}); tolerance +{}% and +{} {}",
                     c.unit,
-                    new - old,
+                    // The difference of two rounded values is not rounded itself.
+                    c.unit.round(new - old),
                     t.relative_pct,
                     t.absolute,
                     c.unit
