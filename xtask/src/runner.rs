@@ -317,7 +317,8 @@ fn repro(scenario: &Scenario, selection: &Selection) -> String {
     format!("{} --scenario {} --seed {seed}", selection.command, scenario.id)
 }
 
-fn failed_run(scenario: &Scenario, selection: &Selection, error: RunError) -> ScenarioRun {
+/// A run of `scenario` with nothing measured yet.
+fn empty_run(scenario: &Scenario, selection: &Selection) -> ScenarioRun {
     ScenarioRun {
         scenario: scenario.id.clone(),
         export: scenario.export.clone(),
@@ -327,8 +328,12 @@ fn failed_run(scenario: &Scenario, selection: &Selection, error: RunError) -> Sc
         reference_timing: None,
         heap: None,
         fuel: None,
-        error: Some(error),
+        error: None,
     }
+}
+
+fn failed_run(scenario: &Scenario, selection: &Selection, error: RunError) -> ScenarioRun {
+    ScenarioRun { error: Some(error), ..empty_run(scenario, selection) }
 }
 
 fn run_scenario(
@@ -339,8 +344,7 @@ fn run_scenario(
     calibration: Option<Calibration>,
     selection: &Selection,
 ) -> ScenarioRun {
-    let mut run = failed_run(scenario, selection, input(String::new()));
-    run.error = None;
+    let mut run = empty_run(scenario, selection);
     let seeds = seeds(scenario, selection);
     let feeds =
         |source: Source| scenario.metrics.iter().any(|id| budgets.metric(id).is_some_and(|m| m.source == source));
