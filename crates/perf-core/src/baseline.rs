@@ -131,14 +131,14 @@ impl Baseline {
             if !keys.insert((m.profile.as_str(), m.metric_id.as_str())) {
                 return rule(at, format!("{} / {} is listed twice", m.profile, m.metric_id));
             }
-            for (key, v) in [("value", m.value), ("spread", m.spread)] {
-                if let Some(v) = v {
-                    if !v.is_finite() || v < 0.0 {
-                        return rule(
-                            format!("{at}/{key}"),
-                            format!("expected a finite, non-negative number or null, found {v}"),
-                        );
-                    }
+            // A percentage is a relative difference (an overhead measured below its reference
+            // is negative); every other unit counts something and cannot go below zero.
+            let signed = m.unit == Unit::Percent;
+            for (key, v, may_be_negative) in [("value", m.value, signed), ("spread", m.spread, false)] {
+                let Some(v) = v else { continue };
+                if !v.is_finite() || (v < 0.0 && !may_be_negative) {
+                    let expected = if may_be_negative { "a finite number" } else { "a finite, non-negative number" };
+                    return rule(format!("{at}/{key}"), format!("expected {expected} or null, found {v}"));
                 }
             }
         }
@@ -233,6 +233,16 @@ mod tests {
         for (edit, expected) in cases {
             assert_eq!(broken(edit), expected);
         }
+        // An overhead in percent may be negative (measured below its reference), never NaN.
+        let mut v: serde_json::Value = serde_json::from_str(VALID).unwrap();
+        v["metrics"][0]["unit"] = json!("percent");
+        v["metrics"][0]["value"] = json!(-0.48);
+        assert!(Baseline::parse("baseline.json", &v.to_string()).is_ok());
+        v["metrics"][0]["spread"] = json!(-1);
+        assert_eq!(
+            Baseline::parse("baseline.json", &v.to_string()).unwrap_err().to_string(),
+            "baseline.json: /metrics/0/spread: expected a finite, non-negative number or null, found -1"
+        );
     }
 
     #[test]
