@@ -8,8 +8,6 @@ use perf_core::budget::Status;
 use perf_core::corpus::{self, Corpus, CorpusContext};
 use perf_core::policy::VariantKind;
 use perf_core::sections::exported_functions;
-use perf_core::summary::hex;
-use sha2::{Digest, Sha256};
 use xshell::Shell;
 
 use crate::atomic_write::write_json_atomic;
@@ -20,9 +18,7 @@ pub const SUMMARY_SCHEMA_VERSION: &str = "wasm-benchmark-corpus-summary-v1";
 impl flags::CorpusCheck {
     pub(crate) fn run(self, sh: &Shell) -> anyhow::Result<Status> {
         let loaded = inputs::load(&self.inputs)?;
-        let (path, name) = inputs::resolve(&self.corpus);
-        let text = std::fs::read_to_string(&path).with_context(|| format!("cannot read {name}"))?;
-        let corpus = Corpus::parse(&name, &text)?;
+        let inputs::Document { value: corpus, name, text, sha256 } = inputs::read(&self.corpus, Corpus::parse)?;
         let package = toolchain::package_info(sh, &loaded.package)?;
         // The exports of each variant's shipped module, read once.
         let mut exports: Vec<(VariantKind, Option<BTreeSet<String>>)> = Vec::new();
@@ -49,7 +45,7 @@ impl flags::CorpusCheck {
         let summary = serde_json::json!({
             "schema_version": SUMMARY_SCHEMA_VERSION,
             "corpus_file": name,
-            "corpus_sha256": hex(&Sha256::digest(text.as_bytes())),
+            "corpus_sha256": sha256,
             "only": self.only,
             "status": if verdict.is_ok() { "valid" } else { "invalid" },
             "error": verdict.as_ref().err().map(ToString::to_string),

@@ -1,4 +1,4 @@
-//! Reading the policy and budgets documents named on the command line.
+//! Reading the documents named on the command line (policy, budgets, corpus).
 
 use std::path::{Path, PathBuf};
 
@@ -32,7 +32,10 @@ pub fn load(inputs: &Inputs) -> anyhow::Result<Loaded> {
     Ok(Loaded { policy, budgets, package })
 }
 
-fn read<T>(path: &Path, parse: fn(&str, &str) -> Result<T, perf_core::DocumentError>) -> anyhow::Result<Document<T>> {
+pub fn read<T>(
+    path: &Path,
+    parse: fn(&str, &str) -> Result<T, perf_core::DocumentError>,
+) -> anyhow::Result<Document<T>> {
     let (full, name) = resolve(path);
     let text = std::fs::read_to_string(&full).with_context(|| format!("cannot read {name}"))?;
     let value = parse(&name, &text)?;

@@ -64,12 +64,10 @@ impl<'a> RuntimePlan<'a> {
         args: &flags::RuntimeArgs,
         selection: Selection<'a>,
     ) -> anyhow::Result<RuntimePlan<'a>> {
-        let (path, name) = inputs::resolve(&args.corpus);
-        let text = std::fs::read_to_string(&path).with_context(|| format!("cannot read {name}"))?;
-        let corpus = Corpus::parse(&name, &text)?;
+        let corpus = inputs::read(&args.corpus, Corpus::parse)?;
         let cx = CorpusContext { budgets: &loaded.budgets.value, exports: None, only: selection.scenario };
-        corpus.check(&name, &cx)?;
-        Ok(RuntimePlan { corpus, engine: args.engine, selection })
+        corpus.value.check(&corpus.name, &cx)?;
+        Ok(RuntimePlan { corpus: corpus.value, engine: args.engine, selection })
     }
 }
 
