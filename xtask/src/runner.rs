@@ -98,7 +98,6 @@ struct Compiled<'e> {
     bytes: &'e [u8],
     timing: Module,
     fuel: Module,
-    limits: Limits,
 }
 
 impl<'e> Compiled<'e> {
@@ -106,7 +105,7 @@ impl<'e> Compiled<'e> {
         let compile = |engine: &Engine| {
             Module::new(engine, bytes).map_err(|e| input(format!("the module does not compile: {e:#}")))
         };
-        let compiled = Compiled { bytes, timing: compile(timing)?, fuel: compile(fuel)?, limits };
+        let compiled = Compiled { bytes, timing: compile(timing)?, fuel: compile(fuel)? };
         let imports: Vec<String> =
             compiled.fuel.imports().map(|i| format!("{}.{} ({})", i.module(), i.name(), kind(&i.ty()))).collect();
         if !imports.is_empty() {
@@ -406,8 +405,7 @@ fn cold_init(compiled: &Compiled, seeds: &[u64], samples: u32) -> Result<Figures
 fn fuel(compiled: &Compiled, export: &str, seeds: &[u64], p: Protocol) -> Result<FuelFigures, RunError> {
     let mut per_seed = Vec::new();
     for &seed in seeds {
-        let (mut guest, abi) =
-            prepared(&compiled.fuel, compiled.limits, Meter::Fuel, export, seed, p.warmup_iterations)?;
+        let (mut guest, abi) = prepared(&compiled.fuel, p.limits, Meter::Fuel, export, seed, p.warmup_iterations)?;
         let mut used = Vec::with_capacity(p.iterations_per_seed as usize);
         for _ in 0..p.iterations_per_seed {
             abi.op(&mut guest)?;
@@ -424,8 +422,7 @@ fn fuel(compiled: &Compiled, export: &str, seeds: &[u64], p: Protocol) -> Result
 fn heap(compiled: &Compiled, export: &str, seeds: &[u64], p: Protocol) -> Result<Figures, RunError> {
     let mut per_seed = Vec::new();
     for &seed in seeds {
-        let (mut guest, abi) =
-            prepared(&compiled.fuel, compiled.limits, Meter::Fuel, export, seed, p.memory_warmup_ops)?;
+        let (mut guest, abi) = prepared(&compiled.fuel, p.limits, Meter::Fuel, export, seed, p.memory_warmup_ops)?;
         let probe: TypedFunc<(), i64> = guest
             .func(HEAP_IN_USE_EXPORT, "() -> (i64)")
             .map_err(|e| input(format!("{} (the heap metric reads it; see the wasm-scenario crate)", e.message)))?;
@@ -441,9 +438,8 @@ fn heap(compiled: &Compiled, export: &str, seeds: &[u64], p: Protocol) -> Result
 }
 
 /// One seed's operation times in ns, each minus the harness's own cost (`offset`).
-fn timed_ops(compiled: &Compiled, export: &str, seed: u64, p: Protocol, offset: f64) -> Result<Vec<f64>, RunError> {
-    let (mut guest, abi) =
-        prepared(&compiled.timing, compiled.limits, Meter::Clock, export, seed, p.warmup_iterations)?;
+fn timed_ops(module: &Module, export: &str, seed: u64, p: Protocol, offset: f64) -> Result<Vec<f64>, RunError> {
+    let (mut guest, abi) = prepared(module, p.limits, Meter::Clock, export, seed, p.warmup_iterations)?;
     let mut times = Vec::with_capacity(p.iterations_per_seed as usize);
     for _ in 0..p.iterations_per_seed {
         arm(&mut guest.store);
@@ -460,7 +456,7 @@ fn timed_ops(compiled: &Compiled, export: &str, seed: u64, p: Protocol, offset: 
 fn latency(compiled: &Compiled, export: &str, seeds: &[u64], p: Protocol, offset: f64) -> Result<Figures, RunError> {
     let per_seed = seeds
         .iter()
-        .map(|&seed| Ok((seed, timed_ops(compiled, export, seed, p, offset)?)))
+        .map(|&seed| Ok((seed, timed_ops(&compiled.timing, export, seed, p, offset)?)))
         .collect::<Result<Vec<_>, RunError>>()?;
     figures("ns", &per_seed)
 }
@@ -477,8 +473,8 @@ fn interleaved(
 ) -> Result<(Figures, Figures), RunError> {
     let (mut main, mut refs) = (Vec::new(), Vec::new());
     for &seed in seeds {
-        main.push((seed, timed_ops(compiled, export, seed, p, offset)?));
-        refs.push((seed, timed_ops(compiled, reference, seed, p, offset)?));
+        main.push((seed, timed_ops(&compiled.timing, export, seed, p, offset)?));
+        refs.push((seed, timed_ops(&compiled.timing, reference, seed, p, offset)?));
     }
     Ok((figures("ns", &main)?, figures("ns", &refs)?))
 }
@@ -486,8 +482,7 @@ fn interleaved(
 /// The cost of timing an operation that does nothing, through the same call path.
 fn calibrate(timing: &Engine, p: Protocol) -> Option<Calibration> {
     let module = Module::new(timing, EMPTY_SCENARIO).ok()?;
-    let compiled = Compiled { bytes: &[], timing: module.clone(), fuel: module, limits: p.limits };
-    let times = timed_ops(&compiled, "empty", 0, p, 0.0).ok()?;
+    let times = timed_ops(&module, "empty", 0, p, 0.0).ok()?;
     Some(Calibration { empty_op_ns: Distribution::of(&times)? })
 }
 
