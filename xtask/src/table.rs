@@ -7,7 +7,7 @@ use std::fmt::Write;
 use perf_core::budget::Status;
 use perf_core::display::number;
 use perf_core::gate::GateReport;
-use perf_core::summary::{Record, Summary};
+use perf_core::summary::{Record, Summary, metric_ids};
 
 const SIZE_COLUMNS: [(&str, &str); 3] = [("raw", "M-PERF-01A"), ("gzip", "M-PERF-01B"), ("brotli", "M-PERF-01C")];
 
@@ -41,16 +41,11 @@ pub fn render(s: &Summary) -> String {
     }
     out.push_str(&render_runtime(s));
     for r in s.records.iter().filter(|r| r.status == Status::Fail || r.status == Status::Warn) {
-        let _ = writeln!(out, "{}: {} ({}, {}): {}", r.status.as_str(), r.metric_id, r.profile, r.metric, explain(r));
+        let _ = writeln!(out, "{}: {} ({}, {}): {}", r.status.as_str(), r.metric_id, r.profile, r.metric, r.explain());
     }
     let skipped: Vec<&Record> = s.records.iter().filter(|r| r.status == Status::Skip).collect();
     if !skipped.is_empty() {
-        let mut ids: Vec<&str> = Vec::new();
-        for r in &skipped {
-            if !ids.contains(&r.metric_id.as_str()) {
-                ids.push(&r.metric_id);
-            }
-        }
+        let ids = metric_ids(skipped.iter().copied());
         let _ =
             writeln!(out, "skip: {} records not measured ({}); reasons in the summary", skipped.len(), ids.join(", "));
     }
@@ -76,12 +71,7 @@ fn render_runtime(s: &Summary) -> String {
     let Some(engine) = s.variants.iter().find_map(|v| v.runtime.as_ref()).map(|r| r.engine.as_str()) else {
         return out;
     };
-    let mut ids: Vec<&str> = Vec::new();
-    for r in s.records.iter().filter(|r| !SIZE_COLUMNS.iter().any(|(_, id)| *id == r.metric_id)) {
-        if !ids.contains(&r.metric_id.as_str()) {
-            ids.push(&r.metric_id);
-        }
-    }
+    let ids = metric_ids(s.records.iter().filter(|r| !SIZE_COLUMNS.iter().any(|(_, id)| *id == r.metric_id)));
     let _ = writeln!(out, "\nruntime in {engine}: median of per-seed p95 (fuel: of per-seed medians)");
     let _ = write!(out, "{:<20} {:<7}", "metric", "unit");
     for v in &s.variants {
@@ -130,19 +120,5 @@ fn cell(r: &Record) -> String {
         (Some(v), Some(limit)) => format!("{} / {}", number(v), number(limit)),
         (Some(v), None) => number(v),
         (None, _) => "not measured".to_owned(),
-    }
-}
-
-fn explain(r: &Record) -> String {
-    match (r.value, &r.reason) {
-        (_, Some(reason)) => reason.clone(),
-        (Some(v), None) => {
-            let limit = match (r.status, r.threshold_warn) {
-                (Status::Warn, Some(w)) => format!("warn threshold {}", number(w)),
-                _ => format!("budget {}", r.threshold_hard.map_or("-".to_owned(), number)),
-            };
-            format!("{} {} is above the {limit}", number(v), r.unit)
-        }
-        (None, None) => "no value".to_owned(),
     }
 }

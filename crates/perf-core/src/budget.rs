@@ -106,6 +106,12 @@ impl Source {
         }
     }
 
+    /// Measured by running a scenario of the benchmark corpus (not from the artifact's
+    /// bytes, and not in a browser).
+    pub fn is_scenario(self) -> bool {
+        !self.is_size() && self != Source::BrowserMobileColdInit
+    }
+
     /// Measured with a clock: the value differs run to run.
     pub fn is_wall_clock(self) -> bool {
         matches!(

@@ -289,15 +289,7 @@ impl Corpus {
             }
         }
         for m in &cx.budgets.metrics {
-            let runtime = matches!(
-                m.source,
-                Source::RuntimeColdInit
-                    | Source::RuntimeHeap
-                    | Source::RuntimeScenarioP95
-                    | Source::RuntimeReplayOverhead
-                    | Source::RuntimeFuel
-            );
-            if runtime && !fed.contains(m.id.as_str()) {
+            if m.source.is_scenario() && !fed.contains(m.id.as_str()) {
                 return rule("/scenarios".into(), format!("no scenario feeds the budgeted runtime metric {}", m.id));
             }
         }

@@ -9,7 +9,7 @@ use crate::baseline::BaselineStatus;
 use crate::budget::Status;
 use crate::display::number;
 use crate::gate::GateReport;
-use crate::summary::{Record, Summary};
+use crate::summary::{Record, Summary, metric_ids};
 
 const SIZE_METRICS: [&str; 3] = ["M-PERF-01A", "M-PERF-01B", "M-PERF-01C"];
 
@@ -43,7 +43,7 @@ pub fn report(summary: &Summary, gate: &GateReport) -> String {
         let _ = writeln!(out, "| {} | {} | {} |", v.budget_profile, v.variant.as_str(), cells.join(" | "));
     }
 
-    let runtime: Vec<&str> = metric_ids(summary).into_iter().filter(|id| !SIZE_METRICS.contains(id)).collect();
+    let runtime: Vec<&str> = metric_ids(&summary.records).into_iter().filter(|id| !SIZE_METRICS.contains(id)).collect();
     if let Some(engine) = summary.variants.iter().find_map(|v| v.runtime.as_ref()).map(|r| r.engine.as_str()) {
         let _ = writeln!(
             out,
@@ -84,35 +84,14 @@ pub fn report(summary: &Summary, gate: &GateReport) -> String {
 fn findings(summary: &Summary, gate: &GateReport) -> Vec<String> {
     let mut out = Vec::new();
     for r in summary.records.iter().filter(|r| matches!(r.status, Status::Fail | Status::Warn)) {
-        let why = match (&r.reason, r.value) {
-            (Some(reason), _) => reason.clone(),
-            (None, Some(v)) => format!(
-                "{} {} against warn {} / hard {}",
-                number(v),
-                r.unit,
-                r.threshold_warn.map_or("-".to_owned(), number),
-                r.threshold_hard.map_or("-".to_owned(), number)
-            ),
-            (None, None) => "no value".to_owned(),
-        };
-        out.push(format!("**{}** {} ({}) [budget]: {}", r.status.as_str(), r.metric_id, r.profile, cell_text(&why)));
+        let why = cell_text(&r.explain());
+        out.push(format!("**{}** {} ({}) [budget]: {why}", r.status.as_str(), r.metric_id, r.profile));
     }
     for c in gate.checks.iter().filter(|c| c.is_finding()) {
         let (status, at, rule) = (c.status.as_str(), c.location(), c.rule.label());
         out.push(format!("**{status}**{at} [{rule}]: {}", cell_text(&c.message)));
     }
     out
-}
-
-/// Metric ids in the order the records first name them.
-fn metric_ids(summary: &Summary) -> Vec<&str> {
-    let mut ids: Vec<&str> = Vec::new();
-    for r in &summary.records {
-        if !ids.contains(&r.metric_id.as_str()) {
-            ids.push(&r.metric_id);
-        }
-    }
-    ids
 }
 
 fn find<'a>(summary: &'a Summary, variant: &str, metric_id: &str) -> Option<&'a Record> {

@@ -160,9 +160,14 @@ impl FuelFigures {
 }
 
 impl RuntimeReport {
+    /// The scenario run that feeds `metric_id` (the corpus allows one per variant).
+    pub fn feeding(&self, metric_id: &str) -> Option<&ScenarioRun> {
+        self.scenarios.iter().find(|s| s.metrics.iter().any(|m| m == metric_id))
+    }
+
     /// The value of `metric` on this variant, from the scenario that feeds it.
     pub fn measurement(&self, metric: &Metric, variant: &str) -> Measurement {
-        let Some(run) = self.scenarios.iter().find(|s| s.metrics.contains(&metric.id)) else {
+        let Some(run) = self.feeding(&metric.id) else {
             let narrowed = self.selection.as_ref().map_or(String::new(), |s| format!(" (this run selected {s})"));
             return Measurement::NotMeasured(format!(
                 "no scenario of the benchmark corpus run on the {variant} variant feeds {}{narrowed}",

@@ -12,6 +12,7 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use crate::budget::{Budgets, Metric, Source, Status};
+use crate::display::number;
 use crate::pipeline::PipelineReport;
 use crate::policy::VariantKind;
 use crate::runtime::{Measurement, RuntimeReport};
@@ -107,6 +108,24 @@ pub struct Record {
     pub artifact_sha256: Option<String>,
 }
 
+impl Record {
+    /// Why the record warned or failed: its reason, or the value against the threshold it
+    /// crossed.
+    pub fn explain(&self) -> String {
+        match (self.value, &self.reason) {
+            (_, Some(reason)) => reason.clone(),
+            (Some(v), None) => {
+                let limit = match (self.status, self.threshold_warn) {
+                    (Status::Warn, Some(w)) => format!("warn threshold {}", number(w)),
+                    _ => format!("budget {}", self.threshold_hard.map_or("-".to_owned(), number)),
+                };
+                format!("{} {} is above the {limit}", number(v), self.unit)
+            }
+            (None, None) => "no value".to_owned(),
+        }
+    }
+}
+
 /// Where size metrics are measured: the file itself, no engine involved.
 pub const STATIC_ENVIRONMENT: &str = "static: artifact bytes (gzip: zlib level 9; brotli: quality 11, window 24)";
 
@@ -127,11 +146,11 @@ fn record(budgets: &Budgets, m: &Metric, v: &VariantReport, commit: &str) -> Rec
     let artifact = v.post_opt.as_ref();
     let environment = match (&v.runtime, m.source) {
         (_, s) if s.is_size() => STATIC_ENVIRONMENT.to_owned(),
-        (Some(r), s) if s != Source::BrowserMobileColdInit => r.engine.clone(),
+        (Some(r), s) if s.is_scenario() => r.engine.clone(),
         _ => "none".to_owned(),
     };
     let seeds = v.runtime.as_ref().and_then(|r| {
-        let run = r.scenarios.iter().find(|s| s.metrics.contains(&m.id))?;
+        let run = r.feeding(&m.id)?;
         let t = run.timing.as_ref().or(run.heap.as_ref())?;
         Some(t.seeds.iter().map(|s| s.seed).collect::<Vec<_>>())
     });
@@ -205,6 +224,17 @@ fn measured_value(m: &Metric, v: &VariantReport) -> Measurement {
             (None, None) => Measurement::NotMeasured(format!("no scenario ran on the {variant} variant")),
         },
     }
+}
+
+/// Metric ids in the order `records` first name them.
+pub fn metric_ids<'a>(records: impl IntoIterator<Item = &'a Record>) -> Vec<&'a str> {
+    let mut ids: Vec<&str> = Vec::new();
+    for r in records {
+        if !ids.contains(&r.metric_id.as_str()) {
+            ids.push(&r.metric_id);
+        }
+    }
+    ids
 }
 
 /// Fail if any record or the pipeline failed, warn if any warned, pass otherwise.
