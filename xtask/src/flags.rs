@@ -4,6 +4,11 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
 
+/// The committed input documents, relative to the workspace root.
+pub const DEFAULT_POLICY: &str = ".github/wasm_optimization_policy.json";
+pub const DEFAULT_BUDGETS: &str = ".github/wasm_perf_budgets.json";
+pub const DEFAULT_CORPUS: &str = ".github/wasm_benchmark_corpus.json";
+
 #[derive(Debug, Parser)]
 #[command(
     name = "cargo xtask",
@@ -54,7 +59,7 @@ pub struct CorpusCheck {
     #[command(flatten)]
     pub inputs: Inputs,
     /// The benchmark corpus.
-    #[arg(long, default_value = ".github/wasm_benchmark_corpus.json")]
+    #[arg(long, default_value = DEFAULT_CORPUS)]
     pub corpus: PathBuf,
     /// Check this scenario only; the whole-corpus coverage rules do not apply.
     #[arg(long)]
@@ -106,10 +111,10 @@ pub enum PolicyCommand {
 #[derive(Debug, Args)]
 pub struct Inputs {
     /// The optimization policy: how each variant is built.
-    #[arg(long, default_value = ".github/wasm_optimization_policy.json")]
+    #[arg(long, default_value = DEFAULT_POLICY)]
     pub policy: PathBuf,
     /// The budgets: metrics, units and thresholds per budget profile.
-    #[arg(long, default_value = ".github/wasm_perf_budgets.json")]
+    #[arg(long, default_value = DEFAULT_BUDGETS)]
     pub budgets: PathBuf,
     /// Gate this workspace package (a cdylib) instead of the policy's `package`.
     #[arg(long)]
@@ -151,7 +156,7 @@ pub struct GateArgs {
 #[derive(Debug, Args)]
 pub struct RuntimeArgs {
     /// The benchmark corpus: the scenarios, the protocol and the limits.
-    #[arg(long, default_value = ".github/wasm_benchmark_corpus.json")]
+    #[arg(long, default_value = DEFAULT_CORPUS)]
     pub corpus: PathBuf,
     /// The engine the scenarios run in. A metric it cannot measure (M-PERF-02B, mid-tier
     /// mobile) is reported as skip with that reason.

@@ -272,9 +272,9 @@ fn bad_scenarios(variants: &[VariantReport]) -> Vec<String> {
 fn repro_command(inputs: &flags::Inputs, runtime: &flags::RuntimeArgs) -> String {
     let mut words = vec!["cargo".to_owned(), "xtask".to_owned(), "perf".to_owned()];
     let paths = [
-        ("--policy", &inputs.policy, ".github/wasm_optimization_policy.json"),
-        ("--budgets", &inputs.budgets, ".github/wasm_perf_budgets.json"),
-        ("--corpus", &runtime.corpus, ".github/wasm_benchmark_corpus.json"),
+        ("--policy", &inputs.policy, flags::DEFAULT_POLICY),
+        ("--budgets", &inputs.budgets, flags::DEFAULT_BUDGETS),
+        ("--corpus", &runtime.corpus, flags::DEFAULT_CORPUS),
     ];
     for (flag, path, default) in paths {
         if path != Path::new(default) {
