@@ -44,6 +44,15 @@ pub enum Command {
     /// byte. Prints and writes a review table. Writes atomically: a failed run leaves the
     /// old baseline as it was.
     Rebaseline(Rebaseline),
+    /// Gate the partial summaries of a job matrix as one run: each job ran
+    /// `cargo xtask perf --profile VARIANT --partial-out FILE`; this merges the files and
+    /// gates once, with the same records, signature and verdict a single job would give.
+    ///
+    /// Refuses (exit 2) partials from different commits, toolchains, packages or input
+    /// documents, and a variant measured twice. A variant no partial measured fails closed:
+    /// its metrics fail, the summary and report are written, the warn streaks are not
+    /// updated, and the exit code is 2.
+    Gate(Box<Gate>),
 }
 
 #[derive(Debug, Subcommand)]
@@ -184,12 +193,30 @@ pub struct Perf {
     /// run does not update the warn streaks.
     #[arg(long)]
     pub seed: Option<u64>,
+    /// Build and measure only this variant of the policy (dev, canary or release; repeat
+    /// for several), as one job of a matrix. Needs --partial-out.
+    #[arg(long = "profile", value_name = "VARIANT", requires = "partial_out")]
+    pub profiles: Vec<String>,
+    /// Measure without gating and write a partial summary to FILE, for
+    /// `cargo xtask gate --merge`. Exits 0 once it is written, 2 on bad input or a failed
+    /// build (after writing it): the merge decides the verdict. The gate's files and the
+    /// streaks are not touched.
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["scenario", "seed", "step_summary"])]
+    pub partial_out: Option<PathBuf>,
     #[command(flatten)]
     pub gate: GateArgs,
+    #[command(flatten)]
+    pub output: OutputArgs,
+}
+
+/// What a gated run writes and prints.
+#[derive(Debug, Args)]
+pub struct OutputArgs {
     /// Where to write the budget summary.
     #[arg(long, default_value = "artifacts/wasm_budget_summary.json")]
     pub summary: PathBuf,
-    /// Print the summary JSON on stdout instead of the table.
+    /// Print the summary JSON (perf --partial-out: the partial summary) on stdout instead
+    /// of the table.
     #[arg(long)]
     pub json: bool,
     /// Also append a Markdown report (verdict, tables, findings, what was not measured) to
@@ -197,6 +224,22 @@ pub struct Perf {
     /// nothing needs to pipe the output.
     #[arg(long, value_name = "FILE")]
     pub step_summary: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct Gate {
+    /// The partial summaries to merge, one or more per job (e.g. artifacts/partial/*.json).
+    #[arg(long, required = true, num_args = 1.., value_name = "PARTIAL")]
+    pub merge: Vec<PathBuf>,
+    #[command(flatten)]
+    pub inputs: Inputs,
+    /// The benchmark corpus; the partials must have run this one.
+    #[arg(long, default_value = DEFAULT_CORPUS)]
+    pub corpus: PathBuf,
+    #[command(flatten)]
+    pub gate: GateArgs,
+    #[command(flatten)]
+    pub output: OutputArgs,
 }
 
 #[derive(Debug, Args)]

@@ -13,6 +13,7 @@ mod flags;
 mod gate;
 mod inputs;
 mod measure;
+mod merge;
 mod optimize;
 mod perf;
 mod policy_check;
@@ -51,6 +52,7 @@ fn run(cli: flags::Cli) -> anyhow::Result<Status> {
         flags::Command::Policy(flags::PolicyCommand::Check(cmd)) => cmd.run(&sh),
         flags::Command::Rebaseline(cmd) => cmd.run(&sh),
         flags::Command::Corpus(flags::CorpusCommand::Check(cmd)) => cmd.run(&sh),
+        flags::Command::Gate(cmd) => (*cmd).run(&sh),
     }
 }
 

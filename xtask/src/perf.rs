@@ -7,6 +7,7 @@ use std::time::Instant;
 use anyhow::{Context, anyhow, bail};
 use perf_core::budget::Status;
 use perf_core::corpus::{Corpus, CorpusContext};
+use perf_core::partial::{self, Partial};
 use perf_core::pipeline::{PhaseTiming, PipelineReport, StepBudget, StepCounts};
 use perf_core::policy::{CargoBuild, Variant, cargo_output_path};
 use perf_core::runtime::RunErrorKind;
@@ -44,7 +45,7 @@ struct Run {
 pub(crate) struct Measured {
     pub variants: Vec<VariantReport>,
     pub pipeline: PipelineReport,
-    pub versions: toolchain::Versions,
+    pub provenance: Provenance,
     pub commit: String,
     pub package: String,
 }
@@ -52,6 +53,7 @@ pub(crate) struct Measured {
 /// The runtime half of a run: the corpus, checked, and which of it to run.
 pub(crate) struct RuntimePlan<'a> {
     pub corpus: Corpus,
+    pub corpus_sha256: String,
     pub engine: flags::Engine,
     pub selection: Selection<'a>,
 }
@@ -67,12 +69,17 @@ impl<'a> RuntimePlan<'a> {
         let corpus = inputs::read(&args.corpus, Corpus::parse)?;
         let cx = CorpusContext { budgets: &loaded.budgets.value, exports: None, only: selection.scenario };
         corpus.value.check(&corpus.name, &cx)?;
-        Ok(RuntimePlan { corpus: corpus.value, engine: args.engine, selection })
+        Ok(RuntimePlan { corpus: corpus.value, corpus_sha256: corpus.sha256, engine: args.engine, selection })
     }
 }
 
-/// Builds, optimizes and measures every variant of the policy, then runs its scenarios.
-pub(crate) fn measure(sh: &Shell, loaded: &inputs::Loaded, runtime: &RuntimePlan) -> anyhow::Result<Measured> {
+/// Builds, optimizes and measures `variants` (of the policy), then runs their scenarios.
+pub(crate) fn measure(
+    sh: &Shell,
+    loaded: &inputs::Loaded,
+    runtime: &RuntimePlan,
+    selected: &[&Variant],
+) -> anyhow::Result<Measured> {
     let started = Instant::now();
     let policy = &loaded.policy.value;
     let package = validated_package(sh, loaded)?;
@@ -100,10 +107,9 @@ pub(crate) fn measure(sh: &Shell, loaded: &inputs::Loaded, runtime: &RuntimePlan
     // Builds run one after another; each variant's measuring (brotli at quality 11 is
     // the slow part) runs on its own thread meanwhile, so both cores are used.
     let built: Vec<(VariantReport, Option<Vec<u8>>)> = std::thread::scope(|s| {
-        let pending: Vec<_> = policy
-            .profiles
+        let pending: Vec<_> = selected
             .iter()
-            .map(|v| {
+            .map(|&v| {
                 let (report, built) = build_variant(sh, v, &plan, &mut run);
                 let cache = &plan.measure_cache_dir;
                 (report, built.map(|a| s.spawn(move || measure_artifacts(v.variant.as_str(), a, cache))))
@@ -146,10 +152,7 @@ pub(crate) fn measure(sh: &Shell, loaded: &inputs::Loaded, runtime: &RuntimePlan
         })
         .collect();
 
-    let step_budget = StepBudget {
-        cargo_builds: policy.profiles.len() as u32,
-        wasm_opt_runs: policy.profiles.iter().filter(|v| v.wasm_opt.enabled).count() as u32,
-    };
+    let step_budget = StepBudget::for_variants(selected.iter().copied());
     let (status, reason) = step_budget.check(&run.steps);
     let pipeline = PipelineReport {
         steps: run.steps,
@@ -159,7 +162,15 @@ pub(crate) fn measure(sh: &Shell, loaded: &inputs::Loaded, runtime: &RuntimePlan
         phases: run.phases,
         total_millis: millis(started),
     };
-    Ok(Measured { variants, pipeline, versions, commit, package: package.name })
+    let provenance = Provenance {
+        rustc: versions.rustc,
+        cargo: versions.cargo,
+        binaryen: BINARYEN_VERSION.to_owned(),
+        host: versions.host,
+        policy_sha256: loaded.policy.sha256.clone(),
+        budgets_sha256: loaded.budgets.sha256.clone(),
+    };
+    Ok(Measured { variants, pipeline, provenance, commit, package: package.name })
 }
 
 impl flags::Perf {
@@ -167,75 +178,141 @@ impl flags::Perf {
         let loaded = inputs::load(&self.inputs)?;
         let command = repro_command(&self.inputs, &self.runtime);
         let selection = Selection { scenario: self.scenario.as_deref(), seed: self.seed, command: &command };
-        let partial = selection.scenario.is_some() || selection.seed.is_some();
+        let narrowed = selection.scenario.is_some() || selection.seed.is_some();
         let runtime = RuntimePlan::load(&loaded, &self.runtime, selection)?;
+        let selected = select_variants(&loaded, &self.profiles)?;
+        if let Some(path) = &self.partial_out {
+            return write_partial(sh, &loaded, &runtime, &selected, path, self.output.json);
+        }
         let gate_inputs = gate::load(sh, &self.gate)?;
-        let budgets = &loaded.budgets.value;
-        let Measured { variants, pipeline, versions, commit, package } = measure(sh, &loaded, &runtime)?;
-        let mut records = summary::build_records(budgets, &variants, &commit);
-        let gate = gate::run(gate_inputs, budgets, &mut records, &versions.rustc, BINARYEN_VERSION);
-        let mut summary = Summary {
-            schema_version: summary::SCHEMA_VERSION.to_owned(),
-            verdict: summary::verdict(&records, &pipeline).worst(gate.report.verdict),
-            commit,
-            package,
-            seed_set: budgets.seed_set.clone(),
-            report_signature: String::new(),
-            provenance: Provenance {
-                rustc: versions.rustc,
-                cargo: versions.cargo,
-                binaryen: BINARYEN_VERSION.to_owned(),
-                host: versions.host,
-                policy_sha256: loaded.policy.sha256.clone(),
-                budgets_sha256: loaded.budgets.sha256.clone(),
-            },
-            variants,
-            records,
-            pipeline,
-        };
-        summary.report_signature = summary.signature();
-        let (summary_path, summary_name) = inputs::resolve(&self.summary);
-        // Checked before anything is written: a summary that breaks its schema is a tool
-        // error, and then neither it nor the gate's files (streaks included) are written.
-        let violations = summary_schema::violations(&serde_json::to_value(&summary)?)?;
-        if !violations.is_empty() {
-            return Err(anyhow!(
-                "internal error: the summary does not match docs/schemas/wasm_budget_summary.schema.json \
-                 (nothing was written):\n  {}",
-                violations.join("\n  ")
-            ));
-        }
-        write_json_atomic(&summary_path, &summary)?;
-        gate.persist(self.json, !partial)?;
-        if let Some(path) = &self.step_summary {
-            append_step_summary(path, &perf_core::markdown::report(&summary, &gate.report))?;
-        }
-
-        if self.json {
-            println!("{}", serde_json::to_string_pretty(&summary)?);
-        } else {
-            print!("{}", table::render(&summary));
-            print!("{}", table::render_gate(&gate.report, &gate.notes));
-            println!("summary: {summary_name}, report: {}", gate.report_name);
-        }
-        let broken = broken_variants(&summary.variants);
-        if !broken.is_empty() {
-            return Err(anyhow!(
-                "{} variant(s) could not be built or optimized (summary written to {summary_name}):\n  {}",
-                broken.len(),
-                broken.join("\n  ")
-            ));
-        }
-        let bad = bad_scenarios(&summary.variants);
-        if !bad.is_empty() {
-            return Err(anyhow!(
-                "{} scenario run(s) could not start: bad input (summary written to {summary_name}):\n  {}",
-                bad.len(),
-                bad.join("\n  ")
-            ));
-        }
-        Ok(summary.verdict)
+        let measured = measure(sh, &loaded, &runtime, &selected)?;
+        conclude(&loaded, gate_inputs, measured, &self.output, !narrowed)
     }
+}
+
+/// The policy's variants named by `--profile`, in policy order; all of them when none is.
+fn select_variants<'a>(loaded: &'a inputs::Loaded, names: &[String]) -> anyhow::Result<Vec<&'a Variant>> {
+    let profiles = &loaded.policy.value.profiles;
+    if let Some(unknown) = names.iter().find(|n| !profiles.iter().any(|v| v.variant.as_str() == n.as_str())) {
+        let known: Vec<&str> = profiles.iter().map(|v| v.variant.as_str()).collect();
+        bail!("--profile {unknown}: {} has no such variant (it has {})", loaded.policy.name, known.join(", "));
+    }
+    Ok(profiles.iter().filter(|v| names.is_empty() || names.iter().any(|n| n == v.variant.as_str())).collect())
+}
+
+/// One job of a matrix: measures its variants and writes the partial summary for
+/// `cargo xtask gate --merge`, which gates. Exits 0 once it is written, 2 when a variant
+/// could not be built or a scenario could not start (the partial is written first).
+fn write_partial(
+    sh: &Shell,
+    loaded: &inputs::Loaded,
+    runtime: &RuntimePlan,
+    selected: &[&Variant],
+    path: &Path,
+    json: bool,
+) -> anyhow::Result<Status> {
+    let Measured { variants, pipeline, provenance, commit, package } = measure(sh, loaded, runtime, selected)?;
+    let budgets = &loaded.budgets.value;
+    let partial = Partial {
+        schema_version: partial::SCHEMA_VERSION.to_owned(),
+        commit,
+        package,
+        seed_set: budgets.seed_set.clone(),
+        provenance,
+        corpus_sha256: runtime.corpus_sha256.clone(),
+        variants,
+        pipeline,
+    };
+    let (full, name) = inputs::resolve(path);
+    write_json_atomic(&full, &partial)?;
+    if json {
+        println!("{}", serde_json::to_string_pretty(&partial)?);
+    } else {
+        let records = summary::build_records(budgets, &partial.variants, &partial.commit);
+        print!("{}", table::render(&partial.variants, &records, &partial.pipeline));
+        println!("partial summary: {name} (the gate runs on all jobs' partials: `cargo xtask gate --merge`)");
+    }
+    stop_on_broken_input(&partial.variants, &name)?;
+    Ok(Status::Pass)
+}
+
+/// Gates the measurements and writes the summary, the gate's files and the step summary,
+/// all before the exit code is decided. `write_streaks` is false for a run whose figures do
+/// not follow the whole protocol (narrowed, or a merge missing a variant): its warnings must
+/// not count towards a streak.
+pub(crate) fn conclude(
+    loaded: &inputs::Loaded,
+    gate_inputs: gate::Loaded,
+    measured: Measured,
+    out: &flags::OutputArgs,
+    write_streaks: bool,
+) -> anyhow::Result<Status> {
+    let budgets = &loaded.budgets.value;
+    let Measured { variants, pipeline, provenance, commit, package } = measured;
+    let mut records = summary::build_records(budgets, &variants, &commit);
+    let gate = gate::run(gate_inputs, budgets, &mut records, &provenance.rustc, &provenance.binaryen);
+    let mut summary = Summary {
+        schema_version: summary::SCHEMA_VERSION.to_owned(),
+        verdict: summary::verdict(&records, &pipeline).worst(gate.report.verdict),
+        commit,
+        package,
+        seed_set: budgets.seed_set.clone(),
+        report_signature: String::new(),
+        provenance,
+        variants,
+        records,
+        pipeline,
+    };
+    summary.report_signature = summary.signature();
+    let (summary_path, summary_name) = inputs::resolve(&out.summary);
+    // Checked before anything is written: a summary that breaks its schema is a tool
+    // error, and then neither it nor the gate's files (streaks included) are written.
+    let violations = summary_schema::violations(&serde_json::to_value(&summary)?)?;
+    if !violations.is_empty() {
+        return Err(anyhow!(
+            "internal error: the summary does not match docs/schemas/wasm_budget_summary.schema.json \
+             (nothing was written):\n  {}",
+            violations.join("\n  ")
+        ));
+    }
+    write_json_atomic(&summary_path, &summary)?;
+    gate.persist(out.json, write_streaks)?;
+    if let Some(path) = &out.step_summary {
+        append_step_summary(path, &perf_core::markdown::report(&summary, &gate.report))?;
+    }
+
+    if out.json {
+        println!("{}", serde_json::to_string_pretty(&summary)?);
+    } else {
+        print!("{}", table::render(&summary.variants, &summary.records, &summary.pipeline));
+        println!("verdict: {}", summary.verdict.as_str());
+        print!("{}", table::render_gate(&gate.report, &gate.notes));
+        println!("summary: {summary_name}, report: {}", gate.report_name);
+    }
+    stop_on_broken_input(&summary.variants, &summary_name)?;
+    Ok(summary.verdict)
+}
+
+/// Exit 2 (after the outputs are written) when a variant could not be built or a scenario
+/// could not start.
+fn stop_on_broken_input(variants: &[VariantReport], written: &str) -> anyhow::Result<()> {
+    let broken = broken_variants(variants);
+    if !broken.is_empty() {
+        return Err(anyhow!(
+            "{} variant(s) could not be built or optimized (summary written to {written}):\n  {}",
+            broken.len(),
+            broken.join("\n  ")
+        ));
+    }
+    let bad = bad_scenarios(variants);
+    if !bad.is_empty() {
+        return Err(anyhow!(
+            "{} scenario run(s) could not start: bad input (summary written to {written}):\n  {}",
+            bad.len(),
+            bad.join("\n  ")
+        ));
+    }
+    Ok(())
 }
 
 /// "variant: error" for every variant that could not be built, optimized or measured.

@@ -9,7 +9,6 @@ use perf_core::summary::{self, Record};
 use xshell::Shell;
 
 use crate::atomic_write::write_atomic;
-use crate::optimize::BINARYEN_VERSION;
 use crate::perf::{self, Measured};
 use crate::{flags, inputs};
 
@@ -30,6 +29,7 @@ impl flags::Rebaseline {
         let command = "cargo xtask perf".to_owned();
         let selection = perf::Selection { scenario: None, seed: None, command: &command };
         let runtime = perf::RuntimePlan::load(&loaded, &self.runtime, selection)?;
+        let every: Vec<_> = loaded.policy.value.profiles.iter().collect();
         let runs = if self.check { 1 } else { self.runs };
         let mut all: Vec<Vec<Record>> = Vec::new();
         let mut last = None;
@@ -37,7 +37,7 @@ impl flags::Rebaseline {
             if runs > 1 {
                 eprintln!("run {} of {runs}", i + 1);
             }
-            let m = perf::measure(sh, &loaded, &runtime)?;
+            let m = perf::measure(sh, &loaded, &runtime, &every)?;
             let broken = perf::broken_variants(&m.variants);
             if !broken.is_empty() {
                 bail!("{} was not changed: the run failed\n  {}", name, broken.join("\n  "));
@@ -45,7 +45,7 @@ impl flags::Rebaseline {
             all.push(summary::build_records(&loaded.budgets.value, &m.variants, &m.commit));
             last = Some(m);
         }
-        let Some(Measured { versions, commit, .. }) = last else { bail!("no run was made") };
+        let Some(Measured { provenance: measured, commit, .. }) = last else { bail!("no run was made") };
         let fresh: Vec<Fresh> = all[0]
             .iter()
             .map(|r| Fresh {
@@ -62,10 +62,10 @@ impl flags::Rebaseline {
             .collect();
         let provenance = BaselineProvenance {
             commit,
-            rustc: versions.rustc,
-            binaryen: BINARYEN_VERSION.to_owned(),
-            policy_sha256: loaded.policy.sha256.clone(),
-            host: versions.host,
+            rustc: measured.rustc,
+            binaryen: measured.binaryen,
+            policy_sha256: measured.policy_sha256,
+            host: measured.host,
         };
         let text = existing.clone().unwrap_or_else(|| rebaseline::TEMPLATE.to_owned());
         let options = Options { prune: self.prune, activate: self.activate, deterministic_only: self.check };

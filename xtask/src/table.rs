@@ -1,21 +1,22 @@
 //! The compact table `cargo xtask perf` prints: one row per variant with its size metrics
 //! against their budgets, one row per runtime metric with a column per variant, then what
-//! failed or was not measured, then the verdict.
+//! failed or was not measured and the pipeline's work; then what the gate found.
 
 use std::fmt::Write;
 
 use perf_core::budget::Status;
 use perf_core::display::number;
 use perf_core::gate::GateReport;
-use perf_core::summary::{Record, Summary, metric_ids};
+use perf_core::pipeline::PipelineReport;
+use perf_core::summary::{Record, VariantReport, metric_ids};
 
 const SIZE_COLUMNS: [(&str, &str); 3] = [("raw", "M-PERF-01A"), ("gzip", "M-PERF-01B"), ("brotli", "M-PERF-01C")];
 
-pub fn render(s: &Summary) -> String {
+pub fn render(variants: &[VariantReport], records: &[Record], p: &PipelineReport) -> String {
     let mut out = String::new();
     let _ = writeln!(out, "{:<11} {:<8} {:>21} {:>21} {:>21}  status", "profile", "variant", "raw", "gzip", "brotli");
-    for v in &s.variants {
-        let records: Vec<&Record> = s.records.iter().filter(|r| r.variant == v.variant).collect();
+    for v in variants {
+        let records: Vec<&Record> = records.iter().filter(|r| r.variant == v.variant).collect();
         let cells: Vec<String> = SIZE_COLUMNS
             .iter()
             .map(|(_, id)| match records.iter().find(|r| r.metric_id == *id) {
@@ -39,17 +40,16 @@ pub fn render(s: &Summary) -> String {
             status.as_str()
         );
     }
-    out.push_str(&render_runtime(s));
-    for r in s.records.iter().filter(|r| r.status == Status::Fail || r.status == Status::Warn) {
+    out.push_str(&render_runtime(variants, records));
+    for r in records.iter().filter(|r| r.status == Status::Fail || r.status == Status::Warn) {
         let _ = writeln!(out, "{}: {} ({}, {}): {}", r.status.as_str(), r.metric_id, r.profile, r.metric, r.explain());
     }
-    let skipped: Vec<&Record> = s.records.iter().filter(|r| r.status == Status::Skip).collect();
+    let skipped: Vec<&Record> = records.iter().filter(|r| r.status == Status::Skip).collect();
     if !skipped.is_empty() {
         let ids = metric_ids(skipped.iter().copied());
         let _ =
             writeln!(out, "skip: {} records not measured ({}); reasons in the summary", skipped.len(), ids.join(", "));
     }
-    let p = &s.pipeline;
     let _ = writeln!(
         out,
         "pipeline: {} cargo builds, {} wasm-opt runs, {} wasm-opt cache hits, {:.1} s",
@@ -61,28 +61,27 @@ pub fn render(s: &Summary) -> String {
     if let Some(reason) = &p.reason {
         let _ = writeln!(out, "fail: {reason}");
     }
-    let _ = writeln!(out, "verdict: {}", s.verdict.as_str());
     out
 }
 
 /// Runtime metrics (value / hard budget, per variant) and the engine they ran in.
-fn render_runtime(s: &Summary) -> String {
+fn render_runtime(variants: &[VariantReport], records: &[Record]) -> String {
     let mut out = String::new();
-    let Some(engine) = s.variants.iter().find_map(|v| v.runtime.as_ref()).map(|r| r.engine.as_str()) else {
+    let Some(engine) = variants.iter().find_map(|v| v.runtime.as_ref()).map(|r| r.engine.as_str()) else {
         return out;
     };
-    let ids = metric_ids(s.records.iter().filter(|r| !SIZE_COLUMNS.iter().any(|(_, id)| *id == r.metric_id)));
+    let ids = metric_ids(records.iter().filter(|r| !SIZE_COLUMNS.iter().any(|(_, id)| *id == r.metric_id)));
     let _ = writeln!(out, "\nruntime in {engine}: median of per-seed p95 (fuel: of per-seed medians)");
     let _ = write!(out, "{:<20} {:<7}", "metric", "unit");
-    for v in &s.variants {
+    for v in variants {
         let _ = write!(out, " {:>21}", v.variant.as_str());
     }
     out.push('\n');
     for id in ids {
-        let unit = s.records.iter().find(|r| r.metric_id == id).map_or("", |r| r.unit.as_str());
+        let unit = records.iter().find(|r| r.metric_id == id).map_or("", |r| r.unit.as_str());
         let _ = write!(out, "{id:<20} {unit:<7}");
-        for v in &s.variants {
-            let record = s.records.iter().find(|r| r.metric_id == id && r.variant == v.variant);
+        for v in variants {
+            let record = records.iter().find(|r| r.metric_id == id && r.variant == v.variant);
             let text = match record {
                 Some(r) if r.status == Status::Skip => "skip".to_owned(),
                 Some(r) => format!("{}{}", cell(r), if r.status == Status::Pass { "" } else { " !" }),

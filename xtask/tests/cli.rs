@@ -796,3 +796,112 @@ fn group(n: u64) -> String {
     }
     out
 }
+
+/// The gate's files of one run, inside `dir`.
+fn gate_files(dir: &Path) -> Vec<String> {
+    std::fs::create_dir_all(dir).unwrap();
+    let path = |name: &str| dir.join(name).display().to_string();
+    let mut args = Vec::new();
+    for (flag, name) in [
+        ("--baseline", "baseline.json"),
+        ("--state", "streaks.json"),
+        ("--report", "report.json"),
+        ("--events", "events.ndjson"),
+    ] {
+        args.extend([flag.to_owned(), path(name)]);
+    }
+    args
+}
+
+/// A record as the signature sees it: wall-clock values (and what they decide) left out.
+fn deterministic(records: &[perf_core::summary::Record]) -> Vec<perf_core::summary::Record> {
+    records
+        .iter()
+        .map(|r| {
+            let mut r = r.clone();
+            if r.wall_clock {
+                (r.value, r.status, r.reason) = (None, Status::Skip, None);
+            }
+            r
+        })
+        .collect()
+}
+
+#[test]
+fn a_matrix_of_partials_merges_to_the_single_jobs_verdict() {
+    let _turn = pipeline_lock();
+    let out = scratch("matrix");
+    let single = out.join("single.json");
+    let o = perf(&out, &["--summary", single.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
+    let single = read_summary(&single).0;
+
+    let default_state = root().join("artifacts/wasm_perf_warn_streaks.json");
+    let state_before = std::fs::read(&default_state).ok();
+    let partial = |v: &str| out.join(format!("partial-{v}.json")).display().to_string();
+    for v in ["release", "dev", "canary"] {
+        let o = xtask(&["perf", "--profile", v, "--partial-out", &partial(v)]);
+        assert_eq!(o.status.code(), Some(0), "{v}: {}", text(&o.stderr));
+        assert!(text(&o.stdout).contains("(the gate runs on all jobs' partials: `cargo xtask gate --merge`)"));
+        let p: perf_core::partial::Partial = serde_json::from_slice(&std::fs::read(partial(v)).unwrap()).unwrap();
+        let built: Vec<&str> = p.variants.iter().map(|r| r.variant.as_str()).collect();
+        assert_eq!((built, p.pipeline.steps.cargo_builds), (vec![v], 1), "one job, one variant");
+    }
+    assert_eq!(std::fs::read(&default_state).ok(), state_before, "a partial job leaves the streaks alone");
+
+    let merge = |dir: &str, partials: &[String], extra: &[&str]| {
+        let summary = out.join(dir).join("summary.json");
+        let mut args: Vec<String> = vec!["gate".into(), "--merge".into()];
+        args.extend(partials.iter().cloned());
+        args.extend(gate_files(&out.join(dir)));
+        args.extend(["--summary".into(), summary.display().to_string()]);
+        args.extend(extra.iter().map(|s| s.to_string()));
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        (xtask(&args), summary)
+    };
+    let all: Vec<String> = ["dev", "canary", "release"].map(partial).to_vec();
+    let step_summary = out.join("step-summary.md");
+    let (o, path) = merge("merged", &all, &["--step-summary", step_summary.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
+    let merged = read_summary(&path).0;
+    assert_eq!(merged.report_signature, single.report_signature, "the same deterministic content");
+    assert_eq!(deterministic(&merged.records), deterministic(&single.records));
+    assert_eq!(merged.verdict, single.verdict);
+    assert_eq!(merged.pipeline.steps.cargo_builds, 3);
+    assert!(out.join("merged/streaks.json").exists(), "a complete merge counts the streaks");
+    assert!(std::fs::read_to_string(&step_summary).unwrap().contains("| core-min | release | 25,"), "the job summary");
+
+    let (o, path) = merge("missing", &all[..2], &[]);
+    assert_eq!(o.status.code(), Some(2), "a missing variant fails closed");
+    let stderr = text(&o.stderr);
+    assert!(stderr.contains("release: no partial summary measured it (its job failed"), "{stderr}");
+    let written = read_summary(&path).0;
+    let raw = written.records.iter().find(|r| r.profile == "core-min" && r.metric_id == "M-PERF-01A").unwrap();
+    assert_eq!(raw.status, Status::Fail);
+    assert!(raw.reason.as_deref().unwrap().starts_with("required metric not measured: the release variant"));
+    assert!(!out.join("missing/streaks.json").exists(), "an incomplete merge leaves the streaks alone");
+
+    let tampered = out.join("partial-other-commit.json");
+    let text_of = std::fs::read_to_string(partial("release")).unwrap();
+    let commit = &single.commit;
+    std::fs::write(&tampered, text_of.replace(&format!("\"commit\": \"{commit}\""), "\"commit\": \"beef\"")).unwrap();
+    let mixed = vec![all[0].clone(), all[1].clone(), tampered.display().to_string()];
+    let (o, path) = merge("mixed", &mixed, &[]);
+    assert_eq!(o.status.code(), Some(2));
+    let expected = format!(
+        "error: {}: /commit: \"beef\" here, \"{commit}\" in {}: partials from different commits or toolchains \
+         cannot be merged\n",
+        tampered.display(),
+        all[0]
+    );
+    assert!(text(&o.stderr).ends_with(&expected), "{}", text(&o.stderr));
+    assert!(!path.exists(), "refused before anything is written");
+
+    let o = xtask(&["perf", "--profile", "nightly", "--partial-out", &partial("nightly")]);
+    assert_eq!(o.status.code(), Some(2));
+    assert_eq!(
+        text(&o.stderr),
+        "error: --profile nightly: .github/wasm_optimization_policy.json has no such variant (it has dev, canary, release)\n"
+    );
+    assert_eq!(xtask(&["perf", "--profile", "release"]).status.code(), Some(2), "--profile needs --partial-out");
+}

@@ -14,6 +14,7 @@ pub mod document;
 pub mod gate;
 pub mod json_text;
 pub mod markdown;
+pub mod partial;
 pub mod pipeline;
 pub mod policy;
 pub mod rebaseline;

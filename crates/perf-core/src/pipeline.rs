@@ -5,6 +5,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::budget::Status;
+use crate::policy::Variant;
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct StepCounts {
@@ -40,6 +41,16 @@ pub struct PipelineReport {
 }
 
 impl StepBudget {
+    /// One build per variant and one wasm-opt run per variant that enables it.
+    pub fn for_variants<'a>(variants: impl IntoIterator<Item = &'a Variant>) -> StepBudget {
+        let mut budget = StepBudget { cargo_builds: 0, wasm_opt_runs: 0 };
+        for v in variants {
+            budget.cargo_builds += 1;
+            budget.wasm_opt_runs += u32::from(v.wasm_opt.enabled);
+        }
+        budget
+    }
+
     /// `Fail` with the reason when `counts` exceed this budget.
     pub fn check(&self, counts: &StepCounts) -> (Status, Option<String>) {
         let mut excess = Vec::new();
