@@ -3,7 +3,11 @@
 //! `${{ }}` expression inside a `run:` script (inputs travel through `env`), bash with
 //! pipefail, a timeout on every job, superseded pull-request runs cancelled and rebaselines
 //! never, and the gate writing its own job summary. actionlint and zizmor run in CI too
-//! (`.ci/lint-workflows`); this test pins the project's own rules.
+//! (`.ci/lint-workflows`); these tests pin the project's own rules.
+//!
+//! Then the workflows' own `cargo xtask` lines run, byte for byte, in bash with each step's
+//! env, in a scratch copy of the repository: a renamed flag or output breaks this test, not
+//! a user's CI.
 
 #![allow(clippy::unwrap_used)]
 
@@ -39,9 +43,9 @@ fn steps(job: &Value) -> &[Value] {
 }
 
 #[test]
-fn both_workflows_exist() {
+fn the_three_workflows_exist() {
     let names: Vec<String> = workflows().into_iter().map(|(n, _, _)| n).collect();
-    assert_eq!(names, ["perf-rebaseline.yml", "perf-regression.yml"]);
+    assert_eq!(names, ["perf-rebaseline.yml", "perf-regression-matrix.yml", "perf-regression.yml"]);
 }
 
 #[test]
@@ -127,4 +131,191 @@ fn the_gate_writes_its_own_job_summary_and_uploads_always() {
     let triggers: Vec<&str> =
         regression["on"].as_mapping().unwrap().keys().filter_map(Value::as_str).collect::<Vec<_>>();
     assert_eq!(triggers, ["pull_request", "push", "workflow_dispatch"]);
+}
+
+#[test]
+fn the_matrix_measures_each_policy_variant_and_merges_once() {
+    let all = workflows();
+    let (_, _, matrix) = all.iter().find(|(n, _, _)| n == "perf-regression-matrix.yml").unwrap();
+    let measure = &matrix["jobs"]["measure"];
+    let policy: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(root().join(".github/wasm_optimization_policy.json")).unwrap()).unwrap();
+    let variants: Vec<&str> =
+        policy["profiles"].as_array().unwrap().iter().map(|p| p["variant"].as_str().unwrap()).collect();
+    let matrix_variants: Vec<&str> =
+        measure["strategy"]["matrix"]["variant"].as_sequence().unwrap().iter().filter_map(Value::as_str).collect();
+    assert_eq!(matrix_variants, variants, "one job per variant of the policy");
+    assert_eq!(measure["strategy"]["fail-fast"].as_bool(), Some(false), "every variant is measured");
+    let runs: Vec<&str> = steps(measure).iter().filter_map(|s| s["run"].as_str()).map(str::trim).collect();
+    assert!(runs.contains(&r#"cargo xtask perf --profile "$VARIANT" --partial-out "artifacts/partial/$VARIANT.json""#));
+
+    let gate = &matrix["jobs"]["gate"];
+    assert_eq!(gate["needs"].as_str(), Some("measure"));
+    assert_eq!(gate["if"].as_str(), Some("${{ !cancelled() }}"), "a failed measure job fails the merge closed");
+    let runs: Vec<&str> = steps(gate).iter().filter_map(|s| s["run"].as_str()).map(str::trim).collect();
+    assert!(
+        runs.contains(&r#"cargo xtask gate --merge artifacts/partial/*.json --step-summary "$GITHUB_STEP_SUMMARY""#)
+    );
+    for job in [measure, gate] {
+        for upload in steps(job).iter().filter(|s| s["uses"].as_str().is_some_and(|u| u.contains("upload-artifact@"))) {
+            assert_eq!(upload["if"].as_str(), Some("always()"));
+        }
+    }
+    let triggers: Vec<&str> = matrix["on"].as_mapping().unwrap().keys().filter_map(Value::as_str).collect();
+    assert_eq!(triggers, ["workflow_dispatch"], "the single-job workflow stays the default gate");
+}
+
+/// What the runner would put into a step's env: a local value for each expression the
+/// workflows use. An expression missing here fails the test, so a new one gets a value.
+const EXPRESSIONS: [(&str, &str); 4] = [
+    ("${{ github.head_ref || github.ref_name }}", "main"),
+    ("${{ github.base_ref || github.ref_name }}", "main"),
+    ("${{ inputs.runs }}", "1"),
+    ("${{ inputs.activate }}", "false"),
+];
+
+/// A copy of the working tree's files (tracked and untracked, not ignored) in `dir`.
+fn scratch_checkout(dir: &Path) {
+    let _ = std::fs::remove_dir_all(dir);
+    let listed = std::process::Command::new("git")
+        .args(["ls-files", "-z", "--cached", "--others", "--exclude-standard"])
+        .current_dir(root())
+        .output()
+        .unwrap();
+    assert!(listed.status.success(), "git ls-files: {}", String::from_utf8_lossy(&listed.stderr));
+    for name in listed.stdout.split(|b| *b == 0).filter(|n| !n.is_empty()) {
+        let name = std::str::from_utf8(name).unwrap();
+        let (from, to) = (root().join(name), dir.join(name));
+        if !from.is_file() {
+            continue; // deleted in the working tree, not yet in the index
+        }
+        std::fs::create_dir_all(to.parent().unwrap()).unwrap();
+        std::fs::copy(&from, &to).unwrap();
+    }
+}
+
+/// A `cargo` first on PATH: `cargo xtask …` runs the binary under test as the alias would
+/// (`cargo run` sets CARGO and CARGO_MANIFEST_DIR), anything else goes to the real cargo.
+fn cargo_shim(dir: &Path, checkout: &Path) -> PathBuf {
+    let bin = dir.join("bin");
+    std::fs::create_dir_all(&bin).unwrap();
+    let script = format!(
+        "#!/usr/bin/env bash\nif [ \"${{1-}}\" = xtask ]; then\n  shift\n  export CARGO='{cargo}' CARGO_MANIFEST_DIR='{manifest}'\n  exec '{xtask}' \"$@\"\nfi\nexec '{cargo}' \"$@\"\n",
+        cargo = env!("CARGO"),
+        manifest = checkout.join("xtask").display(),
+        xtask = env!("CARGO_BIN_EXE_xtask"),
+    );
+    let shim = bin.join("cargo");
+    std::fs::write(&shim, script).unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&shim, std::fs::Permissions::from_mode(0o755)).unwrap();
+    bin
+}
+
+/// The env a job's step sees: the job's and the step's, expressions replaced.
+fn step_env(job: &Value, step: &Value, matrix: Option<(&str, &str)>) -> Vec<(String, String)> {
+    let mut env = Vec::new();
+    for map in [&job["env"], &step["env"]] {
+        for (k, v) in map.as_mapping().into_iter().flatten() {
+            let (k, v) = (k.as_str().unwrap(), v.as_str().unwrap());
+            let value = match (v.contains("${{"), matrix) {
+                (false, _) => v.to_owned(),
+                (true, Some((key, value))) if v == format!("${{{{ matrix.{key} }}}}") => value.to_owned(),
+                (true, _) => {
+                    let Some((_, local)) = EXPRESSIONS.iter().find(|(e, _)| *e == v) else {
+                        panic!("{k}: give the test a local value for {v}")
+                    };
+                    (*local).to_owned()
+                }
+            };
+            env.push((k.to_owned(), value));
+        }
+    }
+    env
+}
+
+#[test]
+fn the_workflows_cargo_xtask_lines_pass_locally() {
+    let dir = std::env::temp_dir().join(format!("xtask-workflow-lines-{}", std::process::id()));
+    let checkout = dir.join("checkout");
+    scratch_checkout(&checkout);
+    let bin = cargo_shim(&dir, &checkout);
+    let path = format!("{}:{}", bin.display(), std::env::var("PATH").unwrap());
+    let step_summary = dir.join("step-summary.md");
+    let mut ran = Vec::new();
+    for (name, _, workflow) in workflows() {
+        for (job_name, job) in jobs(&workflow) {
+            let matrix: Vec<Option<(&str, &str)>> = match job["strategy"]["matrix"].as_mapping() {
+                Some(m) => m
+                    .iter()
+                    .flat_map(|(k, values)| {
+                        let k = k.as_str().unwrap();
+                        values.as_sequence().unwrap().iter().map(move |v| Some((k, v.as_str().unwrap())))
+                    })
+                    .collect(),
+                None => vec![None],
+            };
+            for entry in matrix {
+                let mut ran_in_job = false;
+                for step in steps(job) {
+                    let Some(run) = step["run"].as_str() else { continue };
+                    if !run.contains("cargo xtask") {
+                        assert!(!run.contains("cargo"), "{name} {job_name}: cargo outside `cargo xtask`:\n{run}");
+                        continue;
+                    }
+                    // As GitHub runs `shell: bash`: bash --noprofile --norc -eo pipefail {0}.
+                    let script = dir.join("step.sh");
+                    std::fs::write(&script, run).unwrap();
+                    let o = std::process::Command::new("bash")
+                        .args(["--noprofile", "--norc", "-eo", "pipefail"])
+                        .arg(&script)
+                        .current_dir(&checkout)
+                        .env_clear()
+                        .env("PATH", &path)
+                        .env("HOME", std::env::var("HOME").unwrap())
+                        .envs(std::env::var("RUSTUP_HOME").ok().map(|v| ("RUSTUP_HOME", v)))
+                        .envs(std::env::var("CARGO_HOME").ok().map(|v| ("CARGO_HOME", v)))
+                        .envs([
+                            ("CI", "true"),
+                            ("GITHUB_ACTIONS", "true"),
+                            ("GITHUB_REF_NAME", "main"),
+                            ("GITHUB_RUN_ID", "1"),
+                            ("GITHUB_RUN_ATTEMPT", "1"),
+                        ])
+                        .env("GITHUB_STEP_SUMMARY", &step_summary)
+                        .envs(step_env(job, step, entry))
+                        .output()
+                        .unwrap();
+                    let what = format!("{name} {job_name} {entry:?}: {}", run.trim());
+                    assert_eq!(
+                        o.status.code(),
+                        Some(0),
+                        "{what}\nstdout:\n{}\nstderr:\n{}",
+                        String::from_utf8_lossy(&o.stdout),
+                        String::from_utf8_lossy(&o.stderr)
+                    );
+                    ran.push(what);
+                    ran_in_job = true;
+                }
+                if !ran_in_job {
+                    continue;
+                }
+                // What the job uploads is what the tool wrote: a renamed output fails here.
+                for upload in
+                    steps(job).iter().filter(|s| s["uses"].as_str().is_some_and(|u| u.contains("upload-artifact@")))
+                {
+                    for line in upload["with"]["path"].as_str().unwrap().lines().filter(|l| !l.trim().is_empty()) {
+                        assert!(
+                            checkout.join(line.trim()).exists(),
+                            "{name} {job_name}: uploads {line}, which the tool did not write"
+                        );
+                    }
+                }
+            }
+        }
+    }
+    assert_eq!(ran.len(), 6, "the regression gate, three matrix jobs, the merge and the rebaseline:\n{ran:#?}");
+    let report = std::fs::read_to_string(&step_summary).unwrap();
+    assert_eq!(report.matches("## wasm budget gate").count(), 2, "the single job's and the merge's job summaries");
+    let _ = std::fs::remove_dir_all(&dir);
 }
