@@ -215,13 +215,16 @@ pub struct OutputArgs {
     /// Where to write the budget summary.
     #[arg(long, default_value = "artifacts/wasm_budget_summary.json")]
     pub summary: PathBuf,
+    /// Where to write the Markdown report: the verdict, the tables, the size changes against
+    /// the baseline's items, monomorphization bloat, the findings and what was not measured.
+    #[arg(long, value_name = "FILE", default_value = "artifacts/wasm_perf_report.md")]
+    pub markdown: PathBuf,
     /// Print the summary JSON (perf --partial-out: the partial summary) on stdout instead
     /// of the table.
     #[arg(long)]
     pub json: bool,
-    /// Also append a Markdown report (verdict, tables, findings, what was not measured) to
-    /// this file, e.g. "$GITHUB_STEP_SUMMARY". Written before the exit code is decided, so
-    /// nothing needs to pipe the output.
+    /// Also append the Markdown report to this file, e.g. "$GITHUB_STEP_SUMMARY". Written
+    /// before the exit code is decided, so nothing needs to pipe the output.
     #[arg(long, value_name = "FILE")]
     pub step_summary: Option<PathBuf>,
 }

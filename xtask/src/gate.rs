@@ -10,7 +10,7 @@ use perf_core::baseline::Baseline;
 use perf_core::budget::{Budgets, Status};
 use perf_core::gate::{self, Check, GateInput, GateReport};
 use perf_core::streak::StreakState;
-use perf_core::summary::Record;
+use perf_core::summary::{Provenance, Record, VariantReport};
 use xshell::{Shell, cmd};
 
 use crate::atomic_write::write_json_atomic;
@@ -86,10 +86,24 @@ pub fn load(sh: &Shell, args: &GateArgs) -> anyhow::Result<Loaded> {
 
 /// Runs the three rules over `records`, writes the report, appends the events and saves
 /// the streak state.
-pub fn run(loaded: Loaded, budgets: &Budgets, records: &mut [Record], rustc: &str, binaryen: &str) -> GateRun {
+pub fn run(
+    loaded: Loaded,
+    budgets: &Budgets,
+    records: &mut [Record],
+    variants: &[VariantReport],
+    provenance: &Provenance,
+) -> GateRun {
     let Loaded { baseline, mut streaks, state_path, report: (report_path, report_name), events, branch, run_id, notes } =
         loaded;
-    let input = GateInput { budgets, baseline: baseline.as_ref(), branch: &branch, run_id: &run_id, rustc, binaryen };
+    let input = GateInput {
+        budgets,
+        baseline: baseline.as_ref(),
+        branch: &branch,
+        run_id: &run_id,
+        rustc: &provenance.rustc,
+        binaryen: &provenance.binaryen,
+        variants,
+    };
     let report = gate::evaluate(&input, records, &mut streaks);
     GateRun { report, notes, report_name, report_path, events, state_path, streaks }
 }

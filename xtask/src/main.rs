@@ -8,6 +8,7 @@
 //! Exit codes: 0 pass or warn, 1 a budget failed, 2 bad input or a tool error.
 
 mod atomic_write;
+mod attribution;
 mod corpus_check;
 mod flags;
 mod gate;

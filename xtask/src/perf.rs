@@ -5,16 +5,19 @@ use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use anyhow::{Context, anyhow, bail};
+use perf_core::attribution::Attribution;
 use perf_core::budget::Status;
 use perf_core::corpus::{Corpus, CorpusContext};
+use perf_core::display::number;
 use perf_core::partial::{self, Partial};
 use perf_core::pipeline::{PhaseTiming, PipelineReport, StepBudget, StepCounts};
-use perf_core::policy::{CargoBuild, Variant, cargo_output_path};
+use perf_core::policy::{CargoBuild, Variant, VariantKind, cargo_output_path};
 use perf_core::runtime::RunErrorKind;
 use perf_core::summary::{self, ArtifactMeasurement, Provenance, Summary, VariantReport};
 use xshell::{Shell, cmd};
 
 use crate::atomic_write::{write_atomic, write_json_atomic};
+use crate::attribution::{self, Profile};
 use crate::optimize::{self, BINARYEN_VERSION, CacheOutcome};
 use crate::policy_check::validated_package;
 use crate::runner;
@@ -112,7 +115,7 @@ pub(crate) fn measure(
             .map(|&v| {
                 let (report, built) = build_variant(sh, v, &plan, &mut run);
                 let cache = &plan.measure_cache_dir;
-                (report, built.map(|a| s.spawn(move || measure_artifacts(v.variant.as_str(), a, cache))))
+                (report, built.map(|a| s.spawn(move || measure_artifacts(v.variant, a, cache))))
             })
             .collect();
         pending
@@ -123,9 +126,13 @@ pub(crate) fn measure(
                     Ok((measured, timing)) => {
                         run.phases.push(timing);
                         match measured {
-                            Ok((pre, post, shipped)) => {
-                                (report.pre_opt, report.post_opt) = (Some(pre), Some(post));
-                                return (report, Some(shipped));
+                            Ok(m) => {
+                                (report.pre_opt, report.post_opt) = (Some(m.pre), Some(m.post));
+                                match m.attribution {
+                                    Ok(a) => report.attribution = Some(a),
+                                    Err(e) => report.attribution_error = Some(format!("{e:#}")),
+                                }
+                                return (report, Some(m.shipped));
                             }
                             Err(e) => report.error = Some(format!("{e:#}")),
                         }
@@ -151,6 +158,12 @@ pub(crate) fn measure(
             report
         })
         .collect();
+
+    for v in &variants {
+        if let Some(a) = &v.attribution {
+            write_json_atomic(&root.join(format!("artifacts/attribution/{}.json", v.variant.as_str())), a)?;
+        }
+    }
 
     let step_budget = StepBudget::for_variants(selected.iter().copied());
     let (status, reason) = step_budget.check(&run.steps);
@@ -250,7 +263,7 @@ pub(crate) fn conclude(
     let budgets = &loaded.budgets.value;
     let Measured { variants, pipeline, provenance, commit, package } = measured;
     let mut records = summary::build_records(budgets, &variants, &commit);
-    let gate = gate::run(gate_inputs, budgets, &mut records, &provenance.rustc, &provenance.binaryen);
+    let gate = gate::run(gate_inputs, budgets, &mut records, &variants, &provenance);
     let mut summary = Summary {
         schema_version: summary::SCHEMA_VERSION.to_owned(),
         verdict: summary::verdict(&records, &pipeline).worst(gate.report.verdict),
@@ -277,8 +290,10 @@ pub(crate) fn conclude(
     }
     write_json_atomic(&summary_path, &summary)?;
     gate.persist(out.json, write_streaks)?;
+    let markdown = perf_core::markdown::report(&summary, &gate.report);
+    write_atomic(&inputs::resolve(&out.markdown).0, markdown.as_bytes())?;
     if let Some(path) = &out.step_summary {
-        append_step_summary(path, &perf_core::markdown::report(&summary, &gate.report))?;
+        append_step_summary(path, &markdown)?;
     }
 
     if out.json {
@@ -386,6 +401,8 @@ fn build_variant(sh: &Shell, v: &Variant, plan: &Plan, run: &mut Run) -> (Varian
         post_opt: None,
         runtime: None,
         runtime_skipped: None,
+        attribution: None,
+        attribution_error: None,
         error: None,
     };
     if let Some(d) = &report.wasm_opt {
@@ -449,13 +466,21 @@ fn build_and_optimize(
     Ok(Artifacts { pre_name: paths.pre_opt, pre, post_name: paths.post_opt, post })
 }
 
-/// Measures both artifacts of a variant (on two threads) and times it; hands back the
+/// What measuring a variant's artifacts gives: both measurements, the attribution and the
 /// shipped bytes for the runtime scenarios.
+struct ArtifactFigures {
+    pre: ArtifactMeasurement,
+    post: ArtifactMeasurement,
+    attribution: anyhow::Result<Attribution>,
+    shipped: Vec<u8>,
+}
+
+/// Measures both artifacts of a variant (on two threads), attributes its bytes, and times it.
 fn measure_artifacts(
-    variant: &str,
+    variant: VariantKind,
     a: Artifacts,
     cache: &Path,
-) -> (anyhow::Result<(ArtifactMeasurement, ArtifactMeasurement, Vec<u8>)>, PhaseTiming) {
+) -> (anyhow::Result<ArtifactFigures>, PhaseTiming) {
     let t = Instant::now();
     let measured = std::thread::scope(|s| {
         let pre = s.spawn(|| measure::measure(&a.pre_name, &a.pre, cache));
@@ -466,9 +491,34 @@ fn measure_artifacts(
             Some(m) => m?,
             None => ArtifactMeasurement { path: a.post_name.clone(), ..pre.clone() },
         };
-        Ok((pre, post, a.post))
+        Ok((pre, post))
     });
-    (measured, phase("measure", variant, t))
+    let figures = measured.map(|(pre, post)| {
+        let attribution = attribution::attribute(variant, profiled(&a, &pre, &post));
+        ArtifactFigures { pre, post, attribution, shipped: a.post }
+    });
+    (figures, phase("measure", variant.as_str(), t))
+}
+
+/// The artifact to attribute: the shipped one when it has names, else cargo's named output
+/// (wasm-opt drops the name section), else the shipped one with indices for names.
+fn profiled<'a>(a: &'a Artifacts, pre: &'a ArtifactMeasurement, post: &'a ArtifactMeasurement) -> Profile<'a> {
+    let code_and_data = |m: &ArtifactMeasurement| m.sections.code_bytes + m.sections.data_bytes;
+    if post.sections.has_name_section {
+        let note = "the shipped module itself (it has a name section)".to_owned();
+        return Profile { path: &post.path, sha256: &post.sha256, wasm: &a.post, named: true, note };
+    }
+    if pre.sections.has_name_section {
+        let note = format!(
+            "cargo's output before wasm-opt, for its names (the shipped module has no name section); \
+             wasm-opt then takes code and data from {} to {} bytes",
+            number(code_and_data(pre) as f64),
+            number(code_and_data(post) as f64)
+        );
+        return Profile { path: &pre.path, sha256: &pre.sha256, wasm: &a.pre, named: true, note };
+    }
+    let note = "the shipped module, which has no name section: functions are named by index".to_owned();
+    Profile { path: &post.path, sha256: &post.sha256, wasm: &a.post, named: false, note }
 }
 
 fn phase(phase: &str, variant: &str, since: Instant) -> PhaseTiming {

@@ -2,6 +2,7 @@
 //! the baseline through `perf_core::rebaseline`, or with `--check` verify it is current.
 
 use anyhow::bail;
+use perf_core::attribution;
 use perf_core::baseline::BaselineProvenance;
 use perf_core::budget::Status;
 use perf_core::rebaseline::{self, Change, Fresh, Options};
@@ -45,7 +46,7 @@ impl flags::Rebaseline {
             all.push(summary::build_records(&loaded.budgets.value, &m.variants, &m.commit));
             last = Some(m);
         }
-        let Some(Measured { provenance: measured, commit, .. }) = last else { bail!("no run was made") };
+        let Some(Measured { provenance: measured, commit, variants, .. }) = last else { bail!("no run was made") };
         let fresh: Vec<Fresh> = all[0]
             .iter()
             .map(|r| Fresh {
@@ -69,7 +70,8 @@ impl flags::Rebaseline {
         };
         let text = existing.clone().unwrap_or_else(|| rebaseline::TEMPLATE.to_owned());
         let options = Options { prune: self.prune, activate: self.activate, deterministic_only: self.check };
-        let outcome = rebaseline::rebaseline(&name, &text, &fresh, &provenance, options)?;
+        let items = attribution::baseline_items(variants.iter().filter_map(|v| v.attribution.as_ref()));
+        let outcome = rebaseline::rebaseline(&name, &text, &fresh, &items, &provenance, options)?;
 
         if self.check {
             if outcome.text == text {

@@ -8,7 +8,7 @@ use perf_core::budget::Status;
 use perf_core::display::number;
 use perf_core::gate::GateReport;
 use perf_core::pipeline::PipelineReport;
-use perf_core::summary::{Record, VariantReport, metric_ids};
+use perf_core::summary::{Record, STATIC_ENVIRONMENT, VariantReport, metric_ids};
 
 const SIZE_COLUMNS: [(&str, &str); 3] = [("raw", "M-PERF-01A"), ("gzip", "M-PERF-01B"), ("brotli", "M-PERF-01C")];
 
@@ -64,24 +64,38 @@ pub fn render(variants: &[VariantReport], records: &[Record], p: &PipelineReport
     out
 }
 
-/// Runtime metrics (value / hard budget, per variant) and the engine they ran in.
+/// The other metrics, one row each with a column per variant (value / hard budget): those
+/// measured from the shipped module's sections, then those measured in the engine.
 fn render_runtime(variants: &[VariantReport], records: &[Record]) -> String {
     let mut out = String::new();
+    let others = || records.iter().filter(|r| !SIZE_COLUMNS.iter().any(|(_, id)| *id == r.metric_id));
+    let sections = metric_ids(others().filter(|r| r.environment == STATIC_ENVIRONMENT));
+    if !sections.is_empty() {
+        out.push_str(&metric_block("\nsections of the shipped module", variants, records, &sections));
+    }
     let Some(engine) = variants.iter().find_map(|v| v.runtime.as_ref()).map(|r| r.engine.as_str()) else {
         return out;
     };
-    let ids = metric_ids(records.iter().filter(|r| !SIZE_COLUMNS.iter().any(|(_, id)| *id == r.metric_id)));
-    let _ = writeln!(out, "\nruntime in {engine}: median of per-seed p95 (fuel: of per-seed medians)");
+    let title = format!("\nruntime in {engine}: median of per-seed p95 (fuel: of per-seed medians)");
+    let runtime = metric_ids(others().filter(|r| r.environment != STATIC_ENVIRONMENT));
+    out.push_str(&metric_block(&title, variants, records, &runtime));
+    out.push('\n');
+    out
+}
+
+fn metric_block(title: &str, variants: &[VariantReport], records: &[Record], ids: &[&str]) -> String {
+    let mut out = String::new();
+    let _ = writeln!(out, "{title}");
     let _ = write!(out, "{:<20} {:<7}", "metric", "unit");
     for v in variants {
         let _ = write!(out, " {:>21}", v.variant.as_str());
     }
     out.push('\n');
     for id in ids {
-        let unit = records.iter().find(|r| r.metric_id == id).map_or("", |r| r.unit.as_str());
+        let unit = records.iter().find(|r| r.metric_id == *id).map_or("", |r| r.unit.as_str());
         let _ = write!(out, "{id:<20} {unit:<7}");
         for v in variants {
-            let record = records.iter().find(|r| r.metric_id == id && r.variant == v.variant);
+            let record = records.iter().find(|r| r.metric_id == *id && r.variant == v.variant);
             let text = match record {
                 Some(r) if r.status == Status::Skip => "skip".to_owned(),
                 Some(r) => format!("{}{}", cell(r), if r.status == Status::Pass { "" } else { " !" }),
@@ -91,7 +105,6 @@ fn render_runtime(variants: &[VariantReport], records: &[Record]) -> String {
         }
         out.push('\n');
     }
-    out.push('\n');
     out
 }
 
@@ -104,6 +117,25 @@ pub fn render_gate(report: &GateReport, notes: &[String]) -> String {
     }
     for c in report.checks.iter().filter(|c| c.is_finding()) {
         let _ = writeln!(out, "{} [{}]{}: {}", c.status.as_str(), c.rule.label(), c.location(), c.message);
+    }
+    for c in &report.size_changes {
+        let top: Vec<String> = c
+            .changes
+            .iter()
+            .take(3)
+            .map(|i| {
+                format!(
+                    "{} {} {}{} B",
+                    i.name,
+                    i.change.as_str(),
+                    if i.delta > 0 { "+" } else { "" },
+                    number(i.delta as f64)
+                )
+            })
+            .collect();
+        if !top.is_empty() {
+            let _ = writeln!(out, "size changes ({}): {}", c.variant.as_str(), top.join("; "));
+        }
     }
     let baseline = match report.baseline_status {
         Some(perf_core::baseline::BaselineStatus::Active) => "active",

@@ -17,13 +17,16 @@
 //!     { "profile": "core-min", "metric_id": "M-PERF-04A", "unit": "us", "value": null } ] }
 //! ```
 //! A pending value is `null`, never a string. Per metric, `spread` and `runs` describe a
-//! measured distribution (timing metrics rebaselined with several runs).
+//! measured distribution (timing metrics rebaselined with several runs). `items` (optional)
+//! holds per variant the largest items of the size attribution, `{ "name", "bytes" }`.
 
 use std::collections::{BTreeMap, BTreeSet};
 
 use serde::{Deserialize, Serialize};
 
+use crate::attribution::NamedSize;
 use crate::document::{DocumentError, check_schema_version, parse_document, pointer_join};
+use crate::policy::VariantKind;
 use crate::unit::Unit;
 
 pub const SCHEMA_VERSION: &str = "wasm-perf-baseline-v1";
@@ -37,6 +40,10 @@ pub struct Baseline {
     pub provenance: BaselineProvenance,
     pub tolerances: Tolerances,
     pub metrics: Vec<BaselineMetric>,
+    /// Per variant, the attribution's largest items (name and shallow bytes), so a size
+    /// change names the items that made it. Written by rebaseline.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub items: BTreeMap<VariantKind, Vec<NamedSize>>,
     /// Notes (`_comment`, ...): kept by rebaseline, ignored by the gate. Any other unknown
     /// key is an error.
     #[serde(flatten)]

@@ -77,6 +77,18 @@ pub enum Source {
     SizeGzip,
     #[serde(rename = "size.brotli")]
     SizeBrotli,
+    /// Bytes of the shipped module's code section.
+    #[serde(rename = "size.section.code")]
+    SectionCode,
+    /// Bytes of its data (and data-count) sections.
+    #[serde(rename = "size.section.data")]
+    SectionData,
+    /// Bytes of its custom sections.
+    #[serde(rename = "size.section.custom")]
+    SectionCustom,
+    /// How many DWARF (`.debug_*`) and `producers` sections it carries.
+    #[serde(rename = "size.debug_sections")]
+    DebugSections,
     #[serde(rename = "runtime.cold_init")]
     RuntimeColdInit,
     #[serde(rename = "browser.mobile_cold_init")]
@@ -97,6 +109,10 @@ impl Source {
             Source::SizeRaw => "size.raw",
             Source::SizeGzip => "size.gzip",
             Source::SizeBrotli => "size.brotli",
+            Source::SectionCode => "size.section.code",
+            Source::SectionData => "size.section.data",
+            Source::SectionCustom => "size.section.custom",
+            Source::DebugSections => "size.debug_sections",
             Source::RuntimeColdInit => "runtime.cold_init",
             Source::BrowserMobileColdInit => "browser.mobile_cold_init",
             Source::RuntimeHeap => "runtime.heap",
@@ -123,8 +139,27 @@ impl Source {
         )
     }
 
+    /// Measured from the shipped artifact's bytes, no engine involved.
     pub fn is_size(self) -> bool {
-        matches!(self, Source::SizeRaw | Source::SizeGzip | Source::SizeBrotli)
+        matches!(
+            self,
+            Source::SizeRaw
+                | Source::SizeGzip
+                | Source::SizeBrotli
+                | Source::SectionCode
+                | Source::SectionData
+                | Source::SectionCustom
+                | Source::DebugSections
+        )
+    }
+
+    /// The unit a size source is measured in.
+    pub fn size_unit(self) -> Option<Unit> {
+        match self {
+            Source::DebugSections => Some(Unit::Count),
+            s if s.is_size() => Some(Unit::Bytes),
+            _ => None,
+        }
     }
 }
 
@@ -277,10 +312,10 @@ impl Budgets {
                 }
                 _ => {}
             }
-            if m.source.is_size() && m.unit != Unit::Bytes {
+            if let Some(unit) = m.source.size_unit().filter(|u| *u != m.unit) {
                 return rule(
                     format!("{at}/unit"),
-                    format!("a {} metric is measured in bytes, not {}", m.source.as_str(), m.unit),
+                    format!("a {} metric is measured in {unit}, not {}", m.source.as_str(), m.unit),
                 );
             }
             for p in &self.profiles {

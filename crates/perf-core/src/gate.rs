@@ -11,11 +11,12 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::attribution::{self, SizeChanges};
 use crate::baseline::{Baseline, BaselineStatus, DriftPolicy};
 use crate::budget::{Budgets, GateKind, Status};
 use crate::regression::{self, Comparison, Finding, ToolchainDrift};
 use crate::streak::{Observation, StreakState};
-use crate::summary::Record;
+use crate::summary::{Record, VariantReport};
 
 pub const REPORT_SCHEMA_VERSION: &str = "wasm-perf-regression-report-v1";
 
@@ -90,6 +91,10 @@ pub struct GateReport {
     /// One verdict per (profile, metric): the worst of its checks.
     pub metrics: Vec<MetricVerdict>,
     pub checks: Vec<Check>,
+    /// Per variant, the items that changed size against the baseline's (when both have
+    /// them), largest change first.
+    #[serde(default)]
+    pub size_changes: Vec<SizeChanges>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -107,6 +112,8 @@ pub struct GateInput<'a> {
     /// `rustc -vV` and the binaryen version of this run.
     pub rustc: &'a str,
     pub binaryen: &'a str,
+    /// The run's variants, for the size changes against the baseline's items.
+    pub variants: &'a [VariantReport],
 }
 
 /// Evaluates the three rules over `records` (already evaluated against their thresholds),
@@ -244,6 +251,9 @@ pub fn evaluate(input: &GateInput, records: &mut [Record], streaks: &mut StreakS
         toolchain_drift: drift,
         metrics,
         checks,
+        size_changes: input.baseline.map_or_else(Vec::new, |b| {
+            attribution::size_changes(&b.items, input.variants.iter().filter_map(|v| v.attribution.as_ref()))
+        }),
     }
 }
 
@@ -533,6 +543,7 @@ mod tests {
                     run_id: "r1",
                     rustc: case.rustc,
                     binaryen: "116",
+                    variants: &[],
                 };
                 let report = evaluate(&input, &mut recs, &mut streaks);
                 let messages: Vec<&str> = report.checks.iter().map(|c| c.message.as_str()).collect();
@@ -561,6 +572,7 @@ mod tests {
             run_id: "r",
             rustc: RUSTC,
             binaryen: "117",
+            variants: &[],
         };
         let report = evaluate(&input, &mut recs, &mut StreakState::default());
         let verdicts: Vec<(&str, Status)> = report.metrics.iter().map(|m| (m.metric_id.as_str(), m.status)).collect();
@@ -579,8 +591,15 @@ mod tests {
     fn escalation_updates_the_record_and_no_baseline_means_no_regression_checks() {
         let budgets = budgets();
         let mut streaks = StreakState::default();
-        let input =
-            GateInput { budgets: &budgets, baseline: None, branch: "main", run_id: "r", rustc: RUSTC, binaryen: "116" };
+        let input = GateInput {
+            budgets: &budgets,
+            baseline: None,
+            branch: "main",
+            run_id: "r",
+            rustc: RUSTC,
+            binaryen: "116",
+            variants: &[],
+        };
         let mut first = records(&budgets, 1.0, 9.0);
         assert_eq!(evaluate(&input, &mut first, &mut streaks).verdict, Status::Warn);
         let mut second = records(&budgets, 1.0, 9.0);

@@ -6,6 +6,7 @@
 //! clock IO. It takes bytes, parsed documents and measured numbers, and returns values;
 //! `xtask` does the doing. Every rule here is therefore testable with plain data.
 
+pub mod attribution;
 pub mod baseline;
 pub mod budget;
 pub mod corpus;

@@ -182,6 +182,8 @@ fn unmeasured(v: &Variant) -> VariantReport {
         post_opt: None,
         runtime: None,
         runtime_skipped: None,
+        attribution: None,
+        attribution_error: None,
         error: Some(format!(
             "no partial summary measured it (its job failed, or its file was not given to the merge; `{job}` writes it)"
         )),

@@ -6,9 +6,13 @@
 
 use serde::Serialize;
 
+use std::collections::BTreeMap;
+
+use crate::attribution::NamedSize;
 use crate::baseline::{Baseline, BaselineProvenance, BaselineStatus};
 use crate::document::DocumentError;
 use crate::json_text::{self, Edit, Node};
+use crate::policy::VariantKind;
 use crate::stats::median;
 use crate::unit::Unit;
 
@@ -149,6 +153,7 @@ pub fn rebaseline(
     file: &str,
     text: &str,
     fresh: &[Fresh],
+    items: &BTreeMap<VariantKind, Vec<NamedSize>>,
     provenance: &BaselineProvenance,
     options: Options,
 ) -> Result<Outcome, RebaselineError> {
@@ -261,6 +266,16 @@ pub fn rebaseline(
         }
     }
     edits.extend(json_text::append(text, &metrics_node, &appended));
+    // The attribution's items are replaced whole: they are data for the report's size
+    // changes, not values anyone reviews one by one.
+    if !items.is_empty() {
+        let indent = root.member("metrics").map_or("  ", |m| json_text::indent_at(text, m.start));
+        let rendered = render_items(items, indent);
+        match root.member("items") {
+            Some(m) => edits.push(Edit { range: m.value.span.clone(), with: rendered }),
+            None => edits.extend(json_text::append(text, &root, &[format!("\"items\": {rendered}")])),
+        }
+    }
 
     let mut status = old.status;
     if options.activate {
@@ -288,6 +303,24 @@ pub fn rebaseline(
     // What was written must read back as a valid baseline.
     Baseline::parse(file, &out)?;
     Ok(Outcome { text: out, rows, status })
+}
+
+/// The items as the baseline keeps them: one `{ "name", "bytes" }` per line, so a diff of
+/// the file reads as a diff of the items.
+fn render_items(items: &BTreeMap<VariantKind, Vec<NamedSize>>, indent: &str) -> String {
+    let mut out = String::from("{");
+    for (i, (variant, list)) in items.iter().enumerate() {
+        out.push_str(if i == 0 { "\n" } else { ",\n" });
+        out.push_str(&format!("{indent}  \"{}\": [", variant.as_str()));
+        for (j, item) in list.iter().enumerate() {
+            let name = serde_json::Value::String(item.name.clone());
+            out.push_str(if j == 0 { "\n" } else { ",\n" });
+            out.push_str(&format!("{indent}    {{ \"name\": {name}, \"bytes\": {} }}", item.bytes));
+        }
+        out.push_str(&format!("\n{indent}  ]"));
+    }
+    out.push_str(&format!("\n{indent}}}"));
+    out
 }
 
 /// The review table (Markdown): old → new per metric, and a verdict line.

@@ -20,6 +20,16 @@ pub struct SectionBreakdown {
     pub has_producers_section: bool,
 }
 
+impl SectionBreakdown {
+    /// How many DWARF (`.debug_*`) and `producers` sections there are: what a release
+    /// artifact should not ship.
+    pub fn debug_and_producers(&self) -> u64 {
+        let counted =
+            |s: &&Section| s.name.strip_prefix("custom:").is_some_and(|n| n.starts_with(".debug_") || n == "producers");
+        self.sections.iter().filter(counted).count() as u64
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Section {
     /// `type`, `code`, `data`, ... or `custom:<name>`.

@@ -11,6 +11,7 @@
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
+use crate::attribution::Attribution;
 use crate::budget::{Budgets, Metric, Source, Status};
 use crate::display::number;
 use crate::pipeline::PipelineReport;
@@ -67,6 +68,12 @@ pub struct VariantReport {
     /// Why runtime metrics were not measured on this variant (a selection, no engine run).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub runtime_skipped: Option<String>,
+    /// Where the bytes go (twiggy); `None` when the variant was not built or the profiler
+    /// failed (then `attribution_error` says why).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub attribution: Option<Attribution>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub attribution_error: Option<String>,
     /// Why this variant has no measurements (a failed build or wasm-opt run).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
@@ -214,6 +221,10 @@ fn measured_value(m: &Metric, v: &VariantReport) -> Measurement {
         Source::SizeRaw => Measurement::Value(artifact.raw_bytes as f64),
         Source::SizeGzip => Measurement::Value(artifact.gzip_bytes as f64),
         Source::SizeBrotli => Measurement::Value(artifact.brotli_bytes as f64),
+        Source::SectionCode => Measurement::Value(artifact.sections.code_bytes as f64),
+        Source::SectionData => Measurement::Value(artifact.sections.data_bytes as f64),
+        Source::SectionCustom => Measurement::Value(artifact.sections.custom_bytes as f64),
+        Source::DebugSections => Measurement::Value(artifact.sections.debug_and_producers() as f64),
         Source::BrowserMobileColdInit => Measurement::NotMeasured(format!(
             "{} cannot measure a mid-tier mobile browser's cold init",
             v.runtime.as_ref().map_or("the engine", |r| r.engine.as_str())
@@ -305,7 +316,7 @@ pub fn hex(bytes: &[u8]) -> String {
 mod tests {
     use super::*;
     use crate::pipeline::{StepBudget, StepCounts};
-    use crate::sections::SectionBreakdown;
+    use crate::sections::{Section, SectionBreakdown};
 
     const BUDGETS: &str = r#"{
       "schema_version": "wasm-perf-budgets-v1",
@@ -354,6 +365,8 @@ mod tests {
             post_opt: post,
             runtime: None,
             runtime_skipped: None,
+            attribution: None,
+            attribution_error: None,
             error: error.map(str::to_owned),
         }
     }
@@ -392,6 +405,35 @@ mod tests {
             Some("required metric not measured: the release variant was not built: cargo build failed")
         );
         assert_eq!(s[2].1, Status::Skip, "an optional metric still skips");
+    }
+
+    #[test]
+    fn section_budgets_gate_the_shipped_modules_sections() {
+        let budgets = Budgets::parse(
+            "b.json",
+            r#"{"schema_version": "wasm-perf-budgets-v1", "profiles": ["core-min"], "seed_set": [11],
+                "metrics": [
+                  {"id": "S-CODE", "name": "code", "unit": "bytes", "source": "size.section.code", "required": false,
+                   "gate": "hard", "thresholds": {"core-min": {"hard": 100}}},
+                  {"id": "S-DEBUG", "name": "debug", "unit": "count", "source": "size.debug_sections", "required": true,
+                   "gate": "hard", "thresholds": {"core-min": {"hard": 0}}}]}"#,
+        )
+        .unwrap();
+        let shipped = |sections: &[(&str, u64)]| {
+            let mut a = artifact(10, 10);
+            a.sections.sections =
+                sections.iter().map(|(name, bytes)| Section { name: (*name).into(), bytes: *bytes }).collect();
+            a.sections.code_bytes = sections.iter().filter(|(n, _)| *n == "code").map(|(_, b)| b).sum();
+            release(Some(a), None)
+        };
+        let judged = |v: VariantReport| -> Vec<(Option<f64>, Status)> {
+            build_records(&budgets, &[v], "c").into_iter().map(|r| (r.value, r.status)).collect()
+        };
+        let clean = shipped(&[("code", 90), ("custom:target_features", 20)]);
+        assert_eq!(judged(clean), [(Some(90.0), Status::Pass), (Some(0.0), Status::Pass)]);
+        let debug =
+            shipped(&[("code", 120), ("custom:.debug_info", 900), ("custom:producers", 40), ("custom:name", 9)]);
+        assert_eq!(judged(debug), [(Some(120.0), Status::Fail), (Some(2.0), Status::Fail)], "name is not counted");
     }
 
     #[test]

@@ -4,9 +4,12 @@
 
 #![allow(clippy::unwrap_used)]
 
+use std::collections::BTreeMap;
 use std::path::Path;
 
-use perf_core::baseline::{BaselineProvenance, BaselineStatus};
+use perf_core::attribution::NamedSize;
+use perf_core::baseline::{Baseline, BaselineProvenance, BaselineStatus};
+use perf_core::policy::VariantKind;
 use perf_core::rebaseline::{Fresh, Options, RebaselineError, TEMPLATE, rebaseline, review_table};
 use perf_core::unit::Unit;
 
@@ -53,18 +56,18 @@ fn first_run() -> Vec<Fresh> {
 
 #[test]
 fn a_new_baseline_from_the_template_is_scaffold_and_idempotent() {
-    let out = rebaseline("b.json", TEMPLATE, &first_run(), &provenance("c1"), PLAIN).unwrap();
+    let out = rebaseline("b.json", TEMPLATE, &first_run(), &BTreeMap::new(), &provenance("c1"), PLAIN).unwrap();
     assert_eq!(out.status, BaselineStatus::Scaffold);
     golden("rebaseline_new.json", &out.text);
     golden("rebaseline_new_review.md", &review_table(&out.rows, out.status));
-    let again = rebaseline("b.json", &out.text, &first_run(), &provenance("c1"), PLAIN).unwrap();
+    let again = rebaseline("b.json", &out.text, &first_run(), &BTreeMap::new(), &provenance("c1"), PLAIN).unwrap();
     assert_eq!(again.text, out.text, "same run, same bytes");
     assert!(review_table(&again.rows, again.status).contains("no material change"));
 }
 
 #[test]
 fn only_measured_values_and_provenance_change() {
-    let base = rebaseline("b.json", TEMPLATE, &first_run(), &provenance("c1"), PLAIN).unwrap().text;
+    let base = rebaseline("b.json", TEMPLATE, &first_run(), &BTreeMap::new(), &provenance("c1"), PLAIN).unwrap().text;
     // A reviewer's edits: a note, a tolerance spelled 1.20, and an override.
     let reviewed = base
         .replace("\"relative_pct\": 1.0, \"absolute\": 512", "\"relative_pct\": 1.20, \"absolute\": 512")
@@ -72,7 +75,7 @@ fn only_measured_values_and_provenance_change() {
         .replace("  \"toolchain_drift\"", "  \"_reviewed_by\": \"someone\",\n  \"toolchain_drift\"");
     let mut run = first_run();
     run[0].values = vec![25500.0];
-    let out = rebaseline("b.json", &reviewed, &run, &provenance("c2"), PLAIN).unwrap();
+    let out = rebaseline("b.json", &reviewed, &run, &BTreeMap::new(), &provenance("c2"), PLAIN).unwrap();
     let expected =
         reviewed.replace("\"value\": 25423", "\"value\": 25500").replace("\"commit\": \"c1\"", "\"commit\": \"c2\"");
     assert_eq!(out.text, expected);
@@ -82,11 +85,11 @@ fn only_measured_values_and_provenance_change() {
 
 #[test]
 fn new_metrics_are_appended_and_baseline_only_ones_kept_or_pruned() {
-    let base = rebaseline("b.json", TEMPLATE, &first_run(), &provenance("c1"), PLAIN).unwrap().text;
+    let base = rebaseline("b.json", TEMPLATE, &first_run(), &BTreeMap::new(), &provenance("c1"), PLAIN).unwrap().text;
     let mut run = first_run();
     run.remove(1);
     run.push(fresh("M-PERF-01C", Unit::Bytes, &[10393.0]));
-    let kept = rebaseline("b.json", &base, &run, &provenance("c1"), PLAIN).unwrap();
+    let kept = rebaseline("b.json", &base, &run, &BTreeMap::new(), &provenance("c1"), PLAIN).unwrap();
     let order: Vec<String> = serde_json::from_str::<serde_json::Value>(&kept.text).unwrap()["metrics"]
         .as_array()
         .unwrap()
@@ -95,7 +98,9 @@ fn new_metrics_are_appended_and_baseline_only_ones_kept_or_pruned() {
         .collect();
     assert_eq!(order, ["M-PERF-01A", "M-PERF-01B", "M-PERF-04A", "M-PERF-02B", "M-PERF-01C"]);
     assert!(kept.rows.iter().any(|r| r.metric_id == "M-PERF-01B" && r.change.as_str().starts_with("kept")));
-    let pruned = rebaseline("b.json", &base, &run, &provenance("c1"), Options { prune: true, ..PLAIN }).unwrap();
+    let pruned =
+        rebaseline("b.json", &base, &run, &BTreeMap::new(), &provenance("c1"), Options { prune: true, ..PLAIN })
+            .unwrap();
     assert!(!pruned.text.contains("M-PERF-01B"));
     assert!(pruned.rows.iter().any(|r| r.metric_id == "M-PERF-01B" && r.change.as_str() == "removed"));
 }
@@ -104,31 +109,65 @@ fn new_metrics_are_appended_and_baseline_only_ones_kept_or_pruned() {
 fn activation_refuses_null_enforced_metrics_and_otherwise_flips_status() {
     let mut run = first_run();
     run[1].values.clear();
-    let base = rebaseline("b.json", TEMPLATE, &run, &provenance("c1"), PLAIN).unwrap().text;
-    let err = rebaseline("b.json", &base, &run, &provenance("c1"), Options { activate: true, ..PLAIN }).unwrap_err();
+    let base = rebaseline("b.json", TEMPLATE, &run, &BTreeMap::new(), &provenance("c1"), PLAIN).unwrap().text;
+    let err =
+        rebaseline("b.json", &base, &run, &BTreeMap::new(), &provenance("c1"), Options { activate: true, ..PLAIN })
+            .unwrap_err();
     assert_eq!(
         err,
         RebaselineError::NullOnActivate { file: "b.json".into(), metrics: vec!["core-min / M-PERF-01B".into()] }
     );
-    let out =
-        rebaseline("b.json", &base, &first_run(), &provenance("c1"), Options { activate: true, ..PLAIN }).unwrap();
+    let out = rebaseline(
+        "b.json",
+        &base,
+        &first_run(),
+        &BTreeMap::new(),
+        &provenance("c1"),
+        Options { activate: true, ..PLAIN },
+    )
+    .unwrap();
     assert_eq!(out.status, BaselineStatus::Active);
     assert!(out.text.contains("\"status\": \"active\""));
-    let plain = rebaseline("b.json", &out.text, &first_run(), &provenance("c1"), PLAIN).unwrap();
+    let plain = rebaseline("b.json", &out.text, &first_run(), &BTreeMap::new(), &provenance("c1"), PLAIN).unwrap();
     assert_eq!(plain.status, BaselineStatus::Active, "rebaseline never changes the status by itself");
 }
 
 #[test]
 fn deterministic_only_touches_sizes_and_nothing_else() {
-    let base = rebaseline("b.json", TEMPLATE, &first_run(), &provenance("c1"), PLAIN).unwrap().text;
+    let base = rebaseline("b.json", TEMPLATE, &first_run(), &BTreeMap::new(), &provenance("c1"), PLAIN).unwrap().text;
     let mut run = first_run();
     run[2].values = vec![5.0];
     let check = Options { deterministic_only: true, ..PLAIN };
     assert_eq!(
-        rebaseline("b.json", &base, &run, &provenance("c9"), check).unwrap().text,
+        rebaseline("b.json", &base, &run, &BTreeMap::new(), &provenance("c9"), check).unwrap().text,
         base,
         "timings and provenance ignored"
     );
     run[0].values = vec![30000.0];
-    assert_ne!(rebaseline("b.json", &base, &run, &provenance("c9"), check).unwrap().text, base);
+    assert_ne!(rebaseline("b.json", &base, &run, &BTreeMap::new(), &provenance("c9"), check).unwrap().text, base);
+}
+
+#[test]
+fn attribution_items_are_written_whole_and_replaced_whole() {
+    let items = |bytes: u64| {
+        let list = vec![
+            NamedSize { name: "sample_kernel::a::h0123456789abcdef".into(), bytes },
+            NamedSize { name: "data segment \".rodata\"".into(), bytes: 40 },
+        ];
+        BTreeMap::from([(VariantKind::Release, list.clone()), (VariantKind::Dev, list)])
+    };
+    let base = rebaseline("b.json", TEMPLATE, &first_run(), &BTreeMap::new(), &provenance("c1"), PLAIN).unwrap().text;
+    let with = rebaseline("b.json", &base, &first_run(), &items(100), &provenance("c1"), PLAIN).unwrap().text;
+    assert!(with.starts_with(base.trim_end().trim_end_matches('}').trim_end()), "appended after the last member");
+    assert!(with.contains(
+        "\n    \"release\": [\n      { \"name\": \"sample_kernel::a::h0123456789abcdef\", \"bytes\": 100 },\n"
+    ));
+    assert_eq!(Baseline::parse("b.json", &with).unwrap().items, items(100));
+    let again = rebaseline("b.json", &with, &first_run(), &items(100), &provenance("c1"), PLAIN).unwrap().text;
+    assert_eq!(again, with, "the same items: the same bytes");
+    let grown = rebaseline("b.json", &with, &first_run(), &items(120), &provenance("c1"), PLAIN).unwrap().text;
+    assert_eq!(Baseline::parse("b.json", &grown).unwrap().items, items(120));
+    assert_eq!(grown.replace("\"bytes\": 120", "\"bytes\": 100"), with, "only the items changed");
+    let kept = rebaseline("b.json", &with, &first_run(), &BTreeMap::new(), &provenance("c1"), PLAIN).unwrap().text;
+    assert_eq!(kept, with, "a run without attributions leaves the items alone");
 }
