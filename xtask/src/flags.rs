@@ -219,6 +219,11 @@ pub struct OutputArgs {
     /// the baseline's items, monomorphization bloat, the findings and what was not measured.
     #[arg(long, value_name = "FILE", default_value = "artifacts/wasm_perf_report.md")]
     pub markdown: PathBuf,
+    /// Where to write the HTML report: one self-contained page (no network requests) with
+    /// the tables and charts of headroom, size before and after wasm-opt, where the release
+    /// artifact's bytes go, and the per-seed p95 spread.
+    #[arg(long, value_name = "FILE", default_value = "artifacts/wasm_perf_report.html")]
+    pub html: PathBuf,
     /// Print the summary JSON (perf --partial-out: the partial summary) on stdout instead
     /// of the table.
     #[arg(long)]

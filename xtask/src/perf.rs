@@ -292,6 +292,8 @@ pub(crate) fn conclude(
     gate.persist(out.json, write_streaks)?;
     let markdown = perf_core::markdown::report(&summary, &gate.report);
     write_atomic(&inputs::resolve(&out.markdown).0, markdown.as_bytes())?;
+    let html = perf_core::html::report(&summary, &gate.report);
+    write_atomic(&inputs::resolve(&out.html).0, html.as_bytes())?;
     if let Some(path) = &out.step_summary {
         append_step_summary(path, &markdown)?;
     }

@@ -1001,3 +1001,59 @@ fn a_large_generic_function_is_named_as_growth_and_as_monomorphization_bloat() {
     assert!(md.contains("| release | `sample_kernel::mono_bloat::mix_all` | 4 |"), "{md}");
     assert!(md.len() < 60 * 1024, "GitHub shows a job summary whole under 60 KiB: {}", md.len());
 }
+
+/// Console messages of a page loaded in headless Chromium, and its screenshot; `None` when
+/// Chromium is not installed (CI installs it: there, its absence fails).
+fn chromium(page: &Path, screenshot: &Path) -> Option<Vec<String>> {
+    let Ok(o) = Command::new("chromium")
+        .args(["--headless", "--no-sandbox", "--disable-gpu", "--enable-logging=stderr", "--v=0"])
+        .arg("--window-size=900,2600")
+        .arg(format!("--screenshot={}", screenshot.display()))
+        .arg(format!("file://{}", page.display()))
+        .output()
+    else {
+        assert!(std::env::var_os("CI").is_none(), "chromium is required on CI (.ci/run installs it)");
+        eprintln!("note: chromium is not installed; the HTML report was not opened");
+        return None;
+    };
+    assert!(o.status.success(), "chromium: {}", text(&o.stderr));
+    Some(text(&o.stderr).lines().filter(|l| l.contains(":CONSOLE")).map(str::to_owned).collect())
+}
+
+/// The HTML report opens in a real browser with no console message at all (its CSP turns
+/// any network request into one), and the screenshot is taken; planted pages prove that
+/// both kinds of message would be seen.
+#[test]
+fn the_html_report_opens_in_headless_chromium_without_console_messages() {
+    let _turn = pipeline_lock();
+    let out = scratch("html");
+    let html = out.join("report.html");
+    let o = perf(&out, &["--summary", out.join("summary.json").to_str().unwrap(), "--html", html.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
+    let page = std::fs::read_to_string(&html).unwrap();
+    assert_eq!(page.matches("<svg ").count(), 4, "headroom, wasm-opt sizes, Pareto, per-seed p95");
+    assert!(page.contains("Where the release artifact's bytes go") && page.contains("sample_kernel::"));
+
+    let screenshot = root().join("artifacts/screenshots/wasm_perf_report.png");
+    std::fs::create_dir_all(screenshot.parent().unwrap()).unwrap();
+    let _ = std::fs::remove_file(&screenshot);
+    let Some(console) = chromium(&html, &screenshot) else { return };
+    assert_eq!(console, Vec::<String>::new(), "the report logs nothing in the browser");
+    let png = std::fs::read(&screenshot).unwrap();
+    assert_eq!(&png[1..4], b"PNG");
+    let (width, height) =
+        (u32::from_be_bytes(png[16..20].try_into().unwrap()), u32::from_be_bytes(png[20..24].try_into().unwrap()));
+    assert_eq!((width, height), (900, 2600));
+    assert!(png.len() > 50_000, "a page of charts, not a blank one: {} bytes", png.len());
+
+    let planted = [
+        ("<script>console.error('planted error')</script>", "planted error"),
+        ("<img src=\"https://example.com/x.png\">", "violates the following Content Security Policy"),
+    ];
+    for (element, expected) in planted {
+        let page = out.join("planted.html");
+        std::fs::write(&page, format!("<!DOCTYPE html><html><head><meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; script-src 'unsafe-inline'\"></head><body>{element}</body></html>")).unwrap();
+        let console = chromium(&page, &out.join("planted.png")).unwrap();
+        assert!(console.iter().any(|l| l.contains(expected)), "{expected}: {console:?}");
+    }
+}

@@ -13,6 +13,7 @@ pub mod corpus;
 pub mod display;
 pub mod document;
 pub mod gate;
+pub mod html;
 pub mod json_text;
 pub mod markdown;
 pub mod partial;

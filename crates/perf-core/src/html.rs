@@ -1,0 +1,291 @@
+//! The HTML report (`artifacts/wasm_perf_report.html`): one self-contained page, no network
+//! request (its Content-Security-Policy forbids any), with the verdict, a table per variant
+//! and charts drawn here as SVG: headroom per metric and variant, a Pareto chart of the
+//! release artifact's largest items, each variant's size before and after wasm-opt, and the
+//! per-seed p95 spread of the timing metrics.
+
+use std::fmt::Write;
+
+use crate::attribution::readable;
+use crate::budget::Status;
+use crate::display::number;
+use crate::gate::GateReport;
+use crate::policy::VariantKind;
+use crate::summary::{Record, Summary};
+
+const WIDTH: f64 = 760.0;
+const BAR: f64 = 16.0;
+const GAP: f64 = 6.0;
+/// Room for the labels left of the bars.
+const LABEL: f64 = 300.0;
+
+pub fn report(summary: &Summary, gate: &GateReport) -> String {
+    let mut body = String::new();
+    let verdict = summary.verdict.as_str();
+    let _ = writeln!(body, "<h1>wasm budget gate: <span class=\"{verdict}\">{verdict}</span></h1>");
+    let _ = writeln!(
+        body,
+        "<p><code>{}</code> at <code>{}</code> on branch <code>{}</code>, run <code>{}</code>.</p>",
+        esc(&summary.package),
+        esc(&summary.commit),
+        esc(&gate.branch),
+        esc(&gate.run_id)
+    );
+
+    let _ = writeln!(body, "<h2>Headroom</h2>");
+    let _ = writeln!(body, "<p>Each bar is the measured value as a share of its hard budget; the line marks 100%.</p>");
+    body.push_str(&headroom_chart(summary));
+
+    let _ = writeln!(body, "<h2>Size before and after wasm-opt</h2>");
+    body.push_str(&opt_chart(summary));
+
+    if let Some(chart) = pareto_chart(summary, VariantKind::Release) {
+        let _ = writeln!(body, "<h2>Where the release artifact's bytes go</h2>");
+        body.push_str(&chart);
+    }
+
+    let spread = seed_spread_chart(summary);
+    if !spread.is_empty() {
+        let _ = writeln!(body, "<h2>Timing: per-seed p95</h2>");
+        let _ =
+            writeln!(body, "<p>One dot per seed (its p95); the bar is the median over the seeds, the gated value.</p>");
+        body.push_str(&spread);
+    }
+
+    for v in &summary.variants {
+        let _ = writeln!(body, "<h2>{} ({})</h2>", v.variant.as_str(), esc(&v.budget_profile));
+        body.push_str(&variant_table(summary, gate, v.variant));
+    }
+
+    format!(
+        "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n\
+         <meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; style-src 'unsafe-inline'\">\n\
+         <title>wasm budget gate: {verdict}</title>\n<style>{STYLE}</style>\n</head>\n<body>\n{body}</body>\n</html>\n"
+    )
+}
+
+const STYLE: &str = "body{font:14px/1.4 system-ui,sans-serif;margin:2em auto;max-width:820px;color:#222}\
+table{border-collapse:collapse;margin:.5em 0 1.5em}td,th{border:1px solid #ccc;padding:2px 8px}\
+td.n{text-align:right;font-variant-numeric:tabular-nums}.pass{color:#17692e}.warn{color:#9a6700}\
+.fail{color:#b31d28}.skip{color:#666}svg{display:block;margin:.5em 0 1.5em}svg text{font-size:11px}";
+
+/// A measured figure: whole above 100 (digits grouped), three significant digits below.
+fn figure(v: f64) -> String {
+    if v.abs() >= 100.0 { number(v.round()) } else { number(v) }
+}
+
+fn esc(s: &str) -> String {
+    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
+}
+
+fn color(status: Status) -> &'static str {
+    match status {
+        Status::Pass => "#2da44e",
+        Status::Warn => "#d4a72c",
+        Status::Fail => "#cf222e",
+        Status::Skip => "#8c959f",
+    }
+}
+
+/// The gate's verdict on a record: its budget status and the gate's rules together.
+fn verdict(record: &Record, gate: &GateReport) -> Status {
+    gate.metrics
+        .iter()
+        .find(|m| m.profile == record.profile && m.metric_id == record.metric_id)
+        .map_or(record.status, |m| m.status.worst(record.status))
+}
+
+/// Horizontal bars, one per row: `(label, fraction of the full width, colour, value text)`.
+fn bars(rows: &[(String, f64, &str, String)], marker: Option<f64>) -> String {
+    let height = rows.len() as f64 * (BAR + GAP) + GAP + 14.0;
+    let span = WIDTH - LABEL - 90.0;
+    let mut svg =
+        format!("<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{WIDTH}\" height=\"{height}\" role=\"img\">\n");
+    for (i, (label, fraction, fill, text)) in rows.iter().enumerate() {
+        let y = GAP + i as f64 * (BAR + GAP);
+        let w = (fraction.clamp(0.0, 1.25) * span).max(1.0);
+        let _ = writeln!(
+            svg,
+            "<text x=\"{:.1}\" y=\"{:.1}\" text-anchor=\"end\">{}</text>\
+             <rect x=\"{LABEL}\" y=\"{y:.1}\" width=\"{w:.1}\" height=\"{BAR}\" fill=\"{fill}\"/>\
+             <text x=\"{:.1}\" y=\"{:.1}\">{}</text>",
+            LABEL - 6.0,
+            y + BAR - 4.0,
+            esc(label),
+            LABEL + w + 4.0,
+            y + BAR - 4.0,
+            esc(text)
+        );
+    }
+    if let Some(at) = marker {
+        let x = LABEL + at * span;
+        let _ = writeln!(
+            svg,
+            "<line x1=\"{x:.1}\" y1=\"0\" x2=\"{x:.1}\" y2=\"{:.1}\" stroke=\"#222\" stroke-dasharray=\"3 3\"/>",
+            height - 12.0
+        );
+    }
+    svg.push_str("</svg>\n");
+    svg
+}
+
+fn headroom_chart(summary: &Summary) -> String {
+    let rows: Vec<(String, f64, &str, String)> = summary
+        .records
+        .iter()
+        .filter_map(|r| {
+            let (value, hard) = (r.value?, r.threshold_hard.filter(|h| *h > 0.0)?);
+            let share = value / hard;
+            let label = format!("{} {}", r.variant.as_str(), r.metric_id);
+            Some((label, share, color(r.status), format!("{:.1}% of {}", share * 100.0, number(hard))))
+        })
+        .collect();
+    bars(&rows, Some(1.0))
+}
+
+/// Raw bytes before and after wasm-opt per variant, on a log scale (dev is megabytes,
+/// release tens of kilobytes).
+fn opt_chart(summary: &Summary) -> String {
+    let mut rows = Vec::new();
+    let largest = summary
+        .variants
+        .iter()
+        .flat_map(|v| [v.pre_opt.as_ref(), v.post_opt.as_ref()])
+        .flatten()
+        .map(|a| a.raw_bytes)
+        .max()
+        .unwrap_or(1)
+        .max(2) as f64;
+    for v in &summary.variants {
+        for (when, artifact, fill) in [("before", &v.pre_opt, "#8c959f"), ("after", &v.post_opt, "#0969da")] {
+            let Some(a) = artifact else { continue };
+            let fraction = (a.raw_bytes.max(1) as f64).ln() / largest.ln();
+            let label = format!("{} {when} wasm-opt", v.variant.as_str());
+            rows.push((label, fraction, fill, format!("{} B", number(a.raw_bytes as f64))));
+        }
+    }
+    bars(&rows, None)
+}
+
+/// The largest items of a variant's attribution with their running share of its code and
+/// data: bars for the items, a line for the cumulative share.
+fn pareto_chart(summary: &Summary, variant: VariantKind) -> Option<String> {
+    let a = summary.variants.iter().find(|v| v.variant == variant)?.attribution.as_ref()?;
+    let total = a.profiled.code_and_data_bytes.max(1) as f64;
+    let items: Vec<_> = a.items.iter().take(20).collect();
+    let largest = items.first()?.shallow_bytes.max(1) as f64;
+    let mut cumulative = 0.0;
+    let mut rows = Vec::new();
+    let mut points = Vec::new();
+    let span = WIDTH - LABEL - 90.0;
+    for (i, item) in items.iter().enumerate() {
+        cumulative += item.shallow_bytes as f64;
+        let text = format!("{} B, {:.0}% so far", number(item.shallow_bytes as f64), cumulative / total * 100.0);
+        rows.push((readable(&item.name), item.shallow_bytes as f64 / largest, "#0969da", text));
+        let y = GAP + i as f64 * (BAR + GAP) + BAR / 2.0;
+        points.push(format!("{:.1},{y:.1}", LABEL + cumulative / total * span));
+    }
+    let chart = bars(&rows, None);
+    let line =
+        format!("<polyline points=\"{}\" fill=\"none\" stroke=\"#cf222e\" stroke-width=\"2\"/>\n", points.join(" "));
+    let note = format!(
+        "<p>The {} largest items of <code>{}</code> ({}), by shallow size; the red line is their running share of its \
+         {} bytes of code and data.</p>\n",
+        items.len(),
+        esc(&a.profiled.path),
+        esc(&a.profiled.note),
+        number(total)
+    );
+    Some(note + &chart.replace("</svg>\n", &(line + "</svg>\n")))
+}
+
+/// Per timing scenario and variant: each seed's p95 as a dot, the median of them as a bar.
+fn seed_spread_chart(summary: &Summary) -> String {
+    let mut rows: Vec<(String, Vec<f64>, f64, &str)> = Vec::new();
+    for v in &summary.variants {
+        let Some(runtime) = &v.runtime else { continue };
+        for run in &runtime.scenarios {
+            let Some(t) = &run.timing else { continue };
+            let p95s: Vec<f64> = t.seeds.iter().map(|s| s.distribution.p95).collect();
+            let record = summary.records.iter().find(|r| r.variant == v.variant && run.metrics.contains(&r.metric_id));
+            let unit = t.unit.as_str();
+            let label = format!("{} {} ({unit})", v.variant.as_str(), run.scenario);
+            rows.push((label, p95s, t.median_of_p95, record.map_or("#0969da", |r| color(r.status))));
+        }
+    }
+    if rows.is_empty() {
+        return String::new();
+    }
+    let height = rows.len() as f64 * (BAR + GAP) + GAP + 14.0;
+    let span = WIDTH - LABEL - 190.0;
+    let mut svg =
+        format!("<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{WIDTH}\" height=\"{height}\" role=\"img\">\n");
+    for (i, (label, p95s, median, fill)) in rows.iter().enumerate() {
+        // Each row on its own scale: 0 to its largest seed's p95.
+        let max = p95s.iter().copied().fold(*median, f64::max).max(f64::MIN_POSITIVE);
+        let y = GAP + i as f64 * (BAR + GAP);
+        let _ = writeln!(
+            svg,
+            "<text x=\"{:.1}\" y=\"{:.1}\" text-anchor=\"end\">{}</text>\
+             <rect x=\"{LABEL}\" y=\"{:.1}\" width=\"{:.1}\" height=\"{:.1}\" fill=\"{fill}\" opacity=\"0.35\"/>\
+             <text x=\"{:.1}\" y=\"{:.1}\">median {}, max {}</text>",
+            LABEL - 6.0,
+            y + BAR - 4.0,
+            esc(label),
+            y + 3.0,
+            (median / max * span).max(1.0),
+            BAR - 6.0,
+            LABEL + span + 4.0,
+            y + BAR - 4.0,
+            figure(*median),
+            figure(max)
+        );
+        for p in p95s {
+            let _ = writeln!(
+                svg,
+                "<circle cx=\"{:.1}\" cy=\"{:.1}\" r=\"3\" fill=\"#222\"/>",
+                LABEL + p / max * span,
+                y + BAR / 2.0
+            );
+        }
+    }
+    svg.push_str("</svg>\n");
+    svg
+}
+
+/// Value, budget, headroom, change against the baseline and status, per metric.
+fn variant_table(summary: &Summary, gate: &GateReport, variant: VariantKind) -> String {
+    let mut out = String::from(
+        "<table>\n<tr><th>metric</th><th>unit</th><th>value</th><th>budget</th><th>headroom</th>\
+         <th>vs baseline</th><th>status</th></tr>\n",
+    );
+    for r in summary.records.iter().filter(|r| r.variant == variant) {
+        let value = r.value.map_or("-".to_owned(), number);
+        let budget = r.threshold_hard.map_or("-".to_owned(), number);
+        let headroom = match (r.value, r.threshold_hard) {
+            (Some(v), Some(h)) if h > 0.0 => format!("{:.0}%", (h - v) / h * 100.0),
+            _ => "-".to_owned(),
+        };
+        let change = gate
+            .checks
+            .iter()
+            .find(|c| c.profile == r.profile && c.metric_id == r.metric_id && c.comparison.is_some())
+            .and_then(|c| c.comparison.as_ref())
+            .and_then(|c| match (c.baseline, c.current) {
+                (Some(b), Some(now)) if b != 0.0 => Some(format!("{:+.1}%", (now - b) / b * 100.0)),
+                (Some(b), Some(now)) => Some(format!("{:+}", now - b)),
+                _ => None,
+            })
+            .unwrap_or_else(|| "-".to_owned());
+        let status = verdict(r, gate).as_str();
+        let _ = writeln!(
+            out,
+            "<tr><td>{}</td><td>{}</td><td class=\"n\">{value}</td><td class=\"n\">{budget}</td>\
+             <td class=\"n\">{headroom}</td><td class=\"n\">{change}</td><td class=\"{status}\">{status}</td></tr>",
+            esc(&r.metric_id),
+            r.unit.as_str()
+        );
+    }
+    out.push_str("</table>\n");
+    out
+}
