@@ -898,7 +898,11 @@ fn a_matrix_of_partials_merges_to_the_single_jobs_verdict() {
     assert_eq!(merged.verdict, single.verdict);
     assert_eq!(merged.pipeline.steps.cargo_builds, 3);
     assert!(out.join("merged/streaks.json").exists(), "a complete merge counts the streaks");
-    assert!(std::fs::read_to_string(&step_summary).unwrap().contains("| core-min | release | 25,"), "the job summary");
+    let job_summary = std::fs::read_to_string(&step_summary).unwrap();
+    assert!(
+        job_summary.contains("### release (core-min)\n") && job_summary.contains("| M-PERF-01A | bytes | 25,"),
+        "{job_summary}"
+    );
 
     let (o, path) = merge("missing", &all[..2], &[]);
     assert_eq!(o.status.code(), Some(2), "a missing variant fails closed");
@@ -1027,12 +1031,32 @@ fn chromium(page: &Path, screenshot: &Path) -> Option<Vec<String>> {
 fn the_html_report_opens_in_headless_chromium_without_console_messages() {
     let _turn = pipeline_lock();
     let out = scratch("html");
+    let baseline = out.join("baseline.json");
+    let o = xtask(&[
+        "rebaseline",
+        "--baseline",
+        baseline.to_str().unwrap(),
+        "--report",
+        out.join("r.md").to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
     let html = out.join("report.html");
     let o = perf(&out, &["--summary", out.join("summary.json").to_str().unwrap(), "--html", html.to_str().unwrap()]);
     assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
     let page = std::fs::read_to_string(&html).unwrap();
     assert_eq!(page.matches("<svg ").count(), 4, "headroom, wasm-opt sizes, Pareto, per-seed p95");
     assert!(page.contains("Where the release artifact's bytes go") && page.contains("sample_kernel::"));
+
+    // The committed budgets' ratchet: the timing budgets are the seed contract's, far above
+    // the sample kernel's figures, so each gets a tighter suggestion; the sizes do not.
+    let report: serde_json::Value = serde_json::from_slice(&std::fs::read(out.join("report.json")).unwrap()).unwrap();
+    assert_schema("wasm_perf_regression_report.schema.json", &report);
+    let hints = report["ratchet_hints"].as_array().unwrap();
+    let hint = |id: &str| hints.iter().find(|h| h["profile"] == "core-min" && h["metric_id"] == id);
+    let op = hint("M-PERF-04A").expect("reserve+send has 99% headroom");
+    assert!(op["suggested_hard"].as_f64().unwrap() < 1.0 && op["hard"] == 12.0, "{op}");
+    assert!(hint("M-PERF-01A").is_none(), "the raw size keeps about 20% headroom: no hint");
+    assert!(page.contains("<h2>Ratchet hints</h2>"));
 
     let screenshot = root().join("artifacts/screenshots/wasm_perf_report.png");
     std::fs::create_dir_all(screenshot.parent().unwrap()).unwrap();

@@ -39,6 +39,19 @@ pub struct Budgets {
     /// unless the newest entry's `thresholds_sha256` is that of the current thresholds.
     #[serde(default)]
     pub change_log: Vec<ChangeEntry>,
+    /// When the reports suggest a tighter threshold; none when absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ratchet: Option<Ratchet>,
+}
+
+/// The ratchet hint's rule: a metric whose baseline value leaves more than `headroom_above`
+/// of its hard budget unused gets the suggestion `baseline × (1 + suggest_headroom)`. Only
+/// a suggestion: thresholds change through the change log.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Ratchet {
+    pub headroom_above: f64,
+    pub suggest_headroom: f64,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -286,6 +299,24 @@ impl Budgets {
         for (i, p) in self.profiles.iter().enumerate() {
             if !profiles.insert(p.as_str()) {
                 return rule(format!("/profiles/{i}"), format!("duplicate profile \"{p}\""));
+            }
+        }
+        if let Some(r) = &self.ratchet {
+            if !(r.headroom_above > 0.0 && r.headroom_above < 1.0) {
+                return rule(
+                    "/ratchet/headroom_above".into(),
+                    format!("expected a fraction between 0 and 1, found {}", r.headroom_above),
+                );
+            }
+            if !(r.suggest_headroom > 0.0 && r.suggest_headroom < r.headroom_above / (1.0 - r.headroom_above)) {
+                return rule(
+                    "/ratchet/suggest_headroom".into(),
+                    format!(
+                        "expected a fraction above 0 that suggests a tighter threshold (below {:.3}), found {}",
+                        r.headroom_above / (1.0 - r.headroom_above),
+                        r.suggest_headroom
+                    ),
+                );
             }
         }
         if self.seed_set.is_empty() {

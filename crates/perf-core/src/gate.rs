@@ -14,6 +14,7 @@ use serde::{Deserialize, Serialize};
 use crate::attribution::{self, SizeChanges};
 use crate::baseline::{Baseline, BaselineStatus, DriftPolicy};
 use crate::budget::{Budgets, GateKind, Status};
+use crate::ratchet::{self, RatchetHint};
 use crate::regression::{self, Comparison, Finding, ToolchainDrift};
 use crate::streak::{Observation, StreakState};
 use crate::summary::{Record, VariantReport};
@@ -95,6 +96,10 @@ pub struct GateReport {
     /// them), largest change first.
     #[serde(default)]
     pub size_changes: Vec<SizeChanges>,
+    /// Metrics whose baseline leaves more headroom than the budgets' `ratchet` allows, with
+    /// a tighter threshold to consider.
+    #[serde(default)]
+    pub ratchet_hints: Vec<RatchetHint>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -254,6 +259,10 @@ pub fn evaluate(input: &GateInput, records: &mut [Record], streaks: &mut StreakS
         size_changes: input.baseline.map_or_else(Vec::new, |b| {
             attribution::size_changes(&b.items, input.variants.iter().filter_map(|v| v.attribution.as_ref()))
         }),
+        ratchet_hints: match (&input.budgets.ratchet, input.baseline) {
+            (Some(rule), Some(b)) => ratchet::hints(rule, b, records),
+            _ => Vec::new(),
+        },
     }
 }
 

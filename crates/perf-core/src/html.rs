@@ -11,7 +11,8 @@ use crate::budget::Status;
 use crate::display::number;
 use crate::gate::GateReport;
 use crate::policy::VariantKind;
-use crate::summary::{Record, Summary};
+use crate::scorecard::{self, percent};
+use crate::summary::Summary;
 
 const WIDTH: f64 = 760.0;
 const BAR: f64 = 16.0;
@@ -57,6 +58,16 @@ pub fn report(summary: &Summary, gate: &GateReport) -> String {
         body.push_str(&variant_table(summary, gate, v.variant));
     }
 
+    if !gate.ratchet_hints.is_empty() {
+        let _ = writeln!(body, "<h2>Ratchet hints</h2>");
+        let _ = writeln!(
+            body,
+            "<p>The baseline leaves much of these budgets unused. Suggestions only: thresholds change through the \
+             budgets' change log.</p>"
+        );
+        body.push_str(&ratchet_table(gate));
+    }
+
     format!(
         "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n\
          <meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; style-src 'unsafe-inline'\">\n\
@@ -85,14 +96,6 @@ fn color(status: Status) -> &'static str {
         Status::Fail => "#cf222e",
         Status::Skip => "#8c959f",
     }
-}
-
-/// The gate's verdict on a record: its budget status and the gate's rules together.
-fn verdict(record: &Record, gate: &GateReport) -> Status {
-    gate.metrics
-        .iter()
-        .find(|m| m.profile == record.profile && m.metric_id == record.metric_id)
-        .map_or(record.status, |m| m.status.worst(record.status))
 }
 
 /// Horizontal bars, one per row: `(label, fraction of the full width, colour, value text)`.
@@ -259,31 +262,43 @@ fn variant_table(summary: &Summary, gate: &GateReport, variant: VariantKind) -> 
         "<table>\n<tr><th>metric</th><th>unit</th><th>value</th><th>budget</th><th>headroom</th>\
          <th>vs baseline</th><th>status</th></tr>\n",
     );
-    for r in summary.records.iter().filter(|r| r.variant == variant) {
+    for line in scorecard::lines(summary, gate, variant) {
+        let r = line.record;
         let value = r.value.map_or("-".to_owned(), number);
         let budget = r.threshold_hard.map_or("-".to_owned(), number);
-        let headroom = match (r.value, r.threshold_hard) {
-            (Some(v), Some(h)) if h > 0.0 => format!("{:.0}%", (h - v) / h * 100.0),
-            _ => "-".to_owned(),
-        };
-        let change = gate
-            .checks
-            .iter()
-            .find(|c| c.profile == r.profile && c.metric_id == r.metric_id && c.comparison.is_some())
-            .and_then(|c| c.comparison.as_ref())
-            .and_then(|c| match (c.baseline, c.current) {
-                (Some(b), Some(now)) if b != 0.0 => Some(format!("{:+.1}%", (now - b) / b * 100.0)),
-                (Some(b), Some(now)) => Some(format!("{:+}", now - b)),
-                _ => None,
-            })
-            .unwrap_or_else(|| "-".to_owned());
-        let status = verdict(r, gate).as_str();
+        let headroom = line.headroom_pct.map_or("-".to_owned(), |p| percent(p, false));
+        let change = line.change_pct.map_or("-".to_owned(), |p| percent(p, true));
+        let status = line.status.as_str();
         let _ = writeln!(
             out,
             "<tr><td>{}</td><td>{}</td><td class=\"n\">{value}</td><td class=\"n\">{budget}</td>\
              <td class=\"n\">{headroom}</td><td class=\"n\">{change}</td><td class=\"{status}\">{status}</td></tr>",
             esc(&r.metric_id),
             r.unit.as_str()
+        );
+    }
+    out.push_str("</table>\n");
+    out
+}
+
+/// Tighter thresholds the budgets' ratchet suggests.
+fn ratchet_table(gate: &GateReport) -> String {
+    let mut out = String::from(
+        "<table>\n<tr><th>metric</th><th>profile</th><th>baseline</th><th>budget</th><th>headroom</th>\
+         <th>suggested budget</th></tr>\n",
+    );
+    for h in &gate.ratchet_hints {
+        let _ = writeln!(
+            out,
+            "<tr><td>{}</td><td>{}</td><td class=\"n\">{} {}</td><td class=\"n\">{}</td><td class=\"n\">{}</td>\
+             <td class=\"n\">{}</td></tr>",
+            esc(&h.metric_id),
+            esc(&h.profile),
+            number(h.baseline),
+            h.unit.as_str(),
+            number(h.hard),
+            percent(h.headroom_pct, false),
+            number(h.suggested_hard)
         );
     }
     out.push_str("</table>\n");

@@ -1,6 +1,7 @@
-//! The Markdown report of a run, for a CI job summary (`$GITHUB_STEP_SUMMARY`) or a pull
-//! request: the verdict, the size and runtime tables, every finding and every metric that
-//! was not measured, with its reason. Built from the summary and the gate report alone, so
+//! The Markdown report of a run (`artifacts/wasm_perf_report.md`, a CI job summary, a pull
+//! request): the verdict first, a scorecard per variant, the size changes against the
+//! baseline's items, monomorphization bloat, ratchet hints, every finding and every metric
+//! that was not measured, with its reason. Built from the summary and the gate report alone, so
 //! it says nothing the JSON files do not.
 
 use std::fmt::Write;
@@ -10,9 +11,8 @@ use crate::baseline::BaselineStatus;
 use crate::budget::Status;
 use crate::display::number;
 use crate::gate::GateReport;
-use crate::summary::{Record, STATIC_ENVIRONMENT, Summary, metric_ids};
-
-const SIZE_METRICS: [&str; 3] = ["M-PERF-01A", "M-PERF-01B", "M-PERF-01C"];
+use crate::scorecard::{self, percent};
+use crate::summary::{Record, Summary};
 
 pub fn report(summary: &Summary, gate: &GateReport) -> String {
     let mut out = String::new();
@@ -36,31 +36,40 @@ pub fn report(summary: &Summary, gate: &GateReport) -> String {
         cell_text(&gate.run_id)
     );
 
-    let _ = writeln!(out, "| profile | variant | raw bytes | gzip bytes | brotli bytes |");
-    let _ = writeln!(out, "|---|---|---:|---:|---:|");
-    for v in &summary.variants {
-        let cells: Vec<String> =
-            SIZE_METRICS.iter().map(|id| value_cell(find(summary, v.variant.as_str(), id), gate)).collect();
-        let _ = writeln!(out, "| {} | {} | {} |", v.budget_profile, v.variant.as_str(), cells.join(" | "));
-    }
-
-    let others = || summary.records.iter().filter(|r| !SIZE_METRICS.contains(&r.metric_id.as_str()));
-    let sections = metric_ids(others().filter(|r| r.environment == STATIC_ENVIRONMENT));
-    if !sections.is_empty() {
-        let _ = writeln!(out, "\nSections of the shipped module.\n");
-        metric_table(&mut out, summary, gate, &sections);
-    }
     if let Some(engine) = summary.variants.iter().find_map(|v| v.runtime.as_ref()).map(|r| r.engine.as_str()) {
         let _ = writeln!(
             out,
-            "\nRuntime in {engine}: median over the seeds of each seed's p95 (fuel: of each seed's median).\n"
+            "Sizes are the shipped module's bytes; runtime metrics ran in {engine}: the median over the seeds of \
+             each seed's p95 (fuel: of each seed's median). Headroom is the unused share of the hard budget.\n"
         );
-        let runtime = metric_ids(others().filter(|r| r.environment != STATIC_ENVIRONMENT));
-        metric_table(&mut out, summary, gate, &runtime);
+    }
+    for v in &summary.variants {
+        let _ = writeln!(out, "### {} ({})\n", v.variant.as_str(), cell_text(&v.budget_profile));
+        let _ = writeln!(out, "| metric | unit | value | budget | headroom | vs baseline | status |");
+        let _ = writeln!(out, "|---|---|---:|---:|---:|---:|---|");
+        for line in scorecard::lines(summary, gate, v.variant) {
+            let r = line.record;
+            let value = r.value.map_or("-".to_owned(), number);
+            let budget = r.threshold_hard.map_or("-".to_owned(), number);
+            let headroom = line.headroom_pct.map_or("-".to_owned(), |p| percent(p, false));
+            let change = line.change_pct.map_or("-".to_owned(), |p| percent(p, true));
+            let status = match line.status {
+                Status::Pass | Status::Skip => line.status.as_str().to_owned(),
+                Status::Warn | Status::Fail => format!("**{}**", line.status.as_str()),
+            };
+            let _ = writeln!(
+                out,
+                "| {} | {} | {value} | {budget} | {headroom} | {change} | {status} |",
+                r.metric_id,
+                r.unit.as_str()
+            );
+        }
+        out.push('\n');
     }
 
     size_changes(&mut out, summary, gate);
     monos(&mut out, summary);
+    ratchet_hints(&mut out, gate);
 
     let findings: Vec<String> = findings(summary, gate);
     let _ = writeln!(out, "\n### Findings\n");
@@ -79,23 +88,15 @@ pub fn report(summary: &Summary, gate: &GateReport) -> String {
             let _ = writeln!(out, "- {} ({}): {}", r.metric_id, r.profile, cell_text(reason));
         }
     }
+    // Sections end and start with blank lines; one between them is enough.
+    while out.contains("\n\n\n") {
+        out = out.replace("\n\n\n", "\n\n");
+    }
     out
 }
 
 /// Budget failures and warnings from the records, then the gate's own findings (streaks,
 /// baseline, toolchain) and what a scaffold baseline would fail.
-/// One row per metric, one column per variant.
-fn metric_table(out: &mut String, summary: &Summary, gate: &GateReport, ids: &[&str]) {
-    let variants: Vec<&str> = summary.variants.iter().map(|v| v.variant.as_str()).collect();
-    let _ = writeln!(out, "| metric | unit | {} |", variants.join(" | "));
-    let _ = writeln!(out, "|---|---|{}", "---:|".repeat(variants.len()));
-    for id in ids {
-        let unit = summary.records.iter().find(|r| r.metric_id == *id).map_or("", |r| r.unit.as_str());
-        let cells: Vec<String> = variants.iter().map(|v| value_cell(find(summary, v, id), gate)).collect();
-        let _ = writeln!(out, "| {id} | {unit} | {} |", cells.join(" | "));
-    }
-}
-
 /// How many item changes and generic functions each variant shows.
 const TOP_ROWS: usize = 10;
 const TOP_MONOS: usize = 5;
@@ -174,6 +175,34 @@ fn monos(out: &mut String, summary: &Summary) {
     }
 }
 
+/// Tighter thresholds the budgets' ratchet suggests, for the change log to decide.
+fn ratchet_hints(out: &mut String, gate: &GateReport) {
+    if gate.ratchet_hints.is_empty() {
+        return;
+    }
+    let _ = writeln!(out, "\n### Ratchet hints\n");
+    let _ = writeln!(
+        out,
+        "The baseline leaves much of these budgets unused; a tighter hard threshold would catch regressions \
+         sooner. Suggestions only: thresholds change through the budgets' change log.\n"
+    );
+    let _ = writeln!(out, "| metric | profile | baseline | budget | headroom | suggested budget |");
+    let _ = writeln!(out, "|---|---|---:|---:|---:|---:|");
+    for h in &gate.ratchet_hints {
+        let _ = writeln!(
+            out,
+            "| {} | {} | {} {} | {} | {} | {} |",
+            h.metric_id,
+            cell_text(&h.profile),
+            number(h.baseline),
+            h.unit.as_str(),
+            number(h.hard),
+            percent(h.headroom_pct, false),
+            number(h.suggested_hard)
+        );
+    }
+}
+
 fn findings(summary: &Summary, gate: &GateReport) -> Vec<String> {
     let mut out = Vec::new();
     for r in summary.records.iter().filter(|r| matches!(r.status, Status::Fail | Status::Warn)) {
@@ -185,32 +214,6 @@ fn findings(summary: &Summary, gate: &GateReport) -> Vec<String> {
         out.push(format!("**{status}**{at} [{rule}]: {}", cell_text(&c.message)));
     }
     out
-}
-
-fn find<'a>(summary: &'a Summary, variant: &str, metric_id: &str) -> Option<&'a Record> {
-    summary.records.iter().find(|r| r.variant.as_str() == variant && r.metric_id == metric_id)
-}
-
-/// `measured / hard`, with the gate's verdict on the metric (budget, streak and baseline
-/// together) when it is not a pass.
-fn value_cell(record: Option<&Record>, gate: &GateReport) -> String {
-    let Some(r) = record else { return "-".to_owned() };
-    let verdict = gate
-        .metrics
-        .iter()
-        .find(|m| m.profile == r.profile && m.metric_id == r.metric_id)
-        .map_or(r.status, |m| m.status.worst(r.status));
-    let value = match (r.value, r.threshold_hard) {
-        (Some(v), Some(hard)) => format!("{} / {}", number(v), number(hard)),
-        (Some(v), None) => number(v),
-        (None, _) => String::new(),
-    };
-    match verdict {
-        Status::Pass => value,
-        Status::Skip => "skip".to_owned(),
-        Status::Warn | Status::Fail if value.is_empty() => format!("**{}**", verdict.as_str()),
-        Status::Warn | Status::Fail => format!("{value} **{}**", verdict.as_str()),
-    }
 }
 
 /// Text safe inside a table cell or a list item: no pipes, no line breaks.

@@ -28,5 +28,6 @@ fn the_report_of_a_failing_run_names_every_finding_and_skip() {
     let expected = std::fs::read_to_string(&path).unwrap_or_default();
     assert!(expected == actual, "{} differs; rerun with UPDATE_GOLDEN=1 and review:\n{actual}", path.display());
     assert!(actual.starts_with("## wasm budget gate: ❌ fail\n"));
-    assert!(actual.contains("| M-FUEL-04A | fuel | 292 / 370 | 157 / 200 | 39,152 / 1,000,000,000 **fail** |"));
+    assert!(actual.contains("| M-FUEL-04A | fuel | 39,152 | 1,000,000,000 | 100% | +16923% | **fail** |"), "{actual}");
+    assert!(actual.contains("| M-PERF-02B | ms | - | 160 | - | - | skip |"), "{actual}");
 }

@@ -1,0 +1,72 @@
+//! A variant's scorecard, the table both reports show: per metric its value, hard budget,
+//! headroom, change against the baseline and the gate's verdict on it.
+
+use crate::budget::Status;
+use crate::gate::{GateReport, Rule};
+use crate::policy::VariantKind;
+use crate::summary::{Record, Summary};
+
+pub struct Line<'a> {
+    pub record: &'a Record,
+    /// The share of the hard budget left unused, in percent; negative over budget.
+    pub headroom_pct: Option<f64>,
+    /// The baseline's value, when the regression rule compared one.
+    pub baseline: Option<f64>,
+    /// value − baseline, in percent of the baseline.
+    pub change_pct: Option<f64>,
+    /// The budget status and every rule of the gate together.
+    pub status: Status,
+}
+
+pub fn lines<'a>(summary: &'a Summary, gate: &GateReport, variant: VariantKind) -> Vec<Line<'a>> {
+    summary
+        .records
+        .iter()
+        .filter(|r| r.variant == variant)
+        .map(|r| {
+            let baseline = gate
+                .checks
+                .iter()
+                .filter(|c| c.rule == Rule::Regression && c.profile == r.profile && c.metric_id == r.metric_id)
+                .find_map(|c| c.comparison.as_ref()?.baseline);
+            let headroom_pct = match (r.value, r.threshold_hard) {
+                (Some(v), Some(h)) if h > 0.0 => Some((h - v) / h * 100.0),
+                _ => None,
+            };
+            let change_pct = match (r.value, baseline) {
+                (Some(v), Some(b)) if b != 0.0 => Some((v - b) / b.abs() * 100.0),
+                _ => None,
+            };
+            Line { record: r, headroom_pct, baseline, change_pct, status: verdict(r, gate) }
+        })
+        .collect()
+}
+
+/// The gate's verdict on a record: its budget status and the gate's rules together.
+/// A metric that was not measured stays a skip unless a rule failed or warned on it.
+pub fn verdict(record: &Record, gate: &GateReport) -> Status {
+    let rules = gate.metrics.iter().find(|m| m.profile == record.profile && m.metric_id == record.metric_id);
+    match rules.map(|m| m.status) {
+        Some(Status::Pass | Status::Skip) | None => record.status,
+        Some(status) => status.worst(record.status),
+    }
+}
+
+/// A percentage as the tables show it: `21%`, `+4.2%`, `-0.1%`.
+pub fn percent(v: f64, signed: bool) -> String {
+    let digits = if v.abs() >= 10.0 { 0 } else { 1 };
+    if signed { format!("{v:+.digits$}%") } else { format!("{v:.digits$}%") }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::percent;
+
+    #[test]
+    fn percentages_keep_two_significant_digits_at_most() {
+        assert_eq!(percent(20.53, false), "21%");
+        assert_eq!(percent(4.23, true), "+4.2%");
+        assert_eq!(percent(-0.06, true), "-0.1%");
+        assert_eq!(percent(0.0, true), "+0.0%");
+    }
+}
