@@ -160,8 +160,16 @@ pub(crate) fn measure(
         .collect();
 
     for v in &variants {
-        if let Some(a) = &v.attribution {
-            write_json_atomic(&root.join(format!("artifacts/attribution/{}.json", v.variant.as_str())), a)?;
+        let path = root.join(format!("artifacts/attribution/{}.json", v.variant.as_str()));
+        match &v.attribution {
+            Some(a) => write_json_atomic(&path, a)?,
+            // No stale file from an earlier run may stand for this one.
+            None => match std::fs::remove_file(&path) {
+                Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
+                    return Err(e).with_context(|| format!("cannot remove {}", path.display()));
+                }
+                _ => {}
+            },
         }
     }
 

@@ -61,6 +61,11 @@ pub fn render(variants: &[VariantReport], records: &[Record], p: &PipelineReport
     if let Some(reason) = &p.reason {
         let _ = writeln!(out, "fail: {reason}");
     }
+    for v in variants {
+        if let Some(e) = &v.attribution_error {
+            let _ = writeln!(out, "note: no size attribution for the {} variant: {e}", v.variant.as_str());
+        }
+    }
     out
 }
 

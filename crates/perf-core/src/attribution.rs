@@ -155,9 +155,10 @@ pub fn readable(name: &str) -> String {
     let mut out = String::with_capacity(name.len());
     let mut rest = name;
     while let Some(open) = rest.find('[') {
-        let hex = rest[open + 1..].split(']').next().unwrap_or("");
-        let is_disambiguator = hex.len() == 16 && hex.bytes().all(|b| b.is_ascii_hexdigit());
-        let end = if is_disambiguator { open + hex.len() + 2 } else { open + 1 };
+        let after = &rest[open + 1..];
+        let is_disambiguator =
+            after.get(16..17) == Some("]") && after.as_bytes()[..16].iter().all(u8::is_ascii_hexdigit);
+        let end = if is_disambiguator { open + 18 } else { open + 1 };
         out.push_str(&rest[..open]);
         if !is_disambiguator {
             out.push('[');
@@ -202,16 +203,20 @@ impl ChangeKind {
 /// What changed between the baseline's items and this run's, largest change first. Items
 /// are compared by their readable name, summed over the names it covers (the instantiations
 /// of a generic function, a function whose hash changed), so a rebuild that only renames
-/// shows nothing. Both lists are the top `TOP_ITEMS`: an item that crossed that line shows
-/// as appeared or disappeared with its size on the side that has it.
+/// shows nothing. Both lists are cut at `TOP_ITEMS`: an item missing from a cut list but no
+/// larger than that list's smallest may only have crossed the cut, so it is not reported.
 pub fn diff(baseline: &[NamedSize], current: &[Item]) -> Vec<ItemChange> {
     let before = by_readable_name(baseline.iter().map(|b| (b.name.as_str(), b.bytes)));
     let after = by_readable_name(current.iter().map(|i| (i.name.as_str(), i.shallow_bytes)));
+    let cut = |sizes: &mut dyn Iterator<Item = u64>, len: usize| if len >= TOP_ITEMS { sizes.min() } else { None };
+    let floor_before = cut(&mut baseline.iter().map(|b| b.bytes), baseline.len());
+    let floor_after = cut(&mut current.iter().map(|i| i.shallow_bytes), current.len());
     let mut changes = Vec::new();
     for (name, bytes) in &after {
         let old = before.iter().find(|(n, _)| n == name).map(|(_, b)| *b);
         let delta = *bytes as i64 - old.unwrap_or(0) as i64;
         let change = match old {
+            None if floor_before.is_some_and(|f| *bytes <= f) => continue,
             None => ChangeKind::Appeared,
             Some(_) if delta > 0 => ChangeKind::Grew,
             Some(_) if delta < 0 => ChangeKind::Shrank,
@@ -219,7 +224,8 @@ pub fn diff(baseline: &[NamedSize], current: &[Item]) -> Vec<ItemChange> {
         };
         changes.push(ItemChange { name: name.clone(), change, baseline_bytes: old, bytes: Some(*bytes), delta });
     }
-    for (name, bytes) in before.iter().filter(|(n, _)| !after.iter().any(|(a, _)| a == n)) {
+    let gone = |(n, b): &&(String, u64)| !after.iter().any(|(a, _)| a == n) && floor_after.is_none_or(|f| *b > f);
+    for (name, bytes) in before.iter().filter(gone) {
         changes.push(ItemChange {
             name: name.clone(),
             change: ChangeKind::Disappeared,
@@ -340,6 +346,22 @@ mod tests {
     }
 
     #[test]
+    fn items_that_only_crossed_the_top_list_cut_are_not_changes() {
+        fn filler(prefix: &'static str, n: usize) -> impl Iterator<Item = (String, u64)> {
+            (0..n).map(move |i| (format!("{prefix}{i}"), 100 + i as u64))
+        }
+        let baseline: Vec<NamedSize> = filler("kept", TOP_ITEMS - 1)
+            .chain([("small".to_owned(), 16)])
+            .map(|(name, bytes)| NamedSize { name, bytes })
+            .collect();
+        let current: Vec<Item> =
+            filler("kept", TOP_ITEMS - 1).map(|(n, b)| item(&n, b)).chain([item("big", 5000)]).collect();
+        let changes = diff(&baseline, &current);
+        let names: Vec<&str> = changes.iter().map(|c| c.name.as_str()).collect();
+        assert_eq!(names, ["big"], "`small` fell below the current cut (100 B): it may still be there");
+    }
+
+    #[test]
     fn readable_names_drop_only_a_mangling_hash() {
         let cases = [
             ("sample_kernel::timer::Wheel::arm::h0123456789abcdef", "sample_kernel::timer::Wheel::arm"),
@@ -347,6 +369,8 @@ mod tests {
             ("k::hash::hex", "k::hash::hex"),
             ("code[3]", "code[3]"),
             ("a[b]c[", "a[b]c["),
+            ("x::y[0123456789abcdef", "x::y[0123456789abcdef"),
+            ("x[0123456789abcdeg]", "x[0123456789abcdeg]"),
         ];
         for (name, shown) in cases {
             assert_eq!(readable(name), shown, "{name}");

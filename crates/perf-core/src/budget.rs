@@ -93,7 +93,7 @@ pub enum Source {
     /// Bytes of the shipped module's code section.
     #[serde(rename = "size.section.code")]
     SectionCode,
-    /// Bytes of its data (and data-count) sections.
+    /// Bytes of its data section.
     #[serde(rename = "size.section.data")]
     SectionData,
     /// Bytes of its custom sections.

@@ -33,6 +33,8 @@ pub fn report(summary: &Summary, gate: &GateReport) -> String {
         esc(&gate.run_id)
     );
 
+    body.push_str(&findings(summary, gate));
+
     let _ = writeln!(body, "<h2>Headroom</h2>");
     let _ = writeln!(body, "<p>Each bar is the measured value as a share of its hard budget; the line marks 100%.</p>");
     body.push_str(&headroom_chart(summary));
@@ -225,7 +227,8 @@ fn seed_spread_chart(summary: &Summary) -> String {
         format!("<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{WIDTH}\" height=\"{height}\" role=\"img\">\n");
     for (i, (label, p95s, median, fill)) in rows.iter().enumerate() {
         // Each row on its own scale: 0 to its largest seed's p95.
-        let max = p95s.iter().copied().fold(*median, f64::max).max(f64::MIN_POSITIVE);
+        let max = p95s.iter().copied().fold(*median, f64::max);
+        let max = if max > 0.0 { max } else { 1.0 };
         let y = GAP + i as f64 * (BAR + GAP);
         let _ = writeln!(
             svg,
@@ -278,6 +281,56 @@ fn variant_table(summary: &Summary, gate: &GateReport, variant: VariantKind) -> 
         );
     }
     out.push_str("</table>\n");
+    out
+}
+
+/// Why the run warned or failed, and what was not measured: the same lines as the table's.
+fn findings(summary: &Summary, gate: &GateReport) -> String {
+    let mut items = Vec::new();
+    for r in summary.records.iter().filter(|r| matches!(r.status, Status::Fail | Status::Warn)) {
+        let status = r.status.as_str();
+        items.push(format!(
+            "<li><span class=\"{status}\">{status}</span> {} ({}): {}</li>",
+            esc(&r.metric_id),
+            esc(&r.profile),
+            esc(&r.explain())
+        ));
+    }
+    for c in gate.checks.iter().filter(|c| c.is_finding()) {
+        let status = c.status.as_str();
+        items.push(format!(
+            "<li><span class=\"{status}\">{status}</span> [{}]{}: {}</li>",
+            c.rule.label(),
+            esc(&c.location()),
+            esc(&c.message)
+        ));
+    }
+    let skipped: Vec<String> = summary
+        .records
+        .iter()
+        .filter(|r| r.status == Status::Skip)
+        .map(|r| {
+            format!(
+                "<li>{} ({}): {}</li>",
+                esc(&r.metric_id),
+                esc(&r.profile),
+                esc(r.reason.as_deref().unwrap_or("no reason recorded"))
+            )
+        })
+        .collect();
+    let mut out = String::from("<h2>Findings</h2>\n");
+    if items.is_empty() {
+        out.push_str("<p>None: every measured metric is within its budget and its baseline.</p>\n");
+    } else {
+        out.push_str(&format!("<ul>\n{}\n</ul>\n", items.join("\n")));
+    }
+    if !skipped.is_empty() {
+        out.push_str(&format!(
+            "<details><summary>Not measured ({})</summary>\n<ul>\n{}\n</ul>\n</details>\n",
+            skipped.len(),
+            skipped.join("\n")
+        ));
+    }
     out
 }
 

@@ -95,26 +95,31 @@ pub fn report(summary: &Summary, gate: &GateReport) -> String {
     out
 }
 
-/// Budget failures and warnings from the records, then the gate's own findings (streaks,
-/// baseline, toolchain) and what a scaffold baseline would fail.
 /// How many item changes and generic functions each variant shows.
 const TOP_ROWS: usize = 10;
 const TOP_MONOS: usize = 5;
 
 /// The items that grew, shrank, appeared or disappeared against the baseline's, per variant.
 fn size_changes(out: &mut String, summary: &Summary, gate: &GateReport) {
-    let shown: Vec<_> = gate.size_changes.iter().filter(|c| !c.changes.is_empty()).collect();
     if gate.baseline_status.is_none() {
         return;
     }
     let _ = writeln!(out, "\n### Size changes against the baseline\n");
+    for v in &summary.variants {
+        if let Some(e) = &v.attribution_error {
+            let _ = writeln!(out, "No size attribution for the {} variant: {}\n", v.variant.as_str(), cell_text(e));
+        }
+    }
     if gate.size_changes.is_empty() {
-        let _ = writeln!(
-            out,
+        let message = if summary.variants.iter().any(|v| v.attribution.is_some()) {
             "The baseline has no attribution items to compare with (`cargo xtask rebaseline` records them)."
-        );
+        } else {
+            "No variant was attributed in this run: nothing to compare."
+        };
+        let _ = writeln!(out, "{message}");
         return;
     }
+    let shown: Vec<_> = gate.size_changes.iter().filter(|c| !c.changes.is_empty()).collect();
     if shown.is_empty() {
         let _ = writeln!(out, "No item changed size.");
     }
@@ -124,7 +129,7 @@ fn size_changes(out: &mut String, summary: &Summary, gate: &GateReport) {
             .iter()
             .find(|v| v.variant == c.variant)
             .and_then(|v| v.attribution.as_ref())
-            .map_or(String::new(), |a| format!(" ({})", cell_text(&a.profiled.path)));
+            .map_or(String::new(), |a| format!(": `{}`, {}", cell_text(&a.profiled.path), cell_text(&a.profiled.note)));
         let _ = writeln!(out, "**{}**{profiled}\n", c.variant.as_str());
         let _ = writeln!(out, "| item | change | baseline bytes | bytes | change bytes |");
         let _ = writeln!(out, "|---|---|---:|---:|---:|");
@@ -203,6 +208,8 @@ fn ratchet_hints(out: &mut String, gate: &GateReport) {
     }
 }
 
+/// Budget failures and warnings from the records, then the gate's own findings (streaks,
+/// baseline, toolchain) and what a scaffold baseline would fail.
 fn findings(summary: &Summary, gate: &GateReport) -> Vec<String> {
     let mut out = Vec::new();
     for r in summary.records.iter().filter(|r| matches!(r.status, Status::Fail | Status::Warn)) {

@@ -23,15 +23,22 @@ pub struct RatchetHint {
     pub suggested_hard: f64,
 }
 
-/// A hint per record whose baseline value has more headroom than `rule` allows.
+/// A hint per record whose baseline value has more headroom than `rule` allows. Metrics
+/// with a warn threshold are left out: a lone hard suggestion below the warn threshold
+/// would break the budgets' warn ≤ hard rule, and scaling both is a reviewer's call.
 pub fn hints(rule: &Ratchet, baseline: &Baseline, records: &[Record]) -> Vec<RatchetHint> {
     records
         .iter()
+        .filter(|r| r.threshold_warn.is_none())
         .filter_map(|r| {
             let hard = r.threshold_hard.filter(|h| *h > 0.0)?;
-            let value = baseline.metric(&r.profile, &r.metric_id)?.value.filter(|v| *v > 0.0)?;
+            let anchored = baseline.metric(&r.profile, &r.metric_id).filter(|m| m.unit == r.unit)?;
+            let value = anchored.value.filter(|v| *v > 0.0)?;
             let headroom = (hard - value) / hard;
-            let suggested_hard = round_up(value * (1.0 + rule.suggest_headroom));
+            let mut suggested_hard = round_up(value * (1.0 + rule.suggest_headroom));
+            if matches!(r.unit, Unit::Bytes | Unit::Count | Unit::Fuel) {
+                suggested_hard = suggested_hard.ceil();
+            }
             (headroom > rule.headroom_above && suggested_hard < hard).then(|| RatchetHint {
                 profile: r.profile.clone(),
                 metric_id: r.metric_id.clone(),
@@ -99,14 +106,40 @@ mod tests {
         )
         .unwrap();
         let rule = Ratchet { headroom_above: 0.5, suggest_headroom: 0.25 };
-        let records =
-            [record("ROOMY", 64000.0), record("TIGHT", 32000.0), record("ZERO", 10.0), record("PENDING", 9.0)];
+        let mut warned = record("ROOMY", 64000.0);
+        warned.threshold_warn = Some(50000.0);
+        let mut counted = record("ROOMY", 64000.0);
+        counted.unit = Unit::Count;
+        let records = [
+            record("ROOMY", 64000.0),
+            record("TIGHT", 32000.0),
+            record("ZERO", 10.0),
+            record("PENDING", 9.0),
+            warned,
+            counted,
+        ];
         let hints = hints(&rule, &baseline, &records);
-        assert_eq!(hints.len(), 1, "{hints:?}");
+        assert_eq!(hints.len(), 1, "no hint for a warn threshold or a unit the baseline does not share: {hints:?}");
         assert_eq!(
             (hints[0].metric_id.as_str(), hints[0].headroom_pct, hints[0].suggested_hard),
             ("ROOMY", 64.7, 29000.0)
         );
+    }
+
+    #[test]
+    fn whole_units_get_whole_suggestions() {
+        let baseline = Baseline::parse(
+            "b.json",
+            r#"{"schema_version": "wasm-perf-baseline-v1", "status": "scaffold", "toolchain_drift": "fail",
+                "provenance": {"commit": "c", "rustc": "r", "binaryen": "116", "policy_sha256": "p", "host": "h"},
+                "tolerances": {"defaults": {}, "overrides": {}},
+                "metrics": [{"profile": "core-min", "metric_id": "SECTIONS", "unit": "count", "value": 7}]}"#,
+        )
+        .unwrap();
+        let mut r = record("SECTIONS", 16.0);
+        r.unit = Unit::Count;
+        let hints = hints(&Ratchet { headroom_above: 0.5, suggest_headroom: 0.25 }, &baseline, &[r]);
+        assert_eq!(hints[0].suggested_hard, 9.0, "7 × 1.25 = 8.75 sections: 9");
     }
 
     #[test]

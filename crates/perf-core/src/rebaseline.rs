@@ -266,11 +266,14 @@ pub fn rebaseline(
         }
     }
     edits.extend(json_text::append(text, &metrics_node, &appended));
-    // The attribution's items are replaced whole: they are data for the report's size
-    // changes, not values anyone reviews one by one.
+    // Each measured variant's items are replaced whole (they are data for the report's size
+    // changes, not values anyone reviews one by one); a variant without an attribution this
+    // run keeps its list.
     if !items.is_empty() {
+        let mut merged = old.items.clone();
+        merged.extend(items.iter().map(|(v, list)| (*v, list.clone())));
         let indent = root.member("metrics").map_or("  ", |m| json_text::indent_at(text, m.start));
-        let rendered = render_items(items, indent);
+        let rendered = render_items(&merged, indent);
         match root.member("items") {
             Some(m) => edits.push(Edit { range: m.value.span.clone(), with: rendered }),
             None => edits.extend(json_text::append(text, &root, &[format!("\"items\": {rendered}")])),

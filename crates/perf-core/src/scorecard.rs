@@ -10,8 +10,6 @@ pub struct Line<'a> {
     pub record: &'a Record,
     /// The share of the hard budget left unused, in percent; negative over budget.
     pub headroom_pct: Option<f64>,
-    /// The baseline's value, when the regression rule compared one.
-    pub baseline: Option<f64>,
     /// value − baseline, in percent of the baseline.
     pub change_pct: Option<f64>,
     /// The budget status and every rule of the gate together.
@@ -37,7 +35,7 @@ pub fn lines<'a>(summary: &'a Summary, gate: &GateReport, variant: VariantKind) 
                 (Some(v), Some(b)) if b != 0.0 => Some((v - b) / b.abs() * 100.0),
                 _ => None,
             };
-            Line { record: r, headroom_pct, baseline, change_pct, status: verdict(r, gate) }
+            Line { record: r, headroom_pct, change_pct, status: verdict(r, gate) }
         })
         .collect()
 }

@@ -170,4 +170,12 @@ fn attribution_items_are_written_whole_and_replaced_whole() {
     assert_eq!(grown.replace("\"bytes\": 120", "\"bytes\": 100"), with, "only the items changed");
     let kept = rebaseline("b.json", &with, &first_run(), &BTreeMap::new(), &provenance("c1"), PLAIN).unwrap().text;
     assert_eq!(kept, with, "a run without attributions leaves the items alone");
+    let release_only = BTreeMap::from([(VariantKind::Release, items(120)[&VariantKind::Release].clone())]);
+    let partly = rebaseline("b.json", &with, &first_run(), &release_only, &provenance("c1"), PLAIN).unwrap().text;
+    let read = Baseline::parse("b.json", &partly).unwrap().items;
+    assert_eq!(
+        (read[&VariantKind::Release][0].bytes, read[&VariantKind::Dev][0].bytes),
+        (120, 100),
+        "dev keeps its list"
+    );
 }
