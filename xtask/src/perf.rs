@@ -401,19 +401,8 @@ struct Artifacts {
 fn build_variant(sh: &Shell, v: &Variant, plan: &Plan, run: &mut Run) -> (VariantReport, Option<Artifacts>) {
     let build = v.cargo_build(&plan.package, &plan.target, &plan.target_dir);
     let mut report = VariantReport {
-        id: v.id.clone(),
-        variant: v.variant,
-        budget_profile: v.budget_profile.clone(),
-        features: v.cargo.features.clone(),
-        commands: vec![build_command(&build)],
         wasm_opt: v.wasm_opt.enabled.then(|| optimize::describe(&v.wasm_opt)),
-        pre_opt: None,
-        post_opt: None,
-        runtime: None,
-        runtime_skipped: None,
-        attribution: None,
-        attribution_error: None,
-        error: None,
+        ..VariantReport::planned(v, vec![build_command(&build)])
     };
     if let Some(d) = &report.wasm_opt {
         report.commands.push(d.clone());

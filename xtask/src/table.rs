@@ -5,7 +5,7 @@
 use std::fmt::Write;
 
 use perf_core::budget::Status;
-use perf_core::display::number;
+use perf_core::display::{number, signed};
 use perf_core::gate::GateReport;
 use perf_core::pipeline::PipelineReport;
 use perf_core::summary::{Record, STATIC_ENVIRONMENT, VariantReport, metric_ids};
@@ -128,15 +128,7 @@ pub fn render_gate(report: &GateReport, notes: &[String]) -> String {
             .changes
             .iter()
             .take(3)
-            .map(|i| {
-                format!(
-                    "{} {} {}{} B",
-                    i.name,
-                    i.change.as_str(),
-                    if i.delta > 0 { "+" } else { "" },
-                    number(i.delta as f64)
-                )
-            })
+            .map(|i| format!("{} {} {} B", i.name, i.change.as_str(), signed(i.delta as f64)))
             .collect();
         if !top.is_empty() {
             let _ = writeln!(out, "size changes ({}): {}", c.variant.as_str(), top.join("; "));

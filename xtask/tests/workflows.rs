@@ -239,21 +239,17 @@ fn step_env(job: &Value, step: &Value, matrix: Option<(&str, &str)>) -> Vec<(Str
 fn upload_to(stash: &Path, upload: &Value, checkout: &Path, what: &str) {
     let lines = upload["with"]["path"].as_str().unwrap().lines();
     let paths: Vec<&str> = lines.map(|l| l.trim().trim_end_matches('/')).filter(|l| !l.is_empty()).collect();
-    let mut common: Vec<&str> = match paths.as_slice() {
-        [one] if checkout.join(one).is_dir() => one.split('/').collect(),
-        _ => paths[0].split('/').collect::<Vec<_>>().split_last().map_or(Vec::new(), |(_, dir)| dir.to_vec()),
+    let mut common = match paths.as_slice() {
+        [one] if checkout.join(one).is_dir() => PathBuf::from(one),
+        _ => Path::new(paths[0]).parent().map(Path::to_path_buf).unwrap_or_default(),
     };
-    for p in &paths {
-        let dir: Vec<&str> = p.split('/').collect::<Vec<_>>().split_last().map_or(Vec::new(), |(_, d)| d.to_vec());
-        let shared = common.iter().zip(&dir).take_while(|(a, b)| a == b).count();
-        common.truncate(shared);
+    while !paths.iter().all(|p| Path::new(p).starts_with(&common)) {
+        common.pop();
     }
-    let common = common.join("/");
     for p in &paths {
         let from = checkout.join(p);
         assert!(from.exists(), "{what}: uploads {p}, which the job did not write");
-        let relative = p.strip_prefix(common.as_str()).unwrap_or(p).trim_start_matches('/');
-        copy_tree(&from, &stash.join(relative));
+        copy_tree(&from, &stash.join(Path::new(p).strip_prefix(&common).unwrap()));
     }
 }
 

@@ -19,6 +19,11 @@ pub fn number(v: f64) -> String {
     if v < 0.0 { format!("-{out}") } else { out }
 }
 
+/// A change: `+5,544`, `-16`, `0`.
+pub fn signed(v: f64) -> String {
+    if v > 0.0 { format!("+{}", number(v)) } else { number(v) }
+}
+
 #[cfg(test)]
 mod tests {
     #[test]
@@ -37,5 +42,13 @@ mod tests {
         for (v, s) in cases {
             assert_eq!(super::number(v), s);
         }
+    }
+
+    #[test]
+    fn changes_carry_their_sign() {
+        assert_eq!(
+            (super::signed(5544.0), super::signed(-16.0), super::signed(0.0)),
+            ("+5,544".into(), "-16".into(), "0".into())
+        );
     }
 }

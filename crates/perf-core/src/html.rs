@@ -100,12 +100,16 @@ fn color(status: Status) -> &'static str {
     }
 }
 
+/// The opening tag of a chart with `rows` rows, and its height.
+fn svg_open(rows: usize) -> (String, f64) {
+    let height = rows as f64 * (BAR + GAP) + GAP + 14.0;
+    (format!("<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{WIDTH}\" height=\"{height}\" role=\"img\">\n"), height)
+}
+
 /// Horizontal bars, one per row: `(label, fraction of the full width, colour, value text)`.
 fn bars(rows: &[(String, f64, &str, String)], marker: Option<f64>) -> String {
-    let height = rows.len() as f64 * (BAR + GAP) + GAP + 14.0;
+    let (mut svg, height) = svg_open(rows.len());
     let span = WIDTH - LABEL - 90.0;
-    let mut svg =
-        format!("<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{WIDTH}\" height=\"{height}\" role=\"img\">\n");
     for (i, (label, fraction, fill, text)) in rows.iter().enumerate() {
         let y = GAP + i as f64 * (BAR + GAP);
         let w = (fraction.clamp(0.0, 1.25) * span).max(1.0);
@@ -221,10 +225,8 @@ fn seed_spread_chart(summary: &Summary) -> String {
     if rows.is_empty() {
         return String::new();
     }
-    let height = rows.len() as f64 * (BAR + GAP) + GAP + 14.0;
+    let (mut svg, _) = svg_open(rows.len());
     let span = WIDTH - LABEL - 190.0;
-    let mut svg =
-        format!("<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{WIDTH}\" height=\"{height}\" role=\"img\">\n");
     for (i, (label, p95s, median, fill)) in rows.iter().enumerate() {
         // Each row on its own scale: 0 to its largest seed's p95.
         let max = p95s.iter().copied().fold(*median, f64::max);

@@ -9,7 +9,7 @@ use std::fmt::Write;
 use crate::attribution::readable;
 use crate::baseline::BaselineStatus;
 use crate::budget::Status;
-use crate::display::number;
+use crate::display::{number, signed};
 use crate::gate::GateReport;
 use crate::scorecard::{self, percent};
 use crate::summary::{Record, Summary};
@@ -135,15 +135,14 @@ fn size_changes(out: &mut String, summary: &Summary, gate: &GateReport) {
         let _ = writeln!(out, "|---|---|---:|---:|---:|");
         for i in c.changes.iter().take(TOP_ROWS) {
             let bytes = |b: Option<u64>| b.map_or("-".to_owned(), |b| number(b as f64));
-            let sign = if i.delta > 0 { "+" } else { "" };
             let _ = writeln!(
                 out,
-                "| `{}` | {} | {} | {} | {sign}{} |",
+                "| `{}` | {} | {} | {} | {} |",
                 cell_text(&i.name),
                 i.change.as_str(),
                 bytes(i.baseline_bytes),
                 bytes(i.bytes),
-                number(i.delta as f64)
+                signed(i.delta as f64)
             );
         }
         out.push('\n');

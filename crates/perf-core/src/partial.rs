@@ -172,21 +172,10 @@ fn first_line(s: &str) -> &str {
 fn unmeasured(v: &Variant) -> VariantReport {
     let job = format!("cargo xtask perf --profile {} --partial-out FILE", v.variant.as_str());
     VariantReport {
-        id: v.id.clone(),
-        variant: v.variant,
-        budget_profile: v.budget_profile.clone(),
-        features: v.cargo.features.clone(),
-        commands: vec![job.clone()],
-        wasm_opt: None,
-        pre_opt: None,
-        post_opt: None,
-        runtime: None,
-        runtime_skipped: None,
-        attribution: None,
-        attribution_error: None,
         error: Some(format!(
             "no partial summary measured it (its job failed, or its file was not given to the merge; `{job}` writes it)"
         )),
+        ..VariantReport::planned(v, vec![job])
     }
 }
 
@@ -230,7 +219,7 @@ mod tests {
             .profiles
             .iter()
             .filter(|v| kinds.contains(&v.variant))
-            .map(|v| VariantReport { error: None, commands: vec![format!("cargo build {}", v.id)], ..unmeasured(v) })
+            .map(|v| VariantReport::planned(v, vec![format!("cargo build {}", v.id)]))
             .collect();
         let selected: Vec<&Variant> = policy.profiles.iter().filter(|v| kinds.contains(&v.variant)).collect();
         let step_budget = StepBudget::for_variants(selected.iter().copied());

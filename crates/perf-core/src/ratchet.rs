@@ -91,20 +91,25 @@ mod tests {
         }
     }
 
+    /// A scaffold baseline with these metrics (`"metrics": [...]`, the JSON member).
+    fn baseline(metrics: &str) -> Baseline {
+        let text = format!(
+            r#"{{"schema_version": "wasm-perf-baseline-v1", "status": "scaffold", "toolchain_drift": "fail",
+                "provenance": {{"commit": "c", "rustc": "r", "binaryen": "116", "policy_sha256": "p", "host": "h"}},
+                "tolerances": {{"defaults": {{}}, "overrides": {{}}}}, {metrics}}}"#
+        );
+        Baseline::parse("b.json", &text).unwrap()
+    }
+
     #[test]
     fn only_roomy_metrics_get_a_tighter_suggestion() {
-        let baseline = Baseline::parse(
-            "b.json",
-            r#"{"schema_version": "wasm-perf-baseline-v1", "status": "scaffold", "toolchain_drift": "fail",
-                "provenance": {"commit": "c", "rustc": "r", "binaryen": "116", "policy_sha256": "p", "host": "h"},
-                "tolerances": {"defaults": {}, "overrides": {}},
-                "metrics": [
+        let baseline = baseline(
+            r#""metrics": [
                   {"profile": "core-min", "metric_id": "ROOMY", "unit": "bytes", "value": 22568},
                   {"profile": "core-min", "metric_id": "TIGHT", "unit": "bytes", "value": 25426},
                   {"profile": "core-min", "metric_id": "ZERO", "unit": "bytes", "value": 0},
-                  {"profile": "core-min", "metric_id": "PENDING", "unit": "bytes", "value": null}]}"#,
-        )
-        .unwrap();
+                  {"profile": "core-min", "metric_id": "PENDING", "unit": "bytes", "value": null}]"#,
+        );
         let rule = Ratchet { headroom_above: 0.5, suggest_headroom: 0.25 };
         let mut warned = record("ROOMY", 64000.0);
         warned.threshold_warn = Some(50000.0);
@@ -128,14 +133,8 @@ mod tests {
 
     #[test]
     fn whole_units_get_whole_suggestions() {
-        let baseline = Baseline::parse(
-            "b.json",
-            r#"{"schema_version": "wasm-perf-baseline-v1", "status": "scaffold", "toolchain_drift": "fail",
-                "provenance": {"commit": "c", "rustc": "r", "binaryen": "116", "policy_sha256": "p", "host": "h"},
-                "tolerances": {"defaults": {}, "overrides": {}},
-                "metrics": [{"profile": "core-min", "metric_id": "SECTIONS", "unit": "count", "value": 7}]}"#,
-        )
-        .unwrap();
+        let baseline =
+            baseline(r#""metrics": [{"profile": "core-min", "metric_id": "SECTIONS", "unit": "count", "value": 7}]"#);
         let mut r = record("SECTIONS", 16.0);
         r.unit = Unit::Count;
         let hints = hints(&Ratchet { headroom_above: 0.5, suggest_headroom: 0.25 }, &baseline, &[r]);

@@ -15,7 +15,7 @@ use crate::attribution::Attribution;
 use crate::budget::{Budgets, Metric, Source, Status};
 use crate::display::number;
 use crate::pipeline::PipelineReport;
-use crate::policy::VariantKind;
+use crate::policy::{Variant, VariantKind};
 use crate::runtime::{Measurement, RuntimeReport};
 use crate::sections::SectionBreakdown;
 use crate::unit::Unit;
@@ -113,6 +113,27 @@ pub struct Record {
     pub commands: Vec<String>,
     pub artifact_paths: Vec<String>,
     pub artifact_sha256: Option<String>,
+}
+
+impl VariantReport {
+    /// A policy variant's report before anything is built or measured.
+    pub fn planned(v: &Variant, commands: Vec<String>) -> VariantReport {
+        VariantReport {
+            id: v.id.clone(),
+            variant: v.variant,
+            budget_profile: v.budget_profile.clone(),
+            features: v.cargo.features.clone(),
+            commands,
+            wasm_opt: None,
+            pre_opt: None,
+            post_opt: None,
+            runtime: None,
+            runtime_skipped: None,
+            attribution: None,
+            attribution_error: None,
+            error: None,
+        }
+    }
 }
 
 impl Record {
