@@ -1,16 +1,15 @@
-//! The gate's files around `perf_core::gate`: the baseline and the streak state it reads,
-//! the report, event log and state it writes, the branch it counts streaks on, and the
-//! GitHub annotations it prints under Actions.
+//! The gate's files around `perf_core::conclude`: the baseline and the streak state it
+//! reads, the report, event log and state it writes, the branch it counts streaks on, and
+//! the GitHub annotations it prints under Actions.
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use anyhow::Context;
 use perf_core::baseline::Baseline;
-use perf_core::budget::{Budgets, Status};
-use perf_core::gate::{self, Check, GateInput, GateReport};
+use perf_core::budget::Status;
+use perf_core::gate::{Check, GateReport};
 use perf_core::streak::StreakState;
-use perf_core::summary::{Provenance, Record, VariantReport};
 use xshell::{Shell, cmd};
 
 use crate::atomic_write::write_json_atomic;
@@ -19,30 +18,20 @@ use crate::inputs;
 
 pub const EVENT_SCHEMA_VERSION: &str = "wasm-perf-gate-event-v1";
 
-/// The gate's verdict, not yet written anywhere: the caller writes the summary first, and
-/// nothing is written when the summary turns out to break its schema.
-pub struct GateRun {
-    pub report: GateReport,
-    /// Lines for people: missing files, annotations are separate.
-    pub notes: Vec<String>,
-    pub report_name: String,
-    report_path: PathBuf,
-    events: PathBuf,
-    state_path: PathBuf,
-    streaks: StreakState,
-}
-
 /// The gate's inputs, read before anything is built: bad input fails in a second, not
 /// after the builds.
 pub struct Loaded {
-    baseline: Option<Baseline>,
-    streaks: StreakState,
+    pub baseline: Option<Baseline>,
+    /// The streaks the branch starts from (a new branch inherits its base's).
+    pub streaks: StreakState,
+    pub branch: String,
+    pub run_id: String,
+    /// Lines for people: files that were missing.
+    pub notes: Vec<String>,
+    /// The report's path and display name.
+    pub report: (PathBuf, String),
     state_path: PathBuf,
-    report: (PathBuf, String),
     events: PathBuf,
-    branch: String,
-    run_id: String,
-    notes: Vec<String>,
 }
 
 pub fn load(sh: &Shell, args: &GateArgs) -> anyhow::Result<Loaded> {
@@ -75,53 +64,33 @@ pub fn load(sh: &Shell, args: &GateArgs) -> anyhow::Result<Loaded> {
     Ok(Loaded {
         baseline,
         streaks,
-        state_path,
-        report: inputs::resolve(&args.report),
-        events: inputs::resolve(&args.events).0,
         branch,
         run_id: args.run_id.clone().unwrap_or_else(default_run_id),
         notes,
+        report: inputs::resolve(&args.report),
+        state_path,
+        events: inputs::resolve(&args.events).0,
     })
 }
 
-/// Runs the three rules over `records`, writes the report, appends the events and saves
-/// the streak state.
-pub fn run(
-    loaded: Loaded,
-    budgets: &Budgets,
-    records: &mut [Record],
-    variants: &[VariantReport],
-    provenance: &Provenance,
-) -> GateRun {
-    let Loaded { baseline, mut streaks, state_path, report: (report_path, report_name), events, branch, run_id, notes } =
-        loaded;
-    let input = GateInput {
-        budgets,
-        baseline: baseline.as_ref(),
-        branch: &branch,
-        run_id: &run_id,
-        rustc: &provenance.rustc,
-        binaryen: &provenance.binaryen,
-        variants,
-    };
-    let report = gate::evaluate(&input, records, &mut streaks);
-    GateRun { report, notes, report_name, report_path, events, state_path, streaks }
-}
-
-impl GateRun {
-    /// Writes the report and the new streak state, appends the events, and under GitHub
-    /// Actions prints the annotations: on stdout, or on stderr when stdout carries JSON
-    /// (the runner reads workflow commands from both).
-    /// Writes the report and events, and the streaks unless `write_streaks` is false (a
-    /// partial run, whose figures do not follow the whole protocol).
-    pub fn persist(&self, stdout_is_json: bool, write_streaks: bool) -> anyhow::Result<()> {
-        write_json_atomic(&self.report_path, &self.report)?;
-        append_events(&self.events, &self.report)?;
-        if write_streaks {
-            write_json_atomic(&self.state_path, &self.streaks)?;
+impl Loaded {
+    /// Writes the report and the new streak state (`None`: a run whose figures do not
+    /// follow the whole protocol leaves the streaks alone), appends the events, and under
+    /// GitHub Actions prints the annotations: on stdout, or on stderr when stdout carries
+    /// JSON (the runner reads workflow commands from both).
+    pub fn persist(
+        &self,
+        report: &GateReport,
+        streaks: Option<&StreakState>,
+        stdout_is_json: bool,
+    ) -> anyhow::Result<()> {
+        write_json_atomic(&self.report.0, report)?;
+        append_events(&self.events, report)?;
+        if let Some(streaks) = streaks {
+            write_json_atomic(&self.state_path, streaks)?;
         }
         if std::env::var("GITHUB_ACTIONS").as_deref() == Ok("true") {
-            for line in self.report.checks.iter().filter_map(annotation) {
+            for line in report.checks.iter().filter_map(annotation) {
                 if stdout_is_json {
                     eprintln!("{line}");
                 } else {

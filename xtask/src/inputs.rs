@@ -1,14 +1,17 @@
-//! Reading the documents named on the command line (policy, budgets, corpus).
+//! Reading the documents named on the command line (policy, budgets, corpus), and the
+//! policy validated against the package it builds and binaryen's names.
 
 use std::path::{Path, PathBuf};
 
 use anyhow::Context;
 use perf_core::budget::Budgets;
-use perf_core::policy::Policy;
-use perf_core::summary::hex;
-use sha2::{Digest, Sha256};
+use perf_core::digest::sha256_hex;
+use perf_core::policy::{Policy, PolicyContext};
+use xshell::Shell;
 
 use crate::flags::Inputs;
+use crate::optimize;
+use crate::toolchain::{self, PackageInfo};
 
 pub struct Document<T> {
     pub value: T,
@@ -39,7 +42,7 @@ pub fn read<T>(
     let (full, name) = resolve(path);
     let text = std::fs::read_to_string(&full).with_context(|| format!("cannot read {name}"))?;
     let value = parse(&name, &text)?;
-    let sha256 = hex(&Sha256::digest(text.as_bytes()));
+    let sha256 = sha256_hex(text.as_bytes());
     Ok(Document { value, name, text, sha256 })
 }
 
@@ -51,4 +54,23 @@ pub fn resolve(path: &Path) -> (PathBuf, String) {
     let full = if path.is_absolute() { path.to_path_buf() } else { root.join(path) };
     let name = full.strip_prefix(&root).unwrap_or(&full).display().to_string();
     (full, name)
+}
+
+/// What the policy is checked against, read from cargo and binaryen.
+pub fn policy_context(loaded: &Loaded, package: &PackageInfo) -> PolicyContext {
+    PolicyContext {
+        package: package.name.clone(),
+        package_features: package.features.clone(),
+        package_dependencies: package.dependencies.clone(),
+        budget_profiles: loaded.budgets.value.profiles.iter().cloned().collect(),
+        known_passes: optimize::known_passes(),
+        known_wasm_features: optimize::known_features(),
+    }
+}
+
+/// The package's metadata, once the policy has been validated against it.
+pub fn validated_package(sh: &Shell, loaded: &Loaded) -> anyhow::Result<PackageInfo> {
+    let package = toolchain::package_info(sh, &loaded.package)?;
+    loaded.policy.value.validate(&loaded.policy.name, &policy_context(loaded, &package))?;
+    Ok(package)
 }

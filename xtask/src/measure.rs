@@ -7,9 +7,9 @@ use std::io::Write;
 use std::path::Path;
 
 use anyhow::Context;
+use perf_core::digest::sha256_hex;
 use perf_core::sections::section_breakdown;
-use perf_core::summary::{ArtifactMeasurement, hex};
-use sha2::{Digest, Sha256};
+use perf_core::summary::ArtifactMeasurement;
 
 use crate::atomic_write::write_json_atomic;
 
@@ -25,8 +25,8 @@ const SETTINGS: &str = "gzip=flate2-1.1.11-zlib-9-mtime0;brotli=brotli-8.0.4-q11
 /// quality 11 is the slowest step of a warm run.
 pub fn measure(path: &str, wasm: &[u8], cache_dir: &Path) -> anyhow::Result<ArtifactMeasurement> {
     let sections = section_breakdown(wasm).with_context(|| format!("cannot read the sections of {path}"))?;
-    let sha256 = hex(&Sha256::digest(wasm));
-    let memo = cache_dir.join(format!("{}.json", hex(&Sha256::digest(format!("{sha256}{SETTINGS}")))));
+    let sha256 = sha256_hex(wasm);
+    let memo = cache_dir.join(format!("{}.json", sha256_hex(format!("{sha256}{SETTINGS}").as_bytes())));
     let memoized = std::fs::read(&memo).ok().and_then(|b| serde_json::from_slice::<Compressed>(&b).ok());
     // A compressed stream is never empty: a memo saying so is damaged, not a measurement.
     let sizes = match memoized.filter(|m| m.gzip_bytes > 0 && m.brotli_bytes > 0) {
@@ -107,7 +107,8 @@ mod tests {
     }
 
     fn tool_available(name: &str) -> bool {
-        let found = std::process::Command::new(name).arg("--version").output().is_ok();
+        let sh = xshell::Shell::new().unwrap();
+        let found = xshell::cmd!(sh, "{name} --version").quiet().ignore_stdout().ignore_stderr().run().is_ok();
         // On CI the reference tools are installed by .ci/run; their absence is a failure there.
         assert!(found || std::env::var_os("CI").is_none(), "{name} is required on CI");
         if !found {
@@ -122,14 +123,10 @@ mod tests {
             return;
         }
         let (dir, input) = sample_file("gzip");
-        let out = std::process::Command::new("python3")
-            .args([
-                "-c",
-                "import gzip,sys; sys.stdout.buffer.write(gzip.compress(open(sys.argv[1],'rb').read(), 9, mtime=0))",
-            ])
-            .arg(&input)
-            .output()
-            .unwrap();
+        let sh = xshell::Shell::new().unwrap();
+        let script =
+            "import gzip,sys; sys.stdout.buffer.write(gzip.compress(open(sys.argv[1],'rb').read(), 9, mtime=0))";
+        let out = std::process::Command::from(xshell::cmd!(sh, "python3 -c {script} {input}")).output().unwrap();
         assert!(out.status.success());
         assert_eq!(gzip(&sample()).unwrap(), out.stdout);
         std::fs::remove_dir_all(dir).unwrap();
@@ -141,8 +138,8 @@ mod tests {
             return;
         }
         let (dir, input) = sample_file("brotli");
-        let out =
-            std::process::Command::new("brotli").args(["-q", "11", "-w", "24", "-c"]).arg(&input).output().unwrap();
+        let sh = xshell::Shell::new().unwrap();
+        let out = std::process::Command::from(xshell::cmd!(sh, "brotli -q 11 -w 24 -c {input}")).output().unwrap();
         assert!(out.status.success());
         let (ours, theirs) = (brotli(&sample()).unwrap().len() as f64, out.stdout.len() as f64);
         assert!((ours - theirs).abs() / theirs <= 0.005, "ours {ours} vs brotli CLI {theirs}");

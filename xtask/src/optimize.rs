@@ -7,8 +7,8 @@ use std::path::Path;
 use std::str::FromStr;
 
 use anyhow::{Context, anyhow};
+use perf_core::digest::hex;
 use perf_core::policy::WasmOptSettings;
-use perf_core::summary::hex;
 use sha2::{Digest, Sha256};
 use strum::IntoEnumIterator;
 use wasm_opt::{Feature, OptimizationOptions, OptimizeLevel, Pass, ShrinkLevel};

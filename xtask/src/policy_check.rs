@@ -3,47 +3,26 @@
 
 use anyhow::bail;
 use perf_core::budget::Status;
-use perf_core::policy::{self, PipelineSummary, PlannedVariant, PolicyContext};
+use perf_core::policy::{self, PipelineSummary, PlannedVariant};
 use xshell::Shell;
 
 use crate::atomic_write::write_json_atomic;
 use crate::flags;
-use crate::inputs::{self, Loaded};
+use crate::inputs;
 use crate::optimize::{self, BINARYEN_VERSION};
-use crate::perf::build_command;
-use crate::toolchain::{self, PackageInfo};
-
-/// What the policy is checked against, read from cargo and binaryen.
-pub fn context(loaded: &Loaded, package: &PackageInfo) -> PolicyContext {
-    PolicyContext {
-        package: package.name.clone(),
-        package_features: package.features.clone(),
-        package_dependencies: package.dependencies.clone(),
-        budget_profiles: loaded.budgets.value.profiles.iter().cloned().collect(),
-        known_passes: optimize::known_passes(),
-        known_wasm_features: optimize::known_features(),
-    }
-}
-
-/// The package's metadata, once the policy has been validated against it.
-pub fn validated_package(sh: &Shell, loaded: &Loaded) -> anyhow::Result<PackageInfo> {
-    let package = toolchain::package_info(sh, &loaded.package)?;
-    loaded.policy.value.validate(&loaded.policy.name, &context(loaded, &package))?;
-    Ok(package)
-}
+use crate::pipeline;
+use crate::toolchain;
 
 impl flags::PolicyCheck {
     pub(crate) fn run(self, sh: &Shell) -> anyhow::Result<Status> {
         let loaded = inputs::load(&self.inputs)?;
         let policy = &loaded.policy.value;
         let package = toolchain::package_info(sh, &loaded.package)?;
-        let cx = context(&loaded, &package);
+        let cx = inputs::policy_context(&loaded, &package);
         let verdict = policy
             .validate(&loaded.policy.name, &cx)
             .and_then(|()| loaded.budgets.value.check_change_log(&loaded.budgets.name));
-        let root = crate::project_root();
-        let target_dir = package.target_directory.join("perf-wasm");
-        let target_dir = target_dir.strip_prefix(&root).unwrap_or(&target_dir).display().to_string();
+        let target_dir = pipeline::wasm_target_dir(&package.target_directory);
         let variants = match verdict {
             Ok(()) => policy
                 .profiles
@@ -53,7 +32,7 @@ impl flags::PolicyCheck {
                     variant: v.variant,
                     budget_profile: v.budget_profile.clone(),
                     features: v.cargo.features.clone(),
-                    cargo_command: build_command(&v.cargo_build(&package.name, &policy.target, &target_dir)),
+                    cargo_command: v.cargo_build(&package.name, &policy.target, &target_dir).command_line(),
                     wasm_opt: v.wasm_opt.enabled.then(|| optimize::describe(&v.wasm_opt)),
                     artifacts: {
                         let paths = v.artifact_paths(&package.lib_name);

@@ -6,12 +6,13 @@ use perf_core::attribution;
 use perf_core::baseline::BaselineProvenance;
 use perf_core::budget::Status;
 use perf_core::rebaseline::{self, Change, Fresh, Options};
+use perf_core::run::{Run, broken_variants};
 use perf_core::summary::{self, Record};
 use xshell::Shell;
 
 use crate::atomic_write::write_atomic;
-use crate::perf::{self, Measured};
-use crate::{flags, inputs};
+use crate::pipeline::{self, RuntimePlan, Selection};
+use crate::{flags, inputs, outputs};
 
 impl flags::Rebaseline {
     pub(crate) fn run(self, sh: &Shell) -> anyhow::Result<Status> {
@@ -28,8 +29,8 @@ impl flags::Rebaseline {
         }
 
         let command = "cargo xtask perf".to_owned();
-        let selection = perf::Selection { scenario: None, seed: None, command: &command };
-        let runtime = perf::RuntimePlan::load(&loaded, &self.runtime, selection)?;
+        let selection = Selection { scenario: None, seed: None, command: &command };
+        let runtime = RuntimePlan::load(&loaded, &self.runtime, selection)?;
         let every: Vec<_> = loaded.policy.value.profiles.iter().collect();
         let runs = if self.check { 1 } else { self.runs };
         let mut all: Vec<Vec<Record>> = Vec::new();
@@ -38,15 +39,16 @@ impl flags::Rebaseline {
             if runs > 1 {
                 eprintln!("run {} of {runs}", i + 1);
             }
-            let m = perf::measure(sh, &loaded, &runtime, &every)?;
-            let broken = perf::broken_variants(&m.variants);
+            let m = pipeline::measure(sh, &loaded, &runtime, &every)?;
+            outputs::write_attribution(&m.variants)?;
+            let broken = broken_variants(&m.variants);
             if !broken.is_empty() {
                 bail!("{} was not changed: the run failed\n  {}", name, broken.join("\n  "));
             }
             all.push(summary::build_records(&loaded.budgets.value, &m.variants, &m.commit));
             last = Some(m);
         }
-        let Some(Measured { provenance: measured, commit, variants, .. }) = last else { bail!("no run was made") };
+        let Some(Run { provenance: measured, commit, variants, .. }) = last else { bail!("no run was made") };
         let fresh: Vec<Fresh> = all[0]
             .iter()
             .map(|r| Fresh {

@@ -4,31 +4,29 @@
 
 use std::fmt::Write;
 
-use perf_core::budget::Status;
+use perf_core::budget::{Budgets, Source, Status};
 use perf_core::display::{number, signed};
 use perf_core::gate::GateReport;
 use perf_core::pipeline::PipelineReport;
 use perf_core::summary::{Record, STATIC_ENVIRONMENT, VariantReport, metric_ids};
 
-const SIZE_COLUMNS: [(&str, &str); 3] = [("raw", "M-PERF-01A"), ("gzip", "M-PERF-01B"), ("brotli", "M-PERF-01C")];
+/// The size columns, by the source the budgets give a metric.
+const SIZE_COLUMNS: [Source; 3] = [Source::SizeRaw, Source::SizeGzip, Source::SizeBrotli];
 
-pub fn render(variants: &[VariantReport], records: &[Record], p: &PipelineReport) -> String {
+pub fn render(budgets: &Budgets, variants: &[VariantReport], records: &[Record], p: &PipelineReport) -> String {
     let mut out = String::new();
+    let column =
+        |r: &Record| budgets.metric(&r.metric_id).and_then(|m| SIZE_COLUMNS.iter().position(|s| *s == m.source));
     let _ = writeln!(out, "{:<11} {:<8} {:>21} {:>21} {:>21}  status", "profile", "variant", "raw", "gzip", "brotli");
     for v in variants {
         let records: Vec<&Record> = records.iter().filter(|r| r.variant == v.variant).collect();
-        let cells: Vec<String> = SIZE_COLUMNS
-            .iter()
-            .map(|(_, id)| match records.iter().find(|r| r.metric_id == *id) {
+        let cells: Vec<String> = (0..SIZE_COLUMNS.len())
+            .map(|i| match records.iter().find(|r| column(r) == Some(i)) {
                 Some(r) => cell(r),
                 None => "-".to_owned(),
             })
             .collect();
-        let status = records
-            .iter()
-            .filter(|r| SIZE_COLUMNS.iter().any(|(_, id)| *id == r.metric_id))
-            .map(|r| r.status)
-            .fold(Status::Skip, Status::worst);
+        let status = records.iter().filter(|r| column(r).is_some()).map(|r| r.status).fold(Status::Skip, Status::worst);
         let _ = writeln!(
             out,
             "{:<11} {:<8} {:>21} {:>21} {:>21}  {}",
@@ -40,7 +38,8 @@ pub fn render(variants: &[VariantReport], records: &[Record], p: &PipelineReport
             status.as_str()
         );
     }
-    out.push_str(&render_runtime(variants, records));
+    let others: Vec<&Record> = records.iter().filter(|r| column(r).is_none()).collect();
+    out.push_str(&render_runtime(variants, records, &others));
     for r in records.iter().filter(|r| r.status == Status::Fail || r.status == Status::Warn) {
         let _ = writeln!(out, "{}: {} ({}, {}): {}", r.status.as_str(), r.metric_id, r.profile, r.metric, r.explain());
     }
@@ -71,9 +70,9 @@ pub fn render(variants: &[VariantReport], records: &[Record], p: &PipelineReport
 
 /// The other metrics, one row each with a column per variant (value / hard budget): those
 /// measured from the shipped module's sections, then those measured in the engine.
-fn render_runtime(variants: &[VariantReport], records: &[Record]) -> String {
+fn render_runtime(variants: &[VariantReport], records: &[Record], others: &[&Record]) -> String {
     let mut out = String::new();
-    let others = || records.iter().filter(|r| !SIZE_COLUMNS.iter().any(|(_, id)| *id == r.metric_id));
+    let others = || others.iter().copied();
     let sections = metric_ids(others().filter(|r| r.environment == STATIC_ENVIRONMENT));
     if !sections.is_empty() {
         out.push_str(&metric_block("\nsections of the shipped module", variants, records, &sections));

@@ -1,9 +1,13 @@
 //! Repository conventions, checked by `cargo test` (there is no separate lint step):
 //! every Rust file opens with a `//!` doc saying what it is for, no file is a grab-bag
-//! (`utils.rs`, `helpers.rs`), ARCHITECTURE.md names every module, and README.md opens
-//! with the two commands a newcomer runs.
+//! (`utils.rs`, `helpers.rs`), ARCHITECTURE.md names every module under its crate, no two
+//! modules of a crate depend on each other in a cycle, perf-core does no IO, processes
+//! start only through xshell, and README.md opens with the two commands a newcomer runs.
 
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
+
+use xshell::{Shell, cmd};
 
 fn rust_files(dir: &Path, out: &mut Vec<PathBuf>) {
     let Ok(entries) = std::fs::read_dir(dir) else { return };
@@ -53,18 +57,111 @@ fn no_grab_bag_modules() {
     assert!(bad.is_empty(), "name modules after the concept they hold: {bad:?}");
 }
 
+/// The crate directories whose `src` ARCHITECTURE.md maps, each under a `### ` heading that
+/// names the directory in backticks.
+const CRATES: [&str; 4] = ["xtask", "crates/perf-core", "crates/wasm-scenario", "crates/sample-kernel"];
+
 #[test]
-fn architecture_names_every_module() {
+fn architecture_names_every_module_under_its_crate() {
     let root = crate::project_root();
     let arch = std::fs::read_to_string(root.join("ARCHITECTURE.md")).unwrap();
-    let unnamed: Vec<String> = sources()
-        .into_iter()
-        .filter(|p| p.components().any(|c| c.as_os_str() == "src"))
-        .filter_map(|p| p.file_name().map(|n| n.to_string_lossy().into_owned()))
-        .filter(|n| n != "lib.rs" && n != "main.rs")
-        .filter(|n| !arch.contains(&format!("`{n}`")))
-        .collect();
-    assert!(unnamed.is_empty(), "ARCHITECTURE.md does not name these modules (as `file.rs`): {unnamed:?}");
+    let mut unnamed = Vec::new();
+    for krate in CRATES {
+        let heading = format!("### `{krate}`");
+        let section = arch.split("\n### ").find(|s| format!("### {s}").starts_with(&heading)).unwrap_or("");
+        let src = root.join(krate).join("src");
+        let mut files = Vec::new();
+        rust_files(&src, &mut files);
+        for f in files {
+            let rel = f.strip_prefix(&src).unwrap_or(&f).display().to_string();
+            if rel != "lib.rs" && rel != "main.rs" && !section.contains(&format!("`{rel}`")) {
+                unnamed.push(format!("{krate}/src/{rel}"));
+            }
+        }
+    }
+    assert!(
+        unnamed.is_empty(),
+        "ARCHITECTURE.md does not name these modules (as `file.rs` under their crate's `### ` heading): {unnamed:?}"
+    );
+}
+
+/// Every line of `dir`'s Rust files that contains one of `needles`, as `path:line: text`.
+fn lines_with(dir: &Path, needles: &[&str]) -> Vec<String> {
+    let root = crate::project_root();
+    let mut files = Vec::new();
+    rust_files(dir, &mut files);
+    files.sort();
+    let mut hits = Vec::new();
+    for f in files {
+        let text = std::fs::read_to_string(&f).unwrap_or_default();
+        for (i, line) in text.lines().enumerate() {
+            let code = line.split("//").next().unwrap_or("");
+            if needles.iter().any(|n| code.contains(n)) {
+                hits.push(format!("{}:{}: {}", f.strip_prefix(&root).unwrap_or(&f).display(), i + 1, line.trim()));
+            }
+        }
+    }
+    hits
+}
+
+#[test]
+fn perf_core_does_no_process_file_network_environment_or_clock_io() {
+    let io = [
+        "std::process",
+        "std::fs",
+        "std::net",
+        "std::env",
+        "env!(",
+        "std::io::stdin",
+        "File::",
+        "SystemTime",
+        "Instant",
+        "println!",
+        "eprintln!",
+        "include_bytes!(",
+    ];
+    let src = crate::project_root().join("crates/perf-core/src");
+    let hits: Vec<String> = lines_with(&src, &io).into_iter().filter(|h| !h.contains("include_str!(")).collect();
+    assert!(
+        hits.is_empty(),
+        "perf-core is pure (ARCHITECTURE.md): take the bytes, numbers or time as arguments and do the IO in \
+         xtask:\n{}",
+        hits.join("\n")
+    );
+}
+
+#[test]
+fn processes_start_only_through_xshell() {
+    let src = crate::project_root().join("xtask/src");
+    // Spelled in two parts so that this line does not find itself.
+    let hits = lines_with(&src, &[concat!("Command::", "new(")]);
+    assert!(
+        hits.is_empty(),
+        "start processes with xshell's `cmd!` (one argv element per `{{x}}`, no shell):\n{}",
+        hits.join("\n")
+    );
+}
+
+#[test]
+fn no_module_depends_on_itself_through_others() {
+    for krate in CRATES {
+        let graph = module_graph(&crate::project_root().join(krate).join("src"));
+        if let Some(cycle) = find_cycle(&graph) {
+            panic!(
+                "{krate}: the modules {} form a cycle; move what they share into a module of its own",
+                cycle.join(" -> ")
+            );
+        }
+    }
+    let cycle = BTreeMap::from([
+        ("a".to_owned(), BTreeSet::from(["b".to_owned()])),
+        ("b".to_owned(), BTreeSet::from(["a".to_owned()])),
+    ]);
+    assert_eq!(find_cycle(&cycle), Some(vec!["a".to_owned(), "b".to_owned(), "a".to_owned()]), "the check finds one");
+    assert_eq!(
+        crate_paths("use crate::{flags, gate::{self, X}};\nlet x = crate::inputs::read(p);"),
+        ["flags", "gate", "inputs"]
+    );
 }
 
 #[test]
@@ -85,15 +182,12 @@ fn readme_opens_with_the_two_commands() {
 #[test]
 fn tests_and_the_tool_share_dependency_features() {
     fn tree(args: &[&str]) -> std::collections::BTreeMap<String, String> {
-        let out = std::process::Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
-            .args(["tree", "--prefix", "none", "--format", "{p}|{f}"])
-            .args(args)
-            .current_dir(crate::project_root())
-            .output()
-            .unwrap();
-        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-        String::from_utf8_lossy(&out.stdout)
-            .lines()
+        let sh = Shell::new().unwrap();
+        sh.change_dir(crate::project_root());
+        let cargo = crate::toolchain::cargo();
+        let format = "{p}|{f}";
+        let out = cmd!(sh, "{cargo} tree --prefix none --format {format} {args...}").quiet().read().unwrap();
+        out.lines()
             .filter_map(|l| l.trim_end_matches(" (*)").split_once('|'))
             .map(|(p, f)| (p.split(" (").next().unwrap_or(p).to_owned(), f.to_owned()))
             .collect()
@@ -106,4 +200,99 @@ fn tests_and_the_tool_share_dependency_features() {
         .map(|(p, f)| format!("{p}: [{f}] for cargo xtask, [{}] for cargo test", tests.get(p).map_or("absent", |s| s)))
         .collect();
     assert!(differ.is_empty(), "align these features (see xtask/Cargo.toml):\n{}", differ.join("\n"));
+}
+
+/// The modules of one crate's `src` that each module names through `crate::` (or a parent's
+/// `super::`), by file stem; `lib.rs` and `main.rs` are the root, not a module.
+fn module_graph(src: &Path) -> BTreeMap<String, BTreeSet<String>> {
+    let mut files = Vec::new();
+    rust_files(src, &mut files);
+    let module = |p: &Path| -> Option<String> {
+        let rel = p.strip_prefix(src).ok()?;
+        let first = rel.components().next()?.as_os_str().to_string_lossy().into_owned();
+        let stem = first.trim_end_matches(".rs").to_owned();
+        (stem != "lib" && stem != "main").then_some(stem)
+    };
+    let mut graph: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+    for f in &files {
+        let Some(from) = module(f) else { continue };
+        let text = std::fs::read_to_string(f).unwrap_or_default();
+        let edges = graph.entry(from.clone()).or_default();
+        for to in crate_paths(&text) {
+            if to != from {
+                edges.insert(to);
+            }
+        }
+    }
+    let known: BTreeSet<String> = graph.keys().cloned().collect();
+    for edges in graph.values_mut() {
+        edges.retain(|e| known.contains(e));
+    }
+    graph
+}
+
+/// The first segment of every `crate::` path in `text`, `crate::{a, b::c}` included.
+fn crate_paths(text: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut rest = text;
+    while let Some(i) = rest.find("crate::") {
+        rest = &rest[i + "crate::".len()..];
+        if let Some(group) = rest.strip_prefix('{') {
+            let mut depth = 0;
+            let mut item = String::new();
+            for c in group.chars() {
+                match c {
+                    '{' => depth += 1,
+                    '}' if depth == 0 => break,
+                    '}' => depth -= 1,
+                    ',' if depth == 0 => {
+                        out.push(first_segment(&item));
+                        item.clear();
+                        continue;
+                    }
+                    _ => {}
+                }
+                item.push(c);
+            }
+            out.push(first_segment(&item));
+        } else {
+            out.push(first_segment(rest));
+        }
+    }
+    out.retain(|s| !s.is_empty() && s != "self");
+    out
+}
+
+fn first_segment(path: &str) -> String {
+    path.trim().chars().take_while(|c| c.is_alphanumeric() || *c == '_').collect()
+}
+
+/// A cycle in `graph`, as the modules along it, if there is one.
+fn find_cycle(graph: &BTreeMap<String, BTreeSet<String>>) -> Option<Vec<String>> {
+    fn visit(
+        node: &str,
+        graph: &BTreeMap<String, BTreeSet<String>>,
+        stack: &mut Vec<String>,
+        done: &mut BTreeSet<String>,
+    ) -> Option<Vec<String>> {
+        if let Some(i) = stack.iter().position(|n| n == node) {
+            let mut cycle = stack[i..].to_vec();
+            cycle.push(node.to_owned());
+            return Some(cycle);
+        }
+        if done.contains(node) {
+            return None;
+        }
+        stack.push(node.to_owned());
+        for next in graph.get(node).into_iter().flatten() {
+            if let Some(c) = visit(next, graph, stack, done) {
+                return Some(c);
+            }
+        }
+        stack.pop();
+        done.insert(node.to_owned());
+        None
+    }
+    let mut done = BTreeSet::new();
+    graph.keys().find_map(|n| visit(n, graph, &mut Vec::new(), &mut done))
 }

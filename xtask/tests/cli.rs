@@ -1,23 +1,18 @@
 //! Runs the real `xtask` binary: broken inputs give exit 2 and a message naming the file,
 //! the JSON pointer and what was expected; the whole pipeline runs end to end on the
-//! sample kernel.
+//! sample kernel, on the tests' protocol (`support`).
 
 // Test helpers panic on a broken fixture or environment, like the tests they serve.
 #![allow(clippy::unwrap_used)]
+
+mod support;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 use perf_core::budget::Status;
 use perf_core::summary::Summary;
-
-fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap().to_path_buf()
-}
-
-fn fixture(name: &str) -> String {
-    root().join("xtask/tests/fixtures").join(name).display().to_string()
-}
+use support::{fixture, quick_corpus, root, steady_baseline, steady_budgets};
 
 /// A fresh scratch directory for one test's outputs.
 fn scratch(test: &str) -> PathBuf {
@@ -38,6 +33,34 @@ fn xtask(args: &[&str]) -> Output {
     xtask_env(args, &[])
 }
 
+/// `args` of a measuring command (`perf`, `rebaseline`, `gate --merge`) on the tests'
+/// protocol: the quick corpus unless `--corpus` is given, and the steady form of the budgets
+/// given with `--budgets` (else of the committed ones).
+fn on_test_protocol(args: &[&str]) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    let mut budgets = None;
+    let mut it = args.iter();
+    while let Some(a) = it.next() {
+        if *a == "--budgets" {
+            budgets = it.next().map(|b| b.to_string());
+        } else {
+            out.push(a.to_string());
+        }
+    }
+    let budgets = budgets.unwrap_or_else(|| ".github/wasm_perf_budgets.json".to_owned());
+    out.extend(["--budgets".to_owned(), steady_budgets(&budgets)]);
+    if !args.contains(&"--corpus") {
+        out.extend(["--corpus".to_owned(), quick_corpus()]);
+    }
+    out
+}
+
+/// A measuring command on the tests' protocol.
+fn measuring(args: &[&str]) -> Output {
+    let args = on_test_protocol(args);
+    xtask(&args.iter().map(String::as_str).collect::<Vec<_>>())
+}
+
 fn xtask_env(args: &[&str], env: &[(&str, &str)]) -> Output {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_xtask"));
     // The gate reads these; a test sets them explicitly or not at all.
@@ -47,15 +70,16 @@ fn xtask_env(args: &[&str], env: &[(&str, &str)]) -> Output {
     cmd.args(args).envs(env.iter().copied()).current_dir(root()).output().unwrap()
 }
 
-/// `xtask perf` with the gate's files (baseline, streaks, report, events) inside `dir`, so a
-/// test neither reads the committed baseline nor touches the developer's state.
+/// `xtask perf` on the tests' protocol with the gate's files (baseline, streaks, report,
+/// events) inside `dir`, so a test neither reads the committed baseline nor touches the
+/// developer's state.
 fn perf(dir: &Path, args: &[&str]) -> Output {
     let path = |name: &str| dir.join(name).display().to_string();
     let (baseline, state, report, events) =
         (path("baseline.json"), path("streaks.json"), path("report.json"), path("events.ndjson"));
     let mut all = vec!["perf", "--baseline", &baseline, "--state", &state, "--report", &report, "--events", &events];
     all.extend_from_slice(args);
-    xtask(&all)
+    measuring(&all)
 }
 
 fn text(bytes: &[u8]) -> String {
@@ -284,17 +308,20 @@ fn perf_pipeline_end_to_end() {
             r.reason
         );
         assert!(r.environment.starts_with("wasmtime "), "{}", r.environment);
-        assert_eq!(r.seed_set, [11, 29, 42, 73, 101]);
+        assert_eq!(r.seed_set, [11, 42], "the quick corpus's seeds");
     }
     for v in &first.variants {
         let runtime = v.runtime.as_ref().unwrap();
         assert!(runtime.calibration.is_some());
         for run in &runtime.scenarios {
             assert_eq!(run.error, None);
-            assert!(run.repro.starts_with(&format!("cargo xtask perf --scenario {} --seed 42", run.scenario)));
+            // The repro reads the same documents: the tests' budgets and corpus are not the defaults.
+            assert!(run.repro.starts_with("cargo xtask perf --budgets "), "{}", run.repro);
+            assert!(run.repro.contains(&format!(" --corpus {}", quick_corpus())), "{}", run.repro);
+            assert!(run.repro.ends_with(&format!(" --scenario {} --seed 42", run.scenario)), "{}", run.repro);
             let timing = run.timing.as_ref().unwrap();
-            assert_eq!(timing.seeds.len(), 5);
-            let samples = if run.export.is_some() { 2000 } else { 20 };
+            assert_eq!(timing.seeds.len(), 2);
+            let samples = if run.export.is_some() { 2000 } else { 3 };
             assert!(timing.seeds.iter().all(|s| s.distribution.n == samples), "{}", run.scenario);
         }
     }
@@ -401,6 +428,92 @@ fn perf_pipeline_end_to_end() {
     }
 }
 
+/// The committed corpus's whole protocol (five seeds; 2,000 timed operations per seed, or 20
+/// cold starts) on every variant: every runtime metric it feeds is measured, over every seed.
+/// The one test that checks timings, with margins no machine misses: each is a plausible
+/// number, none has to pass a budget.
+#[test]
+fn the_full_protocol_measures_every_runtime_metric() {
+    let _turn = pipeline_lock();
+    let out = scratch("full-protocol");
+    let summary = out.join("summary.json");
+    let o = perf(&out, &["--corpus", ".github/wasm_benchmark_corpus.json", "--summary", summary.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(0), "{}\n{}", text(&o.stdout), text(&o.stderr));
+    let (s, _) = read_summary(&summary);
+    for v in &s.variants {
+        for run in &v.runtime.as_ref().unwrap().scenarios {
+            assert_eq!(run.error, None, "{} {}", v.id, run.scenario);
+            let timing = run.timing.as_ref().unwrap();
+            let seeds: Vec<u64> = timing.seeds.iter().map(|x| x.seed).collect();
+            assert_eq!(seeds, [11, 29, 42, 73, 101], "{} {}", v.id, run.scenario);
+            let samples = if run.export.is_some() { 2000 } else { 20 };
+            assert!(timing.seeds.iter().all(|x| x.distribution.n == samples), "{} {}", v.id, run.scenario);
+        }
+    }
+    let runtime = s.records.iter().filter(|r| r.environment.starts_with("wasmtime "));
+    let mut measured = 0;
+    for r in runtime {
+        let replay_elsewhere = r.metric_id.ends_with("04D") && r.profile != "core-trace";
+        if replay_elsewhere {
+            assert_eq!(r.status, Status::Skip, "{} {}", r.metric_id, r.profile);
+            continue;
+        }
+        let v = r.value.unwrap_or_else(|| panic!("{} {}: {:?}", r.metric_id, r.profile, r.reason));
+        assert_eq!(r.seed_set, [11, 29, 42, 73, 101], "{} {}", r.metric_id, r.profile);
+        let plausible = match r.unit.as_str() {
+            "ms" => (0.0..10_000.0).contains(&v),
+            "us" => (0.0..10_000.0).contains(&v),
+            "percent" => (-100.0..10_000.0).contains(&v),
+            "MiB" => v > 0.0 && v < 256.0,
+            "fuel" => v >= 1.0,
+            unit => panic!("{}: unexpected unit {unit}", r.metric_id),
+        };
+        assert!(plausible, "{} {}: {v} {}", r.metric_id, r.profile, r.unit.as_str());
+        measured += 1;
+    }
+    assert_eq!(measured, 3 * 11 + 2, "11 runtime metrics on each variant, replay's two on canary only");
+}
+
+/// Two checkouts of the project sharing one `CARGO_TARGET_DIR` (worktrees under a global
+/// target directory): each measures the artifact built from its own source. Cargo keys a
+/// workspace member's build by its path within the workspace, so both checkouts' builds
+/// share one unit, and a checkout whose sources are older than the other's build would be
+/// called fresh and measured with the other's bytes.
+#[test]
+fn two_checkouts_sharing_a_target_dir_each_measure_their_own_source() {
+    let _turn = pipeline_lock();
+    let dir = scratch("two-checkouts");
+    let (a, b, target) = (dir.join("a"), dir.join("b"), dir.join("shared-target"));
+    support::copy_checkout(&a);
+    support::copy_checkout(&b);
+    let lib = b.join("crates/sample-kernel/src/lib.rs");
+    let marked = std::fs::read_to_string(&lib).unwrap()
+        + "\n/// Only checkout b has this.\n#[unsafe(no_mangle)]\npub extern \"C\" fn only_in_checkout_b() -> u32 {\n    0x0b0b_0b0b\n}\n";
+    std::fs::write(&lib, marked).unwrap();
+    // b's sources are older than a's build, as a sibling tree's often are.
+    std::thread::sleep(std::time::Duration::from_millis(1100));
+    let measure = |checkout: &Path| {
+        let partial = checkout.join("partial.json");
+        let args = on_test_protocol(&["perf", "--profile", "release", "--partial-out", partial.to_str().unwrap()]);
+        let o = Command::new(env!("CARGO_BIN_EXE_xtask"))
+            .args(&args)
+            .env("CARGO_TARGET_DIR", &target)
+            .env("CARGO_MANIFEST_DIR", checkout.join("xtask"))
+            .current_dir(checkout)
+            .output()
+            .unwrap();
+        assert_eq!(o.status.code(), Some(0), "{}: {}", checkout.display(), text(&o.stderr));
+        let run: perf_core::run::Run = serde_json::from_slice(&std::fs::read(&partial).unwrap()).unwrap();
+        run.variants[0].pre_opt.clone().unwrap()
+    };
+    let (built_a, built_b) = (measure(&a), measure(&b));
+    let wasm_b = std::fs::read(b.join(&built_b.path)).unwrap();
+    let names = perf_core::sections::exported_functions(&wasm_b).unwrap();
+    assert!(names.iter().any(|n| n == "only_in_checkout_b"), "b measured a's build: {names:?}");
+    assert_ne!(built_a.sha256, built_b.sha256);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
 /// Warn-then-block across runs: warn, then fail on the second warning in a row, then a
 /// pass resets the streak. Brotli size stands in for a warn-then-block metric here
 /// (the fixture gates it so), because it is measured deterministically.
@@ -456,7 +569,8 @@ fn warn_streak_escalates_and_resets_across_runs() {
             "--summary",
             &summary,
         ];
-        let o = xtask_env(&args, &env);
+        let args = on_test_protocol(&args);
+        let o = xtask_env(&args.iter().map(String::as_str).collect::<Vec<_>>(), &env);
         (o.status.code(), text(&o.stdout))
     };
     let (code, stdout) = actions("pr-1");
@@ -500,8 +614,9 @@ fn seeded_regression_fails_active_passes_reverted_and_would_fail_scaffold() {
     let seeded = fixture("policy/release-seeded-regression.json");
     let summary_path = out.join("summary.json");
     let summary = summary_path.to_str().unwrap();
-    let o = xtask(&["rebaseline", "--activate", "--budgets", &roomy, "--baseline", baseline.to_str().unwrap()]);
+    let o = measuring(&["rebaseline", "--activate", "--budgets", &roomy, "--baseline", baseline.to_str().unwrap()]);
     assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
+    steady_baseline(&baseline);
     let clean = read_summary(&{
         assert_eq!(perf(&out, &["--budgets", &roomy, "--summary", summary]).status.code(), Some(0));
         summary_path.clone()
@@ -559,8 +674,9 @@ fn a_slowed_operation_fails_its_latency_and_fuel_against_an_active_baseline() {
     let slowed = fixture("policy/release-slow-reserve-send.json");
     let summary_path = out.join("summary.json");
     let summary = summary_path.to_str().unwrap();
-    let o = xtask(&["rebaseline", "--activate", "--budgets", &roomy, "--baseline", baseline.to_str().unwrap()]);
+    let o = measuring(&["rebaseline", "--activate", "--budgets", &roomy, "--baseline", baseline.to_str().unwrap()]);
     assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
+    steady_baseline(&baseline);
     let value = |metric: &str| {
         let (s, _) = read_summary(&summary_path);
         s.records.iter().find(|r| r.profile == "core-min" && r.metric_id == metric).unwrap().value.unwrap()
@@ -676,12 +792,13 @@ fn rebaseline_writes_checks_activates_and_never_half_writes() {
     let rebaseline = |extra: &[&str]| {
         let mut args = vec!["rebaseline", "--baseline", b, "--report", report.to_str().unwrap()];
         args.extend_from_slice(extra);
-        xtask(&args)
+        measuring(&args)
     };
     let o = rebaseline(&[]);
     assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
     assert!(text(&o.stdout).contains(&format!("created {b}")), "{}", text(&o.stdout));
     assert!(std::fs::read_to_string(&report).unwrap().starts_with("| profile | metric | old | new |"));
+    steady_baseline(&baseline);
     let created = std::fs::read_to_string(&baseline).unwrap();
     assert!(created.contains("\"status\": \"scaffold\""));
 
@@ -693,7 +810,7 @@ fn rebaseline_writes_checks_activates_and_never_half_writes() {
         "unchanged inputs rewrite nothing but wall-clock values"
     );
     assert!(text(&o.stdout).contains("no material change"), "{}", text(&o.stdout));
-    assert_eq!(xtask(&["rebaseline", "--check", "--baseline", b]).status.code(), Some(0));
+    assert_eq!(measuring(&["rebaseline", "--check", "--baseline", b]).status.code(), Some(0));
 
     // A stale size is caught by --check, which writes nothing.
     let v: serde_json::Value = serde_json::from_str(&created).unwrap();
@@ -708,7 +825,7 @@ fn rebaseline_writes_checks_activates_and_never_half_writes() {
     let stale = created.replacen(&format!("\"value\": {release_raw} "), &format!("\"value\": {} ", release_raw - 1), 1);
     assert_ne!(stale, created);
     std::fs::write(&baseline, &stale).unwrap();
-    let o = xtask(&["rebaseline", "--check", "--baseline", b]);
+    let o = measuring(&["rebaseline", "--check", "--baseline", b]);
     assert_eq!(o.status.code(), Some(1));
     assert!(text(&o.stdout).contains("core-min M-PERF-01A: within tolerance"), "{}", text(&o.stdout));
     assert_eq!(std::fs::read_to_string(&baseline).unwrap(), stale);
@@ -722,7 +839,7 @@ fn rebaseline_writes_checks_activates_and_never_half_writes() {
     // Interrupted mid-run (killed once its second measuring pass starts, before anything is
     // written): the old baseline stays exactly as it was.
     let mut child = Command::new(env!("CARGO_BIN_EXE_xtask"))
-        .args(["rebaseline", "--runs", "3", "--baseline", b, "--report", report.to_str().unwrap()])
+        .args(on_test_protocol(&["rebaseline", "--runs", "3", "--baseline", b, "--report", report.to_str().unwrap()]))
         .current_dir(root())
         .stdout(std::process::Stdio::null())
         .stderr(std::process::Stdio::piped())
@@ -869,10 +986,10 @@ fn a_matrix_of_partials_merges_to_the_single_jobs_verdict() {
     let state_before = std::fs::read(&default_state).ok();
     let partial = |v: &str| out.join(format!("partial-{v}.json")).display().to_string();
     for v in ["release", "dev", "canary"] {
-        let o = xtask(&["perf", "--profile", v, "--partial-out", &partial(v)]);
+        let o = measuring(&["perf", "--profile", v, "--partial-out", &partial(v)]);
         assert_eq!(o.status.code(), Some(0), "{v}: {}", text(&o.stderr));
         assert!(text(&o.stdout).contains("(the gate runs on all jobs' partials: `cargo xtask gate --merge`)"));
-        let p: perf_core::partial::Partial = serde_json::from_slice(&std::fs::read(partial(v)).unwrap()).unwrap();
+        let p: perf_core::run::Run = serde_json::from_slice(&std::fs::read(partial(v)).unwrap()).unwrap();
         let built: Vec<&str> = p.variants.iter().map(|r| r.variant.as_str()).collect();
         assert_eq!((built, p.pipeline.steps.cargo_builds), (vec![v], 1), "one job, one variant");
     }
@@ -886,7 +1003,7 @@ fn a_matrix_of_partials_merges_to_the_single_jobs_verdict() {
         args.extend(["--summary".into(), summary.display().to_string()]);
         args.extend(extra.iter().map(|s| s.to_string()));
         let args: Vec<&str> = args.iter().map(String::as_str).collect();
-        (xtask(&args), summary)
+        (measuring(&args), summary)
     };
     let all: Vec<String> = ["dev", "canary", "release"].map(partial).to_vec();
     let step_summary = out.join("step-summary.md");
@@ -948,7 +1065,7 @@ fn a_large_generic_function_is_named_as_growth_and_as_monomorphization_bloat() {
     let out = scratch("mono");
     let baseline = out.join("baseline.json");
     let roomy = fixture("budgets/roomy-release.json");
-    let o = xtask(&["rebaseline", "--budgets", &roomy, "--baseline", baseline.to_str().unwrap()]);
+    let o = measuring(&["rebaseline", "--budgets", &roomy, "--baseline", baseline.to_str().unwrap()]);
     assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
     let kept: serde_json::Value = serde_json::from_slice(&std::fs::read(&baseline).unwrap()).unwrap();
     assert_eq!(kept["items"]["release"].as_array().unwrap().len(), 200, "the baseline keeps the top 200 items");
@@ -1032,7 +1149,7 @@ fn the_html_report_opens_in_headless_chromium_without_console_messages() {
     let _turn = pipeline_lock();
     let out = scratch("html");
     let baseline = out.join("baseline.json");
-    let o = xtask(&[
+    let o = measuring(&[
         "rebaseline",
         "--baseline",
         baseline.to_str().unwrap(),

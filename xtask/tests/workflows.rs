@@ -6,18 +6,17 @@
 //! (`.ci/lint-workflows`); these tests pin the project's own rules.
 //!
 //! Then the workflows' own `cargo xtask` lines run, byte for byte, in bash with each step's
-//! env, in a scratch copy of the repository: a renamed flag or output breaks this test, not
-//! a user's CI.
+//! env, in a scratch copy of the repository on the tests' protocol (`support`): a renamed
+//! flag or output breaks this test, not a user's CI.
 
 #![allow(clippy::unwrap_used)]
+
+mod support;
 
 use std::path::{Path, PathBuf};
 
 use serde_yaml::Value;
-
-fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap().to_path_buf()
-}
+use support::root;
 
 fn workflows() -> Vec<(String, String, Value)> {
     let dir = root().join(".github/workflows");
@@ -174,26 +173,6 @@ const EXPRESSIONS: [(&str, &str); 4] = [
     ("${{ inputs.activate }}", "false"),
 ];
 
-/// A copy of the working tree's files (tracked and untracked, not ignored) in `dir`.
-fn scratch_checkout(dir: &Path) {
-    let _ = std::fs::remove_dir_all(dir);
-    let listed = std::process::Command::new("git")
-        .args(["ls-files", "-z", "--cached", "--others", "--exclude-standard"])
-        .current_dir(root())
-        .output()
-        .unwrap();
-    assert!(listed.status.success(), "git ls-files: {}", String::from_utf8_lossy(&listed.stderr));
-    for name in listed.stdout.split(|b| *b == 0).filter(|n| !n.is_empty()) {
-        let name = std::str::from_utf8(name).unwrap();
-        let (from, to) = (root().join(name), dir.join(name));
-        if !from.is_file() {
-            continue; // deleted in the working tree, not yet in the index
-        }
-        std::fs::create_dir_all(to.parent().unwrap()).unwrap();
-        std::fs::copy(&from, &to).unwrap();
-    }
-}
-
 /// A `cargo` first on PATH: `cargo xtask …` runs the binary under test as the alias would
 /// (`cargo run` sets CARGO and CARGO_MANIFEST_DIR), anything else goes to the real cargo.
 fn cargo_shim(dir: &Path, checkout: &Path) -> PathBuf {
@@ -285,7 +264,15 @@ fn copy_tree(from: &Path, to: &Path) {
 fn the_workflows_cargo_xtask_lines_pass_locally() {
     let dir = std::env::temp_dir().join(format!("xtask-workflow-lines-{}", std::process::id()));
     let checkout = dir.join("checkout");
-    scratch_checkout(&checkout);
+    support::copy_checkout(&checkout);
+    // The tests' protocol (see `support`): the workflows read the committed documents'
+    // paths, so the scratch checkout's corpus and budgets are the quick and steady ones.
+    std::fs::copy(support::quick_corpus(), checkout.join(".github/wasm_benchmark_corpus.json")).unwrap();
+    std::fs::copy(
+        support::steady_budgets(".github/wasm_perf_budgets.json"),
+        checkout.join(".github/wasm_perf_budgets.json"),
+    )
+    .unwrap();
     let bin = cargo_shim(&dir, &checkout);
     let path = format!("{}:{}", bin.display(), std::env::var("PATH").unwrap());
     let step_summary = dir.join("step-summary.md");

@@ -19,6 +19,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde::{Deserialize, Serialize};
 
+use crate::digest;
 use crate::document::{DocumentError, check_schema_version, parse_document, pointer_join};
 use crate::unit::Unit;
 
@@ -239,7 +240,6 @@ impl Budgets {
     /// sha256 over the canonical JSON of what gates: per metric its gate kind, escalation
     /// and thresholds. Names, descriptions and the change log do not count.
     pub fn thresholds_sha256(&self) -> String {
-        use sha2::{Digest, Sha256};
         let gated: Vec<serde_json::Value> = self
             .metrics
             .iter()
@@ -250,8 +250,7 @@ impl Budgets {
                 })
             })
             .collect();
-        let canonical = crate::summary::canonical_json(&serde_json::Value::Array(gated));
-        crate::summary::hex(&Sha256::digest(canonical.as_bytes()))
+        digest::sha256_hex(digest::canonical_json(&serde_json::Value::Array(gated)).as_bytes())
     }
 
     /// Threshold change control: the newest change-log entry must record the current

@@ -102,6 +102,20 @@ pub struct GateReport {
     pub ratchet_hints: Vec<RatchetHint>,
 }
 
+impl GateReport {
+    /// The records the budget rule itself warned or failed on (a hard threshold crossed, a
+    /// warn band entered, a required metric not measured), with that check, in record order.
+    pub fn budget_findings<'a>(&'a self, records: &'a [Record]) -> impl Iterator<Item = (&'a Check, &'a Record)> {
+        self.checks
+            .iter()
+            .filter(|c| matches!(c.rule, Rule::HardBudget | Rule::WarnThenBlock))
+            .filter(|c| matches!(c.status, Status::Warn | Status::Fail))
+            .filter_map(|c| {
+                records.iter().find(|r| r.profile == c.profile && r.metric_id == c.metric_id).map(|r| (c, r))
+            })
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct MetricVerdict {
     pub profile: String,
@@ -121,9 +135,9 @@ pub struct GateInput<'a> {
     pub variants: &'a [VariantReport],
 }
 
-/// Evaluates the three rules over `records` (already evaluated against their thresholds),
-/// advances `streaks`, and updates each record's status with its escalation.
-pub fn evaluate(input: &GateInput, records: &mut [Record], streaks: &mut StreakState) -> GateReport {
+/// Evaluates the three rules over `records` (judged against their thresholds) and advances
+/// `streaks`. The report's `metrics` hold each metric's one status: see [`decide`].
+pub fn evaluate(input: &GateInput, records: &[Record], streaks: &mut StreakState) -> GateReport {
     let mut checks = Vec::new();
 
     let observations: Vec<Observation> = records
@@ -139,7 +153,7 @@ pub fn evaluate(input: &GateInput, records: &mut [Record], streaks: &mut StreakS
         })
         .collect();
     let outcomes = streaks.advance(input.branch, &observations);
-    for r in records.iter_mut() {
+    for r in records {
         let outcome = outcomes.iter().find(|o| o.profile == r.profile && o.metric_id == r.metric_id);
         let check = match outcome {
             Some(o) => {
@@ -156,7 +170,6 @@ pub fn evaluate(input: &GateInput, records: &mut [Record], streaks: &mut StreakS
                     }
                     _ => budget_message(r),
                 };
-                r.status = o.status;
                 Check {
                     rule: Rule::WarnThenBlock,
                     profile: r.profile.clone(),
@@ -236,17 +249,17 @@ pub fn evaluate(input: &GateInput, records: &mut [Record], streaks: &mut StreakS
     }
 
     let verdict = checks.iter().map(|c| c.status).fold(Status::Pass, Status::worst);
-    let mut metrics: Vec<MetricVerdict> = Vec::new();
-    for c in checks.iter().filter(|c| !c.metric_id.is_empty()) {
-        match metrics.iter_mut().find(|m| m.profile == c.profile && m.metric_id == c.metric_id) {
-            Some(m) => m.status = m.status.worst(c.status),
-            None => metrics.push(MetricVerdict {
-                profile: c.profile.clone(),
-                metric_id: c.metric_id.clone(),
-                status: c.status,
-            }),
-        }
-    }
+    let metrics = records
+        .iter()
+        .map(|r| {
+            let rules = checks.iter().filter(|c| c.profile == r.profile && c.metric_id == r.metric_id);
+            MetricVerdict {
+                profile: r.profile.clone(),
+                metric_id: r.metric_id.clone(),
+                status: decide(r.status, rules.map(|c| c.status)),
+            }
+        })
+        .collect();
     GateReport {
         schema_version: REPORT_SCHEMA_VERSION.to_owned(),
         run_id: input.run_id.to_owned(),
@@ -264,6 +277,13 @@ pub fn evaluate(input: &GateInput, records: &mut [Record], streaks: &mut StreakS
             _ => Vec::new(),
         },
     }
+}
+
+/// A metric's one status: the worst of its budget judgement and every rule's check on it
+/// (an escalated streak, a regression), except that a metric that was not measured stays a
+/// skip unless a rule warned or failed on it.
+pub fn decide(judged: Status, checks: impl IntoIterator<Item = Status>) -> Status {
+    checks.into_iter().filter(|s| matches!(s, Status::Warn | Status::Fail)).fold(judged, Status::worst)
 }
 
 fn budget_message(r: &Record) -> String {
@@ -544,7 +564,7 @@ mod tests {
                         }],
                     );
                 }
-                let mut recs = records(&budgets, case.hard, case.op);
+                let recs = records(&budgets, case.hard, case.op);
                 let input = GateInput {
                     budgets: &budgets,
                     baseline: Some(&b),
@@ -554,7 +574,7 @@ mod tests {
                     binaryen: "116",
                     variants: &[],
                 };
-                let report = evaluate(&input, &mut recs, &mut streaks);
+                let report = evaluate(&input, &recs, &mut streaks);
                 let messages: Vec<&str> = report.checks.iter().map(|c| c.message.as_str()).collect();
                 assert_eq!(report.verdict, expected, "{} ({mode}): {messages:#?}", case.name);
                 assert!(messages.iter().any(|m| m.contains(case.says)), "{} ({mode}): {messages:#?}", case.name);
@@ -573,7 +593,7 @@ mod tests {
     fn toolchain_drift_is_not_reported_as_a_plain_regression() {
         let budgets = budgets();
         let b = baseline("active", anchored(json!(25000), json!(5)));
-        let mut recs = records(&budgets, 26000.0, 5.0);
+        let recs = records(&budgets, 26000.0, 5.0);
         let input = GateInput {
             budgets: &budgets,
             baseline: Some(&b),
@@ -583,7 +603,7 @@ mod tests {
             binaryen: "117",
             variants: &[],
         };
-        let report = evaluate(&input, &mut recs, &mut StreakState::default());
+        let report = evaluate(&input, &recs, &mut StreakState::default());
         let verdicts: Vec<(&str, Status)> = report.metrics.iter().map(|m| (m.metric_id.as_str(), m.status)).collect();
         assert_eq!(
             verdicts,
@@ -597,7 +617,7 @@ mod tests {
     }
 
     #[test]
-    fn escalation_updates_the_record_and_no_baseline_means_no_regression_checks() {
+    fn escalation_decides_the_metric_and_no_baseline_means_no_regression_checks() {
         let budgets = budgets();
         let mut streaks = StreakState::default();
         let input = GateInput {
@@ -609,17 +629,17 @@ mod tests {
             binaryen: "116",
             variants: &[],
         };
-        let mut first = records(&budgets, 1.0, 9.0);
-        assert_eq!(evaluate(&input, &mut first, &mut streaks).verdict, Status::Warn);
-        let mut second = records(&budgets, 1.0, 9.0);
-        let report = evaluate(&input, &mut second, &mut streaks);
-        assert_eq!((report.verdict, second[1].status), (Status::Fail, Status::Fail));
+        let first = records(&budgets, 1.0, 9.0);
+        assert_eq!(evaluate(&input, &first, &mut streaks).verdict, Status::Warn);
+        let second = records(&budgets, 1.0, 9.0);
+        let report = evaluate(&input, &second, &mut streaks);
+        assert_eq!((report.verdict, second[1].status), (Status::Fail, Status::Warn), "the record keeps its judgement");
         let verdicts: Vec<(&str, Status)> = report.metrics.iter().map(|m| (m.metric_id.as_str(), m.status)).collect();
         assert_eq!(verdicts, [("M-HARD", Status::Pass), ("M-OP", Status::Fail)]);
         assert!(report.checks.iter().all(|c| c.rule != Rule::Regression));
         assert_eq!(report.baseline_status, None);
-        let mut third = records(&budgets, 1.0, 5.0);
-        assert_eq!(evaluate(&input, &mut third, &mut streaks).verdict, Status::Pass);
+        let third = records(&budgets, 1.0, 5.0);
+        assert_eq!(evaluate(&input, &third, &mut streaks).verdict, Status::Pass);
         assert!(streaks.branches["main"].is_empty(), "a pass resets the streak");
     }
 }

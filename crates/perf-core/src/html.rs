@@ -289,8 +289,8 @@ fn variant_table(summary: &Summary, gate: &GateReport, variant: VariantKind) -> 
 /// Why the run warned or failed, and what was not measured: the same lines as the table's.
 fn findings(summary: &Summary, gate: &GateReport) -> String {
     let mut items = Vec::new();
-    for r in summary.records.iter().filter(|r| matches!(r.status, Status::Fail | Status::Warn)) {
-        let status = r.status.as_str();
+    for (c, r) in gate.budget_findings(&summary.records) {
+        let status = c.status.as_str();
         items.push(format!(
             "<li><span class=\"{status}\">{status}</span> {} ({}): {}</li>",
             esc(&r.metric_id),

@@ -207,13 +207,13 @@ fn ratchet_hints(out: &mut String, gate: &GateReport) {
     }
 }
 
-/// Budget failures and warnings from the records, then the gate's own findings (streaks,
-/// baseline, toolchain) and what a scaffold baseline would fail.
+/// Budget failures and warnings, then the gate's own findings (streaks, baseline,
+/// toolchain) and what a scaffold baseline would fail.
 fn findings(summary: &Summary, gate: &GateReport) -> Vec<String> {
     let mut out = Vec::new();
-    for r in summary.records.iter().filter(|r| matches!(r.status, Status::Fail | Status::Warn)) {
+    for (c, r) in gate.budget_findings(&summary.records) {
         let why = cell_text(&r.explain());
-        out.push(format!("**{}** {} ({}) [budget]: {why}", r.status.as_str(), r.metric_id, r.profile));
+        out.push(format!("**{}** {} ({}) [budget]: {why}", c.status.as_str(), r.metric_id, r.profile));
     }
     for c in gate.checks.iter().filter(|c| c.is_finding()) {
         let (status, at, rule) = (c.status.as_str(), c.location(), c.rule.label());

@@ -1,44 +1,17 @@
-//! Partial summaries: what one job of a matrix measured (some of the policy's variants),
-//! and their merge into what a single job measuring every variant would have handed the gate.
+//! The merge of a matrix's partial summaries (each one job's [`Run`], some of the policy's
+//! variants) into the run a single job measuring every variant would have handed the gate.
 //!
 //! A merge is only as honest as its parts: partials from different commits, toolchains or
 //! input documents are refused, a variant measured twice or by a narrowed run is refused,
 //! and a variant no partial measured fails closed (its metrics fail with the reason) instead
 //! of vanishing from the verdict.
 
-use serde::{Deserialize, Serialize};
-
 use crate::budget::Status;
-use crate::document::{DocumentError, check_schema_version, parse_document};
+use crate::document::DocumentError;
 use crate::pipeline::{PipelineReport, StepBudget, StepCounts};
 use crate::policy::{Policy, Variant, VariantKind};
-use crate::summary::{Provenance, VariantReport};
-
-pub const SCHEMA_VERSION: &str = "wasm-budget-partial-v1";
-
-/// One job's measurements, before any gating: the summary's fields that do not depend on
-/// the other jobs.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct Partial {
-    pub schema_version: String,
-    pub commit: String,
-    pub package: String,
-    pub seed_set: Vec<u64>,
-    pub provenance: Provenance,
-    /// The benchmark corpus the scenarios came from.
-    pub corpus_sha256: String,
-    pub variants: Vec<VariantReport>,
-    pub pipeline: PipelineReport,
-}
-
-impl Partial {
-    pub fn parse(file: &str, text: &str) -> Result<Partial, DocumentError> {
-        let partial: Partial = parse_document(file, text)?;
-        check_schema_version(file, &partial.schema_version, SCHEMA_VERSION)?;
-        Ok(partial)
-    }
-}
+use crate::run::{self, Run};
+use crate::summary::VariantReport;
 
 /// The merging job's own inputs: every partial must have been measured against them.
 pub struct Expected<'a> {
@@ -47,20 +20,6 @@ pub struct Expected<'a> {
     pub policy_sha256: &'a str,
     pub budgets_sha256: &'a str,
     pub corpus_sha256: &'a str,
-}
-
-/// What the partials add up to.
-#[derive(Debug)]
-pub struct Merged {
-    pub commit: String,
-    pub package: String,
-    pub provenance: Provenance,
-    /// In policy order, as a single job lists them; a variant no partial measured carries
-    /// an error, so its metrics fail closed.
-    pub variants: Vec<VariantReport>,
-    /// The jobs' step counts and phases added up, against the whole policy's step budget.
-    pub pipeline: PipelineReport,
-    pub missing: Vec<VariantKind>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -72,8 +31,9 @@ pub enum MergeError {
 }
 
 /// Merges `partials` (file name and content), each checked against the first and against
-/// `expected`.
-pub fn merge(partials: &[(String, Partial)], expected: &Expected) -> Result<Merged, MergeError> {
+/// `expected`, into one run in policy order. Also returns the variants no partial measured:
+/// they are in the run with an error, so their metrics fail closed.
+pub fn merge(partials: &[(String, Run)], expected: &Expected) -> Result<(Run, Vec<VariantKind>), MergeError> {
     let Some((first_file, first)) = partials.first() else { return Err(MergeError::Nothing) };
     // (the variant's index in the policy, its report, the file it came from)
     let mut found: Vec<(usize, &VariantReport, &str)> = Vec::new();
@@ -112,18 +72,21 @@ pub fn merge(partials: &[(String, Partial)], expected: &Expected) -> Result<Merg
             }
         })
         .collect();
-    Ok(Merged {
+    let run = Run {
+        schema_version: run::SCHEMA_VERSION.to_owned(),
         commit: first.commit.clone(),
         package: first.package.clone(),
+        seed_set: first.seed_set.clone(),
         provenance: first.provenance.clone(),
+        corpus_sha256: first.corpus_sha256.clone(),
         variants,
         pipeline: add_up(partials, &expected.policy.profiles),
-        missing,
-    })
+    };
+    Ok((run, missing))
 }
 
 /// Refuses a partial that was not measured like the first one, or not against `expected`.
-fn agree(file: &str, p: &Partial, first_file: &str, first: &Partial, expected: &Expected) -> Result<(), DocumentError> {
+fn agree(file: &str, p: &Run, first_file: &str, first: &Run, expected: &Expected) -> Result<(), DocumentError> {
     let seeds = |s: &[u64]| format!("{s:?}");
     let same = [
         ("/commit", p.commit.clone(), first.commit.clone()),
@@ -181,7 +144,7 @@ fn unmeasured(v: &Variant) -> VariantReport {
 
 /// The jobs' pipelines as one: steps and phases added up against the whole policy's budget;
 /// a job's own step failure stays a failure.
-fn add_up(partials: &[(String, Partial)], policy_variants: &[Variant]) -> PipelineReport {
+fn add_up(partials: &[(String, Run)], policy_variants: &[Variant]) -> PipelineReport {
     let mut steps = StepCounts::default();
     let mut phases = Vec::new();
     let mut total_millis = 0.0;
@@ -207,6 +170,7 @@ fn add_up(partials: &[(String, Partial)], policy_variants: &[Variant]) -> Pipeli
 mod tests {
     use super::*;
     use crate::pipeline::PhaseTiming;
+    use crate::summary::Provenance;
 
     const POLICY: &str = include_str!("../../../.github/wasm_optimization_policy.json");
 
@@ -214,7 +178,7 @@ mod tests {
         Policy::parse("policy.json", POLICY).unwrap()
     }
 
-    fn partial(policy: &Policy, kinds: &[VariantKind]) -> Partial {
+    fn partial(policy: &Policy, kinds: &[VariantKind]) -> Run {
         let variants: Vec<VariantReport> = policy
             .profiles
             .iter()
@@ -223,19 +187,12 @@ mod tests {
             .collect();
         let selected: Vec<&Variant> = policy.profiles.iter().filter(|v| kinds.contains(&v.variant)).collect();
         let step_budget = StepBudget::for_variants(selected.iter().copied());
-        Partial {
-            schema_version: SCHEMA_VERSION.into(),
+        Run {
+            schema_version: run::SCHEMA_VERSION.into(),
             commit: "c0ffee".into(),
             package: "sample-kernel".into(),
             seed_set: vec![11, 42],
-            provenance: Provenance {
-                rustc: "rustc 1.95.0 (x 2026-01-01)\nhost: x86_64-unknown-linux-gnu".into(),
-                cargo: "cargo 1.95.0".into(),
-                binaryen: "116".into(),
-                host: "x86_64-unknown-linux-gnu".into(),
-                policy_sha256: "p".into(),
-                budgets_sha256: "b".into(),
-            },
+            provenance: Provenance::for_tests("rustc 1.95.0 (x 2026-01-01)\nhost: x86_64-unknown-linux-gnu"),
             corpus_sha256: "c".into(),
             variants,
             pipeline: PipelineReport {
@@ -257,7 +214,7 @@ mod tests {
         Expected { policy, package: "sample-kernel", policy_sha256: "p", budgets_sha256: "b", corpus_sha256: "c" }
     }
 
-    fn jobs(policy: &Policy) -> Vec<(String, Partial)> {
+    fn jobs(policy: &Policy) -> Vec<(String, Run)> {
         VariantKind::ALL.iter().map(|k| (format!("{}.json", k.as_str()), partial(policy, &[*k]))).collect()
     }
 
@@ -266,10 +223,10 @@ mod tests {
         let policy = policy();
         let mut parts = jobs(&policy);
         parts.reverse();
-        let merged = merge(&parts, &expected(&policy)).unwrap();
+        let (merged, missing) = merge(&parts, &expected(&policy)).unwrap();
         let order: Vec<VariantKind> = merged.variants.iter().map(|v| v.variant).collect();
         assert_eq!(order, policy.profiles.iter().map(|v| v.variant).collect::<Vec<_>>());
-        assert!(merged.missing.is_empty());
+        assert!(missing.is_empty());
         assert_eq!(merged.pipeline.step_budget, StepBudget::for_variants(&policy.profiles));
         assert_eq!(merged.pipeline.steps.cargo_builds, 3);
         assert_eq!((merged.pipeline.status, merged.pipeline.phases.len()), (Status::Pass, 3));
@@ -282,8 +239,8 @@ mod tests {
     fn a_missing_variant_fails_closed_with_the_reason() {
         let policy = policy();
         let parts: Vec<_> = jobs(&policy).into_iter().filter(|(f, _)| f != "release.json").collect();
-        let merged = merge(&parts, &expected(&policy)).unwrap();
-        assert_eq!(merged.missing, [VariantKind::Release]);
+        let (merged, missing) = merge(&parts, &expected(&policy)).unwrap();
+        assert_eq!(missing, [VariantKind::Release]);
         let release = merged.variants.iter().find(|v| v.variant == VariantKind::Release).unwrap();
         assert!(release.error.as_deref().unwrap().starts_with("no partial summary measured it"));
         assert_eq!(merged.pipeline.status, Status::Pass, "fewer steps are within the budget; the records fail");
@@ -291,7 +248,7 @@ mod tests {
 
     #[test]
     fn partials_that_do_not_match_are_refused_naming_the_file_and_the_field() {
-        type Break = fn(&mut Partial);
+        type Break = fn(&mut Run);
         let cases: [(Break, &str, &str); 9] = [
             (
                 |p| p.commit = "beef".into(),
@@ -381,18 +338,8 @@ mod tests {
         let mut parts = jobs(&policy);
         parts[1].1.pipeline.status = Status::Fail;
         parts[1].1.pipeline.reason = Some("2 cargo builds (expected 1)".into());
-        let merged = merge(&parts, &expected(&policy)).unwrap();
+        let (merged, _) = merge(&parts, &expected(&policy)).unwrap();
         assert_eq!(merged.pipeline.status, Status::Fail);
         assert_eq!(merged.pipeline.reason.as_deref(), Some("canary.json: 2 cargo builds (expected 1)"));
-    }
-
-    #[test]
-    fn a_partial_is_a_versioned_document() {
-        let text = serde_json::to_string(&partial(&policy(), &[VariantKind::Dev])).unwrap();
-        assert!(Partial::parse("p.json", &text).is_ok());
-        let e = Partial::parse("p.json", &text.replace(SCHEMA_VERSION, "wasm-budget-partial-v0")).unwrap_err();
-        assert_eq!(e.pointer(), "/schema_version");
-        let e = Partial::parse("p.json", &text.replace("\"commit\"", "\"comit\"")).unwrap_err();
-        assert_eq!(e.pointer(), "/comit", "{e}");
     }
 }

@@ -22,6 +22,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::document::{DocumentError, check_schema_version, parse_document};
 use crate::self_test::{self, SelfTestCase, SelfTestResult};
+use crate::shell::shell_words;
 
 pub const SCHEMA_VERSION: &str = "wasm-optimization-policy-v1";
 
@@ -409,6 +410,19 @@ pub struct CargoBuild {
     pub encoded_rustflags: String,
     /// The custom cargo profile the settings are applied to (`perf-<variant>`).
     pub profile: String,
+}
+
+impl CargoBuild {
+    /// The build exactly as a shell would run it, environment included: what the summary
+    /// records and the driver prints.
+    pub fn command_line(&self) -> String {
+        let flags = if self.encoded_rustflags.is_empty() {
+            String::new()
+        } else {
+            shell_words(std::slice::from_ref(&self.encoded_rustflags))
+        };
+        format!("CARGO_ENCODED_RUSTFLAGS={flags} cargo {}", shell_words(&self.args))
+    }
 }
 
 impl Variant {

@@ -12,7 +12,7 @@ pub struct Line<'a> {
     pub headroom_pct: Option<f64>,
     /// value − baseline, in percent of the baseline.
     pub change_pct: Option<f64>,
-    /// The budget status and every rule of the gate together.
+    /// The record's status: the budget and every rule of the gate together.
     pub status: Status,
 }
 
@@ -35,19 +35,9 @@ pub fn lines<'a>(summary: &'a Summary, gate: &GateReport, variant: VariantKind) 
                 (Some(v), Some(b)) if b != 0.0 => Some((v - b) / b.abs() * 100.0),
                 _ => None,
             };
-            Line { record: r, headroom_pct, change_pct, status: verdict(r, gate) }
+            Line { record: r, headroom_pct, change_pct, status: r.status }
         })
         .collect()
-}
-
-/// The gate's verdict on a record: its budget status and the gate's rules together.
-/// A metric that was not measured stays a skip unless a rule failed or warned on it.
-pub fn verdict(record: &Record, gate: &GateReport) -> Status {
-    let rules = gate.metrics.iter().find(|m| m.profile == record.profile && m.metric_id == record.metric_id);
-    match rules.map(|m| m.status) {
-        Some(Status::Pass | Status::Skip) | None => record.status,
-        Some(status) => status.worst(record.status),
-    }
 }
 
 /// A percentage as the tables show it: `21%`, `+4.2%`, `-0.1%`.

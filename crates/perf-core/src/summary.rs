@@ -9,14 +9,14 @@
 //! same signature.
 
 use serde::{Deserialize, Serialize};
-use sha2::{Digest, Sha256};
 
 use crate::attribution::Attribution;
 use crate::budget::{Budgets, Metric, Source, Status};
+use crate::digest;
 use crate::display::number;
 use crate::pipeline::PipelineReport;
 use crate::policy::{Variant, VariantKind};
-use crate::runtime::{Measurement, RuntimeReport};
+use crate::runtime::{Figures, FuelFigures, Measurement, RunError, RuntimeReport, ScenarioRun};
 use crate::sections::SectionBreakdown;
 use crate::unit::Unit;
 
@@ -115,6 +115,22 @@ pub struct Record {
     pub artifact_sha256: Option<String>,
 }
 
+#[cfg(test)]
+impl Provenance {
+    /// A provenance for plain-data tests: cargo 1.95.0, binaryen 116, x86_64 Linux, and the
+    /// policy and budgets digests "p" and "b".
+    pub(crate) fn for_tests(rustc: &str) -> Provenance {
+        Provenance {
+            rustc: rustc.to_owned(),
+            cargo: "cargo 1.95.0".to_owned(),
+            binaryen: "116".to_owned(),
+            host: "x86_64-unknown-linux-gnu".to_owned(),
+            policy_sha256: "p".to_owned(),
+            budgets_sha256: "b".to_owned(),
+        }
+    }
+}
+
 impl VariantReport {
     /// A policy variant's report before anything is built or measured.
     pub fn planned(v: &Variant, commands: Vec<String>) -> VariantReport {
@@ -137,17 +153,24 @@ impl VariantReport {
 }
 
 impl Record {
-    /// Why the record warned or failed: its reason, or the value against the threshold it
-    /// crossed.
+    /// Why the record warned or failed: its reason, the threshold its value crossed, or,
+    /// when the value is within its budget, that another rule of the gate decided.
     pub fn explain(&self) -> String {
         match (self.value, &self.reason) {
             (_, Some(reason)) => reason.clone(),
             (Some(v), None) => {
-                let limit = match (self.status, self.threshold_warn) {
-                    (Status::Warn, Some(w)) => format!("warn threshold {}", number(w)),
-                    _ => format!("budget {}", self.threshold_hard.map_or("-".to_owned(), number)),
+                let crossed = match (self.threshold_hard, self.threshold_warn) {
+                    (Some(h), _) if v > h => format!("budget {}", number(h)),
+                    (_, Some(w)) if v > w => format!("warn threshold {}", number(w)),
+                    _ => {
+                        return format!(
+                            "{} {} is within its budget; the gate's findings say why",
+                            number(v),
+                            self.unit
+                        );
+                    }
                 };
-                format!("{} {} is above the {limit}", number(v), self.unit)
+                format!("{} {} is above the {crossed}", number(v), self.unit)
             }
             (None, None) => "no value".to_owned(),
         }
@@ -276,61 +299,233 @@ pub fn verdict(records: &[Record], pipeline: &PipelineReport) -> Status {
 }
 
 impl Summary {
-    /// The sha256 of the canonical JSON of the deterministic content: everything except the
-    /// signature itself, the pipeline section (timings, cache hits), wall-clock figures and
-    /// what they decide (their records' value, status and reason, and the verdict).
+    /// The sha256 of the canonical JSON of [`Signed`]: the deterministic content.
     pub fn signature(&self) -> String {
-        let mut value = serde_json::to_value(self).unwrap_or_default();
-        if let Some(obj) = value.as_object_mut() {
-            for key in ["report_signature", "pipeline", "verdict"] {
-                obj.remove(key);
-            }
-        }
-        for variant in value["variants"].as_array_mut().into_iter().flatten() {
-            if let Some(runtime) = variant["runtime"].as_object_mut() {
-                runtime.remove("calibration");
-                for run in runtime.get_mut("scenarios").and_then(|s| s.as_array_mut()).into_iter().flatten() {
-                    if let Some(run) = run.as_object_mut() {
-                        run.remove("timing");
-                        run.remove("reference_timing");
-                    }
-                }
-            }
-        }
-        for record in value["records"].as_array_mut().into_iter().flatten() {
-            if record["wall_clock"] == true {
-                if let Some(r) = record.as_object_mut() {
-                    for key in ["value", "status", "reason"] {
-                        r.remove(key);
-                    }
-                }
-            }
-        }
-        let digest = Sha256::digest(canonical_json(&value).as_bytes());
-        hex(&digest)
+        let value = serde_json::to_value(Signed::of(self)).unwrap_or_default();
+        digest::sha256_hex(digest::canonical_json(&value).as_bytes())
     }
 }
 
-/// JSON with object keys sorted at every level and no insignificant whitespace.
-pub fn canonical_json(value: &serde_json::Value) -> String {
-    use serde_json::Value;
-    match value {
-        Value::Object(map) => {
-            let mut entries: Vec<(&String, &Value)> = map.iter().collect();
-            entries.sort_by(|a, b| a.0.cmp(b.0));
-            let body: Vec<String> = entries
-                .into_iter()
-                .map(|(k, v)| format!("{}:{}", Value::String(k.clone()), canonical_json(v)))
-                .collect();
-            format!("{{{}}}", body.join(","))
+/// What `report_signature` covers, as a type: the summary without the signature itself,
+/// the pipeline (timings, cache hits) and the verdict, and without any wall-clock figure or
+/// what it decides (the calibration, the timings, and a wall-clock record's value, status
+/// and reason). It is built by exhaustive destructuring, so a field added to the summary
+/// does not compile until it is signed or left out here on purpose.
+#[derive(Serialize)]
+struct Signed<'a> {
+    schema_version: &'a str,
+    commit: &'a str,
+    package: &'a str,
+    seed_set: &'a [u64],
+    provenance: &'a Provenance,
+    variants: Vec<SignedVariant<'a>>,
+    records: Vec<SignedRecord<'a>>,
+}
+
+#[derive(Serialize)]
+struct SignedVariant<'a> {
+    id: &'a str,
+    variant: VariantKind,
+    budget_profile: &'a str,
+    features: &'a [String],
+    commands: &'a [String],
+    wasm_opt: Option<&'a String>,
+    pre_opt: Option<&'a ArtifactMeasurement>,
+    post_opt: Option<&'a ArtifactMeasurement>,
+    runtime: Option<SignedRuntime<'a>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    runtime_skipped: Option<&'a String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    attribution: Option<&'a Attribution>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    attribution_error: Option<&'a String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    error: Option<&'a String>,
+}
+
+#[derive(Serialize)]
+struct SignedRuntime<'a> {
+    engine: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    selection: Option<&'a String>,
+    scenarios: Vec<SignedScenario<'a>>,
+}
+
+#[derive(Serialize)]
+struct SignedScenario<'a> {
+    scenario: &'a str,
+    export: Option<&'a String>,
+    metrics: &'a [String],
+    repro: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    heap: Option<&'a Figures>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    fuel: Option<&'a FuelFigures>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    error: Option<&'a RunError>,
+}
+
+#[derive(Serialize)]
+struct SignedRecord<'a> {
+    commit: &'a str,
+    profile: &'a str,
+    variant: VariantKind,
+    environment: &'a str,
+    metric_id: &'a str,
+    metric: &'a str,
+    /// Left out for a wall-clock record.
+    #[serde(flatten)]
+    judged: Option<SignedJudgement<'a>>,
+    unit: Unit,
+    threshold_warn: Option<f64>,
+    threshold_hard: Option<f64>,
+    required: bool,
+    wall_clock: bool,
+    seed_set: &'a [u64],
+    commands: &'a [String],
+    artifact_paths: &'a [String],
+    artifact_sha256: Option<&'a String>,
+}
+
+#[derive(Serialize)]
+struct SignedJudgement<'a> {
+    value: Option<f64>,
+    status: Status,
+    reason: Option<&'a String>,
+}
+
+impl<'a> Signed<'a> {
+    fn of(s: &'a Summary) -> Signed<'a> {
+        let Summary {
+            schema_version,
+            verdict: _,
+            commit,
+            package,
+            seed_set,
+            report_signature: _,
+            provenance,
+            variants,
+            records,
+            pipeline: _,
+        } = s;
+        Signed {
+            schema_version,
+            commit,
+            package,
+            seed_set,
+            provenance,
+            variants: variants.iter().map(SignedVariant::of).collect(),
+            records: records.iter().map(SignedRecord::of).collect(),
         }
-        Value::Array(items) => format!("[{}]", items.iter().map(canonical_json).collect::<Vec<_>>().join(",")),
-        other => other.to_string(),
     }
 }
 
-pub fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
+impl<'a> SignedVariant<'a> {
+    fn of(v: &'a VariantReport) -> SignedVariant<'a> {
+        let VariantReport {
+            id,
+            variant,
+            budget_profile,
+            features,
+            commands,
+            wasm_opt,
+            pre_opt,
+            post_opt,
+            runtime,
+            runtime_skipped,
+            attribution,
+            attribution_error,
+            error,
+        } = v;
+        SignedVariant {
+            id,
+            variant: *variant,
+            budget_profile,
+            features,
+            commands,
+            wasm_opt: wasm_opt.as_ref(),
+            pre_opt: pre_opt.as_ref(),
+            post_opt: post_opt.as_ref(),
+            runtime: runtime.as_ref().map(SignedRuntime::of),
+            runtime_skipped: runtime_skipped.as_ref(),
+            attribution: attribution.as_ref(),
+            attribution_error: attribution_error.as_ref(),
+            error: error.as_ref(),
+        }
+    }
+}
+
+impl<'a> SignedRuntime<'a> {
+    fn of(r: &'a RuntimeReport) -> SignedRuntime<'a> {
+        let RuntimeReport { engine, calibration: _, selection, scenarios } = r;
+        SignedRuntime {
+            engine,
+            selection: selection.as_ref(),
+            scenarios: scenarios.iter().map(SignedScenario::of).collect(),
+        }
+    }
+}
+
+impl<'a> SignedScenario<'a> {
+    fn of(run: &'a ScenarioRun) -> SignedScenario<'a> {
+        let ScenarioRun { scenario, export, metrics, repro, timing: _, reference_timing: _, heap, fuel, error } = run;
+        SignedScenario {
+            scenario,
+            export: export.as_ref(),
+            metrics,
+            repro,
+            heap: heap.as_ref(),
+            fuel: fuel.as_ref(),
+            error: error.as_ref(),
+        }
+    }
+}
+
+impl<'a> SignedRecord<'a> {
+    fn of(r: &'a Record) -> SignedRecord<'a> {
+        let Record {
+            commit,
+            profile,
+            variant,
+            environment,
+            metric_id,
+            metric,
+            value,
+            unit,
+            threshold_warn,
+            threshold_hard,
+            status,
+            required,
+            wall_clock,
+            reason,
+            seed_set,
+            commands,
+            artifact_paths,
+            artifact_sha256,
+        } = r;
+        SignedRecord {
+            commit,
+            profile,
+            variant: *variant,
+            environment,
+            metric_id,
+            metric,
+            judged: (!wall_clock).then_some(SignedJudgement {
+                value: *value,
+                status: *status,
+                reason: reason.as_ref(),
+            }),
+            unit: *unit,
+            threshold_warn: *threshold_warn,
+            threshold_hard: *threshold_hard,
+            required: *required,
+            wall_clock: *wall_clock,
+            seed_set,
+            commands,
+            artifact_paths,
+            artifact_sha256: artifact_sha256.as_ref(),
+        }
+    }
 }
 
 #[cfg(test)]
@@ -496,14 +691,7 @@ mod tests {
             package: "k".into(),
             seed_set: budgets.seed_set.clone(),
             report_signature: String::new(),
-            provenance: Provenance {
-                rustc: "rustc 1.95.0".into(),
-                cargo: "cargo 1.95.0".into(),
-                binaryen: "116".into(),
-                host: "x86_64-unknown-linux-gnu".into(),
-                policy_sha256: "p".into(),
-                budgets_sha256: "b".into(),
-            },
+            provenance: Provenance::for_tests("rustc 1.95.0"),
             variants: variants.clone(),
             records,
             pipeline,
@@ -516,11 +704,5 @@ mod tests {
         changed[0].value = Some(11.0);
         assert_ne!(a.signature(), summary(pipeline(Status::Pass), changed).signature());
         assert_eq!(a.signature().len(), 64);
-    }
-
-    #[test]
-    fn canonical_json_sorts_keys_at_every_level() {
-        let v: serde_json::Value = serde_json::from_str(r#"{"b":1,"a":{"z":[{"y":1,"x":2}],"c":null}}"#).unwrap();
-        assert_eq!(canonical_json(&v), r#"{"a":{"c":null,"z":[{"x":2,"y":1}]},"b":1}"#);
     }
 }

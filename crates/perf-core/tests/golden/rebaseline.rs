@@ -1,27 +1,13 @@
 //! Golden and behaviour tests of `rebaseline`: the text it writes is compared with files in
-//! `tests/golden/` (regenerate with `UPDATE_GOLDEN=1 cargo test -p perf-core`, then review
-//! the diff), and everything it must not touch is checked byte for byte.
-
-#![allow(clippy::unwrap_used)]
+//! `expected/`, and everything it must not touch is checked byte for byte.
 
 use std::collections::BTreeMap;
-use std::path::Path;
 
 use perf_core::attribution::NamedSize;
 use perf_core::baseline::{Baseline, BaselineProvenance, BaselineStatus};
 use perf_core::policy::VariantKind;
 use perf_core::rebaseline::{Fresh, Options, RebaselineError, TEMPLATE, rebaseline, review_table};
 use perf_core::unit::Unit;
-
-fn golden(name: &str, actual: &str) {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/golden").join(name);
-    if std::env::var_os("UPDATE_GOLDEN").is_some() {
-        std::fs::write(&path, actual).unwrap();
-        return;
-    }
-    let expected = std::fs::read_to_string(&path).unwrap_or_default();
-    assert!(expected == actual, "{} differs; rerun with UPDATE_GOLDEN=1 and review:\n{actual}", path.display());
-}
 
 fn provenance(commit: &str) -> BaselineProvenance {
     BaselineProvenance {
@@ -58,8 +44,8 @@ fn first_run() -> Vec<Fresh> {
 fn a_new_baseline_from_the_template_is_scaffold_and_idempotent() {
     let out = rebaseline("b.json", TEMPLATE, &first_run(), &BTreeMap::new(), &provenance("c1"), PLAIN).unwrap();
     assert_eq!(out.status, BaselineStatus::Scaffold);
-    golden("rebaseline_new.json", &out.text);
-    golden("rebaseline_new_review.md", &review_table(&out.rows, out.status));
+    crate::check("rebaseline_new.json", &out.text);
+    crate::check("rebaseline_new_review.md", &review_table(&out.rows, out.status));
     let again = rebaseline("b.json", &out.text, &first_run(), &BTreeMap::new(), &provenance("c1"), PLAIN).unwrap();
     assert_eq!(again.text, out.text, "same run, same bytes");
     assert!(review_table(&again.rows, again.status).contains("no material change"));

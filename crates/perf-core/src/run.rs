@@ -1,0 +1,89 @@
+//! A measured run: what the pipeline built and measured for some or all of the policy's
+//! variants, before any gating. `cargo xtask perf` concludes it at once; one job of a matrix
+//! writes it to a file (its partial summary, this type serialized) for `gate --merge`.
+
+use serde::{Deserialize, Serialize};
+
+use crate::document::{DocumentError, check_schema_version, parse_document};
+use crate::pipeline::PipelineReport;
+use crate::runtime::RunErrorKind;
+use crate::summary::{Provenance, VariantReport};
+
+/// The schema of a run written to a file (a matrix job's partial summary).
+pub const SCHEMA_VERSION: &str = "wasm-budget-partial-v1";
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Run {
+    pub schema_version: String,
+    pub commit: String,
+    pub package: String,
+    pub seed_set: Vec<u64>,
+    pub provenance: Provenance,
+    /// The benchmark corpus the scenarios came from.
+    pub corpus_sha256: String,
+    /// In policy order.
+    pub variants: Vec<VariantReport>,
+    pub pipeline: PipelineReport,
+}
+
+impl Run {
+    pub fn parse(file: &str, text: &str) -> Result<Run, DocumentError> {
+        let run: Run = parse_document(file, text)?;
+        check_schema_version(file, &run.schema_version, SCHEMA_VERSION)?;
+        Ok(run)
+    }
+}
+
+/// "variant: error" for every variant that could not be built, optimized or measured.
+pub fn broken_variants(variants: &[VariantReport]) -> Vec<String> {
+    variants.iter().filter_map(|v| v.error.as_ref().map(|e| format!("{}: {e}", v.variant.as_str()))).collect()
+}
+
+/// "variant scenario: cause" for every scenario stopped by bad input (exit 2); traps and
+/// limits are the code's behaviour and fail their metrics instead.
+pub fn bad_scenarios(variants: &[VariantReport]) -> Vec<String> {
+    variants
+        .iter()
+        .flat_map(|v| v.runtime.iter().flat_map(move |r| r.errors().map(move |(run, e)| (v, run, e))))
+        .filter(|(_, _, e)| e.kind == RunErrorKind::Input)
+        .map(|(v, run, e)| format!("{} {}: {}", v.variant.as_str(), run.scenario, e.message))
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::budget::Status;
+    use crate::pipeline::{StepBudget, StepCounts};
+
+    fn empty() -> Run {
+        Run {
+            schema_version: SCHEMA_VERSION.into(),
+            commit: "c0ffee".into(),
+            package: "k".into(),
+            seed_set: vec![11],
+            provenance: Provenance::for_tests("rustc 1.95.0"),
+            corpus_sha256: "c".into(),
+            variants: vec![],
+            pipeline: PipelineReport {
+                steps: StepCounts::default(),
+                step_budget: StepBudget { cargo_builds: 0, wasm_opt_runs: 0 },
+                status: Status::Pass,
+                reason: None,
+                phases: vec![],
+                total_millis: 0.0,
+            },
+        }
+    }
+
+    #[test]
+    fn a_run_file_is_a_versioned_document() {
+        let text = serde_json::to_string(&empty()).unwrap();
+        assert_eq!(Run::parse("p.json", &text).unwrap(), empty());
+        let e = Run::parse("p.json", &text.replace(SCHEMA_VERSION, "wasm-budget-partial-v0")).unwrap_err();
+        assert_eq!(e.pointer(), "/schema_version");
+        let e = Run::parse("p.json", &text.replace("\"commit\"", "\"comit\"")).unwrap_err();
+        assert_eq!(e.pointer(), "/comit", "{e}");
+    }
+}

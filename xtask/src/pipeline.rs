@@ -1,0 +1,336 @@
+//! The measuring pipeline: each selected variant built with the cargo command the policy
+//! yields, optimized by wasm-opt, its artifacts measured and attributed, then its scenarios
+//! run in wasmtime. It writes only the build artifacts; what it returns is a measured
+//! [`Run`], not yet gated (`outputs.rs` concludes and writes it).
+
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use anyhow::{Context, anyhow, bail};
+use perf_core::attribution::Attribution;
+use perf_core::corpus::{Corpus, CorpusContext};
+use perf_core::digest::sha256_hex;
+use perf_core::display::number;
+use perf_core::pipeline::{PhaseTiming, PipelineReport, StepBudget, StepCounts};
+use perf_core::policy::{CargoBuild, Variant, VariantKind, cargo_output_path};
+use perf_core::run::{self, Run};
+use perf_core::summary::{ArtifactMeasurement, Provenance, VariantReport};
+use xshell::{Shell, cmd};
+
+use crate::atomic_write::write_atomic;
+use crate::attribution::{self, Profile};
+use crate::optimize::{self, BINARYEN_VERSION, CacheOutcome};
+pub(crate) use crate::runner::Selection;
+use crate::{flags, inputs, measure, runner, toolchain};
+
+/// Environment variables that set rustflags; the builds use only the policy's, through
+/// CARGO_ENCODED_RUSTFLAGS (which outranks all of them and any config file).
+const OVERRIDING_ENV: [&str; 3] = ["RUSTFLAGS", "CARGO_ENCODED_RUSTFLAGS", "CARGO_BUILD_RUSTFLAGS"];
+
+/// Everything a variant build needs that is the same for all variants.
+struct Plan {
+    package: String,
+    lib_name: String,
+    target: String,
+    /// Cargo's target directory for the wasm builds, as written in the recorded command.
+    target_dir: String,
+    cache_dir: PathBuf,
+    measure_cache_dir: PathBuf,
+}
+
+/// The expensive steps taken so far and the time each phase took.
+struct Steps {
+    counts: StepCounts,
+    phases: Vec<PhaseTiming>,
+}
+
+/// The runtime half of a run: the corpus, checked, and which of it to run.
+pub(crate) struct RuntimePlan<'a> {
+    pub corpus: Corpus,
+    pub corpus_sha256: String,
+    pub engine: flags::Engine,
+    pub selection: Selection<'a>,
+}
+
+impl<'a> RuntimePlan<'a> {
+    /// Reads and checks the corpus (its exports are checked when the scenarios bind) and
+    /// the selection, before anything is built.
+    pub(crate) fn load(
+        loaded: &inputs::Loaded,
+        args: &flags::RuntimeArgs,
+        selection: Selection<'a>,
+    ) -> anyhow::Result<RuntimePlan<'a>> {
+        let corpus = inputs::read(&args.corpus, Corpus::parse)?;
+        let cx = CorpusContext { budgets: &loaded.budgets.value, exports: None, only: selection.scenario };
+        corpus.value.check(&corpus.name, &cx)?;
+        Ok(RuntimePlan { corpus: corpus.value, corpus_sha256: corpus.sha256, engine: args.engine, selection })
+    }
+}
+
+/// Builds, optimizes and measures `variants` (of the policy), then runs their scenarios.
+pub(crate) fn measure(
+    sh: &Shell,
+    loaded: &inputs::Loaded,
+    runtime: &RuntimePlan,
+    selected: &[&Variant],
+) -> anyhow::Result<Run> {
+    let started = Instant::now();
+    let policy = &loaded.policy.value;
+    let package = inputs::validated_package(sh, loaded)?;
+    toolchain::ensure_target(sh, &policy.target).with_context(|| format!("{}: /target", loaded.policy.name))?;
+    let versions = toolchain::versions(sh)?;
+    let commit = toolchain::git_commit(sh);
+    let root = crate::project_root();
+    let plan = Plan {
+        package: package.name.clone(),
+        lib_name: package.lib_name.clone(),
+        target: policy.target.clone(),
+        target_dir: wasm_target_dir(&package.target_directory),
+        cache_dir: root.join("artifacts/cache/wasm-opt"),
+        measure_cache_dir: root.join("artifacts/cache/measure"),
+    };
+    let target_flags = format!("CARGO_TARGET_{}_RUSTFLAGS", policy.target.to_uppercase().replace(['-', '.'], "_"));
+    for key in OVERRIDING_ENV.iter().copied().chain([target_flags.as_str()]) {
+        if std::env::var_os(key).is_some() {
+            eprintln!("note: ignoring {key} for the wasm builds: the optimization policy sets their flags");
+        }
+    }
+
+    let mut steps = Steps { counts: StepCounts::default(), phases: Vec::new() };
+    // Builds run one after another; each variant's measuring (brotli at quality 11 is
+    // the slow part) runs on its own thread meanwhile, so both cores are used.
+    let built: Vec<(VariantReport, Option<Vec<u8>>)> = std::thread::scope(|s| {
+        let pending: Vec<_> = selected
+            .iter()
+            .map(|&v| {
+                let (report, built) = build_variant(sh, v, &plan, &mut steps);
+                let cache = &plan.measure_cache_dir;
+                (report, built.map(|a| s.spawn(move || measure_artifacts(v.variant, a, cache))))
+            })
+            .collect();
+        pending
+            .into_iter()
+            .map(|(mut report, measuring)| {
+                let Some(handle) = measuring else { return (report, None) };
+                match handle.join() {
+                    Ok((measured, timing)) => {
+                        steps.phases.push(timing);
+                        match measured {
+                            Ok(m) => {
+                                (report.pre_opt, report.post_opt) = (Some(m.pre), Some(m.post));
+                                match m.attribution {
+                                    Ok(a) => report.attribution = Some(a),
+                                    Err(e) => report.attribution_error = Some(format!("{e:#}")),
+                                }
+                                return (report, Some(m.shipped));
+                            }
+                            Err(e) => report.error = Some(format!("{e:#}")),
+                        }
+                    }
+                    Err(_) => report.error = Some("measuring the artifacts panicked".to_owned()),
+                }
+                (report, None)
+            })
+            .collect()
+    });
+    // After the builds, one variant at a time: the timings must not share the cores with
+    // a build or with brotli.
+    let variants: Vec<VariantReport> = built
+        .into_iter()
+        .map(|(mut report, shipped)| {
+            let Some(module) = shipped else { return report };
+            let t = Instant::now();
+            let flags::Engine::Wasmtime = runtime.engine;
+            let budgets = &loaded.budgets.value;
+            report.runtime =
+                Some(runner::run_variant(&module, report.variant, &runtime.corpus, budgets, &runtime.selection));
+            steps.phases.push(phase("runtime", report.variant.as_str(), t));
+            report
+        })
+        .collect();
+
+    let step_budget = StepBudget::for_variants(selected.iter().copied());
+    let (status, reason) = step_budget.check(&steps.counts);
+    let pipeline = PipelineReport {
+        steps: steps.counts,
+        step_budget,
+        status,
+        reason,
+        phases: steps.phases,
+        total_millis: millis(started),
+    };
+    let provenance = Provenance {
+        rustc: versions.rustc,
+        cargo: versions.cargo,
+        binaryen: BINARYEN_VERSION.to_owned(),
+        host: versions.host,
+        policy_sha256: loaded.policy.sha256.clone(),
+        budgets_sha256: loaded.budgets.sha256.clone(),
+    };
+    Ok(Run {
+        schema_version: run::SCHEMA_VERSION.to_owned(),
+        commit,
+        package: package.name,
+        seed_set: loaded.budgets.value.seed_set.clone(),
+        provenance,
+        corpus_sha256: runtime.corpus_sha256.clone(),
+        variants,
+        pipeline,
+    })
+}
+
+/// Where the wasm builds go, as the recorded command names it (relative to the workspace
+/// when inside it). Inside this checkout's own target directory, `perf-wasm`; in a target
+/// directory outside the checkout (a `CARGO_TARGET_DIR` several checkouts share), a
+/// directory of this checkout's own: cargo keys a workspace member's build by its path
+/// relative to the workspace, so two checkouts would otherwise share one uplifted `.wasm`
+/// and cargo would call the other checkout's build fresh.
+pub(crate) fn wasm_target_dir(target_directory: &Path) -> String {
+    let root = crate::project_root();
+    let dir = if target_directory.starts_with(&root) {
+        target_directory.join("perf-wasm")
+    } else {
+        let checkout = sha256_hex(root.as_os_str().as_encoded_bytes());
+        target_directory.join(format!("perf-wasm-{}", &checkout[..16]))
+    };
+    dir.strip_prefix(&root).unwrap_or(&dir).display().to_string()
+}
+
+/// Cargo's output and what ships, named as the summary shows them.
+struct Artifacts {
+    pre_name: String,
+    pre: Vec<u8>,
+    post_name: String,
+    post: Vec<u8>,
+}
+
+/// Builds and optimizes one variant; a failure is kept in the report's `error`.
+fn build_variant(sh: &Shell, v: &Variant, plan: &Plan, steps: &mut Steps) -> (VariantReport, Option<Artifacts>) {
+    let build = v.cargo_build(&plan.package, &plan.target, &plan.target_dir);
+    let mut report = VariantReport {
+        wasm_opt: v.wasm_opt.enabled.then(|| optimize::describe(&v.wasm_opt)),
+        ..VariantReport::planned(v, vec![build.command_line()])
+    };
+    if let Some(d) = &report.wasm_opt {
+        report.commands.push(d.clone());
+    }
+    match build_and_optimize(sh, v, plan, steps, &build) {
+        Ok(artifacts) => (report, Some(artifacts)),
+        Err(e) => {
+            report.error = Some(format!("{e:#}"));
+            (report, None)
+        }
+    }
+}
+
+fn build_and_optimize(
+    sh: &Shell,
+    v: &Variant,
+    plan: &Plan,
+    steps: &mut Steps,
+    build: &CargoBuild,
+) -> anyhow::Result<Artifacts> {
+    let variant = v.variant.as_str();
+    let t = Instant::now();
+    eprintln!("building {variant}: {}", build.command_line());
+    let cargo = toolchain::cargo();
+    let args = &build.args;
+    let mut cmd = cmd!(sh, "{cargo} {args...}").quiet();
+    for key in OVERRIDING_ENV {
+        cmd = cmd.env_remove(key);
+    }
+    cmd = cmd.env("CARGO_ENCODED_RUSTFLAGS", &build.encoded_rustflags);
+    steps.counts.cargo_builds += 1;
+    // Through std's Command for the exit status; the command itself is in the summary.
+    let status = std::process::Command::from(cmd).status().context("cannot run cargo")?;
+    if !status.success() {
+        bail!("cargo build of the {variant} variant failed ({status}); cargo's errors are above");
+    }
+    steps.phases.push(phase("build", variant, t));
+
+    let built =
+        sh.current_dir().join(&plan.target_dir).join(cargo_output_path(&plan.target, &build.profile, &plan.lib_name));
+    let paths = v.artifact_paths(&plan.lib_name);
+    let (pre_path, post_path) = (sh.current_dir().join(&paths.pre_opt), sh.current_dir().join(&paths.post_opt));
+    let pre =
+        std::fs::read(&built).with_context(|| format!("cargo reported success but wrote no {}", built.display()))?;
+    write_atomic(&pre_path, &pre)?;
+
+    let post = if v.wasm_opt.enabled {
+        let t = Instant::now();
+        let (outcome, optimized) = optimize::optimize(&pre_path, &pre, &post_path, &v.wasm_opt, &plan.cache_dir)?;
+        match outcome {
+            CacheOutcome::Hit => steps.counts.wasm_opt_cache_hits += 1,
+            CacheOutcome::Miss => steps.counts.wasm_opt_runs += 1,
+        }
+        steps.phases.push(phase("wasm-opt", variant, t));
+        optimized
+    } else {
+        write_atomic(&post_path, &pre)?;
+        pre.clone()
+    };
+    Ok(Artifacts { pre_name: paths.pre_opt, pre, post_name: paths.post_opt, post })
+}
+
+/// What measuring a variant's artifacts gives: both measurements, the attribution and the
+/// shipped bytes for the runtime scenarios.
+struct ArtifactFigures {
+    pre: ArtifactMeasurement,
+    post: ArtifactMeasurement,
+    attribution: anyhow::Result<Attribution>,
+    shipped: Vec<u8>,
+}
+
+/// Measures both artifacts of a variant (on two threads), attributes its bytes, and times it.
+fn measure_artifacts(
+    variant: VariantKind,
+    a: Artifacts,
+    cache: &Path,
+) -> (anyhow::Result<ArtifactFigures>, PhaseTiming) {
+    let t = Instant::now();
+    let measured = std::thread::scope(|s| {
+        let pre = s.spawn(|| measure::measure(&a.pre_name, &a.pre, cache));
+        let post = if a.post == a.pre { None } else { Some(measure::measure(&a.post_name, &a.post, cache)) };
+        let pre = pre.join().unwrap_or_else(|_| Err(anyhow!("measuring {} panicked", a.pre_name)))?;
+        // A variant without wasm-opt ships cargo's bytes unchanged: one measurement serves both.
+        let post = match post {
+            Some(m) => m?,
+            None => ArtifactMeasurement { path: a.post_name.clone(), ..pre.clone() },
+        };
+        Ok((pre, post))
+    });
+    let figures = measured.map(|(pre, post)| {
+        let attribution = attribution::attribute(variant, profiled(&a, &pre, &post));
+        ArtifactFigures { pre, post, attribution, shipped: a.post }
+    });
+    (figures, phase("measure", variant.as_str(), t))
+}
+
+/// The artifact to attribute: the shipped one when it has names, else cargo's named output
+/// (wasm-opt drops the name section), else the shipped one with indices for names.
+fn profiled<'a>(a: &'a Artifacts, pre: &'a ArtifactMeasurement, post: &'a ArtifactMeasurement) -> Profile<'a> {
+    let code_and_data = |m: &ArtifactMeasurement| m.sections.code_bytes + m.sections.data_bytes;
+    if post.sections.has_name_section {
+        let note = "the shipped module itself (it has a name section)".to_owned();
+        return Profile { path: &post.path, sha256: &post.sha256, wasm: &a.post, named: true, note };
+    }
+    if pre.sections.has_name_section {
+        let note = format!(
+            "cargo's output before wasm-opt, for its names (the shipped module has no name section); \
+             wasm-opt then takes code and data from {} to {} bytes",
+            number(code_and_data(pre) as f64),
+            number(code_and_data(post) as f64)
+        );
+        return Profile { path: &pre.path, sha256: &pre.sha256, wasm: &a.pre, named: true, note };
+    }
+    let note = "the shipped module, which has no name section: functions are named by index".to_owned();
+    Profile { path: &post.path, sha256: &post.sha256, wasm: &a.post, named: false, note }
+}
+
+fn phase(phase: &str, variant: &str, since: Instant) -> PhaseTiming {
+    PhaseTiming { phase: phase.to_owned(), variant: variant.to_owned(), millis: millis(since) }
+}
+
+fn millis(since: Instant) -> f64 {
+    (since.elapsed().as_secs_f64() * 1e4).round() / 10.0
+}

@@ -1,0 +1,113 @@
+//! What the end-to-end tests share: the tests' protocol. Every run but one uses the quick
+//! corpus (`fixtures/corpus/quick.json`: two seeds, three cold-start samples) and budgets
+//! whose wall-clock thresholds no timing noise can cross, so a test asserts on sizes, fuel,
+//! heap and the signature, and a slow or busy machine cannot fail a correct change. One
+//! test runs the committed corpus's whole protocol, with wide margins.
+
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+
+pub fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap().to_path_buf()
+}
+
+pub fn fixture(name: &str) -> String {
+    root().join("xtask/tests/fixtures").join(name).display().to_string()
+}
+
+/// The quick corpus.
+pub fn quick_corpus() -> String {
+    fixture("corpus/quick.json")
+}
+
+/// A threshold far above any timing this sample gives (cold init in ms, an operation in µs,
+/// an overhead in percent), and still a finite number a budget accepts.
+const OUT_OF_REACH: f64 = 1_000_000.0;
+
+/// The budgets file at `path` (workspace-relative or absolute) with every wall-clock
+/// threshold (cold init, per-operation p95, overhead) raised out of reach; sizes, fuel and
+/// heap keep theirs. Written once per source file next to the other tests' scratch files.
+pub fn steady_budgets(path: &str) -> String {
+    let source = if Path::new(path).is_absolute() { PathBuf::from(path) } else { root().join(path) };
+    let mut budgets: serde_json::Value = serde_json::from_slice(&std::fs::read(&source).unwrap()).unwrap();
+    for m in budgets["metrics"].as_array_mut().unwrap() {
+        let source = m["source"].as_str().unwrap().to_owned();
+        if !["runtime.cold_init", "runtime.scenario_p95", "runtime.replay_overhead"].contains(&source.as_str()) {
+            continue;
+        }
+        for t in m["thresholds"].as_object_mut().unwrap().values_mut() {
+            t["hard"] = serde_json::json!(OUT_OF_REACH * 2.0);
+            if t.get("warn").is_some_and(|w| !w.is_null()) {
+                t["warn"] = serde_json::json!(OUT_OF_REACH);
+            }
+        }
+    }
+    let dir = std::env::temp_dir().join(format!("xtask-steady-budgets-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let name = source.file_name().unwrap().to_string_lossy().into_owned();
+    let out = dir.join(format!("steady-{name}"));
+    // Tests run in parallel: write to a temporary name, then rename into place.
+    let tmp = dir.join(format!("{name}.{:?}.tmp", std::thread::current().id()));
+    std::fs::write(&tmp, serde_json::to_string_pretty(&budgets).unwrap()).unwrap();
+    std::fs::rename(&tmp, &out).unwrap();
+    out.display().to_string()
+}
+
+/// The baseline at `path` (as `rebaseline` writes it: one tolerance per line) with its
+/// wall-clock tolerances (ms, µs, ns, percent, and every override) widened to +400% and an
+/// absolute step no noise here reaches, so an unchanged run passes an active baseline and an
+/// unchanged rebaseline is no material change on a busy machine; sizes, fuel and heap keep
+/// theirs. A deliberate slowdown (tens of times slower) still fails it. Edited line by line,
+/// so the file stays in the form `rebaseline --check` expects.
+pub fn steady_baseline(path: &Path) {
+    let wide = [("\"ms\": {", 1000.0), ("\"us\": {", 1.0), ("\"ns\": {", 1000.0), ("\"percent\": {", 100.0)];
+    let text = std::fs::read_to_string(path).unwrap();
+    let mut in_overrides = false;
+    let mut out = Vec::new();
+    for line in text.lines() {
+        let trimmed = line.trim_start();
+        let indent = &line[..line.len() - trimmed.len()];
+        let comma = if trimmed.ends_with(',') { "," } else { "" };
+        let absolute = wide.iter().find(|(key, _)| trimmed.starts_with(key)).map(|(_, a)| *a);
+        let key = trimmed.split(':').next().unwrap_or("");
+        let edited = match (absolute, in_overrides && trimmed.contains("\"relative_pct\"")) {
+            (Some(a), _) => Some(format!("{indent}{key}: {{ \"relative_pct\": 400.0, \"absolute\": {a:?} }}{comma}")),
+            (None, true) => Some(format!("{indent}{key}: {{ \"relative_pct\": 400.0, \"absolute\": 1000.0 }}{comma}")),
+            (None, false) => None,
+        };
+        if trimmed.starts_with("\"overrides\": {") {
+            in_overrides = true;
+        } else if in_overrides && trimmed.starts_with('}') {
+            in_overrides = false;
+        }
+        out.push(edited.unwrap_or_else(|| line.to_owned()));
+    }
+    let mut edited = out.join("\n");
+    if text.ends_with('\n') {
+        edited.push('\n');
+    }
+    assert_ne!(edited, text, "{}: no wall-clock tolerance found to widen", path.display());
+    std::fs::write(path, edited).unwrap();
+}
+
+/// A copy of the working tree's files (tracked and untracked, not ignored) in `dir`: a
+/// checkout of the project as it is now, without its target directory or artifacts.
+pub fn copy_checkout(dir: &Path) {
+    let _ = std::fs::remove_dir_all(dir);
+    let listed = std::process::Command::new("git")
+        .args(["ls-files", "-z", "--cached", "--others", "--exclude-standard"])
+        .current_dir(root())
+        .output()
+        .unwrap();
+    assert!(listed.status.success(), "git ls-files: {}", String::from_utf8_lossy(&listed.stderr));
+    for name in listed.stdout.split(|b| *b == 0).filter(|n| !n.is_empty()) {
+        let name = std::str::from_utf8(name).unwrap();
+        let (from, to) = (root().join(name), dir.join(name));
+        if !from.is_file() {
+            continue; // deleted in the working tree, not yet in the index
+        }
+        std::fs::create_dir_all(to.parent().unwrap()).unwrap();
+        std::fs::copy(&from, &to).unwrap();
+    }
+}
