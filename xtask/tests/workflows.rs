@@ -247,6 +247,21 @@ fn download(job: &Value, checkout: &Path, stash: &Path) {
     }
 }
 
+/// Whether `job` restores `artifacts/cache` from the actions cache, and whether it saves it
+/// there when it ends (`actions/cache` does both; `actions/cache/restore` only restores).
+fn caches_artifacts(job: &Value) -> (bool, bool) {
+    let mut out = (false, false);
+    for step in steps(job) {
+        let uses = step["uses"].as_str().unwrap_or("");
+        let path = step["with"]["path"].as_str().unwrap_or("");
+        if path.lines().any(|l| l.trim() == "artifacts/cache") {
+            out.0 |= uses.starts_with("actions/cache@") || uses.starts_with("actions/cache/restore@");
+            out.1 |= uses.starts_with("actions/cache@");
+        }
+    }
+    out
+}
+
 fn copy_tree(from: &Path, to: &Path) {
     if from.is_dir() {
         std::fs::create_dir_all(to).unwrap();
@@ -262,7 +277,10 @@ fn copy_tree(from: &Path, to: &Path) {
 
 #[test]
 fn the_workflows_cargo_xtask_lines_pass_locally() {
-    let dir = std::env::temp_dir().join(format!("xtask-workflow-lines-{}", std::process::id()));
+    // A fixed place with a cargo target directory that outlives the run, as the workflows
+    // cache `target`: the wasm builds of an unchanged checkout are then fresh.
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("workflow-lines");
+    let target = dir.join("target");
     let checkout = dir.join("checkout");
     support::copy_checkout(&checkout);
     // The tests' protocol (see `support`): the workflows read the committed documents'
@@ -277,6 +295,10 @@ fn the_workflows_cargo_xtask_lines_pass_locally() {
     let path = format!("{}:{}", bin.display(), std::env::var("PATH").unwrap());
     let step_summary = dir.join("step-summary.md");
     let stash = dir.join("uploaded");
+    let _ = std::fs::remove_file(&step_summary);
+    let _ = std::fs::remove_dir_all(&stash);
+    // What actions/cache keeps between runs of the workflows, here between runs of the test.
+    let actions_cache = dir.join("actions-cache");
     let mut ran = Vec::new();
     for (name, _, workflow) in workflows() {
         for (job_name, job) in jobs(&workflow) {
@@ -292,10 +314,14 @@ fn the_workflows_cargo_xtask_lines_pass_locally() {
             };
             let runs_xtask = steps(job).iter().any(|s| s["run"].as_str().is_some_and(|r| r.contains("cargo xtask")));
             for entry in matrix {
+                let (restores, saves) = caches_artifacts(job);
                 if runs_xtask {
-                    // A fresh runner: only what the job downloads is there.
+                    // A fresh runner: only what the job downloads or restores is there.
                     let _ = std::fs::remove_dir_all(checkout.join("artifacts"));
                     download(job, &checkout, &stash);
+                    if restores {
+                        copy_tree(&actions_cache, &checkout.join("artifacts/cache"));
+                    }
                 }
                 let mut ran_in_job = false;
                 for step in steps(job) {
@@ -324,6 +350,7 @@ fn the_workflows_cargo_xtask_lines_pass_locally() {
                             ("GITHUB_RUN_ATTEMPT", "1"),
                         ])
                         .env("GITHUB_STEP_SUMMARY", &step_summary)
+                        .env("CARGO_TARGET_DIR", &target)
                         .envs(step_env(job, step, entry))
                         .output()
                         .unwrap();
@@ -341,6 +368,10 @@ fn the_workflows_cargo_xtask_lines_pass_locally() {
                 if !ran_in_job {
                     continue;
                 }
+                if saves {
+                    let _ = std::fs::remove_dir_all(&actions_cache);
+                    copy_tree(&checkout.join("artifacts/cache"), &actions_cache);
+                }
                 // What the job uploads is what this job wrote (a renamed output fails here),
                 // kept for the jobs that download it.
                 for upload in
@@ -354,5 +385,5 @@ fn the_workflows_cargo_xtask_lines_pass_locally() {
     assert_eq!(ran.len(), 6, "the regression gate, three matrix jobs, the merge and the rebaseline:\n{ran:#?}");
     let report = std::fs::read_to_string(&step_summary).unwrap();
     assert_eq!(report.matches("## wasm budget gate").count(), 2, "the single job's and the merge's job summaries");
-    let _ = std::fs::remove_dir_all(&dir);
+    let _ = std::fs::remove_dir_all(&checkout);
 }

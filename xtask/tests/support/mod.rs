@@ -92,7 +92,8 @@ pub fn steady_baseline(path: &Path) {
 }
 
 /// A copy of the working tree's files (tracked and untracked, not ignored) in `dir`: a
-/// checkout of the project as it is now, without its target directory or artifacts.
+/// checkout of the project as it is now, without its target directory or artifacts. Each
+/// file keeps its modification time, so cargo finds a build of an unchanged copy fresh.
 pub fn copy_checkout(dir: &Path) {
     let _ = std::fs::remove_dir_all(dir);
     let listed = std::process::Command::new("git")
@@ -109,5 +110,7 @@ pub fn copy_checkout(dir: &Path) {
         }
         std::fs::create_dir_all(to.parent().unwrap()).unwrap();
         std::fs::copy(&from, &to).unwrap();
+        let modified = std::fs::metadata(&from).unwrap().modified().unwrap();
+        std::fs::File::options().write(true).open(&to).unwrap().set_modified(modified).unwrap();
     }
 }
