@@ -167,8 +167,8 @@ pub struct RuntimeArgs {
     /// The benchmark corpus: the scenarios, the protocol and the limits.
     #[arg(long, default_value = DEFAULT_CORPUS)]
     pub corpus: PathBuf,
-    /// The engine the scenarios run in. A metric it cannot measure (M-PERF-02B, mid-tier
-    /// mobile) is reported as skip with that reason.
+    /// The engine the scenarios run in. A metric it cannot measure (the browser cold inits
+    /// M-PERF-02A and 02B) is reported as skip with that reason.
     #[arg(long, value_enum, default_value_t = Engine::Wasmtime)]
     pub engine: Engine,
 }

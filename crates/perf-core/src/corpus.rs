@@ -7,7 +7,7 @@
 //! ```json
 //! { "schema_version": "wasm-benchmark-corpus-v1",
 //!   "coverage": { "required_workloads": ["cold-start", ...],
-//!                 "required_metrics": ["M-PERF-02A", ...], "required_seed_set": [11, 29, 42, 73, 101] },
+//!                 "required_metrics": ["M-WASMTIME-02A", ...], "required_seed_set": [11, 29, 42, 73, 101] },
 //!   "protocol": { "iterations_per_seed": 2000, "warmup_iterations": 200,
 //!                 "memory_warmup_ops": 200, "memory_sample_ops": 500, "cold_start_samples_per_seed": 20,
 //!                 "limits": { "fuel_per_call": 1000000000, "millis_per_call": 5000, "memory_mib": 256 } },
@@ -189,10 +189,10 @@ impl Corpus {
                             format!("{id} is a size metric: it is measured from the artifact, not by a scenario"),
                         );
                     }
-                    Some(m) if m.source == Source::BrowserMobileColdInit => {
+                    Some(m) if m.source.is_browser() => {
                         return rule(
                             format!("{at}/metrics/{j}"),
-                            format!("{id} is measured in a mobile browser, which no scenario engine here is"),
+                            format!("{id} is measured in a browser, which no scenario engine here is"),
                         );
                     }
                     Some(m) if (m.source == Source::RuntimeColdInit) != (s.workload == Workload::ColdStart) => {

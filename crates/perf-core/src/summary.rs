@@ -269,10 +269,16 @@ fn measured_value(m: &Metric, v: &VariantReport) -> Measurement {
         Source::SectionData => Measurement::Value(artifact.sections.data_bytes as f64),
         Source::SectionCustom => Measurement::Value(artifact.sections.custom_bytes as f64),
         Source::DebugSections => Measurement::Value(artifact.sections.debug_and_producers() as f64),
-        Source::BrowserMobileColdInit => Measurement::NotMeasured(format!(
-            "{} cannot measure a mid-tier mobile browser's cold init",
-            v.runtime.as_ref().map_or("the engine", |r| r.engine.as_str())
-        )),
+        Source::BrowserDesktopColdInit => Measurement::NotMeasured(
+            "no browser ran: desktop Chromium's cold init needs a browser, and this tool drives none yet \
+             (wasmtime's cold init is a different quantity: it compiles every function up front)"
+                .to_owned(),
+        ),
+        Source::BrowserMobileColdInit => Measurement::NotMeasured(
+            "no browser ran: a mid-tier mobile browser's cold init needs a (throttled) browser, and this tool \
+             drives none yet"
+                .to_owned(),
+        ),
         _ => match (&v.runtime, &v.runtime_skipped) {
             (Some(r), _) => r.measurement(m, variant),
             (None, Some(why)) => Measurement::NotMeasured(why.clone()),
