@@ -171,6 +171,11 @@ pub struct RuntimeArgs {
     /// M-PERF-02A and 02B) is reported as skip with that reason.
     #[arg(long, value_enum, default_value_t = Engine::Wasmtime)]
     pub engine: Engine,
+    /// Refuse (exit 2) instead of waiting when another measuring run on this machine is in
+    /// its timed phase. Two runs never time at once: the second waits for the first, and
+    /// says so.
+    #[arg(long)]
+    pub no_wait: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]

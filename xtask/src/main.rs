@@ -24,6 +24,7 @@ mod rebaseline;
 mod runner;
 mod summary_schema;
 mod table;
+mod timing_lock;
 mod toolchain;
 
 #[cfg(test)]

@@ -21,7 +21,7 @@ use crate::atomic_write::write_atomic;
 use crate::attribution::{self, Profile};
 use crate::optimize::{self, BINARYEN_VERSION, CacheOutcome};
 pub(crate) use crate::runner::Selection;
-use crate::{flags, inputs, measure, runner, toolchain};
+use crate::{flags, inputs, measure, runner, timing_lock, toolchain};
 
 /// Environment variables that set rustflags; the builds use only the policy's, through
 /// CARGO_ENCODED_RUSTFLAGS (which outranks all of them and any config file).
@@ -50,6 +50,8 @@ pub(crate) struct RuntimePlan<'a> {
     pub corpus_sha256: String,
     pub engine: flags::Engine,
     pub selection: Selection<'a>,
+    /// Wait for another measuring run's timed phase (else refuse, exit 2).
+    pub wait: bool,
 }
 
 impl<'a> RuntimePlan<'a> {
@@ -63,7 +65,13 @@ impl<'a> RuntimePlan<'a> {
         let corpus = inputs::read(&args.corpus, Corpus::parse)?;
         let cx = CorpusContext { budgets: &loaded.budgets.value, exports: None, only: selection.scenario };
         corpus.value.check(&corpus.name, &cx)?;
-        Ok(RuntimePlan { corpus: corpus.value, corpus_sha256: corpus.sha256, engine: args.engine, selection })
+        Ok(RuntimePlan {
+            corpus: corpus.value,
+            corpus_sha256: corpus.sha256,
+            engine: args.engine,
+            selection,
+            wait: !args.no_wait,
+        })
     }
 }
 
@@ -96,6 +104,8 @@ pub(crate) fn measure(
         }
     }
 
+    let locks = timing_lock::Locks::from_env();
+    let activity = locks.active()?;
     let mut steps = Steps { counts: StepCounts::default(), phases: Vec::new() };
     // Builds run one after another; each variant's measuring (brotli at quality 11 is
     // the slow part) runs on its own thread meanwhile, so both cores are used.
@@ -134,7 +144,12 @@ pub(crate) fn measure(
             .collect()
     });
     // After the builds, one variant at a time: the timings must not share the cores with
-    // a build or with brotli.
+    // a build or with brotli, this run's or (the timing lock) another's.
+    let timing = if built.iter().any(|(_, shipped)| shipped.is_some()) {
+        Some(locks.timing(&activity, runtime.wait)?)
+    } else {
+        None
+    };
     let variants: Vec<VariantReport> = built
         .into_iter()
         .map(|(mut report, shipped)| {
@@ -148,6 +163,8 @@ pub(crate) fn measure(
             report
         })
         .collect();
+    let contention = timing.map(|t| t.contention);
+    drop(activity);
 
     let step_budget = StepBudget::for_variants(selected.iter().copied());
     let (status, reason) = step_budget.check(&steps.counts);
@@ -158,6 +175,7 @@ pub(crate) fn measure(
         reason,
         phases: steps.phases,
         total_millis: millis(started),
+        contention,
     };
     let provenance = Provenance {
         rustc: versions.rustc,

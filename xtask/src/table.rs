@@ -60,6 +60,15 @@ pub fn render(budgets: &Budgets, variants: &[VariantReport], records: &[Record],
     if let Some(reason) = &p.reason {
         let _ = writeln!(out, "fail: {reason}");
     }
+    if let Some(c) = p.contention.filter(|c| c.waited_millis >= 100.0) {
+        let _ = writeln!(out, "note: waited {:.1} s for another measuring run's timed phase", c.waited_millis / 1000.0);
+    }
+    if p.contention.is_some_and(|c| c.others_active) {
+        let _ = writeln!(
+            out,
+            "note: another measuring run was building or compressing while this one timed: its timings may be slowed"
+        );
+    }
     for v in variants {
         if let Some(e) = &v.attribution_error {
             let _ = writeln!(out, "note: no size attribution for the {} variant: {e}", v.variant.as_str());

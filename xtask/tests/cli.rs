@@ -515,6 +515,50 @@ fn two_checkouts_sharing_a_target_dir_each_measure_their_own_source() {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
+/// Two measuring runs on one machine never time at once: while another run holds the timing
+/// lock, `--no-wait` refuses (exit 2, naming the lock) and a plain run waits, says so, and
+/// records the wait in what it writes.
+#[test]
+fn a_second_measuring_run_waits_for_the_timing_lock_or_refuses() {
+    let _turn = pipeline_lock();
+    let out = scratch("timing-lock");
+    let locks = out.join("locks");
+    std::fs::create_dir_all(&locks).unwrap();
+    let lock_file = locks.join("wasm-budget-gate.timing.lock");
+    let held = std::fs::File::create(&lock_file).unwrap();
+    held.lock().unwrap();
+    let partial = out.join("partial.json");
+    let mut args = on_test_protocol(&["perf", "--profile", "release", "--partial-out", partial.to_str().unwrap()]);
+    let env = [("WASM_BUDGET_GATE_LOCK_DIR", locks.to_str().unwrap())];
+
+    let refusing: Vec<&str> = args.iter().map(String::as_str).chain(["--no-wait"]).collect();
+    let o = xtask_env(&refusing, &env);
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o.stderr));
+    let expected = format!("error: another measuring run is timing on this machine (it holds {})", lock_file.display());
+    assert!(text(&o.stderr).contains(&expected), "{}", text(&o.stderr));
+
+    args.push("--json".to_owned());
+    let mut child = Command::new(env!("CARGO_BIN_EXE_xtask"))
+        .args(&args)
+        .envs(env)
+        .current_dir(root())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stderr = std::io::BufRead::lines(std::io::BufReader::new(child.stderr.take().unwrap()));
+    let said =
+        stderr.by_ref().map_while(Result::ok).any(|l| l.contains("waiting for it, so that neither times the other"));
+    assert!(said, "the waiting run says so");
+    std::thread::sleep(std::time::Duration::from_millis(500));
+    held.unlock().unwrap();
+    let rest: Vec<String> = stderr.map_while(Result::ok).collect();
+    assert!(child.wait().unwrap().success(), "{rest:?}");
+    let run: perf_core::run::Run = serde_json::from_slice(&std::fs::read(&partial).unwrap()).unwrap();
+    let contention = run.pipeline.contention.unwrap();
+    assert!(contention.waited_millis >= 500.0, "{contention:?}");
+}
+
 /// Warn-then-block across runs: warn, then fail on the second warning in a row, then a
 /// pass resets the streak. Brotli size stands in for a warn-then-block metric here
 /// (the fixture gates it so), because it is measured deterministically.
@@ -936,7 +980,7 @@ fn group(n: u64) -> String {
     let digits = n.to_string();
     let mut out = String::new();
     for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
             out.push(',');
         }
         out.push(c);

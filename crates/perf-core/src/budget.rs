@@ -378,13 +378,13 @@ impl Budgets {
                     );
                 }
                 for (key, v) in [("hard", Some(t.hard)), ("warn", t.warn)] {
-                    if let Some(v) = v {
-                        if !v.is_finite() || v < 0.0 {
-                            return rule(
-                                format!("{tp}/{key}"),
-                                format!("expected a finite, non-negative number, found {v}"),
-                            );
-                        }
+                    if let Some(v) = v
+                        && (!v.is_finite() || v < 0.0)
+                    {
+                        return rule(
+                            format!("{tp}/{key}"),
+                            format!("expected a finite, non-negative number, found {v}"),
+                        );
                     }
                 }
                 match (m.gate, t.warn) {

@@ -167,6 +167,7 @@ mod tests {
                 reason: None,
                 phases: vec![],
                 total_millis: 1.0,
+                contention: None,
             },
         }
     }

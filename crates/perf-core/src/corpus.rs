@@ -154,11 +154,11 @@ impl Corpus {
                 );
             }
         }
-        if let Some(only) = cx.only {
-            if !self.scenarios.iter().any(|s| s.id == only) {
-                let ids: Vec<&str> = self.scenarios.iter().map(|s| s.id.as_str()).collect();
-                return rule("/scenarios".into(), format!("no scenario {only} (scenarios: {})", ids.join(", ")));
-            }
+        if let Some(only) = cx.only
+            && !self.scenarios.iter().any(|s| s.id == only)
+        {
+            let ids: Vec<&str> = self.scenarios.iter().map(|s| s.id.as_str()).collect();
+            return rule("/scenarios".into(), format!("no scenario {only} (scenarios: {})", ids.join(", ")));
         }
         let mut ids = BTreeSet::new();
         for (i, s) in self.scenarios.iter().enumerate() {

@@ -8,7 +8,7 @@
 
 use crate::budget::Status;
 use crate::document::DocumentError;
-use crate::pipeline::{PipelineReport, StepBudget, StepCounts};
+use crate::pipeline::{Contention, PipelineReport, StepBudget, StepCounts};
 use crate::policy::{Policy, Variant, VariantKind};
 use crate::run::{self, Run};
 use crate::summary::VariantReport;
@@ -148,7 +148,15 @@ fn add_up(partials: &[(String, Run)], policy_variants: &[Variant]) -> PipelineRe
     let mut steps = StepCounts::default();
     let mut phases = Vec::new();
     let mut total_millis = 0.0;
+    let mut contention: Option<Contention> = None;
     for (_, p) in partials {
+        if let Some(c) = p.pipeline.contention {
+            let before = contention.unwrap_or(Contention { waited_millis: 0.0, others_active: false });
+            contention = Some(Contention {
+                waited_millis: before.waited_millis + c.waited_millis,
+                others_active: before.others_active || c.others_active,
+            });
+        }
         steps.cargo_builds += p.pipeline.steps.cargo_builds;
         steps.wasm_opt_runs += p.pipeline.steps.wasm_opt_runs;
         steps.wasm_opt_cache_hits += p.pipeline.steps.wasm_opt_cache_hits;
@@ -157,13 +165,13 @@ fn add_up(partials: &[(String, Run)], policy_variants: &[Variant]) -> PipelineRe
     }
     let step_budget = StepBudget::for_variants(policy_variants);
     let (mut status, mut reason) = step_budget.check(&steps);
-    if status != Status::Fail {
-        if let Some((file, p)) = partials.iter().find(|(_, p)| p.pipeline.status == Status::Fail) {
-            status = Status::Fail;
-            reason = Some(format!("{file}: {}", p.pipeline.reason.as_deref().unwrap_or("the job's pipeline failed")));
-        }
+    if status != Status::Fail
+        && let Some((file, p)) = partials.iter().find(|(_, p)| p.pipeline.status == Status::Fail)
+    {
+        status = Status::Fail;
+        reason = Some(format!("{file}: {}", p.pipeline.reason.as_deref().unwrap_or("the job's pipeline failed")));
     }
-    PipelineReport { steps, step_budget, status, reason, phases, total_millis }
+    PipelineReport { steps, step_budget, status, reason, phases, total_millis, contention }
 }
 
 #[cfg(test)]
@@ -206,6 +214,7 @@ mod tests {
                 reason: None,
                 phases: vec![PhaseTiming { phase: "build".into(), variant: kinds[0].as_str().into(), millis: 10.0 }],
                 total_millis: 100.0,
+                contention: None,
             },
         }
     }

@@ -29,6 +29,16 @@ pub struct PhaseTiming {
     pub millis: f64,
 }
 
+/// How the run shared the machine while it timed (see xtask's `timing_lock.rs`).
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Contention {
+    /// How long it waited for another run's timed phase to end.
+    pub waited_millis: f64,
+    /// Whether another run was building or compressing while this one timed.
+    pub others_active: bool,
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct PipelineReport {
     pub steps: StepCounts,
@@ -38,6 +48,9 @@ pub struct PipelineReport {
     pub reason: Option<String>,
     pub phases: Vec<PhaseTiming>,
     pub total_millis: f64,
+    /// `None` when nothing was timed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub contention: Option<Contention>,
 }
 
 impl StepBudget {

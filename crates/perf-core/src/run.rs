@@ -73,6 +73,7 @@ mod tests {
                 reason: None,
                 phases: vec![],
                 total_millis: 0.0,
+                contention: None,
             },
         }
     }

@@ -601,6 +601,7 @@ mod tests {
             reason: None,
             phases: vec![],
             total_millis: 1.0,
+            contention: None,
         }
     }
 
