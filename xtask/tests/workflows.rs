@@ -173,6 +173,45 @@ const EXPRESSIONS: [(&str, &str); 4] = [
     ("${{ inputs.activate }}", "false"),
 ];
 
+/// A branch's warn streaks are restored from its own keys only: the restore prefix of
+/// `main` must not match a key `main-foo` saved (GitHub's restore keys are prefixes).
+#[test]
+fn warn_streak_caches_match_their_own_branch_only() {
+    let expand = |pattern: &str, branch: &str| {
+        pattern
+            .replace("${{ env.STREAK_BRANCH }}", branch)
+            .replace("${{ env.STREAK_BASE }}", branch)
+            .replace("${{ github.run_id }}", "7")
+            .replace("${{ github.run_attempt }}", "1")
+    };
+    let mut checked = 0;
+    for (name, _, workflow) in workflows() {
+        for (job, j) in jobs(&workflow) {
+            for step in steps(j) {
+                if step["with"]["path"].as_str() != Some("artifacts/wasm_perf_warn_streaks.json") {
+                    continue;
+                }
+                let key = step["with"]["key"].as_str().unwrap();
+                let saved_by_main_foo = expand(key, "main-foo");
+                for prefix in step["with"]["restore-keys"].as_str().unwrap_or("").lines().map(str::trim) {
+                    if prefix.is_empty() {
+                        continue;
+                    }
+                    let for_main = expand(prefix, "main");
+                    assert!(
+                        !saved_by_main_foo.starts_with(&for_main),
+                        "{name} {job}: restoring main's streaks would take main-foo's ({for_main} is a prefix of \
+                         {saved_by_main_foo})"
+                    );
+                    assert!(expand(key, "main").starts_with(&for_main), "{name} {job}: main's own key must match");
+                }
+                checked += 1;
+            }
+        }
+    }
+    assert_eq!(checked, 4, "restore and save, in the gate and in the matrix's gate job");
+}
+
 /// A `cargo` first on PATH: `cargo xtask …` runs the binary under test as the alias would
 /// (`cargo run` sets CARGO and CARGO_MANIFEST_DIR), anything else goes to the real cargo.
 fn cargo_shim(dir: &Path, checkout: &Path) -> PathBuf {
