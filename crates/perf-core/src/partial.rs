@@ -148,21 +148,14 @@ fn add_up(partials: &[(String, Run)], policy_variants: &[Variant]) -> PipelineRe
     let mut steps = StepCounts::default();
     let mut phases = Vec::new();
     let mut total_millis = 0.0;
-    let mut contention: Option<Contention> = None;
     for (_, p) in partials {
-        if let Some(c) = p.pipeline.contention {
-            let before = contention.unwrap_or(Contention { waited_millis: 0.0, others_active: false });
-            contention = Some(Contention {
-                waited_millis: before.waited_millis + c.waited_millis,
-                others_active: before.others_active || c.others_active,
-            });
-        }
         steps.cargo_builds += p.pipeline.steps.cargo_builds;
         steps.wasm_opt_runs += p.pipeline.steps.wasm_opt_runs;
         steps.wasm_opt_cache_hits += p.pipeline.steps.wasm_opt_cache_hits;
         phases.extend(p.pipeline.phases.iter().cloned());
         total_millis += p.pipeline.total_millis;
     }
+    let contention = partials.iter().filter_map(|(_, p)| p.pipeline.contention).reduce(Contention::and);
     let step_budget = StepBudget::for_variants(policy_variants);
     let (mut status, mut reason) = step_budget.check(&steps);
     if status != Status::Fail
@@ -240,6 +233,11 @@ mod tests {
         assert_eq!(merged.pipeline.steps.cargo_builds, 3);
         assert_eq!((merged.pipeline.status, merged.pipeline.phases.len()), (Status::Pass, 3));
         assert_eq!(merged.pipeline.total_millis, 300.0);
+        assert_eq!(merged.pipeline.contention, None, "no job timed against another");
+        parts[0].1.pipeline.contention = Some(Contention { waited_millis: 250.0, others_active: false });
+        parts[2].1.pipeline.contention = Some(Contention { waited_millis: 50.0, others_active: true });
+        let (waited, _) = merge(&parts, &expected(&policy)).unwrap();
+        assert_eq!(waited.pipeline.contention, Some(Contention { waited_millis: 300.0, others_active: true }));
         let whole = partial(&policy, &VariantKind::ALL);
         assert_eq!(merged.variants, whole.variants, "the same reports a single job lists");
     }

@@ -39,6 +39,17 @@ pub struct Contention {
     pub others_active: bool,
 }
 
+impl Contention {
+    /// Two runs' contention as one (a matrix's jobs): the waits add up, an overlap in
+    /// either is an overlap.
+    pub fn and(self, other: Contention) -> Contention {
+        Contention {
+            waited_millis: self.waited_millis + other.waited_millis,
+            others_active: self.others_active || other.others_active,
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct PipelineReport {
     pub steps: StepCounts,
