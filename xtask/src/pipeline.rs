@@ -11,7 +11,7 @@ use perf_core::attribution::Attribution;
 use perf_core::corpus::{Corpus, CorpusContext};
 use perf_core::digest::sha256_hex;
 use perf_core::display::number;
-use perf_core::pipeline::{PhaseTiming, PipelineReport, StepBudget, StepCounts};
+use perf_core::pipeline::{PhaseTiming, PipelineReport, StepBudget, StepCounts, rounded_millis};
 use perf_core::policy::{CargoBuild, Variant, VariantKind, cargo_output_path};
 use perf_core::run::{self, Run};
 use perf_core::summary::{ArtifactMeasurement, Provenance, VariantReport};
@@ -350,5 +350,5 @@ fn phase(phase: &str, variant: &str, since: Instant) -> PhaseTiming {
 }
 
 fn millis(since: Instant) -> f64 {
-    (since.elapsed().as_secs_f64() * 1e4).round() / 10.0
+    rounded_millis(since.elapsed())
 }

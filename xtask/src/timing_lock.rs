@@ -12,7 +12,7 @@ use std::path::PathBuf;
 use std::time::Instant;
 
 use anyhow::{Context, bail};
-use perf_core::pipeline::Contention;
+use perf_core::pipeline::{Contention, rounded_millis};
 
 const ACTIVITY: &str = "wasm-budget-gate.active.lock";
 const TIMING: &str = "wasm-budget-gate.timing.lock";
@@ -70,7 +70,7 @@ impl Locks {
             }
             Err(TryLockError::Error(e)) => return Err(e).with_context(|| format!("cannot lock {}", path.display())),
         }
-        let waited_millis = (started.elapsed().as_secs_f64() * 1e4).round() / 10.0;
+        let waited_millis = rounded_millis(started.elapsed());
         let others_active = activity.others()?;
         if others_active {
             eprintln!(

@@ -29,6 +29,11 @@ pub struct PhaseTiming {
     pub millis: f64,
 }
 
+/// A duration in ms to 0.1 ms, as every phase and wait is recorded.
+pub fn rounded_millis(d: std::time::Duration) -> f64 {
+    (d.as_secs_f64() * 1e4).round() / 10.0
+}
+
 /// How the run shared the machine while it timed (see xtask's `timing_lock.rs`).
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
