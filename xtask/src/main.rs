@@ -9,10 +9,15 @@
 
 mod atomic_write;
 mod attribution;
+mod bidi;
+mod browser_process;
+mod browser_runner;
+mod cdp;
 mod corpus_check;
 mod flags;
 mod gate;
 mod inputs;
+mod loopback;
 mod measure;
 mod merge;
 mod optimize;
@@ -21,6 +26,7 @@ mod perf;
 mod pipeline;
 mod policy_check;
 mod rebaseline;
+mod remote_protocol;
 mod runner;
 mod summary_schema;
 mod table;
