@@ -1,10 +1,11 @@
 // The page-side harness of the browser cold-init samples, evaluated as
 // `(<this function>)(<arguments>)` in a fresh browser context. It fetches and compiles a
-// module, instantiates it and makes the first exported call, timing each phase with
-// performance.now() (5 µs when the page is cross-origin isolated), and returns a JSON
+// module (compileStreaming), instantiates it and makes the first call, timing each phase
+// with performance.now() (5 µs when the page is cross-origin isolated), and returns a JSON
 // string: { isolated, rounds: [{ fetch_compile, instantiate, first_call }], error? }.
-// `rounds` > 1 repeats all three on the same URL in the same page (the cache canary).
-async ({ url, firstCall, seed, rounds }) => {
+// The first call is a scenario's setup(seed), op() and teardown(), or `run(1)` for the
+// cache canary's module. `rounds` > 1 repeats all of it on the same URL in the same page.
+async ({ url, scenario, seed, rounds }) => {
   const out = { isolated: self.crossOriginIsolated === true, rounds: [] };
   for (let round = 0; round < rounds; round++) {
     let phase = "compile";
@@ -16,13 +17,15 @@ async ({ url, firstCall, seed, rounds }) => {
       const instance = await WebAssembly.instantiate(module, {});
       const t2 = performance.now();
       phase = "first_call";
-      if (firstCall !== null) {
-        const e = instance.exports;
-        const setup = e[firstCall + "_setup"](BigInt(seed));
-        e[firstCall + "_op"]();
-        const teardown = e[firstCall + "_teardown"]();
+      const e = instance.exports;
+      if (scenario === null) {
+        e.run(1);
+      } else {
+        const setup = e[scenario + "_setup"](BigInt(seed));
+        e[scenario + "_op"]();
+        const teardown = e[scenario + "_teardown"]();
         if (setup !== 0 || teardown !== 0) {
-          out.error = { phase: "status", message: `${firstCall}_setup returned ${setup}, _teardown ${teardown}` };
+          out.error = { phase: "status", message: `${scenario}_setup returned ${setup}, _teardown ${teardown}` };
           return JSON.stringify(out);
         }
       }

@@ -9,8 +9,7 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Duration;
 
-use anyhow::anyhow;
-use perf_core::browser::{BrowserIdentity, CacheCanary, CanaryVerdict, EnvironmentRun, Phases, Sample};
+use perf_core::browser::{BrowserIdentity, CacheCanary, CanaryPhase, CanaryVerdict, EnvironmentRun, Phases, Sample};
 use perf_core::corpus::{BrowserKind, BrowserProtocol, Corpus, Environment};
 use perf_core::policy::VariantKind;
 use perf_core::runtime::{RunError, RunErrorKind};
@@ -18,10 +17,13 @@ use serde::Deserialize;
 use xshell::Shell;
 
 use crate::browser_process::{self, BrowserProcess};
+use crate::canary_module::canary_module;
 use crate::loopback::{Loopback, Resource};
 use crate::{bidi, cdp};
 
 const HARNESS: &str = include_str!("browser_harness.js");
+/// Where the cache canary's module is served, without a nonce.
+const CANARY_PATH: &str = "/canary.wasm";
 /// The page the samples run in: empty, so its load costs nothing measurable.
 const PAGE: &str = "<!doctype html><meta charset=utf-8><title>wasm cold init</title>";
 
@@ -142,8 +144,8 @@ fn run_environment(
     let mut routes = BTreeMap::from([("/".to_owned(), Resource::Page(PAGE.to_owned()))]);
     for (variant, bytes) in modules {
         routes.insert(format!("/m/{}.wasm", variant.as_str()), Resource::Module(Arc::clone(bytes)));
-        routes.insert(format!("/exact/{}.wasm", variant.as_str()), Resource::ExactModule(Arc::clone(bytes)));
     }
+    routes.insert(CANARY_PATH.to_owned(), Resource::ExactModule(Arc::new(canary_module())));
     let server = Loopback::serve(routes)?;
     let mut process = BrowserProcess::launch(sh, env.browser, &exe)?;
     let mut driver = match env.browser {
@@ -152,9 +154,9 @@ fn run_environment(
     };
     let page = server.url("/");
     let load = |driver: &mut Driver, process: &mut BrowserProcess, path: &str, seed: u64, rounds: u32| {
-        let args = serde_json::json!({
-            "url": server.url(path), "firstCall": protocol.first_call, "seed": seed, "rounds": rounds,
-        });
+        // The canary's module has no scenario: its first call is `run`.
+        let scenario = if path == CANARY_PATH { None } else { protocol.first_call.as_deref() };
+        let args = serde_json::json!({ "url": server.url(path), "scenario": scenario, "seed": seed, "rounds": rounds });
         let expression = format!("({})({args})", HARNESS.trim_end().trim_end_matches(';'));
         let text = driver.evaluate_fresh(&page, env.cpu_throttling_rate, &expression, timeout).map_err(|e| {
             match process.exit_status() {
@@ -188,15 +190,19 @@ fn run_environment(
             ..base.clone()
         })
         .collect();
-    // The canary on the largest module: its compile is the easiest to see cached.
-    let largest = (0..modules.len()).max_by_key(|&i| modules[i].1.len()).ok_or_else(|| anyhow!("no module"))?;
-    let exact = format!("/exact/{}.wasm", modules[largest].0.as_str());
-    let total = |l: &Loaded| l.rounds.iter().map(Sample::total).collect::<Vec<_>>();
+    // The canary: the same bytes (no nonce) twice in one page, then in two fresh contexts.
+    // Timed where the browser compiles: V8's lazy compile lands in the first call (10–50 ms
+    // cold here, under 0.5 ms from its cache); SpiderMonkey compiles while streaming.
+    let phase = match env.browser {
+        BrowserKind::Chromium => CanaryPhase::FirstCall,
+        BrowserKind::Firefox => CanaryPhase::FetchCompile,
+    };
+    let timed = |l: &Loaded| l.rounds.iter().map(|s| phase.of(s)).collect::<Vec<_>>();
     let canary = (|| {
-        let same = total(&load(&mut driver, &mut process, &exact, seeds[0], 2)?);
-        let a = total(&load(&mut driver, &mut process, &exact, seeds[0], 1)?);
-        let b = total(&load(&mut driver, &mut process, &exact, seeds[0], 1)?);
-        Ok::<_, RunError>(CacheCanary::judge([same[0], same[1]], [a[0], b[0]]))
+        let same = timed(&load(&mut driver, &mut process, CANARY_PATH, seeds[0], 2)?);
+        let a = timed(&load(&mut driver, &mut process, CANARY_PATH, seeds[0], 1)?);
+        let b = timed(&load(&mut driver, &mut process, CANARY_PATH, seeds[0], 1)?);
+        Ok::<_, RunError>(CacheCanary::judge(phase, [same[0], same[1]], [a[0], b[0]]))
     })();
     let canary = match canary {
         Ok(c) => c,

@@ -17,6 +17,8 @@ use std::time::Duration;
 
 use anyhow::Context;
 
+use crate::leb128;
+
 /// The name of the custom section appended to every module served with a nonce.
 pub(crate) const NONCE_SECTION: &str = "wasm-budget-gate-nonce";
 
@@ -113,26 +115,14 @@ fn respond(stream: TcpStream, routes: &BTreeMap<String, Resource>, nonce: &Atomi
 /// custom section may follow any section).
 pub(crate) fn with_nonce(module: &[u8], nonce: u64) -> Vec<u8> {
     let mut payload = Vec::new();
-    leb128(&mut payload, NONCE_SECTION.len() as u64);
+    leb128::unsigned(&mut payload, NONCE_SECTION.len() as u64);
     payload.extend_from_slice(NONCE_SECTION.as_bytes());
     payload.extend_from_slice(&nonce.to_le_bytes());
     let mut out = module.to_vec();
     out.push(0);
-    leb128(&mut out, payload.len() as u64);
+    leb128::unsigned(&mut out, payload.len() as u64);
     out.extend_from_slice(&payload);
     out
-}
-
-fn leb128(out: &mut Vec<u8>, mut value: u64) {
-    loop {
-        let byte = (value & 0x7f) as u8;
-        value >>= 7;
-        if value == 0 {
-            out.push(byte);
-            return;
-        }
-        out.push(byte | 0x80);
-    }
 }
 
 #[cfg(test)]

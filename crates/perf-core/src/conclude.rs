@@ -156,6 +156,7 @@ mod tests {
                     scenarios: vec![cold, op],
                 }),
                 runtime_skipped: None,
+                browsers: vec![],
                 attribution: None,
                 attribution_error: None,
                 error: None,

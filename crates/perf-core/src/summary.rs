@@ -597,6 +597,7 @@ mod tests {
             post_opt: post,
             runtime: None,
             runtime_skipped: None,
+            browsers: vec![],
             attribution: None,
             attribution_error: None,
             error: error.map(str::to_owned),
