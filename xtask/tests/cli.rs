@@ -34,8 +34,9 @@ fn xtask(args: &[&str]) -> Output {
 }
 
 /// `args` of a measuring command (`perf`, `rebaseline`, `gate --merge`) on the tests'
-/// protocol: the quick corpus unless `--corpus` is given, and the steady form of the budgets
-/// given with `--budgets` (else of the committed ones).
+/// protocol: the quick corpus unless `--corpus` is given, the steady form of the budgets
+/// given with `--budgets` (else of the committed ones), and for a gated `perf`, wasmtime
+/// only unless `--engine` is given.
 fn on_test_protocol(args: &[&str]) -> Vec<String> {
     let mut out: Vec<String> = Vec::new();
     let mut budgets = None;
@@ -49,6 +50,11 @@ fn on_test_protocol(args: &[&str]) -> Vec<String> {
     }
     let budgets = budgets.unwrap_or_else(|| ".github/wasm_perf_budgets.json".to_owned());
     out.extend(["--budgets".to_owned(), steady_budgets(&budgets)]);
+    // Browsers are measured by the tests about them (and by the matrix, rebaseline and merge
+    // tests, which cannot narrow the engines); a gated run elsewhere leaves them out.
+    if args.first() == Some(&"perf") && !args.contains(&"--partial-out") && !args.contains(&"--engine") {
+        out.extend(["--engine".to_owned(), "wasmtime".to_owned()]);
+    }
     if !args.contains(&"--corpus") {
         out.extend(["--corpus".to_owned(), quick_corpus()]);
     }
@@ -132,7 +138,7 @@ fn broken_inputs_exit_2_with_file_pointer_and_expectation() {
             "budgets",
             "budgets/threshold-without-change-log.json",
             "/change_log/1/thresholds_sha256: the thresholds changed since this entry (their sha256 is now \
-             6bd0ac0d9733a79e55d385d42993a1db836160dda42b7400448592053de7285b): record why in a new change-log entry",
+             9a3b4818812535ad2b2b446c15ab716b94b3ea9914d7a8c8803a6742aa27b57c): record why in a new change-log entry",
         ),
     ];
     for (kind, file, message) in cases {
@@ -1243,4 +1249,117 @@ fn the_html_report_opens_in_headless_chromium_without_console_messages() {
         let console = chromium(&page, &out.join("planted.png")).unwrap();
         assert!(console.iter().any(|l| l.contains(expected)), "{expected}: {console:?}");
     }
+}
+
+/// The pids and command lines of the processes whose command line contains `needle`.
+fn processes_with(needle: &str) -> Vec<(u32, String)> {
+    let mut found = Vec::new();
+    for entry in std::fs::read_dir("/proc").unwrap().flatten() {
+        let Ok(pid) = entry.file_name().to_string_lossy().parse::<u32>() else { continue };
+        let Ok(raw) = std::fs::read(entry.path().join("cmdline")) else { continue };
+        let line = String::from_utf8_lossy(&raw).replace('\0', " ");
+        if line.contains(needle) {
+            found.push((pid, line));
+        }
+    }
+    found
+}
+
+/// Every corpus environment measures every variant in its real browser, each sample cold
+/// (the canary never finds a fresh context warm) and cross-origin isolated, and the records
+/// name the browser, its version and engine. Then a browser killed mid-run: a clear failure
+/// naming the browser, the variant and the cause, exit 2 with the summary written, and no
+/// browser process or profile left behind.
+#[test]
+fn browsers_measure_cold_init_and_a_killed_browser_fails_clean_and_leaves_nothing() {
+    let _turn = pipeline_lock();
+    let out = scratch("browsers");
+    let summary = out.join("summary.json");
+    let o = perf(&out, &["--engine", "chromium", "--engine", "firefox", "--summary", summary.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
+    let (s, _) = read_summary(&summary);
+    let mut environments = Vec::new();
+    for v in &s.variants {
+        assert_eq!(v.runtime, None, "wasmtime was left out");
+        for b in &v.browsers {
+            let what = format!("{} {}: {:?}", v.variant.as_str(), b.environment, b.error);
+            let phases = b.phases.as_ref().unwrap_or_else(|| panic!("{what}"));
+            assert!(phases.cross_origin_isolated, "5 µs timers");
+            assert_eq!(phases.total.seeds.iter().map(|x| x.seed).collect::<Vec<_>>(), [11, 42]);
+            assert!(phases.total.median_of_p95 > 0.0 && phases.fetch_compile.median_of_p95 > 0.0);
+            let canary = b.cache_canary.unwrap();
+            assert_ne!(canary.verdict, perf_core::browser::CanaryVerdict::Warm, "{canary:?}");
+            let browser = b.browser.as_ref().unwrap();
+            assert!(browser.major > 100, "{browser:?}");
+            environments.push((b.environment.clone(), browser.name.clone(), b.cpu_throttling_rate));
+        }
+    }
+    environments.sort_by(|a, b| a.0.cmp(&b.0));
+    environments.dedup();
+    assert_eq!(
+        environments,
+        [
+            ("desktop-chromium".into(), "Chromium".into(), 1.0),
+            ("desktop-firefox".into(), "Firefox".into(), 1.0),
+            ("mobile-emulated-chromium".into(), "Chromium".into(), 4.0)
+        ]
+    );
+    for id in ["M-PERF-02A", "M-PERF-02B", "M-FIREFOX-02A"] {
+        for r in s.records.iter().filter(|r| r.metric_id == id) {
+            assert_eq!(r.status, Status::Pass, "{id} {}: {:?}", r.variant.as_str(), r.reason);
+            assert!(r.value.is_some_and(|v| v > 0.0) && r.wall_clock);
+            assert!(r.commands.last().is_some_and(|c| c.contains("--headless")), "{:?}", r.commands);
+        }
+    }
+    let chromium_record = s.records.iter().find(|r| r.metric_id == "M-PERF-02B").unwrap();
+    assert!(chromium_record.environment.contains("Chromium 1") && chromium_record.environment.contains("V8 "));
+    let stdout = text(&o.stdout);
+    assert!(stdout.contains("left out"), "the table says what the run left out: {stdout}");
+
+    // The kill: every browser of this run has its profile under this test's TMPDIR.
+    let tmp = out.join("tmp");
+    std::fs::create_dir_all(&tmp).unwrap();
+    let args = on_test_protocol(&["perf", "--engine", "chromium", "--summary", summary.to_str().unwrap()]);
+    let child = Command::new(env!("CARGO_BIN_EXE_xtask"))
+        .args(&args)
+        .env("TMPDIR", &tmp)
+        .current_dir(root())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let needle = tmp.display().to_string();
+    let started = std::time::Instant::now();
+    let browser = loop {
+        let main = processes_with(&needle).into_iter().find(|(_, l)| l.contains("--remote-debugging-port"));
+        if let Some((pid, _)) = main {
+            break pid;
+        }
+        assert!(started.elapsed().as_secs() < 120, "no browser started under {needle}");
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    };
+    // Mid-run: the canary and the first samples are under way.
+    std::thread::sleep(std::time::Duration::from_millis(1500));
+    assert!(Command::new("kill").args(["-KILL", &browser.to_string()]).status().unwrap().success());
+    let o = child.wait_with_output().unwrap();
+    let stderr = text(&o.stderr);
+    assert_eq!(o.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("desktop-chromium") && stderr.contains("the browser exited"), "{stderr}");
+    for variant in ["dev ", "canary ", "release "] {
+        assert!(stderr.contains(variant), "every variant is named: {stderr}");
+    }
+    let (s, _) = read_summary(&summary);
+    let killed = s.records.iter().find(|r| r.metric_id == "M-PERF-02A").unwrap();
+    assert_eq!(killed.status, Status::Fail, "{:?}", killed.reason);
+    let left: Vec<(u32, String)> = (0..50)
+        .map(|_| {
+            std::thread::sleep(std::time::Duration::from_millis(100));
+            processes_with(&needle)
+        })
+        .find(Vec::is_empty)
+        .unwrap_or_else(|| processes_with(&needle));
+    assert_eq!(left, Vec::new(), "no browser process is left behind");
+    let profiles: Vec<_> = std::fs::read_dir(&tmp).unwrap().flatten().map(|e| e.file_name()).collect();
+    let profiles: Vec<_> = profiles.iter().filter(|n| n.to_string_lossy().starts_with("wasm-budget-gate-")).collect();
+    assert_eq!(profiles, Vec::<&std::ffi::OsString>::new(), "no profile is left behind");
 }
