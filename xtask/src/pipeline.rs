@@ -197,7 +197,8 @@ pub(crate) fn measure(
             })
             .collect();
         let selection = BrowserSelection { browsers, narrowed_by };
-        let seeds = runtime.selection.seed.map_or_else(|| loaded.budgets.value.seed_set.clone(), |s| vec![s]);
+        let corpus_seeds = || runtime.corpus.coverage.required_seed_set.clone();
+        let seeds = runtime.selection.seed.map_or_else(corpus_seeds, |s| vec![s]);
         let mut runs = browser_runner::run_environments(sh, &runtime.corpus, &selection, &modules, &seeds);
         for v in &mut variants {
             v.browsers = runs.remove(&v.variant).unwrap_or_default();
