@@ -69,12 +69,9 @@ pub(crate) fn run_environments(
                 Ok(runs) => runs,
                 Err(e) => {
                     let message = format!("{}: {e:#}", browser_process::executable(env.browser).0);
+                    // Not required: skipped, with the reason.
                     let broken = |_| match required {
-                        true => EnvironmentRun {
-                            error: Some(RunError { kind: RunErrorKind::Environment, message: message.clone() }),
-                            ..base.clone()
-                        },
-                        // Not required: skipped, with the reason.
+                        true => EnvironmentRun { error: Some(RunError::environment(message.clone())), ..base.clone() },
                         false => EnvironmentRun { left_out: Some(message.clone()), ..base.clone() },
                     };
                     modules.iter().map(broken).collect()
@@ -160,17 +157,14 @@ fn run_environment(
         let expression = format!("({})({args})", HARNESS.trim_end().trim_end_matches(';'));
         let text = driver.evaluate_fresh(&page, env.cpu_throttling_rate, &expression, timeout).map_err(|e| {
             match process.exit_status() {
-                Some(status) => RunError {
-                    kind: RunErrorKind::Environment,
-                    message: format!("the browser exited ({status}): {e:#}{}", process.stderr_tail()),
-                },
-                None => RunError { kind: RunErrorKind::Environment, message: format!("{e:#}") },
+                Some(status) => {
+                    RunError::environment(format!("the browser exited ({status}): {e:#}{}", process.stderr_tail()))
+                }
+                None => RunError::environment(format!("{e:#}")),
             }
         })?;
-        let loaded: Loaded = serde_json::from_str(&text).map_err(|e| RunError {
-            kind: RunErrorKind::Environment,
-            message: format!("the harness returned {text}: {e}"),
-        })?;
+        let loaded: Loaded = serde_json::from_str(&text)
+            .map_err(|e| RunError::environment(format!("the harness returned {text}: {e}")))?;
         if let Some(e) = loaded.error {
             let kind = match e.phase.as_str() {
                 "compile" | "instantiate" => RunErrorKind::Input,
@@ -214,13 +208,10 @@ fn run_environment(
     for r in &mut runs {
         r.cache_canary = Some(canary);
         if warm {
-            r.error = Some(RunError {
-                kind: RunErrorKind::Environment,
-                message: format!(
-                    "the cache canary found a fresh context warm ({:.1} ms after {:.1} ms): the samples would not be cold",
-                    canary.fresh_contexts_ms[1], canary.fresh_contexts_ms[0]
-                ),
-            });
+            r.error = Some(RunError::environment(format!(
+                "the cache canary found a fresh context warm ({:.1} ms after {:.1} ms): the samples would not be cold",
+                canary.fresh_contexts_ms[1], canary.fresh_contexts_ms[0]
+            )));
         }
     }
     let mut samples: Vec<Vec<(u64, Vec<Sample>)>> = modules.iter().map(|_| Vec::new()).collect();
@@ -266,8 +257,5 @@ fn run_environment(
 }
 
 fn runs_error_dead(process: &BrowserProcess) -> Option<RunError> {
-    Some(RunError {
-        kind: RunErrorKind::Environment,
-        message: format!("the browser exited before this variant was measured{}", process.stderr_tail()),
-    })
+    Some(RunError::environment(format!("the browser exited before this variant was measured{}", process.stderr_tail())))
 }

@@ -312,16 +312,8 @@ impl Corpus {
                             format!("the {} variant has not been built (run `cargo xtask perf`)", v.as_str()),
                         );
                     };
-                    let missing: Vec<String> = ABI_SUFFIXES
-                        .iter()
-                        .map(|suffix| format!("{name}{suffix}"))
-                        .filter(|f| !exports.contains(f))
-                        .collect();
-                    if !missing.is_empty() {
-                        return rule(
-                            format!("{at}/{key}"),
-                            format!("the {} module does not export {}", v.as_str(), missing.join(", ")),
-                        );
+                    if let Some(message) = missing_exports(name, *v, &exports) {
+                        return rule(format!("{at}/{key}"), message);
                     }
                 }
             }
@@ -421,10 +413,8 @@ impl Corpus {
                 if let (Some(name), Some(lookup)) = (&b.first_call, cx.exports) {
                     for v in [VariantKind::Dev, VariantKind::Canary, VariantKind::Release] {
                         let Some(exports) = lookup(v) else { continue };
-                        let missing: Vec<String> =
-                            ABI_SUFFIXES.iter().map(|s| format!("{name}{s}")).filter(|f| !exports.contains(f)).collect();
-                        if !missing.is_empty() {
-                            return Err(err("/browser_protocol/first_call".into(), format!("the {} module does not export {}", v.as_str(), missing.join(", "))));
+                        if let Some(message) = missing_exports(name, v, &exports) {
+                            return Err(err("/browser_protocol/first_call".into(), message));
                         }
                     }
                 }
@@ -433,6 +423,14 @@ impl Corpus {
         }
         Ok(())
     }
+}
+
+/// "the <variant> module does not export …" for the scenario ABI functions of `name` that
+/// `exports` lacks; `None` when it has them all.
+fn missing_exports(name: &str, variant: VariantKind, exports: &BTreeSet<String>) -> Option<String> {
+    let missing: Vec<String> =
+        ABI_SUFFIXES.iter().map(|suffix| format!("{name}{suffix}")).filter(|f| !exports.contains(f)).collect();
+    (!missing.is_empty()).then(|| format!("the {} module does not export {}", variant.as_str(), missing.join(", ")))
 }
 
 fn seed_set(seeds: &[u64]) -> BTreeSet<u64> {

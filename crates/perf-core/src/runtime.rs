@@ -121,6 +121,13 @@ pub enum RunErrorKind {
     Environment,
 }
 
+impl RunError {
+    /// A failed environment (a browser that did not start, crashed, hung or was killed).
+    pub fn environment(message: impl Into<String>) -> RunError {
+        RunError { kind: RunErrorKind::Environment, message: message.into() }
+    }
+}
+
 /// A metric's value from a run, or why there is none.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Measurement {
