@@ -76,13 +76,13 @@ pub(crate) fn ensure_installed(sh: &Shell, kind: BrowserKind) -> anyhow::Result<
     let root = cmd!(sh, "id -u").quiet().read().is_ok_and(|uid| uid.trim() == "0");
     let sudo = !root && on_path("sudo").is_some() && cmd!(sh, "sudo -n true").quiet().run().is_ok();
     if apt.is_none() || !(root || sudo) {
-        bail!("{exe} is not installed and this tool cannot install it here; run `sudo {install}` (or your system's equivalent)");
+        bail!(
+            "{exe} is not installed and this tool cannot install it here; run `sudo {install}` (or your system's equivalent)"
+        );
     }
     eprintln!("note: {exe} is not installed; installing it: {}{install}", if sudo { "sudo " } else { "" });
     let (program, prefix): (&str, &[&str]) = if sudo { ("sudo", &["-n"]) } else { ("env", &[]) };
-    let run = |args: &[&str]| {
-        cmd!(sh, "{program} {prefix...} DEBIAN_FRONTEND=noninteractive {args...}").quiet().run()
-    };
+    let run = |args: &[&str]| cmd!(sh, "{program} {prefix...} DEBIAN_FRONTEND=noninteractive {args...}").quiet().run();
     // The package lists may be stale or absent on a fresh machine.
     run(&["apt-get", "update", "-q"]).with_context(|| format!("apt-get update, before installing {package}"))?;
     run(&["apt-get", "install", "-y", "-q", package]).with_context(|| format!("`{install}` failed"))?;

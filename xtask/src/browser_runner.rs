@@ -171,7 +171,10 @@ fn run_environment(
                 "status" => RunErrorKind::Invariant,
                 _ => RunErrorKind::Trap,
             };
-            return Err(RunError { kind, message: format!("{} refused it at {}: {}", driver.identity().name, e.phase, e.message) });
+            return Err(RunError {
+                kind,
+                message: format!("{} refused it at {}: {}", driver.identity().name, e.phase, e.message),
+            });
         }
         Ok(loaded)
     };
@@ -235,7 +238,8 @@ fn run_environment(
                 }
                 Err(e) => {
                     let dead = process.exit_status().is_some();
-                    runs[i].error = Some(RunError { message: format!("{} variant: {}", variant.as_str(), e.message), ..e });
+                    runs[i].error =
+                        Some(RunError { message: format!("{} variant: {}", variant.as_str(), e.message), ..e });
                     if dead {
                         for r in runs.iter_mut().filter(|r| r.error.is_none()) {
                             r.error = runs_error_dead(&process);

@@ -179,7 +179,8 @@ pub(crate) fn measure(
                     Some(runner::run_variant(&module, report.variant, &runtime.corpus, budgets, &runtime.selection));
                 steps.phases.push(phase("runtime", report.variant.as_str(), t));
             } else {
-                report.runtime_skipped = Some(format!("wasmtime was left out ({})", narrowed_by.clone().unwrap_or_default()));
+                report.runtime_skipped =
+                    Some(format!("wasmtime was left out ({})", narrowed_by.clone().unwrap_or_default()));
             }
             modules.push((report.variant, Arc::new(module)));
             report

@@ -30,7 +30,8 @@ impl Connection {
         let stream = TcpStream::connect_timeout(&addr, timeout).with_context(|| format!("connecting to {url}"))?;
         stream.set_read_timeout(Some(timeout))?;
         stream.set_write_timeout(Some(timeout))?;
-        let (socket, _) = tungstenite::client(url, stream).map_err(|e| anyhow!("WebSocket handshake with {url}: {e}"))?;
+        let (socket, _) =
+            tungstenite::client(url, stream).map_err(|e| anyhow!("WebSocket handshake with {url}: {e}"))?;
         Ok(Connection { socket, next_id: 0, fatal, events: Vec::new() })
     }
 
@@ -49,9 +50,7 @@ impl Connection {
         for (k, v) in extra {
             command[*k] = json!(v);
         }
-        self.socket
-            .send(Message::text(command.to_string()))
-            .map_err(|e| anyhow!("sending {method}: {e}"))?;
+        self.socket.send(Message::text(command.to_string())).map_err(|e| anyhow!("sending {method}: {e}"))?;
         let session = extra.iter().find(|(k, _)| *k == "sessionId").map(|(_, v)| *v);
         let deadline = Instant::now() + timeout;
         loop {
@@ -76,7 +75,12 @@ impl Connection {
 
     /// Waits up to `timeout` for an event that `wanted` accepts (one already received
     /// counts) and returns it; events before it are kept.
-    pub(crate) fn wait_for(&mut self, what: &str, wanted: impl Fn(&Value) -> bool, timeout: Duration) -> anyhow::Result<Value> {
+    pub(crate) fn wait_for(
+        &mut self,
+        what: &str,
+        wanted: impl Fn(&Value) -> bool,
+        timeout: Duration,
+    ) -> anyhow::Result<Value> {
         if let Some(at) = self.events.iter().position(&wanted) {
             return Ok(self.events.remove(at));
         }

@@ -188,9 +188,10 @@ impl EnvironmentRun {
     /// How the environment is named in a record: the browser, its version and engine, the
     /// throttling, and what it stands for.
     pub fn describe(&self) -> String {
-        let browser = self.browser.as_ref().map_or("browser not started".to_owned(), |b| {
-            format!("{} {} ({})", b.name, b.version, b.engine)
-        });
+        let browser = self
+            .browser
+            .as_ref()
+            .map_or("browser not started".to_owned(), |b| format!("{} {} ({})", b.name, b.version, b.engine));
         format!("{}: {browser}; {}", self.environment, self.label)
     }
 

@@ -364,7 +364,11 @@ fn rule_error(file: &str) -> impl Fn(String, String) -> DocumentError + '_ {
 
 impl Corpus {
     /// The browser environments, the protocol they sample with, and their coverage.
-    fn check_environments(&self, err: &dyn Fn(String, String) -> DocumentError, cx: &CorpusContext) -> Result<(), DocumentError> {
+    fn check_environments(
+        &self,
+        err: &dyn Fn(String, String) -> DocumentError,
+        cx: &CorpusContext,
+    ) -> Result<(), DocumentError> {
         let mut ids = BTreeSet::new();
         let mut fed = BTreeMap::new();
         for (i, e) in self.environments.iter().enumerate() {
@@ -373,20 +377,36 @@ impl Corpus {
                 return Err(err(format!("{at}/id"), format!("expected a unique, non-empty id, found \"{}\"", e.id)));
             }
             if !(e.cpu_throttling_rate >= 1.0 && e.cpu_throttling_rate <= 20.0) {
-                return Err(err(format!("{at}/cpu_throttling_rate"), format!("expected a slowdown from 1 (none) to 20, found {}", e.cpu_throttling_rate)));
+                return Err(err(
+                    format!("{at}/cpu_throttling_rate"),
+                    format!("expected a slowdown from 1 (none) to 20, found {}", e.cpu_throttling_rate),
+                ));
             }
             if e.browser == BrowserKind::Firefox && e.cpu_throttling_rate != 1.0 {
-                return Err(err(format!("{at}/cpu_throttling_rate"), "Firefox cannot be throttled (WebDriver BiDi has no CPU throttling): expected 1".into()));
+                return Err(err(
+                    format!("{at}/cpu_throttling_rate"),
+                    "Firefox cannot be throttled (WebDriver BiDi has no CPU throttling): expected 1".into(),
+                ));
             }
             let Some(m) = cx.budgets.metric(&e.metric) else {
                 return Err(err(format!("{at}/metric"), format!("metric {} is not in the budgets file", e.metric)));
             };
-            let expected = if e.cpu_throttling_rate > 1.0 { Source::BrowserMobileColdInit } else { Source::BrowserDesktopColdInit };
+            let expected = if e.cpu_throttling_rate > 1.0 {
+                Source::BrowserMobileColdInit
+            } else {
+                Source::BrowserDesktopColdInit
+            };
             if m.source != expected {
-                return Err(err(format!("{at}/metric"), format!(
-                    "{} ({}) cannot be fed by a browser {} throttled: expected a {} metric",
-                    e.metric, m.source.as_str(), if e.cpu_throttling_rate > 1.0 { "whose CPU is" } else { "whose CPU is not" }, expected.as_str()
-                )));
+                return Err(err(
+                    format!("{at}/metric"),
+                    format!(
+                        "{} ({}) cannot be fed by a browser {} throttled: expected a {} metric",
+                        e.metric,
+                        m.source.as_str(),
+                        if e.cpu_throttling_rate > 1.0 { "whose CPU is" } else { "whose CPU is not" },
+                        expected.as_str()
+                    ),
+                ));
             }
             if let Some(other) = fed.insert(e.metric.as_str(), e.id.as_str()) {
                 return Err(err(format!("{at}/metric"), format!("{} is already fed by environment {other}", e.metric)));
@@ -394,18 +414,31 @@ impl Corpus {
         }
         for (i, id) in self.coverage.required_environments.iter().enumerate() {
             if !ids.contains(id.as_str()) {
-                return Err(err(format!("/coverage/required_environments/{i}"), format!("no environment {id} in /environments")));
+                return Err(err(
+                    format!("/coverage/required_environments/{i}"),
+                    format!("no environment {id} in /environments"),
+                ));
             }
         }
         for m in &cx.budgets.metrics {
             if m.source.is_browser() && !fed.contains_key(m.id.as_str()) {
-                return Err(err("/environments".into(), format!("no environment feeds the budgeted browser metric {}", m.id)));
+                return Err(err(
+                    "/environments".into(),
+                    format!("no environment feeds the budgeted browser metric {}", m.id),
+                ));
             }
         }
         match (&self.browser_protocol, self.environments.is_empty()) {
-            (None, false) => return Err(err("/browser_protocol".into(), "expected the browser protocol the environments sample with".into())),
+            (None, false) => {
+                return Err(err(
+                    "/browser_protocol".into(),
+                    "expected the browser protocol the environments sample with".into(),
+                ));
+            }
             (Some(b), _) => {
-                for (key, n) in [("samples_per_seed", u64::from(b.samples_per_seed)), ("millis_per_call", b.millis_per_call)] {
+                for (key, n) in
+                    [("samples_per_seed", u64::from(b.samples_per_seed)), ("millis_per_call", b.millis_per_call)]
+                {
                     if n == 0 {
                         return Err(err(format!("/browser_protocol/{key}"), "expected a positive number".into()));
                     }

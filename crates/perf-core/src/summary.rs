@@ -208,11 +208,13 @@ fn record(budgets: &Budgets, m: &Metric, v: &VariantReport, commit: &str) -> Rec
         _ => "none".to_owned(),
     };
     let browser_seeds = browser.and_then(|b| Some(b.phases.as_ref()?.total.seeds.iter().map(|s| s.seed).collect()));
-    let seeds = browser_seeds.or_else(|| v.runtime.as_ref().and_then(|r| {
-        let run = r.feeding(&m.id)?;
-        let t = run.timing.as_ref().or(run.heap.as_ref())?;
-        Some(t.seeds.iter().map(|s| s.seed).collect::<Vec<_>>())
-    }));
+    let seeds = browser_seeds.or_else(|| {
+        v.runtime.as_ref().and_then(|r| {
+            let run = r.feeding(&m.id)?;
+            let t = run.timing.as_ref().or(run.heap.as_ref())?;
+            Some(t.seeds.iter().map(|s| s.seed).collect::<Vec<_>>())
+        })
+    });
     Record {
         commit: commit.to_owned(),
         profile: v.budget_profile.clone(),
