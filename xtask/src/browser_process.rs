@@ -190,9 +190,17 @@ impl BrowserProcess {
         Ok(process)
     }
 
-    /// Whether the browser's main process has exited, and how.
-    pub(crate) fn exit_status(&mut self) -> Option<std::process::ExitStatus> {
-        self.child.try_wait().ok().flatten()
+    /// Whether the browser's main process has exited, and how, waiting up to `grace` for it:
+    /// a killed browser's socket closes before the kernel reports its exit.
+    pub(crate) fn exit_status(&mut self, grace: Duration) -> Option<std::process::ExitStatus> {
+        let deadline = Instant::now() + grace;
+        loop {
+            match self.child.try_wait() {
+                Ok(Some(status)) => return Some(status),
+                Ok(None) if Instant::now() < deadline => std::thread::sleep(Duration::from_millis(20)),
+                _ => return None,
+            }
+        }
     }
 
     /// The browser's last lines on stderr, for an error message ("" if none).

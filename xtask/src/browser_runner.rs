@@ -24,6 +24,10 @@ use crate::{bidi, cdp};
 const HARNESS: &str = include_str!("browser_harness.js");
 /// Where the cache canary's module is served, without a nonce.
 const CANARY_PATH: &str = "/canary.wasm";
+
+/// How long a broken connection waits for the browser's exit to be reported, so that a
+/// killed or crashed browser is named as such.
+const EXIT_GRACE: Duration = Duration::from_secs(2);
 /// The page the samples run in: empty, so its load costs nothing measurable.
 const PAGE: &str = "<!doctype html><meta charset=utf-8><title>wasm cold init</title>";
 
@@ -156,7 +160,7 @@ fn run_environment(
         let args = serde_json::json!({ "url": server.url(path), "scenario": scenario, "seed": seed, "rounds": rounds });
         let expression = format!("({})({args})", HARNESS.trim_end().trim_end_matches(';'));
         let text = driver.evaluate_fresh(&page, env.cpu_throttling_rate, &expression, timeout).map_err(|e| {
-            match process.exit_status() {
+            match process.exit_status(EXIT_GRACE) {
                 Some(status) => {
                     RunError::environment(format!("the browser exited ({status}): {e:#}{}", process.stderr_tail()))
                 }
@@ -237,7 +241,7 @@ fn run_environment(
                     }
                 }
                 Err(e) => {
-                    let dead = process.exit_status().is_some();
+                    let dead = process.exit_status(Duration::ZERO).is_some();
                     runs[i].error =
                         Some(RunError { message: format!("{} variant: {}", variant.as_str(), e.message), ..e });
                     if dead {

@@ -58,9 +58,16 @@ pub(crate) struct RuntimePlan<'a> {
 }
 
 impl<'a> RuntimePlan<'a> {
-    /// `--engine …` when the run left engines out.
-    fn narrowed_by(&self) -> Option<String> {
-        (self.engines.len() < 3).then(|| {
+    /// `--engine …` when the run left out an engine the corpus runs on (wasmtime runs the
+    /// scenarios; each browser its environments).
+    pub(crate) fn narrowed_by(&self) -> Option<String> {
+        let used = |e: &flags::Engine| match e {
+            flags::Engine::Wasmtime => !self.corpus.scenarios.is_empty(),
+            flags::Engine::Chromium => self.corpus.environments.iter().any(|x| x.browser == BrowserKind::Chromium),
+            flags::Engine::Firefox => self.corpus.environments.iter().any(|x| x.browser == BrowserKind::Firefox),
+        };
+        let all = [flags::Engine::Wasmtime, flags::Engine::Chromium, flags::Engine::Firefox];
+        all.iter().any(|e| used(e) && !self.engines.contains(e)).then(|| {
             let words: Vec<String> = self.engines.iter().map(|e| format!("--engine {}", e.as_str())).collect();
             format!("this run selected {}", words.join(" "))
         })

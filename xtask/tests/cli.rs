@@ -291,12 +291,13 @@ fn perf_pipeline_end_to_end() {
     };
     assert_eq!(debug_sections(2), Some(0.0), "release ships no DWARF or producers section");
     assert!(debug_sections(0) > Some(1.0), "dev keeps its DWARF");
-    // The contract's browser metrics are not measured, and say why; they are never stood in
-    // for by wasmtime's figure.
-    let browser = |id: &str| id == "M-PERF-02A" || id == "M-PERF-02B";
+    // This run selected wasmtime: the browser metrics are left out and say so (required as
+    // they are); they are never stood in for by wasmtime's figure.
+    let browser = |id: &str| ["M-PERF-02A", "M-PERF-02B", "M-FIREFOX-02A"].contains(&id);
     for r in first.records.iter().filter(|r| browser(&r.metric_id)) {
-        assert_eq!((r.status, r.value), (Status::Skip, None), "{} {}", r.metric_id, r.profile);
-        assert!(r.reason.as_deref().unwrap().starts_with("not measured: no browser ran: "), "{:?}", r.reason);
+        assert_eq!((r.status, r.value, r.required), (Status::Skip, None, true), "{} {}", r.metric_id, r.profile);
+        let reason = r.reason.as_deref().unwrap();
+        assert!(reason.ends_with(" was left out: this run selected --engine wasmtime"), "{reason}");
     }
     // Every other runtime metric is measured in wasmtime on every variant its scenario runs
     // on, over the whole seed set; the replay scenario runs on canary only.
@@ -567,14 +568,18 @@ fn a_second_measuring_run_waits_for_the_timing_lock_or_refuses() {
 
 /// Warn-then-block across runs: warn, then fail on the second warning in a row, then a
 /// pass resets the streak. Brotli size stands in for a warn-then-block metric here
-/// (the fixture gates it so), because it is measured deterministically.
+/// (the fixture gates it so), because it is measured deterministically. The fixtures gate
+/// no browser, so these runs leave nothing out and keep the streaks.
 #[test]
 fn warn_streak_escalates_and_resets_across_runs() {
     let _turn = pipeline_lock();
     let out = scratch("streak");
+    let corpus = fixture("corpus/quick-wasmtime.json");
     let run = |budgets: &str| {
         let summary = out.join("summary.json").display().to_string();
-        let o = perf(&out, &["--budgets", &fixture(budgets), "--branch", "feature/x", "--summary", &summary]);
+        let args =
+            ["--budgets", &fixture(budgets), "--corpus", &corpus, "--branch", "feature/x", "--summary", &summary];
+        let o = perf(&out, &args);
         let report: serde_json::Value =
             serde_json::from_slice(&std::fs::read(out.join("report.json")).unwrap()).unwrap();
         let check = report["checks"]
@@ -617,6 +622,8 @@ fn warn_streak_escalates_and_resets_across_runs() {
             &events,
             "--budgets",
             &budgets,
+            "--corpus",
+            &corpus,
             "--summary",
             &summary,
         ];
@@ -774,12 +781,15 @@ fn a_scenario_is_reproduced_alone_and_a_missing_export_exits_2() {
     let out = scratch("repro");
     let summary_path = out.join("summary.json");
     let summary = summary_path.to_str().unwrap();
-    let o = perf(&out, &["--summary", summary]);
+    // Documents that gate no browser: the full run leaves nothing out and writes the streaks.
+    let (budgets, corpus) = (fixture("budgets/wasmtime-only.json"), fixture("corpus/quick-wasmtime.json"));
+    let documents = ["--budgets", &budgets, "--corpus", &corpus];
+    let o = perf(&out, &[&documents[..], &["--summary", summary]].concat());
     assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
     let full = read_summary(&summary_path).0;
     std::fs::remove_file(out.join("streaks.json")).unwrap();
 
-    let o = perf(&out, &["--scenario", "WB-CHAN-01", "--seed", "42", "--summary", summary]);
+    let o = perf(&out, &[&documents[..], &["--scenario", "WB-CHAN-01", "--seed", "42", "--summary", summary]].concat());
     assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
     let alone = read_summary(&summary_path).0;
     assert!(!out.join("streaks.json").exists(), "a partial run does not write the streaks");
@@ -840,8 +850,14 @@ fn rebaseline_writes_checks_activates_and_never_half_writes() {
     let baseline = out.join("baseline.json");
     let b = baseline.to_str().unwrap();
     let report = out.join("review.md");
+    // Documents that gate no browser: what a rebaseline writes and refuses does not depend
+    // on the engines (the seeded and slowed tests rebaseline with browsers).
+    let (budgets, corpus) = (fixture("budgets/wasmtime-only.json"), fixture("corpus/quick-wasmtime.json"));
     let rebaseline = |extra: &[&str]| {
-        let mut args = vec!["rebaseline", "--baseline", b, "--report", report.to_str().unwrap()];
+        let mut args = vec!["rebaseline", "--baseline", b, "--report", report.to_str().unwrap(), "--corpus", &corpus];
+        if !extra.contains(&"--budgets") {
+            args.extend(["--budgets", &budgets]);
+        }
         args.extend_from_slice(extra);
         measuring(&args)
     };
@@ -861,7 +877,12 @@ fn rebaseline_writes_checks_activates_and_never_half_writes() {
         "unchanged inputs rewrite nothing but wall-clock values"
     );
     assert!(text(&o.stdout).contains("no material change"), "{}", text(&o.stdout));
-    assert_eq!(measuring(&["rebaseline", "--check", "--baseline", b]).status.code(), Some(0));
+    assert_eq!(
+        measuring(&["rebaseline", "--check", "--baseline", b, "--budgets", &budgets, "--corpus", &corpus])
+            .status
+            .code(),
+        Some(0)
+    );
 
     // A stale size is caught by --check, which writes nothing.
     let v: serde_json::Value = serde_json::from_str(&created).unwrap();
@@ -876,7 +897,7 @@ fn rebaseline_writes_checks_activates_and_never_half_writes() {
     let stale = created.replacen(&format!("\"value\": {release_raw} "), &format!("\"value\": {} ", release_raw - 1), 1);
     assert_ne!(stale, created);
     std::fs::write(&baseline, &stale).unwrap();
-    let o = measuring(&["rebaseline", "--check", "--baseline", b]);
+    let o = measuring(&["rebaseline", "--check", "--baseline", b, "--budgets", &budgets, "--corpus", &corpus]);
     assert_eq!(o.status.code(), Some(1));
     assert!(text(&o.stdout).contains("core-min M-PERF-01A: within tolerance"), "{}", text(&o.stdout));
     assert_eq!(std::fs::read_to_string(&baseline).unwrap(), stale);
@@ -890,7 +911,19 @@ fn rebaseline_writes_checks_activates_and_never_half_writes() {
     // Interrupted mid-run (killed once its second measuring pass starts, before anything is
     // written): the old baseline stays exactly as it was.
     let mut child = Command::new(env!("CARGO_BIN_EXE_xtask"))
-        .args(on_test_protocol(&["rebaseline", "--runs", "3", "--baseline", b, "--report", report.to_str().unwrap()]))
+        .args(on_test_protocol(&[
+            "rebaseline",
+            "--runs",
+            "3",
+            "--baseline",
+            b,
+            "--report",
+            report.to_str().unwrap(),
+            "--budgets",
+            &budgets,
+            "--corpus",
+            &corpus,
+        ]))
         .current_dir(root())
         .stdout(std::process::Stdio::null())
         .stderr(std::process::Stdio::piped())
@@ -903,11 +936,13 @@ fn rebaseline_writes_checks_activates_and_never_half_writes() {
     child.wait().unwrap();
     assert_eq!(std::fs::read_to_string(&baseline).unwrap(), stale);
 
-    // Activation: refused while a required metric is null, then the only way to active.
+    // Activation: refused while a required metric is null (the fixture requires the replay
+    // overhead, which the corpus measures on canary only), then the only way to active.
     let o = rebaseline(&["--activate", "--budgets", &fixture("budgets/required-runtime.json")]);
     assert_eq!(o.status.code(), Some(2));
     assert!(
-        text(&o.stderr).contains("refusing to activate: enforced metrics are null (full-dev / M-PERF-02B"),
+        text(&o.stderr)
+            .contains("refusing to activate: enforced metrics are null (full-dev / M-PERF-04D, core-min / M-PERF-04D)"),
         "{}",
         text(&o.stderr)
     );
@@ -1029,7 +1064,9 @@ fn a_matrix_of_partials_merges_to_the_single_jobs_verdict() {
     let _turn = pipeline_lock();
     let out = scratch("matrix");
     let single = out.join("single.json");
-    let o = perf(&out, &["--summary", single.to_str().unwrap()]);
+    // Every engine, as each matrix job measures them.
+    let engines = ["--engine", "wasmtime", "--engine", "chromium", "--engine", "firefox"];
+    let o = perf(&out, &[&engines[..], &["--summary", single.to_str().unwrap()]].concat());
     assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
     let single = read_summary(&single).0;
 

@@ -17,7 +17,7 @@ use crate::budget::{Budgets, GateKind, Status};
 use crate::ratchet::{self, RatchetHint};
 use crate::regression::{self, Comparison, Finding, ToolchainDrift};
 use crate::streak::{Observation, StreakState};
-use crate::summary::{Record, VariantReport};
+use crate::summary::{self, Record, VariantReport};
 
 pub const REPORT_SCHEMA_VERSION: &str = "wasm-perf-regression-report-v1";
 
@@ -229,6 +229,10 @@ pub fn evaluate(input: &GateInput, records: &[Record], streaks: &mut StreakState
             let (fails, status) = if comparable && !drift.is_empty() {
                 reason = format!("not compared across toolchains ({reason})");
                 (false, Status::Skip)
+            } else if matches!(c.finding, Finding::NotMeasured) && left_out(input, &c.profile, &c.metric_id) {
+                // The user narrowed the run on purpose; the summary says so and no streak moves.
+                reason = format!("left out of this run, not compared ({reason})");
+                (false, Status::Skip)
             } else if c.finding.fails() {
                 (true, if scaffold { Status::Pass } else { Status::Fail })
             } else {
@@ -284,6 +288,12 @@ pub fn evaluate(input: &GateInput, records: &[Record], streaks: &mut StreakState
 /// skip unless a rule warned or failed on it.
 pub fn decide(judged: Status, checks: impl IntoIterator<Item = Status>) -> Status {
     checks.into_iter().filter(|s| matches!(s, Status::Warn | Status::Fail)).fold(judged, Status::worst)
+}
+
+/// Whether `--engine` left the metric out of this run on the variants gated by `profile`.
+fn left_out(input: &GateInput, profile: &str, metric_id: &str) -> bool {
+    let Some(m) = input.budgets.metric(metric_id) else { return false };
+    input.variants.iter().filter(|v| v.budget_profile == profile).any(|v| summary::left_out(m, v))
 }
 
 fn budget_message(r: &Record) -> String {

@@ -265,6 +265,11 @@ fn judge(m: &Metric, profile: &str, measured: Measurement) -> (Option<f64>, Stat
     }
 }
 
+/// Whether a narrowed run (`--engine`) left `m` out on `v`'s variant on purpose.
+pub fn left_out(m: &Metric, v: &VariantReport) -> bool {
+    matches!(measured_value(m, v), Measurement::LeftOut(_))
+}
+
 fn measured_value(m: &Metric, v: &VariantReport) -> Measurement {
     let variant = v.variant.as_str();
     let artifact = match (&v.post_opt, &v.error) {
