@@ -500,9 +500,14 @@ fn two_checkouts_sharing_a_target_dir_each_measure_their_own_source() {
     std::fs::write(&lib, marked).unwrap();
     // b's sources are older than a's build, as a sibling tree's often are.
     std::thread::sleep(std::time::Duration::from_millis(1100));
+    // Builds are the subject: documents that gate no browser.
+    let (wasmtime_budgets, wasmtime_corpus) =
+        (fixture("budgets/wasmtime-only.json"), fixture("corpus/quick-wasmtime.json"));
     let measure = |checkout: &Path| {
         let partial = checkout.join("partial.json");
-        let args = on_test_protocol(&["perf", "--profile", "release", "--partial-out", partial.to_str().unwrap()]);
+        let documents = ["--budgets", &wasmtime_budgets, "--corpus", &wasmtime_corpus];
+        let partial_out = ["perf", "--profile", "release", "--partial-out", partial.to_str().unwrap()];
+        let args = on_test_protocol(&[&partial_out[..], &documents[..]].concat());
         let o = Command::new(env!("CARGO_BIN_EXE_xtask"))
             .args(&args)
             .env("CARGO_TARGET_DIR", &target)
@@ -535,7 +540,10 @@ fn a_second_measuring_run_waits_for_the_timing_lock_or_refuses() {
     let held = std::fs::File::create(&lock_file).unwrap();
     held.lock().unwrap();
     let partial = out.join("partial.json");
-    let mut args = on_test_protocol(&["perf", "--profile", "release", "--partial-out", partial.to_str().unwrap()]);
+    // The lock is the subject: documents that gate no browser.
+    let (budgets, corpus) = (fixture("budgets/wasmtime-only.json"), fixture("corpus/quick-wasmtime.json"));
+    let partial_out = ["perf", "--profile", "release", "--partial-out", partial.to_str().unwrap()];
+    let mut args = on_test_protocol(&[&partial_out[..], &["--budgets", &budgets, "--corpus", &corpus]].concat());
     let env = [("WASM_BUDGET_GATE_LOCK_DIR", locks.to_str().unwrap())];
 
     let refusing: Vec<&str> = args.iter().map(String::as_str).chain(["--no-wait"]).collect();
@@ -668,15 +676,27 @@ fn seeded_regression_fails_active_passes_reverted_and_would_fail_scaffold() {
     let _turn = pipeline_lock();
     let out = scratch("seeded");
     let baseline = out.join("baseline.json");
-    let roomy = fixture("budgets/roomy-release.json");
+    let (roomy, corpus) = (fixture("budgets/roomy-release.json"), fixture("corpus/quick-wasmtime.json"));
     let seeded = fixture("policy/release-seeded-regression.json");
     let summary_path = out.join("summary.json");
     let summary = summary_path.to_str().unwrap();
-    let o = measuring(&["rebaseline", "--activate", "--budgets", &roomy, "--baseline", baseline.to_str().unwrap()]);
+    let o = measuring(&[
+        "rebaseline",
+        "--activate",
+        "--budgets",
+        &roomy,
+        "--corpus",
+        &corpus,
+        "--baseline",
+        baseline.to_str().unwrap(),
+    ]);
     assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
     steady_baseline(&baseline);
     let clean = read_summary(&{
-        assert_eq!(perf(&out, &["--budgets", &roomy, "--summary", summary]).status.code(), Some(0));
+        assert_eq!(
+            perf(&out, &["--budgets", &roomy, "--corpus", &corpus, "--summary", summary]).status.code(),
+            Some(0)
+        );
         summary_path.clone()
     })
     .0;
@@ -685,7 +705,7 @@ fn seeded_regression_fails_active_passes_reverted_and_would_fail_scaffold() {
     };
     let old = release_raw(&clean);
 
-    let o = perf(&out, &["--budgets", &roomy, "--policy", &seeded, "--summary", summary]);
+    let o = perf(&out, &["--budgets", &roomy, "--corpus", &corpus, "--policy", &seeded, "--summary", summary]);
     let stdout = text(&o.stdout);
     assert_eq!(o.status.code(), Some(1), "{stdout}");
     let new = release_raw(&read_summary(&summary_path).0);
@@ -701,12 +721,12 @@ fn seeded_regression_fails_active_passes_reverted_and_would_fail_scaffold() {
     assert_schema("wasm_perf_regression_report.schema.json", &report);
     assert_eq!(read_summary(&summary_path).0.verdict, Status::Fail, "the summary carries the gate's verdict");
 
-    let o = perf(&out, &["--budgets", &roomy, "--summary", summary]);
+    let o = perf(&out, &["--budgets", &roomy, "--corpus", &corpus, "--summary", summary]);
     assert_eq!(o.status.code(), Some(0), "reverted: {}", text(&o.stdout));
 
     let active = std::fs::read_to_string(&baseline).unwrap();
     std::fs::write(&baseline, active.replace("\"status\": \"active\"", "\"status\": \"scaffold\"")).unwrap();
-    let o = perf(&out, &["--budgets", &roomy, "--policy", &seeded, "--summary", summary]);
+    let o = perf(&out, &["--budgets", &roomy, "--corpus", &corpus, "--policy", &seeded, "--summary", summary]);
     let stdout = text(&o.stdout);
     assert_eq!(o.status.code(), Some(0), "{stdout}");
     assert!(
@@ -728,11 +748,20 @@ fn a_slowed_operation_fails_its_latency_and_fuel_against_an_active_baseline() {
     let _turn = pipeline_lock();
     let out = scratch("slowed");
     let baseline = out.join("baseline.json");
-    let roomy = fixture("budgets/roomy-release.json");
+    let (roomy, corpus) = (fixture("budgets/roomy-release.json"), fixture("corpus/quick-wasmtime.json"));
     let slowed = fixture("policy/release-slow-reserve-send.json");
     let summary_path = out.join("summary.json");
     let summary = summary_path.to_str().unwrap();
-    let o = measuring(&["rebaseline", "--activate", "--budgets", &roomy, "--baseline", baseline.to_str().unwrap()]);
+    let o = measuring(&[
+        "rebaseline",
+        "--activate",
+        "--budgets",
+        &roomy,
+        "--corpus",
+        &corpus,
+        "--baseline",
+        baseline.to_str().unwrap(),
+    ]);
     assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
     steady_baseline(&baseline);
     let value = |metric: &str| {
@@ -740,14 +769,17 @@ fn a_slowed_operation_fails_its_latency_and_fuel_against_an_active_baseline() {
         s.records.iter().find(|r| r.profile == "core-min" && r.metric_id == metric).unwrap().value.unwrap()
     };
 
-    let o = perf(&out, &["--budgets", &roomy, "--summary", summary]);
+    let o = perf(&out, &["--budgets", &roomy, "--corpus", &corpus, "--summary", summary]);
     assert_eq!(o.status.code(), Some(0), "unchanged: {}", text(&o.stdout));
     let (clean_p95, clean_fuel) = (value("M-PERF-04A"), value("M-FUEL-04A"));
 
     let step_summary = out.join("step-summary.md");
     std::fs::write(&step_summary, "earlier step\n").unwrap();
     let step = step_summary.to_str().unwrap();
-    let o = perf(&out, &["--budgets", &roomy, "--policy", &slowed, "--summary", summary, "--step-summary", step]);
+    let o = perf(
+        &out,
+        &["--budgets", &roomy, "--corpus", &corpus, "--policy", &slowed, "--summary", summary, "--step-summary", step],
+    );
     let stdout = text(&o.stdout);
     assert_eq!(o.status.code(), Some(1), "{stdout}");
     let (slow_p95, slow_fuel) = (value("M-PERF-04A"), value("M-FUEL-04A"));
@@ -766,7 +798,7 @@ fn a_slowed_operation_fails_its_latency_and_fuel_against_an_active_baseline() {
     }
     assert!(stdout.contains("gate: fail on branch"), "{stdout}");
 
-    let o = perf(&out, &["--budgets", &roomy, "--summary", summary]);
+    let o = perf(&out, &["--budgets", &roomy, "--corpus", &corpus, "--summary", summary]);
     assert_eq!(o.status.code(), Some(0), "reverted: {}", text(&o.stdout));
     assert_eq!(value("M-FUEL-04A"), clean_fuel, "reverted: the same instruction count");
 }
@@ -1064,9 +1096,11 @@ fn a_matrix_of_partials_merges_to_the_single_jobs_verdict() {
     let _turn = pipeline_lock();
     let out = scratch("matrix");
     let single = out.join("single.json");
-    // Every engine, as each matrix job measures them.
-    let engines = ["--engine", "wasmtime", "--engine", "chromium", "--engine", "firefox"];
-    let o = perf(&out, &[&engines[..], &["--summary", single.to_str().unwrap()]].concat());
+    // The merge is the subject: documents that gate no browser, so the single job leaves
+    // nothing out (partial.rs's tests carry browsers through a merge).
+    let (budgets, corpus) = (fixture("budgets/wasmtime-only.json"), fixture("corpus/quick-wasmtime.json"));
+    let documents = ["--budgets", budgets.as_str(), "--corpus", corpus.as_str()];
+    let o = perf(&out, &[&documents[..], &["--summary", single.to_str().unwrap()]].concat());
     assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
     let single = read_summary(&single).0;
 
@@ -1074,7 +1108,7 @@ fn a_matrix_of_partials_merges_to_the_single_jobs_verdict() {
     let state_before = std::fs::read(&default_state).ok();
     let partial = |v: &str| out.join(format!("partial-{v}.json")).display().to_string();
     for v in ["release", "dev", "canary"] {
-        let o = measuring(&["perf", "--profile", v, "--partial-out", &partial(v)]);
+        let o = measuring(&[&["perf", "--profile", v, "--partial-out", &partial(v)], &documents[..]].concat());
         assert_eq!(o.status.code(), Some(0), "{v}: {}", text(&o.stderr));
         assert!(text(&o.stdout).contains("(the gate runs on all jobs' partials: `cargo xtask gate --merge`)"));
         let p: perf_core::run::Run = serde_json::from_slice(&std::fs::read(partial(v)).unwrap()).unwrap();
@@ -1089,7 +1123,7 @@ fn a_matrix_of_partials_merges_to_the_single_jobs_verdict() {
         args.extend(partials.iter().cloned());
         args.extend(gate_files(&out.join(dir)));
         args.extend(["--summary".into(), summary.display().to_string()]);
-        args.extend(extra.iter().map(|s| s.to_string()));
+        args.extend(extra.iter().chain(&documents).map(|s| s.to_string()));
         let args: Vec<&str> = args.iter().map(String::as_str).collect();
         (measuring(&args), summary)
     };
@@ -1152,8 +1186,9 @@ fn a_large_generic_function_is_named_as_growth_and_as_monomorphization_bloat() {
     let _turn = pipeline_lock();
     let out = scratch("mono");
     let baseline = out.join("baseline.json");
-    let roomy = fixture("budgets/roomy-release.json");
-    let o = measuring(&["rebaseline", "--budgets", &roomy, "--baseline", baseline.to_str().unwrap()]);
+    let (roomy, corpus) = (fixture("budgets/roomy-release.json"), fixture("corpus/quick-wasmtime.json"));
+    let o =
+        measuring(&["rebaseline", "--budgets", &roomy, "--corpus", &corpus, "--baseline", baseline.to_str().unwrap()]);
     assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
     let kept: serde_json::Value = serde_json::from_slice(&std::fs::read(&baseline).unwrap()).unwrap();
     assert_eq!(kept["items"]["release"].as_array().unwrap().len(), 200, "the baseline keeps the top 200 items");
@@ -1166,6 +1201,8 @@ fn a_large_generic_function_is_named_as_growth_and_as_monomorphization_bloat() {
         &[
             "--budgets",
             &roomy,
+            "--corpus",
+            &corpus,
             "--policy",
             &bloated,
             "--summary",
@@ -1221,7 +1258,7 @@ fn chromium(page: &Path, screenshot: &Path) -> Option<Vec<String>> {
         .arg(format!("file://{}", page.display()))
         .output()
     else {
-        assert!(std::env::var_os("CI").is_none(), "chromium is required on CI (.ci/run installs it)");
+        assert!(std::env::var_os("CI").is_none(), "chromium is required on CI (cargo xtask perf installs it)");
         eprintln!("note: chromium is not installed; the HTML report was not opened");
         return None;
     };
@@ -1236,17 +1273,17 @@ fn chromium(page: &Path, screenshot: &Path) -> Option<Vec<String>> {
 fn the_html_report_opens_in_headless_chromium_without_console_messages() {
     let _turn = pipeline_lock();
     let out = scratch("html");
-    let baseline = out.join("baseline.json");
-    let o = measuring(&[
-        "rebaseline",
-        "--baseline",
-        baseline.to_str().unwrap(),
-        "--report",
-        out.join("r.md").to_str().unwrap(),
-    ]);
+    let [baseline, review, summary, html] =
+        ["baseline.json", "r.md", "summary.json", "report.html"].map(|f| out.join(f));
+    // The committed budgets less their browser metrics (the report draws what wasmtime and
+    // the sizes give; browsers are another test's subject).
+    let (budgets, corpus) = (fixture("budgets/wasmtime-only.json"), fixture("corpus/quick-wasmtime.json"));
+    let documents = ["--budgets", &budgets, "--corpus", &corpus];
+    let rebaseline = ["rebaseline", "--baseline", baseline.to_str().unwrap(), "--report", review.to_str().unwrap()];
+    let o = measuring(&[&rebaseline[..], &documents[..]].concat());
     assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
-    let html = out.join("report.html");
-    let o = perf(&out, &["--summary", out.join("summary.json").to_str().unwrap(), "--html", html.to_str().unwrap()]);
+    let outputs = ["--summary", summary.to_str().unwrap(), "--html", html.to_str().unwrap()];
+    let o = perf(&out, &[&documents[..], &outputs[..]].concat());
     assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
     let page = std::fs::read_to_string(&html).unwrap();
     assert_eq!(page.matches("<svg ").count(), 4, "headroom, wasm-opt sizes, Pareto, per-seed p95");
