@@ -367,7 +367,7 @@ mod tests {
         };
         parts[2].1.variants[0].browsers = vec![firefox.clone()];
         let (merged, _) = merge(&parts, &expected(&policy)).unwrap();
-        assert_eq!(merged.variants[2].browsers, [firefox.clone()], "a job's browsers are the merge's");
+        assert_eq!(merged.variants[2].browsers, std::slice::from_ref(&firefox), "a job's browsers are the merge's");
         let left_out = EnvironmentRun { left_out: Some("this run selected --engine chromium".into()), ..firefox };
         parts[2].1.variants[0].browsers.push(left_out);
         let e = merge(&parts, &expected(&policy)).unwrap_err().to_string();
