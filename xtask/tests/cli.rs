@@ -803,6 +803,52 @@ fn a_slowed_operation_fails_its_latency_and_fuel_against_an_active_baseline() {
     assert_eq!(value("M-FUEL-04A"), clean_fuel, "reverted: the same instruction count");
 }
 
+/// A module expensive to compile (the sample kernel's test-only `compile-heavy`: 4,096
+/// functions called when the first scenario is set up, in the release build) against an
+/// active baseline of the clean build: desktop Chromium's cold init (M-PERF-02A) fails the
+/// baseline rule, naming the values; reverting passes. The runs select Chromium, so wasmtime's
+/// metrics are left out and not compared; the budgets are out of reach, so only the baseline
+/// rule can fail, with a tolerance (+150% and +25 ms) no unchanged run on a busy machine reaches.
+#[test]
+fn a_module_expensive_to_compile_fails_browser_cold_init_against_an_active_baseline() {
+    let _turn = pipeline_lock();
+    let out = scratch("compile-heavy");
+    let baseline = out.join("baseline.json");
+    let (budgets, corpus) = (fixture("budgets/chromium-desktop.json"), fixture("corpus/quick-chromium.json"));
+    let documents = ["--budgets", budgets.as_str(), "--corpus", corpus.as_str()];
+    let rebaseline = ["rebaseline", "--activate", "--baseline", baseline.to_str().unwrap()];
+    let o = measuring(&[&rebaseline[..], &documents[..]].concat());
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
+    let mut active: serde_json::Value = serde_json::from_slice(&std::fs::read(&baseline).unwrap()).unwrap();
+    active["tolerances"]["overrides"]["M-PERF-02A"] = serde_json::json!({"relative_pct": 150.0, "absolute": 25.0});
+    std::fs::write(&baseline, serde_json::to_string_pretty(&active).unwrap()).unwrap();
+    let anchored = active["metrics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["profile"] == "core-min" && m["metric_id"] == "M-PERF-02A")
+        .and_then(|m| m["value"].as_f64());
+    assert!(anchored.is_some_and(|v| v > 0.0), "the baseline anchors Chromium's cold init: {anchored:?}");
+
+    let summary_path = out.join("summary.json");
+    let summary = summary_path.to_str().unwrap();
+    let chromium = ["--engine", "chromium", "--summary", summary];
+    let heavy = fixture("policy/release-compile-heavy.json");
+    let o = perf(&out, &[&documents[..], &chromium[..], &["--policy", heavy.as_str()]].concat());
+    let stdout = text(&o.stdout);
+    assert_eq!(o.status.code(), Some(1), "{stdout}\n{}", text(&o.stderr));
+    let failed = stdout.lines().find(|l| l.starts_with("fail [baseline] M-PERF-02A (core-min): regressed "));
+    assert!(failed.is_some_and(|l| l.contains(" ms (+")), "{stdout}");
+    let (s, _) = read_summary(&summary_path);
+    let cold = s.records.iter().find(|r| r.profile == "core-min" && r.metric_id == "M-PERF-02A").unwrap();
+    assert_eq!(cold.status, Status::Fail, "{:?}", cold.reason);
+    let left_out = s.records.iter().find(|r| r.profile == "core-min" && r.metric_id == "M-FUEL-04A").unwrap();
+    assert_eq!(left_out.status, Status::Skip, "wasmtime's metrics are left out, not compared");
+
+    let o = perf(&out, &[&documents[..], &chromium[..]].concat());
+    assert_eq!(o.status.code(), Some(0), "reverted: {}", text(&o.stdout));
+}
+
 /// `--scenario ID --seed N` (each scenario's `repro`) runs that scenario alone on that seed,
 /// with the same fuel as the full run's figures for the seed, and leaves the warn streaks
 /// alone. A corpus naming an export the module lacks is bad input: exit 2, after a summary
