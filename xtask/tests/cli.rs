@@ -829,6 +829,8 @@ fn a_module_expensive_to_compile_fails_browser_cold_init_against_an_active_basel
         .find(|m| m["profile"] == "core-min" && m["metric_id"] == "M-PERF-02A")
         .and_then(|m| m["value"].as_f64());
     assert!(anchored.is_some_and(|v| v > 0.0), "the baseline anchors Chromium's cold init: {anchored:?}");
+    let recorded = active["provenance"]["browsers"]["desktop-chromium"].as_str().unwrap_or_default();
+    assert!(recorded.starts_with("Chromium 1"), "and the browser's major, for the drift check: {recorded:?}");
 
     let summary_path = out.join("summary.json");
     let summary = summary_path.to_str().unwrap();

@@ -32,6 +32,11 @@ pub struct BrowserIdentity {
 }
 
 impl BrowserIdentity {
+    /// The browser and its major version, as a baseline records them: "Chromium 156".
+    pub fn major_version(&self) -> String {
+        format!("{} {}", self.name, self.major)
+    }
+
     /// `None` when `version` does not start with a number.
     pub fn new(name: &str, version: &str, engine: &str) -> Option<BrowserIdentity> {
         let major = version.split('.').next()?.parse().ok()?;
