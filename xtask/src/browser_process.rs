@@ -104,12 +104,37 @@ pub(crate) struct BrowserProcess {
     stderr: Arc<Mutex<Vec<String>>>,
 }
 
+/// The prefix of every profile this tool creates: `<PREFIX><browser>-<pid>-<n>`.
+const PROFILE_PREFIX: &str = "wasm-budget-gate-";
+
+/// Removes the profiles under `dir` left by runs that no longer exist (killed before their
+/// clean-up could run: SIGKILL, a power cut). A profile whose run is alive is left alone.
+fn sweep_stale_profiles(dir: &Path) {
+    let Ok(entries) = std::fs::read_dir(dir) else { return };
+    for entry in entries.flatten() {
+        let name = entry.file_name();
+        let Some(rest) = name.to_str().and_then(|n| n.strip_prefix(PROFILE_PREFIX)) else { continue };
+        let pid = rest.split('-').nth(1).and_then(|p| p.parse::<libc::pid_t>().ok());
+        // SAFETY: kill with signal 0 only asks whether the process exists; nothing is sent.
+        let gone = pid.is_some_and(|pid| {
+            pid > 0
+                && unsafe { libc::kill(pid, 0) } == -1
+                && std::io::Error::last_os_error().raw_os_error() == Some(libc::ESRCH)
+        });
+        if gone {
+            let _ = std::fs::remove_dir_all(entry.path());
+        }
+    }
+}
+
 impl BrowserProcess {
-    /// Starts `exe` headless with a fresh profile under the temporary directory.
+    /// Starts `exe` headless with a fresh profile under the temporary directory (first
+    /// removing the profiles of dead runs).
     pub(crate) fn launch(sh: &Shell, kind: BrowserKind, exe: &Path) -> anyhow::Result<BrowserProcess> {
         static COUNTER: AtomicU32 = AtomicU32::new(0);
+        sweep_stale_profiles(&std::env::temp_dir());
         let profile = std::env::temp_dir().join(format!(
-            "wasm-budget-gate-{}-{}-{}",
+            "{PROFILE_PREFIX}{}-{}-{}",
             executable(kind).0,
             std::process::id(),
             COUNTER.fetch_add(1, Ordering::SeqCst)
@@ -228,5 +253,34 @@ impl Drop for BrowserProcess {
             }
             std::thread::sleep(Duration::from_millis(50));
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_the_profiles_of_dead_runs_are_swept() {
+        let dir = std::env::temp_dir().join(format!("sweep-test-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        // A run that has exited: a child already waited for.
+        let sh = Shell::new().unwrap();
+        let mut done = Command::from(cmd!(sh, "true")).spawn().unwrap();
+        let dead_pid = done.id();
+        done.wait().unwrap();
+        let names = [
+            format!("{PROFILE_PREFIX}chromium-{dead_pid}-0"),
+            format!("{PROFILE_PREFIX}firefox-{}-3", std::process::id()),
+            "someone-elses-dir".to_owned(),
+            format!("{PROFILE_PREFIX}no-pid-here"),
+        ];
+        for n in &names {
+            std::fs::create_dir_all(dir.join(n).join("Default")).unwrap();
+        }
+        sweep_stale_profiles(&dir);
+        let left: Vec<bool> = names.iter().map(|n| dir.join(n).exists()).collect();
+        assert_eq!(left, [false, true, true, true], "{names:?}");
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 }
