@@ -167,10 +167,6 @@ pub struct RuntimeArgs {
     /// The benchmark corpus: the scenarios, the protocol and the limits.
     #[arg(long, default_value = DEFAULT_CORPUS)]
     pub corpus: PathBuf,
-    /// The engine the scenarios run in. A metric it cannot measure (the browser cold inits
-    /// M-PERF-02A and 02B) is reported as skip with that reason.
-    #[arg(long, value_enum, default_value_t = Engine::Wasmtime)]
-    pub engine: Engine,
     /// Refuse (exit 2) instead of waiting when another measuring run on this machine is in
     /// its timed phase. Two runs never time at once: the second waits for the first, and
     /// says so.
@@ -180,8 +176,23 @@ pub struct RuntimeArgs {
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum Engine {
-    /// wasmtime, embedded (Cranelift; nothing to install).
+    /// wasmtime, embedded (Cranelift; nothing to install): the scenarios, fuel, heap and
+    /// wasmtime's own cold init.
     Wasmtime,
+    /// Chromium (installed with apt if missing): the corpus's Chromium environments.
+    Chromium,
+    /// Firefox ESR (installed with apt if missing): the corpus's Firefox environments.
+    Firefox,
+}
+
+impl Engine {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Engine::Wasmtime => "wasmtime",
+            Engine::Chromium => "chromium",
+            Engine::Firefox => "firefox",
+        }
+    }
 }
 
 #[derive(Debug, Args)]
@@ -190,6 +201,11 @@ pub struct Perf {
     pub inputs: Inputs,
     #[command(flatten)]
     pub runtime: RuntimeArgs,
+    /// Run only these engines (repeat for several; default: all of them), for a quicker
+    /// local loop. The metrics of the engines left out are skipped with that reason, the
+    /// table says what was left out, and the warn streaks are not updated.
+    #[arg(long = "engine", value_enum, value_name = "ENGINE", conflicts_with = "partial_out")]
+    pub engines: Vec<Engine>,
     /// Run this runtime scenario only (sizes are still measured). A partial run does not
     /// update the warn streaks.
     #[arg(long, value_name = "ID")]

@@ -9,10 +9,17 @@
 
 mod atomic_write;
 mod attribution;
+mod bidi;
+mod browser_process;
+mod browser_runner;
+mod canary_module;
+mod cdp;
 mod corpus_check;
 mod flags;
 mod gate;
 mod inputs;
+mod leb128;
+mod loopback;
 mod measure;
 mod merge;
 mod optimize;
@@ -21,6 +28,7 @@ mod perf;
 mod pipeline;
 mod policy_check;
 mod rebaseline;
+mod remote_protocol;
 mod runner;
 mod summary_schema;
 mod table;

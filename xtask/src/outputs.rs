@@ -114,7 +114,7 @@ fn stop_on_broken_input(variants: &[VariantReport], written: &str) -> anyhow::Re
     let bad = bad_scenarios(variants);
     if !bad.is_empty() {
         return Err(anyhow!(
-            "{} scenario run(s) could not start: bad input (summary written to {written}):\n  {}",
+            "{} scenario or browser run(s) could not run: bad input or a failed browser (summary written to {written}):\n  {}",
             bad.len(),
             bad.join("\n  ")
         ));

@@ -19,8 +19,8 @@ impl flags::Perf {
         let loaded = inputs::load(&self.inputs)?;
         let command = repro_command(&self.inputs, &self.runtime);
         let selection = Selection { scenario: self.scenario.as_deref(), seed: self.seed, command: &command };
-        let narrowed = selection.scenario.is_some() || selection.seed.is_some();
-        let runtime = RuntimePlan::load(&loaded, &self.runtime, selection)?;
+        let runtime = RuntimePlan::load(&loaded, &self.runtime, selection, &self.engines)?;
+        let narrowed = self.scenario.is_some() || self.seed.is_some() || runtime.narrowed_by().is_some();
         let selected = select_variants(&loaded, &self.profiles)?;
         if let Some(path) = &self.partial_out {
             let run = pipeline::measure(sh, &loaded, &runtime, &selected)?;

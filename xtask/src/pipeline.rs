@@ -4,11 +4,12 @@
 //! [`Run`], not yet gated (`outputs.rs` concludes and writes it).
 
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::Instant;
 
 use anyhow::{Context, anyhow, bail};
 use perf_core::attribution::Attribution;
-use perf_core::corpus::{Corpus, CorpusContext};
+use perf_core::corpus::{BrowserKind, Corpus, CorpusContext};
 use perf_core::digest::sha256_hex;
 use perf_core::display::number;
 use perf_core::pipeline::{PhaseTiming, PipelineReport, StepBudget, StepCounts, rounded_millis};
@@ -19,6 +20,7 @@ use xshell::{Shell, cmd};
 
 use crate::atomic_write::write_atomic;
 use crate::attribution::{self, Profile};
+use crate::browser_runner::{self, BrowserSelection};
 use crate::optimize::{self, BINARYEN_VERSION, CacheOutcome};
 pub(crate) use crate::runner::Selection;
 use crate::{flags, inputs, measure, runner, timing_lock, toolchain};
@@ -48,19 +50,36 @@ struct Steps {
 pub(crate) struct RuntimePlan<'a> {
     pub corpus: Corpus,
     pub corpus_sha256: String,
-    pub engine: flags::Engine,
+    /// The engines that run (all unless `--engine` narrowed the run).
+    pub engines: Vec<flags::Engine>,
     pub selection: Selection<'a>,
     /// Wait for another measuring run's timed phase (else refuse, exit 2).
     pub wait: bool,
 }
 
 impl<'a> RuntimePlan<'a> {
+    /// `--engine …` when the run left out an engine the corpus runs on (wasmtime runs the
+    /// scenarios; each browser its environments).
+    pub(crate) fn narrowed_by(&self) -> Option<String> {
+        let used = |e: &flags::Engine| match e {
+            flags::Engine::Wasmtime => !self.corpus.scenarios.is_empty(),
+            flags::Engine::Chromium => self.corpus.environments.iter().any(|x| x.browser == BrowserKind::Chromium),
+            flags::Engine::Firefox => self.corpus.environments.iter().any(|x| x.browser == BrowserKind::Firefox),
+        };
+        let all = [flags::Engine::Wasmtime, flags::Engine::Chromium, flags::Engine::Firefox];
+        all.iter().any(|e| used(e) && !self.engines.contains(e)).then(|| {
+            let words: Vec<String> = self.engines.iter().map(|e| format!("--engine {}", e.as_str())).collect();
+            format!("this run selected {}", words.join(" "))
+        })
+    }
+
     /// Reads and checks the corpus (its exports are checked when the scenarios bind) and
     /// the selection, before anything is built.
     pub(crate) fn load(
         loaded: &inputs::Loaded,
         args: &flags::RuntimeArgs,
         selection: Selection<'a>,
+        engines: &[flags::Engine],
     ) -> anyhow::Result<RuntimePlan<'a>> {
         let corpus = inputs::read(&args.corpus, Corpus::parse)?;
         let cx = CorpusContext { budgets: &loaded.budgets.value, exports: None, only: selection.scenario };
@@ -68,7 +87,11 @@ impl<'a> RuntimePlan<'a> {
         Ok(RuntimePlan {
             corpus: corpus.value,
             corpus_sha256: corpus.sha256,
-            engine: args.engine,
+            engines: if engines.is_empty() {
+                vec![flags::Engine::Wasmtime, flags::Engine::Chromium, flags::Engine::Firefox]
+            } else {
+                engines.to_vec()
+            },
             selection,
             wait: !args.no_wait,
         })
@@ -150,19 +173,46 @@ pub(crate) fn measure(
     } else {
         None
     };
-    let variants: Vec<VariantReport> = built
+    let narrowed_by = runtime.narrowed_by();
+    let mut modules = Vec::new();
+    let mut variants: Vec<VariantReport> = built
         .into_iter()
         .map(|(mut report, shipped)| {
             let Some(module) = shipped else { return report };
-            let t = Instant::now();
-            let flags::Engine::Wasmtime = runtime.engine;
-            let budgets = &loaded.budgets.value;
-            report.runtime =
-                Some(runner::run_variant(&module, report.variant, &runtime.corpus, budgets, &runtime.selection));
-            steps.phases.push(phase("runtime", report.variant.as_str(), t));
+            if runtime.engines.contains(&flags::Engine::Wasmtime) {
+                let t = Instant::now();
+                let budgets = &loaded.budgets.value;
+                report.runtime =
+                    Some(runner::run_variant(&module, report.variant, &runtime.corpus, budgets, &runtime.selection));
+                steps.phases.push(phase("runtime", report.variant.as_str(), t));
+            } else {
+                report.runtime_skipped =
+                    Some(format!("wasmtime was left out ({})", narrowed_by.clone().unwrap_or_default()));
+            }
+            modules.push((report.variant, Arc::new(module)));
             report
         })
         .collect();
+    if !modules.is_empty() {
+        let t = Instant::now();
+        let browsers = runtime
+            .engines
+            .iter()
+            .filter_map(|e| match e {
+                flags::Engine::Chromium => Some(BrowserKind::Chromium),
+                flags::Engine::Firefox => Some(BrowserKind::Firefox),
+                flags::Engine::Wasmtime => None,
+            })
+            .collect();
+        let selection = BrowserSelection { browsers, narrowed_by };
+        let corpus_seeds = || runtime.corpus.coverage.required_seed_set.clone();
+        let seeds = runtime.selection.seed.map_or_else(corpus_seeds, |s| vec![s]);
+        let mut runs = browser_runner::run_environments(sh, &runtime.corpus, &selection, &modules, &seeds);
+        for v in &mut variants {
+            v.browsers = runs.remove(&v.variant).unwrap_or_default();
+        }
+        steps.phases.push(phase("browsers", "all", t));
+    }
     let contention = timing.map(|t| t.contention);
     drop(activity);
 

@@ -6,6 +6,7 @@ use perf_core::attribution;
 use perf_core::baseline::BaselineProvenance;
 use perf_core::budget::Status;
 use perf_core::rebaseline::{self, Change, Fresh, Options};
+use perf_core::regression;
 use perf_core::run::{Run, broken_variants};
 use perf_core::summary::{self, Record};
 use xshell::Shell;
@@ -30,7 +31,7 @@ impl flags::Rebaseline {
 
         let command = "cargo xtask perf".to_owned();
         let selection = Selection { scenario: None, seed: None, command: &command };
-        let runtime = RuntimePlan::load(&loaded, &self.runtime, selection)?;
+        let runtime = RuntimePlan::load(&loaded, &self.runtime, selection, &[])?;
         let every: Vec<_> = loaded.policy.value.profiles.iter().collect();
         let runs = if self.check { 1 } else { self.runs };
         let mut all: Vec<Vec<Record>> = Vec::new();
@@ -69,6 +70,7 @@ impl flags::Rebaseline {
             binaryen: measured.binaryen,
             policy_sha256: measured.policy_sha256,
             host: measured.host,
+            browsers: regression::browsers(&variants),
         };
         let text = existing.clone().unwrap_or_else(|| rebaseline::TEMPLATE.to_owned());
         let options = Options { prune: self.prune, activate: self.activate, deterministic_only: self.check };

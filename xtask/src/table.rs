@@ -4,6 +4,7 @@
 
 use std::fmt::Write;
 
+use perf_core::browser::CanaryVerdict;
 use perf_core::budget::{Budgets, Source, Status};
 use perf_core::display::{number, signed};
 use perf_core::gate::GateReport;
@@ -86,13 +87,58 @@ fn render_runtime(variants: &[VariantReport], records: &[Record], others: &[&Rec
     if !sections.is_empty() {
         out.push_str(&metric_block("\nsections of the shipped module", variants, records, &sections));
     }
-    let Some(engine) = variants.iter().find_map(|v| v.runtime.as_ref()).map(|r| r.engine.as_str()) else {
-        return out;
-    };
-    let title = format!("\nruntime in {engine}: median of per-seed p95 (fuel: of per-seed medians)");
-    let runtime = metric_ids(others().filter(|r| r.environment != STATIC_ENVIRONMENT));
-    out.push_str(&metric_block(&title, variants, records, &runtime));
+    let browser_ids: Vec<&str> = variants.iter().flat_map(|v| v.browsers.iter().map(|b| b.metric.as_str())).collect();
+    let in_browser = |r: &&Record| browser_ids.contains(&r.metric_id.as_str());
+    match variants.iter().find_map(|v| v.runtime.as_ref()).map(|r| r.engine.as_str()) {
+        Some(engine) => {
+            let title = format!("\nruntime in {engine}: median of per-seed p95 (fuel: of per-seed medians)");
+            let runtime = metric_ids(others().filter(|r| r.environment != STATIC_ENVIRONMENT && !in_browser(r)));
+            out.push_str(&metric_block(&title, variants, records, &runtime));
+        }
+        None => {
+            if let Some(why) = variants.iter().find_map(|v| v.runtime_skipped.as_ref()) {
+                let _ = writeln!(out, "\nleft out: {why}");
+            }
+        }
+    }
+    let browsers = metric_ids(others().filter(in_browser));
+    if !browsers.is_empty() {
+        let title = "\ncold init in browsers, ms: median over seeds of the per-seed p95 of fetch+compile, \
+                     instantiate and first call";
+        out.push_str(&metric_block(title, variants, records, &browsers));
+        out.push_str(&render_environments(variants));
+    }
     out.push('\n');
+    out
+}
+
+/// One line per browser environment: the browser that ran it and the cache canary's
+/// verdict, or why it was left out or failed.
+fn render_environments(variants: &[VariantReport]) -> String {
+    let mut out = String::new();
+    let mut seen: Vec<&str> = Vec::new();
+    for b in variants.iter().flat_map(|v| v.browsers.iter()) {
+        if seen.contains(&b.environment.as_str()) {
+            continue;
+        }
+        seen.push(&b.environment);
+        let line = match (&b.left_out, &b.browser, &b.cache_canary) {
+            (Some(why), _, _) => format!("left out: {why}"),
+            (None, Some(browser), Some(canary)) => format!(
+                "{} {} ({}), cache canary {}",
+                browser.name,
+                browser.version,
+                browser.engine,
+                match canary.verdict {
+                    CanaryVerdict::Cold => "cold",
+                    CanaryVerdict::Warm => "WARM: samples not cold",
+                    CanaryVerdict::Inconclusive => "saw no cache to guard against",
+                }
+            ),
+            _ => "did not run (see the records)".to_owned(),
+        };
+        let _ = writeln!(out, "  {:<26} {line}", b.environment);
+    }
     out
 }
 

@@ -34,8 +34,9 @@ fn xtask(args: &[&str]) -> Output {
 }
 
 /// `args` of a measuring command (`perf`, `rebaseline`, `gate --merge`) on the tests'
-/// protocol: the quick corpus unless `--corpus` is given, and the steady form of the budgets
-/// given with `--budgets` (else of the committed ones).
+/// protocol: the quick corpus unless `--corpus` is given, the steady form of the budgets
+/// given with `--budgets` (else of the committed ones), and for a gated `perf`, wasmtime
+/// only unless `--engine` is given.
 fn on_test_protocol(args: &[&str]) -> Vec<String> {
     let mut out: Vec<String> = Vec::new();
     let mut budgets = None;
@@ -49,6 +50,11 @@ fn on_test_protocol(args: &[&str]) -> Vec<String> {
     }
     let budgets = budgets.unwrap_or_else(|| ".github/wasm_perf_budgets.json".to_owned());
     out.extend(["--budgets".to_owned(), steady_budgets(&budgets)]);
+    // Browsers are measured by the tests about them (and by the matrix, rebaseline and merge
+    // tests, which cannot narrow the engines); a gated run elsewhere leaves them out.
+    if args.first() == Some(&"perf") && !args.contains(&"--partial-out") && !args.contains(&"--engine") {
+        out.extend(["--engine".to_owned(), "wasmtime".to_owned()]);
+    }
     if !args.contains(&"--corpus") {
         out.extend(["--corpus".to_owned(), quick_corpus()]);
     }
@@ -132,7 +138,7 @@ fn broken_inputs_exit_2_with_file_pointer_and_expectation() {
             "budgets",
             "budgets/threshold-without-change-log.json",
             "/change_log/1/thresholds_sha256: the thresholds changed since this entry (their sha256 is now \
-             6bd0ac0d9733a79e55d385d42993a1db836160dda42b7400448592053de7285b): record why in a new change-log entry",
+             9a3b4818812535ad2b2b446c15ab716b94b3ea9914d7a8c8803a6742aa27b57c): record why in a new change-log entry",
         ),
     ];
     for (kind, file, message) in cases {
@@ -285,12 +291,13 @@ fn perf_pipeline_end_to_end() {
     };
     assert_eq!(debug_sections(2), Some(0.0), "release ships no DWARF or producers section");
     assert!(debug_sections(0) > Some(1.0), "dev keeps its DWARF");
-    // The contract's browser metrics are not measured, and say why; they are never stood in
-    // for by wasmtime's figure.
-    let browser = |id: &str| id == "M-PERF-02A" || id == "M-PERF-02B";
+    // This run selected wasmtime: the browser metrics are left out and say so (required as
+    // they are); they are never stood in for by wasmtime's figure.
+    let browser = |id: &str| ["M-PERF-02A", "M-PERF-02B", "M-FIREFOX-02A"].contains(&id);
     for r in first.records.iter().filter(|r| browser(&r.metric_id)) {
-        assert_eq!((r.status, r.value), (Status::Skip, None), "{} {}", r.metric_id, r.profile);
-        assert!(r.reason.as_deref().unwrap().starts_with("not measured: no browser ran: "), "{:?}", r.reason);
+        assert_eq!((r.status, r.value, r.required), (Status::Skip, None, true), "{} {}", r.metric_id, r.profile);
+        let reason = r.reason.as_deref().unwrap();
+        assert!(reason.ends_with(" was left out: this run selected --engine wasmtime"), "{reason}");
     }
     // Every other runtime metric is measured in wasmtime on every variant its scenario runs
     // on, over the whole seed set; the replay scenario runs on canary only.
@@ -493,9 +500,14 @@ fn two_checkouts_sharing_a_target_dir_each_measure_their_own_source() {
     std::fs::write(&lib, marked).unwrap();
     // b's sources are older than a's build, as a sibling tree's often are.
     std::thread::sleep(std::time::Duration::from_millis(1100));
+    // Builds are the subject: documents that gate no browser.
+    let (wasmtime_budgets, wasmtime_corpus) =
+        (fixture("budgets/wasmtime-only.json"), fixture("corpus/quick-wasmtime.json"));
     let measure = |checkout: &Path| {
         let partial = checkout.join("partial.json");
-        let args = on_test_protocol(&["perf", "--profile", "release", "--partial-out", partial.to_str().unwrap()]);
+        let documents = ["--budgets", &wasmtime_budgets, "--corpus", &wasmtime_corpus];
+        let partial_out = ["perf", "--profile", "release", "--partial-out", partial.to_str().unwrap()];
+        let args = on_test_protocol(&[&partial_out[..], &documents[..]].concat());
         let o = Command::new(env!("CARGO_BIN_EXE_xtask"))
             .args(&args)
             .env("CARGO_TARGET_DIR", &target)
@@ -528,7 +540,10 @@ fn a_second_measuring_run_waits_for_the_timing_lock_or_refuses() {
     let held = std::fs::File::create(&lock_file).unwrap();
     held.lock().unwrap();
     let partial = out.join("partial.json");
-    let mut args = on_test_protocol(&["perf", "--profile", "release", "--partial-out", partial.to_str().unwrap()]);
+    // The lock is the subject: documents that gate no browser.
+    let (budgets, corpus) = (fixture("budgets/wasmtime-only.json"), fixture("corpus/quick-wasmtime.json"));
+    let partial_out = ["perf", "--profile", "release", "--partial-out", partial.to_str().unwrap()];
+    let mut args = on_test_protocol(&[&partial_out[..], &["--budgets", &budgets, "--corpus", &corpus]].concat());
     let env = [("WASM_BUDGET_GATE_LOCK_DIR", locks.to_str().unwrap())];
 
     let refusing: Vec<&str> = args.iter().map(String::as_str).chain(["--no-wait"]).collect();
@@ -561,14 +576,18 @@ fn a_second_measuring_run_waits_for_the_timing_lock_or_refuses() {
 
 /// Warn-then-block across runs: warn, then fail on the second warning in a row, then a
 /// pass resets the streak. Brotli size stands in for a warn-then-block metric here
-/// (the fixture gates it so), because it is measured deterministically.
+/// (the fixture gates it so), because it is measured deterministically. The fixtures gate
+/// no browser, so these runs leave nothing out and keep the streaks.
 #[test]
 fn warn_streak_escalates_and_resets_across_runs() {
     let _turn = pipeline_lock();
     let out = scratch("streak");
+    let corpus = fixture("corpus/quick-wasmtime.json");
     let run = |budgets: &str| {
         let summary = out.join("summary.json").display().to_string();
-        let o = perf(&out, &["--budgets", &fixture(budgets), "--branch", "feature/x", "--summary", &summary]);
+        let args =
+            ["--budgets", &fixture(budgets), "--corpus", &corpus, "--branch", "feature/x", "--summary", &summary];
+        let o = perf(&out, &args);
         let report: serde_json::Value =
             serde_json::from_slice(&std::fs::read(out.join("report.json")).unwrap()).unwrap();
         let check = report["checks"]
@@ -611,6 +630,8 @@ fn warn_streak_escalates_and_resets_across_runs() {
             &events,
             "--budgets",
             &budgets,
+            "--corpus",
+            &corpus,
             "--summary",
             &summary,
         ];
@@ -655,15 +676,27 @@ fn seeded_regression_fails_active_passes_reverted_and_would_fail_scaffold() {
     let _turn = pipeline_lock();
     let out = scratch("seeded");
     let baseline = out.join("baseline.json");
-    let roomy = fixture("budgets/roomy-release.json");
+    let (roomy, corpus) = (fixture("budgets/roomy-release.json"), fixture("corpus/quick-wasmtime.json"));
     let seeded = fixture("policy/release-seeded-regression.json");
     let summary_path = out.join("summary.json");
     let summary = summary_path.to_str().unwrap();
-    let o = measuring(&["rebaseline", "--activate", "--budgets", &roomy, "--baseline", baseline.to_str().unwrap()]);
+    let o = measuring(&[
+        "rebaseline",
+        "--activate",
+        "--budgets",
+        &roomy,
+        "--corpus",
+        &corpus,
+        "--baseline",
+        baseline.to_str().unwrap(),
+    ]);
     assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
     steady_baseline(&baseline);
     let clean = read_summary(&{
-        assert_eq!(perf(&out, &["--budgets", &roomy, "--summary", summary]).status.code(), Some(0));
+        assert_eq!(
+            perf(&out, &["--budgets", &roomy, "--corpus", &corpus, "--summary", summary]).status.code(),
+            Some(0)
+        );
         summary_path.clone()
     })
     .0;
@@ -672,7 +705,7 @@ fn seeded_regression_fails_active_passes_reverted_and_would_fail_scaffold() {
     };
     let old = release_raw(&clean);
 
-    let o = perf(&out, &["--budgets", &roomy, "--policy", &seeded, "--summary", summary]);
+    let o = perf(&out, &["--budgets", &roomy, "--corpus", &corpus, "--policy", &seeded, "--summary", summary]);
     let stdout = text(&o.stdout);
     assert_eq!(o.status.code(), Some(1), "{stdout}");
     let new = release_raw(&read_summary(&summary_path).0);
@@ -688,12 +721,12 @@ fn seeded_regression_fails_active_passes_reverted_and_would_fail_scaffold() {
     assert_schema("wasm_perf_regression_report.schema.json", &report);
     assert_eq!(read_summary(&summary_path).0.verdict, Status::Fail, "the summary carries the gate's verdict");
 
-    let o = perf(&out, &["--budgets", &roomy, "--summary", summary]);
+    let o = perf(&out, &["--budgets", &roomy, "--corpus", &corpus, "--summary", summary]);
     assert_eq!(o.status.code(), Some(0), "reverted: {}", text(&o.stdout));
 
     let active = std::fs::read_to_string(&baseline).unwrap();
     std::fs::write(&baseline, active.replace("\"status\": \"active\"", "\"status\": \"scaffold\"")).unwrap();
-    let o = perf(&out, &["--budgets", &roomy, "--policy", &seeded, "--summary", summary]);
+    let o = perf(&out, &["--budgets", &roomy, "--corpus", &corpus, "--policy", &seeded, "--summary", summary]);
     let stdout = text(&o.stdout);
     assert_eq!(o.status.code(), Some(0), "{stdout}");
     assert!(
@@ -715,11 +748,20 @@ fn a_slowed_operation_fails_its_latency_and_fuel_against_an_active_baseline() {
     let _turn = pipeline_lock();
     let out = scratch("slowed");
     let baseline = out.join("baseline.json");
-    let roomy = fixture("budgets/roomy-release.json");
+    let (roomy, corpus) = (fixture("budgets/roomy-release.json"), fixture("corpus/quick-wasmtime.json"));
     let slowed = fixture("policy/release-slow-reserve-send.json");
     let summary_path = out.join("summary.json");
     let summary = summary_path.to_str().unwrap();
-    let o = measuring(&["rebaseline", "--activate", "--budgets", &roomy, "--baseline", baseline.to_str().unwrap()]);
+    let o = measuring(&[
+        "rebaseline",
+        "--activate",
+        "--budgets",
+        &roomy,
+        "--corpus",
+        &corpus,
+        "--baseline",
+        baseline.to_str().unwrap(),
+    ]);
     assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
     steady_baseline(&baseline);
     let value = |metric: &str| {
@@ -727,14 +769,17 @@ fn a_slowed_operation_fails_its_latency_and_fuel_against_an_active_baseline() {
         s.records.iter().find(|r| r.profile == "core-min" && r.metric_id == metric).unwrap().value.unwrap()
     };
 
-    let o = perf(&out, &["--budgets", &roomy, "--summary", summary]);
+    let o = perf(&out, &["--budgets", &roomy, "--corpus", &corpus, "--summary", summary]);
     assert_eq!(o.status.code(), Some(0), "unchanged: {}", text(&o.stdout));
     let (clean_p95, clean_fuel) = (value("M-PERF-04A"), value("M-FUEL-04A"));
 
     let step_summary = out.join("step-summary.md");
     std::fs::write(&step_summary, "earlier step\n").unwrap();
     let step = step_summary.to_str().unwrap();
-    let o = perf(&out, &["--budgets", &roomy, "--policy", &slowed, "--summary", summary, "--step-summary", step]);
+    let o = perf(
+        &out,
+        &["--budgets", &roomy, "--corpus", &corpus, "--policy", &slowed, "--summary", summary, "--step-summary", step],
+    );
     let stdout = text(&o.stdout);
     assert_eq!(o.status.code(), Some(1), "{stdout}");
     let (slow_p95, slow_fuel) = (value("M-PERF-04A"), value("M-FUEL-04A"));
@@ -753,9 +798,57 @@ fn a_slowed_operation_fails_its_latency_and_fuel_against_an_active_baseline() {
     }
     assert!(stdout.contains("gate: fail on branch"), "{stdout}");
 
-    let o = perf(&out, &["--budgets", &roomy, "--summary", summary]);
+    let o = perf(&out, &["--budgets", &roomy, "--corpus", &corpus, "--summary", summary]);
     assert_eq!(o.status.code(), Some(0), "reverted: {}", text(&o.stdout));
     assert_eq!(value("M-FUEL-04A"), clean_fuel, "reverted: the same instruction count");
+}
+
+/// A module expensive to compile (the sample kernel's test-only `compile-heavy`: 4,096
+/// functions called when the first scenario is set up, in the release build) against an
+/// active baseline of the clean build: desktop Chromium's cold init (M-PERF-02A) fails the
+/// baseline rule, naming the values; reverting passes. The runs select Chromium, so wasmtime's
+/// metrics are left out and not compared; the budgets are out of reach, so only the baseline
+/// rule can fail, with a tolerance (+150% and +25 ms) no unchanged run on a busy machine reaches.
+#[test]
+fn a_module_expensive_to_compile_fails_browser_cold_init_against_an_active_baseline() {
+    let _turn = pipeline_lock();
+    let out = scratch("compile-heavy");
+    let baseline = out.join("baseline.json");
+    let (budgets, corpus) = (fixture("budgets/chromium-desktop.json"), fixture("corpus/quick-chromium.json"));
+    let documents = ["--budgets", budgets.as_str(), "--corpus", corpus.as_str()];
+    let rebaseline = ["rebaseline", "--activate", "--baseline", baseline.to_str().unwrap()];
+    let o = measuring(&[&rebaseline[..], &documents[..]].concat());
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
+    let mut active: serde_json::Value = serde_json::from_slice(&std::fs::read(&baseline).unwrap()).unwrap();
+    active["tolerances"]["overrides"]["M-PERF-02A"] = serde_json::json!({"relative_pct": 150.0, "absolute": 25.0});
+    std::fs::write(&baseline, serde_json::to_string_pretty(&active).unwrap()).unwrap();
+    let anchored = active["metrics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["profile"] == "core-min" && m["metric_id"] == "M-PERF-02A")
+        .and_then(|m| m["value"].as_f64());
+    assert!(anchored.is_some_and(|v| v > 0.0), "the baseline anchors Chromium's cold init: {anchored:?}");
+    let recorded = active["provenance"]["browsers"]["desktop-chromium"].as_str().unwrap_or_default();
+    assert!(recorded.starts_with("Chromium 1"), "and the browser's major, for the drift check: {recorded:?}");
+
+    let summary_path = out.join("summary.json");
+    let summary = summary_path.to_str().unwrap();
+    let chromium = ["--engine", "chromium", "--summary", summary];
+    let heavy = fixture("policy/release-compile-heavy.json");
+    let o = perf(&out, &[&documents[..], &chromium[..], &["--policy", heavy.as_str()]].concat());
+    let stdout = text(&o.stdout);
+    assert_eq!(o.status.code(), Some(1), "{stdout}\n{}", text(&o.stderr));
+    let failed = stdout.lines().find(|l| l.starts_with("fail [baseline] M-PERF-02A (core-min): regressed "));
+    assert!(failed.is_some_and(|l| l.contains(" ms (+")), "{stdout}");
+    let (s, _) = read_summary(&summary_path);
+    let cold = s.records.iter().find(|r| r.profile == "core-min" && r.metric_id == "M-PERF-02A").unwrap();
+    assert_eq!(cold.status, Status::Fail, "{:?}", cold.reason);
+    let left_out = s.records.iter().find(|r| r.profile == "core-min" && r.metric_id == "M-FUEL-04A").unwrap();
+    assert_eq!(left_out.status, Status::Skip, "wasmtime's metrics are left out, not compared");
+
+    let o = perf(&out, &[&documents[..], &chromium[..]].concat());
+    assert_eq!(o.status.code(), Some(0), "reverted: {}", text(&o.stdout));
 }
 
 /// `--scenario ID --seed N` (each scenario's `repro`) runs that scenario alone on that seed,
@@ -768,12 +861,15 @@ fn a_scenario_is_reproduced_alone_and_a_missing_export_exits_2() {
     let out = scratch("repro");
     let summary_path = out.join("summary.json");
     let summary = summary_path.to_str().unwrap();
-    let o = perf(&out, &["--summary", summary]);
+    // Documents that gate no browser: the full run leaves nothing out and writes the streaks.
+    let (budgets, corpus) = (fixture("budgets/wasmtime-only.json"), fixture("corpus/quick-wasmtime.json"));
+    let documents = ["--budgets", &budgets, "--corpus", &corpus];
+    let o = perf(&out, &[&documents[..], &["--summary", summary]].concat());
     assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
     let full = read_summary(&summary_path).0;
     std::fs::remove_file(out.join("streaks.json")).unwrap();
 
-    let o = perf(&out, &["--scenario", "WB-CHAN-01", "--seed", "42", "--summary", summary]);
+    let o = perf(&out, &[&documents[..], &["--scenario", "WB-CHAN-01", "--seed", "42", "--summary", summary]].concat());
     assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
     let alone = read_summary(&summary_path).0;
     assert!(!out.join("streaks.json").exists(), "a partial run does not write the streaks");
@@ -834,8 +930,14 @@ fn rebaseline_writes_checks_activates_and_never_half_writes() {
     let baseline = out.join("baseline.json");
     let b = baseline.to_str().unwrap();
     let report = out.join("review.md");
+    // Documents that gate no browser: what a rebaseline writes and refuses does not depend
+    // on the engines (the seeded and slowed tests rebaseline with browsers).
+    let (budgets, corpus) = (fixture("budgets/wasmtime-only.json"), fixture("corpus/quick-wasmtime.json"));
     let rebaseline = |extra: &[&str]| {
-        let mut args = vec!["rebaseline", "--baseline", b, "--report", report.to_str().unwrap()];
+        let mut args = vec!["rebaseline", "--baseline", b, "--report", report.to_str().unwrap(), "--corpus", &corpus];
+        if !extra.contains(&"--budgets") {
+            args.extend(["--budgets", &budgets]);
+        }
         args.extend_from_slice(extra);
         measuring(&args)
     };
@@ -855,7 +957,12 @@ fn rebaseline_writes_checks_activates_and_never_half_writes() {
         "unchanged inputs rewrite nothing but wall-clock values"
     );
     assert!(text(&o.stdout).contains("no material change"), "{}", text(&o.stdout));
-    assert_eq!(measuring(&["rebaseline", "--check", "--baseline", b]).status.code(), Some(0));
+    assert_eq!(
+        measuring(&["rebaseline", "--check", "--baseline", b, "--budgets", &budgets, "--corpus", &corpus])
+            .status
+            .code(),
+        Some(0)
+    );
 
     // A stale size is caught by --check, which writes nothing.
     let v: serde_json::Value = serde_json::from_str(&created).unwrap();
@@ -870,7 +977,7 @@ fn rebaseline_writes_checks_activates_and_never_half_writes() {
     let stale = created.replacen(&format!("\"value\": {release_raw} "), &format!("\"value\": {} ", release_raw - 1), 1);
     assert_ne!(stale, created);
     std::fs::write(&baseline, &stale).unwrap();
-    let o = measuring(&["rebaseline", "--check", "--baseline", b]);
+    let o = measuring(&["rebaseline", "--check", "--baseline", b, "--budgets", &budgets, "--corpus", &corpus]);
     assert_eq!(o.status.code(), Some(1));
     assert!(text(&o.stdout).contains("core-min M-PERF-01A: within tolerance"), "{}", text(&o.stdout));
     assert_eq!(std::fs::read_to_string(&baseline).unwrap(), stale);
@@ -884,7 +991,19 @@ fn rebaseline_writes_checks_activates_and_never_half_writes() {
     // Interrupted mid-run (killed once its second measuring pass starts, before anything is
     // written): the old baseline stays exactly as it was.
     let mut child = Command::new(env!("CARGO_BIN_EXE_xtask"))
-        .args(on_test_protocol(&["rebaseline", "--runs", "3", "--baseline", b, "--report", report.to_str().unwrap()]))
+        .args(on_test_protocol(&[
+            "rebaseline",
+            "--runs",
+            "3",
+            "--baseline",
+            b,
+            "--report",
+            report.to_str().unwrap(),
+            "--budgets",
+            &budgets,
+            "--corpus",
+            &corpus,
+        ]))
         .current_dir(root())
         .stdout(std::process::Stdio::null())
         .stderr(std::process::Stdio::piped())
@@ -897,11 +1016,13 @@ fn rebaseline_writes_checks_activates_and_never_half_writes() {
     child.wait().unwrap();
     assert_eq!(std::fs::read_to_string(&baseline).unwrap(), stale);
 
-    // Activation: refused while a required metric is null, then the only way to active.
+    // Activation: refused while a required metric is null (the fixture requires the replay
+    // overhead, which the corpus measures on canary only), then the only way to active.
     let o = rebaseline(&["--activate", "--budgets", &fixture("budgets/required-runtime.json")]);
     assert_eq!(o.status.code(), Some(2));
     assert!(
-        text(&o.stderr).contains("refusing to activate: enforced metrics are null (full-dev / M-PERF-02B"),
+        text(&o.stderr)
+            .contains("refusing to activate: enforced metrics are null (full-dev / M-PERF-04D, core-min / M-PERF-04D)"),
         "{}",
         text(&o.stderr)
     );
@@ -1023,7 +1144,11 @@ fn a_matrix_of_partials_merges_to_the_single_jobs_verdict() {
     let _turn = pipeline_lock();
     let out = scratch("matrix");
     let single = out.join("single.json");
-    let o = perf(&out, &["--summary", single.to_str().unwrap()]);
+    // The merge is the subject: documents that gate no browser, so the single job leaves
+    // nothing out (partial.rs's tests carry browsers through a merge).
+    let (budgets, corpus) = (fixture("budgets/wasmtime-only.json"), fixture("corpus/quick-wasmtime.json"));
+    let documents = ["--budgets", budgets.as_str(), "--corpus", corpus.as_str()];
+    let o = perf(&out, &[&documents[..], &["--summary", single.to_str().unwrap()]].concat());
     assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
     let single = read_summary(&single).0;
 
@@ -1031,7 +1156,7 @@ fn a_matrix_of_partials_merges_to_the_single_jobs_verdict() {
     let state_before = std::fs::read(&default_state).ok();
     let partial = |v: &str| out.join(format!("partial-{v}.json")).display().to_string();
     for v in ["release", "dev", "canary"] {
-        let o = measuring(&["perf", "--profile", v, "--partial-out", &partial(v)]);
+        let o = measuring(&[&["perf", "--profile", v, "--partial-out", &partial(v)], &documents[..]].concat());
         assert_eq!(o.status.code(), Some(0), "{v}: {}", text(&o.stderr));
         assert!(text(&o.stdout).contains("(the gate runs on all jobs' partials: `cargo xtask gate --merge`)"));
         let p: perf_core::run::Run = serde_json::from_slice(&std::fs::read(partial(v)).unwrap()).unwrap();
@@ -1046,7 +1171,7 @@ fn a_matrix_of_partials_merges_to_the_single_jobs_verdict() {
         args.extend(partials.iter().cloned());
         args.extend(gate_files(&out.join(dir)));
         args.extend(["--summary".into(), summary.display().to_string()]);
-        args.extend(extra.iter().map(|s| s.to_string()));
+        args.extend(extra.iter().chain(&documents).map(|s| s.to_string()));
         let args: Vec<&str> = args.iter().map(String::as_str).collect();
         (measuring(&args), summary)
     };
@@ -1109,8 +1234,9 @@ fn a_large_generic_function_is_named_as_growth_and_as_monomorphization_bloat() {
     let _turn = pipeline_lock();
     let out = scratch("mono");
     let baseline = out.join("baseline.json");
-    let roomy = fixture("budgets/roomy-release.json");
-    let o = measuring(&["rebaseline", "--budgets", &roomy, "--baseline", baseline.to_str().unwrap()]);
+    let (roomy, corpus) = (fixture("budgets/roomy-release.json"), fixture("corpus/quick-wasmtime.json"));
+    let o =
+        measuring(&["rebaseline", "--budgets", &roomy, "--corpus", &corpus, "--baseline", baseline.to_str().unwrap()]);
     assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
     let kept: serde_json::Value = serde_json::from_slice(&std::fs::read(&baseline).unwrap()).unwrap();
     assert_eq!(kept["items"]["release"].as_array().unwrap().len(), 200, "the baseline keeps the top 200 items");
@@ -1123,6 +1249,8 @@ fn a_large_generic_function_is_named_as_growth_and_as_monomorphization_bloat() {
         &[
             "--budgets",
             &roomy,
+            "--corpus",
+            &corpus,
             "--policy",
             &bloated,
             "--summary",
@@ -1178,7 +1306,7 @@ fn chromium(page: &Path, screenshot: &Path) -> Option<Vec<String>> {
         .arg(format!("file://{}", page.display()))
         .output()
     else {
-        assert!(std::env::var_os("CI").is_none(), "chromium is required on CI (.ci/run installs it)");
+        assert!(std::env::var_os("CI").is_none(), "chromium is required on CI (cargo xtask perf installs it)");
         eprintln!("note: chromium is not installed; the HTML report was not opened");
         return None;
     };
@@ -1193,17 +1321,17 @@ fn chromium(page: &Path, screenshot: &Path) -> Option<Vec<String>> {
 fn the_html_report_opens_in_headless_chromium_without_console_messages() {
     let _turn = pipeline_lock();
     let out = scratch("html");
-    let baseline = out.join("baseline.json");
-    let o = measuring(&[
-        "rebaseline",
-        "--baseline",
-        baseline.to_str().unwrap(),
-        "--report",
-        out.join("r.md").to_str().unwrap(),
-    ]);
+    let [baseline, review, summary, html] =
+        ["baseline.json", "r.md", "summary.json", "report.html"].map(|f| out.join(f));
+    // The committed budgets less their browser metrics (the report draws what wasmtime and
+    // the sizes give; browsers are another test's subject).
+    let (budgets, corpus) = (fixture("budgets/wasmtime-only.json"), fixture("corpus/quick-wasmtime.json"));
+    let documents = ["--budgets", &budgets, "--corpus", &corpus];
+    let rebaseline = ["rebaseline", "--baseline", baseline.to_str().unwrap(), "--report", review.to_str().unwrap()];
+    let o = measuring(&[&rebaseline[..], &documents[..]].concat());
     assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
-    let html = out.join("report.html");
-    let o = perf(&out, &["--summary", out.join("summary.json").to_str().unwrap(), "--html", html.to_str().unwrap()]);
+    let outputs = ["--summary", summary.to_str().unwrap(), "--html", html.to_str().unwrap()];
+    let o = perf(&out, &[&documents[..], &outputs[..]].concat());
     assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
     let page = std::fs::read_to_string(&html).unwrap();
     assert_eq!(page.matches("<svg ").count(), 4, "headroom, wasm-opt sizes, Pareto, per-seed p95");
@@ -1243,4 +1371,117 @@ fn the_html_report_opens_in_headless_chromium_without_console_messages() {
         let console = chromium(&page, &out.join("planted.png")).unwrap();
         assert!(console.iter().any(|l| l.contains(expected)), "{expected}: {console:?}");
     }
+}
+
+/// The pids and command lines of the processes whose command line contains `needle`.
+fn processes_with(needle: &str) -> Vec<(u32, String)> {
+    let mut found = Vec::new();
+    for entry in std::fs::read_dir("/proc").unwrap().flatten() {
+        let Ok(pid) = entry.file_name().to_string_lossy().parse::<u32>() else { continue };
+        let Ok(raw) = std::fs::read(entry.path().join("cmdline")) else { continue };
+        let line = String::from_utf8_lossy(&raw).replace('\0', " ");
+        if line.contains(needle) {
+            found.push((pid, line));
+        }
+    }
+    found
+}
+
+/// Every corpus environment measures every variant in its real browser, each sample cold
+/// (the canary never finds a fresh context warm) and cross-origin isolated, and the records
+/// name the browser, its version and engine. Then a browser killed mid-run: a clear failure
+/// naming the browser, the variant and the cause, exit 2 with the summary written, and no
+/// browser process or profile left behind.
+#[test]
+fn browsers_measure_cold_init_and_a_killed_browser_fails_clean_and_leaves_nothing() {
+    let _turn = pipeline_lock();
+    let out = scratch("browsers");
+    let summary = out.join("summary.json");
+    let o = perf(&out, &["--engine", "chromium", "--engine", "firefox", "--summary", summary.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
+    let (s, _) = read_summary(&summary);
+    let mut environments = Vec::new();
+    for v in &s.variants {
+        assert_eq!(v.runtime, None, "wasmtime was left out");
+        for b in &v.browsers {
+            let what = format!("{} {}: {:?}", v.variant.as_str(), b.environment, b.error);
+            let phases = b.phases.as_ref().unwrap_or_else(|| panic!("{what}"));
+            assert!(phases.cross_origin_isolated, "5 µs timers");
+            assert_eq!(phases.total.seeds.iter().map(|x| x.seed).collect::<Vec<_>>(), [11, 42]);
+            assert!(phases.total.median_of_p95 > 0.0 && phases.fetch_compile.median_of_p95 > 0.0);
+            let canary = b.cache_canary.unwrap();
+            assert_ne!(canary.verdict, perf_core::browser::CanaryVerdict::Warm, "{canary:?}");
+            let browser = b.browser.as_ref().unwrap();
+            assert!(browser.major > 100, "{browser:?}");
+            environments.push((b.environment.clone(), browser.name.clone(), b.cpu_throttling_rate));
+        }
+    }
+    environments.sort_by(|a, b| a.0.cmp(&b.0));
+    environments.dedup();
+    assert_eq!(
+        environments,
+        [
+            ("desktop-chromium".into(), "Chromium".into(), 1.0),
+            ("desktop-firefox".into(), "Firefox".into(), 1.0),
+            ("mobile-emulated-chromium".into(), "Chromium".into(), 4.0)
+        ]
+    );
+    for id in ["M-PERF-02A", "M-PERF-02B", "M-FIREFOX-02A"] {
+        for r in s.records.iter().filter(|r| r.metric_id == id) {
+            assert_eq!(r.status, Status::Pass, "{id} {}: {:?}", r.variant.as_str(), r.reason);
+            assert!(r.value.is_some_and(|v| v > 0.0) && r.wall_clock);
+            assert!(r.commands.last().is_some_and(|c| c.contains("--headless")), "{:?}", r.commands);
+        }
+    }
+    let chromium_record = s.records.iter().find(|r| r.metric_id == "M-PERF-02B").unwrap();
+    assert!(chromium_record.environment.contains("Chromium 1") && chromium_record.environment.contains("V8 "));
+    let stdout = text(&o.stdout);
+    assert!(stdout.contains("left out"), "the table says what the run left out: {stdout}");
+
+    // The kill: every browser of this run has its profile under this test's TMPDIR.
+    let tmp = out.join("tmp");
+    std::fs::create_dir_all(&tmp).unwrap();
+    let args = on_test_protocol(&["perf", "--engine", "chromium", "--summary", summary.to_str().unwrap()]);
+    let child = Command::new(env!("CARGO_BIN_EXE_xtask"))
+        .args(&args)
+        .env("TMPDIR", &tmp)
+        .current_dir(root())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let needle = tmp.display().to_string();
+    let started = std::time::Instant::now();
+    let browser = loop {
+        let main = processes_with(&needle).into_iter().find(|(_, l)| l.contains("--remote-debugging-port"));
+        if let Some((pid, _)) = main {
+            break pid;
+        }
+        assert!(started.elapsed().as_secs() < 120, "no browser started under {needle}");
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    };
+    // Mid-run: the canary and the first samples are under way.
+    std::thread::sleep(std::time::Duration::from_millis(1500));
+    assert!(Command::new("kill").args(["-KILL", &browser.to_string()]).status().unwrap().success());
+    let o = child.wait_with_output().unwrap();
+    let stderr = text(&o.stderr);
+    assert_eq!(o.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("desktop-chromium") && stderr.contains("the browser exited"), "{stderr}");
+    for variant in ["dev ", "canary ", "release "] {
+        assert!(stderr.contains(variant), "every variant is named: {stderr}");
+    }
+    let (s, _) = read_summary(&summary);
+    let killed = s.records.iter().find(|r| r.metric_id == "M-PERF-02A").unwrap();
+    assert_eq!(killed.status, Status::Fail, "{:?}", killed.reason);
+    let left: Vec<(u32, String)> = (0..50)
+        .map(|_| {
+            std::thread::sleep(std::time::Duration::from_millis(100));
+            processes_with(&needle)
+        })
+        .find(Vec::is_empty)
+        .unwrap_or_else(|| processes_with(&needle));
+    assert_eq!(left, Vec::new(), "no browser process is left behind");
+    let profiles: Vec<_> = std::fs::read_dir(&tmp).unwrap().flatten().map(|e| e.file_name()).collect();
+    let profiles: Vec<_> = profiles.iter().filter(|n| n.to_string_lossy().starts_with("wasm-budget-gate-")).collect();
+    assert_eq!(profiles, Vec::<&std::ffi::OsString>::new(), "no profile is left behind");
 }

@@ -323,10 +323,12 @@ fn the_workflows_cargo_xtask_lines_pass_locally() {
     let checkout = dir.join("checkout");
     support::copy_checkout(&checkout);
     // The tests' protocol (see `support`): the workflows read the committed documents'
-    // paths, so the scratch checkout's corpus and budgets are the quick and steady ones.
-    std::fs::copy(support::quick_corpus(), checkout.join(".github/wasm_benchmark_corpus.json")).unwrap();
+    // paths, so the scratch checkout's corpus and budgets are the quick and steady ones, and
+    // gate no browser (the wiring is the subject; the CLI tests drive the browsers).
+    std::fs::copy(support::fixture("corpus/quick-wasmtime.json"), checkout.join(".github/wasm_benchmark_corpus.json"))
+        .unwrap();
     std::fs::copy(
-        support::steady_budgets(".github/wasm_perf_budgets.json"),
+        support::steady_budgets(&support::fixture("budgets/wasmtime-only.json")),
         checkout.join(".github/wasm_perf_budgets.json"),
     )
     .unwrap();

@@ -74,6 +74,10 @@ pub struct BaselineProvenance {
     pub binaryen: String,
     pub policy_sha256: String,
     pub host: String,
+    /// Per browser environment, the browser and major version its values were measured in
+    /// (e.g. "desktop-chromium": "Chromium 156"): a run in another major is browser drift.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub browsers: BTreeMap<String, String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

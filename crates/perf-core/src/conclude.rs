@@ -94,6 +94,17 @@ mod tests {
         brotli: u64,
         cold_ms: f64,
         fuel: u64,
+        wasmtime: Wasmtime,
+    }
+
+    /// Whether wasmtime ran the scenarios.
+    #[derive(Clone, Copy)]
+    enum Wasmtime {
+        Ran,
+        /// `--engine` left it out on purpose.
+        LeftOut,
+        /// It should have run and did not.
+        Missing,
     }
 
     fn run(m: &Measured) -> Run {
@@ -149,13 +160,15 @@ mod tests {
                 wasm_opt: Some("-Oz".into()),
                 pre_opt: Some(artifact.clone()),
                 post_opt: Some(artifact),
-                runtime: Some(RuntimeReport {
+                runtime: matches!(m.wasmtime, Wasmtime::Ran).then(|| RuntimeReport {
                     engine: "wasmtime".into(),
                     calibration: None,
                     selection: None,
                     scenarios: vec![cold, op],
                 }),
-                runtime_skipped: None,
+                runtime_skipped: matches!(m.wasmtime, Wasmtime::LeftOut)
+                    .then(|| "wasmtime was left out (this run selected --engine chromium)".into()),
+                browsers: vec![],
                 attribution: None,
                 attribution_error: None,
                 error: None,
@@ -190,7 +203,7 @@ mod tests {
         Baseline::parse("baseline.json", &text.to_string()).unwrap()
     }
 
-    const PASSING: Measured = Measured { raw: 25000, brotli: 9000, cold_ms: 40.0, fuel: 500 };
+    const PASSING: Measured = Measured { raw: 25000, brotli: 9000, cold_ms: 40.0, fuel: 500, wasmtime: Wasmtime::Ran };
 
     struct Case {
         name: &'static str,
@@ -278,6 +291,22 @@ mod tests {
                 runs: 1,
                 verdict: Fail,
                 statuses: [Pass, Pass, Pass, Fail, Skip],
+            },
+            Case {
+                name: "metrics --engine left out are not compared with an active baseline",
+                measured: Measured { wasmtime: Wasmtime::LeftOut, ..PASSING },
+                baseline: Some(baseline("active", 25000, RUSTC)),
+                runs: 1,
+                verdict: Pass,
+                statuses: [Pass, Pass, Skip, Skip, Skip],
+            },
+            Case {
+                name: "metrics an active baseline anchors fail when they were not measured",
+                measured: Measured { wasmtime: Wasmtime::Missing, ..PASSING },
+                baseline: Some(baseline("active", 25000, RUSTC)),
+                runs: 1,
+                verdict: Fail,
+                statuses: [Pass, Pass, Fail, Fail, Skip],
             },
             Case {
                 name: "toolchain drift fails the run, not the metrics",

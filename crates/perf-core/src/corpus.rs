@@ -19,6 +19,19 @@
 //! `export` names a scenario prefix: the module must export `<export>_setup`, `<export>_op`
 //! and `<export>_teardown`. A cold-start scenario has no export (it measures compile and
 //! instantiate); an overhead metric names its `reference_export`.
+//!
+//! Browser environments measure cold init in real browsers, one browser metric each:
+//! ```json
+//!   "environments": [
+//!     { "id": "desktop-chromium", "browser": "chromium", "cpu_throttling_rate": 1,
+//!       "label": "desktop Chromium, headless", "metric": "M-PERF-02A" } ],
+//!   "coverage": { ..., "required_environments": ["desktop-chromium"] },
+//!   "browser_protocol": { "samples_per_seed": 4, "warmup_samples": 1,
+//!                         "first_call": "channel_reserve_send", "millis_per_call": 30000 }
+//! ```
+//! A required environment that cannot run fails its metric; one that is not required is
+//! skipped with the reason. `first_call` names a scenario export whose setup, op and
+//! teardown are the first call after instantiation (where V8's lazy compilation lands).
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -40,6 +53,43 @@ pub struct Corpus {
     pub coverage: Coverage,
     pub protocol: Protocol,
     pub scenarios: Vec<Scenario>,
+    /// The browsers cold init is measured in; none when absent.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub environments: Vec<Environment>,
+    /// How the environments sample (required with them).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub browser_protocol: Option<BrowserProtocol>,
+}
+
+/// A browser environment: which browser, how throttled, and the metric its cold init feeds.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Environment {
+    pub id: String,
+    pub browser: BrowserKind,
+    /// The main thread's CPU slowdown (Chromium only; 1 = none).
+    pub cpu_throttling_rate: f64,
+    /// What it stands for, in the reports (say "emulated" where it is).
+    pub label: String,
+    pub metric: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum BrowserKind {
+    /// Driven through the DevTools Protocol.
+    Chromium,
+    /// Firefox ESR, driven through WebDriver BiDi (which cannot throttle the CPU).
+    Firefox,
+}
+
+impl BrowserKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            BrowserKind::Chromium => "chromium",
+            BrowserKind::Firefox => "firefox",
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -48,6 +98,8 @@ pub struct Coverage {
     pub required_workloads: Vec<Workload>,
     pub required_metrics: Vec<String>,
     pub required_seed_set: Vec<u64>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub required_environments: Vec<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -61,6 +113,22 @@ pub struct Protocol {
     /// engine (each sample costs a whole compile, so not 2000).
     pub cold_start_samples_per_seed: u32,
     pub limits: Limits,
+}
+
+/// How the browser environments sample cold init. Variants are interleaved round-robin
+/// within each seed, so drift lands on all of them.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BrowserProtocol {
+    /// Page loads per seed and variant, each in a fresh browser context.
+    pub samples_per_seed: u32,
+    /// Page loads per variant before the first seed, discarded.
+    pub warmup_samples: u32,
+    /// The scenario export whose setup/op/teardown is the first call after instantiation.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub first_call: Option<String>,
+    /// The longest any one call to the browser may take.
+    pub millis_per_call: u64,
 }
 
 /// What stops a runaway scenario: a call (setup, op or teardown) that exceeds one of these
@@ -154,6 +222,7 @@ impl Corpus {
                 );
             }
         }
+        self.check_environments(&rule_error(file), cx)?;
         if let Some(only) = cx.only
             && !self.scenarios.iter().any(|s| s.id == only)
         {
@@ -243,16 +312,8 @@ impl Corpus {
                             format!("the {} variant has not been built (run `cargo xtask perf`)", v.as_str()),
                         );
                     };
-                    let missing: Vec<String> = ABI_SUFFIXES
-                        .iter()
-                        .map(|suffix| format!("{name}{suffix}"))
-                        .filter(|f| !exports.contains(f))
-                        .collect();
-                    if !missing.is_empty() {
-                        return rule(
-                            format!("{at}/{key}"),
-                            format!("the {} module does not export {}", v.as_str(), missing.join(", ")),
-                        );
+                    if let Some(message) = missing_exports(name, *v, &exports) {
+                        return rule(format!("{at}/{key}"), message);
                     }
                 }
             }
@@ -295,6 +356,114 @@ impl Corpus {
         }
         Ok(())
     }
+}
+
+fn rule_error(file: &str) -> impl Fn(String, String) -> DocumentError + '_ {
+    move |pointer, message| DocumentError::rule(file, pointer, message)
+}
+
+impl Corpus {
+    /// The browser environments, the protocol they sample with, and their coverage.
+    fn check_environments(
+        &self,
+        err: &dyn Fn(String, String) -> DocumentError,
+        cx: &CorpusContext,
+    ) -> Result<(), DocumentError> {
+        let mut ids = BTreeSet::new();
+        let mut fed = BTreeMap::new();
+        for (i, e) in self.environments.iter().enumerate() {
+            let at = format!("/environments/{i}");
+            if e.id.trim().is_empty() || !ids.insert(e.id.as_str()) {
+                return Err(err(format!("{at}/id"), format!("expected a unique, non-empty id, found \"{}\"", e.id)));
+            }
+            if !(e.cpu_throttling_rate >= 1.0 && e.cpu_throttling_rate <= 20.0) {
+                return Err(err(
+                    format!("{at}/cpu_throttling_rate"),
+                    format!("expected a slowdown from 1 (none) to 20, found {}", e.cpu_throttling_rate),
+                ));
+            }
+            if e.browser == BrowserKind::Firefox && e.cpu_throttling_rate != 1.0 {
+                return Err(err(
+                    format!("{at}/cpu_throttling_rate"),
+                    "Firefox cannot be throttled (WebDriver BiDi has no CPU throttling): expected 1".into(),
+                ));
+            }
+            let Some(m) = cx.budgets.metric(&e.metric) else {
+                return Err(err(format!("{at}/metric"), format!("metric {} is not in the budgets file", e.metric)));
+            };
+            let expected = if e.cpu_throttling_rate > 1.0 {
+                Source::BrowserMobileColdInit
+            } else {
+                Source::BrowserDesktopColdInit
+            };
+            if m.source != expected {
+                return Err(err(
+                    format!("{at}/metric"),
+                    format!(
+                        "{} ({}) cannot be fed by a browser {} throttled: expected a {} metric",
+                        e.metric,
+                        m.source.as_str(),
+                        if e.cpu_throttling_rate > 1.0 { "whose CPU is" } else { "whose CPU is not" },
+                        expected.as_str()
+                    ),
+                ));
+            }
+            if let Some(other) = fed.insert(e.metric.as_str(), e.id.as_str()) {
+                return Err(err(format!("{at}/metric"), format!("{} is already fed by environment {other}", e.metric)));
+            }
+        }
+        for (i, id) in self.coverage.required_environments.iter().enumerate() {
+            if !ids.contains(id.as_str()) {
+                return Err(err(
+                    format!("/coverage/required_environments/{i}"),
+                    format!("no environment {id} in /environments"),
+                ));
+            }
+        }
+        for m in &cx.budgets.metrics {
+            if m.source.is_browser() && !fed.contains_key(m.id.as_str()) {
+                return Err(err(
+                    "/environments".into(),
+                    format!("no environment feeds the budgeted browser metric {}", m.id),
+                ));
+            }
+        }
+        match (&self.browser_protocol, self.environments.is_empty()) {
+            (None, false) => {
+                return Err(err(
+                    "/browser_protocol".into(),
+                    "expected the browser protocol the environments sample with".into(),
+                ));
+            }
+            (Some(b), _) => {
+                for (key, n) in
+                    [("samples_per_seed", u64::from(b.samples_per_seed)), ("millis_per_call", b.millis_per_call)]
+                {
+                    if n == 0 {
+                        return Err(err(format!("/browser_protocol/{key}"), "expected a positive number".into()));
+                    }
+                }
+                if let (Some(name), Some(lookup)) = (&b.first_call, cx.exports) {
+                    for v in [VariantKind::Dev, VariantKind::Canary, VariantKind::Release] {
+                        let Some(exports) = lookup(v) else { continue };
+                        if let Some(message) = missing_exports(name, v, &exports) {
+                            return Err(err("/browser_protocol/first_call".into(), message));
+                        }
+                    }
+                }
+            }
+            (None, true) => {}
+        }
+        Ok(())
+    }
+}
+
+/// "the <variant> module does not export …" for the scenario ABI functions of `name` that
+/// `exports` lacks; `None` when it has them all.
+fn missing_exports(name: &str, variant: VariantKind, exports: &BTreeSet<String>) -> Option<String> {
+    let missing: Vec<String> =
+        ABI_SUFFIXES.iter().map(|suffix| format!("{name}{suffix}")).filter(|f| !exports.contains(f)).collect();
+    (!missing.is_empty()).then(|| format!("the {} module does not export {}", variant.as_str(), missing.join(", ")))
 }
 
 fn seed_set(seeds: &[u64]) -> BTreeSet<u64> {

@@ -7,7 +7,9 @@
 //!    drift, an unanchored metric or a unit mismatch fails; in `scaffold` mode the same
 //!    checks are reported as "would fail" and do not change the verdict. A run on another
 //!    rustc or binaryen than the baseline's is flagged as toolchain drift (failing or
-//!    warning per the baseline's `toolchain_drift`) instead of as plain regressions.
+//!    warning per the baseline's `toolchain_drift`) instead of as plain regressions; so is a
+//!    browser environment run in another browser or major version than the baseline
+//!    records, whose cold init is then not compared.
 
 use serde::{Deserialize, Serialize};
 
@@ -17,7 +19,7 @@ use crate::budget::{Budgets, GateKind, Status};
 use crate::ratchet::{self, RatchetHint};
 use crate::regression::{self, Comparison, Finding, ToolchainDrift};
 use crate::streak::{Observation, StreakState};
-use crate::summary::{Record, VariantReport};
+use crate::summary::{self, Record, VariantReport};
 
 pub const REPORT_SCHEMA_VERSION: &str = "wasm-perf-regression-report-v1";
 
@@ -201,33 +203,50 @@ pub fn evaluate(input: &GateInput, records: &[Record], streaks: &mut StreakState
     if let Some(baseline) = input.baseline {
         drift = regression::toolchain_drift(baseline, input.rustc, input.binaryen);
         let scaffold = baseline.status == BaselineStatus::Scaffold;
-        if !drift.is_empty() {
-            let what: Vec<String> =
-                drift.iter().map(|d| format!("{} {} -> {}", d.tool, d.baseline, d.current)).collect();
-            let reason =
-                format!("toolchain drift since the baseline: {}; rebaseline on this toolchain", what.join(", "));
-            let status = match (scaffold, baseline.toolchain_drift) {
+        // Drift fails or warns per the baseline; a scaffold baseline only says it would fail.
+        let drift_check = |reason: String| Check {
+            rule: Rule::Toolchain,
+            profile: String::new(),
+            metric_id: String::new(),
+            status: match (scaffold, baseline.toolchain_drift) {
                 (true, _) => Status::Pass,
                 (false, DriftPolicy::Fail) => Status::Fail,
                 (false, DriftPolicy::Warn) => Status::Warn,
-            };
-            checks.push(Check {
-                rule: Rule::Toolchain,
-                profile: String::new(),
-                metric_id: String::new(),
-                status,
-                would_fail: scaffold.then(|| reason.clone()),
-                message: if scaffold { format!("scaffold (would fail: {reason})") } else { reason },
-                streak: None,
-                escalate_after: None,
-                comparison: None,
-            });
+            },
+            would_fail: scaffold.then(|| reason.clone()),
+            message: if scaffold { format!("scaffold (would fail: {reason})") } else { reason },
+            streak: None,
+            escalate_after: None,
+            comparison: None,
+        };
+        if !drift.is_empty() {
+            let what: Vec<String> =
+                drift.iter().map(|d| format!("{} {} -> {}", d.tool, d.baseline, d.current)).collect();
+            checks.push(drift_check(format!(
+                "toolchain drift since the baseline: {}; rebaseline on this toolchain",
+                what.join(", ")
+            )));
         }
+        let browser_drift = regression::browser_drift(baseline, input.variants);
+        for (d, metric) in &browser_drift {
+            checks.push(drift_check(format!(
+                "browser drift since the baseline: {} {} -> {}; {metric} is not compared, rebaseline with this browser",
+                d.tool, d.baseline, d.current
+            )));
+        }
+        let drifted_browser = |metric_id: &str| browser_drift.iter().any(|(_, m)| m == metric_id);
         for c in regression::compare(baseline, records) {
             let mut reason = c.finding.describe(&c);
             let comparable = matches!(c.finding, Finding::Within | Finding::Regression);
             let (fails, status) = if comparable && !drift.is_empty() {
                 reason = format!("not compared across toolchains ({reason})");
+                (false, Status::Skip)
+            } else if comparable && drifted_browser(&c.metric_id) {
+                reason = format!("not compared across browser versions ({reason})");
+                (false, Status::Skip)
+            } else if matches!(c.finding, Finding::NotMeasured) && left_out(input, &c.profile, &c.metric_id) {
+                // The user narrowed the run on purpose; the summary says so and no streak moves.
+                reason = format!("left out of this run, not compared ({reason})");
                 (false, Status::Skip)
             } else if c.finding.fails() {
                 (true, if scaffold { Status::Pass } else { Status::Fail })
@@ -246,6 +265,7 @@ pub fn evaluate(input: &GateInput, records: &[Record], streaks: &mut StreakState
                 comparison: Some(c),
             });
         }
+        drift.extend(browser_drift.into_iter().map(|(d, _)| d));
     }
 
     let verdict = checks.iter().map(|c| c.status).fold(Status::Pass, Status::worst);
@@ -286,6 +306,12 @@ pub fn decide(judged: Status, checks: impl IntoIterator<Item = Status>) -> Statu
     checks.into_iter().filter(|s| matches!(s, Status::Warn | Status::Fail)).fold(judged, Status::worst)
 }
 
+/// Whether `--engine` left the metric out of this run on the variants gated by `profile`.
+fn left_out(input: &GateInput, profile: &str, metric_id: &str) -> bool {
+    let Some(m) = input.budgets.metric(metric_id) else { return false };
+    input.variants.iter().filter(|v| v.budget_profile == profile).any(|v| summary::left_out(m, v))
+}
+
 fn budget_message(r: &Record) -> String {
     match (r.value, r.status, &r.reason) {
         (_, _, Some(reason)) => reason.clone(),
@@ -308,6 +334,7 @@ fn num(v: Option<f64>) -> String {
 mod tests {
     use super::*;
     use crate::policy::VariantKind;
+    use crate::unit::Unit;
     use serde_json::{Value, json};
 
     fn budgets() -> Budgets {
@@ -586,6 +613,99 @@ mod tests {
                     );
                 }
             }
+        }
+    }
+
+    #[test]
+    fn a_browser_major_other_than_the_baselines_is_drift_and_its_cold_init_is_not_compared() {
+        use crate::browser::{BrowserIdentity, EnvironmentRun};
+        let browser_budgets = Budgets::parse(
+            "b.json",
+            &json!({
+                "schema_version": "wasm-perf-budgets-v1", "profiles": ["core-min"], "seed_set": [11],
+                "metrics": [{"id": "M-CHR", "name": "cold", "unit": "ms", "source": "browser.desktop_cold_init",
+                             "required": true, "gate": "hard", "thresholds": {"core-min": {"hard": 85}}}]
+            })
+            .to_string(),
+        )
+        .unwrap();
+        let record = Record {
+            value: Some(40.0),
+            unit: Unit::Millis,
+            status: Status::Pass,
+            wall_clock: true,
+            metric_id: "M-CHR".into(),
+            ..records(&budgets(), 1.0, 1.0)[0].clone()
+        };
+        let policy =
+            crate::policy::Policy::parse("policy.json", include_str!("../../../.github/wasm_optimization_policy.json"))
+                .unwrap();
+        let ran = |version: &str| {
+            let mut v = VariantReport::planned(&policy.profiles[2], vec![]);
+            assert_eq!(v.budget_profile, "core-min");
+            v.browsers = vec![EnvironmentRun {
+                environment: "desktop-chromium".into(),
+                label: "desktop".into(),
+                metric: "M-CHR".into(),
+                required: true,
+                browser: BrowserIdentity::new("Chromium", version, "V8 15.6"),
+                command_line: None,
+                cpu_throttling_rate: 1.0,
+                first_call: None,
+                phases: None,
+                cache_canary: None,
+                left_out: None,
+                error: None,
+            }];
+            vec![v]
+        };
+        let baseline = |browsers: Value| {
+            let mut text = serde_json::to_value(baseline(
+                "active",
+                json!([
+                    {"profile": "core-min", "metric_id": "M-CHR", "unit": "ms", "value": 15.0}
+                ]),
+            ))
+            .unwrap();
+            text["provenance"]["browsers"] = browsers;
+            text["tolerances"]["defaults"]["ms"] = json!({"relative_pct": 25.0, "absolute": 0.5});
+            Baseline::parse("baseline.json", &text.to_string()).unwrap()
+        };
+        let cases = [
+            (json!({"desktop-chromium": "Chromium 156"}), "156.0.8078.114", Status::Fail, "regressed 15 -> 40 ms"),
+            (
+                json!({"desktop-chromium": "Chromium 156"}),
+                "157.0.1.2",
+                Status::Fail,
+                "browser drift since the baseline: desktop-chromium browser Chromium 156 -> Chromium 157; M-CHR is not \
+                 compared, rebaseline with this browser",
+            ),
+            (
+                json!({}),
+                "156.0.8078.114",
+                Status::Fail,
+                "browser drift since the baseline: desktop-chromium browser not recorded -> Chromium 156",
+            ),
+        ];
+        for (recorded, version, verdict, says) in cases {
+            let b = baseline(recorded);
+            let variants = ran(version);
+            let input = GateInput {
+                budgets: &browser_budgets,
+                baseline: Some(&b),
+                branch: "main",
+                run_id: "r",
+                rustc: RUSTC,
+                binaryen: "116",
+                variants: &variants,
+            };
+            let report = evaluate(&input, std::slice::from_ref(&record), &mut StreakState::default());
+            assert_eq!(report.verdict, verdict, "{version}");
+            assert!(report.checks.iter().any(|c| c.message.starts_with(says)), "{says}: {:#?}", report.checks);
+            let regression = report.checks.iter().find(|c| c.rule == Rule::Regression).unwrap();
+            let drifted = !says.starts_with("regressed");
+            assert_eq!(regression.status == Status::Skip, drifted, "{}", regression.message);
+            assert_eq!(report.toolchain_drift.len(), usize::from(drifted));
         }
     }
 

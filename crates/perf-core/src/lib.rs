@@ -8,6 +8,7 @@
 
 pub mod attribution;
 pub mod baseline;
+pub mod browser;
 pub mod budget;
 pub mod conclude;
 pub mod corpus;

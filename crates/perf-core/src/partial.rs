@@ -50,9 +50,21 @@ pub fn merge(partials: &[(String, Run)], expected: &Expected) -> Result<(Run, Ve
                 let message = format!("the {kind} variant is also in {other}: each variant is measured by one job");
                 return Err(DocumentError::rule(file, format!("/variants/{i}/variant"), message).into());
             }
-            if let Some(selection) = v.runtime.as_ref().and_then(|r| r.selection.as_ref()) {
-                let message = format!("a narrowed run ({selection}) cannot stand for the whole protocol");
-                return Err(DocumentError::rule(file, format!("/variants/{i}/runtime/selection"), message).into());
+            let narrowed =
+                [(format!("/variants/{i}/runtime/selection"), v.runtime.as_ref().and_then(|r| r.selection.as_ref()))]
+                    .into_iter()
+                    .chain([(format!("/variants/{i}/runtime_skipped"), v.runtime_skipped.as_ref())])
+                    .chain(
+                        v.browsers
+                            .iter()
+                            .enumerate()
+                            .map(|(j, b)| (format!("/variants/{i}/browsers/{j}/left_out"), b.left_out.as_ref())),
+                    );
+            for (pointer, why) in narrowed {
+                if let Some(why) = why {
+                    let message = format!("a narrowed run ({why}) cannot stand for the whole protocol");
+                    return Err(DocumentError::rule(file, pointer, message).into());
+                }
             }
             found.push((slot, v, file));
         }
@@ -170,6 +182,7 @@ fn add_up(partials: &[(String, Run)], policy_variants: &[Variant]) -> PipelineRe
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::browser::EnvironmentRun;
     use crate::pipeline::PhaseTiming;
     use crate::summary::Provenance;
 
@@ -335,6 +348,33 @@ mod tests {
         assert_eq!(
             e,
             "dev.json: /variants/0/runtime/selection: a narrowed run (--seed 42) cannot stand for the whole protocol"
+        );
+
+        let mut parts = jobs(&policy);
+        let firefox = EnvironmentRun {
+            environment: "desktop-firefox".into(),
+            label: "desktop Firefox".into(),
+            metric: "M-FIREFOX-02A".into(),
+            required: true,
+            browser: None,
+            command_line: None,
+            cpu_throttling_rate: 1.0,
+            first_call: None,
+            phases: None,
+            cache_canary: None,
+            left_out: None,
+            error: None,
+        };
+        parts[2].1.variants[0].browsers = vec![firefox.clone()];
+        let (merged, _) = merge(&parts, &expected(&policy)).unwrap();
+        assert_eq!(merged.variants[2].browsers, std::slice::from_ref(&firefox), "a job's browsers are the merge's");
+        let left_out = EnvironmentRun { left_out: Some("this run selected --engine chromium".into()), ..firefox };
+        parts[2].1.variants[0].browsers.push(left_out);
+        let e = merge(&parts, &expected(&policy)).unwrap_err().to_string();
+        assert_eq!(
+            e,
+            "release.json: /variants/0/browsers/1/left_out: a narrowed run (this run selected --engine chromium) \
+             cannot stand for the whole protocol"
         );
         assert_eq!(merge(&[], &expected(&policy)).unwrap_err(), MergeError::Nothing);
     }

@@ -115,7 +115,7 @@ pub const TEMPLATE: &str = r#"{
       "bytes": { "relative_pct": 1.0, "absolute": 512 },
       "count": { "relative_pct": 0.5, "absolute": 100 },
       "fuel": { "relative_pct": 1.0, "absolute": 1 },
-      "ms": { "relative_pct": 25.0, "absolute": 0.5 },
+      "ms": { "relative_pct": 75.0, "absolute": 5.0 },
       "us": { "relative_pct": 25.0, "absolute": 0.5 },
       "ns": { "relative_pct": 25.0, "absolute": 50 },
       "MiB": { "relative_pct": 1.0, "absolute": 0.001 },

@@ -4,8 +4,10 @@
 
 use serde::{Deserialize, Serialize};
 
+use std::collections::BTreeMap;
+
 use crate::baseline::{Baseline, Tolerance};
-use crate::summary::Record;
+use crate::summary::{Record, VariantReport};
 use crate::unit::Unit;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -149,6 +151,38 @@ pub fn toolchain_drift(baseline: &Baseline, rustc: &str, binaryen: &str) -> Vec<
         if b != c {
             drift.push(ToolchainDrift { tool: tool.to_owned(), baseline: b, current: c });
         }
+    }
+    drift
+}
+
+/// The browser each environment of `variants` ran, by environment id ("Chromium 156").
+pub fn browsers(variants: &[VariantReport]) -> BTreeMap<String, String> {
+    variants
+        .iter()
+        .flat_map(|v| &v.browsers)
+        .filter_map(|b| Some((b.environment.clone(), b.browser.as_ref()?.major_version())))
+        .collect()
+}
+
+/// A browser environment whose browser or major version differs from the baseline's, or
+/// that the baseline does not record while it anchors the environment's metric: its values
+/// are not comparable as-is. Returns the drift and the metric the environment feeds.
+pub fn browser_drift(baseline: &Baseline, variants: &[VariantReport]) -> Vec<(ToolchainDrift, String)> {
+    let ran = browsers(variants);
+    let metrics: BTreeMap<&str, &str> =
+        variants.iter().flat_map(|v| &v.browsers).map(|b| (b.environment.as_str(), b.metric.as_str())).collect();
+    let mut drift = Vec::new();
+    for (environment, current) in ran {
+        let metric = metrics.get(environment.as_str()).copied().unwrap_or_default();
+        let anchored = baseline.metrics.iter().any(|m| m.metric_id == metric && m.value.is_some());
+        let recorded = match baseline.provenance.browsers.get(&environment) {
+            Some(b) if *b == current => continue,
+            Some(b) => b.clone(),
+            None if anchored => "not recorded".to_owned(),
+            None => continue,
+        };
+        let tool = format!("{environment} browser");
+        drift.push((ToolchainDrift { tool, baseline: recorded, current }, metric.to_owned()));
     }
     drift
 }

@@ -40,14 +40,21 @@ pub fn broken_variants(variants: &[VariantReport]) -> Vec<String> {
     variants.iter().filter_map(|v| v.error.as_ref().map(|e| format!("{}: {e}", v.variant.as_str()))).collect()
 }
 
-/// "variant scenario: cause" for every scenario stopped by bad input (exit 2); traps and
-/// limits are the code's behaviour and fail their metrics instead.
+/// "variant scenario: cause" for every scenario or browser environment stopped by bad input
+/// or a failed environment (a browser that did not start or died: exit 2); traps and limits
+/// are the code's behaviour and fail their metrics instead.
 pub fn bad_scenarios(variants: &[VariantReport]) -> Vec<String> {
-    variants
+    let exit_2 = |kind: RunErrorKind| matches!(kind, RunErrorKind::Input | RunErrorKind::Environment);
+    let scenarios = variants
         .iter()
-        .flat_map(|v| v.runtime.iter().flat_map(move |r| r.errors().map(move |(run, e)| (v, run, e))))
-        .filter(|(_, _, e)| e.kind == RunErrorKind::Input)
-        .map(|(v, run, e)| format!("{} {}: {}", v.variant.as_str(), run.scenario, e.message))
+        .flat_map(|v| v.runtime.iter().flat_map(move |r| r.errors().map(move |(run, e)| (v, &run.scenario, e))));
+    let browsers = variants
+        .iter()
+        .flat_map(|v| v.browsers.iter().filter_map(move |b| Some((v, &b.environment, b.error.as_ref()?))));
+    scenarios
+        .chain(browsers)
+        .filter(|(_, _, e)| exit_2(e.kind))
+        .map(|(v, what, e)| format!("{} {what}: {}", v.variant.as_str(), e.message))
         .collect()
 }
 

@@ -116,6 +116,16 @@ pub enum RunErrorKind {
     Limit,
     /// setup, op or teardown reported an error code.
     Invariant,
+    /// The environment failed, not the code: a browser that did not start, crashed, hung
+    /// or was killed (exit 2, like bad input).
+    Environment,
+}
+
+impl RunError {
+    /// A failed environment (a browser that did not start, crashed, hung or was killed).
+    pub fn environment(message: impl Into<String>) -> RunError {
+        RunError { kind: RunErrorKind::Environment, message: message.into() }
+    }
 }
 
 /// A metric's value from a run, or why there is none.
@@ -126,6 +136,9 @@ pub enum Measurement {
     NotMeasured(String),
     /// The measurement was attempted and failed: the metric fails closed.
     Failed(String),
+    /// Left out on purpose by a narrowed run (`--engine`): skipped even when required, and
+    /// the run says so and updates no streaks.
+    LeftOut(String),
 }
 
 impl Figures {

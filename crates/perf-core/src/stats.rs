@@ -49,9 +49,42 @@ pub fn median_of_p95(per_seed: &[Distribution]) -> Option<f64> {
     median(&per_seed.iter().map(|d| d.p95).collect::<Vec<_>>())
 }
 
+/// A sample's median and a distribution-free 95% interval for it: the order statistics at
+/// ranks n/2 ∓ 1.96·√n/2 (the normal approximation of the binomial), clamped to the sample.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Interval {
+    pub n: usize,
+    pub median: f64,
+    pub low: f64,
+    pub high: f64,
+}
+
+pub fn median_interval(samples: &[f64]) -> Option<Interval> {
+    let median = median(samples)?;
+    let mut v = samples.to_vec();
+    v.sort_by(f64::total_cmp);
+    let n = v.len() as f64;
+    let half_width = 1.96 * n.sqrt() / 2.0;
+    // 1-based ranks, as the approximation states them.
+    let low_rank = ((n / 2.0 - half_width).floor() as usize).clamp(1, v.len());
+    let high_rank = ((n / 2.0 + half_width).ceil() as usize + 1).clamp(1, v.len());
+    Some(Interval { n: v.len(), median, low: v[low_rank - 1], high: v[high_rank - 1] })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_median_interval_widens_with_fewer_samples_and_holds_the_median() {
+        let hundred: Vec<f64> = (1..=100).map(f64::from).collect();
+        // Ranks 40 and 61: the textbook interval for n = 100.
+        assert_eq!(median_interval(&hundred), Some(Interval { n: 100, median: 50.5, low: 40.0, high: 61.0 }));
+        let five = [5.0, 1.0, 4.0, 2.0, 3.0];
+        assert_eq!(median_interval(&five), Some(Interval { n: 5, median: 3.0, low: 1.0, high: 5.0 }));
+        assert_eq!(median_interval(&[]), None);
+    }
 
     #[test]
     fn percentiles_interpolate_between_closest_ranks() {

@@ -11,6 +11,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::attribution::Attribution;
+use crate::browser::EnvironmentRun;
 use crate::budget::{Budgets, Metric, Source, Status};
 use crate::digest;
 use crate::display::number;
@@ -65,9 +66,12 @@ pub struct VariantReport {
     pub post_opt: Option<ArtifactMeasurement>,
     /// The scenarios run in the wasm engine; `None` when none ran (see the records' reasons).
     pub runtime: Option<RuntimeReport>,
-    /// Why runtime metrics were not measured on this variant (a selection, no engine run).
+    /// Why the scenario engine did not run on this variant: `--engine` left it out.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub runtime_skipped: Option<String>,
+    /// Cold init in each browser environment of the corpus (run, failed or left out).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub browsers: Vec<EnvironmentRun>,
     /// Where the bytes go (twiggy); `None` when the variant was not built or the profiler
     /// failed (then `attribution_error` says why).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -145,6 +149,7 @@ impl VariantReport {
             post_opt: None,
             runtime: None,
             runtime_skipped: None,
+            browsers: Vec::new(),
             attribution: None,
             attribution_error: None,
             error: None,
@@ -195,15 +200,20 @@ fn record(budgets: &Budgets, m: &Metric, v: &VariantReport, commit: &str) -> Rec
     let thresholds = m.thresholds.get(&v.budget_profile);
     let (value, status, reason) = judge(m, &v.budget_profile, measured_value(m, v));
     let artifact = v.post_opt.as_ref();
+    let browser = v.browsers.iter().find(|b| b.metric == m.id);
     let environment = match (&v.runtime, m.source) {
         (_, s) if s.is_size() => STATIC_ENVIRONMENT.to_owned(),
+        (_, s) if s.is_browser() => browser.map_or("none".to_owned(), EnvironmentRun::describe),
         (Some(r), s) if s.is_scenario() => r.engine.clone(),
         _ => "none".to_owned(),
     };
-    let seeds = v.runtime.as_ref().and_then(|r| {
-        let run = r.feeding(&m.id)?;
-        let t = run.timing.as_ref().or(run.heap.as_ref())?;
-        Some(t.seeds.iter().map(|s| s.seed).collect::<Vec<_>>())
+    let browser_seeds = browser.and_then(|b| Some(b.phases.as_ref()?.total.seeds.iter().map(|s| s.seed).collect()));
+    let seeds = browser_seeds.or_else(|| {
+        v.runtime.as_ref().and_then(|r| {
+            let run = r.feeding(&m.id)?;
+            let t = run.timing.as_ref().or(run.heap.as_ref())?;
+            Some(t.seeds.iter().map(|s| s.seed).collect::<Vec<_>>())
+        })
     });
     Record {
         commit: commit.to_owned(),
@@ -225,7 +235,7 @@ fn record(budgets: &Budgets, m: &Metric, v: &VariantReport, commit: &str) -> Rec
             Some(seeds) => seeds,
             None => budgets.seed_set.clone(),
         },
-        commands: v.commands.clone(),
+        commands: v.commands.iter().cloned().chain(browser.and_then(|b| b.command_line.clone())).collect(),
         artifact_paths: [v.pre_opt.as_ref(), v.post_opt.as_ref()]
             .into_iter()
             .flatten()
@@ -251,7 +261,13 @@ fn judge(m: &Metric, profile: &str, measured: Measurement) -> (Option<f64>, Stat
             (None, Status::Fail, Some(format!("required metric not measured: {why}")))
         }
         Measurement::NotMeasured(why) => (None, Status::Skip, Some(format!("not measured: {why}"))),
+        Measurement::LeftOut(why) => (None, Status::Skip, Some(format!("not measured: {why}"))),
     }
+}
+
+/// Whether a narrowed run (`--engine`) left `m` out on `v`'s variant on purpose.
+pub fn left_out(m: &Metric, v: &VariantReport) -> bool {
+    matches!(measured_value(m, v), Measurement::LeftOut(_))
 }
 
 fn measured_value(m: &Metric, v: &VariantReport) -> Measurement {
@@ -269,19 +285,15 @@ fn measured_value(m: &Metric, v: &VariantReport) -> Measurement {
         Source::SectionData => Measurement::Value(artifact.sections.data_bytes as f64),
         Source::SectionCustom => Measurement::Value(artifact.sections.custom_bytes as f64),
         Source::DebugSections => Measurement::Value(artifact.sections.debug_and_producers() as f64),
-        Source::BrowserDesktopColdInit => Measurement::NotMeasured(
-            "no browser ran: desktop Chromium's cold init needs a browser, and this tool drives none yet \
-             (wasmtime's cold init is a different quantity: it compiles every function up front)"
-                .to_owned(),
-        ),
-        Source::BrowserMobileColdInit => Measurement::NotMeasured(
-            "no browser ran: a mid-tier mobile browser's cold init needs a (throttled) browser, and this tool \
-             drives none yet"
-                .to_owned(),
-        ),
+        Source::BrowserDesktopColdInit | Source::BrowserMobileColdInit => {
+            match v.browsers.iter().find(|b| b.metric == m.id) {
+                Some(b) => b.measurement(m),
+                None => Measurement::NotMeasured(format!("no browser environment ran on the {variant} variant")),
+            }
+        }
         _ => match (&v.runtime, &v.runtime_skipped) {
             (Some(r), _) => r.measurement(m, variant),
-            (None, Some(why)) => Measurement::NotMeasured(why.clone()),
+            (None, Some(why)) => Measurement::LeftOut(why.clone()),
             (None, None) => Measurement::NotMeasured(format!("no scenario ran on the {variant} variant")),
         },
     }
@@ -376,7 +388,9 @@ struct SignedRecord<'a> {
     commit: &'a str,
     profile: &'a str,
     variant: VariantKind,
-    environment: &'a str,
+    /// Left out for a wall-clock record: a browser's is this machine's browser and version.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    environment: Option<&'a str>,
     metric_id: &'a str,
     metric: &'a str,
     /// Left out for a wall-clock record.
@@ -388,7 +402,9 @@ struct SignedRecord<'a> {
     required: bool,
     wall_clock: bool,
     seed_set: &'a [u64],
-    commands: &'a [String],
+    /// Left out for a wall-clock record (a browser's command line is this machine's).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    commands: Option<&'a [String]>,
     artifact_paths: &'a [String],
     artifact_sha256: Option<&'a String>,
 }
@@ -439,6 +455,7 @@ impl<'a> SignedVariant<'a> {
             post_opt,
             runtime,
             runtime_skipped,
+            browsers: _,
             attribution,
             attribution_error,
             error,
@@ -513,7 +530,7 @@ impl<'a> SignedRecord<'a> {
             commit,
             profile,
             variant: *variant,
-            environment,
+            environment: (!wall_clock).then_some(environment.as_str()),
             metric_id,
             metric,
             judged: (!wall_clock).then_some(SignedJudgement {
@@ -527,7 +544,7 @@ impl<'a> SignedRecord<'a> {
             required: *required,
             wall_clock: *wall_clock,
             seed_set,
-            commands,
+            commands: (!wall_clock).then_some(commands.as_slice()),
             artifact_paths,
             artifact_sha256: artifact_sha256.as_ref(),
         }
@@ -587,6 +604,7 @@ mod tests {
             post_opt: post,
             runtime: None,
             runtime_skipped: None,
+            browsers: vec![],
             attribution: None,
             attribution_error: None,
             error: error.map(str::to_owned),

@@ -23,6 +23,8 @@ pub mod exports;
 #[cfg(feature = "host-diagnostics")]
 pub mod diagnostics;
 
+#[cfg(feature = "compile-heavy")]
+pub mod compile_heavy;
 #[cfg(feature = "mono-bloat")]
 pub mod mono_bloat;
 #[cfg(feature = "seeded-regression")]

@@ -1,0 +1,263 @@
+//! What the browsers measured: per corpus environment (desktop Chromium, Chromium with its
+//! CPU throttled as a phone's stand-in, Firefox) and variant, the cold-init phases of every
+//! sample, the browser that took them, the cache canary's proof that the samples were
+//! cold, and how a browser cold-init metric's value is taken from them.
+//!
+//! A sample is one page load in a fresh browser context: fetch + compile
+//! (`WebAssembly.compileStreaming`), instantiate, and the first exported call (V8 compiles
+//! lazily, so the compile cost of the functions it runs lands there). The gate value is the
+//! protocol's median over seeds of the per-seed p95 of their total, the time a user waits
+//! until the module has answered once. Like every wall-clock figure, none of this is in
+//! the summary's signature.
+
+use serde::{Deserialize, Serialize};
+
+use crate::budget::Metric;
+use crate::runtime::{Figures, Measurement, RunError};
+use crate::stats::{self, Interval};
+use crate::unit::Unit;
+
+/// Which browser, in which version, with which JavaScript engine.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BrowserIdentity {
+    /// "Chromium" or "Firefox".
+    pub name: String,
+    /// The full version, e.g. "156.0.8078.114".
+    pub version: String,
+    /// The leading number of `version`: a change of it is drift.
+    pub major: u32,
+    /// e.g. "V8 15.6.120.12", "SpiderMonkey 153.8.0".
+    pub engine: String,
+}
+
+impl BrowserIdentity {
+    /// The browser and its major version, as a baseline records them: "Chromium 156".
+    pub fn major_version(&self) -> String {
+        format!("{} {}", self.name, self.major)
+    }
+
+    /// `None` when `version` does not start with a number.
+    pub fn new(name: &str, version: &str, engine: &str) -> Option<BrowserIdentity> {
+        let major = version.split('.').next()?.parse().ok()?;
+        Some(BrowserIdentity { name: name.to_owned(), version: version.to_owned(), major, engine: engine.to_owned() })
+    }
+}
+
+/// One environment's measurements of one variant.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EnvironmentRun {
+    /// The corpus environment's id, e.g. "desktop-chromium".
+    pub environment: String,
+    /// What it stands for, e.g. that a throttled Chromium emulates a phone and is not one.
+    pub label: String,
+    /// The metric its cold init feeds.
+    pub metric: String,
+    /// The corpus requires it: if it cannot run, its metric fails instead of skipping.
+    pub required: bool,
+    /// `None` when the browser never started.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub browser: Option<BrowserIdentity>,
+    /// The browser's command line (its flags included).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub command_line: Option<String>,
+    /// The main thread's CPU slowdown (1 = none).
+    pub cpu_throttling_rate: f64,
+    /// The export whose setup/op/teardown is the first call, if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub first_call: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub phases: Option<Phases>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cache_canary: Option<CacheCanary>,
+    /// Why it was not run at all (`--engine` left it out); its metric is skipped.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub left_out: Option<String>,
+    /// Why it stopped; its metric fails closed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<RunError>,
+}
+
+/// Every sample's phases, per seed, in ms.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Phases {
+    pub fetch_compile: Figures,
+    pub instantiate: Figures,
+    pub first_call: Figures,
+    /// Their sum per sample: the gated figure.
+    pub total: Figures,
+    /// The total's samples pooled over seeds: n, median and its 95% interval.
+    pub total_interval: Interval,
+    /// Whether the page was cross-origin isolated (5 µs timers rather than 100 µs).
+    pub cross_origin_isolated: bool,
+}
+
+/// One sample's phases in ms, as the harness page reports them.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct Sample {
+    pub fetch_compile: f64,
+    pub instantiate: f64,
+    pub first_call: f64,
+}
+
+impl Sample {
+    pub fn total(&self) -> f64 {
+        self.fetch_compile + self.instantiate + self.first_call
+    }
+}
+
+impl Phases {
+    /// From each seed's samples (the warm-up already discarded); `None` if a seed has none.
+    pub fn of(samples: &[(u64, Vec<Sample>)], cross_origin_isolated: bool) -> Option<Phases> {
+        let phase = |f: fn(&Sample) -> f64| {
+            let per_seed: Vec<(u64, Vec<f64>)> =
+                samples.iter().map(|(seed, s)| (*seed, s.iter().map(f).collect())).collect();
+            Figures::of("ms", &per_seed)
+        };
+        let pooled: Vec<f64> = samples.iter().flat_map(|(_, s)| s.iter().map(Sample::total)).collect();
+        Some(Phases {
+            fetch_compile: phase(|s| s.fetch_compile)?,
+            instantiate: phase(|s| s.instantiate)?,
+            first_call: phase(|s| s.first_call)?,
+            total: phase(Sample::total)?,
+            total_interval: stats::median_interval(&pooled)?,
+            cross_origin_isolated,
+        })
+    }
+}
+
+/// The proof that a sample is cold, on a module built to show a cache (a thousand
+/// functions, all run by its first call), timed in the phase where the browser compiles
+/// them: the first call in V8 (lazy), fetch + compile in SpiderMonkey (eager). In one page,
+/// the same bytes twice: a second round served by the in-process module cache is far
+/// faster, so the probe can see a cache. In two fresh contexts, once each: neither may be
+/// that fast.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CacheCanary {
+    pub phase: CanaryPhase,
+    /// The phase's ms in the first and second round in one page.
+    pub same_page_ms: [f64; 2],
+    /// The phase's ms in each of two fresh contexts.
+    pub fresh_contexts_ms: [f64; 2],
+    pub verdict: CanaryVerdict,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CanaryPhase {
+    FetchCompile,
+    FirstCall,
+}
+
+impl CanaryPhase {
+    pub fn of(self, s: &Sample) -> f64 {
+        match self {
+            CanaryPhase::FetchCompile => s.fetch_compile,
+            CanaryPhase::FirstCall => s.first_call,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CanaryVerdict {
+    /// The cache is visible in one page and absent across fresh contexts.
+    Cold,
+    /// The second fresh context ran as fast as a cache hit: samples are not cold.
+    Warm,
+    /// No cache was visible even in one page (nothing to guard against, or too small a
+    /// module to tell); the samples still get fresh contexts and nonces.
+    Inconclusive,
+}
+
+/// A first call counts as a cache hit below this share of the page's own cold first call:
+/// measured here, a hit is 50–400 times faster, and cold ones vary 3 times at most.
+pub const CACHE_HIT_RATIO: f64 = 0.1;
+
+impl CacheCanary {
+    pub fn judge(phase: CanaryPhase, same_page: [f64; 2], fresh_contexts: [f64; 2]) -> CacheCanary {
+        let hit = |ms: f64| ms < same_page[0] * CACHE_HIT_RATIO;
+        let verdict = match (hit(same_page[1]), fresh_contexts.into_iter().any(hit)) {
+            (_, true) => CanaryVerdict::Warm,
+            (true, false) => CanaryVerdict::Cold,
+            (false, false) => CanaryVerdict::Inconclusive,
+        };
+        CacheCanary { phase, same_page_ms: same_page, fresh_contexts_ms: fresh_contexts, verdict }
+    }
+}
+
+impl EnvironmentRun {
+    /// How the environment is named in a record: the browser, its version and engine, the
+    /// throttling, and what it stands for.
+    pub fn describe(&self) -> String {
+        let browser = self
+            .browser
+            .as_ref()
+            .map_or("browser not started".to_owned(), |b| format!("{} {} ({})", b.name, b.version, b.engine));
+        format!("{}: {browser}; {}", self.environment, self.label)
+    }
+
+    /// The value of `metric` from this environment's samples.
+    pub fn measurement(&self, metric: &Metric) -> Measurement {
+        if let Some(e) = &self.error {
+            return Measurement::Failed(format!("{}: {}", self.environment, e.message));
+        }
+        if let Some(why) = &self.left_out {
+            return Measurement::LeftOut(format!("{} was left out: {why}", self.environment));
+        }
+        let Some(phases) = &self.phases else {
+            return Measurement::Failed(format!("{} recorded no samples", self.environment));
+        };
+        let ms = phases.total.median_of_p95;
+        match metric.unit {
+            Unit::Millis => Measurement::Value(ms),
+            Unit::Micros => Measurement::Value(ms * 1e3),
+            Unit::Nanos => Measurement::Value(ms * 1e6),
+            other => Measurement::Failed(format!("a browser cold init cannot be expressed in {other}")),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_version_gives_its_major_or_nothing() {
+        let b = BrowserIdentity::new("Chromium", "156.0.8078.114", "V8 15.6").unwrap();
+        assert_eq!(b.major, 156);
+        assert_eq!(BrowserIdentity::new("Firefox", "", "SpiderMonkey"), None);
+        assert_eq!(BrowserIdentity::new("Firefox", "nightly", "SpiderMonkey"), None);
+    }
+
+    #[test]
+    fn the_canary_tells_a_cold_sample_from_a_warm_one() {
+        let cases = [
+            // Measured here: 9–56 ms cold, 0.17–0.33 ms from the cache.
+            ([40.0, 0.2], [40.0, 12.0], CanaryVerdict::Cold),
+            ([40.0, 0.2], [16.0, 8.0], CanaryVerdict::Cold),
+            ([40.0, 0.2], [40.0, 0.3], CanaryVerdict::Warm),
+            ([40.0, 0.2], [0.3, 40.0], CanaryVerdict::Warm),
+            ([40.0, 38.0], [40.0, 0.3], CanaryVerdict::Warm),
+            ([40.0, 39.0], [41.0, 40.0], CanaryVerdict::Inconclusive),
+        ];
+        for (same, fresh, verdict) in cases {
+            assert_eq!(CacheCanary::judge(CanaryPhase::FirstCall, same, fresh).verdict, verdict, "{same:?} {fresh:?}");
+        }
+    }
+
+    #[test]
+    fn phases_gate_the_median_over_seeds_of_each_seeds_p95_total() {
+        let sample = |ms: f64| Sample { fetch_compile: ms, instantiate: 1.0, first_call: 2.0 };
+        let seeds: Vec<(u64, Vec<Sample>)> =
+            [(11, 10.0), (29, 20.0), (42, 30.0)].into_iter().map(|(s, k)| (s, vec![sample(k); 4])).collect();
+        let p = Phases::of(&seeds, true).unwrap();
+        assert_eq!(p.total.median_of_p95, 23.0);
+        assert_eq!(p.instantiate.median_of_p95, 1.0);
+        assert_eq!((p.total_interval.n, p.total_interval.median), (12, 23.0));
+        assert_eq!(Phases::of(&[(11, vec![])], true), None, "a seed without samples is no figure");
+    }
+}

@@ -1,0 +1,52 @@
+//! A module that is expensive to compile: 4,096 distinct functions, each called once when
+//! the reserve+send scenario is set up. V8 compiles a function lazily on its first call, so
+//! a browser pays for all of them inside cold init. Only the gate's own tests enable the
+//! `compile-heavy` feature, to prove that cold init in a browser (M-PERF-02A) fails an active
+//! baseline and that reverting passes.
+
+/// One function per `(A, B)`: its own constants in every step, so neither LLVM nor wasm-opt
+/// can fold two of them into one.
+#[inline(never)]
+fn mix<const A: u64, const B: u64>(x: u64) -> u64 {
+    let k = (A << 32) | B;
+    let mut h = x ^ k;
+    h = std::hint::black_box(h.wrapping_mul(0x9e37_79b9_7f4a_7c15 ^ k).rotate_left((B % 61) as u32 + 1));
+    h = std::hint::black_box((h ^ (h >> 29)).wrapping_add(0xbf58_476d_1ce4_e5b9 ^ (k << 7)));
+    h = std::hint::black_box(h.wrapping_mul(0x94d0_49bb_1331_11eb ^ A).rotate_right((A % 59) as u32 + 1));
+    h = std::hint::black_box((h ^ (h >> 31)).wrapping_sub(0x2545_f491_4f6c_dd1d ^ (B << 13)));
+    h = std::hint::black_box(h.wrapping_mul(0xd6e8_feb8_6659_fd93 ^ (k >> 3)) ^ (A.wrapping_mul(B) | 1));
+    h = std::hint::black_box((h ^ (h >> 27)).wrapping_mul(0xa076_1d64_78bd_642f ^ (B << 21)));
+    h
+}
+
+/// `mix::<A, B>` for one `A` and every listed `B`.
+macro_rules! row {
+    ($a:literal; $($b:literal)*) => {
+        [$( mix::<$a, $b> as fn(u64) -> u64 ),*]
+    };
+}
+
+/// Every `mix::<A, B>`, for each listed `A` and B in 0..64.
+macro_rules! grid {
+    ($($a:literal)*) => {
+        [$(
+            row!($a;
+                0 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20 21 22 23 24 25 26 27 28 29 30 31
+                32 33 34 35 36 37 38 39 40 41 42 43 44 45 46 47 48 49 50 51 52 53 54 55 56 57 58 59 60
+                61 62 63),
+        )*]
+    };
+}
+
+/// Called through a table: an indirect call is inlined neither by LLVM nor by wasm-opt (which
+/// would otherwise fold each function into its only caller), so the module keeps 4,096
+/// functions for the browser to compile.
+static FUNCTIONS: [[fn(u64) -> u64; 64]; 64] = grid!(
+    0 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20 21 22 23 24 25 26 27 28 29 30 31
+    32 33 34 35 36 37 38 39 40 41 42 43 44 45 46 47 48 49 50 51 52 53 54 55 56 57 58 59 60
+    61 62 63);
+
+/// Runs all 4,096 functions once, chained so that none can be skipped.
+pub fn warm_up(seed: u64) -> u64 {
+    FUNCTIONS.iter().flatten().fold(seed, |acc, f| f(acc))
+}

@@ -1,0 +1,40 @@
+// The page-side harness of the browser cold-init samples, evaluated as
+// `(<this function>)(<arguments>)` in a fresh browser context. It fetches and compiles a
+// module (compileStreaming), instantiates it and makes the first call, timing each phase
+// with performance.now() (5 µs when the page is cross-origin isolated), and returns a JSON
+// string: { isolated, rounds: [{ fetch_compile, instantiate, first_call }], error? }.
+// The first call is a scenario's setup(seed), op() and teardown(), or `run(1)` for the
+// cache canary's module. `rounds` > 1 repeats all of it on the same URL in the same page.
+async ({ url, scenario, seed, rounds }) => {
+  const out = { isolated: self.crossOriginIsolated === true, rounds: [] };
+  for (let round = 0; round < rounds; round++) {
+    let phase = "compile";
+    try {
+      const t0 = performance.now();
+      const module = await WebAssembly.compileStreaming(fetch(url));
+      const t1 = performance.now();
+      phase = "instantiate";
+      const instance = await WebAssembly.instantiate(module, {});
+      const t2 = performance.now();
+      phase = "first_call";
+      const e = instance.exports;
+      if (scenario === null) {
+        e.run(1);
+      } else {
+        const setup = e[scenario + "_setup"](BigInt(seed));
+        e[scenario + "_op"]();
+        const teardown = e[scenario + "_teardown"]();
+        if (setup !== 0 || teardown !== 0) {
+          out.error = { phase: "status", message: `${scenario}_setup returned ${setup}, _teardown ${teardown}` };
+          return JSON.stringify(out);
+        }
+      }
+      const t3 = performance.now();
+      out.rounds.push({ fetch_compile: t1 - t0, instantiate: t2 - t1, first_call: t3 - t2 });
+    } catch (e) {
+      out.error = { phase, message: String(e) };
+      return JSON.stringify(out);
+    }
+  }
+  return JSON.stringify(out);
+}

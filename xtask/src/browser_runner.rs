@@ -1,0 +1,269 @@
+//! Cold init in real browsers, per the corpus's environments and browser protocol: each
+//! environment's browser started once with a fresh profile, the modules served from the
+//! loopback server, the cache canary first, then a discarded warm-up, then for each seed
+//! its samples with the variants interleaved round-robin (drift lands on all of them), each
+//! sample a page load in a fresh browser context. One variant's failure does not stop the
+//! others; a browser that dies fails every variant it had left, naming the cause.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use perf_core::browser::{BrowserIdentity, CacheCanary, CanaryPhase, CanaryVerdict, EnvironmentRun, Phases, Sample};
+use perf_core::corpus::{BrowserKind, BrowserProtocol, Corpus, Environment};
+use perf_core::policy::VariantKind;
+use perf_core::runtime::{RunError, RunErrorKind};
+use serde::Deserialize;
+use xshell::Shell;
+
+use crate::browser_process::{self, BrowserProcess};
+use crate::canary_module::canary_module;
+use crate::loopback::{Loopback, Resource};
+use crate::{bidi, cdp};
+
+const HARNESS: &str = include_str!("browser_harness.js");
+/// Where the cache canary's module is served, without a nonce.
+const CANARY_PATH: &str = "/canary.wasm";
+
+/// How long a broken connection waits for the browser's exit to be reported, so that a
+/// killed or crashed browser is named as such.
+const EXIT_GRACE: Duration = Duration::from_secs(2);
+/// The page the samples run in: empty, so its load costs nothing measurable.
+const PAGE: &str = "<!doctype html><meta charset=utf-8><title>wasm cold init</title>";
+
+/// Which browsers a run drives (`--engine`); the rest are left out, saying so.
+pub(crate) struct BrowserSelection {
+    pub browsers: Vec<BrowserKind>,
+    /// The flag that narrowed the run, for the reason of what it left out.
+    pub narrowed_by: Option<String>,
+}
+
+/// Every corpus environment's run of every module (in `modules` order).
+pub(crate) fn run_environments(
+    sh: &Shell,
+    corpus: &Corpus,
+    selection: &BrowserSelection,
+    modules: &[(VariantKind, Arc<Vec<u8>>)],
+    seeds: &[u64],
+) -> BTreeMap<VariantKind, Vec<EnvironmentRun>> {
+    let mut out: BTreeMap<VariantKind, Vec<EnvironmentRun>> = BTreeMap::new();
+    let Some(protocol) = &corpus.browser_protocol else { return out };
+    for env in &corpus.environments {
+        let required = corpus.coverage.required_environments.contains(&env.id);
+        let base = EnvironmentRun {
+            environment: env.id.clone(),
+            label: env.label.clone(),
+            metric: env.metric.clone(),
+            required,
+            browser: None,
+            command_line: None,
+            cpu_throttling_rate: env.cpu_throttling_rate,
+            first_call: protocol.first_call.clone(),
+            phases: None,
+            cache_canary: None,
+            left_out: None,
+            error: None,
+        };
+        let runs: Vec<EnvironmentRun> = if !selection.browsers.contains(&env.browser) {
+            let why = selection.narrowed_by.clone().unwrap_or_else(|| "not selected".to_owned());
+            modules.iter().map(|_| EnvironmentRun { left_out: Some(why.clone()), ..base.clone() }).collect()
+        } else {
+            eprintln!("note: measuring cold init in {} ({})", env.id, env.label);
+            match run_environment(sh, env, protocol, modules, seeds, &base) {
+                Ok(runs) => runs,
+                Err(e) => {
+                    let message = format!("{}: {e:#}", browser_process::executable(env.browser).0);
+                    // Not required: skipped, with the reason.
+                    let broken = |_| match required {
+                        true => EnvironmentRun { error: Some(RunError::environment(message.clone())), ..base.clone() },
+                        false => EnvironmentRun { left_out: Some(message.clone()), ..base.clone() },
+                    };
+                    modules.iter().map(broken).collect()
+                }
+            }
+        };
+        for ((variant, _), run) in modules.iter().zip(runs) {
+            out.entry(*variant).or_default().push(run);
+        }
+    }
+    out
+}
+
+/// A started browser and its protocol session.
+enum Driver {
+    Chromium(cdp::Session),
+    Firefox(bidi::Session),
+}
+
+impl Driver {
+    fn identity(&self) -> &BrowserIdentity {
+        match self {
+            Driver::Chromium(s) => &s.identity,
+            Driver::Firefox(s) => &s.identity,
+        }
+    }
+
+    fn evaluate_fresh(&mut self, page: &str, rate: f64, expression: &str, timeout: Duration) -> anyhow::Result<String> {
+        match self {
+            Driver::Chromium(s) => s.evaluate_fresh(page, rate, expression, timeout),
+            Driver::Firefox(s) => s.evaluate_fresh(page, expression, timeout),
+        }
+    }
+
+    fn close(self) {
+        match self {
+            Driver::Chromium(s) => s.close(),
+            Driver::Firefox(s) => s.close(),
+        }
+    }
+}
+
+/// What the harness returns for one page load.
+#[derive(Deserialize)]
+struct Loaded {
+    isolated: bool,
+    rounds: Vec<Sample>,
+    error: Option<PageError>,
+}
+
+#[derive(Deserialize)]
+struct PageError {
+    phase: String,
+    message: String,
+}
+
+fn run_environment(
+    sh: &Shell,
+    env: &Environment,
+    protocol: &BrowserProtocol,
+    modules: &[(VariantKind, Arc<Vec<u8>>)],
+    seeds: &[u64],
+    base: &EnvironmentRun,
+) -> anyhow::Result<Vec<EnvironmentRun>> {
+    let timeout = Duration::from_millis(protocol.millis_per_call);
+    let exe = browser_process::ensure_installed(sh, env.browser)?;
+    let mut routes = BTreeMap::from([("/".to_owned(), Resource::Page(PAGE.to_owned()))]);
+    for (variant, bytes) in modules {
+        routes.insert(format!("/m/{}.wasm", variant.as_str()), Resource::Module(Arc::clone(bytes)));
+    }
+    routes.insert(CANARY_PATH.to_owned(), Resource::ExactModule(Arc::new(canary_module())));
+    let server = Loopback::serve(routes)?;
+    let mut process = BrowserProcess::launch(sh, env.browser, &exe)?;
+    let mut driver = match env.browser {
+        BrowserKind::Chromium => Driver::Chromium(cdp::Session::connect(&process.ws_url, timeout)?),
+        BrowserKind::Firefox => Driver::Firefox(bidi::Session::connect(&process.ws_url, timeout)?),
+    };
+    let page = server.url("/");
+    let load = |driver: &mut Driver, process: &mut BrowserProcess, path: &str, seed: u64, rounds: u32| {
+        // The canary's module has no scenario: its first call is `run`.
+        let scenario = if path == CANARY_PATH { None } else { protocol.first_call.as_deref() };
+        let args = serde_json::json!({ "url": server.url(path), "scenario": scenario, "seed": seed, "rounds": rounds });
+        let expression = format!("({})({args})", HARNESS.trim_end().trim_end_matches(';'));
+        let text = driver.evaluate_fresh(&page, env.cpu_throttling_rate, &expression, timeout).map_err(|e| {
+            match process.exit_status(EXIT_GRACE) {
+                Some(status) => {
+                    RunError::environment(format!("the browser exited ({status}): {e:#}{}", process.stderr_tail()))
+                }
+                None => RunError::environment(format!("{e:#}")),
+            }
+        })?;
+        let loaded: Loaded = serde_json::from_str(&text)
+            .map_err(|e| RunError::environment(format!("the harness returned {text}: {e}")))?;
+        if let Some(e) = loaded.error {
+            let kind = match e.phase.as_str() {
+                "compile" | "instantiate" => RunErrorKind::Input,
+                "status" => RunErrorKind::Invariant,
+                _ => RunErrorKind::Trap,
+            };
+            return Err(RunError {
+                kind,
+                message: format!("{} refused it at {}: {}", driver.identity().name, e.phase, e.message),
+            });
+        }
+        Ok(loaded)
+    };
+
+    let mut runs: Vec<EnvironmentRun> = modules
+        .iter()
+        .map(|_| EnvironmentRun {
+            browser: Some(driver.identity().clone()),
+            command_line: Some(process.command_line.clone()),
+            ..base.clone()
+        })
+        .collect();
+    // The canary: the same bytes (no nonce) twice in one page, then in two fresh contexts.
+    // Timed where the browser compiles: V8's lazy compile lands in the first call (10–50 ms
+    // cold here, under 0.5 ms from its cache); SpiderMonkey compiles while streaming.
+    let phase = match env.browser {
+        BrowserKind::Chromium => CanaryPhase::FirstCall,
+        BrowserKind::Firefox => CanaryPhase::FetchCompile,
+    };
+    let timed = |l: &Loaded| l.rounds.iter().map(|s| phase.of(s)).collect::<Vec<_>>();
+    let canary = (|| {
+        let same = timed(&load(&mut driver, &mut process, CANARY_PATH, seeds[0], 2)?);
+        let a = timed(&load(&mut driver, &mut process, CANARY_PATH, seeds[0], 1)?);
+        let b = timed(&load(&mut driver, &mut process, CANARY_PATH, seeds[0], 1)?);
+        Ok::<_, RunError>(CacheCanary::judge(phase, [same[0], same[1]], [a[0], b[0]]))
+    })();
+    let canary = match canary {
+        Ok(c) => c,
+        Err(e) => {
+            return Ok(runs.into_iter().map(|r| EnvironmentRun { error: Some(e.clone()), ..r }).collect());
+        }
+    };
+    let warm = canary.verdict == CanaryVerdict::Warm;
+    for r in &mut runs {
+        r.cache_canary = Some(canary);
+        if warm {
+            r.error = Some(RunError::environment(format!(
+                "the cache canary found a fresh context warm ({:.1} ms after {:.1} ms): the samples would not be cold",
+                canary.fresh_contexts_ms[1], canary.fresh_contexts_ms[0]
+            )));
+        }
+    }
+    let mut samples: Vec<Vec<(u64, Vec<Sample>)>> = modules.iter().map(|_| Vec::new()).collect();
+    let mut isolated = vec![true; modules.len()];
+    let rounds = std::iter::repeat_n(None, protocol.warmup_samples as usize)
+        .chain(seeds.iter().flat_map(|s| std::iter::repeat_n(Some(*s), protocol.samples_per_seed as usize)));
+    for seed in rounds {
+        for (i, (variant, _)) in modules.iter().enumerate() {
+            if runs[i].error.is_some() {
+                continue;
+            }
+            let path = format!("/m/{}.wasm", variant.as_str());
+            match load(&mut driver, &mut process, &path, seed.unwrap_or(seeds[0]), 1) {
+                Ok(l) => {
+                    let Some(seed) = seed else { continue };
+                    isolated[i] &= l.isolated;
+                    match samples[i].last_mut() {
+                        Some((s, v)) if *s == seed => v.extend(l.rounds),
+                        _ => samples[i].push((seed, l.rounds)),
+                    }
+                }
+                Err(e) => {
+                    let dead = process.exit_status(Duration::ZERO).is_some();
+                    runs[i].error =
+                        Some(RunError { message: format!("{} variant: {}", variant.as_str(), e.message), ..e });
+                    if dead {
+                        for r in runs.iter_mut().filter(|r| r.error.is_none()) {
+                            r.error = runs_error_dead(&process);
+                        }
+                    }
+                }
+            }
+        }
+    }
+    for (i, r) in runs.iter_mut().enumerate() {
+        if r.error.is_none() {
+            r.phases = Phases::of(&samples[i], isolated[i]);
+        }
+    }
+    driver.close();
+    drop(process);
+    drop(server);
+    Ok(runs)
+}
+
+fn runs_error_dead(process: &BrowserProcess) -> Option<RunError> {
+    Some(RunError::environment(format!("the browser exited before this variant was measured{}", process.stderr_tail())))
+}

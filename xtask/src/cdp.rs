@@ -1,0 +1,109 @@
+//! Chromium through the DevTools Protocol: the browser's identity, and an expression
+//! evaluated in a page loaded in a fresh browser context (its own caches and renderer),
+//! optionally with the main thread's CPU throttled, the context disposed afterwards.
+
+use std::time::Duration;
+
+use anyhow::{Context, anyhow, bail};
+use perf_core::browser::BrowserIdentity;
+use serde_json::{Value, json};
+
+use crate::remote_protocol::Connection;
+
+/// Events after which a page's pending calls can never be answered.
+const FATAL: &[&str] = &["Inspector.targetCrashed", "Target.targetCrashed", "Inspector.detached"];
+
+pub(crate) struct Session {
+    connection: Connection,
+    pub identity: BrowserIdentity,
+}
+
+impl Session {
+    pub(crate) fn connect(ws_url: &str, timeout: Duration) -> anyhow::Result<Session> {
+        let mut connection = Connection::open(ws_url, FATAL, timeout)?;
+        let v = connection.call("Browser.getVersion", json!({}), &[], timeout)?;
+        let product = v["product"].as_str().unwrap_or_default();
+        // "HeadlessChrome/156.0.8078.114": Chromium reports itself as Chrome.
+        let version = product.rsplit('/').next().unwrap_or_default().to_owned();
+        let engine = format!("V8 {}", v["jsVersion"].as_str().unwrap_or("unknown"));
+        let identity = BrowserIdentity::new("Chromium", &version, &engine)
+            .ok_or_else(|| anyhow!("Browser.getVersion reported no version: {v}"))?;
+        Ok(Session { connection, identity })
+    }
+
+    /// Loads `page` in a new browser context, throttles its main thread by `cpu_rate` (1 =
+    /// none) once loaded, then evaluates `expression` (a promise of a string) and returns
+    /// the string. Any exception the page throws meanwhile is an error.
+    pub(crate) fn evaluate_fresh(
+        &mut self,
+        page: &str,
+        cpu_rate: f64,
+        expression: &str,
+        timeout: Duration,
+    ) -> anyhow::Result<String> {
+        let c = &mut self.connection;
+        let context = c.call("Target.createBrowserContext", json!({"disposeOnDetach": true}), &[], timeout)?;
+        let context = context["browserContextId"].as_str().ok_or_else(|| anyhow!("no browserContextId"))?.to_owned();
+        let result = (|| {
+            let target = c.call(
+                "Target.createTarget",
+                json!({"url": "about:blank", "browserContextId": context}),
+                &[],
+                timeout,
+            )?;
+            let target = target["targetId"].as_str().ok_or_else(|| anyhow!("no targetId"))?.to_owned();
+            let attached =
+                c.call("Target.attachToTarget", json!({"targetId": target, "flatten": true}), &[], timeout)?;
+            let session = attached["sessionId"].as_str().ok_or_else(|| anyhow!("no sessionId"))?.to_owned();
+            let s = [("sessionId", session.as_str())];
+            c.call("Page.enable", json!({}), &s, timeout)?;
+            c.call("Runtime.enable", json!({}), &s, timeout)?;
+            c.call("Page.navigate", json!({"url": page}), &s, timeout)?;
+            let of_session = |e: &Value| e["sessionId"].as_str() == Some(session.as_str());
+            c.wait_for("the page's load event", |e| e["method"] == "Page.loadEventFired" && of_session(e), timeout)?;
+            if cpu_rate != 1.0 {
+                // Per target and after the load: a renderer swap has lost it before.
+                c.call("Emulation.setCPUThrottlingRate", json!({"rate": cpu_rate}), &s, timeout)?;
+            }
+            let r = c.call(
+                "Runtime.evaluate",
+                json!({"expression": expression, "awaitPromise": true, "returnByValue": true}),
+                &s,
+                timeout,
+            )?;
+            if let Some(e) = r.get("exceptionDetails") {
+                bail!("the page threw: {}", exception_text(e));
+            }
+            let errors: Vec<String> = c
+                .take_events()
+                .iter()
+                .filter(|e| of_session(e) && e["method"] == "Runtime.exceptionThrown")
+                .map(|e| exception_text(&e["params"]["exceptionDetails"]))
+                .collect();
+            if !errors.is_empty() {
+                bail!("the page threw: {}", errors.join("; "));
+            }
+            r["result"]["value"].as_str().map(str::to_owned).ok_or_else(|| anyhow!("the page returned no string: {r}"))
+        })();
+        let disposed = c.call("Target.disposeBrowserContext", json!({"browserContextId": context}), &[], timeout);
+        let value = result?;
+        disposed.context("disposing the browser context")?;
+        Ok(value)
+    }
+
+    /// Asks the browser to close (the process is killed on drop regardless).
+    pub(crate) fn close(mut self) {
+        let _ = self.connection.call("Browser.close", json!({}), &[], Duration::from_secs(5));
+    }
+}
+
+fn exception_text(details: &Value) -> String {
+    details["exception"]["description"]
+        .as_str()
+        .or_else(|| details["text"].as_str())
+        .unwrap_or("an exception without a description")
+        .lines()
+        .next()
+        .unwrap_or_default()
+        .to_owned()
+}
