@@ -50,20 +50,7 @@ pub(crate) fn run_environments(
     let Some(protocol) = &corpus.browser_protocol else { return out };
     for env in &corpus.environments {
         let required = corpus.coverage.required_environments.contains(&env.id);
-        let base = EnvironmentRun {
-            environment: env.id.clone(),
-            label: env.label.clone(),
-            metric: env.metric.clone(),
-            required,
-            browser: None,
-            command_line: None,
-            cpu_throttling_rate: env.cpu_throttling_rate,
-            first_call: protocol.first_call.clone(),
-            phases: None,
-            cache_canary: None,
-            left_out: None,
-            error: None,
-        };
+        let base = EnvironmentRun::planned(env, required, protocol.first_call.clone());
         let runs: Vec<EnvironmentRun> = if !selection.browsers.contains(&env.browser) {
             let why = selection.narrowed_by.clone().unwrap_or_else(|| "not selected".to_owned());
             modules.iter().map(|_| EnvironmentRun { left_out: Some(why.clone()), ..base.clone() }).collect()

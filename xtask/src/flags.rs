@@ -3,6 +3,7 @@
 use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
+use perf_core::corpus::BrowserKind;
 
 /// The committed input documents, relative to the workspace root.
 pub const DEFAULT_POLICY: &str = ".github/wasm_optimization_policy.json";
@@ -191,6 +192,15 @@ impl Engine {
             Engine::Wasmtime => "wasmtime",
             Engine::Chromium => "chromium",
             Engine::Firefox => "firefox",
+        }
+    }
+
+    /// The browser this engine drives; `None` for wasmtime.
+    pub fn browser(self) -> Option<BrowserKind> {
+        match self {
+            Engine::Wasmtime => None,
+            Engine::Chromium => Some(BrowserKind::Chromium),
+            Engine::Firefox => Some(BrowserKind::Firefox),
         }
     }
 }

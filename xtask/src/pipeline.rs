@@ -9,7 +9,7 @@ use std::time::Instant;
 
 use anyhow::{Context, anyhow, bail};
 use perf_core::attribution::Attribution;
-use perf_core::corpus::{BrowserKind, Corpus, CorpusContext};
+use perf_core::corpus::{Corpus, CorpusContext};
 use perf_core::digest::sha256_hex;
 use perf_core::display::number;
 use perf_core::pipeline::{PhaseTiming, PipelineReport, StepBudget, StepCounts, rounded_millis};
@@ -61,10 +61,9 @@ impl<'a> RuntimePlan<'a> {
     /// `--engine …` when the run left out an engine the corpus runs on (wasmtime runs the
     /// scenarios; each browser its environments).
     pub(crate) fn narrowed_by(&self) -> Option<String> {
-        let used = |e: &flags::Engine| match e {
-            flags::Engine::Wasmtime => !self.corpus.scenarios.is_empty(),
-            flags::Engine::Chromium => self.corpus.environments.iter().any(|x| x.browser == BrowserKind::Chromium),
-            flags::Engine::Firefox => self.corpus.environments.iter().any(|x| x.browser == BrowserKind::Firefox),
+        let used = |e: &flags::Engine| match e.browser() {
+            None => !self.corpus.scenarios.is_empty(),
+            Some(kind) => self.corpus.environments.iter().any(|x| x.browser == kind),
         };
         let all = [flags::Engine::Wasmtime, flags::Engine::Chromium, flags::Engine::Firefox];
         all.iter().any(|e| used(e) && !self.engines.contains(e)).then(|| {
@@ -195,15 +194,7 @@ pub(crate) fn measure(
         .collect();
     if !modules.is_empty() {
         let t = Instant::now();
-        let browsers = runtime
-            .engines
-            .iter()
-            .filter_map(|e| match e {
-                flags::Engine::Chromium => Some(BrowserKind::Chromium),
-                flags::Engine::Firefox => Some(BrowserKind::Firefox),
-                flags::Engine::Wasmtime => None,
-            })
-            .collect();
+        let browsers = runtime.engines.iter().filter_map(|e| e.browser()).collect();
         let selection = BrowserSelection { browsers, narrowed_by };
         let corpus_seeds = || runtime.corpus.coverage.required_seed_set.clone();
         let seeds = runtime.selection.seed.map_or_else(corpus_seeds, |s| vec![s]);

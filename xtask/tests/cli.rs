@@ -50,8 +50,8 @@ fn on_test_protocol(args: &[&str]) -> Vec<String> {
     }
     let budgets = budgets.unwrap_or_else(|| ".github/wasm_perf_budgets.json".to_owned());
     out.extend(["--budgets".to_owned(), steady_budgets(&budgets)]);
-    // Browsers are measured by the tests about them (and by the matrix, rebaseline and merge
-    // tests, which cannot narrow the engines); a gated run elsewhere leaves them out.
+    // Browsers are measured by the tests about them (a rebaseline cannot narrow the
+    // engines); a gated run elsewhere leaves them out, or gates documents without browsers.
     if args.first() == Some(&"perf") && !args.contains(&"--partial-out") && !args.contains(&"--engine") {
         out.extend(["--engine".to_owned(), "wasmtime".to_owned()]);
     }

@@ -13,6 +13,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::budget::Metric;
+use crate::corpus::Environment;
 use crate::runtime::{Figures, Measurement, RunError};
 use crate::stats::{self, Interval};
 use crate::unit::Unit;
@@ -190,6 +191,24 @@ impl CacheCanary {
 }
 
 impl EnvironmentRun {
+    /// A corpus environment's run of one variant before the browser starts.
+    pub fn planned(env: &Environment, required: bool, first_call: Option<String>) -> EnvironmentRun {
+        EnvironmentRun {
+            environment: env.id.clone(),
+            label: env.label.clone(),
+            metric: env.metric.clone(),
+            required,
+            browser: None,
+            command_line: None,
+            cpu_throttling_rate: env.cpu_throttling_rate,
+            first_call,
+            phases: None,
+            cache_canary: None,
+            left_out: None,
+            error: None,
+        }
+    }
+
     /// How the environment is named in a record: the browser, its version and engine, the
     /// throttling, and what it stands for.
     pub fn describe(&self) -> String {

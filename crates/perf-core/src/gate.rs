@@ -619,6 +619,7 @@ mod tests {
     #[test]
     fn a_browser_major_other_than_the_baselines_is_drift_and_its_cold_init_is_not_compared() {
         use crate::browser::{BrowserIdentity, EnvironmentRun};
+        use crate::corpus::{BrowserKind, Environment};
         let browser_budgets = Budgets::parse(
             "b.json",
             &json!({
@@ -643,20 +644,15 @@ mod tests {
         let ran = |version: &str| {
             let mut v = VariantReport::planned(&policy.profiles[2], vec![]);
             assert_eq!(v.budget_profile, "core-min");
-            v.browsers = vec![EnvironmentRun {
-                environment: "desktop-chromium".into(),
+            let env = Environment {
+                id: "desktop-chromium".into(),
+                browser: BrowserKind::Chromium,
+                cpu_throttling_rate: 1.0,
                 label: "desktop".into(),
                 metric: "M-CHR".into(),
-                required: true,
-                browser: BrowserIdentity::new("Chromium", version, "V8 15.6"),
-                command_line: None,
-                cpu_throttling_rate: 1.0,
-                first_call: None,
-                phases: None,
-                cache_canary: None,
-                left_out: None,
-                error: None,
-            }];
+            };
+            let browser = BrowserIdentity::new("Chromium", version, "V8 15.6");
+            v.browsers = vec![EnvironmentRun { browser, ..EnvironmentRun::planned(&env, true, None) }];
             vec![v]
         };
         let baseline = |browsers: Value| {

@@ -183,6 +183,7 @@ fn add_up(partials: &[(String, Run)], policy_variants: &[Variant]) -> PipelineRe
 mod tests {
     use super::*;
     use crate::browser::EnvironmentRun;
+    use crate::corpus::{BrowserKind, Environment};
     use crate::pipeline::PhaseTiming;
     use crate::summary::Provenance;
 
@@ -351,20 +352,14 @@ mod tests {
         );
 
         let mut parts = jobs(&policy);
-        let firefox = EnvironmentRun {
-            environment: "desktop-firefox".into(),
+        let env = Environment {
+            id: "desktop-firefox".into(),
+            browser: BrowserKind::Firefox,
+            cpu_throttling_rate: 1.0,
             label: "desktop Firefox".into(),
             metric: "M-FIREFOX-02A".into(),
-            required: true,
-            browser: None,
-            command_line: None,
-            cpu_throttling_rate: 1.0,
-            first_call: None,
-            phases: None,
-            cache_canary: None,
-            left_out: None,
-            error: None,
         };
+        let firefox = EnvironmentRun::planned(&env, true, None);
         parts[2].1.variants[0].browsers = vec![firefox.clone()];
         let (merged, _) = merge(&parts, &expected(&policy)).unwrap();
         assert_eq!(merged.variants[2].browsers, std::slice::from_ref(&firefox), "a job's browsers are the merge's");
