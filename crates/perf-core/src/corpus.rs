@@ -222,7 +222,7 @@ impl Corpus {
                 );
             }
         }
-        self.check_environments(&rule_error(file), cx)?;
+        self.check_environments(file, cx)?;
         if let Some(only) = cx.only
             && !self.scenarios.iter().any(|s| s.id == only)
         {
@@ -358,38 +358,40 @@ impl Corpus {
     }
 }
 
-fn rule_error(file: &str) -> impl Fn(String, String) -> DocumentError + '_ {
-    move |pointer, message| DocumentError::rule(file, pointer, message)
-}
-
 impl Corpus {
     /// The browser environments, the protocol they sample with, and their coverage.
-    fn check_environments(
-        &self,
-        err: &dyn Fn(String, String) -> DocumentError,
-        cx: &CorpusContext,
-    ) -> Result<(), DocumentError> {
+    fn check_environments(&self, file: &str, cx: &CorpusContext) -> Result<(), DocumentError> {
         let mut ids = BTreeSet::new();
         let mut fed = BTreeMap::new();
         for (i, e) in self.environments.iter().enumerate() {
             let at = format!("/environments/{i}");
             if e.id.trim().is_empty() || !ids.insert(e.id.as_str()) {
-                return Err(err(format!("{at}/id"), format!("expected a unique, non-empty id, found \"{}\"", e.id)));
+                return Err(DocumentError::rule(
+                    file,
+                    format!("{at}/id"),
+                    format!("expected a unique, non-empty id, found \"{}\"", e.id),
+                ));
             }
             if !(e.cpu_throttling_rate >= 1.0 && e.cpu_throttling_rate <= 20.0) {
-                return Err(err(
+                return Err(DocumentError::rule(
+                    file,
                     format!("{at}/cpu_throttling_rate"),
                     format!("expected a slowdown from 1 (none) to 20, found {}", e.cpu_throttling_rate),
                 ));
             }
             if e.browser == BrowserKind::Firefox && e.cpu_throttling_rate != 1.0 {
-                return Err(err(
+                return Err(DocumentError::rule(
+                    file,
                     format!("{at}/cpu_throttling_rate"),
-                    "Firefox cannot be throttled (WebDriver BiDi has no CPU throttling): expected 1".into(),
+                    "Firefox cannot be throttled (WebDriver BiDi has no CPU throttling): expected 1",
                 ));
             }
             let Some(m) = cx.budgets.metric(&e.metric) else {
-                return Err(err(format!("{at}/metric"), format!("metric {} is not in the budgets file", e.metric)));
+                return Err(DocumentError::rule(
+                    file,
+                    format!("{at}/metric"),
+                    format!("metric {} is not in the budgets file", e.metric),
+                ));
             };
             let expected = if e.cpu_throttling_rate > 1.0 {
                 Source::BrowserMobileColdInit
@@ -397,7 +399,8 @@ impl Corpus {
                 Source::BrowserDesktopColdInit
             };
             if m.source != expected {
-                return Err(err(
+                return Err(DocumentError::rule(
+                    file,
                     format!("{at}/metric"),
                     format!(
                         "{} ({}) cannot be fed by a browser {} throttled: expected a {} metric",
@@ -409,12 +412,17 @@ impl Corpus {
                 ));
             }
             if let Some(other) = fed.insert(e.metric.as_str(), e.id.as_str()) {
-                return Err(err(format!("{at}/metric"), format!("{} is already fed by environment {other}", e.metric)));
+                return Err(DocumentError::rule(
+                    file,
+                    format!("{at}/metric"),
+                    format!("{} is already fed by environment {other}", e.metric),
+                ));
             }
         }
         for (i, id) in self.coverage.required_environments.iter().enumerate() {
             if !ids.contains(id.as_str()) {
-                return Err(err(
+                return Err(DocumentError::rule(
+                    file,
                     format!("/coverage/required_environments/{i}"),
                     format!("no environment {id} in /environments"),
                 ));
@@ -422,17 +430,19 @@ impl Corpus {
         }
         for m in &cx.budgets.metrics {
             if m.source.is_browser() && !fed.contains_key(m.id.as_str()) {
-                return Err(err(
-                    "/environments".into(),
+                return Err(DocumentError::rule(
+                    file,
+                    "/environments",
                     format!("no environment feeds the budgeted browser metric {}", m.id),
                 ));
             }
         }
         match (&self.browser_protocol, self.environments.is_empty()) {
             (None, false) => {
-                return Err(err(
-                    "/browser_protocol".into(),
-                    "expected the browser protocol the environments sample with".into(),
+                return Err(DocumentError::rule(
+                    file,
+                    "/browser_protocol",
+                    "expected the browser protocol the environments sample with",
                 ));
             }
             (Some(b), _) => {
@@ -440,14 +450,18 @@ impl Corpus {
                     [("samples_per_seed", u64::from(b.samples_per_seed)), ("millis_per_call", b.millis_per_call)]
                 {
                     if n == 0 {
-                        return Err(err(format!("/browser_protocol/{key}"), "expected a positive number".into()));
+                        return Err(DocumentError::rule(
+                            file,
+                            format!("/browser_protocol/{key}"),
+                            "expected a positive number",
+                        ));
                     }
                 }
                 if let (Some(name), Some(lookup)) = (&b.first_call, cx.exports) {
                     for v in [VariantKind::Dev, VariantKind::Canary, VariantKind::Release] {
                         let Some(exports) = lookup(v) else { continue };
                         if let Some(message) = missing_exports(name, v, &exports) {
-                            return Err(err("/browser_protocol/first_call".into(), message));
+                            return Err(DocumentError::rule(file, "/browser_protocol/first_call", message));
                         }
                     }
                 }
