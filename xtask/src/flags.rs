@@ -27,10 +27,11 @@ pub struct Cli {
 pub enum Command {
     /// Build every variant of the policy, run wasm-opt, measure the artifacts (raw, gzip,
     /// brotli bytes, sections), run the benchmark corpus's scenarios in wasmtime (cold init,
-    /// per-operation p95, heap, fuel per operation, per seed), gate everything against the
-    /// budgets and write the summary.
+    /// per-operation p95, heap, fuel per operation, per seed), measure cold init in the
+    /// corpus's browser environments (headless Chromium, throttled Chromium, Firefox ESR),
+    /// gate everything against the budgets and write the summary.
     ///
-    /// Installs the wasm target with rustup when it is missing. Bad input is refused before
+    /// Installs the wasm target with rustup, and a missing browser with apt-get, saying so. Bad input is refused before
     /// anything is built. The summary, report and event log are written (atomically) before
     /// the exit code says a budget failed (1) or a variant could not be built (2).
     Perf(Box<Perf>),
