@@ -64,9 +64,27 @@ pub(crate) fn executable(kind: BrowserKind) -> (&'static str, &'static str) {
     }
 }
 
-/// The browser's executable on PATH; if missing, installed with apt-get (as root, or
-/// through `sudo -n`), saying so; otherwise an error naming the command to run.
+/// The environment variable that names a browser executable to use instead of the
+/// Debian one (GitHub's Ubuntu runners ship Google Chrome and Firefox, not Debian's packages).
+pub(crate) fn override_variable(kind: BrowserKind) -> &'static str {
+    match kind {
+        BrowserKind::Chromium => "WASM_BUDGET_GATE_CHROMIUM",
+        BrowserKind::Firefox => "WASM_BUDGET_GATE_FIREFOX",
+    }
+}
+
+/// The browser's executable: the override's, else on PATH; if missing, installed with
+/// apt-get (as root, or through `sudo -n`), saying so; otherwise an error naming the
+/// command to run.
 pub(crate) fn ensure_installed(sh: &Shell, kind: BrowserKind) -> anyhow::Result<PathBuf> {
+    let variable = override_variable(kind);
+    if let Some(path) = std::env::var_os(variable).filter(|v| !v.is_empty()) {
+        let path = PathBuf::from(path);
+        if !path.is_file() {
+            bail!("{variable}={} is not a file: point it at the browser's executable", path.display());
+        }
+        return Ok(path);
+    }
     let (exe, package) = executable(kind);
     if let Some(path) = on_path(exe) {
         return Ok(path);
@@ -87,6 +105,18 @@ pub(crate) fn ensure_installed(sh: &Shell, kind: BrowserKind) -> anyhow::Result<
     run(&["apt-get", "update", "-q"]).with_context(|| format!("apt-get update, before installing {package}"))?;
     run(&["apt-get", "install", "-y", "-q", package]).with_context(|| format!("`{install}` failed"))?;
     on_path(exe).ok_or_else(|| anyhow!("`{install}` succeeded but {exe} is still not on PATH"))
+}
+
+/// What the executable calls itself before its version (`chromium --version` prints
+/// "Chromium 156.0…", Google's build "Google Chrome 142.0…"): CDP reports both as Chrome.
+pub(crate) fn product_name(sh: &Shell, exe: &Path) -> Option<String> {
+    product_of(&cmd!(sh, "{exe} --version").quiet().ignore_stderr().read().ok()?)
+}
+
+fn product_of(version_text: &str) -> Option<String> {
+    let words: Vec<&str> =
+        version_text.split_whitespace().take_while(|w| !w.starts_with(|c: char| c.is_ascii_digit())).collect();
+    (!words.is_empty()).then(|| words.join(" "))
 }
 
 fn on_path(exe: &str) -> Option<PathBuf> {
@@ -259,6 +289,20 @@ impl Drop for BrowserProcess {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_product_is_what_the_version_line_says_before_the_version() {
+        let cases = [
+            ("Chromium 156.0.8078.114 built on Debian GNU/Linux 12 (bookworm)", Some("Chromium")),
+            ("Google Chrome 142.0.7444.59 ", Some("Google Chrome")),
+            ("Mozilla Firefox 140.5.0esr", Some("Mozilla Firefox")),
+            ("156.0", None),
+            ("", None),
+        ];
+        for (text, want) in cases {
+            assert_eq!(product_of(text).as_deref(), want, "{text}");
+        }
+    }
 
     #[test]
     fn only_the_profiles_of_dead_runs_are_swept() {

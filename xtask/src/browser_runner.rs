@@ -137,7 +137,10 @@ fn run_environment(
     let server = Loopback::serve(routes)?;
     let mut process = BrowserProcess::launch(sh, env.browser, &exe)?;
     let mut driver = match env.browser {
-        BrowserKind::Chromium => Driver::Chromium(cdp::Session::connect(&process.ws_url, timeout)?),
+        BrowserKind::Chromium => {
+            let product = browser_process::product_name(sh, &exe).unwrap_or_else(|| "Chromium".to_owned());
+            Driver::Chromium(cdp::Session::connect(&process.ws_url, &product, timeout)?)
+        }
         BrowserKind::Firefox => Driver::Firefox(bidi::Session::connect(&process.ws_url, timeout)?),
     };
     let page = server.url("/");

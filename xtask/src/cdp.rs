@@ -19,14 +19,15 @@ pub(crate) struct Session {
 }
 
 impl Session {
-    pub(crate) fn connect(ws_url: &str, timeout: Duration) -> anyhow::Result<Session> {
+    /// `product` is what the executable calls itself ("Chromium", "Google Chrome").
+    pub(crate) fn connect(ws_url: &str, product: &str, timeout: Duration) -> anyhow::Result<Session> {
         let mut connection = Connection::open(ws_url, FATAL, timeout)?;
         let v = connection.call("Browser.getVersion", json!({}), &[], timeout)?;
-        let product = v["product"].as_str().unwrap_or_default();
-        // "HeadlessChrome/156.0.8078.114": Chromium reports itself as Chrome.
-        let version = product.rsplit('/').next().unwrap_or_default().to_owned();
+        // "HeadlessChrome/156.0.8078.114": Chromium reports itself as Chrome, hence `product`.
+        let reported = v["product"].as_str().unwrap_or_default();
+        let version = reported.rsplit('/').next().unwrap_or_default().to_owned();
         let engine = format!("V8 {}", v["jsVersion"].as_str().unwrap_or("unknown"));
-        let identity = BrowserIdentity::new("Chromium", &version, &engine)
+        let identity = BrowserIdentity::new(product, &version, &engine)
             .ok_or_else(|| anyhow!("Browser.getVersion reported no version: {v}"))?;
         Ok(Session { connection, identity })
     }

@@ -1438,6 +1438,15 @@ fn browsers_measure_cold_init_and_a_killed_browser_fails_clean_and_leaves_nothin
     let stdout = text(&o.stdout);
     assert!(stdout.contains("left out"), "the table says what the run left out: {stdout}");
 
+    // A browser named by the override that is not there: refused, naming the variable.
+    let missing = out.join("no-such-browser");
+    let args = on_test_protocol(&["perf", "--engine", "chromium", "--summary", summary.to_str().unwrap()]);
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let o = xtask_env(&args, &[("WASM_BUDGET_GATE_CHROMIUM", missing.to_str().unwrap())]);
+    let stderr = text(&o.stderr);
+    assert_eq!(o.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("WASM_BUDGET_GATE_CHROMIUM=") && stderr.contains("is not a file"), "{stderr}");
+
     // The kill: every browser of this run has its profile under this test's TMPDIR.
     let tmp = out.join("tmp");
     std::fs::create_dir_all(&tmp).unwrap();

@@ -22,7 +22,7 @@ use crate::unit::Unit;
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct BrowserIdentity {
-    /// "Chromium" or "Firefox".
+    /// What the browser calls itself: "Chromium", "Google Chrome", "Firefox".
     pub name: String,
     /// The full version, e.g. "156.0.8078.114".
     pub version: String,
