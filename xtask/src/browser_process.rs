@@ -66,7 +66,7 @@ pub(crate) fn executable(kind: BrowserKind) -> (&'static str, &'static str) {
 
 /// The environment variable that names a browser executable to use instead of the
 /// Debian one (GitHub's Ubuntu runners ship Google Chrome and Firefox, not Debian's packages).
-pub(crate) fn override_variable(kind: BrowserKind) -> &'static str {
+fn override_variable(kind: BrowserKind) -> &'static str {
     match kind {
         BrowserKind::Chromium => "WASM_BUDGET_GATE_CHROMIUM",
         BrowserKind::Firefox => "WASM_BUDGET_GATE_FIREFOX",

@@ -31,9 +31,10 @@ pub enum Command {
     /// corpus's browser environments (headless Chromium, throttled Chromium, Firefox ESR),
     /// gate everything against the budgets and write the summary.
     ///
-    /// Installs the wasm target with rustup, and a missing browser with apt-get, saying so. Bad input is refused before
-    /// anything is built. The summary, report and event log are written (atomically) before
-    /// the exit code says a budget failed (1) or a variant could not be built (2).
+    /// Installs the wasm target with rustup, and a missing browser with apt-get, saying so.
+    /// Bad input is refused before anything is built. The summary, report and event log are
+    /// written (atomically) before the exit code says a budget failed (1) or a variant could
+    /// not be built (2).
     Perf(Box<Perf>),
     /// Commands on the optimization policy.
     #[command(subcommand)]

@@ -63,8 +63,12 @@ fn on_test_protocol(args: &[&str]) -> Vec<String> {
 
 /// A measuring command on the tests' protocol.
 fn measuring(args: &[&str]) -> Output {
+    measuring_env(args, &[])
+}
+
+fn measuring_env(args: &[&str], env: &[(&str, &str)]) -> Output {
     let args = on_test_protocol(args);
-    xtask(&args.iter().map(String::as_str).collect::<Vec<_>>())
+    xtask_env(&args.iter().map(String::as_str).collect::<Vec<_>>(), env)
 }
 
 fn xtask_env(args: &[&str], env: &[(&str, &str)]) -> Output {
@@ -635,8 +639,7 @@ fn warn_streak_escalates_and_resets_across_runs() {
             "--summary",
             &summary,
         ];
-        let args = on_test_protocol(&args);
-        let o = xtask_env(&args.iter().map(String::as_str).collect::<Vec<_>>(), &env);
+        let o = measuring_env(&args, &env);
         (o.status.code(), text(&o.stdout))
     };
     let (code, stdout) = actions("pr-1");
@@ -1440,9 +1443,8 @@ fn browsers_measure_cold_init_and_a_killed_browser_fails_clean_and_leaves_nothin
 
     // A browser named by the override that is not there: refused, naming the variable.
     let missing = out.join("no-such-browser");
-    let args = on_test_protocol(&["perf", "--engine", "chromium", "--summary", summary.to_str().unwrap()]);
-    let args: Vec<&str> = args.iter().map(String::as_str).collect();
-    let o = xtask_env(&args, &[("WASM_BUDGET_GATE_CHROMIUM", missing.to_str().unwrap())]);
+    let args = ["perf", "--engine", "chromium", "--summary", summary.to_str().unwrap()];
+    let o = measuring_env(&args, &[("WASM_BUDGET_GATE_CHROMIUM", missing.to_str().unwrap())]);
     let stderr = text(&o.stderr);
     assert_eq!(o.status.code(), Some(2), "{stderr}");
     assert!(stderr.contains("WASM_BUDGET_GATE_CHROMIUM=") && stderr.contains("is not a file"), "{stderr}");
