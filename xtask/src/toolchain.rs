@@ -49,7 +49,8 @@ pub struct PackageInfo {
     pub name: String,
     /// The cdylib's crate name (`sample_kernel`): the stem of the `.wasm` cargo writes.
     pub lib_name: String,
-    pub features: BTreeSet<String>,
+    /// The `[features]` table: each feature and what it enables.
+    pub features: std::collections::BTreeMap<String, Vec<String>>,
     pub dependencies: BTreeSet<String>,
     /// Cargo's target directory for the workspace.
     pub target_directory: PathBuf,
@@ -98,7 +99,7 @@ pub fn package_info(sh: &Shell, package: &str) -> anyhow::Result<PackageInfo> {
     Ok(PackageInfo {
         name: p.name.clone(),
         lib_name: lib.name.replace('-', "_"),
-        features: p.features.keys().cloned().collect(),
+        features: p.features.clone(),
         dependencies: p.dependencies.iter().map(|d| d.rename.clone().unwrap_or_else(|| d.name.clone())).collect(),
         target_directory: meta.target_directory,
     })

@@ -119,8 +119,9 @@ fn broken_inputs_exit_2_with_file_pointer_and_expectation() {
         ),
         (
             "policy",
-            "policy/non-codegen-rustflag.json",
-            "/profiles/1/cargo/rustflags/0: expected a codegen flag written as -Cname[=value], found \"--cfg\"",
+            "policy/split-cfg-rustflag.json",
+            "/profiles/1/cargo/rustflags/0: expected one of -Cname[=value], --cfg=name[=\"value\"] or \
+             --check-cfg=cfg(...): write the option and its value as one entry, found \"--cfg\" alone",
         ),
         (
             "budgets",
@@ -206,7 +207,7 @@ fn policy_check_validates_and_self_tests_the_committed_policy() {
         stdout.contains(".github/wasm_optimization_policy.json: valid (3 variants; package sample-kernel"),
         "{stdout}"
     );
-    assert!(stdout.contains("self-test: all 15 broken policies rejected"), "{stdout}");
+    assert!(stdout.contains("self-test: all 16 broken policies rejected"), "{stdout}");
     let s: perf_core::policy::PipelineSummary = serde_json::from_slice(&std::fs::read(&summary).unwrap()).unwrap();
     assert_eq!(s.status, "valid");
     assert_eq!(s.self_test.as_ref().map(|t| t.iter().all(|r| r.ok)), Some(true));
@@ -669,8 +670,9 @@ fn warn_streak_escalates_and_resets_across_runs() {
     assert_eq!(runs.len(), 6, "the event log is appended to, one run id per run");
 }
 
-/// A seeded regression in the sample crate (a 4 KiB table in the release build, feature
-/// `seeded-regression`) against a baseline of the clean build: an active gate fails and
+/// A seeded regression in the sample crate (a 4 KiB table in the release build, selected by
+/// `--cfg=perf_gate_seeded_regression` in the policy's rustflags, so the table's bytes prove
+/// that the cfg reached rustc) against a baseline of the clean build: an active gate fails and
 /// names the metric, the old and new values and the tolerance; reverting passes; under a
 /// scaffold baseline the same change exits 0 and says it would fail. The fixture budgets
 /// leave the release room, so only the baseline rule sees the growth.
@@ -713,6 +715,17 @@ fn seeded_regression_fails_active_passes_reverted_and_would_fail_scaffold() {
     assert_eq!(o.status.code(), Some(1), "{stdout}");
     let new = release_raw(&read_summary(&summary_path).0);
     assert!(new - old >= 4096.0, "the table adds at least 4 KiB: {old} -> {new}");
+    let seeded_summary = read_summary(&summary_path).0;
+    let release_build = seeded_summary
+        .variants
+        .iter()
+        .find(|v| v.budget_profile == "core-min")
+        .and_then(|v| v.commands.first())
+        .unwrap();
+    assert!(
+        release_build.starts_with("CARGO_ENCODED_RUSTFLAGS=--cfg=perf_gate_seeded_regression cargo build "),
+        "the recorded build carries the policy's cfg: {release_build}"
+    );
     let expected = format!(
         "regressed {old} -> {new} bytes ({:+.2}%, {:+}); tolerance +1% and +512 bytes",
         (new - old) / old * 100.0,

@@ -16,7 +16,7 @@
 //!       "artifact_dir": "artifacts/wasm/release" } ] }
 //! ```
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 use serde::{Deserialize, Serialize};
 
@@ -95,7 +95,8 @@ pub struct CargoSettings {
     pub panic: Panic,
     pub strip: Strip,
     pub features: Vec<String>,
-    /// Extra codegen flags (`-Cname=value` only); settings above may not be repeated here.
+    /// Extra rustc flags, each one argument: `-Cname[=value]` codegen flags (not the settings
+    /// above), `--cfg=name[="value"]` and `--check-cfg=cfg(...)`.
     #[serde(default)]
     pub rustflags: Vec<String>,
 }
@@ -171,8 +172,8 @@ pub struct WasmOptSettings {
 pub struct PolicyContext {
     /// The package being built: the policy's, or the one named with `--package`.
     pub package: String,
-    /// The `[features]` of the package being built.
-    pub package_features: BTreeSet<String>,
+    /// The `[features]` table of the package being built: each feature and what it enables.
+    pub package_features: BTreeMap<String, Vec<String>>,
     /// The package's dependency names, for `dep/feature` entries.
     pub package_dependencies: BTreeSet<String>,
     /// The budget profiles the budgets file declares.
@@ -294,28 +295,71 @@ impl Policy {
             if !seen.insert(f) {
                 return rule(fp, format!("feature \"{f}\" is listed twice"));
             }
-            if self.forbidden_features.contains(f) {
-                return rule(fp, format!("feature \"{f}\" is forbidden in every variant"));
+            if let Some(chain) = self.forbidden_features.iter().find_map(|x| cx.enabling_chain(f, x)) {
+                let message = match chain.split_last() {
+                    Some((forbidden, [_, ..])) => format!(
+                        "feature \"{f}\" enables \"{forbidden}\" (through {}), which is forbidden in every variant",
+                        chain.join(" -> ")
+                    ),
+                    _ => format!("feature \"{f}\" is forbidden in every variant"),
+                };
+                return rule(fp, message);
             }
         }
         for f in &self.required_features {
-            if !c.features.contains(f) {
+            if !c.features.iter().any(|g| cx.enabling_chain(g, f).is_some()) {
                 return rule(format!("{at}/cargo/features"), format!("required feature \"{f}\" is not enabled"));
             }
         }
         for (j, flag) in c.rustflags.iter().enumerate() {
-            let fp = format!("{at}/cargo/rustflags/{j}");
-            let Some(option) = flag.strip_prefix("-C").filter(|o| !o.is_empty()) else {
-                return rule(fp, format!("expected a codegen flag written as -Cname[=value], found \"{flag}\""));
-            };
-            // rustc reads `-Copt_level` as `-Copt-level`.
-            let name = option.split('=').next().unwrap_or(option).replace('_', "-");
-            if OWNED_CODEGEN_FLAGS.contains(&name.as_str()) {
-                return rule(fp, format!("-C{name} is set by the cargo settings of this variant, not by rustflags"));
+            if let Some(message) = rustflag_problem(flag) {
+                return rule(format!("{at}/cargo/rustflags/{j}"), message);
             }
         }
         Ok(())
     }
+}
+
+/// Why a `rustflags` entry is refused, or `None` for one the policy may carry. Each entry is
+/// one rustc argument (they are passed through `CARGO_ENCODED_RUSTFLAGS`), so an option and
+/// its value are written together.
+fn rustflag_problem(flag: &str) -> Option<String> {
+    let expected = "expected one of -Cname[=value], --cfg=name[=\"value\"] or --check-cfg=cfg(...)";
+    if let Some(option) = flag.strip_prefix("-C").filter(|o| !o.is_empty()) {
+        // rustc reads `-Copt_level` as `-Copt-level`.
+        let name = option.split('=').next().unwrap_or(option).replace('_', "-");
+        return OWNED_CODEGEN_FLAGS
+            .contains(&name.as_str())
+            .then(|| format!("-C{name} is set by the cargo settings of this variant, not by rustflags"));
+    }
+    if let Some(spec) = flag.strip_prefix("--cfg=") {
+        return (!is_cfg_spec(spec)).then(|| {
+            format!("expected --cfg=name or --cfg=name=\"value\" (a Rust identifier, a quoted value), found \"{flag}\"")
+        });
+    }
+    if let Some(spec) = flag.strip_prefix("--check-cfg=") {
+        return (!(spec.starts_with("cfg(") && spec.ends_with(')')))
+            .then(|| format!("expected --check-cfg=cfg(...), found \"{flag}\""));
+    }
+    if flag == "--cfg" || flag == "--check-cfg" {
+        return Some(format!("{expected}: write the option and its value as one entry, found \"{flag}\" alone"));
+    }
+    Some(format!("{expected}, found \"{flag}\""))
+}
+
+/// `name` or `name="value"`, as rustc's `--cfg` takes it.
+fn is_cfg_spec(spec: &str) -> bool {
+    let (name, value) = match spec.split_once('=') {
+        Some((name, value)) => (name, Some(value)),
+        None => (spec, None),
+    };
+    let mut chars = name.chars();
+    let identifier = chars.next().is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_');
+    let quoted = value.is_none_or(|v| {
+        v.len() >= 2 && v.starts_with('"') && v.ends_with('"') && !v[1..v.len() - 1].contains(['"', '\\'])
+    });
+    identifier && quoted
 }
 
 fn validate_wasm_opt(file: &str, at: &str, v: &Variant, cx: &PolicyContext) -> Result<(), DocumentError> {
@@ -378,11 +422,46 @@ impl PolicyContext {
                 (!self.package_dependencies.contains(dep))
                     .then(|| format!("\"{dep}\" in \"{feature}\" is not a dependency of package {package}"))
             }
-            None => (!self.package_features.contains(feature)).then(|| {
-                let known: Vec<&str> = self.package_features.iter().map(String::as_str).collect();
+            None => (!self.package_features.contains_key(feature)).then(|| {
+                let known: Vec<&str> = self.package_features.keys().map(String::as_str).collect();
                 format!("package {package} has no feature \"{feature}\" (it has: {})", known.join(", "))
             }),
         }
+    }
+
+    /// The chain of `[features]` entries by which enabling `from` enables `target` (`[from]`
+    /// when they are the same), or `None` when it does not. `dep:x` entries enable no feature;
+    /// `x/y` also enables the package's own feature `x` (the optional dependency), `x?/y`
+    /// does not.
+    pub fn enabling_chain(&self, from: &str, target: &str) -> Option<Vec<String>> {
+        let mut came_from: BTreeMap<&str, &str> = BTreeMap::new();
+        let mut queue = std::collections::VecDeque::from([from]);
+        let mut seen = BTreeSet::from([from]);
+        while let Some(feature) = queue.pop_front() {
+            if feature == target {
+                let mut chain = vec![feature.to_owned()];
+                let mut at = feature;
+                while let Some(prev) = came_from.get(at) {
+                    chain.push((*prev).to_owned());
+                    at = prev;
+                }
+                chain.reverse();
+                return Some(chain);
+            }
+            for enabled in self.package_features.get(feature).into_iter().flatten() {
+                let mut next = vec![enabled.as_str()];
+                if let Some((dep, _)) = enabled.split_once('/').filter(|(dep, _)| !dep.ends_with('?')) {
+                    next.push(dep);
+                }
+                for n in next {
+                    if !n.starts_with("dep:") && seen.insert(n) {
+                        came_from.insert(n, feature);
+                        queue.push_back(n);
+                    }
+                }
+            }
+        }
+        None
     }
 }
 
@@ -418,6 +497,10 @@ impl CargoBuild {
     pub fn command_line(&self) -> String {
         let flags = if self.encoded_rustflags.is_empty() {
             String::new()
+        } else if self.encoded_rustflags.contains('\u{1f}') {
+            // Bash's ANSI-C quoting spells the separator, so the line can be pasted.
+            let escaped = self.encoded_rustflags.replace('\\', "\\\\").replace('\'', "\\'").replace('\u{1f}', "\\x1f");
+            format!("$'{escaped}'")
         } else {
             shell_words(std::slice::from_ref(&self.encoded_rustflags))
         };
@@ -641,9 +724,17 @@ pub fn self_test_cases() -> Vec<SelfTestCase> {
             },
         },
         SelfTestCase {
-            name: "non-codegen rustflag",
+            name: "rustflag rustc is not given by the policy",
             expected_pointer: |_| "/profiles/0/cargo/rustflags/0".into(),
-            edit: |v| v["profiles"][0]["cargo"]["rustflags"] = json!(["--cfg=evil"]),
+            edit: |v| v["profiles"][0]["cargo"]["rustflags"] = json!(["-Zbuild-std"]),
+        },
+        SelfTestCase {
+            name: "--cfg whose value is not quoted",
+            expected_pointer: |_| "/profiles/0/cargo/rustflags/1".into(),
+            edit: |v| {
+                v["profiles"][0]["cargo"]["rustflags"] =
+                    json!(["--cfg=web_sys_unstable_apis", "--cfg=getrandom_backend=wasm_js"])
+            },
         },
         SelfTestCase {
             name: "rustflag repeating a cargo setting",
@@ -717,8 +808,18 @@ mod tests {
         let set = |xs: &[&str]| xs.iter().map(|s| (*s).to_owned()).collect();
         PolicyContext {
             package: "sample-kernel".into(),
-            package_features: set(&["exports", "trace", "host-diagnostics"]),
-            package_dependencies: set(&[]),
+            package_features: [
+                ("exports", &[][..]),
+                ("trace", &[]),
+                ("host-diagnostics", &[]),
+                ("diagnostics", &["trace", "host-diagnostics"]),
+                ("web", &["dep:js-sys", "log/std"]),
+                ("log", &["dep:log"]),
+            ]
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), v.iter().map(|s| (*s).to_owned()).collect()))
+            .collect(),
+            package_dependencies: set(&["js-sys", "log"]),
             budget_profiles: set(&["full-dev", "core-trace", "core-min"]),
             known_passes: set(&["strip-dwarf", "strip-debug", "vacuum"]),
             known_wasm_features: set(&["bulk-memory", "sign-ext"]),
@@ -753,7 +854,7 @@ mod tests {
         let valid: serde_json::Value = serde_json::from_str(VALID).unwrap();
         let mut lax = cx();
         lax.known_passes.insert("make-it-small".into());
-        lax.package_features.insert("no-such-feature".into());
+        lax.package_features.insert("no-such-feature".into(), vec![]);
         let failed: Vec<String> =
             run_self_test("policy.json", &valid, &lax).into_iter().filter(|r| !r.ok).map(|r| r.name).collect();
         assert_eq!(failed, ["feature the package does not have", "unknown wasm-opt pass"]);
@@ -769,7 +870,7 @@ mod tests {
             ),
             (
                 |v| v["profiles"][1]["cargo"]["features"] = serde_json::json!(["exports", "tracing"]),
-                "policy.json: /profiles/1/cargo/features/1: package sample-kernel has no feature \"tracing\" (it has: exports, host-diagnostics, trace)",
+                "policy.json: /profiles/1/cargo/features/1: package sample-kernel has no feature \"tracing\" (it has: diagnostics, exports, host-diagnostics, log, trace, web)",
             ),
             (
                 |v| v["profiles"][0]["wasm_opt"]["shrink_level"] = serde_json::json!(1),
@@ -803,6 +904,14 @@ mod tests {
              --config profile.perf-release.strip=\"none\""
         );
         assert_eq!(build.encoded_rustflags, "-Ctarget-cpu=mvp");
+        assert!(build.command_line().starts_with("CARGO_ENCODED_RUSTFLAGS=-Ctarget-cpu=mvp cargo build "));
+        let mut two = release.clone();
+        two.cargo.rustflags = vec!["-Ctarget-cpu=mvp".into(), "--cfg=backend=\"it's\"".into()];
+        let line = two.cargo_build("k", "wasm32-unknown-unknown", "t").command_line();
+        assert!(
+            line.starts_with(r#"CARGO_ENCODED_RUSTFLAGS=$'-Ctarget-cpu=mvp\x1f--cfg=backend="it\'s"' cargo build "#),
+            "{line}"
+        );
         let dev = p.variant(VariantKind::Dev).unwrap().cargo_build("sample-kernel", "wasm32-unknown-unknown", "t");
         assert!(dev.args.contains(&"profile.perf-dev.inherits=\"dev\"".to_owned()));
         assert!(dev.args.contains(&"profile.perf-dev.opt-level=1".to_owned()));
@@ -815,5 +924,65 @@ mod tests {
         edited.profiles[2].cargo.opt_level = OptLevel::S;
         let args = |p: &Policy| p.profiles[2].cargo_build("k", "wasm32-unknown-unknown", "t").args;
         assert_ne!(args(&p), args(&edited));
+    }
+
+    #[test]
+    fn rustflags_are_checked_one_argument_at_a_time() {
+        let cases: [(&str, Option<&str>); 12] = [
+            ("-Ctarget-cpu=mvp", None),
+            ("-Ctarget-feature=+simd128", None),
+            ("--cfg=web_sys_unstable_apis", None),
+            ("--cfg=getrandom_backend=\"wasm_js\"", None),
+            ("--check-cfg=cfg(getrandom_backend, values(\"wasm_js\"))", None),
+            ("-Copt-level=3", Some("-Copt-level is set by the cargo settings of this variant, not by rustflags")),
+            ("-Ccodegen_units=4", Some("-Ccodegen-units is set by the cargo settings of this variant")),
+            ("--cfg=getrandom_backend=wasm_js", Some("expected --cfg=name or --cfg=name=\"value\"")),
+            ("--cfg=2fast", Some("expected --cfg=name or --cfg=name=\"value\"")),
+            ("--cfg", Some("write the option and its value as one entry, found \"--cfg\" alone")),
+            (
+                "-Zbuild-std",
+                Some(
+                    "expected one of -Cname[=value], --cfg=name[=\"value\"] or --check-cfg=cfg(...), found \"-Zbuild-std\"",
+                ),
+            ),
+            ("--check-cfg=values(x)", Some("expected --check-cfg=cfg(...)")),
+        ];
+        for (flag, expected) in cases {
+            match (rustflag_problem(flag), expected) {
+                (None, None) => {}
+                (Some(got), Some(want)) => assert!(got.contains(want), "{flag}: {got}"),
+                (got, want) => panic!("{flag}: got {got:?}, expected {want:?}"),
+            }
+        }
+    }
+
+    #[test]
+    fn forbidden_features_are_found_through_the_features_table() {
+        let cases: [(&str, &str, Option<&[&str]>); 6] = [
+            ("diagnostics", "host-diagnostics", Some(&["diagnostics", "host-diagnostics"])),
+            ("trace", "trace", Some(&["trace"])),
+            ("exports", "host-diagnostics", None),
+            // `log/std` turns on the optional dependency's implicit feature `log`.
+            ("web", "log", Some(&["web", "log"])),
+            ("web", "log/std", Some(&["web", "log/std"])),
+            // `dep:` names a dependency, never a feature.
+            ("web", "js-sys", None),
+        ];
+        for (from, target, expected) in cases {
+            let expected = expected.map(|c| c.iter().map(|s| (*s).to_owned()).collect::<Vec<_>>());
+            assert_eq!(cx().enabling_chain(from, target), expected, "{from} -> {target}");
+        }
+        let mut v: serde_json::Value = serde_json::from_str(VALID).unwrap();
+        v["profiles"][1]["cargo"]["features"] = serde_json::json!(["exports", "diagnostics"]);
+        assert_eq!(
+            check(&v.to_string()).unwrap_err().to_string(),
+            "policy.json: /profiles/1/cargo/features/1: feature \"diagnostics\" enables \"host-diagnostics\" \
+             (through diagnostics -> host-diagnostics), which is forbidden in every variant"
+        );
+        v["profiles"][1]["cargo"]["features"] = serde_json::json!(["trace"]);
+        assert_eq!(
+            check(&v.to_string()).unwrap_err().to_string(),
+            "policy.json: /profiles/1/cargo/features: required feature \"exports\" is not enabled"
+        );
     }
 }

@@ -27,7 +27,7 @@ pub mod diagnostics;
 pub mod compile_heavy;
 #[cfg(feature = "mono-bloat")]
 pub mod mono_bloat;
-#[cfg(feature = "seeded-regression")]
+#[cfg(perf_gate_seeded_regression)]
 pub mod seeded_regression;
 
 #[cfg(feature = "slow-reserve-send")]

@@ -1,6 +1,6 @@
 //! A deliberate size regression: a 4 KiB table of pseudo-random bytes (so compression cannot
 //! hide it) behind an export (so neither LTO nor wasm-opt can drop it). Only the gate's own
-//! tests enable the `seeded-regression` feature.
+//! tests build it, with `--cfg=perf_gate_seeded_regression` in a test policy's rustflags.
 
 const fn table() -> [u8; 4096] {
     let mut t = [0u8; 4096];
