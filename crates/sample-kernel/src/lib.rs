@@ -6,8 +6,11 @@
 //! request → drain → finalize. With the `trace` feature every operation is appended to a
 //! deterministic event trace that can be replayed and checked.
 //!
-//! `exports` holds the C-ABI scenarios a wasm host drives: one per runtime metric.
+//! `api` is what a host page calls (create a runtime, spawn, send, arm and cancel timers,
+//! cancel a region): the production build exports only it. `exports` holds the C-ABI
+//! scenarios a benchmark host drives, one per runtime metric.
 
+pub mod api;
 pub mod channel;
 pub mod region;
 pub mod rng;

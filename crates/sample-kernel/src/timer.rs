@@ -7,6 +7,24 @@ pub struct TimerHandle {
     generation: u32,
 }
 
+impl TimerHandle {
+    /// The handle as one positive number, for a host that keeps it (see `api.rs`).
+    pub fn to_bits(self) -> i64 {
+        ((i64::from(self.generation) << 32) | i64::from(self.index)) + 1
+    }
+
+    /// The handle [`TimerHandle::to_bits`] gave, or `None` for a number it cannot have given.
+    pub fn from_bits(bits: i64) -> Option<TimerHandle> {
+        let raw = bits.checked_sub(1).filter(|b| *b >= 0)?;
+        Some(TimerHandle { index: raw as u32, generation: (raw >> 32) as u32 })
+    }
+}
+
+/// Generations count in 31 bits, so that a handle fits a positive i64 (`to_bits`).
+fn next_generation(g: u32) -> u32 {
+    (g + 1) & 0x7fff_ffff
+}
+
 #[derive(Clone, Debug)]
 struct Entry {
     deadline: u64,
@@ -69,7 +87,7 @@ impl Wheel {
         }
         // The slot list keeps the stale index; `advance` skips it by generation and state.
         e.armed = false;
-        e.generation = e.generation.wrapping_add(1);
+        e.generation = next_generation(e.generation);
         self.armed -= 1;
         self.free.push(handle.index);
         true
@@ -92,7 +110,7 @@ impl Wheel {
                 }
                 fired.push(e.token);
                 e.armed = false;
-                e.generation = e.generation.wrapping_add(1);
+                e.generation = next_generation(e.generation);
                 self.armed -= 1;
                 self.free.push(i);
                 false
