@@ -126,3 +126,18 @@ fn walk_dominators(items: &ir::Items, id: ir::Id, depth: u32, floor: u64, out: &
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_item_list_is_cut_at_the_top_items() {
+        // The cache canary's module: a thousand and one functions, all reachable.
+        let wasm = crate::canary_module::canary_module();
+        let profile = Profile { path: "canary.wasm", sha256: "s", wasm: &wasm, named: false, note: String::new() };
+        let a = attribute(VariantKind::Release, profile).unwrap();
+        assert_eq!(a.items.len(), TOP_ITEMS);
+        assert!(a.items.windows(2).all(|w| w[0].shallow_bytes >= w[1].shallow_bytes), "largest first");
+    }
+}

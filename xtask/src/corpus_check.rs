@@ -20,10 +20,17 @@ impl flags::CorpusCheck {
         let loaded = inputs::load(&self.inputs)?;
         let inputs::Document { value: corpus, name, text, sha256 } = inputs::read(&self.corpus, Corpus::parse)?;
         let package = toolchain::package_info(sh, &loaded.package)?;
-        // The exports of each variant's shipped module, read once.
+        // The exports of each variant's module the scenarios run on (the benchmark build's
+        // when the policy has benchmark features), read once.
+        let policy = &loaded.policy.value;
         let mut exports: Vec<(VariantKind, Option<BTreeSet<String>>)> = Vec::new();
-        for v in &loaded.policy.value.profiles {
-            let module = inputs::resolve(std::path::Path::new(&v.artifact_paths(&package.lib_name).post_opt)).0;
+        for v in &policy.profiles {
+            let paths = if policy.benchmark_features.is_empty() {
+                v.artifact_paths(&package.lib_name)
+            } else {
+                v.benchmark_artifact_paths(&package.lib_name)
+            };
+            let module = inputs::resolve(std::path::Path::new(&paths.post_opt)).0;
             let names = match std::fs::read(&module) {
                 Ok(bytes) => {
                     Some(exported_functions(&bytes).with_context(|| format!("cannot read {}", module.display()))?)

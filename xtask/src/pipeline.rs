@@ -1,6 +1,7 @@
 //! The measuring pipeline: each selected variant built with the cargo command the policy
-//! yields, optimized by wasm-opt, its artifacts measured and attributed, then its scenarios
-//! run in wasmtime. It writes only the build artifacts; what it returns is a measured
+//! yields, optimized by wasm-opt, its artifacts measured and attributed; then, on its
+//! benchmark build (the policy's benchmark features added) when it has one, its scenarios
+//! run in wasmtime and the browsers. It writes only the build artifacts; what it returns is a measured
 //! [`Run`], not yet gated (`outputs.rs` concludes and writes it).
 
 use std::path::{Path, PathBuf};
@@ -13,9 +14,10 @@ use perf_core::corpus::{Corpus, CorpusContext};
 use perf_core::digest::sha256_hex;
 use perf_core::display::number;
 use perf_core::pipeline::{PhaseTiming, PipelineReport, StepBudget, StepCounts, rounded_millis};
-use perf_core::policy::{CargoBuild, Variant, VariantKind, cargo_output_path};
+use perf_core::policy::{ArtifactPaths, CargoBuild, Variant, VariantKind, cargo_output_path};
 use perf_core::run::{self, Run};
-use perf_core::summary::{ArtifactMeasurement, Provenance, VariantReport};
+use perf_core::sections::exported_functions;
+use perf_core::summary::{ArtifactMeasurement, BenchmarkBuild, Provenance, VariantReport};
 use xshell::{Shell, cmd};
 
 use crate::atomic_write::write_atomic;
@@ -38,6 +40,9 @@ struct Plan {
     target_dir: String,
     cache_dir: PathBuf,
     measure_cache_dir: PathBuf,
+    /// The policy's benchmark features when this run runs scenarios on a benchmark build;
+    /// empty when the production build serves both (or nothing runs).
+    benchmark_features: Vec<String>,
 }
 
 /// The expensive steps taken so far and the time each phase took.
@@ -61,15 +66,25 @@ impl<'a> RuntimePlan<'a> {
     /// `--engine …` when the run left out an engine the corpus runs on (wasmtime runs the
     /// scenarios; each browser its environments).
     pub(crate) fn narrowed_by(&self) -> Option<String> {
-        let used = |e: &flags::Engine| match e.browser() {
-            None => !self.corpus.scenarios.is_empty(),
-            Some(kind) => self.corpus.environments.iter().any(|x| x.browser == kind),
-        };
         let all = [flags::Engine::Wasmtime, flags::Engine::Chromium, flags::Engine::Firefox];
-        all.iter().any(|e| used(e) && !self.engines.contains(e)).then(|| {
+        all.iter().any(|e| self.uses(*e) && !self.engines.contains(e)).then(|| {
             let words: Vec<String> = self.engines.iter().map(|e| format!("--engine {}", e.as_str())).collect();
             format!("this run selected {}", words.join(" "))
         })
+    }
+
+    /// Whether the corpus runs anything on `engine`: wasmtime the scenarios, a browser its
+    /// environments.
+    fn uses(&self, engine: flags::Engine) -> bool {
+        match engine.browser() {
+            None => !self.corpus.scenarios.is_empty(),
+            Some(kind) => self.corpus.environments.iter().any(|x| x.browser == kind),
+        }
+    }
+
+    /// Whether this run runs anything at all (else no benchmark build is needed).
+    fn runs_anything(&self) -> bool {
+        self.engines.iter().any(|e| self.uses(*e))
     }
 
     /// Reads and checks the corpus (its exports are checked when the scenarios bind) and
@@ -118,6 +133,7 @@ pub(crate) fn measure(
         target_dir: wasm_target_dir(&package.target_directory),
         cache_dir: root.join("artifacts/cache/wasm-opt"),
         measure_cache_dir: root.join("artifacts/cache/measure"),
+        benchmark_features: if runtime.runs_anything() { policy.benchmark_features.clone() } else { Vec::new() },
     };
     let target_flags = format!("CARGO_TARGET_{}_RUSTFLAGS", policy.target.to_uppercase().replace(['-', '.'], "_"));
     for key in OVERRIDING_ENV.iter().copied().chain([target_flags.as_str()]) {
@@ -154,7 +170,7 @@ pub(crate) fn measure(
                                     Ok(a) => report.attribution = Some(a),
                                     Err(e) => report.attribution_error = Some(format!("{e:#}")),
                                 }
-                                return (report, Some(m.shipped));
+                                return (report, Some(m.runs));
                             }
                             Err(e) => report.error = Some(format!("{e:#}")),
                         }
@@ -167,17 +183,14 @@ pub(crate) fn measure(
     });
     // After the builds, one variant at a time: the timings must not share the cores with
     // a build or with brotli, this run's or (the timing lock) another's.
-    let timing = if built.iter().any(|(_, shipped)| shipped.is_some()) {
-        Some(locks.timing(&activity, runtime.wait)?)
-    } else {
-        None
-    };
+    let timing =
+        if built.iter().any(|(_, runs)| runs.is_some()) { Some(locks.timing(&activity, runtime.wait)?) } else { None };
     let narrowed_by = runtime.narrowed_by();
     let mut modules = Vec::new();
     let mut variants: Vec<VariantReport> = built
         .into_iter()
-        .map(|(mut report, shipped)| {
-            let Some(module) = shipped else { return report };
+        .map(|(mut report, runs)| {
+            let Some(module) = runs else { return report };
             if runtime.engines.contains(&flags::Engine::Wasmtime) {
                 let t = Instant::now();
                 let budgets = &loaded.budgets.value;
@@ -207,7 +220,7 @@ pub(crate) fn measure(
     let contention = timing.map(|t| t.contention);
     drop(activity);
 
-    let step_budget = StepBudget::for_variants(selected.iter().copied());
+    let step_budget = StepBudget::for_variants(selected.iter().copied(), !plan.benchmark_features.is_empty());
     let (status, reason) = step_budget.check(&steps.counts);
     let pipeline = PipelineReport {
         steps: steps.counts,
@@ -255,25 +268,49 @@ pub(crate) fn wasm_target_dir(target_directory: &Path) -> String {
     dir.strip_prefix(&root).unwrap_or(&dir).display().to_string()
 }
 
-/// Cargo's output and what ships, named as the summary shows them.
+/// Cargo's output and what ships, named as the summary shows them, and the module the
+/// scenarios run (the benchmark build's, or what ships).
 struct Artifacts {
     pre_name: String,
     pre: Vec<u8>,
     post_name: String,
     post: Vec<u8>,
+    runs: Vec<u8>,
 }
 
-/// Builds and optimizes one variant; a failure is kept in the report's `error`.
+/// Builds and optimizes one variant, then its benchmark build when the run needs one; a
+/// failure is kept in the report's `error`.
 fn build_variant(sh: &Shell, v: &Variant, plan: &Plan, steps: &mut Steps) -> (VariantReport, Option<Artifacts>) {
     let build = v.cargo_build(&plan.package, &plan.target, &plan.target_dir);
-    let mut report = VariantReport {
-        wasm_opt: v.wasm_opt.enabled.then(|| optimize::describe(&v.wasm_opt)),
-        ..VariantReport::planned(v, vec![build.command_line()])
+    let wasm_opt = v.wasm_opt.enabled.then(|| optimize::describe(&v.wasm_opt));
+    let with_wasm_opt =
+        |build: &CargoBuild| [Some(build.command_line()), wasm_opt.clone()].into_iter().flatten().collect();
+    let mut report = VariantReport { wasm_opt: wasm_opt.clone(), ..VariantReport::planned(v, with_wasm_opt(&build)) };
+    let mut built = || -> anyhow::Result<Artifacts> {
+        let production = v.artifact_paths(&plan.lib_name);
+        let ((pre_name, pre), (post_name, post)) = build_and_optimize(sh, v, plan, steps, &build, production, "")?;
+        report.shipped_exports = exported_functions(&post)
+            .with_context(|| format!("cannot read the exports of {post_name}"))?
+            .into_iter()
+            .collect();
+        let runs = match v.benchmark_build(&plan.benchmark_features, &plan.package, &plan.target, &plan.target_dir) {
+            None => post.clone(),
+            Some(bench) => {
+                let paths = v.benchmark_artifact_paths(&plan.lib_name);
+                let (_, (path, module)) = build_and_optimize(sh, v, plan, steps, &bench, paths, "benchmark ")?;
+                report.benchmark = Some(BenchmarkBuild {
+                    features: v.cargo.features.iter().chain(&plan.benchmark_features).cloned().collect(),
+                    commands: with_wasm_opt(&bench),
+                    sha256: sha256_hex(&module),
+                    raw_bytes: module.len() as u64,
+                    path,
+                });
+                module
+            }
+        };
+        Ok(Artifacts { pre_name, pre, post_name, post, runs })
     };
-    if let Some(d) = &report.wasm_opt {
-        report.commands.push(d.clone());
-    }
-    match build_and_optimize(sh, v, plan, steps, &build) {
+    match built() {
         Ok(artifacts) => (report, Some(artifacts)),
         Err(e) => {
             report.error = Some(format!("{e:#}"));
@@ -282,16 +319,24 @@ fn build_variant(sh: &Shell, v: &Variant, plan: &Plan, steps: &mut Steps) -> (Va
     }
 }
 
+/// A file the pipeline wrote: its path as the summary names it, and its bytes.
+type Written = (String, Vec<u8>);
+
+/// Runs one cargo build (`kind` is "" for the production build, "benchmark " for the other)
+/// and wasm-opt on its output; returns cargo's output and the optimized module (the same
+/// bytes when the variant skips wasm-opt).
 fn build_and_optimize(
     sh: &Shell,
     v: &Variant,
     plan: &Plan,
     steps: &mut Steps,
     build: &CargoBuild,
-) -> anyhow::Result<Artifacts> {
+    paths: ArtifactPaths,
+    kind: &str,
+) -> anyhow::Result<(Written, Written)> {
     let variant = v.variant.as_str();
     let t = Instant::now();
-    eprintln!("building {variant}: {}", build.command_line());
+    eprintln!("building {}: {}", format!("{variant} {kind}").trim_end(), build.command_line());
     let cargo = toolchain::cargo();
     let args = &build.args;
     let mut cmd = cmd!(sh, "{cargo} {args...}").quiet();
@@ -303,13 +348,12 @@ fn build_and_optimize(
     // Through std's Command for the exit status; the command itself is in the summary.
     let status = std::process::Command::from(cmd).status().context("cannot run cargo")?;
     if !status.success() {
-        bail!("cargo build of the {variant} variant failed ({status}); cargo's errors are above");
+        bail!("cargo {kind}build of the {variant} variant failed ({status}); cargo's errors are above");
     }
-    steps.phases.push(phase("build", variant, t));
+    steps.phases.push(phase(&format!("{kind}build"), variant, t));
 
     let built =
         sh.current_dir().join(&plan.target_dir).join(cargo_output_path(&plan.target, &build.profile, &plan.lib_name));
-    let paths = v.artifact_paths(&plan.lib_name);
     let (pre_path, post_path) = (sh.current_dir().join(&paths.pre_opt), sh.current_dir().join(&paths.post_opt));
     let pre =
         std::fs::read(&built).with_context(|| format!("cargo reported success but wrote no {}", built.display()))?;
@@ -322,22 +366,22 @@ fn build_and_optimize(
             CacheOutcome::Hit => steps.counts.wasm_opt_cache_hits += 1,
             CacheOutcome::Miss => steps.counts.wasm_opt_runs += 1,
         }
-        steps.phases.push(phase("wasm-opt", variant, t));
+        steps.phases.push(phase(&format!("{kind}wasm-opt"), variant, t));
         optimized
     } else {
         write_atomic(&post_path, &pre)?;
         pre.clone()
     };
-    Ok(Artifacts { pre_name: paths.pre_opt, pre, post_name: paths.post_opt, post })
+    Ok(((paths.pre_opt, pre), (paths.post_opt, post)))
 }
 
 /// What measuring a variant's artifacts gives: both measurements, the attribution and the
-/// shipped bytes for the runtime scenarios.
+/// module the runtime scenarios run.
 struct ArtifactFigures {
     pre: ArtifactMeasurement,
     post: ArtifactMeasurement,
     attribution: anyhow::Result<Attribution>,
-    shipped: Vec<u8>,
+    runs: Vec<u8>,
 }
 
 /// Measures both artifacts of a variant (on two threads), attributes its bytes, and times it.
@@ -360,7 +404,7 @@ fn measure_artifacts(
     });
     let figures = measured.map(|(pre, post)| {
         let attribution = attribution::attribute(variant, profiled(&a, &pre, &post));
-        ArtifactFigures { pre, post, attribution, shipped: a.post }
+        ArtifactFigures { pre, post, attribution, runs: a.runs }
     });
     (figures, phase("measure", variant.as_str(), t))
 }

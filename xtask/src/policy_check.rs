@@ -33,10 +33,18 @@ impl flags::PolicyCheck {
                     budget_profile: v.budget_profile.clone(),
                     features: v.cargo.features.clone(),
                     cargo_command: v.cargo_build(&package.name, &policy.target, &target_dir).command_line(),
+                    benchmark_command: v
+                        .benchmark_build(&policy.benchmark_features, &package.name, &policy.target, &target_dir)
+                        .map(|b| b.command_line()),
                     wasm_opt: v.wasm_opt.enabled.then(|| optimize::describe(&v.wasm_opt)),
                     artifacts: {
                         let paths = v.artifact_paths(&package.lib_name);
-                        vec![paths.pre_opt, paths.post_opt]
+                        let mut artifacts = vec![paths.pre_opt, paths.post_opt];
+                        if !policy.benchmark_features.is_empty() {
+                            let bench = v.benchmark_artifact_paths(&package.lib_name);
+                            artifacts.extend([bench.pre_opt, bench.post_opt]);
+                        }
+                        artifacts
                     },
                 })
                 .collect(),

@@ -207,7 +207,7 @@ fn policy_check_validates_and_self_tests_the_committed_policy() {
         stdout.contains(".github/wasm_optimization_policy.json: valid (3 variants; package sample-kernel"),
         "{stdout}"
     );
-    assert!(stdout.contains("self-test: all 16 broken policies rejected"), "{stdout}");
+    assert!(stdout.contains("self-test: all 17 broken policies rejected"), "{stdout}");
     let s: perf_core::policy::PipelineSummary = serde_json::from_slice(&std::fs::read(&summary).unwrap()).unwrap();
     assert_eq!(s.status, "valid");
     assert_eq!(s.self_test.as_ref().map(|t| t.iter().all(|r| r.ok)), Some(true));
@@ -381,8 +381,10 @@ fn perf_pipeline_end_to_end() {
             .collect()
     };
     assert_eq!(fuel(&second), fuel(&first), "fuel per operation is identical run to run");
-    assert_eq!((second.pipeline.steps.wasm_opt_runs, second.pipeline.steps.wasm_opt_cache_hits), (0, 2));
-    assert_eq!(second.pipeline.steps.cargo_builds, 3);
+    // Each variant's production and benchmark builds: canary's and release's four wasm-opt
+    // runs all come from the cache the first run filled.
+    assert_eq!((second.pipeline.steps.wasm_opt_runs, second.pipeline.steps.wasm_opt_cache_hits), (0, 4));
+    assert_eq!(second.pipeline.steps.cargo_builds, 6);
 
     // A budget below the measured size fails with exit 1, and the summary is still written.
     let s3 = out.join("tight.json");
@@ -409,7 +411,7 @@ fn perf_pipeline_end_to_end() {
     assert_ne!(edited_pre.sha256, first.variants[2].pre_opt.as_ref().unwrap().sha256);
     assert_ne!(edited_release.post_opt.as_ref().unwrap().sha256, release.sha256);
     let steps = edited.pipeline.steps;
-    assert_eq!((steps.cargo_builds, steps.wasm_opt_runs + steps.wasm_opt_cache_hits), (3, 2));
+    assert_eq!((steps.cargo_builds, steps.wasm_opt_runs + steps.wasm_opt_cache_hits), (6, 4));
 
     // A variant that fails to build fails its required metrics closed; the others are still
     // measured, the summary is written, and the exit code says tool error.
@@ -810,7 +812,10 @@ fn a_slowed_operation_fails_its_latency_and_fuel_against_an_active_baseline() {
     for (metric, unit) in [("M-PERF-04A", "us"), ("M-FUEL-04A", "fuel")] {
         let line = format!("fail [baseline] {metric} (core-min): regressed ");
         let found = stdout.lines().find(|l| l.starts_with(&line));
-        assert!(found.is_some_and(|l| l.contains(&format!(" {unit} (+"))), "{metric}: {stdout}");
+        // A clean p95 at or under the harness's own cost is recorded as 0: then the growth is
+        // given from 0, as an absolute figure.
+        let grown = |l: &str| l.contains(&format!(" {unit} (+")) || l.contains(&format!(" {unit} (from 0, +"));
+        assert!(found.is_some_and(grown), "{metric}: {stdout}");
     }
     assert!(stdout.contains("gate: fail on branch"), "{stdout}");
 
@@ -1177,7 +1182,7 @@ fn a_matrix_of_partials_merges_to_the_single_jobs_verdict() {
         assert!(text(&o.stdout).contains("(the gate runs on all jobs' partials: `cargo xtask gate --merge`)"));
         let p: perf_core::run::Run = serde_json::from_slice(&std::fs::read(partial(v)).unwrap()).unwrap();
         let built: Vec<&str> = p.variants.iter().map(|r| r.variant.as_str()).collect();
-        assert_eq!((built, p.pipeline.steps.cargo_builds), (vec![v], 1), "one job, one variant");
+        assert_eq!((built, p.pipeline.steps.cargo_builds), (vec![v], 2), "one job, one variant's two builds");
     }
     assert_eq!(std::fs::read(&default_state).ok(), state_before, "a partial job leaves the streaks alone");
 
@@ -1199,11 +1204,11 @@ fn a_matrix_of_partials_merges_to_the_single_jobs_verdict() {
     assert_eq!(merged.report_signature, single.report_signature, "the same deterministic content");
     assert_eq!(deterministic(&merged.records), deterministic(&single.records));
     assert_eq!(merged.verdict, single.verdict);
-    assert_eq!(merged.pipeline.steps.cargo_builds, 3);
+    assert_eq!(merged.pipeline.steps.cargo_builds, 6);
     assert!(out.join("merged/streaks.json").exists(), "a complete merge counts the streaks");
     let job_summary = std::fs::read_to_string(&step_summary).unwrap();
     assert!(
-        job_summary.contains("### release (core-min)\n") && job_summary.contains("| M-PERF-01A | bytes | 25,"),
+        job_summary.contains("### release (core-min)\n") && job_summary.contains("| M-PERF-01A | bytes | 21,"),
         "{job_summary}"
     );
 
@@ -1255,7 +1260,10 @@ fn a_large_generic_function_is_named_as_growth_and_as_monomorphization_bloat() {
         measuring(&["rebaseline", "--budgets", &roomy, "--corpus", &corpus, "--baseline", baseline.to_str().unwrap()]);
     assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
     let kept: serde_json::Value = serde_json::from_slice(&std::fs::read(&baseline).unwrap()).unwrap();
-    assert_eq!(kept["items"]["release"].as_array().unwrap().len(), 200, "the baseline keeps the top 200 items");
+    // The production builds have fewer than the 200 items a list keeps (the cut is tested in
+    // xtask's attribution.rs on a module of a thousand functions).
+    let items = |v: &str| kept["items"][v].as_array().map_or(0, Vec::len);
+    assert!(["dev", "canary", "release"].iter().all(|v| (1..=200).contains(&items(v))), "{kept}");
 
     let summary_path = out.join("summary.json");
     let markdown = out.join("report.md");

@@ -160,6 +160,8 @@ mod tests {
                 wasm_opt: Some("-Oz".into()),
                 pre_opt: Some(artifact.clone()),
                 post_opt: Some(artifact),
+                shipped_exports: vec![],
+                benchmark: None,
                 runtime: matches!(m.wasmtime, Wasmtime::Ran).then(|| RuntimeReport {
                     engine: "wasmtime".into(),
                     calibration: None,

@@ -168,7 +168,8 @@ fn add_up(partials: &[(String, Run)], policy_variants: &[Variant]) -> PipelineRe
         total_millis += p.pipeline.total_millis;
     }
     let contention = partials.iter().filter_map(|(_, p)| p.pipeline.contention).reduce(Contention::and);
-    let step_budget = StepBudget::for_variants(policy_variants);
+    let benchmark_builds = partials.iter().any(|(_, p)| p.variants.iter().any(|v| v.benchmark.is_some()));
+    let step_budget = StepBudget::for_variants(policy_variants, benchmark_builds);
     let (mut status, mut reason) = step_budget.check(&steps);
     if status != Status::Fail
         && let Some((file, p)) = partials.iter().find(|(_, p)| p.pipeline.status == Status::Fail)
@@ -201,7 +202,7 @@ mod tests {
             .map(|v| VariantReport::planned(v, vec![format!("cargo build {}", v.id)]))
             .collect();
         let selected: Vec<&Variant> = policy.profiles.iter().filter(|v| kinds.contains(&v.variant)).collect();
-        let step_budget = StepBudget::for_variants(selected.iter().copied());
+        let step_budget = StepBudget::for_variants(selected.iter().copied(), false);
         Run {
             schema_version: run::SCHEMA_VERSION.into(),
             commit: "c0ffee".into(),
@@ -243,7 +244,7 @@ mod tests {
         let order: Vec<VariantKind> = merged.variants.iter().map(|v| v.variant).collect();
         assert_eq!(order, policy.profiles.iter().map(|v| v.variant).collect::<Vec<_>>());
         assert!(missing.is_empty());
-        assert_eq!(merged.pipeline.step_budget, StepBudget::for_variants(&policy.profiles));
+        assert_eq!(merged.pipeline.step_budget, StepBudget::for_variants(&policy.profiles, false));
         assert_eq!(merged.pipeline.steps.cargo_builds, 3);
         assert_eq!((merged.pipeline.status, merged.pipeline.phases.len()), (Status::Pass, 3));
         assert_eq!(merged.pipeline.total_millis, 300.0);

@@ -15,7 +15,7 @@ pub struct StepCounts {
 }
 
 /// The most expensive work a run may do: one build per variant, and at most one wasm-opt
-/// run per variant that enables it.
+/// run per variant that enables it; twice that when each variant also has a benchmark build.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct StepBudget {
     pub cargo_builds: u32,
@@ -70,12 +70,14 @@ pub struct PipelineReport {
 }
 
 impl StepBudget {
-    /// One build per variant and one wasm-opt run per variant that enables it.
-    pub fn for_variants<'a>(variants: impl IntoIterator<Item = &'a Variant>) -> StepBudget {
+    /// One build per variant and one wasm-opt run per variant that enables it, each counted
+    /// twice when the variants get a benchmark build beside the production one.
+    pub fn for_variants<'a>(variants: impl IntoIterator<Item = &'a Variant>, benchmark_builds: bool) -> StepBudget {
+        let builds_per_variant = 1 + u32::from(benchmark_builds);
         let mut budget = StepBudget { cargo_builds: 0, wasm_opt_runs: 0 };
         for v in variants {
-            budget.cargo_builds += 1;
-            budget.wasm_opt_runs += u32::from(v.wasm_opt.enabled);
+            budget.cargo_builds += builds_per_variant;
+            budget.wasm_opt_runs += builds_per_variant * u32::from(v.wasm_opt.enabled);
         }
         budget
     }

@@ -6,11 +6,12 @@
 //! ```json
 //! { "schema_version": "wasm-optimization-policy-v1",
 //!   "package": "sample-kernel", "target": "wasm32-unknown-unknown",
-//!   "required_features": ["exports"], "forbidden_features": ["host-diagnostics"],
+//!   "required_features": [], "forbidden_features": ["host-diagnostics"],
+//!   "benchmark_features": ["exports"],
 //!   "profiles": [
 //!     { "id": "wasm-browser-release", "variant": "release", "budget_profile": "core-min",
 //!       "cargo": { "opt_level": "z", "lto": "fat", "codegen_units": 1, "debug": "none",
-//!                  "panic": "abort", "strip": "none", "features": ["exports"], "rustflags": [] },
+//!                  "panic": "abort", "strip": "none", "features": [], "rustflags": [] },
 //!       "wasm_opt": { "enabled": true, "optimize_level": 4, "shrink_level": 2,
 //!                     "passes": ["strip-debug"], "features": ["bulk-memory", ...] },
 //!       "artifact_dir": "artifacts/wasm/release" } ] }
@@ -39,6 +40,12 @@ pub struct Policy {
     pub required_features: Vec<String>,
     /// Features no variant may enable.
     pub forbidden_features: Vec<String>,
+    /// Features added to a variant's features for its benchmark build, on which the runtime
+    /// scenarios run (scenario exports, a counting allocator). The production build, whose
+    /// sizes are gated, never has them. Empty: the production build is also the benchmark
+    /// build.
+    #[serde(default)]
+    pub benchmark_features: Vec<String>,
     pub profiles: Vec<Variant>,
 }
 
@@ -219,6 +226,22 @@ impl Policy {
                 }
             }
         }
+        let mut seen = BTreeSet::new();
+        for (i, f) in self.benchmark_features.iter().enumerate() {
+            let at = format!("/benchmark_features/{i}");
+            if let Some(message) = cx.unknown_feature(f) {
+                return rule(at, message);
+            }
+            if !seen.insert(f) {
+                return rule(at, format!("feature \"{f}\" is listed twice"));
+            }
+            if let Some(x) = self.forbidden_features.iter().find(|x| cx.enabling_chain(f, x).is_some()) {
+                return rule(
+                    at,
+                    format!("benchmark feature \"{f}\" enables \"{x}\", which is forbidden in every variant"),
+                );
+            }
+        }
         for (i, f) in self.required_features.iter().enumerate() {
             if self.forbidden_features.contains(f) {
                 return rule(
@@ -309,6 +332,17 @@ impl Policy {
         for f in &self.required_features {
             if !c.features.iter().any(|g| cx.enabling_chain(g, f).is_some()) {
                 return rule(format!("{at}/cargo/features"), format!("required feature \"{f}\" is not enabled"));
+            }
+        }
+        for (j, f) in c.features.iter().enumerate() {
+            if let Some(b) = self.benchmark_features.iter().find(|b| cx.enabling_chain(f, b).is_some()) {
+                return rule(
+                    format!("{at}/cargo/features/{j}"),
+                    format!(
+                        "\"{f}\" enables the benchmark feature \"{b}\": the production build, whose sizes are gated, \
+                         must not have it (the benchmark build adds it)"
+                    ),
+                );
             }
         }
         for (j, flag) in c.rustflags.iter().enumerate() {
@@ -513,6 +547,37 @@ impl Variant {
     /// settings, so the three variants build side by side without invalidating each other.
     pub fn cargo_build(&self, package: &str, target: &str, target_dir: &str) -> CargoBuild {
         let profile = format!("perf-{}", self.variant.as_str());
+        self.build_in_profile(profile, &self.cargo.features, package, target, target_dir)
+    }
+
+    /// The build the runtime scenarios run on: this variant's settings with the policy's
+    /// benchmark features added, in a profile of its own (`perf-<variant>-bench`): a cdylib's
+    /// output is not keyed by its features, so sharing the production build's profile would
+    /// relink one over the other on every run. `None` when there are no benchmark features:
+    /// the production build serves both.
+    pub fn benchmark_build(
+        &self,
+        benchmark_features: &[String],
+        package: &str,
+        target: &str,
+        target_dir: &str,
+    ) -> Option<CargoBuild> {
+        if benchmark_features.is_empty() {
+            return None;
+        }
+        let features: Vec<String> = self.cargo.features.iter().chain(benchmark_features).cloned().collect();
+        let profile = format!("perf-{}-bench", self.variant.as_str());
+        Some(self.build_in_profile(profile, &features, package, target, target_dir))
+    }
+
+    fn build_in_profile(
+        &self,
+        profile: String,
+        features: &[String],
+        package: &str,
+        target: &str,
+        target_dir: &str,
+    ) -> CargoBuild {
         let c = &self.cargo;
         let inherits = if self.variant == VariantKind::Dev { "dev" } else { "release" };
         let opt_level = match c.opt_level {
@@ -568,9 +633,9 @@ impl Variant {
         .iter()
         .map(|s| (*s).to_owned())
         .collect();
-        if !c.features.is_empty() {
+        if !features.is_empty() {
             args.push("--features".into());
-            args.push(c.features.join(","));
+            args.push(features.join(","));
         }
         for (key, value) in settings {
             args.push("--config".into());
@@ -580,19 +645,29 @@ impl Variant {
     }
 }
 
-/// The two artifacts a variant keeps, relative to the workspace.
+/// The two artifacts a build keeps, relative to the workspace.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ArtifactPaths {
     /// Cargo's output, before wasm-opt: `<artifact_dir>/<lib>.pre-opt.wasm`.
     pub pre_opt: String,
-    /// What ships: `<artifact_dir>/<lib>.wasm`.
+    /// After wasm-opt: `<artifact_dir>/<lib>.wasm`, what ships.
     pub post_opt: String,
 }
 
 impl Variant {
+    /// The production build's artifacts.
     pub fn artifact_paths(&self, lib_name: &str) -> ArtifactPaths {
         let dir = self.artifact_dir.trim_end_matches('/');
         ArtifactPaths { pre_opt: format!("{dir}/{lib_name}.pre-opt.wasm"), post_opt: format!("{dir}/{lib_name}.wasm") }
+    }
+
+    /// The benchmark build's artifacts, beside the production build's.
+    pub fn benchmark_artifact_paths(&self, lib_name: &str) -> ArtifactPaths {
+        let dir = self.artifact_dir.trim_end_matches('/');
+        ArtifactPaths {
+            pre_opt: format!("{dir}/{lib_name}.bench.pre-opt.wasm"),
+            post_opt: format!("{dir}/{lib_name}.bench.wasm"),
+        }
     }
 }
 
@@ -631,6 +706,9 @@ pub struct PlannedVariant {
     pub budget_profile: String,
     pub features: Vec<String>,
     pub cargo_command: String,
+    /// The benchmark build's command, when the policy has benchmark features.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub benchmark_command: Option<String>,
     pub wasm_opt: Option<String>,
     pub artifacts: Vec<String>,
 }
@@ -710,7 +788,25 @@ pub fn self_test_cases() -> Vec<SelfTestCase> {
         SelfTestCase {
             name: "required feature disabled",
             expected_pointer: |_| "/profiles/0/cargo/features".into(),
-            edit: |v| v["profiles"][0]["cargo"]["features"] = json!([]),
+            edit: |v| {
+                let canary = profile_index(v, "canary");
+                v["required_features"] = json!([v["profiles"][canary]["cargo"]["features"][0].clone()]);
+                v["profiles"][0]["cargo"]["features"] = json!([]);
+            },
+        },
+        SelfTestCase {
+            name: "benchmark feature in a production build",
+            expected_pointer: |v| {
+                let i = profile_index(v, "release");
+                format!("/profiles/{i}/cargo/features/{}", array_len(&v["profiles"][i]["cargo"]["features"]))
+            },
+            edit: |v| {
+                let i = profile_index(v, "release");
+                let bench = v["benchmark_features"][0].clone();
+                if let Some(a) = v["profiles"][i]["cargo"]["features"].as_array_mut() {
+                    a.push(bench);
+                }
+            },
         },
         SelfTestCase {
             name: "feature the package does not have",
@@ -787,18 +883,19 @@ mod tests {
       "schema_version": "wasm-optimization-policy-v1",
       "package": "sample-kernel",
       "target": "wasm32-unknown-unknown",
-      "required_features": ["exports"],
+      "required_features": [],
       "forbidden_features": ["host-diagnostics"],
+      "benchmark_features": ["exports"],
       "profiles": [
         {"id": "dev", "variant": "dev", "budget_profile": "full-dev",
-         "cargo": {"opt_level": "1", "lto": "off", "codegen_units": 16, "debug": "full", "panic": "abort", "strip": "none", "features": ["exports"]},
+         "cargo": {"opt_level": "1", "lto": "off", "codegen_units": 16, "debug": "full", "panic": "abort", "strip": "none", "features": ["trace"]},
          "wasm_opt": {"enabled": false}, "artifact_dir": "artifacts/wasm/dev"},
         {"id": "canary", "variant": "canary", "budget_profile": "core-trace",
-         "cargo": {"opt_level": "s", "lto": "thin", "codegen_units": 1, "debug": "line-tables-only", "panic": "abort", "strip": "none", "features": ["exports", "trace"]},
+         "cargo": {"opt_level": "s", "lto": "thin", "codegen_units": 1, "debug": "line-tables-only", "panic": "abort", "strip": "none", "features": ["trace"]},
          "wasm_opt": {"enabled": true, "optimize_level": 2, "shrink_level": 1, "passes": ["strip-dwarf"], "features": ["bulk-memory"]},
          "artifact_dir": "artifacts/wasm/canary"},
         {"id": "release", "variant": "release", "budget_profile": "core-min",
-         "cargo": {"opt_level": "z", "lto": "fat", "codegen_units": 1, "debug": "none", "panic": "abort", "strip": "none", "features": ["exports"], "rustflags": ["-Ctarget-cpu=mvp"]},
+         "cargo": {"opt_level": "z", "lto": "fat", "codegen_units": 1, "debug": "none", "panic": "abort", "strip": "none", "features": [], "rustflags": ["-Ctarget-cpu=mvp"]},
          "wasm_opt": {"enabled": true, "optimize_level": 4, "shrink_level": 2, "passes": ["strip-debug"], "features": ["bulk-memory"]},
          "artifact_dir": "artifacts/wasm/release"}
       ]
@@ -869,7 +966,7 @@ mod tests {
                 "policy.json: /profiles/2/wasm_opt/passes/1: binaryen knows no pass named \"shrinkify\"",
             ),
             (
-                |v| v["profiles"][1]["cargo"]["features"] = serde_json::json!(["exports", "tracing"]),
+                |v| v["profiles"][1]["cargo"]["features"] = serde_json::json!(["trace", "tracing"]),
                 "policy.json: /profiles/1/cargo/features/1: package sample-kernel has no feature \"tracing\" (it has: diagnostics, exports, host-diagnostics, log, trace, web)",
             ),
             (
@@ -897,7 +994,7 @@ mod tests {
         assert_eq!(
             build.args.join(" "),
             "build --package sample-kernel --lib --target wasm32-unknown-unknown --profile perf-release \
-             --target-dir target/perf-wasm --no-default-features --features exports \
+             --target-dir target/perf-wasm --no-default-features \
              --config profile.perf-release.inherits=\"release\" --config profile.perf-release.opt-level=\"z\" \
              --config profile.perf-release.lto=\"fat\" --config profile.perf-release.codegen-units=1 \
              --config profile.perf-release.debug=\"none\" --config profile.perf-release.panic=\"abort\" \
@@ -973,16 +1070,72 @@ mod tests {
             assert_eq!(cx().enabling_chain(from, target), expected, "{from} -> {target}");
         }
         let mut v: serde_json::Value = serde_json::from_str(VALID).unwrap();
-        v["profiles"][1]["cargo"]["features"] = serde_json::json!(["exports", "diagnostics"]);
+        v["profiles"][1]["cargo"]["features"] = serde_json::json!(["trace", "diagnostics"]);
         assert_eq!(
             check(&v.to_string()).unwrap_err().to_string(),
             "policy.json: /profiles/1/cargo/features/1: feature \"diagnostics\" enables \"host-diagnostics\" \
              (through diagnostics -> host-diagnostics), which is forbidden in every variant"
         );
         v["profiles"][1]["cargo"]["features"] = serde_json::json!(["trace"]);
+        v["required_features"] = serde_json::json!(["trace"]);
         assert_eq!(
             check(&v.to_string()).unwrap_err().to_string(),
-            "policy.json: /profiles/1/cargo/features: required feature \"exports\" is not enabled"
+            "policy.json: /profiles/2/cargo/features: required feature \"trace\" is not enabled"
         );
+    }
+
+    #[test]
+    fn the_benchmark_build_adds_the_benchmark_features_and_production_may_not_have_them() {
+        let p = check(VALID).unwrap();
+        let release = p.variant(VariantKind::Release).unwrap();
+        let production = release.cargo_build(&p.package, &p.target, "t");
+        let bench = release.benchmark_build(&p.benchmark_features, &p.package, &p.target, "t").unwrap();
+        assert!(!production.args.iter().any(|a| a.contains("exports")), "{:?}", production.args);
+        let features = |b: &CargoBuild| b.args.iter().skip_while(|a| *a != "--features").nth(1).cloned();
+        assert_eq!(features(&bench).as_deref(), Some("exports"));
+        assert_eq!(
+            (bench.profile.as_str(), bench.encoded_rustflags.as_str()),
+            ("perf-release-bench", "-Ctarget-cpu=mvp")
+        );
+        assert!(bench.args.contains(&"profile.perf-release-bench.opt-level=\"z\"".to_owned()), "{:?}", bench.args);
+        let canary = p
+            .variant(VariantKind::Canary)
+            .unwrap()
+            .benchmark_build(&p.benchmark_features, &p.package, &p.target, "t")
+            .unwrap();
+        assert_eq!(features(&canary).as_deref(), Some("trace,exports"));
+        assert_eq!(release.benchmark_artifact_paths("k").post_opt, "artifacts/wasm/release/k.bench.wasm");
+
+        let mut none = p.clone();
+        none.benchmark_features.clear();
+        assert_eq!(
+            release.benchmark_build(&none.benchmark_features, &p.package, &p.target, "t"),
+            None,
+            "without benchmark features one build serves both"
+        );
+
+        type Edit = fn(&mut serde_json::Value);
+        let refused: [(Edit, &str); 3] = [
+            (
+                |v| v["profiles"][2]["cargo"]["features"] = serde_json::json!(["exports"]),
+                "policy.json: /profiles/2/cargo/features/0: \"exports\" enables the benchmark feature \"exports\": \
+                 the production build, whose sizes are gated, must not have it (the benchmark build adds it)",
+            ),
+            (
+                |v| v["benchmark_features"] = serde_json::json!(["exports", "diagnostics"]),
+                "policy.json: /benchmark_features/1: benchmark feature \"diagnostics\" enables \"host-diagnostics\", \
+                 which is forbidden in every variant",
+            ),
+            (
+                |v| v["benchmark_features"] = serde_json::json!(["bench"]),
+                "policy.json: /benchmark_features/0: package sample-kernel has no feature \"bench\"",
+            ),
+        ];
+        for (edit, expected) in refused {
+            let mut v: serde_json::Value = serde_json::from_str(VALID).unwrap();
+            edit(&mut v);
+            let message = check(&v.to_string()).unwrap_err().to_string();
+            assert!(message.starts_with(expected), "{message}");
+        }
     }
 }

@@ -64,6 +64,12 @@ pub struct VariantReport {
     pub wasm_opt: Option<String>,
     pub pre_opt: Option<ArtifactMeasurement>,
     pub post_opt: Option<ArtifactMeasurement>,
+    /// The functions the shipped module exports: what a host page can call.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub shipped_exports: Vec<String>,
+    /// The build the runtime scenarios ran on, when it is not the production build.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub benchmark: Option<BenchmarkBuild>,
     /// The scenarios run in the wasm engine; `None` when none ran (see the records' reasons).
     pub runtime: Option<RuntimeReport>,
     /// Why the scenario engine did not run on this variant: `--engine` left it out.
@@ -92,6 +98,20 @@ pub struct ArtifactMeasurement {
     pub gzip_bytes: u64,
     pub brotli_bytes: u64,
     pub sections: SectionBreakdown,
+}
+
+/// A variant's benchmark build: the production build's settings plus the policy's
+/// benchmark features. Only the runtime scenarios use it; nothing of it is size-gated.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BenchmarkBuild {
+    pub features: Vec<String>,
+    /// The exact commands that produced the module, in order.
+    pub commands: Vec<String>,
+    /// The module the scenarios ran on (after wasm-opt when the variant runs it).
+    pub path: String,
+    pub sha256: String,
+    pub raw_bytes: u64,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -147,6 +167,8 @@ impl VariantReport {
             wasm_opt: None,
             pre_opt: None,
             post_opt: None,
+            shipped_exports: Vec::new(),
+            benchmark: None,
             runtime: None,
             runtime_skipped: None,
             browsers: Vec::new(),
@@ -199,7 +221,15 @@ pub fn build_records(budgets: &Budgets, variants: &[VariantReport], commit: &str
 fn record(budgets: &Budgets, m: &Metric, v: &VariantReport, commit: &str) -> Record {
     let thresholds = m.thresholds.get(&v.budget_profile);
     let (value, status, reason) = judge(m, &v.budget_profile, measured_value(m, v));
-    let artifact = v.post_opt.as_ref();
+    // Sizes are the production build's; what runs, the benchmark build's when there is one.
+    let (commands, artifact_paths, artifact_sha256) = match &v.benchmark {
+        Some(b) if !m.source.is_size() => (&b.commands, vec![b.path.clone()], Some(b.sha256.clone())),
+        _ => (
+            &v.commands,
+            [v.pre_opt.as_ref(), v.post_opt.as_ref()].into_iter().flatten().map(|a| a.path.clone()).collect(),
+            v.post_opt.as_ref().map(|a| a.sha256.clone()),
+        ),
+    };
     let browser = v.browsers.iter().find(|b| b.metric == m.id);
     let environment = match (&v.runtime, m.source) {
         (_, s) if s.is_size() => STATIC_ENVIRONMENT.to_owned(),
@@ -235,13 +265,9 @@ fn record(budgets: &Budgets, m: &Metric, v: &VariantReport, commit: &str) -> Rec
             Some(seeds) => seeds,
             None => budgets.seed_set.clone(),
         },
-        commands: v.commands.iter().cloned().chain(browser.and_then(|b| b.command_line.clone())).collect(),
-        artifact_paths: [v.pre_opt.as_ref(), v.post_opt.as_ref()]
-            .into_iter()
-            .flatten()
-            .map(|a| a.path.clone())
-            .collect(),
-        artifact_sha256: artifact.map(|a| a.sha256.clone()),
+        commands: commands.iter().cloned().chain(browser.and_then(|b| b.command_line.clone())).collect(),
+        artifact_paths,
+        artifact_sha256,
     }
 }
 
@@ -350,6 +376,10 @@ struct SignedVariant<'a> {
     wasm_opt: Option<&'a String>,
     pre_opt: Option<&'a ArtifactMeasurement>,
     post_opt: Option<&'a ArtifactMeasurement>,
+    #[serde(skip_serializing_if = "<[String]>::is_empty")]
+    shipped_exports: &'a [String],
+    #[serde(skip_serializing_if = "Option::is_none")]
+    benchmark: Option<&'a BenchmarkBuild>,
     runtime: Option<SignedRuntime<'a>>,
     #[serde(skip_serializing_if = "Option::is_none")]
     runtime_skipped: Option<&'a String>,
@@ -453,6 +483,8 @@ impl<'a> SignedVariant<'a> {
             wasm_opt,
             pre_opt,
             post_opt,
+            shipped_exports,
+            benchmark,
             runtime,
             runtime_skipped,
             browsers: _,
@@ -469,6 +501,8 @@ impl<'a> SignedVariant<'a> {
             wasm_opt: wasm_opt.as_ref(),
             pre_opt: pre_opt.as_ref(),
             post_opt: post_opt.as_ref(),
+            shipped_exports,
+            benchmark: benchmark.as_ref(),
             runtime: runtime.as_ref().map(SignedRuntime::of),
             runtime_skipped: runtime_skipped.as_ref(),
             attribution: attribution.as_ref(),
@@ -602,6 +636,8 @@ mod tests {
             wasm_opt: Some("-O4 shrink 2".into()),
             pre_opt: None,
             post_opt: post,
+            shipped_exports: vec![],
+            benchmark: None,
             runtime: None,
             runtime_skipped: None,
             browsers: vec![],
