@@ -26,10 +26,11 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Build every variant of the policy, run wasm-opt, measure the artifacts (raw, gzip,
-    /// brotli bytes, sections), run the benchmark corpus's scenarios in wasmtime (cold init,
-    /// per-operation p95, heap, fuel per operation, per seed), measure cold init in the
-    /// corpus's browser environments (headless Chromium, throttled Chromium, Firefox ESR),
-    /// gate everything against the budgets and write the summary.
+    /// brotli bytes, sections) of that production build; then, on a benchmark build of each
+    /// variant (the policy's benchmark features added), run the benchmark corpus's scenarios
+    /// in wasmtime (cold init, per-operation p95, heap, fuel per operation, per seed) and
+    /// measure cold init in the corpus's browser environments (headless Chromium, throttled
+    /// Chromium, Firefox ESR); gate everything against the budgets and write the summary.
     ///
     /// Installs the wasm target with rustup, and a missing browser with apt-get, saying so.
     /// Bad input is refused before anything is built. The summary, report and event log are
@@ -62,7 +63,8 @@ pub enum Command {
 pub enum CorpusCommand {
     /// Validate the benchmark corpus strictly (metrics against the budgets, coverage
     /// against its own requirements, seeds, and every named export against the built
-    /// modules) and write the corpus summary. Needs the variants built by `cargo xtask perf`.
+    /// benchmark builds) and write the corpus summary. Needs the variants built by `cargo
+    /// xtask perf`.
     Check(CorpusCheck),
 }
 
