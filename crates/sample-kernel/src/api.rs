@@ -10,7 +10,7 @@
 use std::sync::{Mutex, MutexGuard, PoisonError};
 
 use crate::channel::SendError;
-use crate::region::{Region, RegionError};
+use crate::region::{CloseReport, Phase, Region, RegionError};
 use crate::timer::TimerHandle;
 
 pub const NO_RUNTIME: i64 = -1;
@@ -18,18 +18,31 @@ pub const WRONG_PHASE: i64 = -2;
 pub const NOT_QUIESCENT: i64 = -3;
 pub const CHANNEL_FULL: i64 = -4;
 
-/// Slot `h - 1` holds runtime `h`; a cancelled runtime leaves `None` until its slot is reused.
-static RUNTIMES: Mutex<Vec<Option<Region>>> = Mutex::new(Vec::new());
+/// The largest channel a runtime may ask for: larger requests get no runtime (handle 0)
+/// rather than an allocation failure, which would abort the module.
+pub const MAX_CHANNEL_CAPACITY: u32 = 1 << 16;
 
-fn runtimes() -> MutexGuard<'static, Vec<Option<Region>>> {
+/// A runtime: its region, the value its last receive took (handed to the host by
+/// [`kernel_received`], since a host has no memory of ours to be written into), and the
+/// drain's report once cancellation has drained it.
+struct Runtime {
+    region: Region,
+    received: u64,
+    drained: Option<CloseReport>,
+}
+
+/// Slot `h - 1` holds runtime `h`; a cancelled runtime leaves `None` until its slot is reused.
+static RUNTIMES: Mutex<Vec<Option<Runtime>>> = Mutex::new(Vec::new());
+
+fn runtimes() -> MutexGuard<'static, Vec<Option<Runtime>>> {
     // A panic aborts on wasm; natively a poisoned lock still holds consistent regions.
     RUNTIMES.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
-fn with_runtime(handle: u32, f: impl FnOnce(&mut Region) -> i64) -> i64 {
+fn with_runtime(handle: u32, f: impl FnOnce(&mut Runtime) -> i64) -> i64 {
     let mut all = runtimes();
     match handle.checked_sub(1).and_then(|i| all.get_mut(i as usize)).and_then(Option::as_mut) {
-        Some(region) => f(region),
+        Some(runtime) => f(runtime),
         None => NO_RUNTIME,
     }
 }
@@ -41,19 +54,22 @@ fn code(e: RegionError) -> i64 {
     }
 }
 
-/// Creates a runtime whose channel holds `channel_capacity` values (at least 1); returns its
-/// handle.
+/// Creates a runtime whose channel holds `channel_capacity` values (1 to
+/// [`MAX_CHANNEL_CAPACITY`]); returns its handle, or 0 for a capacity out of that range.
 #[unsafe(no_mangle)]
 pub extern "C" fn kernel_runtime_new(channel_capacity: u32) -> u32 {
-    let region = Region::new(channel_capacity.max(1) as usize);
+    if !(1..=MAX_CHANNEL_CAPACITY).contains(&channel_capacity) {
+        return 0;
+    }
+    let runtime = Runtime { region: Region::new(channel_capacity as usize), received: 0, drained: None };
     let mut all = runtimes();
     let index = match all.iter().position(Option::is_none) {
         Some(i) => {
-            all[i] = Some(region);
+            all[i] = Some(runtime);
             i
         }
         None => {
-            all.push(Some(region));
+            all.push(Some(runtime));
             all.len() - 1
         }
     };
@@ -63,13 +79,13 @@ pub extern "C" fn kernel_runtime_new(channel_capacity: u32) -> u32 {
 /// Spawns a task of `steps` checkpoints folding `input`, with a watchdog timer.
 #[unsafe(no_mangle)]
 pub extern "C" fn kernel_spawn(runtime: u32, steps: u32, input: u64) -> i64 {
-    with_runtime(runtime, |r| r.spawn(steps, input).map_or_else(code, |_| 0))
+    with_runtime(runtime, |r| r.region.spawn(steps, input).map_or_else(code, |_| 0))
 }
 
 /// Reserves a slot in the runtime's channel and sends `value` into it.
 #[unsafe(no_mangle)]
 pub extern "C" fn kernel_send(runtime: u32, value: u64) -> i64 {
-    with_runtime(runtime, |r| match r.channel.reserve() {
+    with_runtime(runtime, |r| match r.region.channel.reserve() {
         Ok(permit) => {
             permit.send(value);
             0
@@ -79,60 +95,68 @@ pub extern "C" fn kernel_send(runtime: u32, value: u64) -> i64 {
     })
 }
 
-/// Takes the oldest value from the channel: 1 and the value written to `*out`, or 0 when
-/// the channel is empty.
+/// Takes the oldest value from the channel: 1 when there was one ([`kernel_received`] then
+/// returns it), 0 when the channel is empty.
 #[unsafe(no_mangle)]
-pub extern "C" fn kernel_recv(runtime: u32, out: &mut u64) -> i64 {
-    with_runtime(runtime, |r| match r.channel.recv() {
+pub extern "C" fn kernel_recv(runtime: u32) -> i64 {
+    with_runtime(runtime, |r| match r.region.channel.recv() {
         Some(v) => {
-            *out = v;
+            r.received = v;
             1
         }
         None => 0,
     })
 }
 
+/// The value the runtime's last successful [`kernel_recv`] took (0 before any, or for no
+/// such runtime).
+#[unsafe(no_mangle)]
+pub extern "C" fn kernel_received(runtime: u32) -> u64 {
+    let all = runtimes();
+    runtime.checked_sub(1).and_then(|i| all.get(i as usize)).and_then(Option::as_ref).map_or(0, |r| r.received)
+}
+
 /// Arms a timer `delay` ticks from now carrying `token`; returns its handle (positive).
 #[unsafe(no_mangle)]
 pub extern "C" fn kernel_timer_arm(runtime: u32, delay: u64, token: u64) -> i64 {
-    with_runtime(runtime, |r| r.timers.arm(delay, token).to_bits())
+    with_runtime(runtime, |r| r.region.timers.arm(delay, token).to_bits())
 }
 
 /// Cancels a timer: 1 when it was armed, 0 when it had fired or was cancelled already.
 #[unsafe(no_mangle)]
 pub extern "C" fn kernel_timer_cancel(runtime: u32, timer: i64) -> i64 {
-    with_runtime(runtime, |r| TimerHandle::from_bits(timer).map_or(0, |t| i64::from(r.timers.cancel(t))))
+    with_runtime(runtime, |r| TimerHandle::from_bits(timer).map_or(0, |t| i64::from(r.region.timers.cancel(t))))
 }
 
 /// Polls every task one checkpoint and moves time to `now`; returns how many timers fired.
 #[unsafe(no_mangle)]
 pub extern "C" fn kernel_advance(runtime: u32, now: u64) -> i64 {
     with_runtime(runtime, |r| {
-        r.tasks.poll();
+        r.region.tasks.poll();
         let mut fired = Vec::new();
-        r.timers.advance(now, &mut fired);
+        r.region.timers.advance(now, &mut fired);
         fired.len() as i64
     })
 }
 
 /// Cancels the runtime's region (request → drain → finalize) and frees the handle; returns
 /// how many tasks had completed. A timer the page armed and did not cancel keeps the region
-/// from finalizing ([`NOT_QUIESCENT`]); the runtime then stays, drained, until it is freed
-/// by cancelling again after the page cancels its timers.
+/// from finalizing ([`NOT_QUIESCENT`]): the runtime stays, drained, and cancelling it again
+/// once the page has cancelled its timers finalizes it and returns the drain's count.
 #[unsafe(no_mangle)]
 pub extern "C" fn kernel_region_cancel(runtime: u32) -> i64 {
     let mut all = runtimes();
     let Some(slot) = runtime.checked_sub(1).and_then(|i| all.get_mut(i as usize)) else { return NO_RUNTIME };
-    let Some(region) = slot.as_mut() else { return NO_RUNTIME };
-    let completed = match region.phase() {
-        crate::region::Phase::Open => match region.request_cancel().and_then(|()| region.drain()) {
-            Ok(report) => i64::from(report.completed),
+    let Some(r) = slot.as_mut() else { return NO_RUNTIME };
+    if r.region.phase() == Phase::Open {
+        match r.region.request_cancel().and_then(|()| r.region.drain()) {
+            Ok(report) => r.drained = Some(report),
             Err(e) => return code(e),
-        },
-        _ => 0,
-    };
-    match region.finalize() {
+        }
+    }
+    match r.region.finalize() {
         Ok(()) => {
+            let completed = r.drained.map_or(0, |d| i64::from(d.completed));
             *slot = None;
             completed
         }
@@ -151,16 +175,16 @@ mod tests {
         assert_eq!(kernel_spawn(rt, 1, 7), 0);
         assert_eq!(kernel_spawn(rt, 50, 8), 0);
         assert_eq!((kernel_send(rt, 1), kernel_send(rt, 2), kernel_send(rt, 3)), (0, 0, CHANNEL_FULL));
-        let mut v = 0;
-        assert_eq!((kernel_recv(rt, &mut v), v), (1, 1));
+        assert_eq!((kernel_recv(rt), kernel_received(rt)), (1, 1));
         let timer = kernel_timer_arm(rt, 5, 99);
         assert!(timer > 0);
         assert_eq!(kernel_advance(rt, 1), 0, "nothing is due yet");
         assert_eq!(kernel_region_cancel(rt), NOT_QUIESCENT, "the page's own timer is still armed");
         assert_eq!((kernel_timer_cancel(rt, timer), kernel_timer_cancel(rt, timer)), (1, 0));
-        assert_eq!(kernel_region_cancel(rt), 0, "finalized; the drain's count was reported by the first call");
+        assert_eq!(kernel_region_cancel(rt), 1, "finalized: the task of one step had completed");
         assert_eq!(kernel_spawn(rt, 1, 1), NO_RUNTIME, "the handle is freed");
         assert_eq!(kernel_region_cancel(0), NO_RUNTIME);
+        assert_eq!((kernel_runtime_new(0), kernel_runtime_new(u32::MAX)), (0, 0), "no runtime for such a channel");
     }
 
     #[test]

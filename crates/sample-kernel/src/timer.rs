@@ -59,7 +59,7 @@ impl Wheel {
 
     /// Arms a timer `delay` ticks from now (at least one), carrying `token` back when it fires.
     pub fn arm(&mut self, delay: u64, token: u64) -> TimerHandle {
-        let deadline = self.now + delay.max(1);
+        let deadline = self.now.saturating_add(delay.max(1));
         let index = match self.free.pop() {
             Some(i) => {
                 let e = &mut self.entries[i as usize];
@@ -97,6 +97,12 @@ impl Wheel {
     pub fn advance(&mut self, now: u64, fired: &mut Vec<u64>) {
         let mask = self.slots.len() as u64 - 1;
         while self.now < now {
+            if now - self.now > mask + 1 {
+                // Far ahead (a host's clock): skip the ticks before the earliest armed
+                // deadline instead of walking them one by one.
+                let earliest = self.entries.iter().filter(|e| e.armed).map(|e| e.deadline).min().unwrap_or(now);
+                self.now = self.now.max(earliest.min(now) - 1);
+            }
             self.now += 1;
             let slot = (self.now & mask) as usize;
             let mut pending = std::mem::take(&mut self.slots[slot]);
@@ -152,5 +158,17 @@ mod tests {
         w.advance(10, &mut fired);
         assert_eq!(fired, [2]);
         assert!(!w.cancel(h2));
+    }
+
+    #[test]
+    fn advancing_far_ahead_skips_to_the_due_timers() {
+        let mut w = Wheel::new(8);
+        w.arm(1_000_000_000_000, 1);
+        w.arm(3, 2);
+        let mut fired = Vec::new();
+        w.advance(u64::MAX - 1, &mut fired);
+        assert_eq!((fired, w.now(), w.armed()), (vec![2, 1], u64::MAX - 1, 0));
+        let handle = w.arm(u64::MAX, 3);
+        assert!(w.cancel(handle), "a deadline past the end of time saturates");
     }
 }
