@@ -207,7 +207,7 @@ fn policy_check_validates_and_self_tests_the_committed_policy() {
         stdout.contains(".github/wasm_optimization_policy.json: valid (3 variants; package sample-kernel"),
         "{stdout}"
     );
-    assert!(stdout.contains("self-test: all 17 broken policies rejected"), "{stdout}");
+    assert!(stdout.contains("self-test: all 18 broken policies rejected"), "{stdout}");
     let s: perf_core::policy::PipelineSummary = serde_json::from_slice(&std::fs::read(&summary).unwrap()).unwrap();
     assert_eq!(s.status, "valid");
     assert_eq!(s.self_test.as_ref().map(|t| t.iter().all(|r| r.ok)), Some(true));

@@ -367,6 +367,17 @@ fn rustflag_problem(flag: &str) -> Option<String> {
             .then(|| format!("-C{name} is set by the cargo settings of this variant, not by rustflags"));
     }
     if let Some(spec) = flag.strip_prefix("--cfg=") {
+        let name = spec.split('=').next().unwrap_or(spec);
+        if name == "feature" {
+            return Some(format!(
+                "\"{flag}\" would enable a feature behind the policy's feature rules: list it in this variant's features"
+            ));
+        }
+        if BUILTIN_CFGS.contains(&name) || name.starts_with("target_") {
+            return Some(format!(
+                "\"{flag}\" sets {name}, which rustc itself sets: the build would not be the one the policy describes"
+            ));
+        }
         return (!is_cfg_spec(spec)).then(|| {
             format!("expected --cfg=name or --cfg=name=\"value\" (a Rust identifier, a quoted value), found \"{flag}\"")
         });
@@ -380,6 +391,22 @@ fn rustflag_problem(flag: &str) -> Option<String> {
     }
     Some(format!("{expected}, found \"{flag}\""))
 }
+
+/// Configuration names rustc sets itself (besides `target_*`), which a `--cfg` may not fake.
+const BUILTIN_CFGS: [&str; 12] = [
+    "debug_assertions",
+    "doc",
+    "doctest",
+    "miri",
+    "overflow_checks",
+    "panic",
+    "proc_macro",
+    "relocation_model",
+    "sanitize",
+    "test",
+    "ub_checks",
+    "unix",
+];
 
 /// `name` or `name="value"`, as rustc's `--cfg` takes it.
 fn is_cfg_spec(spec: &str) -> bool {
@@ -825,6 +852,11 @@ pub fn self_test_cases() -> Vec<SelfTestCase> {
             edit: |v| v["profiles"][0]["cargo"]["rustflags"] = json!(["-Zbuild-std"]),
         },
         SelfTestCase {
+            name: "--cfg that enables a feature behind the feature rules",
+            expected_pointer: |_| "/profiles/0/cargo/rustflags/0".into(),
+            edit: |v| v["profiles"][0]["cargo"]["rustflags"] = json!(["--cfg=feature=\"host-diagnostics\""]),
+        },
+        SelfTestCase {
             name: "--cfg whose value is not quoted",
             expected_pointer: |_| "/profiles/0/cargo/rustflags/1".into(),
             edit: |v| {
@@ -1025,7 +1057,7 @@ mod tests {
 
     #[test]
     fn rustflags_are_checked_one_argument_at_a_time() {
-        let cases: [(&str, Option<&str>); 12] = [
+        let cases: [(&str, Option<&str>); 15] = [
             ("-Ctarget-cpu=mvp", None),
             ("-Ctarget-feature=+simd128", None),
             ("--cfg=web_sys_unstable_apis", None),
@@ -1043,6 +1075,9 @@ mod tests {
                 ),
             ),
             ("--check-cfg=values(x)", Some("expected --check-cfg=cfg(...)")),
+            ("--cfg=feature=\"host-diagnostics\"", Some("would enable a feature behind the policy's feature rules")),
+            ("--cfg=panic=\"unwind\"", Some("sets panic, which rustc itself sets")),
+            ("--cfg=target_feature=\"simd128\"", Some("sets target_feature, which rustc itself sets")),
         ];
         for (flag, expected) in cases {
             match (rustflag_problem(flag), expected) {
