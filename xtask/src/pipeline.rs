@@ -170,7 +170,7 @@ pub(crate) fn measure(
                                     Ok(a) => report.attribution = Some(a),
                                     Err(e) => report.attribution_error = Some(format!("{e:#}")),
                                 }
-                                return (report, Some(m.runs));
+                                return (report, m.runs);
                             }
                             Err(e) => report.error = Some(format!("{e:#}")),
                         }
@@ -269,54 +269,62 @@ pub(crate) fn wasm_target_dir(target_directory: &Path) -> String {
 }
 
 /// Cargo's output and what ships, named as the summary shows them, and the module the
-/// scenarios run (the benchmark build's, or what ships).
+/// scenarios run (the benchmark build's, or what ships; `None` when the benchmark build failed).
 struct Artifacts {
     pre_name: String,
     pre: Vec<u8>,
     post_name: String,
     post: Vec<u8>,
-    runs: Vec<u8>,
+    runs: Option<Vec<u8>>,
 }
 
 /// Builds and optimizes one variant, then its benchmark build when the run needs one; a
-/// failure is kept in the report's `error`.
+/// failure is kept in the report's `error` (production) or `benchmark_error`.
 fn build_variant(sh: &Shell, v: &Variant, plan: &Plan, steps: &mut Steps) -> (VariantReport, Option<Artifacts>) {
     let build = v.cargo_build(&plan.package, &plan.target, &plan.target_dir);
     let wasm_opt = v.wasm_opt.enabled.then(|| optimize::describe(&v.wasm_opt));
     let with_wasm_opt =
         |build: &CargoBuild| [Some(build.command_line()), wasm_opt.clone()].into_iter().flatten().collect();
     let mut report = VariantReport { wasm_opt: wasm_opt.clone(), ..VariantReport::planned(v, with_wasm_opt(&build)) };
-    let mut built = || -> anyhow::Result<Artifacts> {
-        let production = v.artifact_paths(&plan.lib_name);
-        let ((pre_name, pre), (post_name, post)) = build_and_optimize(sh, v, plan, steps, &build, production, "")?;
-        report.shipped_exports = exported_functions(&post)
-            .with_context(|| format!("cannot read the exports of {post_name}"))?
-            .into_iter()
-            .collect();
-        let runs = match v.benchmark_build(&plan.benchmark_features, &plan.package, &plan.target, &plan.target_dir) {
-            None => post.clone(),
-            Some(bench) => {
-                let paths = v.benchmark_artifact_paths(&plan.lib_name);
-                let (_, (path, module)) = build_and_optimize(sh, v, plan, steps, &bench, paths, "benchmark ")?;
-                report.benchmark = Some(BenchmarkBuild {
-                    features: v.cargo.features.iter().chain(&plan.benchmark_features).cloned().collect(),
-                    commands: with_wasm_opt(&bench),
-                    sha256: sha256_hex(&module),
-                    raw_bytes: module.len() as u64,
-                    path,
-                });
-                module
-            }
-        };
-        Ok(Artifacts { pre_name, pre, post_name, post, runs })
-    };
-    match built() {
-        Ok(artifacts) => (report, Some(artifacts)),
+    let production = v.artifact_paths(&plan.lib_name);
+    let ((pre_name, pre), (post_name, post)) = match build_and_optimize(sh, v, plan, steps, &build, production, "")
+        .and_then(|(pre, post)| {
+            let names =
+                exported_functions(&post.1).with_context(|| format!("cannot read the exports of {}", post.0))?;
+            report.shipped_exports = names.into_iter().collect();
+            Ok((pre, post))
+        }) {
+        Ok(built) => built,
         Err(e) => {
             report.error = Some(format!("{e:#}"));
-            (report, None)
+            return (report, None);
         }
-    }
+    };
+    // A failed benchmark build loses only the runtime metrics: the production build's sizes
+    // are still measured.
+    let runs = match v.benchmark_build(&plan.benchmark_features, &plan.package, &plan.target, &plan.target_dir) {
+        None => Some(post.clone()),
+        Some(bench) => {
+            let paths = v.benchmark_artifact_paths(&plan.lib_name);
+            match build_and_optimize(sh, v, plan, steps, &bench, paths, "benchmark ") {
+                Ok((_, (path, module))) => {
+                    report.benchmark = Some(BenchmarkBuild {
+                        features: v.cargo.features.iter().chain(&plan.benchmark_features).cloned().collect(),
+                        commands: with_wasm_opt(&bench),
+                        sha256: sha256_hex(&module),
+                        raw_bytes: module.len() as u64,
+                        path,
+                    });
+                    Some(module)
+                }
+                Err(e) => {
+                    report.benchmark_error = Some(format!("{e:#} (command: {})", bench.command_line()));
+                    None
+                }
+            }
+        }
+    };
+    (report, Some(Artifacts { pre_name, pre, post_name, post, runs }))
 }
 
 /// A file the pipeline wrote: its path as the summary names it, and its bytes.
@@ -381,7 +389,7 @@ struct ArtifactFigures {
     pre: ArtifactMeasurement,
     post: ArtifactMeasurement,
     attribution: anyhow::Result<Attribution>,
-    runs: Vec<u8>,
+    runs: Option<Vec<u8>>,
 }
 
 /// Measures both artifacts of a variant (on two threads), attributes its bytes, and times it.

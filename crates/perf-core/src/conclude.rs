@@ -162,6 +162,7 @@ mod tests {
                 post_opt: Some(artifact),
                 shipped_exports: vec![],
                 benchmark: None,
+                benchmark_error: None,
                 runtime: matches!(m.wasmtime, Wasmtime::Ran).then(|| RuntimeReport {
                     engine: "wasmtime".into(),
                     calibration: None,

@@ -92,7 +92,7 @@ pub fn merge(partials: &[(String, Run)], expected: &Expected) -> Result<(Run, Ve
         provenance: first.provenance.clone(),
         corpus_sha256: first.corpus_sha256.clone(),
         variants,
-        pipeline: add_up(partials, &expected.policy.profiles),
+        pipeline: add_up(partials),
     };
     Ok((run, missing))
 }
@@ -154,9 +154,9 @@ fn unmeasured(v: &Variant) -> VariantReport {
     }
 }
 
-/// The jobs' pipelines as one: steps and phases added up against the whole policy's budget;
-/// a job's own step failure stays a failure.
-fn add_up(partials: &[(String, Run)], policy_variants: &[Variant]) -> PipelineReport {
+/// The jobs' pipelines as one: steps, phases and budgets added up; a job's own step failure
+/// stays a failure.
+fn add_up(partials: &[(String, Run)]) -> PipelineReport {
     let mut steps = StepCounts::default();
     let mut phases = Vec::new();
     let mut total_millis = 0.0;
@@ -168,8 +168,13 @@ fn add_up(partials: &[(String, Run)], policy_variants: &[Variant]) -> PipelineRe
         total_millis += p.pipeline.total_millis;
     }
     let contention = partials.iter().filter_map(|(_, p)| p.pipeline.contention).reduce(Contention::and);
-    let benchmark_builds = partials.iter().any(|(_, p)| p.variants.iter().any(|v| v.benchmark.is_some()));
-    let step_budget = StepBudget::for_variants(policy_variants, benchmark_builds);
+    // The jobs' own budgets added up: each knows whether it ran anything, hence whether it
+    // built for benchmarks (the merge refuses a variant measured twice).
+    let mut step_budget = StepBudget { cargo_builds: 0, wasm_opt_runs: 0 };
+    for (_, p) in partials {
+        step_budget.cargo_builds += p.pipeline.step_budget.cargo_builds;
+        step_budget.wasm_opt_runs += p.pipeline.step_budget.wasm_opt_runs;
+    }
     let (mut status, mut reason) = step_budget.check(&steps);
     if status != Status::Fail
         && let Some((file, p)) = partials.iter().find(|(_, p)| p.pipeline.status == Status::Fail)

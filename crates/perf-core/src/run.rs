@@ -35,9 +35,14 @@ impl Run {
     }
 }
 
-/// "variant: error" for every variant that could not be built, optimized or measured.
+/// "variant: error" for every variant whose production or benchmark build could not be
+/// built, optimized or measured.
 pub fn broken_variants(variants: &[VariantReport]) -> Vec<String> {
-    variants.iter().filter_map(|v| v.error.as_ref().map(|e| format!("{}: {e}", v.variant.as_str()))).collect()
+    let production = variants.iter().filter_map(|v| v.error.as_ref().map(|e| format!("{}: {e}", v.variant.as_str())));
+    let benchmark = variants
+        .iter()
+        .filter_map(|v| v.benchmark_error.as_ref().map(|e| format!("{} benchmark build: {e}", v.variant.as_str())));
+    production.chain(benchmark).collect()
 }
 
 /// "variant scenario: cause" for every scenario or browser environment stopped by bad input

@@ -70,6 +70,10 @@ pub struct VariantReport {
     /// The build the runtime scenarios ran on, when it is not the production build.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub benchmark: Option<BenchmarkBuild>,
+    /// Why the benchmark build failed: its runtime metrics are not measured, while the
+    /// production build's sizes still are.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub benchmark_error: Option<String>,
     /// The scenarios run in the wasm engine; `None` when none ran (see the records' reasons).
     pub runtime: Option<RuntimeReport>,
     /// Why the scenario engine did not run on this variant: `--engine` left it out.
@@ -169,6 +173,7 @@ impl VariantReport {
             post_opt: None,
             shipped_exports: Vec::new(),
             benchmark: None,
+            benchmark_error: None,
             runtime: None,
             runtime_skipped: None,
             browsers: Vec::new(),
@@ -311,6 +316,10 @@ fn measured_value(m: &Metric, v: &VariantReport) -> Measurement {
         Source::SectionData => Measurement::Value(artifact.sections.data_bytes as f64),
         Source::SectionCustom => Measurement::Value(artifact.sections.custom_bytes as f64),
         Source::DebugSections => Measurement::Value(artifact.sections.debug_and_producers() as f64),
+        _ if v.benchmark_error.is_some() => Measurement::NotMeasured(format!(
+            "the {variant} variant's benchmark build failed: {}",
+            v.benchmark_error.as_deref().unwrap_or_default()
+        )),
         Source::BrowserDesktopColdInit | Source::BrowserMobileColdInit => {
             match v.browsers.iter().find(|b| b.metric == m.id) {
                 Some(b) => b.measurement(m),
@@ -380,6 +389,8 @@ struct SignedVariant<'a> {
     shipped_exports: &'a [String],
     #[serde(skip_serializing_if = "Option::is_none")]
     benchmark: Option<&'a BenchmarkBuild>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    benchmark_error: Option<&'a String>,
     runtime: Option<SignedRuntime<'a>>,
     #[serde(skip_serializing_if = "Option::is_none")]
     runtime_skipped: Option<&'a String>,
@@ -485,6 +496,7 @@ impl<'a> SignedVariant<'a> {
             post_opt,
             shipped_exports,
             benchmark,
+            benchmark_error,
             runtime,
             runtime_skipped,
             browsers: _,
@@ -503,6 +515,7 @@ impl<'a> SignedVariant<'a> {
             post_opt: post_opt.as_ref(),
             shipped_exports,
             benchmark: benchmark.as_ref(),
+            benchmark_error: benchmark_error.as_ref(),
             runtime: runtime.as_ref().map(SignedRuntime::of),
             runtime_skipped: runtime_skipped.as_ref(),
             attribution: attribution.as_ref(),
@@ -638,6 +651,7 @@ mod tests {
             post_opt: post,
             shipped_exports: vec![],
             benchmark: None,
+            benchmark_error: None,
             runtime: None,
             runtime_skipped: None,
             browsers: vec![],
@@ -682,6 +696,26 @@ mod tests {
             Some("required metric not measured: the release variant was not built: cargo build failed")
         );
         assert_eq!(s[2].1, Status::Skip, "an optional metric still skips");
+    }
+
+    #[test]
+    fn a_failed_benchmark_build_keeps_the_sizes_and_says_why_nothing_ran() {
+        let mut v = release(Some(artifact(100, 50)), None);
+        v.benchmark_error = Some("cargo benchmark build of the release variant failed".into());
+        let s = statuses(v.clone());
+        assert_eq!((s[0].1, s[1].1), (Status::Pass, Status::Pass), "the production build's sizes are gated");
+        assert_eq!(s[2].1, Status::Skip, "an optional runtime metric skips");
+        assert_eq!(
+            s[2].2.as_deref(),
+            Some(
+                "not measured: the release variant's benchmark build failed: cargo benchmark build of the release variant failed"
+            )
+        );
+        assert_eq!(
+            crate::run::broken_variants(&[v]),
+            ["release benchmark build: cargo benchmark build of the release variant failed"],
+            "and the run exits 2"
+        );
     }
 
     #[test]
