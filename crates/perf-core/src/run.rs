@@ -99,4 +99,20 @@ mod tests {
         let e = Run::parse("p.json", &text.replace("\"commit\"", "\"comit\"")).unwrap_err();
         assert_eq!(e.pointer(), "/comit", "{e}");
     }
+
+    #[test]
+    fn a_failed_production_or_benchmark_build_is_a_broken_variant() {
+        let policy =
+            crate::policy::Policy::parse("p.json", include_str!("../../../.github/wasm_optimization_policy.json"))
+                .unwrap();
+        let mut variants: Vec<VariantReport> =
+            policy.profiles.iter().map(|v| VariantReport::planned(v, vec!["cargo build".into()])).collect();
+        assert!(broken_variants(&variants).is_empty());
+        variants[0].error = Some("cargo build failed".into());
+        variants[2].benchmark_error = Some("cargo benchmark build failed".into());
+        assert_eq!(
+            broken_variants(&variants),
+            ["dev: cargo build failed", "release benchmark build: cargo benchmark build failed"]
+        );
+    }
 }

@@ -702,7 +702,7 @@ mod tests {
     fn a_failed_benchmark_build_keeps_the_sizes_and_says_why_nothing_ran() {
         let mut v = release(Some(artifact(100, 50)), None);
         v.benchmark_error = Some("cargo benchmark build of the release variant failed".into());
-        let s = statuses(v.clone());
+        let s = statuses(v);
         assert_eq!((s[0].1, s[1].1), (Status::Pass, Status::Pass), "the production build's sizes are gated");
         assert_eq!(s[2].1, Status::Skip, "an optional runtime metric skips");
         assert_eq!(
@@ -710,11 +710,6 @@ mod tests {
             Some(
                 "not measured: the release variant's benchmark build failed: cargo benchmark build of the release variant failed"
             )
-        );
-        assert_eq!(
-            crate::run::broken_variants(&[v]),
-            ["release benchmark build: cargo benchmark build of the release variant failed"],
-            "and the run exits 2"
         );
     }
 
