@@ -25,12 +25,8 @@ impl flags::CorpusCheck {
         let policy = &loaded.policy.value;
         let mut exports: Vec<(VariantKind, Option<BTreeSet<String>>)> = Vec::new();
         for v in &policy.profiles {
-            let paths = if policy.benchmark_features.is_empty() {
-                v.artifact_paths(&package.lib_name)
-            } else {
-                v.benchmark_artifact_paths(&package.lib_name)
-            };
-            let module = inputs::resolve(std::path::Path::new(&paths.post_opt)).0;
+            let path = v.runtime_module_path(&policy.benchmark_features, &package.lib_name);
+            let module = inputs::resolve(std::path::Path::new(&path)).0;
             let names = match std::fs::read(&module) {
                 Ok(bytes) => {
                     Some(exported_functions(&bytes).with_context(|| format!("cannot read {}", module.display()))?)

@@ -302,27 +302,26 @@ fn build_variant(sh: &Shell, v: &Variant, plan: &Plan, steps: &mut Steps) -> (Va
     };
     // A failed benchmark build loses only the runtime metrics: the production build's sizes
     // are still measured.
-    let runs = match v.benchmark_build(&plan.benchmark_features, &plan.package, &plan.target, &plan.target_dir) {
+    let bench = v.benchmark_build(&plan.benchmark_features, &plan.package, &plan.target, &plan.target_dir);
+    let bench_paths = v.benchmark_artifact_paths(&plan.benchmark_features, &plan.lib_name);
+    let runs = match bench.zip(bench_paths) {
         None => Some(post.clone()),
-        Some(bench) => {
-            let paths = v.benchmark_artifact_paths(&plan.lib_name);
-            match build_and_optimize(sh, v, plan, steps, &bench, paths, "benchmark ") {
-                Ok((_, (path, module))) => {
-                    report.benchmark = Some(BenchmarkBuild {
-                        features: v.cargo.features.iter().chain(&plan.benchmark_features).cloned().collect(),
-                        commands: with_wasm_opt(&bench),
-                        sha256: sha256_hex(&module),
-                        raw_bytes: module.len() as u64,
-                        path,
-                    });
-                    Some(module)
-                }
-                Err(e) => {
-                    report.benchmark_error = Some(format!("{e:#} (command: {})", bench.command_line()));
-                    None
-                }
+        Some((bench, paths)) => match build_and_optimize(sh, v, plan, steps, &bench, paths, "benchmark ") {
+            Ok((_, (path, module))) => {
+                report.benchmark = Some(BenchmarkBuild {
+                    features: v.cargo.features.iter().chain(&plan.benchmark_features).cloned().collect(),
+                    commands: with_wasm_opt(&bench),
+                    sha256: sha256_hex(&module),
+                    raw_bytes: module.len() as u64,
+                    path,
+                });
+                Some(module)
             }
-        }
+            Err(e) => {
+                report.benchmark_error = Some(format!("{e:#} (command: {})", bench.command_line()));
+                None
+            }
+        },
     };
     (report, Some(Artifacts { pre_name, pre, post_name, post, runs }))
 }

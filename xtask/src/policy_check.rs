@@ -38,13 +38,9 @@ impl flags::PolicyCheck {
                         .map(|b| b.command_line()),
                     wasm_opt: v.wasm_opt.enabled.then(|| optimize::describe(&v.wasm_opt)),
                     artifacts: {
-                        let paths = v.artifact_paths(&package.lib_name);
-                        let mut artifacts = vec![paths.pre_opt, paths.post_opt];
-                        if !policy.benchmark_features.is_empty() {
-                            let bench = v.benchmark_artifact_paths(&package.lib_name);
-                            artifacts.extend([bench.pre_opt, bench.post_opt]);
-                        }
-                        artifacts
+                        let production = Some(v.artifact_paths(&package.lib_name));
+                        let bench = v.benchmark_artifact_paths(&policy.benchmark_features, &package.lib_name);
+                        production.into_iter().chain(bench).flat_map(|p| [p.pre_opt, p.post_opt]).collect()
                     },
                 })
                 .collect(),

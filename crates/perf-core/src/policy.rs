@@ -226,21 +226,12 @@ impl Policy {
                 }
             }
         }
-        let mut seen = BTreeSet::new();
-        for (i, f) in self.benchmark_features.iter().enumerate() {
-            let at = format!("/benchmark_features/{i}");
-            if let Some(message) = cx.unknown_feature(f) {
-                return rule(at, message);
-            }
-            if !seen.insert(f) {
-                return rule(at, format!("feature \"{f}\" is listed twice"));
-            }
-            if let Some(x) = self.forbidden_features.iter().find(|x| cx.enabling_chain(f, x).is_some()) {
-                return rule(
-                    at,
-                    format!("benchmark feature \"{f}\" enables \"{x}\", which is forbidden in every variant"),
-                );
-            }
+        let forbidden = |f: &str, chain: &[String]| {
+            let x = chain.last().map_or(f, String::as_str);
+            format!("benchmark feature \"{f}\" enables \"{x}\", which is forbidden in every variant")
+        };
+        if let Some((i, message)) = self.feature_list_problem(&self.benchmark_features, cx, forbidden) {
+            return rule(format!("/benchmark_features/{i}"), message);
         }
         for (i, f) in self.required_features.iter().enumerate() {
             if self.forbidden_features.contains(f) {
@@ -299,6 +290,30 @@ impl Policy {
         Ok(())
     }
 
+    /// The first entry of a feature list that the package lacks, that is listed twice, or that
+    /// enables a forbidden feature (`forbidden` words that one from the entry and its chain),
+    /// with its index and why.
+    fn feature_list_problem(
+        &self,
+        list: &[String],
+        cx: &PolicyContext,
+        forbidden: impl Fn(&str, &[String]) -> String,
+    ) -> Option<(usize, String)> {
+        let mut seen = BTreeSet::new();
+        for (i, f) in list.iter().enumerate() {
+            if let Some(message) = cx.unknown_feature(f) {
+                return Some((i, message));
+            }
+            if !seen.insert(f) {
+                return Some((i, format!("feature \"{f}\" is listed twice")));
+            }
+            if let Some(chain) = self.forbidden_features.iter().find_map(|x| cx.enabling_chain(f, x)) {
+                return Some((i, forbidden(f, &chain)));
+            }
+        }
+        None
+    }
+
     fn pointer_of_second(&self, kind: VariantKind) -> String {
         let i = self.profiles.iter().enumerate().filter(|(_, v)| v.variant == kind).nth(1).map_or(0, |(i, _)| i);
         format!("/profiles/{i}/variant")
@@ -309,25 +324,15 @@ impl Policy {
         if c.codegen_units == 0 {
             return rule(format!("{at}/cargo/codegen_units"), "expected at least 1".into());
         }
-        let mut seen = BTreeSet::new();
-        for (j, f) in c.features.iter().enumerate() {
-            let fp = format!("{at}/cargo/features/{j}");
-            if let Some(message) = cx.unknown_feature(f) {
-                return rule(fp, message);
-            }
-            if !seen.insert(f) {
-                return rule(fp, format!("feature \"{f}\" is listed twice"));
-            }
-            if let Some(chain) = self.forbidden_features.iter().find_map(|x| cx.enabling_chain(f, x)) {
-                let message = match chain.split_last() {
-                    Some((forbidden, [_, ..])) => format!(
-                        "feature \"{f}\" enables \"{forbidden}\" (through {}), which is forbidden in every variant",
-                        chain.join(" -> ")
-                    ),
-                    _ => format!("feature \"{f}\" is forbidden in every variant"),
-                };
-                return rule(fp, message);
-            }
+        let forbidden = |f: &str, chain: &[String]| match chain.split_last() {
+            Some((forbidden, [_, ..])) => format!(
+                "feature \"{f}\" enables \"{forbidden}\" (through {}), which is forbidden in every variant",
+                chain.join(" -> ")
+            ),
+            _ => format!("feature \"{f}\" is forbidden in every variant"),
+        };
+        if let Some((j, message)) = self.feature_list_problem(&c.features, cx, forbidden) {
+            return rule(format!("{at}/cargo/features/{j}"), message);
         }
         for f in &self.required_features {
             if !c.features.iter().any(|g| cx.enabling_chain(g, f).is_some()) {
@@ -688,13 +693,22 @@ impl Variant {
         ArtifactPaths { pre_opt: format!("{dir}/{lib_name}.pre-opt.wasm"), post_opt: format!("{dir}/{lib_name}.wasm") }
     }
 
-    /// The benchmark build's artifacts, beside the production build's.
-    pub fn benchmark_artifact_paths(&self, lib_name: &str) -> ArtifactPaths {
+    /// The benchmark build's artifacts, beside the production build's; `None` when there are
+    /// no benchmark features (the production build serves both, see [`Variant::benchmark_build`]).
+    pub fn benchmark_artifact_paths(&self, benchmark_features: &[String], lib_name: &str) -> Option<ArtifactPaths> {
         let dir = self.artifact_dir.trim_end_matches('/');
-        ArtifactPaths {
+        (!benchmark_features.is_empty()).then(|| ArtifactPaths {
             pre_opt: format!("{dir}/{lib_name}.bench.pre-opt.wasm"),
             post_opt: format!("{dir}/{lib_name}.bench.wasm"),
-        }
+        })
+    }
+
+    /// The module the runtime scenarios run on: the benchmark build's, or the production
+    /// build's when there are no benchmark features.
+    pub fn runtime_module_path(&self, benchmark_features: &[String], lib_name: &str) -> String {
+        self.benchmark_artifact_paths(benchmark_features, lib_name)
+            .unwrap_or_else(|| self.artifact_paths(lib_name))
+            .post_opt
     }
 }
 
@@ -1139,7 +1153,7 @@ mod tests {
             .benchmark_build(&p.benchmark_features, &p.package, &p.target, "t")
             .unwrap();
         assert_eq!(features(&canary).as_deref(), Some("trace,exports"));
-        assert_eq!(release.benchmark_artifact_paths("k").post_opt, "artifacts/wasm/release/k.bench.wasm");
+        assert_eq!(release.runtime_module_path(&p.benchmark_features, "k"), "artifacts/wasm/release/k.bench.wasm");
 
         let mut none = p.clone();
         none.benchmark_features.clear();
@@ -1148,6 +1162,7 @@ mod tests {
             None,
             "without benchmark features one build serves both"
         );
+        assert_eq!(release.runtime_module_path(&none.benchmark_features, "k"), "artifacts/wasm/release/k.wasm");
 
         type Edit = fn(&mut serde_json::Value);
         let refused: [(Edit, &str); 3] = [
