@@ -25,7 +25,8 @@ impl flags::CorpusCheck {
         let policy = &loaded.policy.value;
         let mut exports: Vec<(VariantKind, Option<BTreeSet<String>>)> = Vec::new();
         for v in &policy.profiles {
-            let path = v.runtime_module_path(&policy.benchmark_features, &package.lib_name);
+            let path =
+                v.runtime_module_path(&policy.benchmark_features, &package.lib_name, policy.wasm_bindgen.as_ref());
             let module = inputs::resolve(std::path::Path::new(&path)).0;
             let names = match std::fs::read(&module) {
                 Ok(bytes) => {

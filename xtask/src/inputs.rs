@@ -10,8 +10,8 @@ use perf_core::policy::{Policy, PolicyContext};
 use xshell::Shell;
 
 use crate::flags::Inputs;
-use crate::optimize;
 use crate::toolchain::{self, PackageInfo};
+use crate::{bindgen, optimize};
 
 pub struct Document<T> {
     pub value: T,
@@ -65,6 +65,8 @@ pub fn policy_context(loaded: &Loaded, package: &PackageInfo) -> PolicyContext {
         budget_profiles: loaded.budgets.value.profiles.iter().cloned().collect(),
         known_passes: optimize::known_passes(),
         known_wasm_features: optimize::known_features(),
+        locked_wasm_bindgen: package.locked_wasm_bindgen.clone(),
+        tool_wasm_bindgen: bindgen::WASM_BINDGEN_VERSION.to_owned(),
     }
 }
 

@@ -10,6 +10,7 @@
 mod atomic_write;
 mod attribution;
 mod bidi;
+mod bindgen;
 mod browser_process;
 mod browser_runner;
 mod canary_module;

@@ -1,7 +1,7 @@
 //! Measuring an artifact: raw bytes, gzip bytes (stock zlib, level 9, no name, mtime 0: the
 //! bytes Python's `gzip.compress(data, 9, mtime=0)` gives), brotli bytes (quality 11,
 //! window 24, generic mode: the brotli CLI's `-q 11 -w 24`), sha256 and the section
-//! breakdown.
+//! breakdown; for wasm-bindgen's JS glue, the same sizes of each file.
 
 use std::io::Write;
 use std::path::Path;
@@ -9,7 +9,7 @@ use std::path::Path;
 use anyhow::Context;
 use perf_core::digest::sha256_hex;
 use perf_core::sections::section_breakdown;
-use perf_core::summary::ArtifactMeasurement;
+use perf_core::summary::{ArtifactMeasurement, GlueFile};
 
 use crate::atomic_write::write_json_atomic;
 
@@ -26,6 +26,32 @@ const SETTINGS: &str = "gzip=flate2-1.1.11-zlib-9-mtime0;brotli=brotli-8.0.4-q11
 pub fn measure(path: &str, wasm: &[u8], cache_dir: &Path) -> anyhow::Result<ArtifactMeasurement> {
     let sections = section_breakdown(wasm).with_context(|| format!("cannot read the sections of {path}"))?;
     let sha256 = sha256_hex(wasm);
+    let sizes = compressed(path, wasm, &sha256, cache_dir)?;
+    Ok(ArtifactMeasurement {
+        path: path.to_owned(),
+        sha256,
+        raw_bytes: wasm.len() as u64,
+        gzip_bytes: sizes.gzip_bytes,
+        brotli_bytes: sizes.brotli_bytes,
+        sections,
+    })
+}
+
+/// Measures one file of the JS glue (shown as `path`), memoized as [`measure`] is.
+pub fn measure_glue_file(path: &str, js: &[u8], cache_dir: &Path) -> anyhow::Result<GlueFile> {
+    let sha256 = sha256_hex(js);
+    let sizes = compressed(path, js, &sha256, cache_dir)?;
+    Ok(GlueFile {
+        path: path.to_owned(),
+        sha256,
+        raw_bytes: js.len() as u64,
+        gzip_bytes: sizes.gzip_bytes,
+        brotli_bytes: sizes.brotli_bytes,
+    })
+}
+
+/// The gzip and brotli sizes of `data` (whose sha256 is `sha256`), from the memo or measured.
+fn compressed(path: &str, data: &[u8], sha256: &str, cache_dir: &Path) -> anyhow::Result<Compressed> {
     let memo = cache_dir.join(format!("{}.json", sha256_hex(format!("{sha256}{SETTINGS}").as_bytes())));
     let memoized = std::fs::read(&memo).ok().and_then(|b| serde_json::from_slice::<Compressed>(&b).ok());
     // A compressed stream is never empty: a memo saying so is damaged, not a measurement.
@@ -33,8 +59,8 @@ pub fn measure(path: &str, wasm: &[u8], cache_dir: &Path) -> anyhow::Result<Arti
         Some(sizes) => sizes,
         None => {
             let (gz, br) = std::thread::scope(|s| {
-                let gz = s.spawn(|| gzip(wasm));
-                (gz.join(), brotli(wasm))
+                let gz = s.spawn(|| gzip(data));
+                (gz.join(), brotli(data))
             });
             let gz = gz
                 .map_err(|_| anyhow::anyhow!("gzip of {path} panicked"))?
@@ -45,14 +71,7 @@ pub fn measure(path: &str, wasm: &[u8], cache_dir: &Path) -> anyhow::Result<Arti
             sizes
         }
     };
-    Ok(ArtifactMeasurement {
-        path: path.to_owned(),
-        sha256,
-        raw_bytes: wasm.len() as u64,
-        gzip_bytes: sizes.gzip_bytes,
-        brotli_bytes: sizes.brotli_bytes,
-        sections,
-    })
+    Ok(sizes)
 }
 
 #[derive(serde::Serialize, serde::Deserialize)]

@@ -1,5 +1,6 @@
 //! The measuring pipeline: each selected variant built with the cargo command the policy
-//! yields, optimized by wasm-opt, its artifacts measured and attributed; then, on its
+//! yields, run through wasm-bindgen when the policy says so, optimized by wasm-opt, its
+//! artifacts (module, and glue) measured and attributed; then, on its
 //! benchmark build (the policy's benchmark features added) when it has one, its scenarios
 //! run in wasmtime and the browsers. It writes only the build artifacts; what it returns is a measured
 //! [`Run`], not yet gated (`outputs.rs` concludes and writes it).
@@ -14,10 +15,10 @@ use perf_core::corpus::{Corpus, CorpusContext};
 use perf_core::digest::sha256_hex;
 use perf_core::display::number;
 use perf_core::pipeline::{PhaseTiming, PipelineReport, StepBudget, StepCounts, rounded_millis};
-use perf_core::policy::{ArtifactPaths, CargoBuild, Variant, VariantKind, cargo_output_path};
+use perf_core::policy::{ArtifactPaths, CargoBuild, Variant, VariantKind, WasmBindgen, cargo_output_path};
 use perf_core::run::{self, Run};
 use perf_core::sections::exported_functions;
-use perf_core::summary::{ArtifactMeasurement, BenchmarkBuild, Provenance, VariantReport};
+use perf_core::summary::{ArtifactMeasurement, BenchmarkBuild, GlueMeasurement, Provenance, VariantReport};
 use xshell::{Shell, cmd};
 
 use crate::atomic_write::write_atomic;
@@ -25,7 +26,7 @@ use crate::attribution::{self, Profile};
 use crate::browser_runner::{self, BrowserSelection};
 use crate::optimize::{self, BINARYEN_VERSION, CacheOutcome};
 pub(crate) use crate::runner::Selection;
-use crate::{flags, inputs, measure, runner, timing_lock, toolchain};
+use crate::{bindgen, flags, inputs, measure, runner, timing_lock, toolchain};
 
 /// Environment variables that set rustflags; the builds use only the policy's, through
 /// CARGO_ENCODED_RUSTFLAGS (which outranks all of them and any config file).
@@ -43,6 +44,8 @@ struct Plan {
     /// The policy's benchmark features when this run runs scenarios on a benchmark build;
     /// empty when the production build serves both (or nothing runs).
     benchmark_features: Vec<String>,
+    /// wasm-bindgen's settings when the package is built with it.
+    wasm_bindgen: Option<WasmBindgen>,
 }
 
 /// The expensive steps taken so far and the time each phase took.
@@ -60,6 +63,9 @@ pub(crate) struct RuntimePlan<'a> {
     pub selection: Selection<'a>,
     /// Wait for another measuring run's timed phase (else refuse, exit 2).
     pub wait: bool,
+    /// The package is built with wasm-bindgen: its module imports the JS glue, which
+    /// wasmtime does not have, so only the browsers run it.
+    pub bindgen: bool,
 }
 
 impl<'a> RuntimePlan<'a> {
@@ -77,7 +83,7 @@ impl<'a> RuntimePlan<'a> {
     /// environments.
     fn uses(&self, engine: flags::Engine) -> bool {
         match engine.browser() {
-            None => !self.corpus.scenarios.is_empty(),
+            None => !self.bindgen && !self.corpus.scenarios.is_empty(),
             Some(kind) => self.corpus.environments.iter().any(|x| x.browser == kind),
         }
     }
@@ -108,6 +114,7 @@ impl<'a> RuntimePlan<'a> {
             },
             selection,
             wait: !args.no_wait,
+            bindgen: loaded.policy.value.wasm_bindgen.is_some(),
         })
     }
 }
@@ -134,6 +141,7 @@ pub(crate) fn measure(
         cache_dir: root.join("artifacts/cache/wasm-opt"),
         measure_cache_dir: root.join("artifacts/cache/measure"),
         benchmark_features: if runtime.runs_anything() { policy.benchmark_features.clone() } else { Vec::new() },
+        wasm_bindgen: policy.wasm_bindgen.clone(),
     };
     let target_flags = format!("CARGO_TARGET_{}_RUSTFLAGS", policy.target.to_uppercase().replace(['-', '.'], "_"));
     for key in OVERRIDING_ENV.iter().copied().chain([target_flags.as_str()]) {
@@ -165,7 +173,7 @@ pub(crate) fn measure(
                         steps.phases.push(timing);
                         match measured {
                             Ok(m) => {
-                                (report.pre_opt, report.post_opt) = (Some(m.pre), Some(m.post));
+                                (report.pre_opt, report.post_opt, report.glue) = (Some(m.pre), Some(m.post), m.glue);
                                 match m.attribution {
                                     Ok(a) => report.attribution = Some(a),
                                     Err(e) => report.attribution_error = Some(format!("{e:#}")),
@@ -191,7 +199,13 @@ pub(crate) fn measure(
         .into_iter()
         .map(|(mut report, runs)| {
             let Some(module) = runs else { return report };
-            if runtime.engines.contains(&flags::Engine::Wasmtime) {
+            if runtime.bindgen && !runtime.corpus.scenarios.is_empty() {
+                report.runtime_skipped = Some(
+                    "the module imports its wasm-bindgen JS glue, which wasmtime does not have: it runs in the \
+                     browsers only"
+                        .to_owned(),
+                );
+            } else if runtime.engines.contains(&flags::Engine::Wasmtime) {
                 let t = Instant::now();
                 let budgets = &loaded.budgets.value;
                 report.runtime =
@@ -275,6 +289,8 @@ struct Artifacts {
     pre: Vec<u8>,
     post_name: String,
     post: Vec<u8>,
+    /// wasm-bindgen's glue files (none without wasm-bindgen).
+    glue: Vec<Written>,
     runs: Option<Vec<u8>>,
 }
 
@@ -282,18 +298,25 @@ struct Artifacts {
 /// failure is kept in the report's `error` (production) or `benchmark_error`.
 fn build_variant(sh: &Shell, v: &Variant, plan: &Plan, steps: &mut Steps) -> (VariantReport, Option<Artifacts>) {
     let build = v.cargo_build(&plan.package, &plan.target, &plan.target_dir);
+    let bindgen = plan.wasm_bindgen.as_ref();
     let wasm_opt = v.wasm_opt.enabled.then(|| optimize::describe(&v.wasm_opt));
-    let with_wasm_opt =
-        |build: &CargoBuild| [Some(build.command_line()), wasm_opt.clone()].into_iter().flatten().collect();
-    let mut report = VariantReport { wasm_opt: wasm_opt.clone(), ..VariantReport::planned(v, with_wasm_opt(&build)) };
-    let production = v.artifact_paths(&plan.lib_name);
-    let ((pre_name, pre), (post_name, post)) = match build_and_optimize(sh, v, plan, steps, &build, production, "")
-        .and_then(|(pre, post)| {
-            let names =
-                exported_functions(&post.1).with_context(|| format!("cannot read the exports of {}", post.0))?;
-            report.shipped_exports = names.into_iter().collect();
-            Ok((pre, post))
-        }) {
+    let commands = |build: &CargoBuild, paths: &ArtifactPaths| -> Vec<String> {
+        let bindgen = bindgen.zip(paths.glue.as_deref()).map(|(b, glue)| {
+            let input =
+                format!("{}/{}", plan.target_dir, cargo_output_path(&plan.target, &build.profile, &plan.lib_name));
+            bindgen::describe(b, &input, glue.rsplit_once('/').map_or(".", |(dir, _)| dir))
+        });
+        [Some(build.command_line()), bindgen, wasm_opt.clone()].into_iter().flatten().collect()
+    };
+    let production = v.artifact_paths(&plan.lib_name, bindgen);
+    let mut report =
+        VariantReport { wasm_opt: wasm_opt.clone(), ..VariantReport::planned(v, commands(&build, &production)) };
+    let built = match build_and_optimize(sh, v, plan, steps, &build, production, "").and_then(|built| {
+        let names = exported_functions(&built.post.1)
+            .with_context(|| format!("cannot read the exports of {}", built.post.0))?;
+        report.shipped_exports = names.into_iter().collect();
+        Ok(built)
+    }) {
         Ok(built) => built,
         Err(e) => {
             report.error = Some(format!("{e:#}"));
@@ -303,14 +326,14 @@ fn build_variant(sh: &Shell, v: &Variant, plan: &Plan, steps: &mut Steps) -> (Va
     // A failed benchmark build loses only the runtime metrics: the production build's sizes
     // are still measured.
     let bench = v.benchmark_build(&plan.benchmark_features, &plan.package, &plan.target, &plan.target_dir);
-    let bench_paths = v.benchmark_artifact_paths(&plan.benchmark_features, &plan.lib_name);
+    let bench_paths = v.benchmark_artifact_paths(&plan.benchmark_features, &plan.lib_name, bindgen);
     let runs = match bench.zip(bench_paths) {
-        None => Some(post.clone()),
-        Some((bench, paths)) => match build_and_optimize(sh, v, plan, steps, &bench, paths, "benchmark ") {
-            Ok((_, (path, module))) => {
+        None => Some(built.post.1.clone()),
+        Some((bench, paths)) => match build_and_optimize(sh, v, plan, steps, &bench, paths.clone(), "benchmark ") {
+            Ok(Built { post: (path, module), .. }) => {
                 report.benchmark = Some(BenchmarkBuild {
                     features: v.cargo.features.iter().chain(&plan.benchmark_features).cloned().collect(),
-                    commands: with_wasm_opt(&bench),
+                    commands: commands(&bench, &paths),
                     sha256: sha256_hex(&module),
                     raw_bytes: module.len() as u64,
                     path,
@@ -323,15 +346,23 @@ fn build_variant(sh: &Shell, v: &Variant, plan: &Plan, steps: &mut Steps) -> (Va
             }
         },
     };
-    (report, Some(Artifacts { pre_name, pre, post_name, post, runs }))
+    let Built { pre: (pre_name, pre), post: (post_name, post), glue } = built;
+    (report, Some(Artifacts { pre_name, pre, post_name, post, glue, runs }))
 }
 
 /// A file the pipeline wrote: its path as the summary names it, and its bytes.
 type Written = (String, Vec<u8>);
 
-/// Runs one cargo build (`kind` is "" for the production build, "benchmark " for the other)
-/// and wasm-opt on its output; returns cargo's output and the optimized module (the same
-/// bytes when the variant skips wasm-opt).
+/// What one build wrote: the module wasm-opt read, the optimized module (the same bytes when
+/// the variant skips wasm-opt), and wasm-bindgen's glue files (none without wasm-bindgen).
+struct Built {
+    pre: Written,
+    post: Written,
+    glue: Vec<Written>,
+}
+
+/// Runs one cargo build (`kind` is "" for the production build, "benchmark " for the other),
+/// wasm-bindgen on its output when the package uses it, then wasm-opt.
 fn build_and_optimize(
     sh: &Shell,
     v: &Variant,
@@ -340,7 +371,7 @@ fn build_and_optimize(
     build: &CargoBuild,
     paths: ArtifactPaths,
     kind: &str,
-) -> anyhow::Result<(Written, Written)> {
+) -> anyhow::Result<Built> {
     let variant = v.variant.as_str();
     let t = Instant::now();
     eprintln!("building {}: {}", format!("{variant} {kind}").trim_end(), build.command_line());
@@ -362,8 +393,20 @@ fn build_and_optimize(
     let built =
         sh.current_dir().join(&plan.target_dir).join(cargo_output_path(&plan.target, &build.profile, &plan.lib_name));
     let (pre_path, post_path) = (sh.current_dir().join(&paths.pre_opt), sh.current_dir().join(&paths.post_opt));
-    let pre =
+    let cargo_output =
         std::fs::read(&built).with_context(|| format!("cargo reported success but wrote no {}", built.display()))?;
+    let (pre, glue) = match (&plan.wasm_bindgen, &paths.glue) {
+        (Some(settings), Some(glue_path)) => {
+            let t = Instant::now();
+            let staging = sh.current_dir().join(&plan.target_dir).join("wasm-bindgen").join(&build.profile);
+            let generated = bindgen::generate(&plan.lib_name, cargo_output, settings, &staging)
+                .with_context(|| format!("wasm-bindgen on the {variant} variant's {}", built.display()))?;
+            let glue = write_glue(sh, glue_path, generated.glue)?;
+            steps.phases.push(phase(&format!("{kind}wasm-bindgen"), variant, t));
+            (generated.module, glue)
+        }
+        _ => (cargo_output, Vec::new()),
+    };
     write_atomic(&pre_path, &pre)?;
 
     let post = if v.wasm_opt.enabled {
@@ -379,7 +422,24 @@ fn build_and_optimize(
         write_atomic(&post_path, &pre)?;
         pre.clone()
     };
-    Ok(((paths.pre_opt, pre), (paths.post_opt, post)))
+    Ok(Built { pre: (paths.pre_opt, pre), post: (paths.post_opt, post), glue })
+}
+
+/// Writes wasm-bindgen's glue files where `glue_path` (the main glue file) says, replacing
+/// the snippets of an earlier run; returns them as the summary names them.
+fn write_glue(sh: &Shell, glue_path: &str, files: Vec<(String, Vec<u8>)>) -> anyhow::Result<Vec<Written>> {
+    let dir = glue_path.rsplit_once('/').map_or("", |(dir, _)| dir);
+    let snippets = sh.current_dir().join(dir).join("snippets");
+    if snippets.exists() {
+        std::fs::remove_dir_all(&snippets).with_context(|| format!("cannot remove {}", snippets.display()))?;
+    }
+    let mut written = Vec::new();
+    for (relative, bytes) in files {
+        let name = if dir.is_empty() { relative } else { format!("{dir}/{relative}") };
+        write_atomic(&sh.current_dir().join(&name), &bytes)?;
+        written.push((name, bytes));
+    }
+    Ok(written)
 }
 
 /// What measuring a variant's artifacts gives: both measurements, the attribution and the
@@ -388,6 +448,7 @@ struct ArtifactFigures {
     pre: ArtifactMeasurement,
     post: ArtifactMeasurement,
     attribution: anyhow::Result<Attribution>,
+    glue: Option<GlueMeasurement>,
     runs: Option<Vec<u8>>,
 }
 
@@ -401,17 +462,23 @@ fn measure_artifacts(
     let measured = std::thread::scope(|s| {
         let pre = s.spawn(|| measure::measure(&a.pre_name, &a.pre, cache));
         let post = if a.post == a.pre { None } else { Some(measure::measure(&a.post_name, &a.post, cache)) };
+        let glue = a
+            .glue
+            .iter()
+            .map(|(path, js)| measure::measure_glue_file(path, js, cache))
+            .collect::<anyhow::Result<Vec<_>>>()?;
         let pre = pre.join().unwrap_or_else(|_| Err(anyhow!("measuring {} panicked", a.pre_name)))?;
         // A variant without wasm-opt ships cargo's bytes unchanged: one measurement serves both.
         let post = match post {
             Some(m) => m?,
             None => ArtifactMeasurement { path: a.post_name.clone(), ..pre.clone() },
         };
-        Ok((pre, post))
+        let glue = (!glue.is_empty()).then(|| GlueMeasurement::of(glue));
+        Ok((pre, post, glue))
     });
-    let figures = measured.map(|(pre, post)| {
+    let figures = measured.map(|(pre, post, glue)| {
         let attribution = attribution::attribute(variant, profiled(&a, &pre, &post));
-        ArtifactFigures { pre, post, attribution, runs: a.runs }
+        ArtifactFigures { pre, post, attribution, glue, runs: a.runs }
     });
     (figures, phase("measure", variant.as_str(), t))
 }
@@ -426,8 +493,9 @@ fn profiled<'a>(a: &'a Artifacts, pre: &'a ArtifactMeasurement, post: &'a Artifa
     }
     if pre.sections.has_name_section {
         let note = format!(
-            "cargo's output before wasm-opt, for its names (the shipped module has no name section); \
+            "{} before wasm-opt, for its names (the shipped module has no name section); \
              wasm-opt then takes code and data from {} to {} bytes",
+            if a.glue.is_empty() { "cargo's output" } else { "wasm-bindgen's output" },
             number(code_and_data(pre) as f64),
             number(code_and_data(post) as f64)
         );

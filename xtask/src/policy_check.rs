@@ -3,7 +3,7 @@
 
 use anyhow::bail;
 use perf_core::budget::Status;
-use perf_core::policy::{self, PipelineSummary, PlannedVariant};
+use perf_core::policy::{self, ArtifactPaths, PipelineSummary, PlannedVariant};
 use xshell::Shell;
 
 use crate::atomic_write::write_json_atomic;
@@ -38,9 +38,12 @@ impl flags::PolicyCheck {
                         .map(|b| b.command_line()),
                     wasm_opt: v.wasm_opt.enabled.then(|| optimize::describe(&v.wasm_opt)),
                     artifacts: {
-                        let production = Some(v.artifact_paths(&package.lib_name));
-                        let bench = v.benchmark_artifact_paths(&policy.benchmark_features, &package.lib_name);
-                        production.into_iter().chain(bench).flat_map(|p| [p.pre_opt, p.post_opt]).collect()
+                        let bindgen = policy.wasm_bindgen.as_ref();
+                        let production = Some(v.artifact_paths(&package.lib_name, bindgen));
+                        let bench = v.benchmark_artifact_paths(&policy.benchmark_features, &package.lib_name, bindgen);
+                        let files =
+                            |p: ArtifactPaths| [Some(p.pre_opt), Some(p.post_opt), p.glue].into_iter().flatten();
+                        production.into_iter().chain(bench).flat_map(files).collect()
                     },
                 })
                 .collect(),

@@ -78,14 +78,20 @@ pub fn render(budgets: &Budgets, variants: &[VariantReport], records: &[Record],
     out
 }
 
-/// The other metrics, one row each with a column per variant (value / hard budget): those
-/// measured from the shipped module's sections, then those measured in the engine.
+/// The other metrics, one row each with a column per variant (value / hard budget): the other
+/// sizes of what ships (the module's sections, wasm-bindgen's JS glue), then those measured in
+/// the engine.
 fn render_runtime(variants: &[VariantReport], records: &[Record], others: &[&Record]) -> String {
     let mut out = String::new();
     let others = || others.iter().copied();
     let sections = metric_ids(others().filter(|r| r.environment == STATIC_ENVIRONMENT));
     if !sections.is_empty() {
-        out.push_str(&metric_block("\nsections of the shipped module", variants, records, &sections));
+        out.push_str(&metric_block(
+            "\nother sizes of what ships (module sections, JS glue)",
+            variants,
+            records,
+            &sections,
+        ));
     }
     let browser_ids: Vec<&str> = variants.iter().flat_map(|v| v.browsers.iter().map(|b| b.metric.as_str())).collect();
     let in_browser = |r: &&Record| browser_ids.contains(&r.metric_id.as_str());

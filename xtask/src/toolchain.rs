@@ -52,6 +52,8 @@ pub struct PackageInfo {
     /// The `[features]` table: each feature and what it enables.
     pub features: std::collections::BTreeMap<String, Vec<String>>,
     pub dependencies: BTreeSet<String>,
+    /// The `wasm-bindgen` version cargo's resolve gives the package, when it depends on it.
+    pub locked_wasm_bindgen: Option<String>,
     /// Cargo's target directory for the workspace.
     pub target_directory: PathBuf,
 }
@@ -64,6 +66,7 @@ struct Metadata {
 
 #[derive(Deserialize)]
 struct MetaPackage {
+    id: String,
     name: String,
     features: std::collections::BTreeMap<String, Vec<String>>,
     dependencies: Vec<MetaDependency>,
@@ -96,13 +99,69 @@ pub fn package_info(sh: &Shell, package: &str) -> anyhow::Result<PackageInfo> {
     let Some(lib) = p.targets.iter().find(|t| t.crate_types.iter().any(|c| c == "cdylib")) else {
         bail!("package {package} has no cdylib target: add `crate-type = [\"cdylib\"]` under [lib] in its Cargo.toml");
     };
+    let dependencies: BTreeSet<String> =
+        p.dependencies.iter().map(|d| d.rename.clone().unwrap_or_else(|| d.name.clone())).collect();
+    let locked_wasm_bindgen =
+        if dependencies.contains("wasm-bindgen") { Some(locked_wasm_bindgen(sh, &p.id)?) } else { None };
     Ok(PackageInfo {
         name: p.name.clone(),
         lib_name: lib.name.replace('-', "_"),
         features: p.features.clone(),
-        dependencies: p.dependencies.iter().map(|d| d.rename.clone().unwrap_or_else(|| d.name.clone())).collect(),
+        dependencies,
+        locked_wasm_bindgen,
         target_directory: meta.target_directory,
     })
+}
+
+#[derive(Deserialize)]
+struct Resolved {
+    packages: Vec<ResolvedPackage>,
+    resolve: Resolve,
+}
+
+#[derive(Deserialize)]
+struct ResolvedPackage {
+    id: String,
+    version: String,
+}
+
+#[derive(Deserialize)]
+struct Resolve {
+    nodes: Vec<ResolveNode>,
+}
+
+#[derive(Deserialize)]
+struct ResolveNode {
+    id: String,
+    deps: Vec<ResolveDep>,
+}
+
+#[derive(Deserialize)]
+struct ResolveDep {
+    /// The dependency's crate name as the package's code sees it (`wasm_bindgen`).
+    name: String,
+    pkg: String,
+}
+
+/// The `wasm-bindgen` version cargo resolves for the package `id` (from Cargo.lock; the full
+/// `cargo metadata`, paid only by packages that depend on wasm-bindgen).
+fn locked_wasm_bindgen(sh: &Shell, id: &str) -> anyhow::Result<String> {
+    let cargo = cargo();
+    let json = cmd!(sh, "{cargo} metadata --format-version 1")
+        .quiet()
+        .read()
+        .context("cannot run cargo metadata (with dependencies)")?;
+    let meta: Resolved = serde_json::from_str(&json).context("cannot parse cargo metadata")?;
+    let dep = meta
+        .resolve
+        .nodes
+        .iter()
+        .find(|n| n.id == id)
+        .and_then(|n| n.deps.iter().find(|d| d.name == "wasm_bindgen"))
+        .context("cargo metadata resolves no wasm-bindgen for the package")?;
+    let package =
+        meta.packages.iter().find(|p| p.id == dep.pkg).context("cargo metadata lists no resolved wasm-bindgen")?;
+    Ok(package.version.clone())
 }
 
 /// `HEAD`'s sha, with `-dirty` when the work tree differs from it; `unknown` outside git.

@@ -103,6 +103,14 @@ pub enum Source {
     /// How many DWARF (`.debug_*`) and `producers` sections it carries.
     #[serde(rename = "size.debug_sections")]
     DebugSections,
+    /// wasm-bindgen's JS glue (the glue file and its snippets), each file measured on its
+    /// own and summed, as a server compresses each file it sends.
+    #[serde(rename = "size.glue_raw")]
+    GlueRaw,
+    #[serde(rename = "size.glue_gzip")]
+    GlueGzip,
+    #[serde(rename = "size.glue_brotli")]
+    GlueBrotli,
     /// Compile + instantiate in the scenario engine (wasmtime: Cranelift compiles every
     /// function up front, unlike a browser).
     #[serde(rename = "runtime.cold_init")]
@@ -133,6 +141,9 @@ impl Source {
             Source::SectionData => "size.section.data",
             Source::SectionCustom => "size.section.custom",
             Source::DebugSections => "size.debug_sections",
+            Source::GlueRaw => "size.glue_raw",
+            Source::GlueGzip => "size.glue_gzip",
+            Source::GlueBrotli => "size.glue_brotli",
             Source::RuntimeColdInit => "runtime.cold_init",
             Source::BrowserDesktopColdInit => "browser.desktop_cold_init",
             Source::BrowserMobileColdInit => "browser.mobile_cold_init",
@@ -177,7 +188,15 @@ impl Source {
                 | Source::SectionData
                 | Source::SectionCustom
                 | Source::DebugSections
+                | Source::GlueRaw
+                | Source::GlueGzip
+                | Source::GlueBrotli
         )
+    }
+
+    /// Measured from wasm-bindgen's JS glue.
+    pub fn is_glue(self) -> bool {
+        matches!(self, Source::GlueRaw | Source::GlueGzip | Source::GlueBrotli)
     }
 
     /// The unit a size source is measured in.

@@ -160,6 +160,7 @@ mod tests {
                 wasm_opt: Some("-Oz".into()),
                 pre_opt: Some(artifact.clone()),
                 post_opt: Some(artifact),
+                glue: None,
                 shipped_exports: vec![],
                 benchmark: None,
                 benchmark_error: None,

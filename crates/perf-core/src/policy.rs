@@ -8,6 +8,7 @@
 //!   "package": "sample-kernel", "target": "wasm32-unknown-unknown",
 //!   "required_features": [], "forbidden_features": ["host-diagnostics"],
 //!   "benchmark_features": ["exports"],
+//!   "wasm_bindgen": { "target": "web" },
 //!   "profiles": [
 //!     { "id": "wasm-browser-release", "variant": "release", "budget_profile": "core-min",
 //!       "cargo": { "opt_level": "z", "lto": "fat", "codegen_units": 1, "debug": "none",
@@ -46,7 +47,26 @@ pub struct Policy {
     /// build.
     #[serde(default)]
     pub benchmark_features: Vec<String>,
+    /// For a package built with wasm-bindgen: how its glue is generated (after cargo, before
+    /// wasm-opt). Required exactly when the package depends on `wasm-bindgen`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub wasm_bindgen: Option<WasmBindgen>,
     pub profiles: Vec<Variant>,
+}
+
+/// wasm-bindgen's settings: what `wasm-bindgen --target <target>` would be given.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WasmBindgen {
+    pub target: BindgenTarget,
+}
+
+/// The glue's module format. Only `web` (an ES module a page imports directly): the other
+/// targets need a bundler or Node.js, which a browser measurement does not have.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum BindgenTarget {
+    #[serde(rename = "web")]
+    Web,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -189,6 +209,10 @@ pub struct PolicyContext {
     pub known_passes: BTreeSet<String>,
     /// Wasm feature names binaryen knows.
     pub known_wasm_features: BTreeSet<String>,
+    /// The package's locked `wasm-bindgen` version (cargo's resolve), when it depends on it.
+    pub locked_wasm_bindgen: Option<String>,
+    /// The wasm-bindgen version the driver runs.
+    pub tool_wasm_bindgen: String,
 }
 
 /// Codegen options that the `cargo` settings own; repeating them in `rustflags` is refused.
@@ -225,6 +249,9 @@ impl Policy {
                     return rule(format!("/{key}/{i}"), message);
                 }
             }
+        }
+        if let Some(message) = self.wasm_bindgen_problem(cx) {
+            return rule("/wasm_bindgen".into(), message);
         }
         let forbidden = |f: &str, chain: &[String]| {
             let x = chain.last().map_or(f, String::as_str);
@@ -288,6 +315,37 @@ impl Policy {
             }
         }
         Ok(())
+    }
+
+    /// Why the `wasm_bindgen` key does not fit the package: present for a package without
+    /// the dependency, missing for one with it, or the crate's locked version is not the
+    /// tool's (the module's schema and the glue are bound to one version).
+    fn wasm_bindgen_problem(&self, cx: &PolicyContext) -> Option<String> {
+        let package = &cx.package;
+        let depends = cx.package_dependencies.contains("wasm-bindgen");
+        match (&self.wasm_bindgen, depends) {
+            (Some(_), false) => Some(format!(
+                "package {package} does not depend on wasm-bindgen: remove \"wasm_bindgen\", or gate a package that \
+                 uses it"
+            )),
+            (None, true) => Some(format!(
+                "package {package} depends on wasm-bindgen, so what ships is wasm-bindgen's module and its JS glue: \
+                 add \"wasm_bindgen\": {{\"target\": \"web\"}}"
+            )),
+            (Some(_), true) => {
+                let tool = &cx.tool_wasm_bindgen;
+                match &cx.locked_wasm_bindgen {
+                    Some(locked) if locked == tool => None,
+                    Some(locked) => Some(format!(
+                        "package {package} locks wasm-bindgen {locked}, but this tool runs wasm-bindgen {tool} (the \
+                         module's schema and the glue must be of one version): run `cargo update -p wasm-bindgen \
+                         --precise {tool}`"
+                    )),
+                    None => Some(format!("cannot find the wasm-bindgen version package {package} locks")),
+                }
+            }
+            (None, false) => None,
+        }
     }
 
     /// The first entry of a feature list that the package lacks, that is listed twice, or that
@@ -677,37 +735,70 @@ impl Variant {
     }
 }
 
-/// The two artifacts a build keeps, relative to the workspace.
+/// The artifacts a build keeps, relative to the workspace.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ArtifactPaths {
-    /// Cargo's output, before wasm-opt: `<artifact_dir>/<lib>.pre-opt.wasm`.
+    /// What wasm-opt reads: cargo's output (`<artifact_dir>/<lib>.pre-opt.wasm`), or
+    /// wasm-bindgen's (`<artifact_dir>/<lib>_bg.pre-opt.wasm`).
     pub pre_opt: String,
-    /// After wasm-opt: `<artifact_dir>/<lib>.wasm`, what ships.
+    /// After wasm-opt, what ships: `<artifact_dir>/<lib>.wasm`, or `<lib>_bg.wasm` beside
+    /// its glue (the name the glue loads by default).
     pub post_opt: String,
+    /// wasm-bindgen's JS glue, `<artifact_dir>/<lib>.js` (its snippets in `snippets/` beside
+    /// it); `None` without wasm-bindgen.
+    pub glue: Option<String>,
+}
+
+impl ArtifactPaths {
+    fn in_dir(dir: &str, stem: &str, lib_name: &str, bindgen: Option<&WasmBindgen>) -> ArtifactPaths {
+        match bindgen {
+            None => ArtifactPaths {
+                pre_opt: format!("{dir}/{stem}.pre-opt.wasm"),
+                post_opt: format!("{dir}/{stem}.wasm"),
+                glue: None,
+            },
+            Some(_) => ArtifactPaths {
+                pre_opt: format!("{dir}/{lib_name}_bg.pre-opt.wasm"),
+                post_opt: format!("{dir}/{lib_name}_bg.wasm"),
+                glue: Some(format!("{dir}/{lib_name}.js")),
+            },
+        }
+    }
 }
 
 impl Variant {
     /// The production build's artifacts.
-    pub fn artifact_paths(&self, lib_name: &str) -> ArtifactPaths {
-        let dir = self.artifact_dir.trim_end_matches('/');
-        ArtifactPaths { pre_opt: format!("{dir}/{lib_name}.pre-opt.wasm"), post_opt: format!("{dir}/{lib_name}.wasm") }
+    pub fn artifact_paths(&self, lib_name: &str, bindgen: Option<&WasmBindgen>) -> ArtifactPaths {
+        ArtifactPaths::in_dir(self.artifact_dir.trim_end_matches('/'), lib_name, lib_name, bindgen)
     }
 
-    /// The benchmark build's artifacts, beside the production build's; `None` when there are
-    /// no benchmark features (the production build serves both, see [`Variant::benchmark_build`]).
-    pub fn benchmark_artifact_paths(&self, benchmark_features: &[String], lib_name: &str) -> Option<ArtifactPaths> {
+    /// The benchmark build's artifacts: beside the production build's, or, with wasm-bindgen,
+    /// in `bench/` below them (module and glue keep the names the glue expects); `None` when
+    /// there are no benchmark features (the production build serves both, see
+    /// [`Variant::benchmark_build`]).
+    pub fn benchmark_artifact_paths(
+        &self,
+        benchmark_features: &[String],
+        lib_name: &str,
+        bindgen: Option<&WasmBindgen>,
+    ) -> Option<ArtifactPaths> {
         let dir = self.artifact_dir.trim_end_matches('/');
-        (!benchmark_features.is_empty()).then(|| ArtifactPaths {
-            pre_opt: format!("{dir}/{lib_name}.bench.pre-opt.wasm"),
-            post_opt: format!("{dir}/{lib_name}.bench.wasm"),
+        (!benchmark_features.is_empty()).then(|| match bindgen {
+            None => ArtifactPaths::in_dir(dir, &format!("{lib_name}.bench"), lib_name, None),
+            Some(_) => ArtifactPaths::in_dir(&format!("{dir}/bench"), lib_name, lib_name, bindgen),
         })
     }
 
     /// The module the runtime scenarios run on: the benchmark build's, or the production
     /// build's when there are no benchmark features.
-    pub fn runtime_module_path(&self, benchmark_features: &[String], lib_name: &str) -> String {
-        self.benchmark_artifact_paths(benchmark_features, lib_name)
-            .unwrap_or_else(|| self.artifact_paths(lib_name))
+    pub fn runtime_module_path(
+        &self,
+        benchmark_features: &[String],
+        lib_name: &str,
+        bindgen: Option<&WasmBindgen>,
+    ) -> String {
+        self.benchmark_artifact_paths(benchmark_features, lib_name, bindgen)
+            .unwrap_or_else(|| self.artifact_paths(lib_name, bindgen))
             .post_opt
     }
 }
@@ -966,6 +1057,8 @@ mod tests {
             budget_profiles: set(&["full-dev", "core-trace", "core-min"]),
             known_passes: set(&["strip-dwarf", "strip-debug", "vacuum"]),
             known_wasm_features: set(&["bulk-memory", "sign-ext"]),
+            locked_wasm_bindgen: None,
+            tool_wasm_bindgen: "0.2.130".into(),
         }
     }
 
@@ -978,6 +1071,74 @@ mod tests {
     #[test]
     fn the_valid_policy_passes() {
         check(VALID).unwrap();
+    }
+
+    #[test]
+    fn wasm_bindgen_is_declared_exactly_for_a_package_using_it_at_the_tools_version() {
+        // (the policy has the key, the package depends on wasm-bindgen, its locked version, the error)
+        let cases: [(bool, bool, Option<&str>, Option<&str>); 6] = [
+            (false, false, None, None),
+            (true, true, Some("0.2.130"), None),
+            (true, false, None, Some("does not depend on wasm-bindgen: remove \"wasm_bindgen\"")),
+            (false, true, Some("0.2.130"), Some("add \"wasm_bindgen\": {\"target\": \"web\"}")),
+            (
+                true,
+                true,
+                Some("0.2.100"),
+                Some(
+                    "package sample-kernel locks wasm-bindgen 0.2.100, but this tool runs wasm-bindgen 0.2.130 (the \
+                     module's schema and the glue must be of one version): run `cargo update -p wasm-bindgen \
+                     --precise 0.2.130`",
+                ),
+            ),
+            (true, true, None, Some("cannot find the wasm-bindgen version")),
+        ];
+        for (key, depends, locked, expected) in cases {
+            let mut v: serde_json::Value = serde_json::from_str(VALID).unwrap();
+            if key {
+                v["wasm_bindgen"] = serde_json::json!({"target": "web"});
+            }
+            let mut cx = cx();
+            if depends {
+                cx.package_dependencies.insert("wasm-bindgen".into());
+            }
+            cx.locked_wasm_bindgen = locked.map(str::to_owned);
+            let got = Policy::parse("policy.json", &v.to_string()).unwrap().validate("policy.json", &cx);
+            match (got, expected) {
+                (Ok(()), None) => {}
+                (Err(e), Some(want)) => {
+                    let e = e.to_string();
+                    assert!(e.starts_with("policy.json: /wasm_bindgen: ") && e.contains(want), "{e}");
+                }
+                (got, want) => panic!("{depends} {locked:?}: got {got:?}, expected {want:?}"),
+            }
+        }
+        let mut v: serde_json::Value = serde_json::from_str(VALID).unwrap();
+        v["wasm_bindgen"] = serde_json::json!({"target": "bundler"});
+        let e = Policy::parse("policy.json", &v.to_string()).unwrap_err().to_string();
+        assert!(e.contains("/wasm_bindgen/target") && e.contains("web"), "{e}");
+    }
+
+    #[test]
+    fn a_wasm_bindgen_build_ships_its_module_beside_its_glue() {
+        let p = Policy::parse("policy.json", VALID).unwrap();
+        let release = p.variant(VariantKind::Release).unwrap();
+        let web = WasmBindgen { target: BindgenTarget::Web };
+        let paths = release.artifact_paths("w", Some(&web));
+        assert_eq!(
+            (paths.pre_opt.as_str(), paths.post_opt.as_str(), paths.glue.as_deref()),
+            (
+                "artifacts/wasm/release/w_bg.pre-opt.wasm",
+                "artifacts/wasm/release/w_bg.wasm",
+                Some("artifacts/wasm/release/w.js")
+            )
+        );
+        let bench = release.benchmark_artifact_paths(&p.benchmark_features, "w", Some(&web)).unwrap();
+        assert_eq!(
+            (bench.post_opt.as_str(), bench.glue.as_deref()),
+            ("artifacts/wasm/release/bench/w_bg.wasm", Some("artifacts/wasm/release/bench/w.js"))
+        );
+        assert_eq!(release.artifact_paths("w", None).glue, None);
     }
 
     #[test]
@@ -1153,7 +1314,10 @@ mod tests {
             .benchmark_build(&p.benchmark_features, &p.package, &p.target, "t")
             .unwrap();
         assert_eq!(features(&canary).as_deref(), Some("trace,exports"));
-        assert_eq!(release.runtime_module_path(&p.benchmark_features, "k"), "artifacts/wasm/release/k.bench.wasm");
+        assert_eq!(
+            release.runtime_module_path(&p.benchmark_features, "k", None),
+            "artifacts/wasm/release/k.bench.wasm"
+        );
 
         let mut none = p.clone();
         none.benchmark_features.clear();
@@ -1162,7 +1326,7 @@ mod tests {
             None,
             "without benchmark features one build serves both"
         );
-        assert_eq!(release.runtime_module_path(&none.benchmark_features, "k"), "artifacts/wasm/release/k.wasm");
+        assert_eq!(release.runtime_module_path(&none.benchmark_features, "k", None), "artifacts/wasm/release/k.wasm");
 
         type Edit = fn(&mut serde_json::Value);
         let refused: [(Edit, &str); 3] = [

@@ -64,6 +64,9 @@ pub struct VariantReport {
     pub wasm_opt: Option<String>,
     pub pre_opt: Option<ArtifactMeasurement>,
     pub post_opt: Option<ArtifactMeasurement>,
+    /// wasm-bindgen's JS glue, shipped beside the module; `None` without wasm-bindgen.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub glue: Option<GlueMeasurement>,
     /// The functions the shipped module exports: what a host page can call.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub shipped_exports: Vec<String>,
@@ -102,6 +105,40 @@ pub struct ArtifactMeasurement {
     pub gzip_bytes: u64,
     pub brotli_bytes: u64,
     pub sections: SectionBreakdown,
+}
+
+/// wasm-bindgen's JS glue: the glue file and its snippets, each compressed on its own (as a
+/// server sends each file), and their sums, which the `size.glue_*` metrics gate.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GlueMeasurement {
+    pub raw_bytes: u64,
+    pub gzip_bytes: u64,
+    pub brotli_bytes: u64,
+    /// The glue file first, then its snippets in path order.
+    pub files: Vec<GlueFile>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GlueFile {
+    pub path: String,
+    pub sha256: String,
+    pub raw_bytes: u64,
+    pub gzip_bytes: u64,
+    pub brotli_bytes: u64,
+}
+
+impl GlueMeasurement {
+    /// The files' sums.
+    pub fn of(files: Vec<GlueFile>) -> GlueMeasurement {
+        GlueMeasurement {
+            raw_bytes: files.iter().map(|f| f.raw_bytes).sum(),
+            gzip_bytes: files.iter().map(|f| f.gzip_bytes).sum(),
+            brotli_bytes: files.iter().map(|f| f.brotli_bytes).sum(),
+            files,
+        }
+    }
 }
 
 /// A variant's benchmark build: the production build's settings plus the policy's
@@ -171,6 +208,7 @@ impl VariantReport {
             wasm_opt: None,
             pre_opt: None,
             post_opt: None,
+            glue: None,
             shipped_exports: Vec::new(),
             benchmark: None,
             benchmark_error: None,
@@ -227,8 +265,11 @@ fn record(budgets: &Budgets, m: &Metric, v: &VariantReport, commit: &str) -> Rec
     let thresholds = m.thresholds.get(&v.budget_profile);
     let (value, status, reason) = judge(m, &v.budget_profile, measured_value(m, v));
     // Sizes are the production build's; what runs, the benchmark build's when there is one.
-    let (commands, artifact_paths, artifact_sha256) = match &v.benchmark {
-        Some(b) if !m.source.is_size() => (&b.commands, vec![b.path.clone()], Some(b.sha256.clone())),
+    let (commands, artifact_paths, artifact_sha256) = match (&v.benchmark, &v.glue) {
+        (Some(b), _) if !m.source.is_size() => (&b.commands, vec![b.path.clone()], Some(b.sha256.clone())),
+        (_, Some(g)) if m.source.is_glue() => {
+            (&v.commands, g.files.iter().map(|f| f.path.clone()).collect(), g.files.first().map(|f| f.sha256.clone()))
+        }
         _ => (
             &v.commands,
             [v.pre_opt.as_ref(), v.post_opt.as_ref()].into_iter().flatten().map(|a| a.path.clone()).collect(),
@@ -316,6 +357,14 @@ fn measured_value(m: &Metric, v: &VariantReport) -> Measurement {
         Source::SectionData => Measurement::Value(artifact.sections.data_bytes as f64),
         Source::SectionCustom => Measurement::Value(artifact.sections.custom_bytes as f64),
         Source::DebugSections => Measurement::Value(artifact.sections.debug_and_producers() as f64),
+        Source::GlueRaw | Source::GlueGzip | Source::GlueBrotli => match &v.glue {
+            Some(g) if m.source == Source::GlueRaw => Measurement::Value(g.raw_bytes as f64),
+            Some(g) if m.source == Source::GlueGzip => Measurement::Value(g.gzip_bytes as f64),
+            Some(g) => Measurement::Value(g.brotli_bytes as f64),
+            None => Measurement::NotMeasured(format!(
+                "the {variant} variant ships no JS glue (the policy does not build the package with wasm-bindgen)"
+            )),
+        },
         _ if v.benchmark_error.is_some() => Measurement::NotMeasured(format!(
             "the {variant} variant's benchmark build failed: {}",
             v.benchmark_error.as_deref().unwrap_or_default()
@@ -385,6 +434,8 @@ struct SignedVariant<'a> {
     wasm_opt: Option<&'a String>,
     pre_opt: Option<&'a ArtifactMeasurement>,
     post_opt: Option<&'a ArtifactMeasurement>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    glue: Option<&'a GlueMeasurement>,
     #[serde(skip_serializing_if = "<[String]>::is_empty")]
     shipped_exports: &'a [String],
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -494,6 +545,7 @@ impl<'a> SignedVariant<'a> {
             wasm_opt,
             pre_opt,
             post_opt,
+            glue,
             shipped_exports,
             benchmark,
             benchmark_error,
@@ -513,6 +565,7 @@ impl<'a> SignedVariant<'a> {
             wasm_opt: wasm_opt.as_ref(),
             pre_opt: pre_opt.as_ref(),
             post_opt: post_opt.as_ref(),
+            glue: glue.as_ref(),
             shipped_exports,
             benchmark: benchmark.as_ref(),
             benchmark_error: benchmark_error.as_ref(),
@@ -649,6 +702,7 @@ mod tests {
             wasm_opt: Some("-O4 shrink 2".into()),
             pre_opt: None,
             post_opt: post,
+            glue: None,
             shipped_exports: vec![],
             benchmark: None,
             benchmark_error: None,
