@@ -3,10 +3,17 @@
 // module (compileStreaming), instantiates it and makes the first call, timing each phase
 // with performance.now() (5 µs when the page is cross-origin isolated), and returns a JSON
 // string: { isolated, rounds: [{ fetch_compile, instantiate, first_call }], error? }.
-// The first call is a scenario's setup(seed), op() and teardown(), or `run(1)` for the
-// cache canary's module. `rounds` > 1 repeats all of it on the same URL in the same page.
-async ({ url, scenario, seed, rounds }) => {
+// A wasm-bindgen module is instantiated through its glue, as a page does: `instantiate` is
+// then the glue's import() and its init with the compiled module (which returns the
+// instance's exports). The first call is a scenario's setup(seed), op() and teardown(), or
+// `run(1)` for the cache canary's module. `rounds` > 1 repeats all of it on the same URL in
+// the same page (the canary only: a glue initialises once per page).
+async ({ url, glue, scenario, seed, rounds }) => {
   const out = { isolated: self.crossOriginIsolated === true, rounds: [] };
+  if (glue !== null && rounds > 1) {
+    out.error = { phase: "compile", message: "a wasm-bindgen glue initialises once per page: one round only" };
+    return JSON.stringify(out);
+  }
   for (let round = 0; round < rounds; round++) {
     let phase = "compile";
     try {
@@ -14,10 +21,11 @@ async ({ url, scenario, seed, rounds }) => {
       const module = await WebAssembly.compileStreaming(fetch(url));
       const t1 = performance.now();
       phase = "instantiate";
-      const instance = await WebAssembly.instantiate(module, {});
+      const e = glue === null
+        ? (await WebAssembly.instantiate(module, {})).exports
+        : await (await import(glue)).default({ module_or_path: module });
       const t2 = performance.now();
       phase = "first_call";
-      const e = instance.exports;
       if (scenario === null) {
         e.run(1);
       } else {

@@ -31,6 +31,13 @@ const EXIT_GRACE: Duration = Duration::from_secs(2);
 /// The page the samples run in: empty, so its load costs nothing measurable.
 const PAGE: &str = "<!doctype html><meta charset=utf-8><title>wasm cold init</title>";
 
+/// What a browser loads for one variant: the module and, for a wasm-bindgen crate, its JS
+/// glue (paths relative to the module's directory, the main glue file first).
+pub(crate) struct Shipped {
+    pub module: Vec<u8>,
+    pub glue: Vec<(String, Vec<u8>)>,
+}
+
 /// Which browsers a run drives (`--engine`); the rest are left out, saying so.
 pub(crate) struct BrowserSelection {
     pub browsers: Vec<BrowserKind>,
@@ -43,7 +50,7 @@ pub(crate) fn run_environments(
     sh: &Shell,
     corpus: &Corpus,
     selection: &BrowserSelection,
-    modules: &[(VariantKind, Arc<Vec<u8>>)],
+    modules: &[(VariantKind, Arc<Shipped>)],
     seeds: &[u64],
 ) -> BTreeMap<VariantKind, Vec<EnvironmentRun>> {
     let mut out: BTreeMap<VariantKind, Vec<EnvironmentRun>> = BTreeMap::new();
@@ -123,15 +130,19 @@ fn run_environment(
     sh: &Shell,
     env: &Environment,
     protocol: &BrowserProtocol,
-    modules: &[(VariantKind, Arc<Vec<u8>>)],
+    modules: &[(VariantKind, Arc<Shipped>)],
     seeds: &[u64],
     base: &EnvironmentRun,
 ) -> anyhow::Result<Vec<EnvironmentRun>> {
     let timeout = Duration::from_millis(protocol.millis_per_call);
     let exe = browser_process::ensure_installed(sh, env.browser)?;
     let mut routes = BTreeMap::from([("/".to_owned(), Resource::Page(PAGE.to_owned()))]);
-    for (variant, bytes) in modules {
-        routes.insert(format!("/m/{}.wasm", variant.as_str()), Resource::Module(Arc::clone(bytes)));
+    for (variant, shipped) in modules {
+        let v = variant.as_str();
+        routes.insert(format!("/m/{v}.wasm"), Resource::Module(Arc::new(shipped.module.clone())));
+        for (path, js) in &shipped.glue {
+            routes.insert(format!("/m/{v}/{path}"), Resource::Script(Arc::new(js.clone())));
+        }
     }
     routes.insert(CANARY_PATH.to_owned(), Resource::ExactModule(Arc::new(canary_module())));
     let server = Loopback::serve(routes)?;
@@ -144,34 +155,41 @@ fn run_environment(
         BrowserKind::Firefox => Driver::Firefox(bidi::Session::connect(&process.ws_url, timeout)?),
     };
     let page = server.url("/");
-    let load = |driver: &mut Driver, process: &mut BrowserProcess, path: &str, seed: u64, rounds: u32| {
-        // The canary's module has no scenario: its first call is `run`.
-        let scenario = if path == CANARY_PATH { None } else { protocol.first_call.as_deref() };
-        let args = serde_json::json!({ "url": server.url(path), "scenario": scenario, "seed": seed, "rounds": rounds });
-        let expression = format!("({})({args})", HARNESS.trim_end().trim_end_matches(';'));
-        let text = driver.evaluate_fresh(&page, env.cpu_throttling_rate, &expression, timeout).map_err(|e| {
-            match process.exit_status(EXIT_GRACE) {
-                Some(status) => {
-                    RunError::environment(format!("the browser exited ({status}): {e:#}{}", process.stderr_tail()))
-                }
-                None => RunError::environment(format!("{e:#}")),
-            }
-        })?;
-        let loaded: Loaded = serde_json::from_str(&text)
-            .map_err(|e| RunError::environment(format!("the harness returned {text}: {e}")))?;
-        if let Some(e) = loaded.error {
-            let kind = match e.phase.as_str() {
-                "compile" | "instantiate" => RunErrorKind::Input,
-                "status" => RunErrorKind::Invariant,
-                _ => RunErrorKind::Trap,
-            };
-            return Err(RunError {
-                kind,
-                message: format!("{} refused it at {}: {}", driver.identity().name, e.phase, e.message),
+    // `glue` is the path of the module's JS glue, when it has one.
+    let load =
+        |driver: &mut Driver, process: &mut BrowserProcess, path: &str, glue: Option<&str>, seed: u64, rounds: u32| {
+            // The canary's module has no scenario: its first call is `run`.
+            let scenario = if path == CANARY_PATH { None } else { protocol.first_call.as_deref() };
+            let glue = glue.map(|g| server.url(g));
+            let args = serde_json::json!({
+                "url": server.url(path), "glue": glue, "scenario": scenario, "seed": seed, "rounds": rounds
             });
-        }
-        Ok(loaded)
-    };
+            let expression = format!("({})({args})", HARNESS.trim_end().trim_end_matches(';'));
+            let text =
+                driver.evaluate_fresh(&page, env.cpu_throttling_rate, &expression, timeout).map_err(
+                    |e| match process.exit_status(EXIT_GRACE) {
+                        Some(status) => RunError::environment(format!(
+                            "the browser exited ({status}): {e:#}{}",
+                            process.stderr_tail()
+                        )),
+                        None => RunError::environment(format!("{e:#}")),
+                    },
+                )?;
+            let loaded: Loaded = serde_json::from_str(&text)
+                .map_err(|e| RunError::environment(format!("the harness returned {text}: {e}")))?;
+            if let Some(e) = loaded.error {
+                let kind = match e.phase.as_str() {
+                    "compile" | "instantiate" => RunErrorKind::Input,
+                    "status" => RunErrorKind::Invariant,
+                    _ => RunErrorKind::Trap,
+                };
+                return Err(RunError {
+                    kind,
+                    message: format!("{} refused it at {}: {}", driver.identity().name, e.phase, e.message),
+                });
+            }
+            Ok(loaded)
+        };
 
     let mut runs: Vec<EnvironmentRun> = modules
         .iter()
@@ -190,9 +208,9 @@ fn run_environment(
     };
     let timed = |l: &Loaded| l.rounds.iter().map(|s| phase.of(s)).collect::<Vec<_>>();
     let canary = (|| {
-        let same = timed(&load(&mut driver, &mut process, CANARY_PATH, seeds[0], 2)?);
-        let a = timed(&load(&mut driver, &mut process, CANARY_PATH, seeds[0], 1)?);
-        let b = timed(&load(&mut driver, &mut process, CANARY_PATH, seeds[0], 1)?);
+        let same = timed(&load(&mut driver, &mut process, CANARY_PATH, None, seeds[0], 2)?);
+        let a = timed(&load(&mut driver, &mut process, CANARY_PATH, None, seeds[0], 1)?);
+        let b = timed(&load(&mut driver, &mut process, CANARY_PATH, None, seeds[0], 1)?);
         Ok::<_, RunError>(CacheCanary::judge(phase, [same[0], same[1]], [a[0], b[0]]))
     })();
     let canary = match canary {
@@ -216,12 +234,13 @@ fn run_environment(
     let rounds = std::iter::repeat_n(None, protocol.warmup_samples as usize)
         .chain(seeds.iter().flat_map(|s| std::iter::repeat_n(Some(*s), protocol.samples_per_seed as usize)));
     for seed in rounds {
-        for (i, (variant, _)) in modules.iter().enumerate() {
+        for (i, (variant, shipped)) in modules.iter().enumerate() {
             if runs[i].error.is_some() {
                 continue;
             }
             let path = format!("/m/{}.wasm", variant.as_str());
-            match load(&mut driver, &mut process, &path, seed.unwrap_or(seeds[0]), 1) {
+            let glue = shipped.glue.first().map(|(main, _)| format!("/m/{}/{main}", variant.as_str()));
+            match load(&mut driver, &mut process, &path, glue.as_deref(), seed.unwrap_or(seeds[0]), 1) {
                 Ok(l) => {
                     let Some(seed) = seed else { continue };
                     isolated[i] &= l.isolated;

@@ -8,6 +8,7 @@ use perf_core::budget::Status;
 use perf_core::corpus::{self, Corpus, CorpusContext};
 use perf_core::policy::VariantKind;
 use perf_core::sections::exported_functions;
+use perf_core::self_test;
 use xshell::Shell;
 
 use crate::atomic_write::write_json_atomic;
@@ -63,7 +64,7 @@ impl flags::CorpusCheck {
         println!("{name}: valid ({scope}; {} scenarios in the corpus)", corpus.scenarios.len());
         if let Some(results) = &self_test {
             for r in results {
-                println!("self-test {}: {} -> {}", if r.ok { "ok  " } else { "FAIL" }, r.name, r.message);
+                println!("{}", r.line());
             }
             let failed = results.iter().filter(|r| !r.ok).count();
             if failed > 0 {
@@ -72,7 +73,7 @@ impl flags::CorpusCheck {
                     results.len()
                 );
             }
-            println!("self-test: all {} broken corpora rejected", results.len());
+            println!("{}", self_test::all_rejected_line(results, "corpora"));
         }
         println!("summary: {summary_name}");
         Ok(Status::Pass)

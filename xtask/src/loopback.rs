@@ -30,6 +30,8 @@ pub(crate) enum Resource {
     Module(Arc<Vec<u8>>),
     /// A module's bytes exactly as given.
     ExactModule(Arc<Vec<u8>>),
+    /// A JavaScript module (wasm-bindgen's glue), as given.
+    Script(Arc<Vec<u8>>),
 }
 
 /// A running server; dropping it stops it and frees the port.
@@ -96,6 +98,7 @@ fn respond(stream: TcpStream, routes: &BTreeMap<String, Resource>, nonce: &Atomi
             ("200 OK", "application/wasm", with_nonce(bytes, nonce.fetch_add(1, Ordering::SeqCst)))
         }
         ("GET", Some(Resource::ExactModule(bytes))) => ("200 OK", "application/wasm", bytes.to_vec()),
+        ("GET", Some(Resource::Script(js))) => ("200 OK", "text/javascript; charset=utf-8", js.to_vec()),
         ("GET", None) => ("404 Not Found", "text/plain", b"not found".to_vec()),
         _ => ("405 Method Not Allowed", "text/plain", b"GET only".to_vec()),
     };

@@ -23,7 +23,7 @@ use xshell::{Shell, cmd};
 
 use crate::atomic_write::write_atomic;
 use crate::attribution::{self, Profile};
-use crate::browser_runner::{self, BrowserSelection};
+use crate::browser_runner::{self, BrowserSelection, Shipped};
 use crate::optimize::{self, BINARYEN_VERSION, CacheOutcome};
 pub(crate) use crate::runner::Selection;
 use crate::{bindgen, flags, inputs, measure, runner, timing_lock, toolchain};
@@ -155,7 +155,7 @@ pub(crate) fn measure(
     let mut steps = Steps { counts: StepCounts::default(), phases: Vec::new() };
     // Builds run one after another; each variant's measuring (brotli at quality 11 is
     // the slow part) runs on its own thread meanwhile, so both cores are used.
-    let built: Vec<(VariantReport, Option<Vec<u8>>)> = std::thread::scope(|s| {
+    let built: Vec<(VariantReport, Option<Shipped>)> = std::thread::scope(|s| {
         let pending: Vec<_> = selected
             .iter()
             .map(|&v| {
@@ -198,8 +198,10 @@ pub(crate) fn measure(
     let mut variants: Vec<VariantReport> = built
         .into_iter()
         .map(|(mut report, runs)| {
-            let Some(module) = runs else { return report };
-            if runtime.bindgen && !runtime.corpus.scenarios.is_empty() {
+            let Some(shipped) = runs else { return report };
+            if runtime.corpus.scenarios.is_empty() {
+                // Nothing to run in wasmtime: only the browsers' environments.
+            } else if runtime.bindgen {
                 report.runtime_skipped = Some(
                     "the module imports its wasm-bindgen JS glue, which wasmtime does not have: it runs in the \
                      browsers only"
@@ -208,14 +210,19 @@ pub(crate) fn measure(
             } else if runtime.engines.contains(&flags::Engine::Wasmtime) {
                 let t = Instant::now();
                 let budgets = &loaded.budgets.value;
-                report.runtime =
-                    Some(runner::run_variant(&module, report.variant, &runtime.corpus, budgets, &runtime.selection));
+                report.runtime = Some(runner::run_variant(
+                    &shipped.module,
+                    report.variant,
+                    &runtime.corpus,
+                    budgets,
+                    &runtime.selection,
+                ));
                 steps.phases.push(phase("runtime", report.variant.as_str(), t));
             } else {
                 report.runtime_skipped =
                     Some(format!("wasmtime was left out ({})", narrowed_by.clone().unwrap_or_default()));
             }
-            modules.push((report.variant, Arc::new(module)));
+            modules.push((report.variant, Arc::new(shipped)));
             report
         })
         .collect();
@@ -291,7 +298,7 @@ struct Artifacts {
     post: Vec<u8>,
     /// wasm-bindgen's glue files (none without wasm-bindgen).
     glue: Vec<Written>,
-    runs: Option<Vec<u8>>,
+    runs: Option<Shipped>,
 }
 
 /// Builds and optimizes one variant, then its benchmark build when the run needs one; a
@@ -328,9 +335,11 @@ fn build_variant(sh: &Shell, v: &Variant, plan: &Plan, steps: &mut Steps) -> (Va
     let bench = v.benchmark_build(&plan.benchmark_features, &plan.package, &plan.target, &plan.target_dir);
     let bench_paths = v.benchmark_artifact_paths(&plan.benchmark_features, &plan.lib_name, bindgen);
     let runs = match bench.zip(bench_paths) {
-        None => Some(built.post.1.clone()),
+        None => Some(built.shipped()),
         Some((bench, paths)) => match build_and_optimize(sh, v, plan, steps, &bench, paths.clone(), "benchmark ") {
-            Ok(Built { post: (path, module), .. }) => {
+            Ok(bench_built) => {
+                let shipped = bench_built.shipped();
+                let (path, module) = bench_built.post;
                 report.benchmark = Some(BenchmarkBuild {
                     features: v.cargo.features.iter().chain(&plan.benchmark_features).cloned().collect(),
                     commands: commands(&bench, &paths),
@@ -338,7 +347,7 @@ fn build_variant(sh: &Shell, v: &Variant, plan: &Plan, steps: &mut Steps) -> (Va
                     raw_bytes: module.len() as u64,
                     path,
                 });
-                Some(module)
+                Some(shipped)
             }
             Err(e) => {
                 report.benchmark_error = Some(format!("{e:#} (command: {})", bench.command_line()));
@@ -359,6 +368,19 @@ struct Built {
     pre: Written,
     post: Written,
     glue: Vec<Written>,
+}
+
+impl Built {
+    /// What a browser loads: the optimized module and the glue, named relative to the
+    /// module's directory (as the glue imports its snippets).
+    fn shipped(&self) -> Shipped {
+        let dir = self.post.0.rsplit_once('/').map_or("", |(dir, _)| dir);
+        let relative = |name: &str| name.strip_prefix(dir).map_or(name, |r| r.trim_start_matches('/')).to_owned();
+        Shipped {
+            module: self.post.1.clone(),
+            glue: self.glue.iter().map(|(name, js)| (relative(name), js.clone())).collect(),
+        }
+    }
 }
 
 /// Runs one cargo build (`kind` is "" for the production build, "benchmark " for the other),
@@ -449,7 +471,7 @@ struct ArtifactFigures {
     post: ArtifactMeasurement,
     attribution: anyhow::Result<Attribution>,
     glue: Option<GlueMeasurement>,
-    runs: Option<Vec<u8>>,
+    runs: Option<Shipped>,
 }
 
 /// Measures both artifacts of a variant (on two threads), attributes its bytes, and times it.

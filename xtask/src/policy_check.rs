@@ -4,6 +4,7 @@
 use anyhow::bail;
 use perf_core::budget::Status;
 use perf_core::policy::{self, ArtifactPaths, PipelineSummary, PlannedVariant};
+use perf_core::self_test;
 use xshell::Shell;
 
 use crate::atomic_write::write_json_atomic;
@@ -86,7 +87,7 @@ impl flags::PolicyCheck {
             let failed: Vec<_> = results.iter().filter(|r| !r.ok).collect();
             if !self.json {
                 for r in results {
-                    println!("self-test {}: {} -> {}", if r.ok { "ok  " } else { "FAIL" }, r.name, r.message);
+                    println!("{}", r.line());
                 }
             }
             if !failed.is_empty() {
@@ -97,7 +98,7 @@ impl flags::PolicyCheck {
                 );
             }
             if !self.json {
-                println!("self-test: all {} broken policies rejected", results.len());
+                println!("{}", self_test::all_rejected_line(results, "policies"));
             }
         }
         if !self.json {

@@ -147,10 +147,17 @@ struct ResolveDep {
 /// `cargo metadata`, paid only by packages that depend on wasm-bindgen).
 fn locked_wasm_bindgen(sh: &Shell, id: &str) -> anyhow::Result<String> {
     let cargo = cargo();
-    let json = cmd!(sh, "{cargo} metadata --format-version 1")
+    // Captured, stderr too: cargo's progress lines ("Blocking waiting for file lock") are not
+    // ours to print, and its error is the message when it fails.
+    let output = cmd!(sh, "{cargo} metadata --format-version 1")
         .quiet()
-        .read()
+        .ignore_status()
+        .output()
         .context("cannot run cargo metadata (with dependencies)")?;
+    if !output.status.success() {
+        bail!("cargo metadata (with dependencies) failed: {}", String::from_utf8_lossy(&output.stderr).trim());
+    }
+    let json = String::from_utf8(output.stdout).context("cargo metadata printed no UTF-8")?;
     let meta: Resolved = serde_json::from_str(&json).context("cannot parse cargo metadata")?;
     let dep = meta
         .resolve

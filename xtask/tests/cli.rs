@@ -124,6 +124,18 @@ fn broken_inputs_exit_2_with_file_pointer_and_expectation() {
              --check-cfg=cfg(...): write the option and its value as one entry, found \"--cfg\" alone",
         ),
         (
+            "policy",
+            "policy/bindgen-key-missing.json",
+            "/wasm_bindgen: package word-index depends on wasm-bindgen, so what ships is wasm-bindgen's module and \
+             its JS glue: add \"wasm_bindgen\": {\"target\": \"web\"}",
+        ),
+        (
+            "policy",
+            "policy/bindgen-without-dependency.json",
+            "/wasm_bindgen: package sample-kernel does not depend on wasm-bindgen: remove \"wasm_bindgen\", or gate \
+             a package that uses it",
+        ),
+        (
             "budgets",
             "budgets/warn-above-hard.json",
             "/metrics/8/thresholds/core-min/warn: warn threshold 13 is above the hard threshold 12",
@@ -1516,4 +1528,83 @@ fn browsers_measure_cold_init_and_a_killed_browser_fails_clean_and_leaves_nothin
     let profiles: Vec<_> = std::fs::read_dir(&tmp).unwrap().flatten().map(|e| e.file_name()).collect();
     let profiles: Vec<_> = profiles.iter().filter(|n| n.to_string_lossy().starts_with("wasm-budget-gate-")).collect();
     assert_eq!(profiles, Vec::<&std::ffi::OsString>::new(), "no profile is left behind");
+}
+
+#[test]
+fn a_wasm_bindgen_crate_is_gated_as_it_ships_module_and_glue_and_cold_init_runs_through_the_glue() {
+    let _turn = pipeline_lock();
+    let out = scratch("bindgen");
+    let summary = out.join("summary.json");
+    let o = perf(
+        &out,
+        &[
+            "--policy",
+            ".github/word-index/wasm_optimization_policy.json",
+            "--budgets",
+            ".github/word-index/wasm_perf_budgets.json",
+            "--corpus",
+            &fixture("corpus/word-index-quick.json"),
+            "--engine",
+            "chromium",
+            "--summary",
+            summary.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(o.status.code(), Some(0), "{}\n{}", text(&o.stdout), text(&o.stderr));
+    let (s, _) = read_summary(&summary);
+    assert_eq!((s.package.as_str(), s.verdict), ("word-index", Status::Pass));
+    for v in &s.variants {
+        let dir = format!("artifacts/wasm/word-index/{}", v.variant.as_str());
+        // cargo, then wasm-bindgen on cargo's output, then wasm-opt on wasm-bindgen's (dev skips it).
+        assert!(v.commands[0].starts_with("CARGO_ENCODED_RUSTFLAGS= cargo build --package word-index"), "{v:?}");
+        let cargo_output =
+            format!("target/perf-wasm/wasm32-unknown-unknown/perf-{}/word_index.wasm", v.variant.as_str());
+        assert_eq!(
+            v.commands[1],
+            format!("wasm-bindgen (0.2.130, in-process): wasm-bindgen --target web --out-dir {dir} {cargo_output}")
+        );
+        assert_eq!(v.commands.len(), if v.variant.as_str() == "dev" { 2 } else { 3 });
+        if let Some(wasm_opt) = v.commands.get(2) {
+            assert!(wasm_opt.starts_with("wasm-opt (binaryen 116, in-process)"), "{wasm_opt}");
+        }
+        let post = v.post_opt.as_ref().unwrap();
+        assert_eq!(post.path, format!("{dir}/word_index_bg.wasm"));
+        // The glue: its file on disk, measured on its own; gzip as Python's gzip module gives it.
+        let glue = v.glue.as_ref().unwrap();
+        assert_eq!(glue.files.len(), 1, "word-index has no snippets");
+        let file = &glue.files[0];
+        assert_eq!(file.path, format!("{dir}/word_index.js"));
+        let js = std::fs::read(root().join(&file.path)).unwrap();
+        assert!(text(&js).contains("new URL('word_index_bg.wasm', import.meta.url)"));
+        assert_eq!(
+            (glue.raw_bytes, file.raw_bytes, file.sha256.clone()),
+            (js.len() as u64, js.len() as u64, perf_core::digest::sha256_hex(&js))
+        );
+        if let Some(gzip) = python_gzip_len(&root().join(&file.path)) {
+            assert_eq!(glue.gzip_bytes, gzip);
+        }
+        let glue_record = |id: &str| s.records.iter().find(|r| r.metric_id == id && r.variant == v.variant).unwrap();
+        for (id, bytes) in
+            [("M-GLUE-01A", glue.raw_bytes), ("M-GLUE-01B", glue.gzip_bytes), ("M-GLUE-01C", glue.brotli_bytes)]
+        {
+            let r = glue_record(id);
+            assert_eq!((r.value, r.status), (Some(bytes as f64), Status::Pass), "{id}");
+            assert_eq!(r.artifact_paths, std::slice::from_ref(&file.path));
+        }
+        // What ships is the library's API; the scenarios live in the benchmark build only.
+        assert!(v.shipped_exports.contains(&"wordindex_search".to_owned()), "{:?}", v.shipped_exports);
+        assert!(!v.shipped_exports.iter().any(|e| e.ends_with("_setup")), "{:?}", v.shipped_exports);
+        let bench = v.benchmark.as_ref().unwrap();
+        assert_eq!(bench.path, format!("{dir}/bench/word_index_bg.wasm"));
+        assert!(root().join(format!("{dir}/bench/word_index.js")).exists());
+        let attribution = v.attribution.as_ref().unwrap();
+        assert!(attribution.profiled.named, "wasm-bindgen's output keeps the names");
+        // Cold init ran in Chromium through the glue (wasmtime has no JS: nothing ran there).
+        assert_eq!((v.runtime.as_ref(), v.runtime_skipped.as_ref()), (None, None));
+        for b in v.browsers.iter().filter(|b| b.environment.ends_with("chromium")) {
+            let phases =
+                b.phases.as_ref().unwrap_or_else(|| panic!("{} {}: {:?}", v.variant.as_str(), b.environment, b.error));
+            assert!(phases.instantiate.median_of_p95 > 0.0 && phases.first_call.median_of_p95 > 0.0);
+        }
+    }
 }

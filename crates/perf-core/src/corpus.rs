@@ -498,6 +498,16 @@ fn scenario_index(v: &serde_json::Value, pick: fn(&serde_json::Value) -> bool) -
     v["scenarios"].as_array().and_then(|a| a.iter().position(pick)).unwrap_or(0)
 }
 
+fn cold_start(s: &serde_json::Value) -> bool {
+    s["workload"] == "cold-start"
+}
+
+/// `why` when no scenario of `v` is what `pick` looks for.
+fn lacks(v: &serde_json::Value, pick: fn(&serde_json::Value) -> bool, why: &'static str) -> Option<&'static str> {
+    let found = v["scenarios"].as_array().is_some_and(|a| a.iter().any(pick));
+    (!found).then_some(why)
+}
+
 fn driven(s: &serde_json::Value) -> bool {
     s["export"].is_string() && s["reference_export"].is_null()
 }
@@ -508,11 +518,13 @@ pub fn self_test_cases() -> Vec<SelfTestCase> {
     vec![
         SelfTestCase {
             name: "unknown key",
+            not_applicable: self_test::always,
             expected_pointer: |_| "/colour".into(),
             edit: |v| v["colour"] = json!("red"),
         },
         SelfTestCase {
             name: "metric not in the budgets",
+            not_applicable: |v| lacks(v, driven, "the corpus has no operation scenario"),
             expected_pointer: |v| format!("/scenarios/{}/metrics/0", scenario_index(v, driven)),
             edit: |v| {
                 let i = scenario_index(v, driven);
@@ -521,6 +533,7 @@ pub fn self_test_cases() -> Vec<SelfTestCase> {
         },
         SelfTestCase {
             name: "a size metric fed by a scenario",
+            not_applicable: |v| lacks(v, driven, "the corpus has no operation scenario"),
             expected_pointer: |v| format!("/scenarios/{}/metrics/0", scenario_index(v, driven)),
             edit: |v| {
                 let i = scenario_index(v, driven);
@@ -529,6 +542,10 @@ pub fn self_test_cases() -> Vec<SelfTestCase> {
         },
         SelfTestCase {
             name: "a cold-init metric fed by an operation scenario",
+            not_applicable: |v| {
+                lacks(v, driven, "the corpus has no operation scenario")
+                    .or_else(|| lacks(v, cold_start, "the corpus has no cold-start scenario"))
+            },
             expected_pointer: |v| format!("/scenarios/{}/metrics/0", scenario_index(v, driven)),
             edit: |v| {
                 let i = scenario_index(v, driven);
@@ -538,6 +555,7 @@ pub fn self_test_cases() -> Vec<SelfTestCase> {
         },
         SelfTestCase {
             name: "a metric fed by two scenarios",
+            not_applicable: |v| lacks(v, driven, "the corpus has no operation scenario"),
             expected_pointer: |v| format!("/scenarios/{}/metrics", v["scenarios"].as_array().map_or(0, Vec::len)),
             edit: |v| {
                 let mut copy = v["scenarios"][scenario_index(v, driven)].clone();
@@ -549,6 +567,7 @@ pub fn self_test_cases() -> Vec<SelfTestCase> {
         },
         SelfTestCase {
             name: "a seed missing",
+            not_applicable: |v| lacks(v, driven, "the corpus has no operation scenario"),
             expected_pointer: |v| format!("/scenarios/{}/seed_set", scenario_index(v, driven)),
             edit: |v| {
                 let i = scenario_index(v, driven);
@@ -559,6 +578,7 @@ pub fn self_test_cases() -> Vec<SelfTestCase> {
         },
         SelfTestCase {
             name: "an export the module does not have",
+            not_applicable: |v| lacks(v, driven, "the corpus has no operation scenario"),
             expected_pointer: |v| format!("/scenarios/{}/export", scenario_index(v, driven)),
             edit: |v| {
                 let i = scenario_index(v, driven);
@@ -567,6 +587,7 @@ pub fn self_test_cases() -> Vec<SelfTestCase> {
         },
         SelfTestCase {
             name: "a cold-start scenario with an export",
+            not_applicable: |v| lacks(v, cold_start, "the corpus has no cold-start scenario"),
             expected_pointer: |v| format!("/scenarios/{}/export", scenario_index(v, |s| s["workload"] == "cold-start")),
             edit: |v| {
                 let i = scenario_index(v, |s| s["workload"] == "cold-start");
@@ -575,6 +596,7 @@ pub fn self_test_cases() -> Vec<SelfTestCase> {
         },
         SelfTestCase {
             name: "an overhead metric without its reference",
+            not_applicable: |v| lacks(v, |s| s["reference_export"].is_string(), "the corpus has no overhead scenario"),
             expected_pointer: |v| {
                 format!("/scenarios/{}/reference_export", scenario_index(v, |s| s["reference_export"].is_string()))
             },
@@ -585,6 +607,7 @@ pub fn self_test_cases() -> Vec<SelfTestCase> {
         },
         SelfTestCase {
             name: "a required workload uncovered",
+            not_applicable: |v| lacks(v, cold_start, "the corpus has no cold-start scenario"),
             expected_pointer: |_| "/scenarios".into(),
             edit: |v| {
                 let i = scenario_index(v, |s| s["workload"] == "cold-start");
@@ -595,11 +618,16 @@ pub fn self_test_cases() -> Vec<SelfTestCase> {
         },
         SelfTestCase {
             name: "fewer than 2000 iterations per seed",
+            not_applicable: self_test::always,
             expected_pointer: |_| "/protocol/iterations_per_seed".into(),
             edit: |v| v["protocol"]["iterations_per_seed"] = json!(500),
         },
         SelfTestCase {
             name: "a duplicate scenario id",
+            not_applicable: |v| match v["scenarios"].as_array().map_or(0, Vec::len) {
+                0 | 1 => Some("the corpus has fewer than two scenarios"),
+                _ => None,
+            },
             expected_pointer: |v| format!("/scenarios/{}/id", scenario_index(v, driven).max(1)),
             edit: |v| {
                 let i = scenario_index(v, driven).max(1);
@@ -665,8 +693,28 @@ mod tests {
         let cx = CorpusContext { budgets: &budgets, exports: Some(&exports), only: None };
         let valid: serde_json::Value = serde_json::from_str(CORPUS).unwrap();
         for r in run_self_test("c.json", &valid, &cx) {
-            assert!(r.ok, "{}: {}", r.name, r.message);
+            assert!(r.ok && r.skipped.is_none(), "{}: {}", r.name, r.message);
         }
+    }
+
+    #[test]
+    fn a_corpus_without_scenarios_skips_the_cases_that_break_one_and_runs_the_rest() {
+        // Sizes only: no runtime metric needs a scenario.
+        let mut budgets: serde_json::Value = serde_json::from_str(BUDGETS).unwrap();
+        budgets["metrics"].as_array_mut().unwrap().truncate(1);
+        let budgets = Budgets::parse("b.json", &budgets.to_string()).unwrap();
+        let cx = CorpusContext { budgets: &budgets, exports: Some(&exports), only: None };
+        let mut valid: serde_json::Value = serde_json::from_str(CORPUS).unwrap();
+        valid["scenarios"] = serde_json::json!([]);
+        valid["coverage"]["required_workloads"] = serde_json::json!([]);
+        valid["coverage"]["required_metrics"] = serde_json::json!([]);
+        Corpus::parse("c.json", &valid.to_string()).unwrap().check("c.json", &cx).unwrap();
+        let results = run_self_test("c.json", &valid, &cx);
+        let ran: Vec<&str> = results.iter().filter(|r| r.skipped.is_none()).map(|r| r.name.as_str()).collect();
+        assert_eq!(ran, ["unknown key", "fewer than 2000 iterations per seed"]);
+        assert!(results.iter().all(|r| r.ok), "{results:?}");
+        let skipped = results.iter().find(|r| r.name == "a seed missing").unwrap();
+        assert_eq!(skipped.message, "not applicable: the corpus has no operation scenario");
     }
 
     #[test]

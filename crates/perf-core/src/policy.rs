@@ -867,16 +867,19 @@ pub fn self_test_cases() -> Vec<SelfTestCase> {
     vec![
         SelfTestCase {
             name: "unknown top-level key",
+            not_applicable: self_test::always,
             expected_pointer: |_| "/colour".into(),
             edit: |v| v["colour"] = json!("red"),
         },
         SelfTestCase {
             name: "unknown cargo setting",
+            not_applicable: self_test::always,
             expected_pointer: |_| "/profiles/0/cargo/incremental".into(),
             edit: |v| v["profiles"][0]["cargo"]["incremental"] = json!(true),
         },
         SelfTestCase {
             name: "release variant missing",
+            not_applicable: self_test::always,
             expected_pointer: |_| "/profiles".into(),
             edit: |v| {
                 let i = profile_index(v, "release");
@@ -887,6 +890,7 @@ pub fn self_test_cases() -> Vec<SelfTestCase> {
         },
         SelfTestCase {
             name: "canary variant twice",
+            not_applicable: self_test::always,
             expected_pointer: |v| format!("/profiles/{}/variant", array_len(&v["profiles"])),
             edit: |v| {
                 let mut twin = v["profiles"][profile_index(v, "canary")].clone();
@@ -899,6 +903,7 @@ pub fn self_test_cases() -> Vec<SelfTestCase> {
         },
         SelfTestCase {
             name: "release gated as full-dev",
+            not_applicable: self_test::always,
             expected_pointer: |v| format!("/profiles/{}/budget_profile", profile_index(v, "release")),
             edit: |v| {
                 let i = profile_index(v, "release");
@@ -907,6 +912,7 @@ pub fn self_test_cases() -> Vec<SelfTestCase> {
         },
         SelfTestCase {
             name: "forbidden feature enabled",
+            not_applicable: self_test::always,
             expected_pointer: |v| {
                 format!("/profiles/0/cargo/features/{}", array_len(&v["profiles"][0]["cargo"]["features"]))
             },
@@ -919,6 +925,7 @@ pub fn self_test_cases() -> Vec<SelfTestCase> {
         },
         SelfTestCase {
             name: "required feature disabled",
+            not_applicable: self_test::always,
             expected_pointer: |_| "/profiles/0/cargo/features".into(),
             edit: |v| {
                 let canary = profile_index(v, "canary");
@@ -928,6 +935,7 @@ pub fn self_test_cases() -> Vec<SelfTestCase> {
         },
         SelfTestCase {
             name: "benchmark feature in a production build",
+            not_applicable: self_test::always,
             expected_pointer: |v| {
                 let i = profile_index(v, "release");
                 format!("/profiles/{i}/cargo/features/{}", array_len(&v["profiles"][i]["cargo"]["features"]))
@@ -942,6 +950,7 @@ pub fn self_test_cases() -> Vec<SelfTestCase> {
         },
         SelfTestCase {
             name: "feature the package does not have",
+            not_applicable: self_test::always,
             expected_pointer: |v| {
                 format!("/profiles/0/cargo/features/{}", array_len(&v["profiles"][0]["cargo"]["features"]))
             },
@@ -953,16 +962,19 @@ pub fn self_test_cases() -> Vec<SelfTestCase> {
         },
         SelfTestCase {
             name: "rustflag rustc is not given by the policy",
+            not_applicable: self_test::always,
             expected_pointer: |_| "/profiles/0/cargo/rustflags/0".into(),
             edit: |v| v["profiles"][0]["cargo"]["rustflags"] = json!(["-Zbuild-std"]),
         },
         SelfTestCase {
             name: "--cfg that enables a feature behind the feature rules",
+            not_applicable: self_test::always,
             expected_pointer: |_| "/profiles/0/cargo/rustflags/0".into(),
             edit: |v| v["profiles"][0]["cargo"]["rustflags"] = json!(["--cfg=feature=\"host-diagnostics\""]),
         },
         SelfTestCase {
             name: "--cfg whose value is not quoted",
+            not_applicable: self_test::always,
             expected_pointer: |_| "/profiles/0/cargo/rustflags/1".into(),
             edit: |v| {
                 v["profiles"][0]["cargo"]["rustflags"] =
@@ -971,16 +983,19 @@ pub fn self_test_cases() -> Vec<SelfTestCase> {
         },
         SelfTestCase {
             name: "rustflag repeating a cargo setting",
+            not_applicable: self_test::always,
             expected_pointer: |_| "/profiles/0/cargo/rustflags/0".into(),
             edit: |v| v["profiles"][0]["cargo"]["rustflags"] = json!(["-Copt-level=3"]),
         },
         SelfTestCase {
             name: "rustflag repeating a cargo setting spelled with underscores",
+            not_applicable: self_test::always,
             expected_pointer: |_| "/profiles/0/cargo/rustflags/1".into(),
             edit: |v| v["profiles"][0]["cargo"]["rustflags"] = json!(["-Ctarget-cpu=mvp", "-Copt_level=0"]),
         },
         SelfTestCase {
             name: "unknown wasm-opt pass",
+            not_applicable: self_test::always,
             expected_pointer: |v| format!("/profiles/{}/wasm_opt/passes/0", profile_index(v, "release")),
             edit: |v| {
                 let i = profile_index(v, "release");
@@ -989,6 +1004,7 @@ pub fn self_test_cases() -> Vec<SelfTestCase> {
         },
         SelfTestCase {
             name: "release without wasm-opt",
+            not_applicable: self_test::always,
             expected_pointer: |v| format!("/profiles/{}/wasm_opt/enabled", profile_index(v, "release")),
             edit: |v| {
                 let i = profile_index(v, "release");
@@ -997,6 +1013,7 @@ pub fn self_test_cases() -> Vec<SelfTestCase> {
         },
         SelfTestCase {
             name: "shared artifact directory",
+            not_applicable: self_test::always,
             expected_pointer: |v| format!("/profiles/{}/artifact_dir", profile_index(v, "release").max(1)),
             edit: |v| {
                 let dir = v["profiles"][0]["artifact_dir"].clone();
@@ -1006,6 +1023,7 @@ pub fn self_test_cases() -> Vec<SelfTestCase> {
         },
         SelfTestCase {
             name: "string where a number belongs",
+            not_applicable: self_test::always,
             expected_pointer: |_| "/profiles/1/cargo/codegen_units".into(),
             edit: |v| v["profiles"][1]["cargo"]["codegen_units"] = json!("1"),
         },
