@@ -188,7 +188,9 @@ fn warn_streak_caches_match_their_own_branch_only() {
     for (name, _, workflow) in workflows() {
         for (job, j) in jobs(&workflow) {
             for step in steps(j) {
-                if step["with"]["path"].as_str() != Some("artifacts/wasm_perf_warn_streaks.json") {
+                let streaks =
+                    ["artifacts/wasm_perf_warn_streaks.json", "artifacts/word-index/wasm_perf_warn_streaks.json"];
+                if !step["with"]["path"].as_str().is_some_and(|p| streaks.contains(&p)) {
                     continue;
                 }
                 let key = step["with"]["key"].as_str().unwrap();
@@ -209,7 +211,25 @@ fn warn_streak_caches_match_their_own_branch_only() {
             }
         }
     }
-    assert_eq!(checked, 4, "restore and save, in the gate and in the matrix's gate job");
+    assert_eq!(checked, 6, "restore and save, in the gate (both subjects) and in the matrix's gate job");
+    // The subjects' keys never restore each other's state, whatever a branch is called.
+    let (_, _, regression) = workflows().into_iter().find(|(n, _, _)| n == "perf-regression.yml").unwrap();
+    let keys: Vec<String> = steps(&regression["jobs"]["gate"])
+        .iter()
+        .filter(|s| s["with"]["path"].as_str().is_some_and(|p| p.ends_with("wasm_perf_warn_streaks.json")))
+        .map(|s| s["with"]["key"].as_str().unwrap().to_owned())
+        .collect();
+    let sample = keys.iter().find(|k| k.starts_with("perf-streaks-")).unwrap();
+    let word_index = keys.iter().find(|k| k.starts_with("perf-word-index-streaks~")).unwrap();
+    for branch in ["main", "word-index", "word-index-streaks", "x"] {
+        let (a, b) = (expand(sample, branch), expand(word_index, branch));
+        for other in ["main", "word-index", "word-index-streaks", "x"] {
+            let prefix_a = expand(sample, other).split_once('~').unwrap().0.to_owned() + "~";
+            let prefix_b = expand(word_index, other).rsplit_once('~').unwrap().0.to_owned() + "~";
+            assert!(!b.starts_with(&prefix_a), "the sample's prefix for {other} matches word-index's key for {branch}");
+            assert!(!a.starts_with(&prefix_b), "word-index's prefix for {other} matches the sample's key for {branch}");
+        }
+    }
 }
 
 /// A `cargo` first on PATH: `cargo xtask …` runs the binary under test as the alias would
@@ -330,6 +350,17 @@ fn the_workflows_cargo_xtask_lines_pass_locally() {
     std::fs::copy(
         support::steady_budgets(&support::fixture("budgets/wasmtime-only.json")),
         checkout.join(".github/wasm_perf_budgets.json"),
+    )
+    .unwrap();
+    // The wasm-bindgen subject's step gates its sizes (module and glue) only, likewise.
+    std::fs::copy(
+        support::fixture("corpus/word-index-sizes.json"),
+        checkout.join(".github/word-index/wasm_benchmark_corpus.json"),
+    )
+    .unwrap();
+    std::fs::copy(
+        support::fixture("budgets/word-index-sizes.json"),
+        checkout.join(".github/word-index/wasm_perf_budgets.json"),
     )
     .unwrap();
     let bin = cargo_shim(&dir, &checkout);
