@@ -454,8 +454,16 @@ fn the_workflows_cargo_xtask_lines_pass_locally() {
             }
         }
     }
-    assert_eq!(ran.len(), 6, "the regression gate, three matrix jobs, the merge and the rebaseline:\n{ran:#?}");
+    assert_eq!(
+        ran.len(),
+        7,
+        "the regression gate (both subjects), three matrix jobs, the merge and the rebaseline:\n{ran:#?}"
+    );
     let report = std::fs::read_to_string(&step_summary).unwrap();
-    assert_eq!(report.matches("## wasm budget gate").count(), 2, "the single job's and the merge's job summaries");
+    assert_eq!(
+        report.matches("## wasm budget gate").count(),
+        3,
+        "the single job's two gates' and the merge's job summaries"
+    );
     let _ = std::fs::remove_dir_all(&checkout);
 }
