@@ -35,7 +35,7 @@ pub fn attribute(variant: VariantKind, p: Profile) -> anyhow::Result<Attribution
             _ => return None,
         };
         Some(Item {
-            name: i.name().to_owned(),
+            name: attribution::without_disambiguators(i.name()),
             kind,
             shallow_bytes: u64::from(i.size()),
             retained_bytes: u64::from(items.retained_size(i.id())),
@@ -115,7 +115,7 @@ fn walk_dominators(items: &ir::Items, id: ir::Id, depth: u32, floor: u64, out: &
         .iter()
         // Debug info (the name section among it) is not shipped where it matters.
         .filter(|&&c| !matches!(items[c].kind(), ir::ItemKind::Debug(_)))
-        .map(|&c| (u64::from(items.retained_size(c)), items[c].name().to_owned(), c))
+        .map(|&c| (u64::from(items.retained_size(c)), attribution::without_disambiguators(items[c].name()), c))
         .filter(|(retained, _, _)| *retained >= floor.max(1))
         .collect();
     children.sort_by(|a, b| b.0.cmp(&a.0).then_with(|| a.1.cmp(&b.1)));

@@ -111,14 +111,16 @@ pub fn monos<'a>(items: impl IntoIterator<Item = (&'a str, Option<&'a str>, u64)
     let mut groups: Vec<(String, Vec<NamedSize>)> = Vec::new();
     for (name, generic, bytes) in items {
         let Some(generic) = generic else { continue };
-        let i = match groups.iter().position(|(g, _)| g == generic) {
+        // v0 names the instantiation `f::<T>`, so the generic's name ends in `::`.
+        let generic = without_disambiguators(generic).trim_end_matches("::").to_owned();
+        let i = match groups.iter().position(|(g, _)| *g == generic) {
             Some(i) => i,
             None => {
-                groups.push((generic.to_owned(), Vec::new()));
+                groups.push((generic, Vec::new()));
                 groups.len() - 1
             }
         };
-        groups[i].1.push(NamedSize { name: name.to_owned(), bytes });
+        groups[i].1.push(NamedSize { name: without_disambiguators(name), bytes });
     }
     let mut monos: Vec<Mono> = groups
         .into_iter()
@@ -152,6 +154,41 @@ pub fn readable(name: &str) -> String {
         Some((head, hash)) if hash.len() == 16 && hash.bytes().all(|b| b.is_ascii_hexdigit()) => head,
         _ => name,
     };
+    without_generic_arguments(&without_disambiguators(name))
+}
+
+/// A name with v0's generic arguments (`f::<u16>`) left off, so the instantiations of a
+/// generic function read as one name, as legacy mangling's names already did.
+fn without_generic_arguments(name: &str) -> String {
+    let mut out = String::with_capacity(name.len());
+    let mut rest = name;
+    while let Some(at) = rest.find("::<") {
+        out.push_str(&rest[..at]);
+        let mut depth = 0usize;
+        let mut end = rest.len();
+        for (i, c) in rest[at + 2..].char_indices() {
+            match c {
+                '<' => depth += 1,
+                '>' => {
+                    depth -= 1;
+                    if depth == 0 {
+                        end = at + 2 + i + 1;
+                        break;
+                    }
+                }
+                _ => {}
+            }
+        }
+        rest = &rest[end..];
+    }
+    out.push_str(rest);
+    out
+}
+
+/// A name with v0 mangling's crate disambiguators (`core[c5930c85a12de822]`) left off, as
+/// items are shown: rustc 1.99 mangles with v0 by default, and the hashes say nothing to a
+/// reader. Distinct instantiations stay distinct (`mix_all::<u8>`, `mix_all::<u16>`).
+pub fn without_disambiguators(name: &str) -> String {
     let mut out = String::with_capacity(name.len());
     let mut rest = name;
     while let Some(open) = rest.find('[') {
@@ -375,6 +412,18 @@ mod tests {
         for (name, shown) in cases {
             assert_eq!(readable(name), shown, "{name}");
         }
+        let v0 = "sample_kernel[70d94301b5d3fab0]::mono_bloat::mix_all::<u16>";
+        assert_eq!(without_disambiguators(v0), "sample_kernel::mono_bloat::mix_all::<u16>");
+        assert_eq!(readable(v0), "sample_kernel::mono_bloat::mix_all");
+        assert_eq!(readable("<a::B<u8>>::f::<c::D<u8>, u16>::g"), "<a::B<u8>>::f::g");
+        let monos = monos([
+            (v0, Some("sample_kernel[70d94301b5d3fab0]::mono_bloat::mix_all::"), 5),
+            (v0, Some("sample_kernel[70d94301b5d3fab0]::mono_bloat::mix_all::"), 5),
+        ]);
+        assert_eq!(
+            (monos[0].generic.as_str(), monos[0].largest[0].name.as_str()),
+            ("sample_kernel::mono_bloat::mix_all", "sample_kernel::mono_bloat::mix_all::<u16>")
+        );
     }
 
     #[test]
