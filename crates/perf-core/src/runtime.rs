@@ -218,7 +218,7 @@ impl RuntimeReport {
             },
             Source::RuntimeReplayOverhead => match (&run.timing, &run.reference_timing) {
                 (Some(t), Some(r)) => match overhead_pct(t, r) {
-                    Some(pct) => Some(pct).filter(|_| metric.unit == Unit::Percent),
+                    Some(pct) => (metric.unit == Unit::Percent).then_some(pct),
                     None => {
                         return Measurement::Failed(format!(
                             "scenario {}: the reference operation's median is 0 ns on a seed, or the two exports \
@@ -234,7 +234,7 @@ impl RuntimeReport {
                 None => return missing("heap samples"),
             },
             Source::RuntimeFuel => match &run.fuel {
-                Some(f) => Some(f.median).filter(|_| metric.unit == Unit::Fuel),
+                Some(f) => (metric.unit == Unit::Fuel).then_some(f.median),
                 None => return missing("fuel"),
             },
             // Sizes and the browser's cold init; a source added later fails closed here.
