@@ -184,3 +184,13 @@ pub fn git_commit(sh: &Shell) -> String {
         .unwrap_or(false);
     if dirty { format!("{sha}-dirty") } else { sha }
 }
+
+/// The version Cargo.lock gives the package `name` (its first entry), for the tests that keep
+/// a constant equal to a locked crate.
+#[cfg(test)]
+pub fn locked_version(name: &str) -> String {
+    let lock = std::fs::read_to_string(crate::project_root().join("Cargo.lock")).expect("Cargo.lock");
+    let entry = format!("name = \"{name}\"\nversion = \"");
+    let at = lock.find(&entry).unwrap_or_else(|| panic!("{name} in Cargo.lock"));
+    lock[at + entry.len()..].split('"').next().unwrap_or_default().to_owned()
+}
