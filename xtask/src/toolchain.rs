@@ -194,3 +194,37 @@ pub fn locked_version(name: &str) -> String {
     let at = lock.find(&entry).unwrap_or_else(|| panic!("{name} in Cargo.lock"));
     lock[at + entry.len()..].split('"').next().unwrap_or_default().to_owned()
 }
+
+#[cfg(test)]
+mod tests {
+    /// A toolchain bump is one change: the pin and the rebaselines it needs. A baseline
+    /// measured on another rustc than the pin fails every gate run on toolchain drift.
+    #[test]
+    fn every_committed_baseline_was_measured_on_the_pinned_toolchain() {
+        let root = crate::project_root();
+        let pin = std::fs::read_to_string(root.join("rust-toolchain.toml")).expect("rust-toolchain.toml");
+        let channel = pin
+            .lines()
+            .find_map(|l| l.strip_prefix("channel = \""))
+            .and_then(|rest| rest.strip_suffix('"'))
+            .expect("rust-toolchain.toml names a channel");
+        assert!(
+            channel.split('.').count() == 3 && channel.split('.').all(|p| p.parse::<u32>().is_ok()),
+            "the pin is a release (1.x.y), not a moving channel: {channel}"
+        );
+        let mut baselines = 0;
+        for entry in walkdir::WalkDir::new(root.join("baselines")) {
+            let path = entry.expect("baselines/").into_path();
+            if path.extension().is_none_or(|e| e != "json") {
+                continue;
+            }
+            let text = std::fs::read_to_string(&path).expect("a baseline");
+            let baseline: serde_json::Value = serde_json::from_str(&text).expect("a JSON baseline");
+            let rustc = baseline["provenance"]["rustc"].as_str().expect("/provenance/rustc");
+            let release = rustc.lines().find_map(|l| l.strip_prefix("release: ")).expect("rustc -vV's release line");
+            assert_eq!(release, channel, "{} was measured on rustc {release}; the pin is {channel}", path.display());
+            baselines += 1;
+        }
+        assert_eq!(baselines, 2, "the sample's and word-index's baselines");
+    }
+}
