@@ -26,6 +26,8 @@ pub struct Loaded {
     pub streaks: StreakState,
     pub branch: String,
     pub run_id: String,
+    /// The repository's issues page under GitHub Actions, where the warn issues are.
+    pub issues_url: Option<String>,
     /// Lines for people: files that were missing.
     pub notes: Vec<String>,
     /// The report's path and display name.
@@ -66,6 +68,7 @@ pub fn load(sh: &Shell, args: &GateArgs) -> anyhow::Result<Loaded> {
         streaks,
         branch,
         run_id: args.run_id.clone().unwrap_or_else(default_run_id),
+        issues_url: issues_url(),
         notes,
         report: inputs::resolve(&args.report),
         state_path,
@@ -158,6 +161,13 @@ fn current_branch(sh: &Shell) -> String {
         .or_else(|| cmd!(sh, "git rev-parse --abbrev-ref HEAD").quiet().ignore_stderr().read().ok())
         .filter(|b| !b.is_empty() && b != "HEAD")
         .unwrap_or_else(|| "detached".to_owned())
+}
+
+/// `$GITHUB_SERVER_URL/$GITHUB_REPOSITORY/issues`, which GitHub Actions sets for every job.
+fn issues_url() -> Option<String> {
+    let server = non_empty_env("GITHUB_SERVER_URL")?;
+    let repository = non_empty_env("GITHUB_REPOSITORY")?;
+    Some(format!("{}/{repository}/issues", server.trim_end_matches('/')))
 }
 
 fn default_run_id() -> String {

@@ -70,8 +70,10 @@ pub fn policy_context(loaded: &Loaded, package: &PackageInfo) -> PolicyContext {
     }
 }
 
-/// The package's metadata, once the policy has been validated against it.
+/// The package's metadata, once the policy has been validated against it and the budgets'
+/// change log found to record their thresholds.
 pub fn validated_package(sh: &Shell, loaded: &Loaded) -> anyhow::Result<PackageInfo> {
+    loaded.budgets.value.check_change_log(&loaded.budgets.name)?;
     let package = toolchain::package_info(sh, &loaded.package)?;
     loaded.policy.value.validate(&loaded.policy.name, &policy_context(loaded, &package))?;
     Ok(package)

@@ -26,7 +26,12 @@ pub(crate) fn conclude_and_write(
 ) -> anyhow::Result<Status> {
     let budgets = &loaded.budgets.value;
     let mut streaks = std::mem::take(&mut files.streaks);
-    let cx = GateContext { baseline: files.baseline.as_ref(), branch: &files.branch, run_id: &files.run_id };
+    let cx = GateContext {
+        baseline: files.baseline.as_ref(),
+        branch: &files.branch,
+        run_id: &files.run_id,
+        issues_url: files.issues_url.as_deref(),
+    };
     let (summary, report) = conclude(run, budgets, &cx, &mut streaks);
     let (summary_path, summary_name) = inputs::resolve(&out.summary);
     // Checked before anything is written: a summary that breaks its schema is a tool

@@ -46,6 +46,8 @@ struct Plan {
     benchmark_features: Vec<String>,
     /// wasm-bindgen's settings when the package is built with it.
     wasm_bindgen: Option<WasmBindgen>,
+    /// Rustflags the tool adds after the policy's: the path remaps.
+    remaps: Vec<String>,
 }
 
 /// The expensive steps taken so far and the time each phase took.
@@ -142,6 +144,7 @@ pub(crate) fn measure(
         measure_cache_dir: root.join("artifacts/cache/measure"),
         benchmark_features: if runtime.runs_anything() { policy.benchmark_features.clone() } else { Vec::new() },
         wasm_bindgen: policy.wasm_bindgen.clone(),
+        remaps: toolchain::path_remaps(sh, &versions)?,
     };
     let target_flags = format!("CARGO_TARGET_{}_RUSTFLAGS", policy.target.to_uppercase().replace(['-', '.'], "_"));
     for key in OVERRIDING_ENV.iter().copied().chain([target_flags.as_str()]) {
@@ -304,7 +307,7 @@ struct Artifacts {
 /// Builds and optimizes one variant, then its benchmark build when the run needs one; a
 /// failure is kept in the report's `error` (production) or `benchmark_error`.
 fn build_variant(sh: &Shell, v: &Variant, plan: &Plan, steps: &mut Steps) -> (VariantReport, Option<Artifacts>) {
-    let build = v.cargo_build(&plan.package, &plan.target, &plan.target_dir);
+    let build = v.cargo_build(&plan.package, &plan.target, &plan.target_dir).with_rustflags(&plan.remaps);
     let bindgen = plan.wasm_bindgen.as_ref();
     let wasm_opt = v.wasm_opt.enabled.then(|| optimize::describe(&v.wasm_opt));
     let commands = |build: &CargoBuild, paths: &ArtifactPaths| -> Vec<String> {
@@ -332,7 +335,9 @@ fn build_variant(sh: &Shell, v: &Variant, plan: &Plan, steps: &mut Steps) -> (Va
     };
     // A failed benchmark build loses only the runtime metrics: the production build's sizes
     // are still measured.
-    let bench = v.benchmark_build(&plan.benchmark_features, &plan.package, &plan.target, &plan.target_dir);
+    let bench = v
+        .benchmark_build(&plan.benchmark_features, &plan.package, &plan.target, &plan.target_dir)
+        .map(|b| b.with_rustflags(&plan.remaps));
     let bench_paths = v.benchmark_artifact_paths(&plan.benchmark_features, &plan.lib_name, bindgen);
     let runs = match bench.zip(bench_paths) {
         None => Some(built.shipped()),

@@ -24,6 +24,7 @@ impl flags::PolicyCheck {
             .validate(&loaded.policy.name, &cx)
             .and_then(|()| loaded.budgets.value.check_change_log(&loaded.budgets.name));
         let target_dir = pipeline::wasm_target_dir(&package.target_directory);
+        let remaps = toolchain::path_remaps(sh, &toolchain::versions(sh)?)?;
         let variants = match verdict {
             Ok(()) => policy
                 .profiles
@@ -33,10 +34,13 @@ impl flags::PolicyCheck {
                     variant: v.variant,
                     budget_profile: v.budget_profile.clone(),
                     features: v.cargo.features.clone(),
-                    cargo_command: v.cargo_build(&package.name, &policy.target, &target_dir).command_line(),
+                    cargo_command: v
+                        .cargo_build(&package.name, &policy.target, &target_dir)
+                        .with_rustflags(&remaps)
+                        .command_line(),
                     benchmark_command: v
                         .benchmark_build(&policy.benchmark_features, &package.name, &policy.target, &target_dir)
-                        .map(|b| b.command_line()),
+                        .map(|b| b.with_rustflags(&remaps).command_line()),
                     wasm_opt: v.wasm_opt.enabled.then(|| optimize::describe(&v.wasm_opt)),
                     artifacts: {
                         let bindgen = policy.wasm_bindgen.as_ref();

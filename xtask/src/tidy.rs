@@ -2,7 +2,8 @@
 //! every Rust file opens with a `//!` doc saying what it is for, no file is a grab-bag
 //! (`utils.rs`, `helpers.rs`), ARCHITECTURE.md names every module under its crate, no two
 //! modules of a crate depend on each other in a cycle, perf-core does no IO, processes
-//! start only through xshell, and README.md opens with the two commands a newcomer runs.
+//! start only through xshell, README.md opens with the two commands a newcomer runs, and
+//! CODEOWNERS lists every document that sets what the gate enforces.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
@@ -169,7 +170,8 @@ fn readme_opens_with_the_two_commands() {
     let readme = std::fs::read_to_string(crate::project_root().join("README.md")).unwrap();
     let commands: Vec<&str> =
         readme.lines().filter(|l| l.starts_with("    ") && !l.trim().is_empty()).take(2).map(str::trim).collect();
-    assert_eq!(commands, ["cargo xtask perf", "cargo test --workspace"]);
+    // The toolchain rust-toolchain.toml pins first: rustup's auto-install may be off.
+    assert_eq!(commands, ["rustup toolchain install && cargo xtask perf", "cargo test --workspace"]);
     let ci = std::fs::read_to_string(crate::project_root().join(".ci/run")).unwrap();
     for c in commands {
         assert!(ci.lines().any(|l| l.trim() == c), ".ci/run must run `{c}`");
@@ -295,4 +297,31 @@ fn find_cycle(graph: &BTreeMap<String, BTreeSet<String>>) -> Option<Vec<String>>
     }
     let mut done = BTreeSet::new();
     graph.keys().find_map(|n| visit(n, graph, &mut Vec::new(), &mut done))
+}
+
+/// Every committed policy, budgets and baseline file, and the toolchain pin, needs a code
+/// owner's review: `.github/CODEOWNERS` lists each by its exact path, and nothing else.
+#[test]
+fn codeowners_lists_every_gate_document() {
+    let root = crate::project_root();
+    let owners = std::fs::read_to_string(root.join(".github/CODEOWNERS")).unwrap();
+    let listed: BTreeSet<String> = owners
+        .lines()
+        .filter(|l| !l.trim().is_empty() && !l.starts_with('#'))
+        .map(|l| l.split_whitespace().next().unwrap_or_default().to_owned())
+        .collect();
+    let mut documents = BTreeSet::from(["/rust-toolchain.toml".to_owned()]);
+    for dir in [".github", "baselines"] {
+        for entry in walkdir::WalkDir::new(root.join(dir)) {
+            let path = entry.unwrap().into_path();
+            let name = path.file_name().unwrap_or_default().to_string_lossy();
+            let gate_document = name == "wasm_optimization_policy.json"
+                || name == "wasm_perf_budgets.json"
+                || (dir == "baselines" && name.ends_with(".json"));
+            if gate_document {
+                documents.insert(format!("/{}", path.strip_prefix(&root).unwrap().display()));
+            }
+        }
+    }
+    assert_eq!(listed, documents);
 }

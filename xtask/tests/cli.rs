@@ -155,7 +155,7 @@ fn broken_inputs_exit_2_with_file_pointer_and_expectation() {
             "budgets",
             "budgets/threshold-without-change-log.json",
             "/change_log/1/thresholds_sha256: the thresholds changed since this entry (their sha256 is now \
-             9a3b4818812535ad2b2b446c15ab716b94b3ea9914d7a8c8803a6742aa27b57c): record why in a new change-log entry",
+             25d8c06039334211dafd70628d9f5e6ff746e789417b9e654910eafbccac2037): record why in a new change-log entry",
         ),
     ];
     for (kind, file, message) in cases {
@@ -738,8 +738,10 @@ fn seeded_regression_fails_active_passes_reverted_and_would_fail_scaffold() {
         .and_then(|v| v.commands.first())
         .unwrap();
     assert!(
-        release_build.starts_with("CARGO_ENCODED_RUSTFLAGS=--cfg=perf_gate_seeded_regression cargo build "),
-        "the recorded build carries the policy's cfg: {release_build}"
+        release_build
+            .starts_with(r"CARGO_ENCODED_RUSTFLAGS=$'--cfg=perf_gate_seeded_regression\x1f--remap-path-prefix=")
+            && release_build.contains("' cargo build "),
+        "the recorded build carries the policy's cfg, then the tool's path remaps: {release_build}"
     );
     let expected = format!(
         "regressed {old} -> {new} bytes ({:+.2}%, {:+}); tolerance +1% and +512 bytes",
@@ -1560,7 +1562,9 @@ fn a_wasm_bindgen_crate_is_gated_as_it_ships_module_and_glue_and_cold_init_runs_
     for v in &s.variants {
         let dir = format!("artifacts/wasm/word-index/{}", v.variant.as_str());
         // cargo, then wasm-bindgen on cargo's output, then wasm-opt on wasm-bindgen's (dev skips it).
-        assert!(v.commands[0].starts_with("CARGO_ENCODED_RUSTFLAGS= cargo build --package word-index"), "{v:?}");
+        // No policy rustflags: the tool's path remaps only.
+        assert!(v.commands[0].starts_with("CARGO_ENCODED_RUSTFLAGS=$'--remap-path-prefix="), "{v:?}");
+        assert!(v.commands[0].contains("' cargo build --package word-index"), "{v:?}");
         let cargo_output =
             format!("target/perf-wasm/wasm32-unknown-unknown/perf-{}/word_index.wasm", v.variant.as_str());
         assert_eq!(
@@ -1573,6 +1577,16 @@ fn a_wasm_bindgen_crate_is_gated_as_it_ships_module_and_glue_and_cold_init_runs_
         }
         let post = v.post_opt.as_ref().unwrap();
         assert_eq!(post.path, format!("{dir}/word_index_bg.wasm"));
+        // What ships names no path of this machine: js-sys's panic locations read
+        // /cargo/registry/src/…, not $CARGO_HOME's, and std's never name a rust-src copy.
+        let module = std::fs::read(root().join(&post.path)).unwrap();
+        let cargo_home =
+            std::env::var("CARGO_HOME").unwrap_or_else(|_| format!("{}/.cargo", std::env::var("HOME").unwrap()));
+        let has = |needle: &str| module.windows(needle.len()).any(|w| w == needle.as_bytes());
+        assert!(!has(&cargo_home) && !has("lib/rustlib/src/rust"), "{}: a path of this machine", post.path);
+        if v.variant.as_str() == "release" {
+            assert!(has("/cargo/registry/src/index.crates.io-"), "{}: js-sys's panic location, remapped", post.path);
+        }
         // The glue: its file on disk, measured on its own; gzip as Python's gzip module gives it.
         let glue = v.glue.as_ref().unwrap();
         assert_eq!(glue.files.len(), 1, "word-index has no snippets");

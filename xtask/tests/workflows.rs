@@ -42,9 +42,82 @@ fn steps(job: &Value) -> &[Value] {
 }
 
 #[test]
-fn the_three_workflows_exist() {
+fn the_four_workflows_exist() {
     let names: Vec<String> = workflows().into_iter().map(|(n, _, _)| n).collect();
-    assert_eq!(names, ["perf-rebaseline.yml", "perf-regression-matrix.yml", "perf-regression.yml"]);
+    assert_eq!(
+        names,
+        ["perf-rebaseline.yml", "perf-regression-matrix.yml", "perf-regression.yml", "project-checks.yml"]
+    );
+}
+
+/// Every job that builds installs the toolchain rust-toolchain.toml pins, never a channel.
+#[test]
+fn every_workflow_installs_the_pinned_toolchain() {
+    let mut installs = 0;
+    for (name, _, workflow) in workflows() {
+        for (job, j) in jobs(&workflow) {
+            let runs: Vec<&str> = steps(j).iter().filter_map(|s| s["run"].as_str()).collect();
+            assert!(!runs.iter().any(|r| r.contains("stable")), "{name} {job}: a floating channel");
+            let builds = runs.iter().any(|r| r.contains("cargo "));
+            let install =
+                runs.iter().position(|r| r.lines().any(|l| l.trim() == "rustup toolchain install --no-self-update"));
+            let first_cargo = runs.iter().position(|r| r.contains("cargo "));
+            assert_eq!(builds, install.is_some(), "{name} {job}: installs the pinned toolchain exactly when it builds");
+            if let (Some(install), Some(cargo)) = (install, first_cargo) {
+                assert!(install < cargo, "{name} {job}: the toolchain is installed before the first cargo");
+                installs += 1;
+            }
+        }
+    }
+    assert_eq!(installs, 5, "the gate, the matrix's two jobs, the rebaseline's collect job and the project checks");
+}
+
+/// The project's own checks run on every pull request, beside the gate: formatting, clippy
+/// with warnings denied, `cargo check` of every target, the workflow linters and the suite;
+/// the gate's job runs the policy and corpus validators with their self-tests, both subjects.
+#[test]
+fn the_project_checks_run_on_every_pull_request() {
+    let all = workflows();
+    let (_, _, checks) = all.iter().find(|(n, _, _)| n == "project-checks.yml").unwrap();
+    let triggers: Vec<&str> = checks["on"].as_mapping().unwrap().keys().filter_map(Value::as_str).collect();
+    assert_eq!(triggers, ["pull_request", "push", "workflow_dispatch"]);
+    let runs: Vec<&str> =
+        jobs(checks).iter().flat_map(|(_, j)| steps(j)).filter_map(|s| s["run"].as_str()).map(str::trim).collect();
+    for check in [
+        "cargo fmt --all --check",
+        "cargo clippy --workspace --all-targets -- -D warnings",
+        "cargo check --workspace --all-targets",
+        "bash .ci/lint-workflows",
+        "cargo test --workspace",
+    ] {
+        assert!(runs.contains(&check), "project-checks.yml runs `{check}`: {runs:#?}");
+    }
+    for (job, j) in jobs(checks) {
+        assert!(j["steps"].as_sequence().unwrap().iter().all(|s| s["if"].is_null()), "{job}: every check always runs");
+    }
+    let (_, _, regression) = all.iter().find(|(n, _, _)| n == "perf-regression.yml").unwrap();
+    let lines: Vec<String> = steps(&regression["jobs"]["gate"])
+        .iter()
+        .filter_map(|s| s["run"].as_str())
+        .flat_map(|r| {
+            r.replace("\\\n", " ")
+                .lines()
+                .map(|l| l.split_whitespace().collect::<Vec<_>>().join(" "))
+                .collect::<Vec<_>>()
+        })
+        .collect();
+    for (check, subject) in [
+        ("cargo xtask policy check --self-test", None),
+        ("cargo xtask policy check --self-test", Some("--budgets .github/word-index/wasm_perf_budgets.json")),
+        ("cargo xtask corpus check --self-test", None),
+        ("cargo xtask corpus check --self-test", Some("--corpus .github/word-index/wasm_benchmark_corpus.json")),
+    ] {
+        let found = lines.iter().any(|l| match subject {
+            None => l == check,
+            Some(flag) => l.starts_with(check) && l.contains(flag),
+        });
+        assert!(found, "the gate's job runs `{check}` for {}: {lines:#?}", subject.unwrap_or("the sample"));
+    }
 }
 
 #[test]
@@ -164,6 +237,59 @@ fn the_matrix_measures_each_policy_variant_and_merges_once() {
     assert_eq!(triggers, ["workflow_dispatch"], "the single-job workflow stays the default gate");
 }
 
+/// The jobs that write to the pull request and the issues read the gate's uploaded reports
+/// and nothing else: no checkout, no cargo, no script of the repository; one write right
+/// each; they run after a failed gate too, and skip forks (whose token is read-only).
+#[test]
+fn the_report_jobs_run_no_project_code_and_write_only_what_they_must() {
+    let all = workflows();
+    let (_, _, regression) = all.iter().find(|(n, _, _)| n == "perf-regression.yml").unwrap();
+    let jobs = &regression["jobs"];
+    let gate_upload = steps(&jobs["gate"])
+        .iter()
+        .find(|s| s["uses"].as_str().is_some_and(|u| u.starts_with("actions/upload-artifact@")))
+        .unwrap()["with"]["name"]
+        .as_str()
+        .unwrap();
+    let same_repository = "github.event.pull_request.head.repo.full_name == github.repository";
+    for (job, write, reads) in [
+        ("comment", "pull-requests", ["wasm_perf_report.md", "word-index/wasm_perf_report.md"]),
+        ("warn-issues", "issues", ["wasm_perf_regression_report.json", "word-index/wasm_perf_regression_report.json"]),
+    ] {
+        let j = &jobs[job];
+        let perms: Vec<(&str, &str)> = j["permissions"]
+            .as_mapping()
+            .unwrap()
+            .iter()
+            .map(|(k, v)| (k.as_str().unwrap(), v.as_str().unwrap()))
+            .collect();
+        assert_eq!(perms, [(write, "write")], "{job}: one write right, nothing else");
+        assert_eq!(j["needs"].as_str(), Some("gate"), "{job}");
+        let condition = j["if"].as_str().unwrap();
+        assert!(condition.starts_with("${{ !cancelled() && "), "{job} runs after a failed gate too: {condition}");
+        assert!(condition.contains(same_repository), "{job} skips forks: {condition}");
+        for step in steps(j) {
+            if let Some(uses) = step["uses"].as_str() {
+                assert!(uses.starts_with("actions/download-artifact@"), "{job}: only downloads ({uses})");
+                assert_eq!(step["with"]["name"].as_str(), Some(gate_upload), "{job} reads the gate's upload");
+            }
+            if let Some(run) = step["run"].as_str() {
+                for project_code in ["cargo", ".ci/", "./", "npm", "python", "node "] {
+                    assert!(!run.contains(project_code), "{job} runs no project code ({project_code}):\n{run}");
+                }
+                for file in reads {
+                    assert!(run.contains(&format!("\"$RESULTS/{file}\"")), "{job} reads {file}");
+                }
+            }
+        }
+    }
+    // The issue titles come from the report, where perf-core builds them.
+    let script = steps(&jobs["warn-issues"]).iter().filter_map(|s| s["run"].as_str()).collect::<String>();
+    assert!(script.contains("select(.warn_issue != null) | {title: .warn_issue.title"), "{script}");
+    let title = perf_core::warn_issue::WarnIssue::new("M-PERF-04A", "full-dev", None).title;
+    assert_eq!(title, "perf warn: M-PERF-04A (full-dev)");
+}
+
 /// What the runner would put into a step's env: a local value for each expression the
 /// workflows use. An expression missing here fails the test, so a new one gets a value.
 const EXPRESSIONS: [(&str, &str); 4] = [
@@ -248,6 +374,84 @@ fn cargo_shim(dir: &Path, checkout: &Path) -> PathBuf {
     use std::os::unix::fs::PermissionsExt;
     std::fs::set_permissions(&shim, std::fs::Permissions::from_mode(0o755)).unwrap();
     bin
+}
+
+/// Runs a step's script as GitHub runs `shell: bash` (`bash --noprofile --norc -eo pipefail
+/// {0}`) in `checkout`, with `cargo_shim`'s cargo first on PATH, the runner's variables and
+/// the step's env; cargo builds in `dir/target`, the job summary goes to `dir/step-summary.md`.
+fn run_step(dir: &Path, checkout: &Path, run: &str, env: &[(String, String)]) -> std::process::Output {
+    let path = format!("{}:{}", dir.join("bin").display(), std::env::var("PATH").unwrap());
+    let script = dir.join("step.sh");
+    std::fs::write(&script, run).unwrap();
+    std::process::Command::new("bash")
+        .args(["--noprofile", "--norc", "-eo", "pipefail"])
+        .arg(&script)
+        .current_dir(checkout)
+        .env_clear()
+        .env("PATH", &path)
+        .env("HOME", std::env::var("HOME").unwrap())
+        .envs(std::env::var("RUSTUP_HOME").ok().map(|v| ("RUSTUP_HOME", v)))
+        .envs(std::env::var("CARGO_HOME").ok().map(|v| ("CARGO_HOME", v)))
+        .envs([
+            ("CI", "true"),
+            ("GITHUB_ACTIONS", "true"),
+            ("GITHUB_REF_NAME", "main"),
+            ("GITHUB_RUN_ID", "1"),
+            ("GITHUB_RUN_ATTEMPT", "1"),
+        ])
+        .env("GITHUB_STEP_SUMMARY", dir.join("step-summary.md"))
+        .env("CARGO_TARGET_DIR", dir.join("target"))
+        .envs(env.iter().map(|(k, v)| (k, v)))
+        .output()
+        .unwrap()
+}
+
+/// Change control where the gate runs: a pull request that loosens a threshold (or flips a
+/// `required` flag) without a change-log entry fails the gate's job at its first cargo
+/// step, and `perf` refuses it on its own too; the error names the sha256 to record. With
+/// the entry, the same job passes (`the_workflows_cargo_xtask_lines_pass_locally` runs it
+/// on budgets the tests loosened, with their entry).
+#[test]
+fn a_threshold_loosened_without_a_change_log_entry_fails_the_gate_job() {
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("workflow-change-control");
+    let checkout = dir.join("checkout");
+    support::copy_checkout(&checkout);
+    cargo_shim(&dir, &checkout);
+    let budgets_path = checkout.join(".github/wasm_perf_budgets.json");
+    let committed = std::fs::read_to_string(&budgets_path).unwrap();
+    let (_, _, regression) = workflows().into_iter().find(|(n, _, _)| n == "perf-regression.yml").unwrap();
+    let job = &regression["jobs"]["gate"];
+    let cargo_steps: Vec<&Value> =
+        steps(job).iter().filter(|s| s["run"].as_str().is_some_and(|r| r.contains("cargo xtask"))).collect();
+    let (first, perf) = (cargo_steps[0], cargo_steps[1]);
+    assert!(perf["run"].as_str().unwrap().contains("cargo xtask perf"), "the gate follows the checks");
+    type Edit = fn(&mut serde_json::Value);
+    let edits: [(&str, Edit); 2] = [
+        ("a hard threshold raised", |b| {
+            let t = &mut b["metrics"][0]["thresholds"]["core-min"]["hard"];
+            *t = serde_json::json!(t.as_f64().unwrap() * 2.0);
+        }),
+        ("a required flag cleared", |b| b["metrics"][0]["required"] = serde_json::json!(false)),
+    ];
+    for (what, edit) in edits {
+        let mut budgets: serde_json::Value = serde_json::from_str(&committed).unwrap();
+        edit(&mut budgets);
+        std::fs::write(&budgets_path, serde_json::to_string_pretty(&budgets).unwrap()).unwrap();
+        let newest = budgets["change_log"].as_array().unwrap().len() - 1;
+        for step in [first, perf] {
+            let o = run_step(&dir, &checkout, step["run"].as_str().unwrap(), &step_env(job, step, None));
+            let stderr = String::from_utf8_lossy(&o.stderr);
+            assert_eq!(o.status.code(), Some(2), "{what}: {}\n{stderr}", step["name"].as_str().unwrap());
+            assert!(
+                stderr.contains(&format!(
+                    ".github/wasm_perf_budgets.json: /change_log/{newest}/thresholds_sha256: the thresholds changed \
+                     since this entry (their sha256 is now "
+                )),
+                "{what}: {stderr}"
+            );
+        }
+    }
+    let _ = std::fs::remove_dir_all(&checkout);
 }
 
 /// The env a job's step sees: the job's and the step's, expressions replaced.
@@ -336,10 +540,10 @@ fn copy_tree(from: &Path, to: &Path) {
 
 #[test]
 fn the_workflows_cargo_xtask_lines_pass_locally() {
-    // A fixed place with a cargo target directory that outlives the run, as the workflows
-    // cache `target`: the wasm builds of an unchanged checkout are then fresh.
+    // A fixed place with a cargo target directory that outlives the run (`run_step` builds in
+    // `dir/target`), as the workflows cache `target`: the wasm builds of an unchanged
+    // checkout are then fresh.
     let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("workflow-lines");
-    let target = dir.join("target");
     let checkout = dir.join("checkout");
     support::copy_checkout(&checkout);
     // The tests' protocol (see `support`): the workflows read the committed documents'
@@ -363,8 +567,7 @@ fn the_workflows_cargo_xtask_lines_pass_locally() {
         checkout.join(".github/word-index/wasm_perf_budgets.json"),
     )
     .unwrap();
-    let bin = cargo_shim(&dir, &checkout);
-    let path = format!("{}:{}", bin.display(), std::env::var("PATH").unwrap());
+    cargo_shim(&dir, &checkout);
     let step_summary = dir.join("step-summary.md");
     let stash = dir.join("uploaded");
     let _ = std::fs::remove_file(&step_summary);
@@ -372,7 +575,9 @@ fn the_workflows_cargo_xtask_lines_pass_locally() {
     // What actions/cache keeps between runs of the workflows, here between runs of the test.
     let actions_cache = dir.join("actions-cache");
     let mut ran = Vec::new();
-    for (name, _, workflow) in workflows() {
+    // The project checks' lines are cargo's own commands and this suite itself: the test
+    // above pins them.
+    for (name, _, workflow) in workflows().into_iter().filter(|(n, _, _)| n != "project-checks.yml") {
         for (job_name, job) in jobs(&workflow) {
             let matrix: Vec<Option<(&str, &str)>> = match job["strategy"]["matrix"].as_mapping() {
                 Some(m) => m
@@ -402,30 +607,7 @@ fn the_workflows_cargo_xtask_lines_pass_locally() {
                         assert!(!run.contains("cargo"), "{name} {job_name}: cargo outside `cargo xtask`:\n{run}");
                         continue;
                     }
-                    // As GitHub runs `shell: bash`: bash --noprofile --norc -eo pipefail {0}.
-                    let script = dir.join("step.sh");
-                    std::fs::write(&script, run).unwrap();
-                    let o = std::process::Command::new("bash")
-                        .args(["--noprofile", "--norc", "-eo", "pipefail"])
-                        .arg(&script)
-                        .current_dir(&checkout)
-                        .env_clear()
-                        .env("PATH", &path)
-                        .env("HOME", std::env::var("HOME").unwrap())
-                        .envs(std::env::var("RUSTUP_HOME").ok().map(|v| ("RUSTUP_HOME", v)))
-                        .envs(std::env::var("CARGO_HOME").ok().map(|v| ("CARGO_HOME", v)))
-                        .envs([
-                            ("CI", "true"),
-                            ("GITHUB_ACTIONS", "true"),
-                            ("GITHUB_REF_NAME", "main"),
-                            ("GITHUB_RUN_ID", "1"),
-                            ("GITHUB_RUN_ATTEMPT", "1"),
-                        ])
-                        .env("GITHUB_STEP_SUMMARY", &step_summary)
-                        .env("CARGO_TARGET_DIR", &target)
-                        .envs(step_env(job, step, entry))
-                        .output()
-                        .unwrap();
+                    let o = run_step(&dir, &checkout, run, &step_env(job, step, entry));
                     let what = format!("{name} {job_name} {entry:?}: {}", run.trim());
                     assert_eq!(
                         o.status.code(),
@@ -456,8 +638,9 @@ fn the_workflows_cargo_xtask_lines_pass_locally() {
     }
     assert_eq!(
         ran.len(),
-        7,
-        "the regression gate (both subjects), three matrix jobs, the merge and the rebaseline:\n{ran:#?}"
+        9,
+        "the regression gate (the policy checks, both subjects, the corpus checks), three matrix jobs, the merge \
+         and the rebaseline:\n{ran:#?}"
     );
     let report = std::fs::read_to_string(&step_summary).unwrap();
     assert_eq!(

@@ -36,8 +36,9 @@ pub struct Budgets {
     /// The seeds every runtime scenario runs with.
     pub seed_set: Vec<u64>,
     pub metrics: Vec<Metric>,
-    /// Why the thresholds are what they are, newest last (seed §11): `policy check` fails
-    /// unless the newest entry's `thresholds_sha256` is that of the current thresholds.
+    /// Why the thresholds are what they are, newest last (seed §11): every command that gates
+    /// refuses the budgets unless the newest entry's `thresholds_sha256` is that of the
+    /// current thresholds and the entry names its issue and approval.
     #[serde(default)]
     pub change_log: Vec<ChangeEntry>,
     /// When the reports suggest a tighter threshold; none when absent.
@@ -62,6 +63,14 @@ pub struct ChangeEntry {
     pub reason: String,
     /// Where the before/after figures are (a document, a run, a pull request).
     pub evidence: String,
+    /// The issue that asked for the change (a link or `#N`). Required of the newest entry;
+    /// entries older than the rule may lack it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub issue: Option<String>,
+    /// Who approved the change (a reviewer's handle and where: "@alice in #123"). Required
+    /// of the newest entry, like `issue`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub approved_by: Option<String>,
     /// [`Budgets::thresholds_sha256`] of the thresholds this entry sets.
     pub thresholds_sha256: String,
 }
@@ -269,15 +278,16 @@ impl Budgets {
         self.metrics.iter().find(|m| m.id == id)
     }
 
-    /// sha256 over the canonical JSON of what gates: per metric its gate kind, escalation
-    /// and thresholds. Names, descriptions and the change log do not count.
+    /// sha256 over the canonical JSON of what gates: per metric its gate kind, whether it is
+    /// required, escalation and thresholds. Names, descriptions and the change log do not
+    /// count.
     pub fn thresholds_sha256(&self) -> String {
         let gated: Vec<serde_json::Value> = self
             .metrics
             .iter()
             .map(|m| {
                 serde_json::json!({
-                    "id": m.id, "unit": m.unit, "gate": m.gate,
+                    "id": m.id, "unit": m.unit, "gate": m.gate, "required": m.required,
                     "escalate_after": m.escalate_after, "thresholds": m.thresholds,
                 })
             })
@@ -286,7 +296,8 @@ impl Budgets {
     }
 
     /// Threshold change control: the newest change-log entry must record the current
-    /// thresholds, so none changes without a reason and evidence.
+    /// thresholds, with the issue that asked for them and who approved them, so none
+    /// changes without a reason, evidence and a reviewer.
     pub fn check_change_log(&self, file: &str) -> Result<(), DocumentError> {
         let current = self.thresholds_sha256();
         let n = self.change_log.len();
@@ -295,7 +306,7 @@ impl Budgets {
                 file,
                 "/change_log",
                 format!(
-                    "no change-log entry records the current thresholds: add {{date, reason, evidence, \"thresholds_sha256\": \"{current}\"}}"
+                    "no change-log entry records the current thresholds: add {{date, reason, evidence, issue, approved_by, \"thresholds_sha256\": \"{current}\"}}"
                 ),
             ));
         };
@@ -315,6 +326,21 @@ impl Budgets {
                 format!(
                     "the thresholds changed since this entry (their sha256 is now {current}): record why in a new change-log entry"
                 ),
+            ));
+        }
+        let named = |field: &Option<String>| field.as_deref().is_some_and(|s| !s.trim().is_empty());
+        if !named(&newest.issue) {
+            return Err(DocumentError::rule(
+                file,
+                format!("/change_log/{}/issue", n - 1),
+                "the entry that sets the current thresholds needs the issue that asked for them (a link or #N)",
+            ));
+        }
+        if !named(&newest.approved_by) {
+            return Err(DocumentError::rule(
+                file,
+                format!("/change_log/{}/approved_by", n - 1),
+                "the entry that sets the current thresholds needs its approval (the reviewer's handle and where)",
             ));
         }
         Ok(())
@@ -556,8 +582,18 @@ mod tests {
             date: "2026-11-23".into(),
             reason: "initial thresholds".into(),
             evidence: "docs/perf.md".into(),
+            issue: None,
+            approved_by: None,
             thresholds_sha256: b.thresholds_sha256(),
         });
+        let err = b.check_change_log("budgets.json").unwrap_err();
+        assert_eq!(err.pointer(), "/change_log/0/issue");
+        b.change_log[0].issue = Some("#15".into());
+        let err = b.check_change_log("budgets.json").unwrap_err();
+        assert_eq!(err.pointer(), "/change_log/0/approved_by");
+        b.change_log[0].approved_by = Some(" ".into());
+        assert_eq!(b.check_change_log("budgets.json").unwrap_err().pointer(), "/change_log/0/approved_by");
+        b.change_log[0].approved_by = Some("@reviewer in #16".into());
         b.check_change_log("budgets.json").unwrap();
         let before = b.thresholds_sha256();
         b.metrics[0].name = "renamed".into();
@@ -567,8 +603,13 @@ mod tests {
         assert_eq!(err.pointer(), "/change_log/0/thresholds_sha256");
         assert!(err.to_string().contains("the thresholds changed since this entry"), "{err}");
         b.metrics[0].thresholds.get_mut("core-min").unwrap().hard = 100.0;
+        let escalate_after = b.metrics[1].escalate_after;
         b.metrics[1].escalate_after = Some(3);
         assert!(b.check_change_log("budgets.json").is_err(), "escalation is part of the thresholds");
+        b.metrics[1].escalate_after = escalate_after;
+        b.check_change_log("budgets.json").unwrap();
+        b.metrics[1].required = !b.metrics[1].required;
+        assert!(b.check_change_log("budgets.json").is_err(), "a required flag is part of the thresholds");
     }
 
     #[test]

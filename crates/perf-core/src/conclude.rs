@@ -18,6 +18,8 @@ pub struct GateContext<'a> {
     /// The branch warn streaks are counted on.
     pub branch: &'a str,
     pub run_id: &'a str,
+    /// The repository's issues page, where the warn issues are (`None` off GitHub).
+    pub issues_url: Option<&'a str>,
 }
 
 /// The summary and the gate's report of `run`; `streaks` advance by this run's warnings.
@@ -32,6 +34,7 @@ pub fn conclude(run: Run, budgets: &Budgets, cx: &GateContext, streaks: &mut Str
         rustc: &provenance.rustc,
         binaryen: &provenance.binaryen,
         variants: &variants,
+        issues_url: cx.issues_url,
     };
     let report = gate::evaluate(&input, &records, streaks);
     for r in &mut records {
@@ -324,7 +327,8 @@ mod tests {
         let budgets = budgets();
         for case in cases {
             let mut streaks = StreakState::default();
-            let cx = GateContext { baseline: case.baseline.as_ref(), branch: "feature/x", run_id: "r" };
+            let cx =
+                GateContext { baseline: case.baseline.as_ref(), branch: "feature/x", run_id: "r", issues_url: None };
             let mut last = None;
             for _ in 0..case.runs {
                 last = Some(conclude(run(&case.measured), &budgets, &cx, &mut streaks));
@@ -341,7 +345,7 @@ mod tests {
     #[test]
     fn the_signature_follows_deterministic_content_only() {
         let budgets = budgets();
-        let cx = GateContext { baseline: None, branch: "main", run_id: "r" };
+        let cx = GateContext { baseline: None, branch: "main", run_id: "r", issues_url: None };
         let conclude_one = |m: &Measured, edit: &dyn Fn(&mut Run)| {
             let mut r = run(m);
             edit(&mut r);
@@ -366,7 +370,7 @@ mod tests {
     #[test]
     fn a_failed_pipeline_step_or_an_unbuilt_variant_fails_the_run() {
         let budgets = budgets();
-        let cx = GateContext { baseline: None, branch: "main", run_id: "r" };
+        let cx = GateContext { baseline: None, branch: "main", run_id: "r", issues_url: None };
         let mut excess = run(&PASSING);
         excess.pipeline.status = Status::Fail;
         assert_eq!(conclude(excess, &budgets, &cx, &mut StreakState::default()).0.verdict, Status::Fail);

@@ -20,6 +20,7 @@ use crate::ratchet::{self, RatchetHint};
 use crate::regression::{self, Comparison, Finding, ToolchainDrift};
 use crate::streak::{Observation, StreakState};
 use crate::summary::{self, Record, VariantReport};
+use crate::warn_issue::WarnIssue;
 
 pub const REPORT_SCHEMA_VERSION: &str = "wasm-perf-regression-report-v1";
 
@@ -62,6 +63,9 @@ pub struct Check {
     pub escalate_after: Option<u32>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub comparison: Option<Comparison>,
+    /// On a warn-then-block check whose record warned: the issue that tracks the warning.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub warn_issue: Option<WarnIssue>,
 }
 
 impl Check {
@@ -135,6 +139,8 @@ pub struct GateInput<'a> {
     pub binaryen: &'a str,
     /// The run's variants, for the size changes against the baseline's items.
     pub variants: &'a [VariantReport],
+    /// The repository's issues page, where the warn issues are (`None` off GitHub).
+    pub issues_url: Option<&'a str>,
 }
 
 /// Evaluates the three rules over `records` (judged against their thresholds) and advances
@@ -182,6 +188,8 @@ pub fn evaluate(input: &GateInput, records: &[Record], streaks: &mut StreakState
                     streak: Some(o.streak),
                     escalate_after: Some(o.escalate_after),
                     comparison: None,
+                    warn_issue: (r.status == Status::Warn)
+                        .then(|| WarnIssue::new(&r.metric_id, &r.profile, input.issues_url)),
                 }
             }
             None => Check {
@@ -194,6 +202,7 @@ pub fn evaluate(input: &GateInput, records: &[Record], streaks: &mut StreakState
                 streak: None,
                 escalate_after: None,
                 comparison: None,
+                warn_issue: None,
             },
         };
         checks.push(check);
@@ -218,6 +227,7 @@ pub fn evaluate(input: &GateInput, records: &[Record], streaks: &mut StreakState
             streak: None,
             escalate_after: None,
             comparison: None,
+            warn_issue: None,
         };
         if !drift.is_empty() {
             let what: Vec<String> =
@@ -263,6 +273,7 @@ pub fn evaluate(input: &GateInput, records: &[Record], streaks: &mut StreakState
                 streak: None,
                 escalate_after: None,
                 comparison: Some(c),
+                warn_issue: None,
             });
         }
         drift.extend(browser_drift.into_iter().map(|(d, _)| d));
@@ -600,6 +611,7 @@ mod tests {
                     rustc: case.rustc,
                     binaryen: "116",
                     variants: &[],
+                    issues_url: None,
                 };
                 let report = evaluate(&input, &recs, &mut streaks);
                 let messages: Vec<&str> = report.checks.iter().map(|c| c.message.as_str()).collect();
@@ -694,6 +706,7 @@ mod tests {
                 rustc: RUSTC,
                 binaryen: "116",
                 variants: &variants,
+                issues_url: None,
             };
             let report = evaluate(&input, std::slice::from_ref(&record), &mut StreakState::default());
             assert_eq!(report.verdict, verdict, "{version}");
@@ -718,6 +731,7 @@ mod tests {
             rustc: RUSTC,
             binaryen: "117",
             variants: &[],
+            issues_url: None,
         };
         let report = evaluate(&input, &recs, &mut StreakState::default());
         let verdicts: Vec<(&str, Status)> = report.metrics.iter().map(|m| (m.metric_id.as_str(), m.status)).collect();
@@ -744,18 +758,28 @@ mod tests {
             rustc: RUSTC,
             binaryen: "116",
             variants: &[],
+            issues_url: Some("https://github.com/o/r/issues"),
+        };
+        let issue = |report: &GateReport| {
+            let check = report.checks.iter().find(|c| c.rule == Rule::WarnThenBlock).unwrap();
+            check.warn_issue.as_ref().map(|i| (i.title.clone(), i.search_url.is_some()))
         };
         let first = records(&budgets, 1.0, 9.0);
-        assert_eq!(evaluate(&input, &first, &mut streaks).verdict, Status::Warn);
+        let report = evaluate(&input, &first, &mut streaks);
+        assert_eq!(report.verdict, Status::Warn);
+        assert_eq!(issue(&report), Some(("perf warn: M-OP (core-min)".to_owned(), true)), "a warning names its issue");
         let second = records(&budgets, 1.0, 9.0);
         let report = evaluate(&input, &second, &mut streaks);
         assert_eq!((report.verdict, second[1].status), (Status::Fail, Status::Warn), "the record keeps its judgement");
+        assert!(issue(&report).is_some(), "an escalated warning still names its issue");
         let verdicts: Vec<(&str, Status)> = report.metrics.iter().map(|m| (m.metric_id.as_str(), m.status)).collect();
         assert_eq!(verdicts, [("M-HARD", Status::Pass), ("M-OP", Status::Fail)]);
         assert!(report.checks.iter().all(|c| c.rule != Rule::Regression));
         assert_eq!(report.baseline_status, None);
         let third = records(&budgets, 1.0, 5.0);
-        assert_eq!(evaluate(&input, &third, &mut streaks).verdict, Status::Pass);
+        let report = evaluate(&input, &third, &mut streaks);
+        assert_eq!(report.verdict, Status::Pass);
+        assert_eq!(issue(&report), None, "a pass has no issue");
         assert!(streaks.branches["main"].is_empty(), "a pass resets the streak");
     }
 }

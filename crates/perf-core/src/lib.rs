@@ -35,5 +35,6 @@ pub mod stats;
 pub mod streak;
 pub mod summary;
 pub mod unit;
+pub mod warn_issue;
 
 pub use document::{DocumentError, parse_document};

@@ -217,7 +217,11 @@ fn findings(summary: &Summary, gate: &GateReport) -> Vec<String> {
     }
     for c in gate.checks.iter().filter(|c| c.is_finding()) {
         let (status, at, rule) = (c.status.as_str(), c.location(), c.rule.label());
-        out.push(format!("**{status}**{at} [{rule}]: {}", cell_text(&c.message)));
+        let issue = match c.warn_issue.as_ref().and_then(|i| Some((&i.title, i.search_url.as_ref()?))) {
+            Some((title, url)) => format!(" (tracked in [{}]({url}))", cell_text(title)),
+            None => String::new(),
+        };
+        out.push(format!("**{status}**{at} [{rule}]: {}{issue}", cell_text(&c.message)));
     }
     out
 }

@@ -630,6 +630,32 @@ impl CargoBuild {
         };
         format!("CARGO_ENCODED_RUSTFLAGS={flags} cargo {}", shell_words(&self.args))
     }
+
+    /// This build with `flags` passed after the policy's rustflags.
+    pub fn with_rustflags(mut self, flags: &[String]) -> CargoBuild {
+        for flag in flags {
+            if !self.encoded_rustflags.is_empty() {
+                self.encoded_rustflags.push('\u{1f}');
+            }
+            self.encoded_rustflags.push_str(flag);
+        }
+        self
+    }
+}
+
+/// The `--remap-path-prefix` flags that keep the build machine's paths out of what ships. A
+/// panic location in std or in a dependency is a file path: without them it names the
+/// toolchain's `rust-src` copy (rustc uses it when that component is installed) or the
+/// registry under `$CARGO_HOME`, so one commit builds different bytes on two machines (a
+/// CI runner's `/home/runner/.cargo` against a laptop's) and leaks the builder's home into
+/// the module. Mapped, both read as on a machine without `rust-src`, wherever cargo lives.
+pub fn path_remaps(sysroot: &str, rustc_commit_hash: &str, cargo_home: &str) -> Vec<String> {
+    let (sysroot, cargo_home) = (sysroot.trim_end_matches('/'), cargo_home.trim_end_matches('/'));
+    vec![
+        format!("--remap-path-prefix={sysroot}/lib/rustlib/src/rust=/rustc/{rustc_commit_hash}"),
+        format!("--remap-path-prefix={cargo_home}/registry/src=/cargo/registry/src"),
+        format!("--remap-path-prefix={cargo_home}/git/checkouts=/cargo/git/checkouts"),
+    ]
 }
 
 impl Variant {
@@ -1234,6 +1260,24 @@ mod tests {
             line.starts_with(r#"CARGO_ENCODED_RUSTFLAGS=$'-Ctarget-cpu=mvp\x1f--cfg=backend="it\'s"' cargo build "#),
             "{line}"
         );
+        let remaps = super::path_remaps("/opt/rust/", "abc123", "/home/me/.cargo");
+        assert_eq!(
+            remaps,
+            [
+                "--remap-path-prefix=/opt/rust/lib/rustlib/src/rust=/rustc/abc123",
+                "--remap-path-prefix=/home/me/.cargo/registry/src=/cargo/registry/src",
+                "--remap-path-prefix=/home/me/.cargo/git/checkouts=/cargo/git/checkouts",
+            ]
+        );
+        let remapped = release.cargo_build("k", "wasm32-unknown-unknown", "t").with_rustflags(&remaps[..1]);
+        assert_eq!(
+            remapped.encoded_rustflags,
+            "-Ctarget-cpu=mvp\u{1f}--remap-path-prefix=/opt/rust/lib/rustlib/src/rust=/rustc/abc123"
+        );
+        let mut none = release.clone();
+        none.cargo.rustflags = Vec::new();
+        let remapped = none.cargo_build("k", "wasm32-unknown-unknown", "t").with_rustflags(&remaps[1..2]);
+        assert_eq!(remapped.encoded_rustflags, "--remap-path-prefix=/home/me/.cargo/registry/src=/cargo/registry/src");
         let dev = p.variant(VariantKind::Dev).unwrap().cargo_build("sample-kernel", "wasm32-unknown-unknown", "t");
         assert!(dev.args.contains(&"profile.perf-dev.inherits=\"dev\"".to_owned()));
         assert!(dev.args.contains(&"profile.perf-dev.opt-level=1".to_owned()));
