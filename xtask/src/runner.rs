@@ -442,15 +442,20 @@ fn timed_ops(module: &Module, export: &str, seed: u64, p: Protocol, offset: f64)
     let (mut guest, abi) = prepared(module, p.limits, Meter::Clock, export, seed, p.warmup_iterations)?;
     let mut times = Vec::with_capacity(p.iterations_per_seed as usize);
     for _ in 0..p.iterations_per_seed {
-        arm(&mut guest.store);
-        let started = Instant::now();
-        let result = abi.op.call(&mut guest.store, ());
-        let elapsed = started.elapsed();
-        black_box(result.map_err(|e| classify(&mut guest.store, &format!("{export}_op"), e))?);
-        times.push((elapsed.as_nanos() as f64 - offset).max(0.0));
+        times.push(timed_op(&mut guest, &abi, offset)?);
     }
     abi.teardown(&mut guest)?;
     Ok(times)
+}
+
+/// One operation's time in ns, minus the harness's own cost (`offset`).
+fn timed_op(guest: &mut Guest, abi: &Abi, offset: f64) -> Result<f64, RunError> {
+    arm(&mut guest.store);
+    let started = Instant::now();
+    let result = abi.op.call(&mut guest.store, ());
+    let elapsed = started.elapsed();
+    black_box(result.map_err(|e| classify(&mut guest.store, &format!("{}_op", abi.name), e))?);
+    Ok((elapsed.as_nanos() as f64 - offset).max(0.0))
 }
 
 fn latency(compiled: &Compiled, export: &str, seeds: &[u64], p: Protocol, offset: f64) -> Result<Figures, RunError> {
@@ -461,8 +466,10 @@ fn latency(compiled: &Compiled, export: &str, seeds: &[u64], p: Protocol, offset
     figures("ns", &per_seed)
 }
 
-/// Both exports seed by seed, one right after the other, so drift on a shared machine
-/// touches both sides of the ratio alike.
+/// Both exports, operation by operation in alternation (each in its own instance, set up
+/// and warmed up for the seed first), so a change of the machine's speed touches both sides
+/// of the ratio alike. Timing one side's operations after the other's let a change between
+/// them skew a seed's ratio to 1.86 or 0.60 (docs/perf.md, the ten runs on the pin).
 fn interleaved(
     compiled: &Compiled,
     export: &str,
@@ -473,8 +480,19 @@ fn interleaved(
 ) -> Result<(Figures, Figures), RunError> {
     let (mut main, mut refs) = (Vec::new(), Vec::new());
     for &seed in seeds {
-        main.push((seed, timed_ops(&compiled.timing, export, seed, p, offset)?));
-        refs.push((seed, timed_ops(&compiled.timing, reference, seed, p, offset)?));
+        let warmup = p.warmup_iterations;
+        let (mut a, abi_a) = prepared(&compiled.timing, p.limits, Meter::Clock, export, seed, warmup)?;
+        let (mut b, abi_b) = prepared(&compiled.timing, p.limits, Meter::Clock, reference, seed, warmup)?;
+        let n = p.iterations_per_seed as usize;
+        let (mut times_a, mut times_b) = (Vec::with_capacity(n), Vec::with_capacity(n));
+        for _ in 0..n {
+            times_a.push(timed_op(&mut a, &abi_a, offset)?);
+            times_b.push(timed_op(&mut b, &abi_b, offset)?);
+        }
+        abi_a.teardown(&mut a)?;
+        abi_b.teardown(&mut b)?;
+        main.push((seed, times_a));
+        refs.push((seed, times_b));
     }
     Ok((figures("ns", &main)?, figures("ns", &refs)?))
 }
@@ -585,6 +603,35 @@ mod tests {
         assert!(fuel.median > 10.0, "ten loop rounds cost more than ten operators: {}", fuel.median);
         assert_eq!(fuel.max, fuel.seeds[0].max);
         assert_eq!(run(&good, scenarios).scenarios[1].fuel, op.fuel, "fuel is deterministic");
+    }
+
+    /// An overhead scenario times its export and the reference in alternation, each in its
+    /// own instance: both get every iteration of every seed, and a reference whose teardown
+    /// finds a broken invariant fails the scenario, named.
+    #[test]
+    fn an_overhead_scenario_times_both_exports_per_seed() {
+        let overhead = |module: &str| {
+            let mut corpus = corpus(&[("WB-S", Some("s"), &["M-T"])]);
+            corpus.scenarios[0].reference_export = Some("g".to_owned());
+            let budgets = Budgets::parse("b.json", BUDGETS).unwrap();
+            let selection = Selection { scenario: None, seed: None, command: "cargo xtask perf" };
+            run_variant(module.as_bytes(), VariantKind::Release, &corpus, &budgets, &selection).scenarios.remove(0)
+        };
+        let run = overhead(&module("i64", WORK, 0, ""));
+        assert_eq!(run.error, None);
+        for timing in [run.timing.unwrap(), run.reference_timing.unwrap()] {
+            let n: Vec<(u64, usize)> = timing.seeds.iter().map(|s| (s.seed, s.distribution.n)).collect();
+            assert_eq!(n, [(11, 40), (29, 40), (42, 40), (73, 40), (101, 40)]);
+        }
+        let broken = module("i64", WORK, 0, "").replace(
+            "(func (export \"g_teardown\") (result i32) i32.const 0)",
+            "(func (export \"g_teardown\") (result i32) i32.const 7)",
+        );
+        let error = overhead(&broken).error.unwrap();
+        assert_eq!(
+            (error.kind, error.message.as_str()),
+            (Invariant, "g_teardown returned 7: an invariant of the scenario broke")
+        );
     }
 
     #[test]
