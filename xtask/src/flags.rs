@@ -48,14 +48,24 @@ pub enum Command {
     /// byte. Prints and writes a review table. Writes atomically: a failed run leaves the
     /// old baseline as it was.
     Rebaseline(Rebaseline),
-    /// Gate the partial summaries of a job matrix as one run: each job ran
-    /// `cargo xtask perf --profile VARIANT --partial-out FILE`; this merges the files and
-    /// gates once, with the same records, signature and verdict a single job would give.
+    /// Gate figures this command did not measure, through the same budgets, warn streaks,
+    /// baseline and reports as `perf`. One source, three kinds:
     ///
-    /// Refuses (exit 2) partials from different commits, toolchains, packages or input
-    /// documents, and a variant measured twice. A variant no partial measured fails closed:
-    /// its metrics fail, the summary and report are written, the warn streaks are not
-    /// updated, and the exit code is 2.
+    /// --merge: the partial summaries of a job matrix as one run (each job ran
+    /// `cargo xtask perf --profile VARIANT --partial-out FILE`), with the same records,
+    /// signature and verdict a single job would give. Refuses (exit 2) partials from
+    /// different commits, toolchains, packages or input documents, and a variant measured
+    /// twice. A variant no partial measured fails closed: its metrics fail, the summary and
+    /// report are written, the warn streaks are not updated, and the exit code is 2.
+    ///
+    /// --measurements: a `wasm-perf-measurements-v1` document from another runner (a device
+    /// farm's mobile cold init, say). It must name its environment (device, OS, browser,
+    /// runner) and provenance (commit, producer, rustc, binaryen), and each record its
+    /// command and artifacts; otherwise it is refused (exit 2). The baseline is compared
+    /// on the metrics the document measured only.
+    ///
+    /// --current B: a baseline read as a run and compared with --baseline A (and judged
+    /// against the budgets); the warn streaks are not updated.
     Gate(Box<Gate>),
 }
 
@@ -270,10 +280,26 @@ pub struct OutputArgs {
 }
 
 #[derive(Debug, Args)]
+#[command(group = clap::ArgGroup::new("figures").required(true).args(["merge", "measurements", "current"]))]
 pub struct Gate {
     /// The partial summaries to merge, one or more per job (e.g. artifacts/partial/*.json).
-    #[arg(long, required = true, num_args = 1.., value_name = "PARTIAL")]
+    #[arg(long, num_args = 1.., value_name = "PARTIAL")]
     pub merge: Vec<PathBuf>,
+    /// Figures measured elsewhere: a wasm-perf-measurements-v1 document (see
+    /// docs/schemas/wasm_perf_measurements.schema.json).
+    #[arg(long, value_name = "FILE")]
+    pub measurements: Option<PathBuf>,
+    /// A second baseline, gated as the current figures against --baseline.
+    #[arg(long, value_name = "BASELINE")]
+    pub current: Option<PathBuf>,
+    /// With --measurements or --current: gate this budget profile only (repeat for
+    /// several; default: every profile the figures name).
+    #[arg(long = "profile", value_name = "PROFILE", conflicts_with = "merge")]
+    pub profiles: Vec<String>,
+    /// With --measurements or --current: this metric must have a value in every gated
+    /// profile; absent or null, it fails (repeat for several).
+    #[arg(long = "require-metric", value_name = "ID", conflicts_with = "merge")]
+    pub require_metrics: Vec<String>,
     #[command(flatten)]
     pub inputs: Inputs,
     /// The benchmark corpus; the partials must have run this one.

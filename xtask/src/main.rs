@@ -22,6 +22,7 @@ mod inputs;
 mod leb128;
 mod loopback;
 mod measure;
+mod measured_elsewhere;
 mod merge;
 mod optimize;
 mod outputs;
@@ -65,6 +66,7 @@ fn run(cli: flags::Cli) -> anyhow::Result<Status> {
         flags::Command::Policy(flags::PolicyCommand::Check(cmd)) => cmd.run(&sh),
         flags::Command::Rebaseline(cmd) => cmd.run(&sh),
         flags::Command::Corpus(flags::CorpusCommand::Check(cmd)) => cmd.run(&sh),
+        flags::Command::Gate(cmd) if cmd.merge.is_empty() => measured_elsewhere::run(*cmd, &sh),
         flags::Command::Gate(cmd) => (*cmd).run(&sh),
     }
 }

@@ -8,8 +8,10 @@ use std::path::Path;
 use anyhow::{Context, anyhow};
 use perf_core::budget::Status;
 use perf_core::conclude::{GateContext, conclude};
+use perf_core::gate::GateReport;
 use perf_core::run::{Run, bad_scenarios, broken_variants};
-use perf_core::summary::{self, VariantReport};
+use perf_core::streak::StreakState;
+use perf_core::summary::{self, Summary, VariantReport};
 
 use crate::atomic_write::{write_atomic, write_json_atomic};
 use crate::{flags, gate, inputs, summary_schema, table};
@@ -31,12 +33,29 @@ pub(crate) fn conclude_and_write(
         branch: &files.branch,
         run_id: &files.run_id,
         issues_url: files.issues_url.as_deref(),
+        measured_elsewhere: &[],
     };
     let (summary, report) = conclude(run, budgets, &cx, &mut streaks);
+    write_concluded(loaded, &files, &summary, &report, write_streaks.then_some(&streaks), out)?;
+    stop_on_broken_input(&summary.variants, &inputs::resolve(&out.summary).1)?;
+    Ok(summary.verdict)
+}
+
+/// Writes a concluded summary and gate report (and `streaks`, when given) and prints the
+/// table or the JSON.
+pub(crate) fn write_concluded(
+    loaded: &inputs::Loaded,
+    files: &gate::Loaded,
+    summary: &Summary,
+    report: &GateReport,
+    streaks: Option<&StreakState>,
+    out: &flags::OutputArgs,
+) -> anyhow::Result<()> {
+    let budgets = &loaded.budgets.value;
     let (summary_path, summary_name) = inputs::resolve(&out.summary);
     // Checked before anything is written: a summary that breaks its schema is a tool
     // error, and then neither it nor the gate's files (streaks included) are written.
-    let violations = summary_schema::violations(&serde_json::to_value(&summary)?)?;
+    let violations = summary_schema::violations(&serde_json::to_value(summary)?)?;
     if !violations.is_empty() {
         return Err(anyhow!(
             "internal error: the summary does not match docs/schemas/wasm_budget_summary.schema.json \
@@ -45,26 +64,25 @@ pub(crate) fn conclude_and_write(
         ));
     }
     write_attribution(&summary.variants)?;
-    write_json_atomic(&summary_path, &summary)?;
-    files.persist(&report, write_streaks.then_some(&streaks), out.json)?;
-    let markdown = perf_core::markdown::report(&summary, &report);
+    write_json_atomic(&summary_path, summary)?;
+    files.persist(report, streaks, out.json)?;
+    let markdown = perf_core::markdown::report(summary, report);
     write_atomic(&inputs::resolve(&out.markdown).0, markdown.as_bytes())?;
-    let html = perf_core::html::report(&summary, &report);
+    let html = perf_core::html::report(summary, report);
     write_atomic(&inputs::resolve(&out.html).0, html.as_bytes())?;
     if let Some(path) = &out.step_summary {
         append_step_summary(path, &markdown)?;
     }
 
     if out.json {
-        println!("{}", serde_json::to_string_pretty(&summary)?);
+        println!("{}", serde_json::to_string_pretty(summary)?);
     } else {
         print!("{}", table::render(budgets, &summary.variants, &summary.records, &summary.pipeline));
         println!("verdict: {}", summary.verdict.as_str());
-        print!("{}", table::render_gate(&report, &files.notes));
+        print!("{}", table::render_gate(report, &files.notes));
         println!("summary: {summary_name}, report: {}", files.report.1);
     }
-    stop_on_broken_input(&summary.variants, &summary_name)?;
-    Ok(summary.verdict)
+    Ok(())
 }
 
 /// One job of a matrix: writes its run as the partial summary `gate --merge` reads, gating

@@ -18,6 +18,9 @@ pub fn render(budgets: &Budgets, variants: &[VariantReport], records: &[Record],
     let mut out = String::new();
     let column =
         |r: &Record| budgets.metric(&r.metric_id).and_then(|m| SIZE_COLUMNS.iter().position(|s| *s == m.source));
+    if variants.is_empty() {
+        return render_elsewhere(records);
+    }
     let _ = writeln!(out, "{:<11} {:<8} {:>21} {:>21} {:>21}  status", "profile", "variant", "raw", "gzip", "brotli");
     for v in variants {
         let records: Vec<&Record> = records.iter().filter(|r| r.variant == v.variant).collect();
@@ -209,4 +212,32 @@ fn cell(r: &Record) -> String {
         (Some(v), None) => number(v),
         (None, _) => "not measured".to_owned(),
     }
+}
+
+/// Figures measured elsewhere (`gate --measurements`, `--current`): no variant was built
+/// here, so one row per record, and where the figures came from.
+fn render_elsewhere(records: &[Record]) -> String {
+    let mut out = String::new();
+    let _ = writeln!(out, "{:<11} {:<8} {:<16} {:>24}  status", "profile", "variant", "metric", "value / budget");
+    for r in records {
+        let value = format!("{} {}", cell(r), r.unit.as_str());
+        let _ = writeln!(
+            out,
+            "{:<11} {:<8} {:<16} {:>24}  {}",
+            r.profile,
+            r.variant.as_str(),
+            r.metric_id,
+            value,
+            r.status.as_str()
+        );
+    }
+    let mut environments: Vec<&str> = records.iter().map(|r| r.environment.as_str()).collect();
+    environments.dedup();
+    for e in environments {
+        let _ = writeln!(out, "measured in: {e}");
+    }
+    for r in records.iter().filter(|r| r.status == Status::Fail || r.status == Status::Warn) {
+        let _ = writeln!(out, "{}: {} ({}, {}): {}", r.status.as_str(), r.metric_id, r.profile, r.metric, r.explain());
+    }
+    out
 }

@@ -1626,3 +1626,144 @@ fn a_wasm_bindgen_crate_is_gated_as_it_ships_module_and_glue_and_cold_init_runs_
         }
     }
 }
+
+#[test]
+fn figures_measured_elsewhere_are_gated_by_the_same_rules_and_refused_without_provenance() {
+    let out = scratch("elsewhere");
+    let measurements = fixture("measurements/mobile-android.json");
+    // The committed budgets with mobile cold init warn-then-block: warn 120 ms, hard 160 ms.
+    let budgets = fixture("budgets/mobile-warn-then-block.json");
+    let document: serde_json::Value = serde_json::from_slice(&std::fs::read(&measurements).unwrap()).unwrap();
+    assert_schema("wasm_perf_measurements.schema.json", &document);
+    let gate = |dir: &str, extra: &[&str]| {
+        let dir = out.join(dir);
+        let summary = dir.join("summary.json");
+        let mut args: Vec<String> =
+            ["gate", "--budgets", &budgets, "--branch", "feature/farm"].map(String::from).to_vec();
+        args.extend(gate_files(&dir));
+        for (flag, name) in [("--summary", "summary.json"), ("--markdown", "report.md"), ("--html", "report.html")] {
+            args.extend([flag.to_owned(), dir.join(name).display().to_string()]);
+        }
+        args.extend(extra.iter().map(|s| s.to_string()));
+        let o = xtask(&args.iter().map(String::as_str).collect::<Vec<_>>());
+        (o, summary, dir)
+    };
+
+    // 131.5 ms is in the warn band: the first run warns, the second escalates.
+    let (o, summary, dir) = gate("streak", &["--measurements", &measurements]);
+    assert_eq!(o.status.code(), Some(0), "{}{}", text(&o.stdout), text(&o.stderr));
+    let (s, _) = read_summary(&summary);
+    assert_eq!(s.verdict, Status::Warn);
+    assert!(s.variants.is_empty() && s.pipeline.steps.cargo_builds == 0, "nothing was built here");
+    let mobile = s.records.iter().find(|r| r.metric_id == "M-PERF-02B").unwrap();
+    assert_eq!((mobile.profile.as_str(), mobile.value, mobile.status), ("core-min", Some(131.5), Status::Warn));
+    assert!(mobile.environment.starts_with("mobile-android: Pixel 6a"), "{}", mobile.environment);
+    assert_eq!(mobile.seed_set, [11, 29, 42, 73, 101]);
+    assert!(mobile.commands[0].starts_with("farm-run --device pixel-6a"));
+    let raw = s.records.iter().find(|r| r.metric_id == "M-PERF-01A").unwrap();
+    assert_eq!((raw.value, raw.status, raw.seed_set.len()), (Some(22273.0), Status::Pass, 0));
+    assert_eq!(s.records.len(), 2, "only what the document measured");
+    assert!(text(&o.stdout).contains("warn [streak] M-PERF-02B (core-min): warning 1 of 2 in a row on feature/farm"));
+    let markdown = std::fs::read_to_string(dir.join("report.md")).unwrap();
+    assert!(markdown.contains("Figures measured elsewhere, in mobile-android: Pixel 6a"), "{markdown}");
+    assert!(markdown.contains("| M-PERF-02B | ms | 131.50 | 160 | 18% | - | **warn** |"), "{markdown}");
+    let (o, summary, dir) = gate("streak", &["--measurements", &measurements]);
+    assert_eq!(o.status.code(), Some(1), "{}{}", text(&o.stdout), text(&o.stderr));
+    assert!(text(&o.stdout).contains("warning 2 of 2 in a row on feature/farm: escalated to failure"));
+    assert_eq!(read_summary(&summary).0.verdict, Status::Fail);
+    let events = std::fs::read_to_string(dir.join("events.ndjson")).unwrap();
+    assert_eq!(events.lines().filter(|l| l.contains("\"M-PERF-02B\"")).count(), 2, "one event per run");
+
+    // Against the farm's own active baseline (100 ms in Chrome 131): a regression. The
+    // baseline's size metric the document did not measure is not the document's to miss.
+    let farm_baseline = fixture("measurements/mobile-android-baseline.json");
+    std::fs::create_dir_all(out.join("baseline")).unwrap();
+    std::fs::copy(&farm_baseline, out.join("baseline/baseline.json")).unwrap();
+    let (o, _, dir) = gate("baseline", &["--measurements", &measurements]);
+    assert_eq!(o.status.code(), Some(1), "{}{}", text(&o.stdout), text(&o.stderr));
+    let stdout = text(&o.stdout);
+    assert!(stdout.contains("fail [baseline] M-PERF-02B (core-min): regressed 100 -> 131.5 ms"), "{stdout}");
+    assert!(stdout.contains("warning 1 of 2 in a row"), "a fresh streak: the regression alone fails");
+    assert!(!stdout.contains("M-PERF-01B"), "{stdout}");
+    let report: serde_json::Value = serde_json::from_slice(&std::fs::read(dir.join("report.json")).unwrap()).unwrap();
+    assert_schema("wasm_perf_regression_report.schema.json", &report);
+
+    // Measured in another browser major than the baseline records: not compared, drift.
+    let chrome_132 = out.join("chrome-132.json");
+    let moved =
+        std::fs::read_to_string(&measurements).unwrap().replace("Chrome 131.0.6778.135", "Chrome 132.0.6834.57");
+    std::fs::write(&chrome_132, moved).unwrap();
+    let (o, _, _) = gate("baseline", &["--measurements", chrome_132.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(1));
+    let stdout = text(&o.stdout);
+    assert!(stdout.contains("mobile-android browser Chrome 131 -> Chrome 132; M-PERF-02B is not compared"), "{stdout}");
+    assert!(stdout.contains("skip [baseline] M-PERF-02B (core-min): not compared across browser versions"), "{stdout}");
+
+    // A metric the caller requires and the document lacks fails.
+    let (o, summary, _) = gate("required", &["--measurements", &measurements, "--require-metric", "M-PERF-01C"]);
+    assert_eq!(o.status.code(), Some(1), "{}{}", text(&o.stdout), text(&o.stderr));
+    let brotli = read_summary(&summary).0.records.into_iter().find(|r| r.metric_id == "M-PERF-01C").unwrap();
+    assert_eq!((brotli.value, brotli.status), (None, Status::Fail));
+    assert!(brotli.reason.unwrap().contains("mobile-android.json has no record of it"));
+
+    // Figures that do not say where and what they measured are refused; nothing is written.
+    let (o, summary, dir) = gate("refused", &["--measurements", &fixture("measurements/no-provenance.json")]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        text(&o.stderr).contains("xtask/tests/fixtures/measurements/no-provenance.json: /: missing field `provenance`"),
+        "{}",
+        text(&o.stderr)
+    );
+    assert!(!summary.exists() && !dir.join("streaks.json").exists());
+    let unknown = out.join("unknown-metric.json");
+    std::fs::write(&unknown, std::fs::read_to_string(&measurements).unwrap().replace("M-PERF-01A", "M-PERF-99"))
+        .unwrap();
+    let (o, _, _) = gate("refused", &["--measurements", unknown.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        text(&o.stderr).contains("/records/1/metric_id: the budgets have no metric \"M-PERF-99\""),
+        "{}",
+        text(&o.stderr)
+    );
+}
+
+#[test]
+fn gate_current_compares_two_baselines_without_touching_the_streaks() {
+    let out = scratch("current");
+    let mut active: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(root().join("baselines/baseline_latest.json")).unwrap()).unwrap();
+    active["status"] = "active".into();
+    let a = out.join("a.json");
+    std::fs::write(&a, serde_json::to_string_pretty(&active).unwrap()).unwrap();
+    let grown = active["metrics"]
+        .as_array_mut()
+        .unwrap()
+        .iter_mut()
+        .find(|m| m["metric_id"] == "M-PERF-01A" && m["profile"] == "core-min")
+        .unwrap();
+    grown["value"] = (grown["value"].as_f64().unwrap() + 2000.0).into();
+    let b = out.join("b.json");
+    std::fs::write(&b, serde_json::to_string_pretty(&active).unwrap()).unwrap();
+    let same = out.join("same.json");
+    std::fs::copy(&a, &same).unwrap();
+    let gate = |current: &Path| {
+        let mut args: Vec<String> = vec!["gate".into(), "--current".into(), current.display().to_string()];
+        args.extend(["--baseline".into(), a.display().to_string()]);
+        for (flag, name) in [("--state", "streaks.json"), ("--report", "report.json"), ("--events", "events.ndjson")] {
+            args.extend([flag.into(), out.join(name).display().to_string()]);
+        }
+        args.extend(["--summary".into(), out.join("summary.json").display().to_string()]);
+        args.extend(["--markdown".into(), out.join("report.md").display().to_string()]);
+        args.extend(["--html".into(), out.join("report.html").display().to_string()]);
+        xtask(&args.iter().map(String::as_str).collect::<Vec<_>>())
+    };
+    let o = gate(&b);
+    assert_eq!(o.status.code(), Some(1), "{}{}", text(&o.stdout), text(&o.stderr));
+    assert!(text(&o.stdout).contains("fail [baseline] M-PERF-01A (core-min): regressed 22273 -> 24273 bytes"));
+    assert!(text(&o.stdout).contains("is a baseline, not a run: the warn streaks were not updated"));
+    let o = gate(&same);
+    assert_eq!(o.status.code(), Some(0), "{}{}", text(&o.stdout), text(&o.stderr));
+    let s = read_summary(&out.join("summary.json")).0;
+    assert_eq!(s.records.len(), active["metrics"].as_array().unwrap().len(), "every metric of the baseline");
+    assert!(!out.join("streaks.json").exists(), "a comparison of two baselines is not a run");
+}

@@ -7,9 +7,11 @@
 use crate::baseline::Baseline;
 use crate::budget::Budgets;
 use crate::gate::{self, GateInput, GateReport};
+use crate::pipeline::PipelineReport;
+use crate::regression::BrowserRan;
 use crate::run::Run;
 use crate::streak::StreakState;
-use crate::summary::{self, SCHEMA_VERSION, Summary};
+use crate::summary::{self, Provenance, Record, SCHEMA_VERSION, Summary, VariantReport};
 
 /// Where and against what the gate runs.
 pub struct GateContext<'a> {
@@ -20,12 +22,39 @@ pub struct GateContext<'a> {
     pub run_id: &'a str,
     /// The repository's issues page, where the warn issues are (`None` off GitHub).
     pub issues_url: Option<&'a str>,
+    /// The browsers of figures measured elsewhere (none for this tool's own run).
+    pub measured_elsewhere: &'a [BrowserRan],
 }
 
 /// The summary and the gate's report of `run`; `streaks` advance by this run's warnings.
 pub fn conclude(run: Run, budgets: &Budgets, cx: &GateContext, streaks: &mut StreakState) -> (Summary, GateReport) {
     let Run { schema_version: _, commit, package, seed_set: _, provenance, corpus_sha256: _, variants, pipeline } = run;
-    let mut records = summary::build_records(budgets, &variants, &commit);
+    let records = summary::build_records(budgets, &variants, &commit);
+    let run = Concluding { commit, package, seed_set: budgets.seed_set.clone(), provenance, variants, pipeline };
+    conclude_records(run, records, budgets, cx, streaks)
+}
+
+/// What a summary says besides its records.
+pub struct Concluding {
+    pub commit: String,
+    pub package: String,
+    pub seed_set: Vec<u64>,
+    pub provenance: Provenance,
+    /// What this tool built and measured; none for figures measured elsewhere.
+    pub variants: Vec<VariantReport>,
+    pub pipeline: PipelineReport,
+}
+
+/// The summary and the gate's report of `records` already judged against `budgets` (a
+/// run's, or figures measured elsewhere); `streaks` advance by their warnings.
+pub fn conclude_records(
+    run: Concluding,
+    mut records: Vec<Record>,
+    budgets: &Budgets,
+    cx: &GateContext,
+    streaks: &mut StreakState,
+) -> (Summary, GateReport) {
+    let Concluding { commit, package, seed_set, provenance, variants, pipeline } = run;
     let input = GateInput {
         budgets,
         baseline: cx.baseline,
@@ -35,6 +64,7 @@ pub fn conclude(run: Run, budgets: &Budgets, cx: &GateContext, streaks: &mut Str
         binaryen: &provenance.binaryen,
         variants: &variants,
         issues_url: cx.issues_url,
+        measured_elsewhere: cx.measured_elsewhere,
     };
     let report = gate::evaluate(&input, &records, streaks);
     for r in &mut records {
@@ -47,7 +77,7 @@ pub fn conclude(run: Run, budgets: &Budgets, cx: &GateContext, streaks: &mut Str
         verdict: summary::verdict(&records, &pipeline).worst(report.verdict),
         commit,
         package,
-        seed_set: budgets.seed_set.clone(),
+        seed_set,
         report_signature: String::new(),
         provenance,
         variants,
@@ -327,8 +357,13 @@ mod tests {
         let budgets = budgets();
         for case in cases {
             let mut streaks = StreakState::default();
-            let cx =
-                GateContext { baseline: case.baseline.as_ref(), branch: "feature/x", run_id: "r", issues_url: None };
+            let cx = GateContext {
+                baseline: case.baseline.as_ref(),
+                branch: "feature/x",
+                run_id: "r",
+                issues_url: None,
+                measured_elsewhere: &[],
+            };
             let mut last = None;
             for _ in 0..case.runs {
                 last = Some(conclude(run(&case.measured), &budgets, &cx, &mut streaks));
@@ -345,7 +380,7 @@ mod tests {
     #[test]
     fn the_signature_follows_deterministic_content_only() {
         let budgets = budgets();
-        let cx = GateContext { baseline: None, branch: "main", run_id: "r", issues_url: None };
+        let cx = GateContext { baseline: None, branch: "main", run_id: "r", issues_url: None, measured_elsewhere: &[] };
         let conclude_one = |m: &Measured, edit: &dyn Fn(&mut Run)| {
             let mut r = run(m);
             edit(&mut r);
@@ -370,7 +405,7 @@ mod tests {
     #[test]
     fn a_failed_pipeline_step_or_an_unbuilt_variant_fails_the_run() {
         let budgets = budgets();
-        let cx = GateContext { baseline: None, branch: "main", run_id: "r", issues_url: None };
+        let cx = GateContext { baseline: None, branch: "main", run_id: "r", issues_url: None, measured_elsewhere: &[] };
         let mut excess = run(&PASSING);
         excess.pipeline.status = Status::Fail;
         assert_eq!(conclude(excess, &budgets, &cx, &mut StreakState::default()).0.verdict, Status::Fail);

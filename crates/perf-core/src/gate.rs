@@ -17,7 +17,7 @@ use crate::attribution::{self, SizeChanges};
 use crate::baseline::{Baseline, BaselineStatus, DriftPolicy};
 use crate::budget::{Budgets, GateKind, Status};
 use crate::ratchet::{self, RatchetHint};
-use crate::regression::{self, Comparison, Finding, ToolchainDrift};
+use crate::regression::{self, BrowserRan, Comparison, Finding, ToolchainDrift};
 use crate::streak::{Observation, StreakState};
 use crate::summary::{self, Record, VariantReport};
 use crate::warn_issue::WarnIssue;
@@ -141,6 +141,9 @@ pub struct GateInput<'a> {
     pub variants: &'a [VariantReport],
     /// The repository's issues page, where the warn issues are (`None` off GitHub).
     pub issues_url: Option<&'a str>,
+    /// The browsers of figures measured elsewhere (`gate --measurements`), checked against
+    /// the baseline's like the run's own browser environments.
+    pub measured_elsewhere: &'a [BrowserRan],
 }
 
 /// Evaluates the three rules over `records` (judged against their thresholds) and advances
@@ -237,7 +240,9 @@ pub fn evaluate(input: &GateInput, records: &[Record], streaks: &mut StreakState
                 what.join(", ")
             )));
         }
-        let browser_drift = regression::browser_drift(baseline, input.variants);
+        let mut ran = regression::browsers_ran(input.variants);
+        ran.extend(input.measured_elsewhere.iter().cloned());
+        let browser_drift = regression::browser_drift(baseline, &ran);
         for (d, metric) in &browser_drift {
             checks.push(drift_check(format!(
                 "browser drift since the baseline: {} {} -> {}; {metric} is not compared, rebaseline with this browser",
@@ -612,6 +617,7 @@ mod tests {
                     binaryen: "116",
                     variants: &[],
                     issues_url: None,
+                    measured_elsewhere: &[],
                 };
                 let report = evaluate(&input, &recs, &mut streaks);
                 let messages: Vec<&str> = report.checks.iter().map(|c| c.message.as_str()).collect();
@@ -707,6 +713,7 @@ mod tests {
                 binaryen: "116",
                 variants: &variants,
                 issues_url: None,
+                measured_elsewhere: &[],
             };
             let report = evaluate(&input, std::slice::from_ref(&record), &mut StreakState::default());
             assert_eq!(report.verdict, verdict, "{version}");
@@ -732,6 +739,7 @@ mod tests {
             binaryen: "117",
             variants: &[],
             issues_url: None,
+            measured_elsewhere: &[],
         };
         let report = evaluate(&input, &recs, &mut StreakState::default());
         let verdicts: Vec<(&str, Status)> = report.metrics.iter().map(|m| (m.metric_id.as_str(), m.status)).collect();
@@ -759,6 +767,7 @@ mod tests {
             binaryen: "116",
             variants: &[],
             issues_url: Some("https://github.com/o/r/issues"),
+            measured_elsewhere: &[],
         };
         let issue = |report: &GateReport| {
             let check = report.checks.iter().find(|c| c.rule == Rule::WarnThenBlock).unwrap();

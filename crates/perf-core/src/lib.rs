@@ -19,6 +19,7 @@ pub mod gate;
 pub mod html;
 pub mod json_text;
 pub mod markdown;
+pub mod measurements;
 pub mod partial;
 pub mod pipeline;
 pub mod policy;

@@ -11,6 +11,7 @@ use crate::baseline::BaselineStatus;
 use crate::budget::Status;
 use crate::display::{number, signed};
 use crate::gate::GateReport;
+use crate::policy::VariantKind;
 use crate::scorecard::{self, percent};
 use crate::summary::{Record, Summary};
 
@@ -43,11 +44,32 @@ pub fn report(summary: &Summary, gate: &GateReport) -> String {
              each seed's p95 (fuel: of each seed's median). Headroom is the unused share of the hard budget.\n"
         );
     }
-    for v in &summary.variants {
-        let _ = writeln!(out, "### {} ({})\n", v.variant.as_str(), cell_text(&v.budget_profile));
+    // Figures measured elsewhere come without variants of this tool's own; their records
+    // still name the variant their profile gates.
+    let mut tables: Vec<(VariantKind, &str)> =
+        summary.variants.iter().map(|v| (v.variant, v.budget_profile.as_str())).collect();
+    if summary.variants.is_empty() {
+        for r in &summary.records {
+            if !tables.iter().any(|(kind, _)| *kind == r.variant) {
+                tables.push((r.variant, &r.profile));
+            }
+        }
+        let mut environments: Vec<&str> = summary.records.iter().map(|r| r.environment.as_str()).collect();
+        environments.dedup();
+        let _ = writeln!(
+            out,
+            "Figures measured elsewhere, in {}; rustc `{}`, binaryen {}. Headroom is the unused share of the hard \
+             budget.\n",
+            cell_text(&environments.join("; ")),
+            cell_text(summary.provenance.rustc.lines().next().unwrap_or_default()),
+            cell_text(&summary.provenance.binaryen)
+        );
+    }
+    for (variant, profile) in tables {
+        let _ = writeln!(out, "### {} ({})\n", variant.as_str(), cell_text(profile));
         let _ = writeln!(out, "| metric | unit | value | budget | headroom | vs baseline | status |");
         let _ = writeln!(out, "|---|---|---:|---:|---:|---:|---|");
-        for line in scorecard::lines(summary, gate, v.variant) {
+        for line in scorecard::lines(summary, gate, variant) {
             let r = line.record;
             let value = r.value.map_or("-".to_owned(), number);
             let budget = r.threshold_hard.map_or("-".to_owned(), number);
@@ -101,7 +123,8 @@ const TOP_MONOS: usize = 5;
 
 /// The items that grew, shrank, appeared or disappeared against the baseline's, per variant.
 fn size_changes(out: &mut String, summary: &Summary, gate: &GateReport) {
-    if gate.baseline_status.is_none() {
+    // Nothing was built: no item to attribute, figures measured elsewhere.
+    if gate.baseline_status.is_none() || summary.variants.is_empty() {
         return;
     }
     let _ = writeln!(out, "\n### Size changes against the baseline\n");

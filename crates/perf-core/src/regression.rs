@@ -164,25 +164,48 @@ pub fn browsers(variants: &[VariantReport]) -> BTreeMap<String, String> {
         .collect()
 }
 
+/// A browser that measured a metric: in a browser environment of this run, or on a device
+/// elsewhere (`gate --measurements`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BrowserRan {
+    pub environment: String,
+    /// The browser and its major version: "Chromium 156".
+    pub browser: String,
+    pub metric: String,
+}
+
+/// The browsers `variants`' environments ran, one per environment and metric.
+pub fn browsers_ran(variants: &[VariantReport]) -> Vec<BrowserRan> {
+    let mut ran: Vec<BrowserRan> = Vec::new();
+    for b in variants.iter().flat_map(|v| &v.browsers) {
+        let Some(browser) = b.browser.as_ref() else { continue };
+        let r = BrowserRan {
+            environment: b.environment.clone(),
+            browser: browser.major_version(),
+            metric: b.metric.clone(),
+        };
+        if !ran.contains(&r) {
+            ran.push(r);
+        }
+    }
+    ran
+}
+
 /// A browser environment whose browser or major version differs from the baseline's, or
 /// that the baseline does not record while it anchors the environment's metric: its values
 /// are not comparable as-is. Returns the drift and the metric the environment feeds.
-pub fn browser_drift(baseline: &Baseline, variants: &[VariantReport]) -> Vec<(ToolchainDrift, String)> {
-    let ran = browsers(variants);
-    let metrics: BTreeMap<&str, &str> =
-        variants.iter().flat_map(|v| &v.browsers).map(|b| (b.environment.as_str(), b.metric.as_str())).collect();
+pub fn browser_drift(baseline: &Baseline, ran: &[BrowserRan]) -> Vec<(ToolchainDrift, String)> {
     let mut drift = Vec::new();
-    for (environment, current) in ran {
-        let metric = metrics.get(environment.as_str()).copied().unwrap_or_default();
-        let anchored = baseline.metrics.iter().any(|m| m.metric_id == metric && m.value.is_some());
-        let recorded = match baseline.provenance.browsers.get(&environment) {
-            Some(b) if *b == current => continue,
+    for r in ran {
+        let anchored = baseline.metrics.iter().any(|m| m.metric_id == r.metric && m.value.is_some());
+        let recorded = match baseline.provenance.browsers.get(&r.environment) {
+            Some(b) if *b == r.browser => continue,
             Some(b) => b.clone(),
             None if anchored => "not recorded".to_owned(),
             None => continue,
         };
-        let tool = format!("{environment} browser");
-        drift.push((ToolchainDrift { tool, baseline: recorded, current }, metric.to_owned()));
+        let tool = format!("{} browser", r.environment);
+        drift.push((ToolchainDrift { tool, baseline: recorded, current: r.browser.clone() }, r.metric.clone()));
     }
     drift
 }

@@ -318,7 +318,7 @@ fn record(budgets: &Budgets, m: &Metric, v: &VariantReport, commit: &str) -> Rec
 }
 
 /// A record's value, status and reason from what was measured (or why it was not).
-fn judge(m: &Metric, profile: &str, measured: Measurement) -> (Option<f64>, Status, Option<String>) {
+pub(crate) fn judge(m: &Metric, profile: &str, measured: Measurement) -> (Option<f64>, Status, Option<String>) {
     match measured {
         // JSON has no NaN: an unmeasurable number is a failure with its reason, not a null.
         Measurement::Value(value) if !value.is_finite() => {

@@ -1,0 +1,523 @@
+//! Figures measured elsewhere, gated here: a device farm's mobile cold init, a lab's numbers,
+//! or a second baseline. `cargo xtask gate --measurements FILE` reads a
+//! [`Measurements`] document; `cargo xtask gate --current B` reads a baseline as the figures
+//! of a run. Both become ordinary [`Record`]s, judged against the same budgets, so the same
+//! streaks, baseline comparison and reports apply.
+//!
+//! Figures nobody can trace are refused: a measurements document must say which environment
+//! measured it (device, OS, browser, runner) and what it measured (commit, the command that
+//! produced it, rustc and binaryen), and every record its command line and artifacts (seed
+//! §5: "each metric sample must include").
+
+use serde::{Deserialize, Serialize};
+
+use crate::baseline::Baseline;
+use crate::budget::{Budgets, Status};
+use crate::document::{DocumentError, check_schema_version, parse_document, pointer_join};
+use crate::policy::Policy;
+use crate::regression::BrowserRan;
+use crate::runtime::Measurement;
+use crate::summary::{self, Record};
+use crate::unit::Unit;
+
+pub const SCHEMA_VERSION: &str = "wasm-perf-measurements-v1";
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Measurements {
+    pub schema_version: String,
+    /// The package whose build was measured.
+    pub package: String,
+    pub environment: MeasuredEnvironment,
+    pub provenance: MeasuredProvenance,
+    /// The seeds the scenarios ran with (the budgets' seed set, for comparable figures).
+    pub seed_set: Vec<u64>,
+    pub records: Vec<MeasuredRecord>,
+}
+
+/// Where the figures were measured: what a reader needs to reproduce them.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MeasuredEnvironment {
+    /// The corpus environment this stands for (e.g. "mobile-android").
+    pub id: String,
+    /// e.g. "Pixel 6a (Tensor, mid-tier ARM)".
+    pub device: String,
+    /// e.g. "Android 14".
+    pub os: String,
+    /// The browser and its full version, e.g. "Chrome 131.0.6778.135".
+    pub browser: String,
+    /// Who ran it: the farm, job or machine.
+    pub runner: String,
+}
+
+impl MeasuredEnvironment {
+    /// The browser and its major version, as a baseline records them: "Chrome 131".
+    pub fn browser_major(&self) -> Option<String> {
+        let (name, version) = self.browser.trim().rsplit_once(' ')?;
+        let major: u32 = version.split('.').next()?.parse().ok()?;
+        Some(format!("{} {major}", name.trim()))
+    }
+}
+
+/// What was measured: the build and the tool that produced the figures.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MeasuredProvenance {
+    pub commit: String,
+    /// The command (or tool and version) that produced this document.
+    pub producer: String,
+    /// `rustc -vV` of the build measured: a baseline from another toolchain is drift.
+    pub rustc: String,
+    /// The wasm-opt (binaryen) version of the build measured.
+    pub binaryen: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MeasuredRecord {
+    /// The budget profile (e.g. "core-min").
+    pub profile: String,
+    pub metric_id: String,
+    pub unit: Unit,
+    /// `null` when the environment could not measure it; then `reason` says why.
+    pub value: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+    /// The exact command line that measured it.
+    pub command: String,
+    /// The wasm binary, traces and logs the value came from.
+    pub artifact_paths: Vec<String>,
+}
+
+impl Measurements {
+    /// Parses and checks the document on its own: environment and provenance complete,
+    /// every record traceable, no (profile, metric) twice.
+    pub fn parse(file: &str, text: &str) -> Result<Measurements, DocumentError> {
+        let m: Measurements = parse_document(file, text)?;
+        check_schema_version(file, &m.schema_version, SCHEMA_VERSION)?;
+        let e = &m.environment;
+        let p = &m.provenance;
+        let required = [
+            ("/package", &m.package),
+            ("/environment/id", &e.id),
+            ("/environment/device", &e.device),
+            ("/environment/os", &e.os),
+            ("/environment/browser", &e.browser),
+            ("/environment/runner", &e.runner),
+            ("/provenance/commit", &p.commit),
+            ("/provenance/producer", &p.producer),
+            ("/provenance/rustc", &p.rustc),
+            ("/provenance/binaryen", &p.binaryen),
+        ];
+        for (pointer, value) in required {
+            if value.trim().is_empty() {
+                return Err(DocumentError::rule(
+                    file,
+                    pointer,
+                    "must not be empty: figures from elsewhere must say where and what they measured",
+                ));
+            }
+        }
+        if e.browser_major().is_none() {
+            return Err(DocumentError::rule(
+                file,
+                "/environment/browser",
+                format!(
+                    "expected the browser and its version, e.g. \"Chrome 131.0.6778.135\", found \"{}\"",
+                    e.browser
+                ),
+            ));
+        }
+        if m.seed_set.is_empty() {
+            return Err(DocumentError::rule(file, "/seed_set", "must name the seeds the scenarios ran with"));
+        }
+        if m.records.is_empty() {
+            return Err(DocumentError::rule(file, "/records", "must hold at least one record"));
+        }
+        for (i, r) in m.records.iter().enumerate() {
+            let at = |field: &str| pointer_join(&format!("/records/{i}"), field);
+            if r.command.trim().is_empty() {
+                return Err(DocumentError::rule(
+                    file,
+                    at("command"),
+                    "must be the exact command line that measured it",
+                ));
+            }
+            if r.artifact_paths.is_empty() || r.artifact_paths.iter().any(|a| a.trim().is_empty()) {
+                return Err(DocumentError::rule(
+                    file,
+                    at("artifact_paths"),
+                    "must name the artifacts the value came from",
+                ));
+            }
+            match (r.value, &r.reason) {
+                (Some(v), _) if v < 0.0 && r.unit != Unit::Percent => {
+                    return Err(DocumentError::rule(
+                        file,
+                        at("value"),
+                        format!("expected a non-negative number, found {v}"),
+                    ));
+                }
+                (None, None) => {
+                    return Err(DocumentError::rule(file, at("reason"), "a record without a value must say why"));
+                }
+                _ => {}
+            }
+            if let Some(j) = m.records[..i].iter().position(|o| o.profile == r.profile && o.metric_id == r.metric_id) {
+                return Err(DocumentError::rule(
+                    file,
+                    at("metric_id"),
+                    format!("{} ({}) is also /records/{j}: one value per metric and profile", r.metric_id, r.profile),
+                ));
+            }
+        }
+        Ok(m)
+    }
+
+    /// The figures as the gate reads them.
+    pub fn origin(&self, file: &str) -> Origin {
+        let e = &self.environment;
+        Origin {
+            file: file.to_owned(),
+            commit: self.provenance.commit.clone(),
+            environment: format!("{}: {}, {}, {} (measured elsewhere: {})", e.id, e.device, e.os, e.browser, e.runner),
+            seed_set: self.seed_set.clone(),
+            records: self.records.clone(),
+            browsers: match e.browser_major() {
+                Some(browser) => self
+                    .records
+                    .iter()
+                    .map(|r| BrowserRan {
+                        environment: e.id.clone(),
+                        browser: browser.clone(),
+                        metric: r.metric_id.clone(),
+                    })
+                    .collect(),
+                None => Vec::new(),
+            },
+        }
+    }
+}
+
+/// Figures from a file, ready to be judged: where they came from and what they say.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Origin {
+    pub file: String,
+    pub commit: String,
+    /// What each record's `environment` says.
+    pub environment: String,
+    pub seed_set: Vec<u64>,
+    pub records: Vec<MeasuredRecord>,
+    /// The browser behind each record (none for a baseline read as a run).
+    pub browsers: Vec<BrowserRan>,
+}
+
+impl Origin {
+    /// The browsers behind the wall-clock records, checked against the baseline's: a time
+    /// measured in another browser, or a browser the baseline does not record, is not
+    /// comparable. Sizes and counts do not depend on the browser.
+    pub fn timing_browsers(&self, budgets: &Budgets) -> Vec<BrowserRan> {
+        let timed = |b: &&BrowserRan| budgets.metric(&b.metric).is_some_and(|m| m.source.is_wall_clock());
+        self.browsers.iter().filter(timed).cloned().collect()
+    }
+
+    /// A baseline read as the figures of a run (`gate --current`): its values, its
+    /// provenance's commit and host.
+    pub fn of_baseline(file: &str, b: &Baseline, seed_set: &[u64]) -> Origin {
+        let records = b
+            .metrics
+            .iter()
+            .map(|m| MeasuredRecord {
+                profile: m.profile.clone(),
+                metric_id: m.metric_id.clone(),
+                unit: m.unit,
+                value: m.value,
+                reason: m.value.is_none().then(|| format!("{file} has no value for it")),
+                command: format!("the baseline {file}"),
+                artifact_paths: vec![file.to_owned()],
+            })
+            .collect();
+        Origin {
+            file: file.to_owned(),
+            commit: b.provenance.commit.clone(),
+            environment: format!("baseline {file} (measured on {})", b.provenance.host),
+            seed_set: seed_set.to_vec(),
+            records,
+            browsers: Vec::new(),
+        }
+    }
+}
+
+/// Which of the figures to gate, and which must be there.
+#[derive(Debug, Clone, Default)]
+pub struct Selection {
+    /// Gate these budget profiles only; empty: every profile the figures name.
+    pub profiles: Vec<String>,
+    /// These metrics fail when a gated profile has no value for them (`--require-metric`).
+    pub required: Vec<String>,
+}
+
+/// The figures judged against `budgets`, one record per (profile, metric) in policy order
+/// then budgets order; a metric required by `selection` and absent fails. Refuses figures
+/// for a profile, metric or unit the budgets do not know, and a selection naming one.
+pub fn records(
+    origin: &Origin,
+    budgets: &Budgets,
+    policy: &Policy,
+    selection: &Selection,
+) -> Result<Vec<Record>, DocumentError> {
+    let file = origin.file.as_str();
+    for (i, r) in origin.records.iter().enumerate() {
+        let at = |field: &str| pointer_join(&format!("/records/{i}"), field);
+        if !budgets.profiles.contains(&r.profile) {
+            return Err(DocumentError::rule(
+                file,
+                at("profile"),
+                format!("the budgets have no profile \"{}\" (they have {})", r.profile, budgets.profiles.join(", ")),
+            ));
+        }
+        let Some(m) = budgets.metric(&r.metric_id) else {
+            return Err(DocumentError::rule(
+                file,
+                at("metric_id"),
+                format!("the budgets have no metric \"{}\"", r.metric_id),
+            ));
+        };
+        if m.unit != r.unit {
+            return Err(DocumentError::rule(
+                file,
+                at("unit"),
+                format!("{} is budgeted in {}, found {}", m.id, m.unit, r.unit),
+            ));
+        }
+    }
+    for p in &selection.profiles {
+        if !budgets.profiles.contains(p) {
+            return Err(DocumentError::rule(file, "", format!("--profile {p}: the budgets have no such profile")));
+        }
+    }
+    for id in &selection.required {
+        if budgets.metric(id).is_none() {
+            return Err(DocumentError::rule(
+                file,
+                "",
+                format!("--require-metric {id}: the budgets have no such metric"),
+            ));
+        }
+    }
+    let gated = |profile: &str| {
+        if selection.profiles.is_empty() {
+            origin.records.iter().any(|r| r.profile == profile)
+        } else {
+            selection.profiles.iter().any(|p| p == profile)
+        }
+    };
+    let mut out = Vec::new();
+    for v in policy.profiles.iter().filter(|v| gated(&v.budget_profile)) {
+        if out.iter().any(|r: &Record| r.profile == v.budget_profile) {
+            continue;
+        }
+        for m in &budgets.metrics {
+            let found = origin.records.iter().find(|r| r.profile == v.budget_profile && r.metric_id == m.id);
+            let required = selection.required.contains(&m.id);
+            if found.is_none() && !required {
+                continue;
+            }
+            let measured = match found {
+                Some(MeasuredRecord { value: Some(value), .. }) => Measurement::Value(*value),
+                Some(r) => Measurement::NotMeasured(r.reason.clone().unwrap_or_default()),
+                None => Measurement::NotMeasured(format!("{file} has no record of it")),
+            };
+            let (value, mut status, mut reason) = summary::judge(m, &v.budget_profile, measured);
+            if required && value.is_none() && status != Status::Fail {
+                status = Status::Fail;
+                reason = reason.map(|r| format!("required metric (--require-metric) {r}"));
+            }
+            let thresholds = m.thresholds.get(&v.budget_profile);
+            out.push(Record {
+                commit: origin.commit.clone(),
+                profile: v.budget_profile.clone(),
+                variant: v.variant,
+                environment: origin.environment.clone(),
+                metric_id: m.id.clone(),
+                metric: m.name.clone(),
+                value,
+                unit: m.unit,
+                threshold_warn: thresholds.and_then(|t| t.warn),
+                threshold_hard: thresholds.map(|t| t.hard),
+                status,
+                required: m.required || required,
+                wall_clock: m.source.is_wall_clock(),
+                reason,
+                seed_set: if m.source.is_size() { Vec::new() } else { origin.seed_set.clone() },
+                commands: found.map(|r| vec![r.command.clone()]).unwrap_or_default(),
+                artifact_paths: found.map(|r| r.artifact_paths.clone()).unwrap_or_default(),
+                artifact_sha256: None,
+            });
+        }
+    }
+    for (i, r) in origin.records.iter().enumerate() {
+        if gated(&r.profile) && !policy.profiles.iter().any(|v| v.budget_profile == r.profile) {
+            return Err(DocumentError::rule(
+                file,
+                pointer_join(&format!("/records/{i}"), "profile"),
+                format!("no variant of the policy is gated by budget profile \"{}\"", r.profile),
+            ));
+        }
+    }
+    if out.is_empty() {
+        return Err(DocumentError::rule(file, "/records", "no record is in the selected profiles: nothing to gate"));
+    }
+    Ok(out)
+}
+
+/// The baseline cut down to the (profile, metric) pairs `records` gate: figures from
+/// elsewhere cover some metrics of some profiles, and the rest of the baseline is not theirs
+/// to miss.
+pub fn scoped_to_records(baseline: &Baseline, records: &[Record]) -> Baseline {
+    let mut b = baseline.clone();
+    b.metrics.retain(|m| records.iter().any(|r| r.profile == m.profile && r.metric_id == m.metric_id));
+    b
+}
+
+/// The baseline cut down to the profiles `records` gate: a second baseline covers whole
+/// profiles, so a metric it lacks there is missing from it.
+pub fn scoped_to_profiles(baseline: &Baseline, records: &[Record]) -> Baseline {
+    let mut b = baseline.clone();
+    b.metrics.retain(|m| records.iter().any(|r| r.profile == m.profile));
+    b
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+    use crate::policy::VariantKind;
+
+    const POLICY: &str = include_str!("../../../.github/wasm_optimization_policy.json");
+    const BUDGETS: &str = include_str!("../../../.github/wasm_perf_budgets.json");
+
+    fn document() -> serde_json::Value {
+        json!({
+            "schema_version": SCHEMA_VERSION, "package": "sample-kernel",
+            "environment": {"id": "mobile-android", "device": "Pixel 6a", "os": "Android 14",
+                            "browser": "Chrome 131.0.6778.135", "runner": "farm job 7"},
+            "provenance": {"commit": "c0ffee", "producer": "farm-harness 2.1", "rustc": "rustc 1.99.1", "binaryen": "116"},
+            "seed_set": [11, 42],
+            "records": [
+                {"profile": "core-min", "metric_id": "M-PERF-02B", "unit": "ms", "value": 150.0,
+                 "command": "farm-run cold-init", "artifact_paths": ["release.wasm"]},
+                {"profile": "core-trace", "metric_id": "M-PERF-02B", "unit": "ms", "value": null,
+                 "reason": "the device rebooted", "command": "farm-run cold-init", "artifact_paths": ["canary.wasm"]}
+            ]
+        })
+    }
+
+    fn parse(doc: &serde_json::Value) -> Result<Measurements, DocumentError> {
+        Measurements::parse("m.json", &doc.to_string())
+    }
+
+    fn gate(doc: &serde_json::Value, selection: &Selection) -> Result<Vec<Record>, DocumentError> {
+        let budgets = Budgets::parse("b.json", BUDGETS).unwrap();
+        let policy = Policy::parse("p.json", POLICY).unwrap();
+        records(&parse(doc)?.origin("m.json"), &budgets, &policy, selection)
+    }
+
+    #[test]
+    fn figures_that_do_not_say_where_and_what_they_measured_are_refused() {
+        let cases: [(&str, serde_json::Value, &str); 8] = [
+            ("/provenance", json!(null), "/provenance"),
+            ("/provenance/rustc", json!(" "), "/provenance/rustc"),
+            ("/environment/device", json!(""), "/environment/device"),
+            ("/environment/browser", json!("Chrome"), "/environment/browser"),
+            ("/seed_set", json!([]), "/seed_set"),
+            ("/records/0/command", json!(""), "/records/0/command"),
+            ("/records/0/artifact_paths", json!([]), "/records/0/artifact_paths"),
+            ("/records/1/reason", json!(null), "/records/1/reason"),
+        ];
+        for (at, value, pointer) in cases {
+            let mut doc = document();
+            *doc.pointer_mut(at).unwrap() = value;
+            if at == "/provenance" {
+                doc.as_object_mut().unwrap().remove("provenance");
+            }
+            let e = parse(&doc).unwrap_err();
+            let expected = if at == "/provenance" { "/" } else { pointer };
+            assert_eq!(e.pointer(), expected, "{at}: {e}");
+        }
+        let mut twice = document();
+        twice["records"][1]["profile"] = json!("core-min");
+        assert_eq!(parse(&twice).unwrap_err().pointer(), "/records/1/metric_id");
+        let mut negative = document();
+        negative["records"][0]["value"] = json!(-1.0);
+        assert_eq!(parse(&negative).unwrap_err().pointer(), "/records/0/value");
+        assert!(parse(&document()).is_ok());
+    }
+
+    #[test]
+    fn figures_are_judged_against_the_budgets_and_a_required_absent_metric_fails() {
+        let records = gate(&document(), &Selection::default()).unwrap();
+        let found: Vec<(&str, VariantKind, Option<f64>, Status)> =
+            records.iter().map(|r| (r.profile.as_str(), r.variant, r.value, r.status)).collect();
+        // core-min's hard budget is 160 ms; a null value of a required metric fails.
+        assert_eq!(
+            found,
+            [
+                ("core-trace", VariantKind::Canary, None, Status::Fail),
+                ("core-min", VariantKind::Release, Some(150.0), Status::Pass)
+            ]
+        );
+        assert_eq!(records[0].reason.as_deref(), Some("required metric not measured: the device rebooted"));
+        assert!(records[1].environment.starts_with("mobile-android: Pixel 6a, Android 14, Chrome 131"));
+        assert_eq!(
+            (records[1].commands.as_slice(), records[1].seed_set.as_slice()),
+            (&["farm-run cold-init".to_owned()][..], &[11, 42][..])
+        );
+
+        let only_min = Selection { profiles: vec!["core-min".into()], required: vec!["M-SIZE-02A".into()] };
+        let records = gate(&document(), &only_min).unwrap();
+        let ids: Vec<(&str, Status)> = records.iter().map(|r| (r.metric_id.as_str(), r.status)).collect();
+        assert_eq!(ids, [("M-SIZE-02A", Status::Fail), ("M-PERF-02B", Status::Pass)]);
+        assert_eq!(
+            records[0].reason.as_deref(),
+            Some("required metric (--require-metric) not measured: m.json has no record of it")
+        );
+    }
+
+    #[test]
+    fn figures_for_what_the_budgets_do_not_know_are_refused() {
+        let cases = [
+            ("/records/0/profile", json!("core-max"), "/records/0/profile"),
+            ("/records/0/metric_id", json!("M-NOPE"), "/records/0/metric_id"),
+            ("/records/0/unit", json!("us"), "/records/0/unit"),
+        ];
+        for (at, value, pointer) in cases {
+            let mut doc = document();
+            *doc.pointer_mut(at).unwrap() = value;
+            assert_eq!(gate(&doc, &Selection::default()).unwrap_err().pointer(), pointer, "{at}");
+        }
+        let unknown = Selection { profiles: vec!["core-max".into()], required: vec![] };
+        assert!(gate(&document(), &unknown).unwrap_err().to_string().contains("--profile core-max"));
+        let unknown = Selection { profiles: vec![], required: vec!["M-NOPE".into()] };
+        assert!(gate(&document(), &unknown).unwrap_err().to_string().contains("--require-metric M-NOPE"));
+        let elsewhere = Selection { profiles: vec!["full-dev".into()], required: vec![] };
+        assert_eq!(gate(&document(), &elsewhere).unwrap_err().pointer(), "/records");
+    }
+
+    #[test]
+    fn only_the_measured_browser_timings_are_checked_for_browser_drift() {
+        let mut doc = document();
+        doc["records"][1] = json!({"profile": "core-min", "metric_id": "M-PERF-01A", "unit": "bytes", "value": 22000,
+                                   "command": "farm-run size", "artifact_paths": ["release.wasm"]});
+        let budgets = Budgets::parse("b.json", BUDGETS).unwrap();
+        let ran = parse(&doc).unwrap().origin("m.json").timing_browsers(&budgets);
+        let expected = BrowserRan {
+            environment: "mobile-android".into(),
+            browser: "Chrome 131".into(),
+            metric: "M-PERF-02B".into(),
+        };
+        assert_eq!(ran, [expected]);
+    }
+}

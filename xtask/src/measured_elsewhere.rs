@@ -1,0 +1,101 @@
+//! `cargo xtask gate --measurements FILE` and `--current B`: figures this tool did not
+//! measure (a device farm's, or a second baseline's), judged by `perf-core` against the same
+//! budgets, then gated and written exactly as a run of `perf` is.
+
+use anyhow::anyhow;
+use perf_core::baseline::Baseline;
+use perf_core::budget::Status;
+use perf_core::conclude::{Concluding, GateContext, conclude_records};
+use perf_core::measurements::{self, Measurements, Origin, Selection};
+use perf_core::pipeline::{PipelineReport, StepBudget, StepCounts};
+use perf_core::summary::Provenance;
+use xshell::Shell;
+
+use crate::{flags, gate, inputs, outputs};
+
+pub(crate) fn run(cmd: flags::Gate, sh: &Shell) -> anyhow::Result<Status> {
+    let loaded = inputs::load(&cmd.inputs)?;
+    // Change control holds wherever a verdict is made.
+    loaded.budgets.value.check_change_log(&loaded.budgets.name)?;
+    let budgets = &loaded.budgets.value;
+    let (origin, package, provenance, is_run) = match (&cmd.measurements, &cmd.current) {
+        (Some(path), None) => {
+            let doc = inputs::read(path, Measurements::parse)?;
+            let m = &doc.value;
+            let provenance = Provenance {
+                rustc: m.provenance.rustc.clone(),
+                cargo: format!("not recorded: measured elsewhere by {}", m.provenance.producer),
+                binaryen: m.provenance.binaryen.clone(),
+                host: format!("{} ({})", m.environment.device, m.environment.runner),
+                policy_sha256: loaded.policy.sha256.clone(),
+                budgets_sha256: loaded.budgets.sha256.clone(),
+            };
+            (m.origin(&doc.name), m.package.clone(), provenance, true)
+        }
+        (None, Some(path)) => {
+            if cmd.gate.baseline == *path {
+                return Err(anyhow!("--current and --baseline name the same file: there is nothing to compare"));
+            }
+            let doc = inputs::read(path, Baseline::parse)?;
+            let b = &doc.value;
+            let provenance = Provenance {
+                rustc: b.provenance.rustc.clone(),
+                cargo: format!("not recorded: read from the baseline {}", doc.name),
+                binaryen: b.provenance.binaryen.clone(),
+                host: b.provenance.host.clone(),
+                policy_sha256: b.provenance.policy_sha256.clone(),
+                budgets_sha256: loaded.budgets.sha256.clone(),
+            };
+            (Origin::of_baseline(&doc.name, b, &budgets.seed_set), loaded.package.clone(), provenance, false)
+        }
+        _ => return Err(anyhow!("gate needs exactly one of --merge, --measurements and --current")),
+    };
+    let selection = Selection { profiles: cmd.profiles.clone(), required: cmd.require_metrics.clone() };
+    let records = measurements::records(&origin, budgets, &loaded.policy.value, &selection)?;
+
+    let mut files = gate::load(sh, &cmd.gate)?;
+    let baseline = files.baseline.as_ref().map(|b| {
+        if is_run {
+            measurements::scoped_to_records(b, &records)
+        } else {
+            measurements::scoped_to_profiles(b, &records)
+        }
+    });
+    let mut streaks = std::mem::take(&mut files.streaks);
+    let browsers = origin.timing_browsers(budgets);
+    let cx = GateContext {
+        baseline: baseline.as_ref(),
+        branch: &files.branch,
+        run_id: &files.run_id,
+        issues_url: files.issues_url.as_deref(),
+        measured_elsewhere: &browsers,
+    };
+    let concluding = Concluding {
+        commit: origin.commit.clone(),
+        package,
+        seed_set: origin.seed_set.clone(),
+        provenance,
+        variants: Vec::new(),
+        pipeline: nothing_built(),
+    };
+    let (summary, report) = conclude_records(concluding, records, budgets, &cx, &mut streaks);
+    eprintln!("gating {} record(s) from {}: {}", summary.records.len(), origin.file, origin.environment);
+    if !is_run {
+        files.notes.push(format!("{} is a baseline, not a run: the warn streaks were not updated", origin.file));
+    }
+    outputs::write_concluded(&loaded, &files, &summary, &report, is_run.then_some(&streaks), &cmd.output)?;
+    Ok(summary.verdict)
+}
+
+/// The pipeline of figures measured elsewhere: nothing built here, so nothing to fail.
+fn nothing_built() -> PipelineReport {
+    PipelineReport {
+        steps: StepCounts::default(),
+        step_budget: StepBudget { cargo_builds: 0, wasm_opt_runs: 0 },
+        status: Status::Pass,
+        reason: None,
+        phases: Vec::new(),
+        total_millis: 0.0,
+        contention: None,
+    }
+}
