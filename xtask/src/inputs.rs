@@ -4,7 +4,8 @@
 use std::path::{Path, PathBuf};
 
 use anyhow::Context;
-use perf_core::budget::Budgets;
+use perf_core::DocumentError;
+use perf_core::budget::{Budgets, Evidence};
 use perf_core::digest::sha256_hex;
 use perf_core::policy::{Policy, PolicyContext};
 use xshell::Shell;
@@ -70,10 +71,37 @@ pub fn policy_context(loaded: &Loaded, package: &PackageInfo) -> PolicyContext {
     }
 }
 
-/// The package's metadata, once the policy has been validated against it and the budgets'
-/// change log found to record their thresholds.
+/// Change control, wherever a verdict is made: the newest change-log entry records the
+/// current thresholds with its issue and approval, and its evidence is a link or a file in
+/// the repository; a JSON document with a seed set must have been measured with the budgets'.
+pub fn check_change_control(budgets: &Document<Budgets>) -> Result<(), DocumentError> {
+    let (b, file) = (&budgets.value, budgets.name.as_str());
+    b.check_change_log(file)?;
+    let Some((pointer, Evidence::Path(path))) = b.newest_evidence(file)? else { return Ok(()) };
+    let refuse = |why: String| DocumentError::rule(file, pointer.as_str(), why);
+    let text = std::fs::read_to_string(crate::project_root().join(&path)).map_err(|e| {
+        refuse(format!("{path} cannot be read ({e}): the evidence must be committed to the repository"))
+    })?;
+    let seeds = if path.ends_with(".json") {
+        let document: serde_json::Value =
+            serde_json::from_str(&text).map_err(|e| refuse(format!("{path} is not valid JSON: {e}")))?;
+        match document.get("seed_set") {
+            Some(seeds) => Some(
+                serde_json::from_value::<Vec<u64>>(seeds.clone())
+                    .map_err(|e| refuse(format!("{path}: /seed_set is not a list of seeds: {e}")))?,
+            ),
+            None => None,
+        }
+    } else {
+        None
+    };
+    b.check_evidence_seeds(file, &pointer, &path, seeds.as_deref())
+}
+
+/// The package's metadata, once the policy has been validated against it and the budgets
+/// found under change control.
 pub fn validated_package(sh: &Shell, loaded: &Loaded) -> anyhow::Result<PackageInfo> {
-    loaded.budgets.value.check_change_log(&loaded.budgets.name)?;
+    check_change_control(&loaded.budgets)?;
     let package = toolchain::package_info(sh, &loaded.package)?;
     loaded.policy.value.validate(&loaded.policy.name, &policy_context(loaded, &package))?;
     Ok(package)

@@ -16,7 +16,7 @@ use crate::{flags, gate, inputs, outputs};
 pub(crate) fn run(cmd: flags::Gate, sh: &Shell) -> anyhow::Result<Status> {
     let loaded = inputs::load(&cmd.inputs)?;
     // Change control holds wherever a verdict is made.
-    loaded.budgets.value.check_change_log(&loaded.budgets.name)?;
+    inputs::check_change_control(&loaded.budgets)?;
     let budgets = &loaded.budgets.value;
     let (origin, package, provenance, is_run) = match (&cmd.measurements, &cmd.current) {
         (Some(path), None) => {

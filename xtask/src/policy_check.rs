@@ -20,9 +20,8 @@ impl flags::PolicyCheck {
         let policy = &loaded.policy.value;
         let package = toolchain::package_info(sh, &loaded.package)?;
         let cx = inputs::policy_context(&loaded, &package);
-        let verdict = policy
-            .validate(&loaded.policy.name, &cx)
-            .and_then(|()| loaded.budgets.value.check_change_log(&loaded.budgets.name));
+        let verdict =
+            policy.validate(&loaded.policy.name, &cx).and_then(|()| inputs::check_change_control(&loaded.budgets));
         let target_dir = pipeline::wasm_target_dir(&package.target_directory);
         let remaps = toolchain::path_remaps(sh, &toolchain::versions(sh)?)?;
         let variants = match verdict {

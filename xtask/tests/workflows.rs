@@ -415,7 +415,7 @@ fn run_step(dir: &Path, checkout: &Path, run: &str, env: &[(String, String)]) ->
 /// the entry, the same job passes (`the_workflows_cargo_xtask_lines_pass_locally` runs it
 /// on budgets the tests loosened, with their entry).
 #[test]
-fn a_threshold_loosened_without_a_change_log_entry_fails_the_gate_job() {
+fn a_threshold_loosened_fails_the_gate_job_without_its_change_log_entry_and_passes_with_it() {
     let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("workflow-change-control");
     let checkout = dir.join("checkout");
     support::copy_checkout(&checkout);
@@ -453,6 +453,27 @@ fn a_threshold_loosened_without_a_change_log_entry_fails_the_gate_job() {
                 "{what}: {stderr}"
             );
         }
+        // With its entry, the change passes change control: the policy check goes green.
+        support::record_thresholds(&mut budgets, what);
+        std::fs::write(&budgets_path, serde_json::to_string_pretty(&budgets).unwrap()).unwrap();
+        let o = run_step(&dir, &checkout, first["run"].as_str().unwrap(), &step_env(job, first, None));
+        assert_eq!(o.status.code(), Some(0), "{what} with its entry: {}", String::from_utf8_lossy(&o.stderr));
+        // An entry whose evidence is not in the repository does not.
+        budgets["change_log"][newest + 1]["evidence"] = serde_json::json!("artifacts/before-and-after.json");
+        std::fs::write(&budgets_path, serde_json::to_string_pretty(&budgets).unwrap()).unwrap();
+        let o = run_step(&dir, &checkout, first["run"].as_str().unwrap(), &step_env(job, first, None));
+        let stderr = String::from_utf8_lossy(&o.stderr);
+        assert_eq!(o.status.code(), Some(2), "{what}: {stderr}");
+        let expected = format!("/change_log/{}/evidence: artifacts/before-and-after.json cannot be read", newest + 1);
+        assert!(stderr.contains(&expected), "{what}: {stderr}");
+        // Nor one whose figures were measured with other seeds than the budgets'.
+        std::fs::write(checkout.join("docs/two-seeds.json"), r#"{"seed_set": [11, 42]}"#).unwrap();
+        budgets["change_log"][newest + 1]["evidence"] = serde_json::json!("docs/two-seeds.json, before and after");
+        std::fs::write(&budgets_path, serde_json::to_string_pretty(&budgets).unwrap()).unwrap();
+        let o = run_step(&dir, &checkout, first["run"].as_str().unwrap(), &step_env(job, first, None));
+        let stderr = String::from_utf8_lossy(&o.stderr);
+        assert_eq!(o.status.code(), Some(2), "{what}: {stderr}");
+        assert!(stderr.contains("docs/two-seeds.json was measured with the seeds [11, 42]"), "{what}: {stderr}");
     }
     let _ = std::fs::remove_dir_all(&checkout);
 }

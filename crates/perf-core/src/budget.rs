@@ -75,6 +75,15 @@ pub struct ChangeEntry {
     pub thresholds_sha256: String,
 }
 
+/// Where a change-log entry's before/after figures are.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Evidence {
+    /// A run or pull request: not checkable offline.
+    Link(String),
+    /// A file in the repository, relative to its root.
+    Path(String),
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Metric {
@@ -346,6 +355,55 @@ impl Budgets {
         Ok(())
     }
 
+    /// Where the newest change-log entry's before/after figures are: its `evidence` must
+    /// begin with a link or a path in the repository (free text may follow). The caller
+    /// checks that the path exists and, for a document with a seed set, that it matches
+    /// ([`Budgets::check_evidence_seeds`]). Returns the evidence's JSON pointer with it.
+    pub fn newest_evidence(&self, file: &str) -> Result<Option<(String, Evidence)>, DocumentError> {
+        let Some(newest) = self.change_log.last() else { return Ok(None) };
+        let pointer = format!("/change_log/{}/evidence", self.change_log.len() - 1);
+        let first = newest.evidence.split_whitespace().next().unwrap_or_default();
+        let first = first.trim_end_matches([',', ';', ':', ')']);
+        if first.starts_with("https://") || first.starts_with("http://") {
+            return Ok(Some((pointer, Evidence::Link(first.to_owned()))));
+        }
+        let relative = !first.starts_with('/') && !first.split('/').any(|part| part == "..");
+        if !relative || !first.contains(['/', '.']) {
+            return Err(DocumentError::rule(
+                file,
+                pointer,
+                format!(
+                    "must begin with a link (https://...) to the run or pull request, or a path in the repository \
+                     (a summary measured with the budgets' seed set, a write-up), found \"{first}\""
+                ),
+            ));
+        }
+        Ok(Some((pointer, Evidence::Path(first.to_owned()))))
+    }
+
+    /// An evidence document's seed set (`None`: it has none, e.g. a write-up) against the
+    /// budgets': figures measured with other seeds are no evidence for these thresholds.
+    pub fn check_evidence_seeds(
+        &self,
+        file: &str,
+        pointer: &str,
+        path: &str,
+        seeds: Option<&[u64]>,
+    ) -> Result<(), DocumentError> {
+        match seeds {
+            Some(seeds) if seeds != self.seed_set.as_slice() => Err(DocumentError::rule(
+                file,
+                pointer,
+                format!(
+                    "{path} was measured with the seeds {seeds:?}, the budgets' seed set is {:?}: \
+                     before/after figures need the same seeds",
+                    self.seed_set
+                ),
+            )),
+            _ => Ok(()),
+        }
+    }
+
     fn validate(&self, file: &str) -> Result<(), DocumentError> {
         let rule = |pointer: String, message: String| Err(DocumentError::rule(file, pointer, message));
         check_schema_version(file, &self.schema_version, SCHEMA_VERSION)?;
@@ -473,7 +531,7 @@ impl Metric {
 
 #[cfg(test)]
 mod tests {
-    use super::{Budgets, Status};
+    use super::{Budgets, Evidence, Status};
 
     const VALID: &str = r#"{
       "schema_version": "wasm-perf-budgets-v1",
@@ -610,6 +668,47 @@ mod tests {
         b.check_change_log("budgets.json").unwrap();
         b.metrics[1].required = !b.metrics[1].required;
         assert!(b.check_change_log("budgets.json").is_err(), "a required flag is part of the thresholds");
+    }
+
+    #[test]
+    fn the_newest_entrys_evidence_begins_with_a_link_or_a_path_whose_seeds_match() {
+        let mut b = Budgets::parse("budgets.json", VALID).unwrap();
+        assert_eq!(b.newest_evidence("budgets.json").unwrap(), None);
+        let entry = |evidence: &str| super::ChangeEntry {
+            date: "2026-12-01".into(),
+            reason: "r".into(),
+            evidence: evidence.into(),
+            issue: Some("#15".into()),
+            approved_by: Some("@reviewer".into()),
+            thresholds_sha256: String::new(),
+        };
+        let cases: [(&str, Option<Evidence>); 7] = [
+            (
+                "https://github.com/o/r/actions/runs/1, before and after",
+                Some(Evidence::Link("https://github.com/o/r/actions/runs/1".into())),
+            ),
+            ("docs/perf.md, section Runtime metrics", Some(Evidence::Path("docs/perf.md".into()))),
+            ("artifacts/before.json: 22,273 B", Some(Evidence::Path("artifacts/before.json".into()))),
+            ("this commit's diff", None),
+            ("/etc/passwd", None),
+            ("../elsewhere/summary.json", None),
+            ("", None),
+        ];
+        for (evidence, expected) in cases {
+            b.change_log = vec![entry("older, free text"), entry(evidence)];
+            match (b.newest_evidence("budgets.json"), expected) {
+                (Ok(Some((pointer, found))), Some(expected)) => {
+                    assert_eq!((pointer.as_str(), found), ("/change_log/1/evidence", expected), "{evidence}");
+                }
+                (Err(e), None) => assert_eq!(e.pointer(), "/change_log/1/evidence", "{evidence}"),
+                (found, expected) => panic!("{evidence}: {found:?}, expected {expected:?}"),
+            }
+        }
+        let seeds = b.seed_set.clone();
+        b.check_evidence_seeds("budgets.json", "/p", "s.json", Some(&seeds)).unwrap();
+        b.check_evidence_seeds("budgets.json", "/p", "notes.md", None).unwrap();
+        let e = b.check_evidence_seeds("budgets.json", "/p", "s.json", Some(&[7])).unwrap_err();
+        assert!(e.to_string().contains("s.json was measured with the seeds [7]"), "{e}");
     }
 
     #[test]

@@ -64,7 +64,7 @@ pub fn record_thresholds(budgets: &mut serde_json::Value, reason: &str) {
     let entry = serde_json::json!({
         "date": "2026-12-01",
         "reason": reason,
-        "evidence": "xtask/tests/support",
+        "evidence": "xtask/tests/support/mod.rs: the tests' protocol",
         "issue": "#15",
         "approved_by": "the test that made the change",
         "thresholds_sha256": sha,
