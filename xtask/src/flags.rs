@@ -61,8 +61,8 @@ pub enum Command {
     /// --measurements: a `wasm-perf-measurements-v1` document from another runner (a device
     /// farm's mobile cold init, say). It must name its environment (device, OS, browser,
     /// runner) and provenance (commit, producer, rustc, binaryen), and each record its
-    /// command and artifacts; otherwise it is refused (exit 2). The baseline is compared
-    /// on the metrics the document measured only.
+    /// command and artifacts; otherwise it is refused (exit 2). A summary written by `perf`
+    /// is accepted too. The baseline is compared on the metrics the figures measured only.
     ///
     /// --current B: a baseline read as a run and compared with --baseline A (and judged
     /// against the budgets); the warn streaks are not updated.
@@ -286,7 +286,8 @@ pub struct Gate {
     #[arg(long, num_args = 1.., value_name = "PARTIAL")]
     pub merge: Vec<PathBuf>,
     /// Figures measured elsewhere: a wasm-perf-measurements-v1 document (see
-    /// docs/schemas/wasm_perf_measurements.schema.json).
+    /// docs/schemas/wasm_perf_measurements.schema.json), or a summary `perf` wrote on
+    /// another runner, judged again against the budgets given here.
     #[arg(long, value_name = "FILE")]
     pub measurements: Option<PathBuf>,
     /// A second baseline, gated as the current figures against --baseline.

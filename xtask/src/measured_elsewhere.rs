@@ -6,11 +6,12 @@ use anyhow::anyhow;
 use perf_core::baseline::Baseline;
 use perf_core::budget::Status;
 use perf_core::conclude::{Concluding, GateContext, conclude_records};
-use perf_core::measurements::{self, Measurements, Origin, Selection};
+use perf_core::measurements::{self, Figures, Origin, Selection};
 use perf_core::pipeline::{PipelineReport, StepBudget, StepCounts};
 use perf_core::summary::Provenance;
 use xshell::Shell;
 
+use crate::inputs::Document;
 use crate::{flags, gate, inputs, outputs};
 
 pub(crate) fn run(cmd: flags::Gate, sh: &Shell) -> anyhow::Result<Status> {
@@ -19,19 +20,24 @@ pub(crate) fn run(cmd: flags::Gate, sh: &Shell) -> anyhow::Result<Status> {
     inputs::check_change_control(&loaded.budgets)?;
     let budgets = &loaded.budgets.value;
     let (origin, package, provenance, is_run) = match (&cmd.measurements, &cmd.current) {
-        (Some(path), None) => {
-            let doc = inputs::read(path, Measurements::parse)?;
-            let m = &doc.value;
-            let provenance = Provenance {
-                rustc: m.provenance.rustc.clone(),
-                cargo: format!("not recorded: measured elsewhere by {}", m.provenance.producer),
-                binaryen: m.provenance.binaryen.clone(),
-                host: format!("{} ({})", m.environment.device, m.environment.runner),
-                policy_sha256: loaded.policy.sha256.clone(),
-                budgets_sha256: loaded.budgets.sha256.clone(),
-            };
-            (m.origin(&doc.name), m.package.clone(), provenance, true)
-        }
+        (Some(path), None) => match inputs::read(path, Figures::parse)? {
+            Document { value: Figures::Measurements(m), name, .. } => {
+                let provenance = Provenance {
+                    rustc: m.provenance.rustc.clone(),
+                    cargo: format!("not recorded: measured elsewhere by {}", m.provenance.producer),
+                    binaryen: m.provenance.binaryen.clone(),
+                    host: format!("{} ({})", m.environment.device, m.environment.runner),
+                    policy_sha256: loaded.policy.sha256.clone(),
+                    budgets_sha256: loaded.budgets.sha256.clone(),
+                };
+                (m.origin(&name), m.package.clone(), provenance, true)
+            }
+            Document { value: Figures::Summary(s), name, .. } => {
+                // Judged again against the budgets read here.
+                let provenance = Provenance { budgets_sha256: loaded.budgets.sha256.clone(), ..s.provenance.clone() };
+                (Origin::of_summary(&name, &s), s.package.clone(), provenance, true)
+            }
+        },
         (None, Some(path)) => {
             if cmd.gate.baseline == *path {
                 return Err(anyhow!("--current and --baseline name the same file: there is nothing to compare"));
@@ -79,7 +85,7 @@ pub(crate) fn run(cmd: flags::Gate, sh: &Shell) -> anyhow::Result<Status> {
         pipeline: nothing_built(),
     };
     let (summary, report) = conclude_records(concluding, records, budgets, &cx, &mut streaks);
-    eprintln!("gating {} record(s) from {}: {}", summary.records.len(), origin.file, origin.environment);
+    eprintln!("gating {} record(s) from {}", summary.records.len(), origin.file);
     if !is_run {
         files.notes.push(format!("{} is a baseline, not a run: the warn streaks were not updated", origin.file));
     }

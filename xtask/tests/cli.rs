@@ -316,6 +316,38 @@ fn perf_pipeline_end_to_end() {
         let reason = r.reason.as_deref().unwrap();
         assert!(reason.ends_with(" was left out: this run selected --engine wasmtime"), "{reason}");
     }
+    // The summary, carried to another machine, gated there as figures measured elsewhere
+    // (the contract's `--measurements artifacts/wasm_budget_summary.json`): the same values
+    // and statuses; what was left out stays a skip unless the caller requires it.
+    let regated = out.join("regated");
+    let gate = |summary: &Path, required: &[&str]| {
+        let mut args: Vec<String> = vec!["gate".into(), "--measurements".into(), summary.display().to_string()];
+        args.extend(["--profile".into(), "core-min".into(), "--budgets".into()]);
+        args.push(steady_budgets(".github/wasm_perf_budgets.json"));
+        args.extend(gate_files(&regated));
+        args.extend(["--summary".into(), regated.join("summary.json").display().to_string()]);
+        for id in required {
+            args.extend(["--require-metric".to_owned(), id.to_string()]);
+        }
+        xtask(&args.iter().map(String::as_str).collect::<Vec<_>>())
+    };
+    let o = gate(&s1, &["M-PERF-01A", "M-PERF-01B"]);
+    assert_eq!(o.status.code(), Some(0), "{}\n{}", text(&o.stdout), text(&o.stderr));
+    let again = read_summary(&regated.join("summary.json")).0;
+    let core_min = |s: &Summary| -> Vec<(String, Option<f64>, Status)> {
+        s.records.iter().filter(|r| r.profile == "core-min").map(|r| (r.metric_id.clone(), r.value, r.status)).collect()
+    };
+    assert_eq!(core_min(&again), core_min(&first));
+    assert_eq!(again.commit, first.commit);
+    let o = gate(&s1, &["M-PERF-02A"]);
+    assert_eq!(o.status.code(), Some(1), "a required browser metric the run left out fails");
+    let mut anonymous: serde_json::Value = serde_json::from_slice(&std::fs::read(&s1).unwrap()).unwrap();
+    anonymous["provenance"]["rustc"] = "".into();
+    let anonymous_path = out.join("anonymous.json");
+    std::fs::write(&anonymous_path, serde_json::to_string(&anonymous).unwrap()).unwrap();
+    let o = gate(&anonymous_path, &[]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(text(&o.stderr).contains("anonymous.json: /provenance/rustc: must not be empty"), "{}", text(&o.stderr));
     // Every other runtime metric is measured in wasmtime on every variant its scenario runs
     // on, over the whole seed set; the quick corpus runs the replay scenario on canary only.
     for r in first.records.iter().filter(|r| !static_metric(&r.metric_id) && !browser(&r.metric_id)) {

@@ -15,9 +15,9 @@ use crate::baseline::Baseline;
 use crate::budget::{Budgets, Status};
 use crate::document::{DocumentError, check_schema_version, parse_document, pointer_join};
 use crate::policy::Policy;
-use crate::regression::BrowserRan;
+use crate::regression::{self, BrowserRan};
 use crate::runtime::Measurement;
-use crate::summary::{self, Record};
+use crate::summary::{self, Record, Summary};
 use crate::unit::Unit;
 
 pub const SCHEMA_VERSION: &str = "wasm-perf-measurements-v1";
@@ -178,12 +178,21 @@ impl Measurements {
     /// The figures as the gate reads them.
     pub fn origin(&self, file: &str) -> Origin {
         let e = &self.environment;
+        let environment = format!("{}: {}, {}, {} (measured elsewhere: {})", e.id, e.device, e.os, e.browser, e.runner);
         Origin {
             file: file.to_owned(),
             commit: self.provenance.commit.clone(),
-            environment: format!("{}: {}, {}, {} (measured elsewhere: {})", e.id, e.device, e.os, e.browser, e.runner),
             seed_set: self.seed_set.clone(),
-            records: self.records.clone(),
+            figures: self
+                .records
+                .iter()
+                .map(|r| Figure {
+                    measured: r.clone(),
+                    environment: environment.clone(),
+                    commands: vec![r.command.clone()],
+                    unmeasured: Unmeasured::NotMeasured,
+                })
+                .collect(),
             browsers: match e.browser_major() {
                 Some(browser) => self
                     .records
@@ -205,12 +214,32 @@ impl Measurements {
 pub struct Origin {
     pub file: String,
     pub commit: String,
-    /// What each record's `environment` says.
-    pub environment: String,
     pub seed_set: Vec<u64>,
-    pub records: Vec<MeasuredRecord>,
-    /// The browser behind each record (none for a baseline read as a run).
+    pub figures: Vec<Figure>,
+    /// The browser behind each timing (none for a baseline read as a run).
     pub browsers: Vec<BrowserRan>,
+}
+
+/// One figure and where it was measured.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Figure {
+    pub measured: MeasuredRecord,
+    /// What the gated record's `environment` says.
+    pub environment: String,
+    pub commands: Vec<String>,
+    /// What a figure without a value means.
+    pub unmeasured: Unmeasured,
+}
+
+/// Why a figure has no value, as the gate judges it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Unmeasured {
+    /// Not measured: a required metric fails, another skips.
+    NotMeasured,
+    /// Measuring it was attempted and failed (a summary's failed record): it fails.
+    Failed,
+    /// Left out on purpose (a summary's skipped record): it skips, as it did.
+    LeftOut,
 }
 
 impl Origin {
@@ -225,27 +254,116 @@ impl Origin {
     /// A baseline read as the figures of a run (`gate --current`): its values, its
     /// provenance's commit and host.
     pub fn of_baseline(file: &str, b: &Baseline, seed_set: &[u64]) -> Origin {
-        let records = b
+        let environment = format!("baseline {file} (measured on {})", b.provenance.host);
+        let figures = b
             .metrics
             .iter()
-            .map(|m| MeasuredRecord {
-                profile: m.profile.clone(),
-                metric_id: m.metric_id.clone(),
-                unit: m.unit,
-                value: m.value,
-                reason: m.value.is_none().then(|| format!("{file} has no value for it")),
-                command: format!("the baseline {file}"),
-                artifact_paths: vec![file.to_owned()],
+            .map(|m| Figure {
+                measured: MeasuredRecord {
+                    profile: m.profile.clone(),
+                    metric_id: m.metric_id.clone(),
+                    unit: m.unit,
+                    value: m.value,
+                    reason: m.value.is_none().then(|| format!("{file} has no value for it")),
+                    command: format!("the baseline {file}"),
+                    artifact_paths: vec![file.to_owned()],
+                },
+                environment: environment.clone(),
+                commands: vec![format!("the baseline {file}")],
+                unmeasured: Unmeasured::NotMeasured,
             })
             .collect();
         Origin {
             file: file.to_owned(),
             commit: b.provenance.commit.clone(),
-            environment: format!("baseline {file} (measured on {})", b.provenance.host),
             seed_set: seed_set.to_vec(),
-            records,
+            figures,
             browsers: Vec::new(),
         }
+    }
+
+    /// A summary this tool wrote (on another runner, say) read as figures: each record's
+    /// value, environment and commands, judged again against the budgets the gate reads.
+    pub fn of_summary(file: &str, s: &Summary) -> Origin {
+        let figures = s
+            .records
+            .iter()
+            .map(|r| {
+                // The summary's reasons carry the judgement's prefix; judging again adds it.
+                let reason = r.reason.as_deref().map(|why| {
+                    let why = why.strip_prefix("required metric not measured: ").unwrap_or(why);
+                    why.strip_prefix("not measured: ").unwrap_or(why).to_owned()
+                });
+                Figure {
+                    measured: MeasuredRecord {
+                        profile: r.profile.clone(),
+                        metric_id: r.metric_id.clone(),
+                        unit: r.unit,
+                        value: r.value,
+                        reason,
+                        command: r.commands.join(" && "),
+                        artifact_paths: r.artifact_paths.clone(),
+                    },
+                    environment: r.environment.clone(),
+                    commands: r.commands.clone(),
+                    unmeasured: match r.status {
+                        Status::Fail => Unmeasured::Failed,
+                        _ => Unmeasured::LeftOut,
+                    },
+                }
+            })
+            .collect();
+        Origin {
+            file: file.to_owned(),
+            commit: s.commit.clone(),
+            seed_set: s.seed_set.clone(),
+            figures,
+            browsers: regression::browsers_ran(&s.variants),
+        }
+    }
+}
+
+/// What `gate --measurements` reads: a measurements document, or a summary this tool wrote
+/// (told apart by `schema_version`).
+#[derive(Debug, Clone, PartialEq)]
+pub enum Figures {
+    Measurements(Measurements),
+    Summary(Summary),
+}
+
+impl Figures {
+    /// Parses either kind; a summary must still say what it measured (commit, rustc,
+    /// binaryen, host) and with which seeds.
+    pub fn parse(file: &str, text: &str) -> Result<Figures, DocumentError> {
+        #[derive(Deserialize)]
+        struct Versioned {
+            schema_version: Option<String>,
+        }
+        let versioned: Versioned = parse_document(file, text)?;
+        if versioned.schema_version.as_deref() != Some(summary::SCHEMA_VERSION) {
+            return Measurements::parse(file, text).map(Figures::Measurements);
+        }
+        let s: Summary = parse_document(file, text)?;
+        let p = &s.provenance;
+        let required = [
+            ("/commit", &s.commit),
+            ("/provenance/rustc", &p.rustc),
+            ("/provenance/binaryen", &p.binaryen),
+            ("/provenance/host", &p.host),
+        ];
+        for (pointer, value) in required {
+            if value.trim().is_empty() {
+                return Err(DocumentError::rule(
+                    file,
+                    pointer,
+                    "must not be empty: figures must say what they measured",
+                ));
+            }
+        }
+        if s.seed_set.is_empty() {
+            return Err(DocumentError::rule(file, "/seed_set", "must name the seeds the scenarios ran with"));
+        }
+        Ok(Figures::Summary(s))
     }
 }
 
@@ -268,7 +386,7 @@ pub fn records(
     selection: &Selection,
 ) -> Result<Vec<Record>, DocumentError> {
     let file = origin.file.as_str();
-    for (i, r) in origin.records.iter().enumerate() {
+    for (i, r) in origin.figures.iter().map(|f| &f.measured).enumerate() {
         let at = |field: &str| pointer_join(&format!("/records/{i}"), field);
         if !budgets.profiles.contains(&r.profile) {
             return Err(DocumentError::rule(
@@ -308,7 +426,7 @@ pub fn records(
     }
     let gated = |profile: &str| {
         if selection.profiles.is_empty() {
-            origin.records.iter().any(|r| r.profile == profile)
+            origin.figures.iter().any(|f| f.measured.profile == profile)
         } else {
             selection.profiles.iter().any(|p| p == profile)
         }
@@ -319,14 +437,22 @@ pub fn records(
             continue;
         }
         for m in &budgets.metrics {
-            let found = origin.records.iter().find(|r| r.profile == v.budget_profile && r.metric_id == m.id);
+            let found =
+                origin.figures.iter().find(|f| f.measured.profile == v.budget_profile && f.measured.metric_id == m.id);
             let required = selection.required.contains(&m.id);
             if found.is_none() && !required {
                 continue;
             }
             let measured = match found {
-                Some(MeasuredRecord { value: Some(value), .. }) => Measurement::Value(*value),
-                Some(r) => Measurement::NotMeasured(r.reason.clone().unwrap_or_default()),
+                Some(Figure { measured: MeasuredRecord { value: Some(value), .. }, .. }) => Measurement::Value(*value),
+                Some(f) => {
+                    let why = f.measured.reason.clone().unwrap_or_default();
+                    match f.unmeasured {
+                        Unmeasured::NotMeasured => Measurement::NotMeasured(why),
+                        Unmeasured::Failed => Measurement::Failed(why),
+                        Unmeasured::LeftOut => Measurement::LeftOut(why),
+                    }
+                }
                 None => Measurement::NotMeasured(format!("{file} has no record of it")),
             };
             let (value, mut status, mut reason) = summary::judge(m, &v.budget_profile, measured);
@@ -339,7 +465,7 @@ pub fn records(
                 commit: origin.commit.clone(),
                 profile: v.budget_profile.clone(),
                 variant: v.variant,
-                environment: origin.environment.clone(),
+                environment: found.map_or_else(|| "none".to_owned(), |f| f.environment.clone()),
                 metric_id: m.id.clone(),
                 metric: m.name.clone(),
                 value,
@@ -351,13 +477,13 @@ pub fn records(
                 wall_clock: m.source.is_wall_clock(),
                 reason,
                 seed_set: if m.source.is_size() { Vec::new() } else { origin.seed_set.clone() },
-                commands: found.map(|r| vec![r.command.clone()]).unwrap_or_default(),
-                artifact_paths: found.map(|r| r.artifact_paths.clone()).unwrap_or_default(),
+                commands: found.map(|f| f.commands.clone()).unwrap_or_default(),
+                artifact_paths: found.map(|f| f.measured.artifact_paths.clone()).unwrap_or_default(),
                 artifact_sha256: None,
             });
         }
     }
-    for (i, r) in origin.records.iter().enumerate() {
+    for (i, r) in origin.figures.iter().map(|f| &f.measured).enumerate() {
         if gated(&r.profile) && !policy.profiles.iter().any(|v| v.budget_profile == r.profile) {
             return Err(DocumentError::rule(
                 file,
@@ -372,12 +498,15 @@ pub fn records(
     Ok(out)
 }
 
-/// The baseline cut down to the (profile, metric) pairs `records` gate: figures from
-/// elsewhere cover some metrics of some profiles, and the rest of the baseline is not theirs
-/// to miss.
+/// The baseline cut down to the (profile, metric) pairs `records` gate with a value or a
+/// failure: figures from elsewhere cover some metrics of some profiles, and the rest of the
+/// baseline (a skipped record's included) is not theirs to miss.
 pub fn scoped_to_records(baseline: &Baseline, records: &[Record]) -> Baseline {
     let mut b = baseline.clone();
-    b.metrics.retain(|m| records.iter().any(|r| r.profile == m.profile && r.metric_id == m.metric_id));
+    let gated = |profile: &str, metric_id: &str| {
+        records.iter().any(|r| r.status != Status::Skip && r.profile == profile && r.metric_id == metric_id)
+    };
+    b.metrics.retain(|m| gated(&m.profile, &m.metric_id));
     b
 }
 
