@@ -110,15 +110,7 @@ impl Measurements {
             ("/provenance/rustc", &p.rustc),
             ("/provenance/binaryen", &p.binaryen),
         ];
-        for (pointer, value) in required {
-            if value.trim().is_empty() {
-                return Err(DocumentError::rule(
-                    file,
-                    pointer,
-                    "must not be empty: figures from elsewhere must say where and what they measured",
-                ));
-            }
-        }
+        traceable(file, &required, &m.seed_set)?;
         if e.browser_major().is_none() {
             return Err(DocumentError::rule(
                 file,
@@ -128,9 +120,6 @@ impl Measurements {
                     e.browser
                 ),
             ));
-        }
-        if m.seed_set.is_empty() {
-            return Err(DocumentError::rule(file, "/seed_set", "must name the seeds the scenarios ran with"));
         }
         if m.records.is_empty() {
             return Err(DocumentError::rule(file, "/records", "must hold at least one record"));
@@ -207,6 +196,22 @@ impl Measurements {
             },
         }
     }
+}
+
+/// Refuses figures that do not say where and what they measured (`fields`: pointer and
+/// value) or with which seeds.
+fn traceable(file: &str, fields: &[(&str, &String)], seed_set: &[u64]) -> Result<(), DocumentError> {
+    if let Some((pointer, _)) = fields.iter().find(|(_, value)| value.trim().is_empty()) {
+        return Err(DocumentError::rule(
+            file,
+            *pointer,
+            "must not be empty: figures from elsewhere must say where and what they measured",
+        ));
+    }
+    if seed_set.is_empty() {
+        return Err(DocumentError::rule(file, "/seed_set", "must name the seeds the scenarios ran with"));
+    }
+    Ok(())
 }
 
 /// Figures from a file, ready to be judged: where they came from and what they say.
@@ -351,18 +356,7 @@ impl Figures {
             ("/provenance/binaryen", &p.binaryen),
             ("/provenance/host", &p.host),
         ];
-        for (pointer, value) in required {
-            if value.trim().is_empty() {
-                return Err(DocumentError::rule(
-                    file,
-                    pointer,
-                    "must not be empty: figures must say what they measured",
-                ));
-            }
-        }
-        if s.seed_set.is_empty() {
-            return Err(DocumentError::rule(file, "/seed_set", "must name the seeds the scenarios ran with"));
-        }
+        traceable(file, &required, &s.seed_set)?;
         Ok(Figures::Summary(s))
     }
 }
