@@ -109,6 +109,12 @@ pub struct Rebaseline {
     /// Measure this many times; timing metrics store the median and the spread.
     #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=100))]
     pub runs: u32,
+    /// Measure nothing: take the values from these wasm-perf-measurements-v1 documents
+    /// (one per run of another runner, e.g. a device farm; the median and spread over them),
+    /// and their provenance and browser. For a baseline that `gate --measurements` compares
+    /// those runners' figures with.
+    #[arg(long, num_args = 1.., value_name = "FILE", conflicts_with_all = ["check", "runs"])]
+    pub measurements: Vec<PathBuf>,
     /// Remove metrics only the baseline has (they are kept and reported otherwise).
     #[arg(long)]
     pub prune: bool,

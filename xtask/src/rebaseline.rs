@@ -5,6 +5,7 @@ use anyhow::bail;
 use perf_core::attribution;
 use perf_core::baseline::BaselineProvenance;
 use perf_core::budget::Status;
+use perf_core::measurements::{self, Measurements};
 use perf_core::rebaseline::{self, Change, Fresh, Options};
 use perf_core::regression;
 use perf_core::run::{Run, broken_variants};
@@ -29,6 +30,14 @@ impl flags::Rebaseline {
             return Ok(Status::Fail);
         }
 
+        if !self.measurements.is_empty() {
+            inputs::check_change_control(&loaded.budgets)?;
+            let (fresh, provenance) = self.measured_elsewhere(&loaded)?;
+            let text = existing.clone().unwrap_or_else(|| rebaseline::TEMPLATE.to_owned());
+            let options = Options { prune: self.prune, activate: self.activate, deterministic_only: false };
+            let outcome = rebaseline::rebaseline(&name, &text, &fresh, &Default::default(), &provenance, options)?;
+            return self.write(&outcome, existing.is_some());
+        }
         let command = "cargo xtask perf".to_owned();
         let selection = Selection { scenario: None, seed: None, command: &command };
         let runtime = RuntimePlan::load(&loaded, &self.runtime, selection, &[])?;
@@ -96,13 +105,52 @@ impl flags::Rebaseline {
             return Ok(Status::Fail);
         }
 
+        self.write(&outcome, existing.is_some())
+    }
+
+    /// Writes the rewritten baseline and its review table (each atomically) and prints the
+    /// table.
+    fn write(&self, outcome: &rebaseline::Outcome, existed: bool) -> anyhow::Result<Status> {
+        let (path, name) = inputs::resolve(&self.baseline);
         let table = rebaseline::review_table(&outcome.rows, outcome.status);
         write_atomic(&path, outcome.text.as_bytes())?;
         let (report_path, report_name) = inputs::resolve(&self.report);
         write_atomic(&report_path, table.as_bytes())?;
         print!("{table}");
-        let verb = if existing.is_some() { "rewrote" } else { "created" };
+        let verb = if existed { "rewrote" } else { "created" };
         println!("{verb} {name}; review table: {report_name}");
         Ok(Status::Pass)
+    }
+
+    /// The fresh values of `--measurements` (one document per run, judged against the
+    /// budgets like `gate --measurements`) and the provenance they share.
+    fn measured_elsewhere(&self, loaded: &inputs::Loaded) -> anyhow::Result<(Vec<Fresh>, BaselineProvenance)> {
+        let mut documents = Vec::new();
+        for path in &self.measurements {
+            let d = inputs::read(path, Measurements::parse)?;
+            documents.push((d.name, d.value));
+        }
+        let first = measurements::agreeing(&documents)?;
+        let mut fresh: Vec<Fresh> = Vec::new();
+        for (name, m) in &documents {
+            let judged = measurements::records(
+                &m.origin(name),
+                &loaded.budgets.value,
+                &loaded.policy.value,
+                &Default::default(),
+            )?;
+            for r in judged {
+                let i = match fresh.iter().position(|f| f.profile == r.profile && f.metric_id == r.metric_id) {
+                    Some(i) => i,
+                    None => {
+                        let (profile, metric_id, values) = (r.profile.clone(), r.metric_id.clone(), Vec::new());
+                        fresh.push(Fresh { profile, metric_id, unit: r.unit, values, required: r.required });
+                        fresh.len() - 1
+                    }
+                };
+                fresh[i].values.extend(r.value);
+            }
+        }
+        Ok((fresh, measurements::baseline_provenance(first, &loaded.policy.sha256)))
     }
 }

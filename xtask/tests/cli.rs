@@ -1799,3 +1799,80 @@ fn gate_current_compares_two_baselines_without_touching_the_streaks() {
     assert_eq!(s.records.len(), active["metrics"].as_array().unwrap().len(), "every metric of the baseline");
     assert!(!out.join("streaks.json").exists(), "a comparison of two baselines is not a run");
 }
+
+#[test]
+fn a_baseline_of_figures_measured_elsewhere_is_written_from_their_runs() {
+    let out = scratch("farm-baseline");
+    let budgets = fixture("budgets/mobile-warn-then-block.json");
+    let document: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(fixture("measurements/mobile-android.json")).unwrap()).unwrap();
+    let runs: Vec<String> = [98.0, 100.0, 106.5]
+        .iter()
+        .enumerate()
+        .map(|(i, ms)| {
+            let mut run = document.clone();
+            run["records"][0]["value"] = (*ms).into();
+            let path = out.join(format!("run-{i}.json"));
+            std::fs::write(&path, serde_json::to_string_pretty(&run).unwrap()).unwrap();
+            path.display().to_string()
+        })
+        .collect();
+    let baseline = out.join("mobile-android.json").display().to_string();
+    let report = out.join("review.md").display().to_string();
+    let rebaseline = |runs: &[String], extra: &[&str]| {
+        let mut args: Vec<String> = ["rebaseline", "--budgets", &budgets, "--baseline", &baseline, "--report", &report]
+            .map(String::from)
+            .to_vec();
+        args.push("--measurements".into());
+        args.extend(runs.iter().cloned());
+        args.extend(extra.iter().map(|s| s.to_string()));
+        xtask(&args.iter().map(String::as_str).collect::<Vec<_>>())
+    };
+    let o = rebaseline(&runs, &["--activate"]);
+    assert_eq!(o.status.code(), Some(0), "{}{}", text(&o.stdout), text(&o.stderr));
+    let written = perf_core::baseline::Baseline::parse("b", &std::fs::read_to_string(&baseline).unwrap()).unwrap();
+    assert_eq!(written.status, perf_core::baseline::BaselineStatus::Active);
+    let mobile = written.metric("core-min", "M-PERF-02B").unwrap();
+    assert_eq!(
+        (mobile.value, mobile.spread, mobile.runs),
+        (Some(100.0), Some(8.5), Some(3)),
+        "the median of three runs"
+    );
+    assert_eq!(written.metric("core-min", "M-PERF-01A").unwrap().value, Some(22273.0));
+    assert_eq!(written.provenance.browsers.get("mobile-android").map(String::as_str), Some("Chrome 131"));
+    assert!(written.provenance.host.starts_with("Pixel 6a"), "{}", written.provenance.host);
+
+    // The next run from the farm is gated against it.
+    let mut args: Vec<String> =
+        ["gate", "--budgets", &budgets, "--branch", "main", "--measurements", &runs[1]].map(String::from).to_vec();
+    args.extend(["--baseline".into(), baseline.clone()]);
+    for (flag, name) in [
+        ("--state", "streaks.json"),
+        ("--report", "report.json"),
+        ("--events", "events.ndjson"),
+        ("--summary", "summary.json"),
+        ("--markdown", "report.md"),
+        ("--html", "report.html"),
+    ] {
+        args.extend([flag.to_owned(), out.join(name).display().to_string()]);
+    }
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let o = xtask(&args);
+    assert_eq!(o.status.code(), Some(0), "{}{}", text(&o.stdout), text(&o.stderr));
+    assert!(text(&o.stdout).contains("gate: pass on branch main, baseline active"), "{}", text(&o.stdout));
+
+    // Runs of another build or environment do not make one baseline; nothing is written.
+    let before = std::fs::read(&baseline).unwrap();
+    let mut other = document.clone();
+    other["environment"]["browser"] = "Chrome 132.0.6834.57".into();
+    let other_path = out.join("other.json");
+    std::fs::write(&other_path, serde_json::to_string(&other).unwrap()).unwrap();
+    let o = rebaseline(&[runs[0].clone(), other_path.display().to_string()], &[]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        text(&o.stderr).contains("other.json: /environment/browser: \"Chrome 132\" here, \"Chrome 131\" in"),
+        "{}",
+        text(&o.stderr)
+    );
+    assert_eq!(std::fs::read(&baseline).unwrap(), before);
+}

@@ -11,7 +11,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::baseline::Baseline;
+use crate::baseline::{Baseline, BaselineProvenance};
 use crate::budget::{Budgets, Status};
 use crate::document::{DocumentError, check_schema_version, parse_document, pointer_join};
 use crate::policy::Policy;
@@ -195,6 +195,53 @@ impl Measurements {
                 None => Vec::new(),
             },
         }
+    }
+}
+
+/// Several documents' figures for one baseline (`rebaseline --measurements`, one document
+/// per run): all must measure one build (commit, rustc, binaryen) in one environment (its
+/// id, and the same browser major). Returns the first, whose provenance the baseline takes.
+pub fn agreeing(documents: &[(String, Measurements)]) -> Result<&Measurements, DocumentError> {
+    let Some((first_file, first)) = documents.first() else {
+        return Err(DocumentError::rule("", "", "no measurements document given"));
+    };
+    let facts = |m: &Measurements| {
+        [
+            ("/provenance/commit", m.provenance.commit.clone()),
+            ("/provenance/rustc", m.provenance.rustc.clone()),
+            ("/provenance/binaryen", m.provenance.binaryen.clone()),
+            ("/environment/id", m.environment.id.clone()),
+            ("/environment/browser", m.environment.browser_major().unwrap_or_default()),
+        ]
+    };
+    for (file, m) in &documents[1..] {
+        for ((pointer, here), (_, there)) in facts(m).into_iter().zip(facts(first)) {
+            if here != there {
+                return Err(DocumentError::rule(
+                    file,
+                    pointer,
+                    format!(
+                        "\"{here}\" here, \"{there}\" in {first_file}: one baseline takes the figures of one build in \
+                         one environment"
+                    ),
+                ));
+            }
+        }
+    }
+    Ok(first)
+}
+
+/// The baseline provenance of figures measured elsewhere: the build's, the device as the
+/// host, and the browser per environment that a later run's browser is checked against.
+pub fn baseline_provenance(m: &Measurements, policy_sha256: &str) -> BaselineProvenance {
+    let e = &m.environment;
+    BaselineProvenance {
+        commit: m.provenance.commit.clone(),
+        rustc: m.provenance.rustc.clone(),
+        binaryen: m.provenance.binaryen.clone(),
+        policy_sha256: policy_sha256.to_owned(),
+        host: format!("{}, {} ({})", e.device, e.os, e.runner),
+        browsers: e.browser_major().map(|b| (e.id.clone(), b)).into_iter().collect(),
     }
 }
 
@@ -627,6 +674,35 @@ mod tests {
         assert!(gate(&document(), &unknown).unwrap_err().to_string().contains("--require-metric M-NOPE"));
         let elsewhere = Selection { profiles: vec!["full-dev".into()], required: vec![] };
         assert_eq!(gate(&document(), &elsewhere).unwrap_err().pointer(), "/records");
+    }
+
+    #[test]
+    fn the_runs_of_one_baseline_measure_one_build_in_one_environment() {
+        type Edit = fn(&mut serde_json::Value);
+        let run = |edit: Edit| {
+            let mut doc = document();
+            edit(&mut doc);
+            ("run.json".to_owned(), parse(&doc).unwrap())
+        };
+        let same = [run(|_| {}), run(|d| d["records"][0]["value"] = json!(151.0))];
+        assert_eq!(agreeing(&same).unwrap(), &same[0].1);
+        let patch = run(|d| d["environment"]["browser"] = json!("Chrome 131.0.6778.200"));
+        assert!(agreeing(&[run(|_| {}), patch]).is_ok(), "a patch release is the same browser major");
+        let cases: [(Edit, &str); 3] = [
+            (|d| d["provenance"]["commit"] = json!("beef"), "/provenance/commit"),
+            (|d| d["environment"]["id"] = json!("mobile-ios"), "/environment/id"),
+            (|d| d["environment"]["browser"] = json!("Chrome 132.0.1"), "/environment/browser"),
+        ];
+        for (edit, pointer) in cases {
+            assert_eq!(agreeing(&[run(|_| {}), run(edit)]).unwrap_err().pointer(), pointer);
+        }
+        assert!(agreeing(&[]).is_err());
+        let provenance = baseline_provenance(&same[0].1, "p");
+        assert_eq!(provenance.browsers.get("mobile-android").map(String::as_str), Some("Chrome 131"));
+        assert_eq!(
+            (provenance.commit.as_str(), provenance.host.as_str()),
+            ("c0ffee", "Pixel 6a, Android 14 (farm job 7)")
+        );
     }
 
     #[test]
