@@ -9,6 +9,7 @@ use perf_core::corpus::BrowserKind;
 pub const DEFAULT_POLICY: &str = ".github/wasm_optimization_policy.json";
 pub const DEFAULT_BUDGETS: &str = ".github/wasm_perf_budgets.json";
 pub const DEFAULT_CORPUS: &str = ".github/wasm_benchmark_corpus.json";
+pub const DEFAULT_BASELINE: &str = "baselines/baseline_latest.json";
 
 #[derive(Debug, Parser)]
 #[command(
@@ -104,7 +105,7 @@ pub struct Rebaseline {
     #[command(flatten)]
     pub runtime: RuntimeArgs,
     /// The baseline to rewrite (created from a scaffold template when missing).
-    #[arg(long, default_value = "baselines/baseline_latest.json")]
+    #[arg(long, default_value = DEFAULT_BASELINE)]
     pub baseline: PathBuf,
     /// Measure this many times; timing metrics store the median and the spread.
     #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=100))]
@@ -156,7 +157,7 @@ pub struct Inputs {
 pub struct GateArgs {
     /// The committed baseline to compare with; when the file does not exist the regression
     /// rule does not run, and the output says so.
-    #[arg(long, default_value = "baselines/baseline_latest.json")]
+    #[arg(long, default_value = DEFAULT_BASELINE)]
     pub baseline: PathBuf,
     /// The warn-then-block streak state (read, then rewritten); a missing file means every
     /// streak starts at zero.

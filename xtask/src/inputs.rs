@@ -8,7 +8,7 @@ use perf_core::DocumentError;
 use perf_core::budget::{Budgets, Evidence};
 use perf_core::digest::sha256_hex;
 use perf_core::policy::{Policy, PolicyContext};
-use xshell::Shell;
+use xshell::{Shell, cmd};
 
 use crate::flags::Inputs;
 use crate::toolchain::{self, PackageInfo};
@@ -74,11 +74,15 @@ pub fn policy_context(loaded: &Loaded, package: &PackageInfo) -> PolicyContext {
 /// Change control, wherever a verdict is made: the newest change-log entry records the
 /// current thresholds with its issue and approval, and its evidence is a link or a file in
 /// the repository; a JSON document with a seed set must have been measured with the budgets'.
-pub fn check_change_control(budgets: &Document<Budgets>) -> Result<(), DocumentError> {
+pub fn check_change_control(sh: &Shell, budgets: &Document<Budgets>) -> Result<(), DocumentError> {
     let (b, file) = (&budgets.value, budgets.name.as_str());
     b.check_change_log(file)?;
     let Some((pointer, Evidence::Path(path))) = b.newest_evidence(file)? else { return Ok(()) };
     let refuse = |why: String| DocumentError::rule(file, pointer.as_str(), why);
+    // A file git ignores (anything under artifacts/) exists here and in no fresh clone.
+    if cmd!(sh, "git check-ignore -q -- {path}").quiet().ignore_stderr().run().is_ok() {
+        return Err(refuse(format!("{path} is ignored by git: the evidence must be committed to the repository")));
+    }
     let text = std::fs::read_to_string(crate::project_root().join(&path)).map_err(|e| {
         refuse(format!("{path} cannot be read ({e}): the evidence must be committed to the repository"))
     })?;
@@ -101,7 +105,7 @@ pub fn check_change_control(budgets: &Document<Budgets>) -> Result<(), DocumentE
 /// The package's metadata, once the policy has been validated against it and the budgets
 /// found under change control.
 pub fn validated_package(sh: &Shell, loaded: &Loaded) -> anyhow::Result<PackageInfo> {
-    check_change_control(&loaded.budgets)?;
+    check_change_control(sh, &loaded.budgets)?;
     let package = toolchain::package_info(sh, &loaded.package)?;
     loaded.policy.value.validate(&loaded.policy.name, &policy_context(loaded, &package))?;
     Ok(package)

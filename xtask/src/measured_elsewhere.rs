@@ -17,7 +17,7 @@ use crate::{flags, gate, inputs, outputs};
 pub(crate) fn run(cmd: flags::Gate, sh: &Shell) -> anyhow::Result<Status> {
     let loaded = inputs::load(&cmd.inputs)?;
     // Change control holds wherever a verdict is made.
-    inputs::check_change_control(&loaded.budgets)?;
+    inputs::check_change_control(sh, &loaded.budgets)?;
     let budgets = &loaded.budgets.value;
     let (origin, package, provenance, is_run) = match (&cmd.measurements, &cmd.current) {
         (Some(path), None) => match inputs::read(path, Figures::parse)? {
@@ -39,7 +39,11 @@ pub(crate) fn run(cmd: flags::Gate, sh: &Shell) -> anyhow::Result<Status> {
             }
         },
         (None, Some(path)) => {
-            if cmd.gate.baseline == *path {
+            let same = |a: &std::path::Path, b: &std::path::Path| {
+                let canonical = |p: &std::path::Path| std::fs::canonicalize(inputs::resolve(p).0).ok();
+                canonical(a).is_some_and(|a| Some(a) == canonical(b))
+            };
+            if same(&cmd.gate.baseline, path) {
                 return Err(anyhow!("--current and --baseline name the same file: there is nothing to compare"));
             }
             let doc = inputs::read(path, Baseline::parse)?;
@@ -57,9 +61,16 @@ pub(crate) fn run(cmd: flags::Gate, sh: &Shell) -> anyhow::Result<Status> {
         _ => return Err(anyhow!("gate needs exactly one of --merge, --measurements and --current")),
     };
     let selection = Selection { profiles: cmd.profiles.clone(), required: cmd.require_metrics.clone() };
-    let records = measurements::records(&origin, budgets, &loaded.policy.value, &selection)?;
+    selection.check(budgets).map_err(|e| anyhow!("{e} (in {})", loaded.budgets.name))?;
+    let records = measurements::records(&origin, &loaded.package, budgets, &loaded.policy.value, &selection)?;
 
     let mut files = gate::load(sh, &cmd.gate)?;
+    if !is_run && files.baseline.is_none() {
+        return Err(anyhow!(
+            "--current compares with --baseline, and {} does not exist",
+            inputs::resolve(&cmd.gate.baseline).1
+        ));
+    }
     let baseline = files.baseline.as_ref().map(|b| {
         if is_run {
             measurements::scoped_to_records(b, &records)
@@ -67,7 +78,8 @@ pub(crate) fn run(cmd: flags::Gate, sh: &Shell) -> anyhow::Result<Status> {
             measurements::scoped_to_profiles(b, &records)
         }
     });
-    let mut streaks = std::mem::take(&mut files.streaks);
+    // A comparison of two baselines is not a run: no branch's warnings count towards it.
+    let mut streaks = if is_run { std::mem::take(&mut files.streaks) } else { Default::default() };
     let browsers = origin.timing_browsers(budgets);
     let cx = GateContext {
         baseline: baseline.as_ref(),

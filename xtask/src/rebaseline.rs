@@ -31,7 +31,13 @@ impl flags::Rebaseline {
         }
 
         if !self.measurements.is_empty() {
-            inputs::check_change_control(&loaded.budgets)?;
+            if self.baseline == std::path::Path::new(flags::DEFAULT_BASELINE) {
+                bail!(
+                    "--measurements writes another runner's baseline: name it with --baseline (the default, {}, is this machine's)",
+                    flags::DEFAULT_BASELINE
+                );
+            }
+            inputs::check_change_control(sh, &loaded.budgets)?;
             let (fresh, provenance) = self.measured_elsewhere(&loaded)?;
             let text = existing.clone().unwrap_or_else(|| rebaseline::TEMPLATE.to_owned());
             let options = Options { prune: self.prune, activate: self.activate, deterministic_only: false };
@@ -133,12 +139,9 @@ impl flags::Rebaseline {
         let first = measurements::agreeing(&documents)?;
         let mut fresh: Vec<Fresh> = Vec::new();
         for (name, m) in &documents {
-            let judged = measurements::records(
-                &m.origin(name),
-                &loaded.budgets.value,
-                &loaded.policy.value,
-                &Default::default(),
-            )?;
+            let origin = m.origin(name);
+            let (budgets, policy) = (&loaded.budgets.value, &loaded.policy.value);
+            let judged = measurements::records(&origin, &loaded.package, budgets, policy, &Default::default())?;
             for r in judged {
                 let i = match fresh.iter().position(|f| f.profile == r.profile && f.metric_id == r.metric_id) {
                     Some(i) => i,

@@ -9,7 +9,7 @@ use perf_core::budget::{Budgets, Source, Status};
 use perf_core::display::{number, signed};
 use perf_core::gate::GateReport;
 use perf_core::pipeline::PipelineReport;
-use perf_core::summary::{Record, STATIC_ENVIRONMENT, VariantReport, metric_ids};
+use perf_core::summary::{self, Record, STATIC_ENVIRONMENT, VariantReport, metric_ids};
 
 /// The size columns, by the source the budgets give a metric.
 const SIZE_COLUMNS: [Source; 3] = [Source::SizeRaw, Source::SizeGzip, Source::SizeBrotli];
@@ -231,9 +231,7 @@ fn render_elsewhere(records: &[Record]) -> String {
             r.status.as_str()
         );
     }
-    let mut environments: Vec<&str> = records.iter().map(|r| r.environment.as_str()).collect();
-    environments.dedup();
-    for e in environments {
+    for e in summary::environments(records) {
         let _ = writeln!(out, "measured in: {e}");
     }
     for r in records.iter().filter(|r| r.status == Status::Fail || r.status == Status::Warn) {

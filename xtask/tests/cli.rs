@@ -318,7 +318,8 @@ fn perf_pipeline_end_to_end() {
     }
     // The summary, carried to another machine, gated there as figures measured elsewhere
     // (the contract's `--measurements artifacts/wasm_budget_summary.json`): the same values
-    // and statuses; what was left out stays a skip unless the caller requires it.
+    // and statuses, except that what this narrowed run left out counts as not measured, so
+    // the required browser metrics fail there.
     let regated = out.join("regated");
     let gate = |summary: &Path, required: &[&str]| {
         let mut args: Vec<String> = vec!["gate".into(), "--measurements".into(), summary.display().to_string()];
@@ -332,15 +333,21 @@ fn perf_pipeline_end_to_end() {
         xtask(&args.iter().map(String::as_str).collect::<Vec<_>>())
     };
     let o = gate(&s1, &["M-PERF-01A", "M-PERF-01B"]);
-    assert_eq!(o.status.code(), Some(0), "{}\n{}", text(&o.stdout), text(&o.stderr));
+    assert_eq!(o.status.code(), Some(1), "{}\n{}", text(&o.stdout), text(&o.stderr));
     let again = read_summary(&regated.join("summary.json")).0;
     let core_min = |s: &Summary| -> Vec<(String, Option<f64>, Status)> {
-        s.records.iter().filter(|r| r.profile == "core-min").map(|r| (r.metric_id.clone(), r.value, r.status)).collect()
+        let left_out_fails = |r: &perf_core::summary::Record| match browser(&r.metric_id) {
+            true => Status::Fail,
+            false => r.status,
+        };
+        let core_min = s.records.iter().filter(|r| r.profile == "core-min");
+        core_min.map(|r| (r.metric_id.clone(), r.value, left_out_fails(r))).collect()
     };
     assert_eq!(core_min(&again), core_min(&first));
     assert_eq!(again.commit, first.commit);
-    let o = gate(&s1, &["M-PERF-02A"]);
-    assert_eq!(o.status.code(), Some(1), "a required browser metric the run left out fails");
+    let chromium = again.records.iter().find(|r| r.metric_id == "M-PERF-02A").unwrap();
+    let reason = chromium.reason.as_deref().unwrap();
+    assert!(reason.starts_with("required metric not measured: ") && reason.contains("was left out"), "{reason}");
     let mut anonymous: serde_json::Value = serde_json::from_slice(&std::fs::read(&s1).unwrap()).unwrap();
     anonymous["provenance"]["rustc"] = "".into();
     let anonymous_path = out.join("anonymous.json");
@@ -1725,7 +1732,9 @@ fn figures_measured_elsewhere_are_gated_by_the_same_rules_and_refused_without_pr
     let moved =
         std::fs::read_to_string(&measurements).unwrap().replace("Chrome 131.0.6778.135", "Chrome 132.0.6834.57");
     std::fs::write(&chrome_132, moved).unwrap();
-    let (o, _, _) = gate("baseline", &["--measurements", chrome_132.to_str().unwrap()]);
+    std::fs::create_dir_all(out.join("drift")).unwrap();
+    std::fs::copy(&farm_baseline, out.join("drift/baseline.json")).unwrap();
+    let (o, _, _) = gate("drift", &["--measurements", chrome_132.to_str().unwrap()]);
     assert_eq!(o.status.code(), Some(1));
     let stdout = text(&o.stdout);
     assert!(stdout.contains("mobile-android browser Chrome 131 -> Chrome 132; M-PERF-02B is not compared"), "{stdout}");
@@ -1795,6 +1804,14 @@ fn gate_current_compares_two_baselines_without_touching_the_streaks() {
     assert!(text(&o.stdout).contains("is a baseline, not a run: the warn streaks were not updated"));
     let o = gate(&same);
     assert_eq!(o.status.code(), Some(0), "{}{}", text(&o.stdout), text(&o.stderr));
+    std::fs::create_dir_all(out.join("sub")).unwrap();
+    let roundabout = out.join("sub/../a.json");
+    let o = xtask(&["gate", "--current", roundabout.to_str().unwrap(), "--baseline", a.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o.stderr));
+    assert!(text(&o.stderr).contains("name the same file"), "{}", text(&o.stderr));
+    let o = xtask(&["gate", "--current", b.to_str().unwrap(), "--baseline", out.join("none.json").to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(text(&o.stderr).contains("--current compares with --baseline, and"), "{}", text(&o.stderr));
     let s = read_summary(&out.join("summary.json")).0;
     assert_eq!(s.records.len(), active["metrics"].as_array().unwrap().len(), "every metric of the baseline");
     assert!(!out.join("streaks.json").exists(), "a comparison of two baselines is not a run");
@@ -1875,4 +1892,29 @@ fn a_baseline_of_figures_measured_elsewhere_is_written_from_their_runs() {
         text(&o.stderr)
     );
     assert_eq!(std::fs::read(&baseline).unwrap(), before);
+    // The default baseline is this machine's: another runner's figures never land there.
+    let o = xtask(&["rebaseline", "--budgets", &budgets, "--measurements", &runs[0]]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(text(&o.stderr).contains("name it with --baseline"), "{}", text(&o.stderr));
+}
+
+#[test]
+fn change_log_evidence_that_git_ignores_is_refused() {
+    let out = scratch("ignored-evidence");
+    let evidence = format!("artifacts/evidence-{}.json", std::process::id());
+    let file = root().join(&evidence);
+    std::fs::create_dir_all(file.parent().unwrap()).unwrap();
+    std::fs::write(&file, r#"{"seed_set": [11, 29, 42, 73, 101]}"#).unwrap();
+    let mut budgets: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(fixture("budgets/mobile-warn-then-block.json")).unwrap()).unwrap();
+    let newest = budgets["change_log"].as_array().unwrap().len() - 1;
+    budgets["change_log"][newest]["evidence"] = format!("{evidence}: before and after").into();
+    let path = out.join("budgets.json");
+    std::fs::write(&path, serde_json::to_string_pretty(&budgets).unwrap()).unwrap();
+    let measurements = fixture("measurements/mobile-android.json");
+    let o = xtask(&["gate", "--budgets", path.to_str().unwrap(), "--measurements", &measurements]);
+    std::fs::remove_file(&file).unwrap();
+    assert_eq!(o.status.code(), Some(2));
+    let expected = format!("/change_log/{newest}/evidence: {evidence} is ignored by git");
+    assert!(text(&o.stderr).contains(&expected), "{}", text(&o.stderr));
 }

@@ -381,6 +381,16 @@ impl Budgets {
         Ok(Some((pointer, Evidence::Path(first.to_owned()))))
     }
 
+    /// Whether `seeds` are the budgets' seed set, in any order.
+    pub fn is_seed_set(&self, seeds: &[u64]) -> bool {
+        let sorted = |seeds: &[u64]| {
+            let mut seeds = seeds.to_vec();
+            seeds.sort_unstable();
+            seeds
+        };
+        sorted(seeds) == sorted(&self.seed_set)
+    }
+
     /// An evidence document's seed set (`None`: it has none, e.g. a write-up) against the
     /// budgets': figures measured with other seeds are no evidence for these thresholds.
     pub fn check_evidence_seeds(
@@ -391,7 +401,7 @@ impl Budgets {
         seeds: Option<&[u64]>,
     ) -> Result<(), DocumentError> {
         match seeds {
-            Some(seeds) if seeds != self.seed_set.as_slice() => Err(DocumentError::rule(
+            Some(seeds) if !self.is_seed_set(seeds) => Err(DocumentError::rule(
                 file,
                 pointer,
                 format!(
@@ -707,6 +717,8 @@ mod tests {
         let seeds = b.seed_set.clone();
         b.check_evidence_seeds("budgets.json", "/p", "s.json", Some(&seeds)).unwrap();
         b.check_evidence_seeds("budgets.json", "/p", "notes.md", None).unwrap();
+        let reversed: Vec<u64> = seeds.iter().rev().copied().collect();
+        b.check_evidence_seeds("budgets.json", "/p", "s.json", Some(&reversed)).unwrap();
         let e = b.check_evidence_seeds("budgets.json", "/p", "s.json", Some(&[7])).unwrap_err();
         assert!(e.to_string().contains("s.json was measured with the seeds [7]"), "{e}");
     }

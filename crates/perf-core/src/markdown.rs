@@ -13,7 +13,7 @@ use crate::display::{number, signed};
 use crate::gate::GateReport;
 use crate::policy::VariantKind;
 use crate::scorecard::{self, percent};
-use crate::summary::{Record, Summary};
+use crate::summary::{self, Record, Summary};
 
 pub fn report(summary: &Summary, gate: &GateReport) -> String {
     let mut out = String::new();
@@ -54,8 +54,7 @@ pub fn report(summary: &Summary, gate: &GateReport) -> String {
                 tables.push((r.variant, &r.profile));
             }
         }
-        let mut environments: Vec<&str> = summary.records.iter().map(|r| r.environment.as_str()).collect();
-        environments.dedup();
+        let environments = summary::environments(&summary.records);
         let _ = writeln!(
             out,
             "Figures measured elsewhere, in {}; rustc `{}`, binaryen {}. Headroom is the unused share of the hard \

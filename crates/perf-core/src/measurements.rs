@@ -55,6 +55,9 @@ impl MeasuredEnvironment {
     /// The browser and its major version, as a baseline records them: "Chrome 131".
     pub fn browser_major(&self) -> Option<String> {
         let (name, version) = self.browser.trim().rsplit_once(' ')?;
+        if name.trim().is_empty() || !version.split('.').all(|part| part.parse::<u64>().is_ok()) {
+            return None;
+        }
         let major: u32 = version.split('.').next()?.parse().ok()?;
         Some(format!("{} {major}", name.trim()))
     }
@@ -151,6 +154,9 @@ impl Measurements {
                 (None, None) => {
                     return Err(DocumentError::rule(file, at("reason"), "a record without a value must say why"));
                 }
+                (_, Some(reason)) if reason.trim().is_empty() => {
+                    return Err(DocumentError::rule(file, at("reason"), "must not be empty"));
+                }
                 _ => {}
             }
             if let Some(j) = m.records[..i].iter().position(|o| o.profile == r.profile && o.metric_id == r.metric_id) {
@@ -168,32 +174,36 @@ impl Measurements {
     pub fn origin(&self, file: &str) -> Origin {
         let e = &self.environment;
         let environment = format!("{}: {}, {}, {} (measured elsewhere: {})", e.id, e.device, e.os, e.browser, e.runner);
+        let mut browsers: Vec<BrowserRan> = Vec::new();
+        for (r, browser) in self.records.iter().zip(std::iter::repeat(e.browser_major())) {
+            let Some(browser) = browser else { continue };
+            let ran = BrowserRan { environment: e.id.clone(), browser, metric: r.metric_id.clone() };
+            if !browsers.contains(&ran) {
+                browsers.push(ran);
+            }
+        }
         Origin {
             file: file.to_owned(),
+            pointer: "/records",
+            package: Some(self.package.clone()),
             commit: self.provenance.commit.clone(),
             seed_set: self.seed_set.clone(),
             figures: self
                 .records
                 .iter()
                 .map(|r| Figure {
-                    measured: r.clone(),
+                    profile: r.profile.clone(),
+                    metric_id: r.metric_id.clone(),
+                    unit: r.unit,
+                    value: r.value,
+                    reason: r.reason.clone(),
+                    failed: false,
                     environment: environment.clone(),
                     commands: vec![r.command.clone()],
-                    unmeasured: Unmeasured::NotMeasured,
+                    artifact_paths: r.artifact_paths.clone(),
                 })
                 .collect(),
-            browsers: match e.browser_major() {
-                Some(browser) => self
-                    .records
-                    .iter()
-                    .map(|r| BrowserRan {
-                        environment: e.id.clone(),
-                        browser: browser.clone(),
-                        metric: r.metric_id.clone(),
-                    })
-                    .collect(),
-                None => Vec::new(),
-            },
+            browsers,
         }
     }
 }
@@ -207,6 +217,8 @@ pub fn agreeing(documents: &[(String, Measurements)]) -> Result<&Measurements, D
     };
     let facts = |m: &Measurements| {
         [
+            ("/package", m.package.clone()),
+            ("/seed_set", format!("{:?}", m.seed_set)),
             ("/provenance/commit", m.provenance.commit.clone()),
             ("/provenance/rustc", m.provenance.rustc.clone()),
             ("/provenance/binaryen", m.provenance.binaryen.clone()),
@@ -222,7 +234,7 @@ pub fn agreeing(documents: &[(String, Measurements)]) -> Result<&Measurements, D
                     pointer,
                     format!(
                         "\"{here}\" here, \"{there}\" in {first_file}: one baseline takes the figures of one build in \
-                         one environment"
+                         one environment, with one seed set"
                     ),
                 ));
             }
@@ -265,33 +277,32 @@ fn traceable(file: &str, fields: &[(&str, &String)], seed_set: &[u64]) -> Result
 #[derive(Debug, Clone, PartialEq)]
 pub struct Origin {
     pub file: String,
+    /// Where the figures are in the file ("/records", or a baseline's "/metrics"), for errors.
+    pub pointer: &'static str,
+    /// The package measured (a baseline does not say).
+    pub package: Option<String>,
     pub commit: String,
     pub seed_set: Vec<u64>,
     pub figures: Vec<Figure>,
-    /// The browser behind each timing (none for a baseline read as a run).
+    /// The browser behind each metric (none for a baseline read as a run).
     pub browsers: Vec<BrowserRan>,
 }
 
-/// One figure and where it was measured.
+/// One figure: its value (or why there is none) and where and how it was measured.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Figure {
-    pub measured: MeasuredRecord,
+    pub profile: String,
+    pub metric_id: String,
+    pub unit: Unit,
+    pub value: Option<f64>,
+    pub reason: Option<String>,
+    /// Measuring it was attempted and failed (a summary's failed record): without a value
+    /// it fails, whether the metric is required or not.
+    pub failed: bool,
     /// What the gated record's `environment` says.
     pub environment: String,
     pub commands: Vec<String>,
-    /// What a figure without a value means.
-    pub unmeasured: Unmeasured,
-}
-
-/// Why a figure has no value, as the gate judges it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Unmeasured {
-    /// Not measured: a required metric fails, another skips.
-    NotMeasured,
-    /// Measuring it was attempted and failed (a summary's failed record): it fails.
-    Failed,
-    /// Left out on purpose (a summary's skipped record): it skips, as it did.
-    LeftOut,
+    pub artifact_paths: Vec<String>,
 }
 
 impl Origin {
@@ -311,22 +322,21 @@ impl Origin {
             .metrics
             .iter()
             .map(|m| Figure {
-                measured: MeasuredRecord {
-                    profile: m.profile.clone(),
-                    metric_id: m.metric_id.clone(),
-                    unit: m.unit,
-                    value: m.value,
-                    reason: m.value.is_none().then(|| format!("{file} has no value for it")),
-                    command: format!("the baseline {file}"),
-                    artifact_paths: vec![file.to_owned()],
-                },
+                profile: m.profile.clone(),
+                metric_id: m.metric_id.clone(),
+                unit: m.unit,
+                value: m.value,
+                reason: m.value.is_none().then(|| format!("{file} has no value for it")),
+                failed: false,
                 environment: environment.clone(),
                 commands: vec![format!("the baseline {file}")],
-                unmeasured: Unmeasured::NotMeasured,
+                artifact_paths: vec![file.to_owned()],
             })
             .collect();
         Origin {
             file: file.to_owned(),
+            pointer: "/metrics",
+            package: None,
             commit: b.provenance.commit.clone(),
             seed_set: seed_set.to_vec(),
             figures,
@@ -335,7 +345,9 @@ impl Origin {
     }
 
     /// A summary this tool wrote (on another runner, say) read as figures: each record's
-    /// value, environment and commands, judged again against the budgets the gate reads.
+    /// value, environment and commands, judged again against the budgets the gate reads. A
+    /// record its run did not measure (a narrowed run's left-out metrics included) counts as
+    /// not measured: a summary is not a whole run because it is gated elsewhere.
     pub fn of_summary(file: &str, s: &Summary) -> Origin {
         let figures = s
             .records
@@ -347,26 +359,22 @@ impl Origin {
                     why.strip_prefix("not measured: ").unwrap_or(why).to_owned()
                 });
                 Figure {
-                    measured: MeasuredRecord {
-                        profile: r.profile.clone(),
-                        metric_id: r.metric_id.clone(),
-                        unit: r.unit,
-                        value: r.value,
-                        reason,
-                        command: r.commands.join(" && "),
-                        artifact_paths: r.artifact_paths.clone(),
-                    },
+                    profile: r.profile.clone(),
+                    metric_id: r.metric_id.clone(),
+                    unit: r.unit,
+                    value: r.value,
+                    reason,
+                    failed: r.status == Status::Fail,
                     environment: r.environment.clone(),
                     commands: r.commands.clone(),
-                    unmeasured: match r.status {
-                        Status::Fail => Unmeasured::Failed,
-                        _ => Unmeasured::LeftOut,
-                    },
+                    artifact_paths: r.artifact_paths.clone(),
                 }
             })
             .collect();
         Origin {
             file: file.to_owned(),
+            pointer: "/records",
+            package: Some(s.package.clone()),
             commit: s.commit.clone(),
             seed_set: s.seed_set.clone(),
             figures,
@@ -392,8 +400,17 @@ impl Figures {
             schema_version: Option<String>,
         }
         let versioned: Versioned = parse_document(file, text)?;
-        if versioned.schema_version.as_deref() != Some(summary::SCHEMA_VERSION) {
-            return Measurements::parse(file, text).map(Figures::Measurements);
+        match versioned.schema_version.as_deref() {
+            Some(summary::SCHEMA_VERSION) => {}
+            Some(SCHEMA_VERSION) => return Measurements::parse(file, text).map(Figures::Measurements),
+            found => {
+                let found = found.map_or("nothing".to_owned(), |v| format!("\"{v}\""));
+                return Err(DocumentError::rule(
+                    file,
+                    "/schema_version",
+                    format!("expected \"{SCHEMA_VERSION}\" or \"{}\", found {found}", summary::SCHEMA_VERSION),
+                ));
+            }
         }
         let s: Summary = parse_document(file, text)?;
         let p = &s.provenance;
@@ -417,18 +434,50 @@ pub struct Selection {
     pub required: Vec<String>,
 }
 
+impl Selection {
+    /// The command line's profiles and metrics against the budgets: what is wrong, if any.
+    pub fn check(&self, budgets: &Budgets) -> Result<(), String> {
+        if let Some(p) = self.profiles.iter().find(|p| !budgets.profiles.contains(p)) {
+            return Err(format!("--profile {p}: the budgets have no such profile ({})", budgets.profiles.join(", ")));
+        }
+        if let Some(id) = self.required.iter().find(|id| budgets.metric(id).is_none()) {
+            return Err(format!("--require-metric {id}: the budgets have no such metric"));
+        }
+        Ok(())
+    }
+}
+
 /// The figures judged against `budgets`, one record per (profile, metric) in policy order
 /// then budgets order; a metric required by `selection` and absent fails. Refuses figures
-/// for a profile, metric or unit the budgets do not know, and a selection naming one.
+/// of another package than `package`, measured with other seeds than the budgets', or for a
+/// profile, metric or unit the budgets do not know. `selection` is [`Selection::check`]ed.
 pub fn records(
     origin: &Origin,
+    package: &str,
     budgets: &Budgets,
     policy: &Policy,
     selection: &Selection,
 ) -> Result<Vec<Record>, DocumentError> {
     let file = origin.file.as_str();
-    for (i, r) in origin.figures.iter().map(|f| &f.measured).enumerate() {
-        let at = |field: &str| pointer_join(&format!("/records/{i}"), field);
+    if let Some(measured) = origin.package.as_deref().filter(|p| *p != package) {
+        return Err(DocumentError::rule(
+            file,
+            "/package",
+            format!("these are figures of {measured}, the gate's package is {package}"),
+        ));
+    }
+    if !budgets.is_seed_set(&origin.seed_set) {
+        return Err(DocumentError::rule(
+            file,
+            "/seed_set",
+            format!(
+                "measured with the seeds {:?}, the budgets' seed set is {:?}: figures are comparable only over the same seeds",
+                origin.seed_set, budgets.seed_set
+            ),
+        ));
+    }
+    for (i, r) in origin.figures.iter().enumerate() {
+        let at = |field: &str| pointer_join(&format!("{}/{i}", origin.pointer), field);
         if !budgets.profiles.contains(&r.profile) {
             return Err(DocumentError::rule(
                 file,
@@ -451,23 +500,9 @@ pub fn records(
             ));
         }
     }
-    for p in &selection.profiles {
-        if !budgets.profiles.contains(p) {
-            return Err(DocumentError::rule(file, "", format!("--profile {p}: the budgets have no such profile")));
-        }
-    }
-    for id in &selection.required {
-        if budgets.metric(id).is_none() {
-            return Err(DocumentError::rule(
-                file,
-                "",
-                format!("--require-metric {id}: the budgets have no such metric"),
-            ));
-        }
-    }
     let gated = |profile: &str| {
         if selection.profiles.is_empty() {
-            origin.figures.iter().any(|f| f.measured.profile == profile)
+            origin.figures.iter().any(|f| f.profile == profile)
         } else {
             selection.profiles.iter().any(|p| p == profile)
         }
@@ -478,22 +513,15 @@ pub fn records(
             continue;
         }
         for m in &budgets.metrics {
-            let found =
-                origin.figures.iter().find(|f| f.measured.profile == v.budget_profile && f.measured.metric_id == m.id);
+            let found = origin.figures.iter().find(|f| f.profile == v.budget_profile && f.metric_id == m.id);
             let required = selection.required.contains(&m.id);
             if found.is_none() && !required {
                 continue;
             }
             let measured = match found {
-                Some(Figure { measured: MeasuredRecord { value: Some(value), .. }, .. }) => Measurement::Value(*value),
-                Some(f) => {
-                    let why = f.measured.reason.clone().unwrap_or_default();
-                    match f.unmeasured {
-                        Unmeasured::NotMeasured => Measurement::NotMeasured(why),
-                        Unmeasured::Failed => Measurement::Failed(why),
-                        Unmeasured::LeftOut => Measurement::LeftOut(why),
-                    }
-                }
+                Some(Figure { value: Some(value), .. }) => Measurement::Value(*value),
+                Some(f) if f.failed => Measurement::Failed(f.reason.clone().unwrap_or_default()),
+                Some(f) => Measurement::NotMeasured(f.reason.clone().unwrap_or_default()),
                 None => Measurement::NotMeasured(format!("{file} has no record of it")),
             };
             let (value, mut status, mut reason) = summary::judge(m, &v.budget_profile, measured);
@@ -519,22 +547,26 @@ pub fn records(
                 reason,
                 seed_set: if m.source.is_size() { Vec::new() } else { origin.seed_set.clone() },
                 commands: found.map(|f| f.commands.clone()).unwrap_or_default(),
-                artifact_paths: found.map(|f| f.measured.artifact_paths.clone()).unwrap_or_default(),
+                artifact_paths: found.map(|f| f.artifact_paths.clone()).unwrap_or_default(),
                 artifact_sha256: None,
             });
         }
     }
-    for (i, r) in origin.figures.iter().map(|f| &f.measured).enumerate() {
+    for (i, r) in origin.figures.iter().enumerate() {
         if gated(&r.profile) && !policy.profiles.iter().any(|v| v.budget_profile == r.profile) {
             return Err(DocumentError::rule(
                 file,
-                pointer_join(&format!("/records/{i}"), "profile"),
+                pointer_join(&format!("{}/{i}", origin.pointer), "profile"),
                 format!("no variant of the policy is gated by budget profile \"{}\"", r.profile),
             ));
         }
     }
     if out.is_empty() {
-        return Err(DocumentError::rule(file, "/records", "no record is in the selected profiles: nothing to gate"));
+        return Err(DocumentError::rule(
+            file,
+            origin.pointer,
+            "no record is in the selected profiles: nothing to gate",
+        ));
     }
     Ok(out)
 }
@@ -575,7 +607,7 @@ mod tests {
             "environment": {"id": "mobile-android", "device": "Pixel 6a", "os": "Android 14",
                             "browser": "Chrome 131.0.6778.135", "runner": "farm job 7"},
             "provenance": {"commit": "c0ffee", "producer": "farm-harness 2.1", "rustc": "rustc 1.99.1", "binaryen": "116"},
-            "seed_set": [11, 42],
+            "seed_set": [11, 29, 42, 73, 101],
             "records": [
                 {"profile": "core-min", "metric_id": "M-PERF-02B", "unit": "ms", "value": 150.0,
                  "command": "farm-run cold-init", "artifact_paths": ["release.wasm"]},
@@ -592,16 +624,17 @@ mod tests {
     fn gate(doc: &serde_json::Value, selection: &Selection) -> Result<Vec<Record>, DocumentError> {
         let budgets = Budgets::parse("b.json", BUDGETS).unwrap();
         let policy = Policy::parse("p.json", POLICY).unwrap();
-        records(&parse(doc)?.origin("m.json"), &budgets, &policy, selection)
+        records(&parse(doc)?.origin("m.json"), "sample-kernel", &budgets, &policy, selection)
     }
 
     #[test]
     fn figures_that_do_not_say_where_and_what_they_measured_are_refused() {
-        let cases: [(&str, serde_json::Value, &str); 8] = [
+        let cases: [(&str, serde_json::Value, &str); 9] = [
             ("/provenance", json!(null), "/provenance"),
             ("/provenance/rustc", json!(" "), "/provenance/rustc"),
             ("/environment/device", json!(""), "/environment/device"),
             ("/environment/browser", json!("Chrome"), "/environment/browser"),
+            ("/records/1/reason", json!(" "), "/records/1/reason"),
             ("/seed_set", json!([]), "/seed_set"),
             ("/records/0/command", json!(""), "/records/0/command"),
             ("/records/0/artifact_paths", json!([]), "/records/0/artifact_paths"),
@@ -643,7 +676,7 @@ mod tests {
         assert!(records[1].environment.starts_with("mobile-android: Pixel 6a, Android 14, Chrome 131"));
         assert_eq!(
             (records[1].commands.as_slice(), records[1].seed_set.as_slice()),
-            (&["farm-run cold-init".to_owned()][..], &[11, 42][..])
+            (&["farm-run cold-init".to_owned()][..], &[11, 29, 42, 73, 101][..])
         );
 
         let only_min = Selection { profiles: vec!["core-min".into()], required: vec!["M-SIZE-02A".into()] };
@@ -668,10 +701,20 @@ mod tests {
             *doc.pointer_mut(at).unwrap() = value;
             assert_eq!(gate(&doc, &Selection::default()).unwrap_err().pointer(), pointer, "{at}");
         }
+        let budgets = Budgets::parse("b.json", BUDGETS).unwrap();
         let unknown = Selection { profiles: vec!["core-max".into()], required: vec![] };
-        assert!(gate(&document(), &unknown).unwrap_err().to_string().contains("--profile core-max"));
+        assert!(unknown.check(&budgets).unwrap_err().starts_with("--profile core-max"));
         let unknown = Selection { profiles: vec![], required: vec!["M-NOPE".into()] };
-        assert!(gate(&document(), &unknown).unwrap_err().to_string().contains("--require-metric M-NOPE"));
+        assert!(unknown.check(&budgets).unwrap_err().starts_with("--require-metric M-NOPE"));
+        let known = Selection { profiles: vec!["core-min".into()], required: vec!["M-PERF-01A".into()] };
+        assert_eq!(known.check(&budgets), Ok(()));
+        let mut other_seeds = document();
+        other_seeds["seed_set"] = json!([11, 42]);
+        assert_eq!(gate(&other_seeds, &Selection::default()).unwrap_err().pointer(), "/seed_set");
+        let mut other_package = document();
+        other_package["package"] = json!("word-index");
+        let e = gate(&other_package, &Selection::default()).unwrap_err();
+        assert_eq!(e.pointer(), "/package", "{e}");
         let elsewhere = Selection { profiles: vec!["full-dev".into()], required: vec![] };
         assert_eq!(gate(&document(), &elsewhere).unwrap_err().pointer(), "/records");
     }

@@ -36,7 +36,8 @@ pub enum Finding {
     NotMeasured,
     /// Measured in the run, `null` in the baseline.
     Unanchored,
-    /// Neither has a value: nothing to compare, nothing wrong.
+    /// Neither has a value (the baseline may lack the metric): nothing to compare, nothing
+    /// wrong.
     Pending,
     UnitMismatch {
         baseline: Unit,
@@ -91,6 +92,8 @@ pub fn compare(baseline: &Baseline, records: &[Record]) -> Vec<Comparison> {
             let b = baseline.metric(&r.profile, &r.metric_id);
             let tolerance = baseline.tolerance(&r.metric_id, r.unit);
             let finding = match (b, b.and_then(|b| b.value), r.value) {
+                // Nothing measured and nothing anchored: no drift to report either way.
+                (None, _, None) => Finding::Pending,
                 (None, _, _) => Finding::MissingInBaseline,
                 (Some(b), _, _) if b.unit != r.unit => Finding::UnitMismatch { baseline: b.unit },
                 (Some(_), None, None) => Finding::Pending,
@@ -268,6 +271,7 @@ mod tests {
             (m("us", json!(3)), record("M", Unit::Bytes, Some(3.0)), Finding::UnitMismatch { baseline: Unit::Micros }),
             (m("us", json!(3)), record("M", Unit::Micros, Some(3.0)), Finding::NoTolerance),
             (m("bytes", json!(1)), record("N", Unit::Bytes, Some(1.0)), Finding::MissingInBaseline),
+            (m("bytes", json!(1)), record("N", Unit::Bytes, None), Finding::Pending),
         ];
         for (b, r, expected) in cases {
             let case = format!("{b} vs {:?}", r.value);

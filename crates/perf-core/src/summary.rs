@@ -383,6 +383,18 @@ fn measured_value(m: &Metric, v: &VariantReport) -> Measurement {
     }
 }
 
+/// The environments `records` were measured in, each once, in first-seen order ("none",
+/// for a record nothing measured, left out).
+pub fn environments(records: &[Record]) -> Vec<&str> {
+    let mut seen: Vec<&str> = Vec::new();
+    for r in records.iter().filter(|r| r.environment != "none") {
+        if !seen.contains(&r.environment.as_str()) {
+            seen.push(&r.environment);
+        }
+    }
+    seen
+}
+
 /// Metric ids in the order `records` first name them.
 pub fn metric_ids<'a>(records: impl IntoIterator<Item = &'a Record>) -> Vec<&'a str> {
     let mut ids: Vec<&str> = Vec::new();
