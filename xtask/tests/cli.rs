@@ -1706,6 +1706,9 @@ fn figures_measured_elsewhere_are_gated_by_the_same_rules_and_refused_without_pr
     let markdown = std::fs::read_to_string(dir.join("report.md")).unwrap();
     assert!(markdown.contains("Figures measured elsewhere, in mobile-android: Pixel 6a"), "{markdown}");
     assert!(markdown.contains("| M-PERF-02B | ms | 131.50 | 160 | 18% | - | **warn** |"), "{markdown}");
+    let page = std::fs::read_to_string(dir.join("report.html")).unwrap();
+    assert!(page.contains("<h2>release (core-min)</h2>") && page.contains("nothing was built here"), "{page}");
+    assert!(!page.contains("Size before and after wasm-opt"), "no build, no wasm-opt chart");
     let (o, summary, dir) = gate("streak", &["--measurements", &measurements]);
     assert_eq!(o.status.code(), Some(1), "{}{}", text(&o.stdout), text(&o.stderr));
     assert!(text(&o.stdout).contains("warning 2 of 2 in a row on feature/farm: escalated to failure"));

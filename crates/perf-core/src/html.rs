@@ -12,7 +12,7 @@ use crate::display::number;
 use crate::gate::GateReport;
 use crate::policy::VariantKind;
 use crate::scorecard::{self, percent};
-use crate::summary::Summary;
+use crate::summary::{self, Summary};
 
 const WIDTH: f64 = 760.0;
 const BAR: f64 = 16.0;
@@ -33,14 +33,24 @@ pub fn report(summary: &Summary, gate: &GateReport) -> String {
         esc(&gate.run_id)
     );
 
+    if summary.variants.is_empty() {
+        let _ = writeln!(
+            body,
+            "<p>Figures measured elsewhere, in {}; nothing was built here.</p>",
+            esc(&summary::environments(&summary.records).join("; "))
+        );
+    }
+
     body.push_str(&findings(summary, gate));
 
     let _ = writeln!(body, "<h2>Headroom</h2>");
     let _ = writeln!(body, "<p>Each bar is the measured value as a share of its hard budget; the line marks 100%.</p>");
     body.push_str(&headroom_chart(summary));
 
-    let _ = writeln!(body, "<h2>Size before and after wasm-opt</h2>");
-    body.push_str(&opt_chart(summary));
+    if !summary.variants.is_empty() {
+        let _ = writeln!(body, "<h2>Size before and after wasm-opt</h2>");
+        body.push_str(&opt_chart(summary));
+    }
 
     if let Some(chart) = pareto_chart(summary, VariantKind::Release) {
         let _ = writeln!(body, "<h2>Where the release artifact's bytes go</h2>");
@@ -55,9 +65,9 @@ pub fn report(summary: &Summary, gate: &GateReport) -> String {
         body.push_str(&spread);
     }
 
-    for v in &summary.variants {
-        let _ = writeln!(body, "<h2>{} ({})</h2>", v.variant.as_str(), esc(&v.budget_profile));
-        body.push_str(&variant_table(summary, gate, v.variant));
+    for (variant, profile) in scorecard::tables(summary) {
+        let _ = writeln!(body, "<h2>{} ({})</h2>", variant.as_str(), esc(profile));
+        body.push_str(&variant_table(summary, gate, variant));
     }
 
     if !gate.ratchet_hints.is_empty() {

@@ -11,7 +11,6 @@ use crate::baseline::BaselineStatus;
 use crate::budget::Status;
 use crate::display::{number, signed};
 use crate::gate::GateReport;
-use crate::policy::VariantKind;
 use crate::scorecard::{self, percent};
 use crate::summary::{self, Record, Summary};
 
@@ -44,16 +43,7 @@ pub fn report(summary: &Summary, gate: &GateReport) -> String {
              each seed's p95 (fuel: of each seed's median). Headroom is the unused share of the hard budget.\n"
         );
     }
-    // Figures measured elsewhere come without variants of this tool's own; their records
-    // still name the variant their profile gates.
-    let mut tables: Vec<(VariantKind, &str)> =
-        summary.variants.iter().map(|v| (v.variant, v.budget_profile.as_str())).collect();
     if summary.variants.is_empty() {
-        for r in &summary.records {
-            if !tables.iter().any(|(kind, _)| *kind == r.variant) {
-                tables.push((r.variant, &r.profile));
-            }
-        }
         let environments = summary::environments(&summary.records);
         let _ = writeln!(
             out,
@@ -64,7 +54,7 @@ pub fn report(summary: &Summary, gate: &GateReport) -> String {
             cell_text(&summary.provenance.binaryen)
         );
     }
-    for (variant, profile) in tables {
+    for (variant, profile) in scorecard::tables(summary) {
         let _ = writeln!(out, "### {} ({})\n", variant.as_str(), cell_text(profile));
         let _ = writeln!(out, "| metric | unit | value | budget | headroom | vs baseline | status |");
         let _ = writeln!(out, "|---|---|---:|---:|---:|---:|---|");

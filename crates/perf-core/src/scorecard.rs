@@ -16,6 +16,21 @@ pub struct Line<'a> {
     pub status: Status,
 }
 
+/// The scorecards a report shows: one per built variant, or, for figures measured elsewhere
+/// (no variant built here), one per variant their records' profiles gate.
+pub fn tables(summary: &Summary) -> Vec<(VariantKind, &str)> {
+    let mut tables: Vec<(VariantKind, &str)> =
+        summary.variants.iter().map(|v| (v.variant, v.budget_profile.as_str())).collect();
+    if summary.variants.is_empty() {
+        for r in &summary.records {
+            if !tables.iter().any(|(kind, _)| *kind == r.variant) {
+                tables.push((r.variant, &r.profile));
+            }
+        }
+    }
+    tables
+}
+
 pub fn lines<'a>(summary: &'a Summary, gate: &GateReport, variant: VariantKind) -> Vec<Line<'a>> {
     summary
         .records
