@@ -45,8 +45,9 @@ pub fn versions(sh: &Shell) -> anyhow::Result<Versions> {
     Ok(Versions { rustc, cargo, host })
 }
 
-/// The flags that keep this machine's paths (the toolchain's `rust-src`, `$CARGO_HOME`) out
-/// of the wasm builds: `perf_core::policy::path_remaps` for this rustc and cargo home.
+/// The flags that keep this machine's paths (the checkout, the toolchain's `rust-src`,
+/// `$CARGO_HOME`) out of the wasm builds: `perf_core::policy::path_remaps` for this
+/// checkout, rustc and cargo home.
 pub fn path_remaps(sh: &Shell, versions: &Versions) -> anyhow::Result<Vec<String>> {
     let sysroot = cmd!(sh, "rustc --print sysroot").quiet().read().context("cannot run rustc --print sysroot")?;
     let hash = versions.rustc.lines().find_map(|l| l.strip_prefix("commit-hash: ")).unwrap_or("unknown");
@@ -54,7 +55,8 @@ pub fn path_remaps(sh: &Shell, versions: &Versions) -> anyhow::Result<Vec<String
         Some(home) => std::path::PathBuf::from(home),
         None => std::env::home_dir().context("no CARGO_HOME and no home directory")?.join(".cargo"),
     };
-    Ok(perf_core::policy::path_remaps(sysroot.trim(), hash, &cargo_home.display().to_string()))
+    let workspace = crate::project_root().display().to_string();
+    Ok(perf_core::policy::path_remaps(&workspace, sysroot.trim(), hash, &cargo_home.display().to_string()))
 }
 
 pub struct PackageInfo {

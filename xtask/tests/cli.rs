@@ -307,6 +307,11 @@ fn perf_pipeline_end_to_end() {
             .value
     };
     assert_eq!(debug_sections(2), Some(0.0), "release ships no DWARF or producers section");
+    // Dev keeps its DWARF, which names the compilation directory: the checkout, remapped.
+    let dev_module = std::fs::read(root().join(&dev.path)).unwrap();
+    let checkout = root().display().to_string();
+    assert!(!dev_module.windows(checkout.len()).any(|w| w == checkout.as_bytes()), "the dev module names {checkout}");
+    assert!(dev_module.windows(10).any(|w| w == b"/workspace"));
     assert!(debug_sections(0) > Some(1.0), "dev keeps its DWARF");
     // This run selected wasmtime: the browser metrics are left out and say so (required as
     // they are); they are never stood in for by wasmtime's figure.

@@ -648,10 +648,14 @@ impl CargoBuild {
 /// toolchain's `rust-src` copy (rustc uses it when that component is installed) or the
 /// registry under `$CARGO_HOME`, so one commit builds different bytes on two machines (a
 /// CI runner's `/home/runner/.cargo` against a laptop's) and leaks the builder's home into
-/// the module. Mapped, both read as on a machine without `rust-src`, wherever cargo lives.
-pub fn path_remaps(sysroot: &str, rustc_commit_hash: &str, cargo_home: &str) -> Vec<String> {
+/// the module; debug info also names the checkout. Mapped, they read as on a machine without
+/// `rust-src`, wherever cargo and the checkout live.
+pub fn path_remaps(workspace: &str, sysroot: &str, rustc_commit_hash: &str, cargo_home: &str) -> Vec<String> {
     let (sysroot, cargo_home) = (sysroot.trim_end_matches('/'), cargo_home.trim_end_matches('/'));
     vec![
+        // The checkout itself, which DWARF names as its compilation directory. First: when
+        // rustc finds several prefixes of one path, the last one given wins.
+        format!("--remap-path-prefix={}=/workspace", workspace.trim_end_matches('/')),
         format!("--remap-path-prefix={sysroot}/lib/rustlib/src/rust=/rustc/{rustc_commit_hash}"),
         format!("--remap-path-prefix={cargo_home}/registry/src=/cargo/registry/src"),
         format!("--remap-path-prefix={cargo_home}/git/checkouts=/cargo/git/checkouts"),
@@ -732,6 +736,9 @@ impl Variant {
             ("debug", debug.to_owned()),
             ("panic", panic.to_owned()),
             ("strip", strip.to_owned()),
+            // Incremental builds (the dev profile's default) emit other bytes than clean ones,
+            // and cargo turns them off when CI is set: off always, a laptop builds what CI does.
+            ("incremental", "false".to_owned()),
         ];
         let mut args: Vec<String> = [
             "build",
@@ -1249,7 +1256,8 @@ mod tests {
              --config profile.perf-release.inherits=\"release\" --config profile.perf-release.opt-level=\"z\" \
              --config profile.perf-release.lto=\"fat\" --config profile.perf-release.codegen-units=1 \
              --config profile.perf-release.debug=\"none\" --config profile.perf-release.panic=\"abort\" \
-             --config profile.perf-release.strip=\"none\""
+             --config profile.perf-release.strip=\"none\" \
+             --config profile.perf-release.incremental=false"
         );
         assert_eq!(build.encoded_rustflags, "-Ctarget-cpu=mvp");
         assert!(build.command_line().starts_with("CARGO_ENCODED_RUSTFLAGS=-Ctarget-cpu=mvp cargo build "));
@@ -1260,23 +1268,24 @@ mod tests {
             line.starts_with(r#"CARGO_ENCODED_RUSTFLAGS=$'-Ctarget-cpu=mvp\x1f--cfg=backend="it\'s"' cargo build "#),
             "{line}"
         );
-        let remaps = super::path_remaps("/opt/rust/", "abc123", "/home/me/.cargo");
+        let remaps = super::path_remaps("/home/me/src/app/", "/opt/rust/", "abc123", "/home/me/.cargo");
         assert_eq!(
             remaps,
             [
+                "--remap-path-prefix=/home/me/src/app=/workspace",
                 "--remap-path-prefix=/opt/rust/lib/rustlib/src/rust=/rustc/abc123",
                 "--remap-path-prefix=/home/me/.cargo/registry/src=/cargo/registry/src",
                 "--remap-path-prefix=/home/me/.cargo/git/checkouts=/cargo/git/checkouts",
             ]
         );
-        let remapped = release.cargo_build("k", "wasm32-unknown-unknown", "t").with_rustflags(&remaps[..1]);
+        let remapped = release.cargo_build("k", "wasm32-unknown-unknown", "t").with_rustflags(&remaps[1..2]);
         assert_eq!(
             remapped.encoded_rustflags,
             "-Ctarget-cpu=mvp\u{1f}--remap-path-prefix=/opt/rust/lib/rustlib/src/rust=/rustc/abc123"
         );
         let mut none = release.clone();
         none.cargo.rustflags = Vec::new();
-        let remapped = none.cargo_build("k", "wasm32-unknown-unknown", "t").with_rustflags(&remaps[1..2]);
+        let remapped = none.cargo_build("k", "wasm32-unknown-unknown", "t").with_rustflags(&remaps[2..3]);
         assert_eq!(remapped.encoded_rustflags, "--remap-path-prefix=/home/me/.cargo/registry/src=/cargo/registry/src");
         let dev = p.variant(VariantKind::Dev).unwrap().cargo_build("sample-kernel", "wasm32-unknown-unknown", "t");
         assert!(dev.args.contains(&"profile.perf-dev.inherits=\"dev\"".to_owned()));
