@@ -65,20 +65,7 @@ impl flags::Rebaseline {
             last = Some(m);
         }
         let Some(Run { provenance: measured, commit, variants, .. }) = last else { bail!("no run was made") };
-        let fresh: Vec<Fresh> = all[0]
-            .iter()
-            .map(|r| Fresh {
-                profile: r.profile.clone(),
-                metric_id: r.metric_id.clone(),
-                unit: r.unit,
-                values: all
-                    .iter()
-                    .filter_map(|run| run.iter().find(|x| x.profile == r.profile && x.metric_id == r.metric_id))
-                    .filter_map(|x| x.value)
-                    .collect(),
-                required: r.required,
-            })
-            .collect();
+        let fresh = Fresh::of_runs(&all);
         let provenance = BaselineProvenance {
             commit,
             rustc: measured.rustc,
@@ -137,23 +124,12 @@ impl flags::Rebaseline {
             documents.push((d.name, d.value));
         }
         let first = measurements::agreeing(&documents)?;
-        let mut fresh: Vec<Fresh> = Vec::new();
+        let (budgets, policy) = (&loaded.budgets.value, &loaded.policy.value);
+        let mut runs = Vec::new();
         for (name, m) in &documents {
-            let origin = m.origin(name);
-            let (budgets, policy) = (&loaded.budgets.value, &loaded.policy.value);
-            let judged = measurements::records(&origin, &loaded.package, budgets, policy, &Default::default())?;
-            for r in judged {
-                let i = match fresh.iter().position(|f| f.profile == r.profile && f.metric_id == r.metric_id) {
-                    Some(i) => i,
-                    None => {
-                        let (profile, metric_id, values) = (r.profile.clone(), r.metric_id.clone(), Vec::new());
-                        fresh.push(Fresh { profile, metric_id, unit: r.unit, values, required: r.required });
-                        fresh.len() - 1
-                    }
-                };
-                fresh[i].values.extend(r.value);
-            }
+            runs.push(measurements::records(&m.origin(name), &loaded.package, budgets, policy, &Default::default())?);
         }
+        let fresh = Fresh::of_runs(&runs);
         Ok((fresh, measurements::baseline_provenance(first, &loaded.policy.sha256)))
     }
 }

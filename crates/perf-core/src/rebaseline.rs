@@ -14,6 +14,7 @@ use crate::document::DocumentError;
 use crate::json_text::{self, Edit, Node};
 use crate::policy::VariantKind;
 use crate::stats::median;
+use crate::summary::Record;
 use crate::unit::Unit;
 
 /// One (profile, metric) of the fresh run: its values over the runs (empty when it was not
@@ -25,6 +26,27 @@ pub struct Fresh {
     pub unit: Unit,
     pub values: Vec<f64>,
     pub required: bool,
+}
+
+impl Fresh {
+    /// The fresh values of several runs' records: one entry per (profile, metric), in the
+    /// order the runs first name them, with each run's value (a run without one adds none).
+    pub fn of_runs(runs: &[Vec<Record>]) -> Vec<Fresh> {
+        let mut fresh: Vec<Fresh> = Vec::new();
+        for r in runs.iter().flatten() {
+            match fresh.iter_mut().find(|f| f.profile == r.profile && f.metric_id == r.metric_id) {
+                Some(f) => f.values.extend(r.value),
+                None => fresh.push(Fresh {
+                    profile: r.profile.clone(),
+                    metric_id: r.metric_id.clone(),
+                    unit: r.unit,
+                    values: r.value.into_iter().collect(),
+                    required: r.required,
+                }),
+            }
+        }
+        fresh
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
