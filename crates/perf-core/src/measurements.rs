@@ -524,31 +524,22 @@ pub fn records(
                 Some(f) => Measurement::NotMeasured(f.reason.clone().unwrap_or_default()),
                 None => Measurement::NotMeasured(format!("{file} has no record of it")),
             };
-            let (value, mut status, mut reason) = summary::judge(m, &v.budget_profile, measured);
-            if required && value.is_none() && status != Status::Fail {
-                status = Status::Fail;
-                reason = reason.map(|r| format!("required metric (--require-metric) {r}"));
-            }
-            let thresholds = m.thresholds.get(&v.budget_profile);
+            let judged = Record::judged(m, &v.budget_profile, v.variant, &origin.commit, measured);
+            let (status, reason) = match judged.value {
+                None if required && judged.status != Status::Fail => {
+                    (Status::Fail, judged.reason.as_ref().map(|r| format!("required metric (--require-metric) {r}")))
+                }
+                _ => (judged.status, judged.reason.clone()),
+            };
             out.push(Record {
-                commit: origin.commit.clone(),
-                profile: v.budget_profile.clone(),
-                variant: v.variant,
                 environment: found.map_or_else(|| "none".to_owned(), |f| f.environment.clone()),
-                metric_id: m.id.clone(),
-                metric: m.name.clone(),
-                value,
-                unit: m.unit,
-                threshold_warn: thresholds.and_then(|t| t.warn),
-                threshold_hard: thresholds.map(|t| t.hard),
                 status,
                 required: m.required || required,
-                wall_clock: m.source.is_wall_clock(),
                 reason,
                 seed_set: if m.source.is_size() { Vec::new() } else { origin.seed_set.clone() },
                 commands: found.map(|f| f.commands.clone()).unwrap_or_default(),
                 artifact_paths: found.map(|f| f.artifact_paths.clone()).unwrap_or_default(),
-                artifact_sha256: None,
+                ..judged
             });
         }
     }

@@ -262,8 +262,7 @@ pub fn build_records(budgets: &Budgets, variants: &[VariantReport], commit: &str
 }
 
 fn record(budgets: &Budgets, m: &Metric, v: &VariantReport, commit: &str) -> Record {
-    let thresholds = m.thresholds.get(&v.budget_profile);
-    let (value, status, reason) = judge(m, &v.budget_profile, measured_value(m, v));
+    let judged = Record::judged(m, &v.budget_profile, v.variant, commit, measured_value(m, v));
     // Sizes are the production build's; what runs, the benchmark build's when there is one.
     let (commands, artifact_paths, artifact_sha256) = match (&v.benchmark, &v.glue) {
         (Some(b), _) if !m.source.is_size() => (&b.commands, vec![b.path.clone()], Some(b.sha256.clone())),
@@ -292,20 +291,7 @@ fn record(budgets: &Budgets, m: &Metric, v: &VariantReport, commit: &str) -> Rec
         })
     });
     Record {
-        commit: commit.to_owned(),
-        profile: v.budget_profile.clone(),
-        variant: v.variant,
         environment,
-        metric_id: m.id.clone(),
-        metric: m.name.clone(),
-        value,
-        unit: m.unit,
-        threshold_warn: thresholds.and_then(|t| t.warn),
-        threshold_hard: thresholds.map(|t| t.hard),
-        status,
-        required: m.required,
-        wall_clock: m.source.is_wall_clock(),
-        reason,
         seed_set: match seeds {
             _ if m.source.is_size() => Vec::new(),
             Some(seeds) => seeds,
@@ -314,11 +300,47 @@ fn record(budgets: &Budgets, m: &Metric, v: &VariantReport, commit: &str) -> Rec
         commands: commands.iter().cloned().chain(browser.and_then(|b| b.command_line.clone())).collect(),
         artifact_paths,
         artifact_sha256,
+        ..judged
+    }
+}
+
+impl Record {
+    /// `m`'s record on `profile`, `measured` judged against its thresholds; where and how it
+    /// was measured (environment, seeds, commands, artifacts) left empty for the caller.
+    pub(crate) fn judged(
+        m: &Metric,
+        profile: &str,
+        variant: VariantKind,
+        commit: &str,
+        measured: Measurement,
+    ) -> Record {
+        let thresholds = m.thresholds.get(profile);
+        let (value, status, reason) = judge(m, profile, measured);
+        Record {
+            commit: commit.to_owned(),
+            profile: profile.to_owned(),
+            variant,
+            environment: String::new(),
+            metric_id: m.id.clone(),
+            metric: m.name.clone(),
+            value,
+            unit: m.unit,
+            threshold_warn: thresholds.and_then(|t| t.warn),
+            threshold_hard: thresholds.map(|t| t.hard),
+            status,
+            required: m.required,
+            wall_clock: m.source.is_wall_clock(),
+            reason,
+            seed_set: Vec::new(),
+            commands: Vec::new(),
+            artifact_paths: Vec::new(),
+            artifact_sha256: None,
+        }
     }
 }
 
 /// A record's value, status and reason from what was measured (or why it was not).
-pub(crate) fn judge(m: &Metric, profile: &str, measured: Measurement) -> (Option<f64>, Status, Option<String>) {
+fn judge(m: &Metric, profile: &str, measured: Measurement) -> (Option<f64>, Status, Option<String>) {
     match measured {
         // JSON has no NaN: an unmeasurable number is a failure with its reason, not a null.
         Measurement::Value(value) if !value.is_finite() => {
