@@ -19,7 +19,7 @@ pub(crate) fn run(cmd: flags::Gate, sh: &Shell) -> anyhow::Result<Status> {
     // Change control holds wherever a verdict is made.
     inputs::check_change_control(sh, &loaded.budgets)?;
     let budgets = &loaded.budgets.value;
-    let (origin, package, provenance, is_run) = match (&cmd.measurements, &cmd.current) {
+    let (origin, provenance, is_run) = match (&cmd.measurements, &cmd.current) {
         (Some(path), None) => match inputs::read(path, Figures::parse)? {
             Document { value: Figures::Measurements(m), name, .. } => {
                 let provenance = Provenance {
@@ -30,12 +30,12 @@ pub(crate) fn run(cmd: flags::Gate, sh: &Shell) -> anyhow::Result<Status> {
                     policy_sha256: loaded.policy.sha256.clone(),
                     budgets_sha256: loaded.budgets.sha256.clone(),
                 };
-                (m.origin(&name), m.package.clone(), provenance, true)
+                (m.origin(&name), provenance, true)
             }
             Document { value: Figures::Summary(s), name, .. } => {
                 // Judged again against the budgets read here.
                 let provenance = Provenance { budgets_sha256: loaded.budgets.sha256.clone(), ..s.provenance.clone() };
-                (Origin::of_summary(&name, &s), s.package.clone(), provenance, true)
+                (Origin::of_summary(&name, &s), provenance, true)
             }
         },
         (None, Some(path)) => {
@@ -56,7 +56,7 @@ pub(crate) fn run(cmd: flags::Gate, sh: &Shell) -> anyhow::Result<Status> {
                 policy_sha256: b.provenance.policy_sha256.clone(),
                 budgets_sha256: loaded.budgets.sha256.clone(),
             };
-            (Origin::of_baseline(&doc.name, b, &budgets.seed_set), loaded.package.clone(), provenance, false)
+            (Origin::of_baseline(&doc.name, b, &budgets.seed_set), provenance, false)
         }
         _ => return Err(anyhow!("gate needs exactly one of --merge, --measurements and --current")),
     };
@@ -90,7 +90,8 @@ pub(crate) fn run(cmd: flags::Gate, sh: &Shell) -> anyhow::Result<Status> {
     };
     let concluding = Concluding {
         commit: origin.commit.clone(),
-        package,
+        // The figures are refused unless they are of this package.
+        package: loaded.package.clone(),
         seed_set: origin.seed_set.clone(),
         provenance,
         variants: Vec::new(),
