@@ -5,10 +5,11 @@
 // string: { isolated, rounds: [{ fetch_compile, instantiate, first_call }], error? }.
 // A wasm-bindgen module is instantiated through its glue, as a page does: `instantiate` is
 // then the glue's import() and its init with the compiled module (which returns the
-// instance's exports). The first call is a scenario's setup(seed), op() and teardown(), or
-// `run(1)` for the cache canary's module. `rounds` > 1 repeats all of it on the same URL in
-// the same page (the canary only: a glue initialises once per page).
-async ({ url, glue, scenario, seed, rounds }) => {
+// instance's exports). The first call is a scenario's setup(seed), op() and teardown(),
+// `run(1)` for the cache canary's module, or none when the corpus names no first call
+// (`first_call` is then ~0). `rounds` > 1 repeats all of it on the same URL in the same page
+// (the canary only: a glue initialises once per page).
+async ({ url, glue, canary, scenario, seed, rounds }) => {
   const out = { isolated: self.crossOriginIsolated === true, rounds: [] };
   if (glue !== null && rounds > 1) {
     out.error = { phase: "compile", message: "a wasm-bindgen glue initialises once per page: one round only" };
@@ -26,9 +27,9 @@ async ({ url, glue, scenario, seed, rounds }) => {
         : await (await import(glue)).default({ module_or_path: module });
       const t2 = performance.now();
       phase = "first_call";
-      if (scenario === null) {
+      if (canary) {
         e.run(1);
-      } else {
+      } else if (scenario !== null) {
         const setup = e[scenario + "_setup"](BigInt(seed));
         e[scenario + "_op"]();
         const teardown = e[scenario + "_teardown"]();

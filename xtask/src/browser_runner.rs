@@ -159,10 +159,12 @@ fn run_environment(
     let load =
         |driver: &mut Driver, process: &mut BrowserProcess, path: &str, glue: Option<&str>, seed: u64, rounds: u32| {
             // The canary's module has no scenario: its first call is `run`.
-            let scenario = if path == CANARY_PATH { None } else { protocol.first_call.as_deref() };
+            let (canary, scenario) =
+                if path == CANARY_PATH { (true, None) } else { (false, protocol.first_call.as_deref()) };
             let glue = glue.map(|g| server.url(g));
             let args = serde_json::json!({
-                "url": server.url(path), "glue": glue, "scenario": scenario, "seed": seed, "rounds": rounds
+                "url": server.url(path), "glue": glue, "canary": canary, "scenario": scenario, "seed": seed,
+                "rounds": rounds
             });
             let expression = format!("({})({args})", HARNESS.trim_end().trim_end_matches(';'));
             let text =

@@ -68,6 +68,50 @@ pub enum Command {
     /// --current B: a baseline read as a run and compared with --baseline A (and judged
     /// against the budgets); the warn streaks are not updated.
     Gate(Box<Gate>),
+    /// Onboard a workspace crate (a cdylib) the tool has never seen: build it once per
+    /// variant, measure it (sizes, module and glue; cold init in wasmtime, or through its
+    /// glue in Chromium for a wasm-bindgen crate; fuel per operation of the scenario exports
+    /// it has), and write into --out a policy, a corpus, budgets (the measured values plus
+    /// the headroom, with the first change-log entry) and a scaffold baseline. Then
+    /// `cargo xtask perf` with those documents (the command is printed) passes. Refuses to
+    /// overwrite documents unless --force; writes nothing when a build or a measurement
+    /// fails.
+    Init(Init),
+}
+
+#[derive(Debug, Args)]
+pub struct Init {
+    /// The workspace package to onboard (a cdylib).
+    #[arg(long)]
+    pub package: String,
+    /// The folder, inside the repository and not ignored by git, to write the four
+    /// documents into (wasm_optimization_policy.json, wasm_perf_budgets.json,
+    /// wasm_benchmark_corpus.json, baseline_latest.json).
+    #[arg(long, value_name = "DIR")]
+    pub out: PathBuf,
+    /// The issue that asked for the budgets (a link or #N), for the first change-log entry.
+    #[arg(long)]
+    pub issue: String,
+    /// Who approved the first budgets, for the first change-log entry.
+    #[arg(long)]
+    pub approved_by: String,
+    /// Headroom above the measured sizes and fuel counts, in percent.
+    #[arg(long, default_value_t = 25.0)]
+    pub headroom_pct: f64,
+    /// Headroom above the measured timings (p95), in percent: they move from run to run.
+    #[arg(long, default_value_t = 100.0)]
+    pub timing_headroom_pct: f64,
+    /// Cold-init samples per seed and variant in wasmtime (each a fresh engine's compile
+    /// and instantiate), written into the drafted corpus.
+    #[arg(long, default_value_t = 20, value_parser = clap::value_parser!(u32).range(1..))]
+    pub cold_start_samples: u32,
+    /// Page loads per seed and variant in each browser environment (wasm-bindgen crates),
+    /// written into the drafted corpus.
+    #[arg(long, default_value_t = 4, value_parser = clap::value_parser!(u32).range(1..))]
+    pub browser_samples: u32,
+    /// Overwrite documents that already exist in --out.
+    #[arg(long)]
+    pub force: bool,
 }
 
 #[derive(Debug, Subcommand)]

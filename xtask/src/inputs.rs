@@ -105,16 +105,16 @@ pub fn check_change_control(sh: &Shell, budgets: &Document<Budgets>) -> Result<(
 /// Whether the project root is a git work tree's top level. A copy of the project inside
 /// another repository's ignored directory (a test's scratch checkout under `target/`) is
 /// not: there git would call every path ignored.
-fn is_git_root(sh: &Shell) -> bool {
+pub fn is_git_root(sh: &Shell) -> bool {
     let Ok(top) = cmd!(sh, "git rev-parse --show-toplevel").quiet().ignore_stderr().read() else { return false };
     let canonical = |p: &Path| std::fs::canonicalize(p).ok();
     canonical(Path::new(top.trim())).is_some_and(|top| Some(top) == canonical(&crate::project_root()))
 }
 
-/// The package's metadata, once the policy has been validated against it and the budgets
-/// found under change control.
+/// The package's metadata, once the policy has been validated against it. (Each command
+/// that gates checks the budgets' change control itself: `init` measures with budgets that
+/// have no thresholds yet.)
 pub fn validated_package(sh: &Shell, loaded: &Loaded) -> anyhow::Result<PackageInfo> {
-    check_change_control(sh, &loaded.budgets)?;
     let package = toolchain::package_info(sh, &loaded.package)?;
     loaded.policy.value.validate(&loaded.policy.name, &policy_context(loaded, &package))?;
     Ok(package)

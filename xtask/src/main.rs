@@ -18,6 +18,7 @@ mod cdp;
 mod corpus_check;
 mod flags;
 mod gate;
+mod init;
 mod inputs;
 mod leb128;
 mod loopback;
@@ -68,6 +69,7 @@ fn run(cli: flags::Cli) -> anyhow::Result<Status> {
         flags::Command::Corpus(flags::CorpusCommand::Check(cmd)) => cmd.run(&sh),
         flags::Command::Gate(cmd) if cmd.merge.is_empty() => measured_elsewhere::run(*cmd, &sh),
         flags::Command::Gate(cmd) => (*cmd).run(&sh),
+        flags::Command::Init(cmd) => cmd.run(&sh),
     }
 }
 

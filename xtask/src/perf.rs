@@ -17,6 +17,7 @@ use crate::{flags, gate, inputs, outputs};
 impl flags::Perf {
     pub(crate) fn run(self, sh: &Shell) -> anyhow::Result<Status> {
         let loaded = inputs::load(&self.inputs)?;
+        inputs::check_change_control(sh, &loaded.budgets)?;
         let command = repro_command(&self.inputs, &self.runtime);
         let selection = Selection { scenario: self.scenario.as_deref(), seed: self.seed, command: &command };
         let runtime = RuntimePlan::load(&loaded, &self.runtime, selection, &self.engines)?;

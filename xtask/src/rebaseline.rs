@@ -19,6 +19,7 @@ use crate::{flags, inputs, outputs};
 impl flags::Rebaseline {
     pub(crate) fn run(self, sh: &Shell) -> anyhow::Result<Status> {
         let loaded = inputs::load(&self.inputs)?;
+        inputs::check_change_control(sh, &loaded.budgets)?;
         let (path, name) = inputs::resolve(&self.baseline);
         let existing = match std::fs::read_to_string(&path) {
             Ok(text) => Some(text),
@@ -37,7 +38,6 @@ impl flags::Rebaseline {
                     flags::DEFAULT_BASELINE
                 );
             }
-            inputs::check_change_control(sh, &loaded.budgets)?;
             let (fresh, provenance) = self.measured_elsewhere(&loaded)?;
             let text = existing.clone().unwrap_or_else(|| rebaseline::TEMPLATE.to_owned());
             let options = Options { prune: self.prune, activate: self.activate, deterministic_only: false };

@@ -20,6 +20,7 @@ pub mod html;
 pub mod json_text;
 pub mod markdown;
 pub mod measurements;
+pub mod onboarding;
 pub mod partial;
 pub mod pipeline;
 pub mod policy;

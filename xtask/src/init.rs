@@ -1,0 +1,274 @@
+//! `cargo xtask init`: onboard a crate the tool has never seen. The drafts come from
+//! `perf_core::onboarding`; this measures them with the same pipeline as `perf` (so the
+//! thresholds start from what `perf` will measure) and writes the documents, all or none.
+
+use std::collections::BTreeSet;
+use std::path::PathBuf;
+
+use anyhow::{Context, bail};
+use perf_core::attribution;
+use perf_core::baseline::BaselineProvenance;
+use perf_core::budget::{self, Budgets, Metric, Status};
+use perf_core::corpus::Corpus;
+use perf_core::digest::sha256_hex;
+use perf_core::onboarding::{self, FirstEntry, Headroom, Samples, Subject};
+use perf_core::policy::Policy;
+use perf_core::rebaseline::{self, Fresh, Options};
+use perf_core::regression;
+use perf_core::run::{Run, broken_variants};
+use perf_core::sections::exported_functions;
+use perf_core::shell::shell_words;
+use perf_core::summary;
+use xshell::{Shell, cmd};
+
+use crate::atomic_write::write_atomic;
+use crate::inputs::{self, Document, Loaded};
+use crate::pipeline::{self, RuntimePlan, Selection};
+use crate::{flags, toolchain};
+
+const POLICY: &str = "wasm_optimization_policy.json";
+const BUDGETS: &str = "wasm_perf_budgets.json";
+const CORPUS: &str = "wasm_benchmark_corpus.json";
+const BASELINE: &str = "baseline_latest.json";
+
+impl flags::Init {
+    pub(crate) fn run(self, sh: &Shell) -> anyhow::Result<Status> {
+        for (flag, pct) in [("--headroom-pct", self.headroom_pct), ("--timing-headroom-pct", self.timing_headroom_pct)]
+        {
+            if !(0.0..=1000.0).contains(&pct) {
+                bail!("{flag} {pct}: expected a percentage from 0 to 1000");
+            }
+        }
+        let out = self.out_dir(sh)?;
+        let package = toolchain::package_info(sh, &self.package)?;
+        let subject = Subject {
+            package: package.name.clone(),
+            features: package.features.clone(),
+            bindgen: package.dependencies.contains("wasm-bindgen"),
+        };
+        let policy = onboarding::draft_policy(&subject);
+
+        // First the sizes and cold init; the scenario exports are known once the benchmark
+        // build exists, and then measured too (cargo and wasm-opt have nothing left to do).
+        let samples = Samples { cold_start: self.cold_start_samples, browser: self.browser_samples };
+        let first = measure(sh, &out, &subject, &policy, &[], samples)?;
+        let scenarios = common_scenarios(&first.run)?;
+        let measured =
+            if scenarios.is_empty() { first } else { measure(sh, &out, &subject, &policy, &scenarios, samples)? };
+
+        let baseline_name = out.name(BASELINE);
+        let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs());
+        let entry = FirstEntry {
+            date: onboarding::utc_date(now),
+            issue: self.issue.clone(),
+            approved_by: self.approved_by.clone(),
+            evidence: baseline_name.clone(),
+        };
+        let headroom = Headroom { deterministic_pct: self.headroom_pct, timing_pct: self.timing_headroom_pct };
+        let budgets = onboarding::draft_budgets(&subject, measured.metrics, &measured.fresh, headroom, entry)?;
+        let Run { provenance: p, commit, variants, .. } = measured.run;
+        let provenance = BaselineProvenance {
+            commit,
+            rustc: p.rustc,
+            binaryen: p.binaryen,
+            policy_sha256: p.policy_sha256,
+            host: p.host,
+            browsers: regression::browsers(&variants),
+        };
+        let items = attribution::baseline_items(variants.iter().filter_map(|v| v.attribution.as_ref()));
+        let options = Options { prune: false, activate: false, deterministic_only: false };
+        let baseline = rebaseline::rebaseline(
+            &baseline_name,
+            rebaseline::TEMPLATE,
+            &measured.fresh,
+            &items,
+            &provenance,
+            options,
+        )?;
+
+        let documents = [
+            (POLICY, json(&policy)?),
+            (BUDGETS, json(&budgets)?),
+            (CORPUS, json(&measured.corpus)?),
+            (BASELINE, baseline.text),
+        ];
+        std::fs::create_dir_all(&out.path).with_context(|| format!("cannot create {}", out.display))?;
+        for (file, text) in &documents {
+            write_atomic(&out.path.join(file), text.as_bytes())?;
+        }
+        print!("{}", report(&out, &subject.package, &budgets, &scenarios));
+        Ok(Status::Pass)
+    }
+
+    /// The output folder: inside the repository, not ignored by git (the change log's
+    /// evidence must be committed), without documents unless --force.
+    fn out_dir(&self, sh: &Shell) -> anyhow::Result<OutDir> {
+        let (path, display) = inputs::resolve(&self.out);
+        if !path.starts_with(crate::project_root()) {
+            bail!("--out {display}: the documents belong in this repository (they are committed and reviewed)");
+        }
+        let probe = format!("{display}/{BASELINE}");
+        if inputs::is_git_root(sh) && cmd!(sh, "git check-ignore -q -- {probe}").quiet().ignore_stderr().run().is_ok() {
+            bail!(
+                "--out {display} is ignored by git: the documents and the baseline the change log cites must be committed"
+            );
+        }
+        let existing: Vec<&str> =
+            [POLICY, BUDGETS, CORPUS, BASELINE].into_iter().filter(|f| path.join(f).exists()).collect();
+        if !existing.is_empty() && !self.force {
+            bail!("{display} already has {}: pass --force to overwrite them", existing.join(", "));
+        }
+        Ok(OutDir { path, display })
+    }
+}
+
+struct OutDir {
+    path: PathBuf,
+    /// Relative to the workspace root.
+    display: String,
+}
+
+impl OutDir {
+    fn name(&self, file: &str) -> String {
+        format!("{}/{file}", self.display)
+    }
+}
+
+/// One measuring run of the drafts, and what it measured, per (profile, metric).
+struct Measured {
+    run: Run,
+    corpus: Corpus,
+    metrics: Vec<Metric>,
+    fresh: Vec<Fresh>,
+}
+
+/// Measures the drafted policy with the drafted metrics (no thresholds yet) and corpus.
+fn measure(
+    sh: &Shell,
+    out: &OutDir,
+    subject: &Subject,
+    policy: &Policy,
+    scenarios: &[String],
+    samples: Samples,
+) -> anyhow::Result<Measured> {
+    let metrics = onboarding::draft_metrics(subject, scenarios);
+    let corpus = onboarding::draft_corpus(subject, scenarios, samples);
+    let budgets = Budgets {
+        schema_version: budget::SCHEMA_VERSION.to_owned(),
+        description: String::new(),
+        profiles: policy.profiles.iter().map(|v| v.budget_profile.clone()).collect(),
+        seed_set: onboarding::SEED_SET.to_vec(),
+        metrics: metrics.clone(),
+        change_log: Vec::new(),
+        ratchet: None,
+    };
+    let loaded = Loaded {
+        policy: document(out.name(POLICY), policy.clone())?,
+        budgets: document(out.name(BUDGETS), budgets)?,
+        package: subject.package.clone(),
+    };
+    let corpus_name = out.name(CORPUS);
+    let cx = perf_core::corpus::CorpusContext { budgets: &loaded.budgets.value, exports: None, only: None };
+    corpus.check(&corpus_name, &cx)?;
+    let command = "cargo xtask init".to_owned();
+    let runtime = RuntimePlan {
+        corpus: corpus.clone(),
+        corpus_sha256: sha256_hex(json(&corpus)?.as_bytes()),
+        engines: vec![flags::Engine::Wasmtime, flags::Engine::Chromium],
+        selection: Selection { scenario: None, seed: None, command: &command },
+        wait: true,
+        bindgen: subject.bindgen,
+    };
+    let every: Vec<_> = policy.profiles.iter().collect();
+    let run = pipeline::measure(sh, &loaded, &runtime, &every)?;
+    let broken = broken_variants(&run.variants);
+    if !broken.is_empty() {
+        bail!("nothing was written: a variant could not be built or measured\n  {}", broken.join("\n  "));
+    }
+    let records = summary::build_records(&loaded.budgets.value, &run.variants, &run.commit);
+    let unmeasured: Vec<String> = records
+        .iter()
+        .filter(|r| r.value.is_none())
+        .map(|r| format!("{} {}: {}", r.profile, r.metric_id, r.reason.as_deref().unwrap_or("no value")))
+        .collect();
+    if !unmeasured.is_empty() {
+        bail!(
+            "nothing was written: these were not measured, so no threshold can start from them\n  {}",
+            unmeasured.join("\n  ")
+        );
+    }
+    let fresh = Fresh::of_runs(&[records]);
+    Ok(Measured { run, corpus, metrics, fresh })
+}
+
+fn document<T: serde::Serialize>(name: String, value: T) -> anyhow::Result<Document<T>> {
+    let text = json(&value)?;
+    let sha256 = sha256_hex(text.as_bytes());
+    Ok(Document { value, name, text, sha256 })
+}
+
+/// A document as the committed ones are written: two-space indent, a final newline.
+fn json<T: serde::Serialize>(value: &T) -> anyhow::Result<String> {
+    Ok(serde_json::to_string_pretty(value)? + "\n")
+}
+
+/// The scenario exports every variant's module has (the benchmark build's when there is
+/// one): a scenario runs on all three variants.
+fn common_scenarios(run: &Run) -> anyhow::Result<Vec<String>> {
+    let mut common: Option<BTreeSet<String>> = None;
+    for v in &run.variants {
+        let path = match (&v.benchmark, &v.post_opt) {
+            (Some(b), _) => b.path.clone(),
+            (None, Some(a)) => a.path.clone(),
+            (None, None) => bail!("the {} variant has no module", v.variant.as_str()),
+        };
+        let full = crate::project_root().join(&path);
+        let bytes = std::fs::read(&full).with_context(|| format!("cannot read {path}"))?;
+        let exports = exported_functions(&bytes).with_context(|| format!("{path} is not a valid module"))?;
+        let found: BTreeSet<String> = onboarding::scenario_exports(&exports).into_iter().collect();
+        common = Some(match common {
+            Some(c) => c.intersection(&found).cloned().collect(),
+            None => found,
+        });
+    }
+    Ok(common.unwrap_or_default().into_iter().collect())
+}
+
+/// What was written, the thresholds, and the `perf` command that gates with them.
+fn report(out: &OutDir, package: &str, budgets: &Budgets, scenarios: &[String]) -> String {
+    let mut text = format!("wrote {POLICY}, {BUDGETS}, {CORPUS} and {BASELINE} (scaffold) in {}\n", out.display);
+    if scenarios.is_empty() {
+        text.push_str("scenario exports: none (cold start only)\n");
+    } else {
+        text.push_str(&format!("scenario exports: {}\n", scenarios.join(", ")));
+    }
+    text.push_str("thresholds (hard):\n");
+    for m in &budgets.metrics {
+        let per: Vec<String> =
+            budgets.profiles.iter().filter_map(|p| Some(format!("{p} {}", m.thresholds.get(p)?.hard))).collect();
+        text.push_str(&format!("  {} {} ({}): {}\n", m.id, m.name, m.unit.as_str(), per.join(", ")));
+    }
+    text.push_str(&format!("gate it with:\n  {}\n", perf_command(out, package)));
+    text
+}
+
+/// `cargo xtask perf` reading the written documents, its state and reports under
+/// `artifacts/<package>/` so they do not mix with another subject's.
+fn perf_command(out: &OutDir, name: &str) -> String {
+    let mut words: Vec<String> = ["cargo", "xtask", "perf"].map(str::to_owned).to_vec();
+    for (flag, value) in [
+        ("--policy", out.name(POLICY)),
+        ("--budgets", out.name(BUDGETS)),
+        ("--corpus", out.name(CORPUS)),
+        ("--baseline", out.name(BASELINE)),
+        ("--state", format!("artifacts/{name}/wasm_perf_warn_streaks.json")),
+        ("--summary", format!("artifacts/{name}/wasm_budget_summary.json")),
+        ("--report", format!("artifacts/{name}/wasm_perf_regression_report.json")),
+        ("--events", format!("artifacts/{name}/wasm_perf_gate_events.ndjson")),
+        ("--markdown", format!("artifacts/{name}/wasm_perf_report.md")),
+        ("--html", format!("artifacts/{name}/wasm_perf_report.html")),
+    ] {
+        words.extend([flag.to_owned(), value]);
+    }
+    shell_words(&words)
+}
