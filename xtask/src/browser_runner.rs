@@ -9,10 +9,12 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Duration;
 
-use perf_core::browser::{BrowserIdentity, CacheCanary, CanaryPhase, CanaryVerdict, EnvironmentRun, Phases, Sample};
+use perf_core::browser::{
+    BrowserIdentity, CacheCanary, CanaryPhase, CanaryVerdict, EnvironmentRun, OperationRun, Phases, Sample,
+};
 use perf_core::corpus::{BrowserKind, BrowserProtocol, Corpus, Environment};
 use perf_core::policy::VariantKind;
-use perf_core::runtime::{RunError, RunErrorKind};
+use perf_core::runtime::{Figures, RunError, RunErrorKind};
 use serde::Deserialize;
 use xshell::Shell;
 
@@ -22,6 +24,7 @@ use crate::loopback::{Loopback, Resource};
 use crate::{bidi, cdp};
 
 const HARNESS: &str = include_str!("browser_harness.js");
+const OP_HARNESS: &str = include_str!("browser_op_harness.js");
 /// Where the cache canary's module is served, without a nonce.
 const CANARY_PATH: &str = "/canary.wasm";
 
@@ -57,13 +60,19 @@ pub(crate) fn run_environments(
     let Some(protocol) = &corpus.browser_protocol else { return out };
     for env in &corpus.environments {
         let required = corpus.coverage.required_environments.contains(&env.id);
-        let base = EnvironmentRun::planned(env, required, protocol.first_call.clone());
+        let per_op = timed_scenarios(corpus, env);
+        // Planned with its scenarios, so a left-out or broken environment skips or fails
+        // their metrics too.
+        let base = EnvironmentRun {
+            operations: per_op.iter().map(|(op, _)| op.clone()).collect(),
+            ..EnvironmentRun::planned(env, required, protocol.first_call.clone())
+        };
         let runs: Vec<EnvironmentRun> = if !selection.browsers.contains(&env.browser) {
             let why = selection.narrowed_by.clone().unwrap_or_else(|| "not selected".to_owned());
             modules.iter().map(|_| EnvironmentRun { left_out: Some(why.clone()), ..base.clone() }).collect()
         } else {
             eprintln!("note: measuring cold init in {} ({})", env.id, env.label);
-            match run_environment(sh, env, protocol, modules, seeds, &base) {
+            match run_environment(sh, env, protocol, modules, seeds, &base, &per_op) {
                 Ok(runs) => runs,
                 Err(e) => {
                     let message = format!("{}: {e:#}", browser_process::executable(env.browser).0);
@@ -81,6 +90,18 @@ pub(crate) fn run_environments(
         }
     }
     out
+}
+
+/// The scenarios `env` times per operation: each of its `scenario_metrics`, planned, with
+/// the variants its scenario runs on (the corpus check made sure each has exactly one).
+fn timed_scenarios(corpus: &Corpus, env: &Environment) -> Vec<(OperationRun, Vec<VariantKind>)> {
+    env.scenario_metrics
+        .iter()
+        .filter_map(|metric| {
+            let s = corpus.scenarios.iter().find(|s| s.metrics.contains(metric))?;
+            Some((OperationRun::planned(&s.id, s.export.as_deref()?, metric), s.variants.clone()))
+        })
+        .collect()
 }
 
 /// A started browser and its protocol session.
@@ -120,6 +141,15 @@ struct Loaded {
     error: Option<PageError>,
 }
 
+/// What the operation harness returns for one page load.
+#[derive(Deserialize)]
+struct Batches {
+    isolated: bool,
+    ops_per_batch: u32,
+    batch_ms: Vec<f64>,
+    error: Option<PageError>,
+}
+
 #[derive(Deserialize)]
 struct PageError {
     phase: String,
@@ -133,6 +163,7 @@ fn run_environment(
     modules: &[(VariantKind, Arc<Shipped>)],
     seeds: &[u64],
     base: &EnvironmentRun,
+    per_op: &[(OperationRun, Vec<VariantKind>)],
 ) -> anyhow::Result<Vec<EnvironmentRun>> {
     let timeout = Duration::from_millis(protocol.millis_per_call);
     let exe = browser_process::ensure_installed(sh, env.browser)?;
@@ -155,6 +186,18 @@ fn run_environment(
         BrowserKind::Firefox => Driver::Firefox(bidi::Session::connect(&process.ws_url, timeout)?),
     };
     let page = server.url("/");
+    // One harness call in a fresh context; the browser's exit is named when it died.
+    let evaluate = |driver: &mut Driver, process: &mut BrowserProcess, harness: &str, args: serde_json::Value| {
+        let expression = format!("({})({args})", harness.trim_end().trim_end_matches(';'));
+        driver.evaluate_fresh(&page, env.cpu_throttling_rate, &expression, timeout).map_err(|e| {
+            match process.exit_status(EXIT_GRACE) {
+                Some(status) => {
+                    RunError::environment(format!("the browser exited ({status}): {e:#}{}", process.stderr_tail()))
+                }
+                None => RunError::environment(format!("{e:#}")),
+            }
+        })
+    };
     // `glue` is the path of the module's JS glue, when it has one.
     let load =
         |driver: &mut Driver, process: &mut BrowserProcess, path: &str, glue: Option<&str>, seed: u64, rounds: u32| {
@@ -166,32 +209,32 @@ fn run_environment(
                 "url": server.url(path), "glue": glue, "canary": canary, "scenario": scenario, "seed": seed,
                 "rounds": rounds
             });
-            let expression = format!("({})({args})", HARNESS.trim_end().trim_end_matches(';'));
-            let text =
-                driver.evaluate_fresh(&page, env.cpu_throttling_rate, &expression, timeout).map_err(
-                    |e| match process.exit_status(EXIT_GRACE) {
-                        Some(status) => RunError::environment(format!(
-                            "the browser exited ({status}): {e:#}{}",
-                            process.stderr_tail()
-                        )),
-                        None => RunError::environment(format!("{e:#}")),
-                    },
-                )?;
+            let text = evaluate(driver, process, HARNESS, args)?;
             let loaded: Loaded = serde_json::from_str(&text)
                 .map_err(|e| RunError::environment(format!("the harness returned {text}: {e}")))?;
-            if let Some(e) = loaded.error {
-                let kind = match e.phase.as_str() {
-                    "compile" | "instantiate" => RunErrorKind::Input,
-                    "status" => RunErrorKind::Invariant,
-                    _ => RunErrorKind::Trap,
-                };
-                return Err(RunError {
-                    kind,
-                    message: format!("{} refused it at {}: {}", driver.identity().name, e.phase, e.message),
-                });
+            match loaded.error {
+                Some(e) => Err(refused(driver, e)),
+                None => Ok(loaded),
             }
-            Ok(loaded)
         };
+    let time_ops = |driver: &mut Driver,
+                    process: &mut BrowserProcess,
+                    path: &str,
+                    glue: Option<&str>,
+                    export: &str,
+                    seed: u64| {
+        let args = serde_json::json!({
+            "url": server.url(path), "glue": glue.map(|g| server.url(g)), "scenario": export, "seed": seed,
+            "batches": protocol.batches_per_seed, "warmup": protocol.warmup_batches, "batch_ms": protocol.batch_millis
+        });
+        let text = evaluate(driver, process, OP_HARNESS, args)?;
+        let batches: Batches = serde_json::from_str(&text)
+            .map_err(|e| RunError::environment(format!("the operation harness returned {text}: {e}")))?;
+        match batches.error {
+            Some(e) => Err(refused(driver, e)),
+            None => Ok(batches),
+        }
+    };
 
     let mut runs: Vec<EnvironmentRun> = modules
         .iter()
@@ -269,10 +312,61 @@ fn run_environment(
             r.phases = Phases::of(&samples[i], isolated[i]);
         }
     }
+
+    // Per-operation timing: per scenario and seed, the variants round-robin, each a page
+    // load of its own.
+    for (i, (variant, _)) in modules.iter().enumerate() {
+        runs[i].operations = per_op.iter().filter(|(_, vs)| vs.contains(variant)).map(|(op, _)| op.clone()).collect();
+    }
+    if !per_op.is_empty() {
+        eprintln!("note: timing {} scenario(s) per operation in {}", per_op.len(), env.id);
+    }
+    for (op, _) in per_op {
+        let mut batches: Vec<Vec<(u64, Vec<f64>)>> = modules.iter().map(|_| Vec::new()).collect();
+        for &seed in seeds {
+            for (i, (variant, shipped)) in modules.iter().enumerate() {
+                let Some(k) = runs[i].operations.iter().position(|o| o.metric == op.metric) else { continue };
+                if runs[i].error.is_some() || runs[i].operations[k].error.is_some() {
+                    continue;
+                }
+                let path = format!("/m/{}.wasm", variant.as_str());
+                let glue = shipped.glue.first().map(|(main, _)| format!("/m/{}/{main}", variant.as_str()));
+                match time_ops(&mut driver, &mut process, &path, glue.as_deref(), &op.export, seed) {
+                    Ok(b) => {
+                        let run = &mut runs[i].operations[k];
+                        run.ops_per_batch.push((seed, b.ops_per_batch));
+                        isolated[i] &= b.isolated;
+                        // ms per batch -> ns per operation.
+                        let per_op = b.batch_ms.iter().map(|ms| ms * 1e6 / f64::from(b.ops_per_batch.max(1))).collect();
+                        batches[i].push((seed, per_op));
+                    }
+                    Err(e) => {
+                        let message = format!("{} variant: {}", variant.as_str(), e.message);
+                        runs[i].operations[k].error = Some(RunError { message, ..e });
+                    }
+                }
+            }
+        }
+        for (i, r) in runs.iter_mut().enumerate() {
+            if let Some(run) = r.operations.iter_mut().find(|o| o.metric == op.metric && o.error.is_none()) {
+                run.per_op = Figures::of("ns", &batches[i]);
+            }
+        }
+    }
     driver.close();
     drop(process);
     drop(server);
     Ok(runs)
+}
+
+/// The error of a page whose harness reported one, classified by where it stopped.
+fn refused(driver: &Driver, e: PageError) -> RunError {
+    let kind = match e.phase.as_str() {
+        "compile" | "instantiate" => RunErrorKind::Input,
+        "status" => RunErrorKind::Invariant,
+        _ => RunErrorKind::Trap,
+    };
+    RunError { kind, message: format!("{} refused it at {}: {}", driver.identity().name, e.phase, e.message) }
 }
 
 fn runs_error_dead(process: &BrowserProcess) -> Option<RunError> {

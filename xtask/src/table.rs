@@ -97,11 +97,18 @@ fn render_runtime(variants: &[VariantReport], records: &[Record], others: &[&Rec
         ));
     }
     let browser_ids: Vec<&str> = variants.iter().flat_map(|v| v.browsers.iter().map(|b| b.metric.as_str())).collect();
+    let op_ids: Vec<&str> = variants
+        .iter()
+        .flat_map(|v| v.browsers.iter().flat_map(|b| b.operations.iter().map(|o| o.metric.as_str())))
+        .collect();
     let in_browser = |r: &&Record| browser_ids.contains(&r.metric_id.as_str());
+    let per_op_in_browser = |r: &&Record| op_ids.contains(&r.metric_id.as_str());
     match variants.iter().find_map(|v| v.runtime.as_ref()).map(|r| r.engine.as_str()) {
         Some(engine) => {
             let title = format!("\nruntime in {engine}: median of per-seed p95 (fuel: of per-seed medians)");
-            let runtime = metric_ids(others().filter(|r| r.environment != STATIC_ENVIRONMENT && !in_browser(r)));
+            let runtime = metric_ids(
+                others().filter(|r| r.environment != STATIC_ENVIRONMENT && !in_browser(r) && !per_op_in_browser(r)),
+            );
             out.push_str(&metric_block(&title, variants, records, &runtime));
         }
         None => {
@@ -115,6 +122,15 @@ fn render_runtime(variants: &[VariantReport], records: &[Record], others: &[&Rec
         let title = "\ncold init in browsers, ms: median over seeds of the per-seed p95 of fetch+compile, \
                      instantiate and first call";
         out.push_str(&metric_block(title, variants, records, &browsers));
+    }
+    let per_op = metric_ids(others().filter(per_op_in_browser));
+    if !per_op.is_empty() {
+        let title = "
+one operation in browsers: median over seeds of the per-seed median of batches (a batch's \
+                     time / its operations)";
+        out.push_str(&metric_block(title, variants, records, &per_op));
+    }
+    if !browsers.is_empty() || !per_op.is_empty() {
         out.push_str(&render_environments(variants));
     }
     out.push('\n');

@@ -78,6 +78,48 @@ pub struct EnvironmentRun {
     /// Why it stopped; its metric fails closed.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error: Option<RunError>,
+    /// The scenarios this environment timed per operation (its `scenario_metrics`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub operations: Vec<OperationRun>,
+}
+
+/// One scenario's operations timed in one environment, on one variant: per seed, a page
+/// load (fresh context; compile, the glue's init, `setup(seed)`), then batches of
+/// operations, each batch timed with `performance.now()`. A batch has as many operations
+/// as it takes to last the protocol's `batch_millis`, so the clock's step (5 µs when cross-
+/// origin isolated) is a small part of it; a sample is a batch's time over its operations,
+/// in ns. The gated figure is each seed's median over its batches, median over seeds: a
+/// typical operation's time, a batch's mean; a single slow operation is spread over its
+/// batch, and a slow batch (a GC pause, a throttling slice) does not move a median.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OperationRun {
+    /// The corpus scenario, its export and the metric it feeds here.
+    pub scenario: String,
+    pub export: String,
+    pub metric: String,
+    /// Operations per batch, per seed (the page calibrates it on each load).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub ops_per_batch: Vec<(u64, u32)>,
+    /// Per seed, each batch's time per operation in ns.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub per_op: Option<Figures>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<RunError>,
+}
+
+impl OperationRun {
+    /// A scenario to time, before the page loads.
+    pub fn planned(scenario: &str, export: &str, metric: &str) -> OperationRun {
+        OperationRun {
+            scenario: scenario.to_owned(),
+            export: export.to_owned(),
+            metric: metric.to_owned(),
+            ops_per_batch: Vec::new(),
+            per_op: None,
+            error: None,
+        }
+    }
 }
 
 /// Every sample's phases, per seed, in ms.
@@ -206,7 +248,13 @@ impl EnvironmentRun {
             cache_canary: None,
             left_out: None,
             error: None,
+            operations: Vec::new(),
         }
+    }
+
+    /// Whether `metric_id` is this environment's: its cold init or a timed scenario's.
+    pub fn feeds(&self, metric_id: &str) -> bool {
+        self.metric == metric_id || self.operations.iter().any(|o| o.metric == metric_id)
     }
 
     /// How the environment is named in a record: the browser, its version and engine, the
@@ -219,13 +267,32 @@ impl EnvironmentRun {
         format!("{}: {browser}; {}", self.environment, self.label)
     }
 
-    /// The value of `metric` from this environment's samples.
+    /// The value of `metric` from this environment's samples: its cold init, or the
+    /// per-operation time of the scenario that feeds it.
     pub fn measurement(&self, metric: &Metric) -> Measurement {
         if let Some(e) = &self.error {
             return Measurement::Failed(format!("{}: {}", self.environment, e.message));
         }
         if let Some(why) = &self.left_out {
             return Measurement::LeftOut(format!("{} was left out: {why}", self.environment));
+        }
+        if let Some(op) = self.operations.iter().find(|o| o.metric == metric.id) {
+            if let Some(e) = &op.error {
+                return Measurement::Failed(format!("{} timing {}: {}", self.environment, op.export, e.message));
+            }
+            let Some(per_op) = &op.per_op else {
+                return Measurement::Failed(format!("{} timed no batch of {}", self.environment, op.export));
+            };
+            let medians: Vec<f64> = per_op.seeds.iter().map(|s| s.distribution.p50).collect();
+            let Some(ns) = stats::median(&medians) else {
+                return Measurement::Failed(format!("{} timed no batch of {}", self.environment, op.export));
+            };
+            return match metric.unit {
+                Unit::Millis => Measurement::Value(ns / 1e6),
+                Unit::Micros => Measurement::Value(ns / 1e3),
+                Unit::Nanos => Measurement::Value(ns),
+                other => Measurement::Failed(format!("a time per operation cannot be expressed in {other}")),
+            };
         }
         let Some(phases) = &self.phases else {
             return Measurement::Failed(format!("{} recorded no samples", self.environment));
@@ -266,6 +333,40 @@ mod tests {
         for (same, fresh, verdict) in cases {
             assert_eq!(CacheCanary::judge(CanaryPhase::FirstCall, same, fresh).verdict, verdict, "{same:?} {fresh:?}");
         }
+    }
+
+    #[test]
+    fn a_scenario_metric_is_its_operations_median_over_batches_median_over_seeds() {
+        let env = Environment {
+            id: "desktop-chromium".into(),
+            browser: crate::corpus::BrowserKind::Chromium,
+            cpu_throttling_rate: 1.0,
+            label: "desktop".into(),
+            metric: "M-COLD".into(),
+            scenario_metrics: vec!["M-OP".into()],
+        };
+        let mut run = EnvironmentRun::planned(&env, true, None);
+        let metric = |id: &str, unit: &str| -> Metric {
+            serde_json::from_value(
+                serde_json::json!({"id": id, "name": id, "unit": unit, "source": "browser.op_median",
+                "required": true, "gate": "hard", "thresholds": {}}),
+            )
+            .unwrap()
+        };
+        let mut op = OperationRun::planned("SCN", "search", "M-OP");
+        let batches: Vec<(u64, Vec<f64>)> = [(11, 2000.0), (29, 4000.0), (42, 3000.0)]
+            .into_iter()
+            .map(|(s, ns)| (s, [vec![ns; 29], vec![ns * 100.0]].concat()))
+            .collect();
+        op.per_op = Figures::of("ns", &batches);
+        run.operations.push(op);
+        assert!(run.feeds("M-OP") && run.feeds("M-COLD") && !run.feeds("M-OTHER"));
+        assert_eq!(run.measurement(&metric("M-OP", "us")), Measurement::Value(3.0));
+        assert_eq!(run.measurement(&metric("M-OP", "ns")), Measurement::Value(3000.0));
+        run.operations[0].error = Some(RunError::environment("the page crashed"));
+        assert!(
+            matches!(run.measurement(&metric("M-OP", "us")), Measurement::Failed(m) if m.contains("timing search"))
+        );
     }
 
     #[test]

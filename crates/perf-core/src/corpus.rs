@@ -72,6 +72,10 @@ pub struct Environment {
     /// What it stands for, in the reports (say "emulated" where it is).
     pub label: String,
     pub metric: String,
+    /// Per-operation metrics (`browser.op_median`) this environment measures: each is listed
+    /// by exactly one scenario, whose export it times in batches here.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub scenario_metrics: Vec<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -129,6 +133,28 @@ pub struct BrowserProtocol {
     pub first_call: Option<String>,
     /// The longest any one call to the browser may take.
     pub millis_per_call: u64,
+    /// Per-operation timing: timed batches per seed and variant (one page load each).
+    #[serde(default = "default_batches_per_seed")]
+    pub batches_per_seed: u32,
+    /// Batches discarded before the timed ones.
+    #[serde(default = "default_warmup_batches")]
+    pub warmup_batches: u32,
+    /// The shortest a batch may take: the page doubles the operations per batch until one
+    /// takes this long, so the clock's 5 µs step is at most 0.25% of a 2 ms batch.
+    #[serde(default = "default_batch_millis")]
+    pub batch_millis: u32,
+}
+
+fn default_batches_per_seed() -> u32 {
+    30
+}
+
+fn default_warmup_batches() -> u32 {
+    5
+}
+
+fn default_batch_millis() -> u32 {
+    2
 }
 
 /// What stops a runaway scenario: a call (setup, op or teardown) that exceeds one of these
@@ -258,7 +284,7 @@ impl Corpus {
                             format!("{id} is a size metric: it is measured from the artifact, not by a scenario"),
                         );
                     }
-                    Some(m) if m.source.is_browser() => {
+                    Some(m) if m.source.is_browser() && m.source != Source::BrowserOpMedian => {
                         return rule(
                             format!("{at}/metrics/{j}"),
                             format!("{id} is measured in a browser, which no scenario engine here is"),
@@ -418,6 +444,31 @@ impl Corpus {
                     format!("{} is already fed by environment {other}", e.metric),
                 ));
             }
+            for (j, id) in e.scenario_metrics.iter().enumerate() {
+                let at = format!("{at}/scenario_metrics/{j}");
+                let rule = |message: String| Err(DocumentError::rule(file, at.clone(), message));
+                match cx.budgets.metric(id) {
+                    None => return rule(format!("metric {id} is not in the budgets file")),
+                    Some(m) if m.source != Source::BrowserOpMedian => {
+                        return rule(format!(
+                            "{id} ({}) is not a per-operation browser metric: expected {}",
+                            m.source.as_str(),
+                            Source::BrowserOpMedian.as_str()
+                        ));
+                    }
+                    Some(_) => {}
+                }
+                let listing: Vec<&Scenario> = self.scenarios.iter().filter(|s| s.metrics.contains(id)).collect();
+                match listing.as_slice() {
+                    [s] if s.export.is_some() => {}
+                    [s] => return rule(format!("{id} is listed by scenario {}, which drives no export", s.id)),
+                    [] => return rule(format!("no scenario lists {id}: the environment would not know what to time")),
+                    _ => return rule(format!("{id} is listed by {} scenarios: expected exactly one", listing.len())),
+                }
+                if let Some(other) = fed.insert(id.as_str(), e.id.as_str()) {
+                    return rule(format!("{id} is already fed by environment {other}"));
+                }
+            }
         }
         for (i, id) in self.coverage.required_environments.iter().enumerate() {
             if !ids.contains(id.as_str()) {
@@ -446,9 +497,12 @@ impl Corpus {
                 ));
             }
             (Some(b), _) => {
-                for (key, n) in
-                    [("samples_per_seed", u64::from(b.samples_per_seed)), ("millis_per_call", b.millis_per_call)]
-                {
+                for (key, n) in [
+                    ("samples_per_seed", u64::from(b.samples_per_seed)),
+                    ("millis_per_call", b.millis_per_call),
+                    ("batches_per_seed", u64::from(b.batches_per_seed)),
+                    ("batch_millis", u64::from(b.batch_millis)),
+                ] {
                     if n == 0 {
                         return Err(DocumentError::rule(
                             file,
@@ -731,6 +785,52 @@ mod tests {
             check(&v.to_string(), None).unwrap_err().to_string(),
             "c.json: /scenarios/1/export: the release module does not export replay_setup, replay_op, replay_teardown"
         );
+    }
+
+    #[test]
+    fn an_environment_times_the_one_scenario_that_lists_its_per_operation_metric() {
+        let mut budgets: serde_json::Value = serde_json::from_str(BUDGETS).unwrap();
+        let metric = |id: &str, source: &str| {
+            serde_json::json!({"id": id, "name": id, "unit": "us", "source": source, "required": true,
+                "gate": "hard", "thresholds": {"core-min": {"hard": 1}}})
+        };
+        let metrics = budgets["metrics"].as_array_mut().unwrap();
+        metrics.extend([metric("M-COLD", "browser.desktop_cold_init"), metric("M-OP", "browser.op_median")]);
+        let budgets = Budgets::parse("b.json", &budgets.to_string()).unwrap();
+        let check = |v: &serde_json::Value| {
+            let cx = CorpusContext { budgets: &budgets, exports: Some(&exports), only: None };
+            Corpus::parse("c.json", &v.to_string()).unwrap().check("c.json", &cx)
+        };
+        let mut v: serde_json::Value = serde_json::from_str(CORPUS).unwrap();
+        v["environments"] = serde_json::json!([{"id": "desktop", "browser": "chromium", "cpu_throttling_rate": 1,
+            "label": "desktop", "metric": "M-COLD", "scenario_metrics": ["M-OP"]}]);
+        v["browser_protocol"] =
+            serde_json::json!({"samples_per_seed": 1, "warmup_samples": 0, "millis_per_call": 1000});
+        v["scenarios"][1]["metrics"] = serde_json::json!(["M-PERF-04A", "M-OP"]);
+        check(&v).unwrap();
+        let parsed = Corpus::parse("c.json", &v.to_string()).unwrap();
+        let b = parsed.browser_protocol.unwrap();
+        assert_eq!((b.batches_per_seed, b.warmup_batches, b.batch_millis), (30, 5, 2), "the defaults");
+
+        type Edit = fn(&mut serde_json::Value);
+        let cases: [(Edit, &str); 4] = [
+            (|v| v["scenarios"][1]["metrics"] = serde_json::json!(["M-PERF-04A"]), "no scenario lists M-OP"),
+            (|v| v["scenarios"][2]["metrics"] = serde_json::json!(["M-PERF-04D", "M-OP"]), "listed by 2 scenarios"),
+            (
+                |v| v["environments"][0]["scenario_metrics"] = serde_json::json!(["M-PERF-04A"]),
+                "is not a per-operation browser metric",
+            ),
+            (
+                |v| v["environments"][0]["scenario_metrics"] = serde_json::json!([]),
+                "no environment feeds the budgeted browser metric M-OP",
+            ),
+        ];
+        for (edit, expected) in cases {
+            let mut broken = v.clone();
+            edit(&mut broken);
+            let message = check(&broken).unwrap_err().to_string();
+            assert!(message.contains(expected), "{message}");
+        }
     }
 
     #[test]

@@ -668,6 +668,7 @@ mod tests {
                 cpu_throttling_rate: 1.0,
                 label: "desktop".into(),
                 metric: "M-CHR".into(),
+                scenario_metrics: Vec::new(),
             };
             let browser = BrowserIdentity::new("Chromium", version, "V8 15.6");
             v.browsers = vec![EnvironmentRun { browser, ..EnvironmentRun::planned(&env, true, None) }];

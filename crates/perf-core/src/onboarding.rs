@@ -138,7 +138,8 @@ pub fn scenario_exports(exports: &BTreeSet<String>) -> Vec<String> {
 
 /// The metrics of a drafted budgets file, with no thresholds yet (the driver measures with
 /// them, then [`draft_budgets`] sets the thresholds). `scenarios` are the crate's scenario
-/// exports; only a crate wasmtime runs (not a wasm-bindgen one) gets a fuel metric each.
+/// exports: fuel per operation in wasmtime for a plain crate, time per operation in each
+/// browser environment for a wasm-bindgen crate (wasmtime has no JS for its glue).
 pub fn draft_metrics(subject: &Subject, scenarios: &[String]) -> Vec<Metric> {
     let metric = |id: &str, name: &str, unit: Unit, source: Source| Metric {
         id: id.to_owned(),
@@ -168,6 +169,23 @@ pub fn draft_metrics(subject: &Subject, scenarios: &[String]) -> Vec<Metric> {
                 Source::BrowserMobileColdInit,
             ),
         ]);
+        for (i, s) in scenarios.iter().enumerate() {
+            let [desktop, mobile] = browser_op_metric_ids(i);
+            metrics.extend([
+                metric(
+                    &desktop,
+                    &format!("{s}: one operation, desktop Chromium (us, median of batches)"),
+                    Unit::Micros,
+                    Source::BrowserOpMedian,
+                ),
+                metric(
+                    &mobile,
+                    &format!("{s}: one operation, emulated phone (us, median of batches)"),
+                    Unit::Micros,
+                    Source::BrowserOpMedian,
+                ),
+            ]);
+        }
     } else {
         metrics.push(metric(
             "M-WASMTIME-02A",
@@ -191,6 +209,11 @@ fn fuel_metric_id(i: usize) -> String {
     format!("M-FUEL-{:02}A", i + 1)
 }
 
+/// A wasm-bindgen crate's scenario `i` in desktop Chromium and on the emulated phone.
+fn browser_op_metric_ids(i: usize) -> [String; 2] {
+    [format!("M-WEB-{:02}A", i + 1), format!("M-WEB-{:02}B", i + 1)]
+}
+
 /// How many cold-init samples the drafted corpus takes per seed and variant.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Samples {
@@ -209,7 +232,8 @@ impl Default for Samples {
 
 /// The corpus: a cold-start scenario (wasmtime) and one scenario per scenario export for a
 /// plain crate; for a wasm-bindgen crate, cold init through its glue in desktop Chromium
-/// and on an emulated phone, whose first call is its first scenario export when it has one.
+/// and on an emulated phone, whose first call is its first scenario export when it has one,
+/// and each scenario export timed per operation in both.
 pub fn draft_corpus(subject: &Subject, scenarios: &[String], samples: Samples) -> Corpus {
     let seeds = SEED_SET.to_vec();
     let all = VariantKind::ALL.to_vec();
@@ -222,13 +246,30 @@ pub fn draft_corpus(subject: &Subject, scenarios: &[String], samples: Samples) -
         limits: Limits { fuel_per_call: 1_000_000_000, millis_per_call: 5000, memory_mib: 256 },
     };
     if subject.bindgen {
-        let environment = |id: &str, rate: f64, label: &str, metric: &str| Environment {
+        let per_op: Vec<[String; 2]> = (0..scenarios.len()).map(browser_op_metric_ids).collect();
+        let environment = |id: &str, rate: f64, label: &str, metric: &str, side: usize| Environment {
             id: id.to_owned(),
             browser: BrowserKind::Chromium,
             cpu_throttling_rate: rate,
             label: label.to_owned(),
             metric: metric.to_owned(),
+            scenario_metrics: per_op.iter().map(|ids| ids[side].clone()).collect(),
         };
+        let list: Vec<Scenario> = scenarios
+            .iter()
+            .zip(&per_op)
+            .enumerate()
+            .map(|(i, (s, ids))| Scenario {
+                id: format!("SCN-{:02}", i + 1),
+                journey: format!("{s}: the crate's own scenario export, timed in batches in the browsers (its workload is a guess: edit it)"),
+                workload: Workload::SteadyThroughput,
+                variants: all.clone(),
+                export: Some(s.clone()),
+                reference_export: None,
+                metrics: ids.to_vec(),
+                seed_set: seeds.clone(),
+            })
+            .collect();
         return Corpus {
             schema_version: corpus::SCHEMA_VERSION.to_owned(),
             description: format!(
@@ -238,20 +279,21 @@ pub fn draft_corpus(subject: &Subject, scenarios: &[String], samples: Samples) -
                 scenarios.first().map(|s| format!(", then {s}_setup/_op/_teardown")).unwrap_or_default()
             ),
             coverage: Coverage {
-                required_workloads: Vec::new(),
-                required_metrics: Vec::new(),
+                required_workloads: if list.is_empty() { Vec::new() } else { vec![Workload::SteadyThroughput] },
+                required_metrics: list.iter().flat_map(|s| s.metrics.clone()).collect(),
                 required_seed_set: seeds,
                 required_environments: vec!["desktop-chromium".to_owned(), "mobile-emulated-chromium".to_owned()],
             },
             protocol,
-            scenarios: Vec::new(),
+            scenarios: list,
             environments: vec![
-                environment("desktop-chromium", 1.0, "desktop Chromium, headless", "M-PERF-02A"),
+                environment("desktop-chromium", 1.0, "desktop Chromium, headless", "M-PERF-02A", 0),
                 environment(
                     "mobile-emulated-chromium",
                     4.0,
                     "a mid-tier phone, emulated: headless Chromium with its main thread's CPU throttled 4x; not a device",
                     "M-PERF-02B",
+                    1,
                 ),
             ],
             browser_protocol: Some(BrowserProtocol {
@@ -259,6 +301,9 @@ pub fn draft_corpus(subject: &Subject, scenarios: &[String], samples: Samples) -
                 warmup_samples: 1,
                 first_call: scenarios.first().cloned(),
                 millis_per_call: 30000,
+                batches_per_seed: 30,
+                warmup_batches: 5,
+                batch_millis: 2,
             }),
         };
     }

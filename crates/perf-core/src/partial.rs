@@ -364,6 +364,7 @@ mod tests {
             cpu_throttling_rate: 1.0,
             label: "desktop Firefox".into(),
             metric: "M-FIREFOX-02A".into(),
+            scenario_metrics: Vec::new(),
         };
         let firefox = EnvironmentRun::planned(&env, true, None);
         parts[2].1.variants[0].browsers = vec![firefox.clone()];

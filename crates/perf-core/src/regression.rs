@@ -182,13 +182,15 @@ pub fn browsers_ran(variants: &[VariantReport]) -> Vec<BrowserRan> {
     let mut ran: Vec<BrowserRan> = Vec::new();
     for b in variants.iter().flat_map(|v| &v.browsers) {
         let Some(browser) = b.browser.as_ref() else { continue };
-        let r = BrowserRan {
-            environment: b.environment.clone(),
-            browser: browser.major_version(),
-            metric: b.metric.clone(),
-        };
-        if !ran.contains(&r) {
-            ran.push(r);
+        for metric in std::iter::once(&b.metric).chain(b.operations.iter().map(|o| &o.metric)) {
+            let r = BrowserRan {
+                environment: b.environment.clone(),
+                browser: browser.major_version(),
+                metric: metric.clone(),
+            };
+            if !ran.contains(&r) {
+                ran.push(r);
+            }
         }
     }
     ran

@@ -275,14 +275,20 @@ fn record(budgets: &Budgets, m: &Metric, v: &VariantReport, commit: &str) -> Rec
             v.post_opt.as_ref().map(|a| a.sha256.clone()),
         ),
     };
-    let browser = v.browsers.iter().find(|b| b.metric == m.id);
+    let browser = v.browsers.iter().find(|b| b.feeds(&m.id));
     let environment = match (&v.runtime, m.source) {
         (_, s) if s.is_size() => STATIC_ENVIRONMENT.to_owned(),
         (_, s) if s.is_browser() => browser.map_or("none".to_owned(), EnvironmentRun::describe),
         (Some(r), s) if s.is_scenario() => r.engine.clone(),
         _ => "none".to_owned(),
     };
-    let browser_seeds = browser.and_then(|b| Some(b.phases.as_ref()?.total.seeds.iter().map(|s| s.seed).collect()));
+    let browser_seeds = browser.and_then(|b| {
+        let figures = match b.operations.iter().find(|o| o.metric == m.id) {
+            Some(op) => op.per_op.as_ref()?,
+            None => &b.phases.as_ref()?.total,
+        };
+        Some(figures.seeds.iter().map(|s| s.seed).collect())
+    });
     let seeds = browser_seeds.or_else(|| {
         v.runtime.as_ref().and_then(|r| {
             let run = r.feeding(&m.id)?;
@@ -391,8 +397,8 @@ fn measured_value(m: &Metric, v: &VariantReport) -> Measurement {
             "the {variant} variant's benchmark build failed: {}",
             v.benchmark_error.as_deref().unwrap_or_default()
         )),
-        Source::BrowserDesktopColdInit | Source::BrowserMobileColdInit => {
-            match v.browsers.iter().find(|b| b.metric == m.id) {
+        Source::BrowserDesktopColdInit | Source::BrowserMobileColdInit | Source::BrowserOpMedian => {
+            match v.browsers.iter().find(|b| b.feeds(&m.id)) {
                 Some(b) => b.measurement(m),
                 None => Measurement::NotMeasured(format!("no browser environment ran on the {variant} variant")),
             }
