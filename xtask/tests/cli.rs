@@ -1661,14 +1661,35 @@ fn a_wasm_bindgen_crate_is_gated_as_it_ships_module_and_glue_and_cold_init_runs_
         assert!(root().join(format!("{dir}/bench/word_index.js")).exists());
         let attribution = v.attribution.as_ref().unwrap();
         assert!(attribution.profiled.named, "wasm-bindgen's output keeps the names");
-        // Cold init ran in Chromium through the glue (wasmtime has no JS: nothing ran there).
-        assert_eq!((v.runtime.as_ref(), v.runtime_skipped.as_ref()), (None, None));
+        // Cold init ran in Chromium through the glue; wasmtime has no JS, so its scenarios
+        // were skipped there, saying why.
+        assert!(v.runtime.is_none(), "{:?}", v.runtime);
+        let skipped = v.runtime_skipped.as_deref().unwrap_or_default();
+        assert!(skipped.contains("wasmtime does not have: it runs in the browsers only"), "{skipped}");
         for b in v.browsers.iter().filter(|b| b.environment.ends_with("chromium")) {
             let phases =
                 b.phases.as_ref().unwrap_or_else(|| panic!("{} {}: {:?}", v.variant.as_str(), b.environment, b.error));
             assert!(phases.instantiate.median_of_p95 > 0.0 && phases.first_call.median_of_p95 > 0.0);
+            // Its scenarios ran in the browser through the glue, timed in batches.
+            let exports: Vec<&str> = b.operations.iter().map(|o| o.export.as_str()).collect();
+            assert_eq!(exports, ["index_search", "index_add"], "{}", b.environment);
+            for o in &b.operations {
+                let per_op =
+                    o.per_op.as_ref().unwrap_or_else(|| panic!("{} {}: {:?}", b.environment, o.export, o.error));
+                assert_eq!(
+                    per_op.seeds.iter().map(|s| (s.seed, s.distribution.n)).collect::<Vec<_>>(),
+                    [(11, 5), (42, 5)]
+                );
+                assert!(o.ops_per_batch.iter().all(|(_, n)| *n >= 1) && per_op.seeds[0].distribution.p50 > 0.0);
+            }
         }
     }
+    for id in ["M-WEB-04A", "M-WEB-04B", "M-WEB-04C", "M-WEB-04D"] {
+        let records: Vec<_> = s.records.iter().filter(|r| r.metric_id == id).collect();
+        assert_eq!(records.len(), 3, "{id}: one per variant");
+        assert!(records.iter().all(|r| r.value.is_some_and(|v| v > 0.0) && r.wall_clock), "{records:?}");
+    }
+    assert!(text(&o.stdout).contains("one operation in browsers"), "{}", text(&o.stdout));
 }
 
 #[test]
