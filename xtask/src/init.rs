@@ -19,7 +19,7 @@ use perf_core::run::{Run, broken_variants};
 use perf_core::sections::exported_functions;
 use perf_core::shell::shell_words;
 use perf_core::summary;
-use xshell::{Shell, cmd};
+use xshell::Shell;
 
 use crate::atomic_write::write_atomic;
 use crate::inputs::{self, Document, Loaded};
@@ -108,7 +108,7 @@ impl flags::Init {
             bail!("--out {display}: the documents belong in this repository (they are committed and reviewed)");
         }
         let probe = format!("{display}/{BASELINE}");
-        if inputs::is_git_root(sh) && cmd!(sh, "git check-ignore -q -- {probe}").quiet().ignore_stderr().run().is_ok() {
+        if inputs::is_ignored_by_git(sh, &probe) {
             bail!(
                 "--out {display} is ignored by git: the documents and the baseline the change log cites must be committed"
             );

@@ -80,7 +80,7 @@ pub fn check_change_control(sh: &Shell, budgets: &Document<Budgets>) -> Result<(
     let Some((pointer, Evidence::Path(path))) = b.newest_evidence(file)? else { return Ok(()) };
     let refuse = |why: String| DocumentError::rule(file, pointer.as_str(), why);
     // A file git ignores (anything under artifacts/) exists here and in no fresh clone.
-    if is_git_root(sh) && cmd!(sh, "git check-ignore -q -- {path}").quiet().ignore_stderr().run().is_ok() {
+    if is_ignored_by_git(sh, &path) {
         return Err(refuse(format!("{path} is ignored by git: the evidence must be committed to the repository")));
     }
     let text = std::fs::read_to_string(crate::project_root().join(&path)).map_err(|e| {
@@ -102,10 +102,16 @@ pub fn check_change_control(sh: &Shell, budgets: &Document<Budgets>) -> Result<(
     b.check_evidence_seeds(file, &pointer, &path, seeds.as_deref())
 }
 
+/// Whether git ignores `path` (relative to the project root), so that it exists here and in
+/// no fresh clone. Asked only when the project root is a work tree's top level.
+pub fn is_ignored_by_git(sh: &Shell, path: &str) -> bool {
+    is_git_root(sh) && cmd!(sh, "git check-ignore -q -- {path}").quiet().ignore_stderr().run().is_ok()
+}
+
 /// Whether the project root is a git work tree's top level. A copy of the project inside
 /// another repository's ignored directory (a test's scratch checkout under `target/`) is
 /// not: there git would call every path ignored.
-pub fn is_git_root(sh: &Shell) -> bool {
+fn is_git_root(sh: &Shell) -> bool {
     let Ok(top) = cmd!(sh, "git rev-parse --show-toplevel").quiet().ignore_stderr().read() else { return false };
     let canonical = |p: &Path| std::fs::canonicalize(p).ok();
     canonical(Path::new(top.trim())).is_some_and(|top| Some(top) == canonical(&crate::project_root()))
