@@ -134,27 +134,30 @@ pub struct BrowserProtocol {
     /// The longest any one call to the browser may take.
     pub millis_per_call: u64,
     /// Per-operation timing: timed batches per seed and variant (one page load each).
-    #[serde(default = "default_batches_per_seed")]
+    #[serde(default = "BrowserProtocol::default_batches_per_seed")]
     pub batches_per_seed: u32,
     /// Batches discarded before the timed ones.
-    #[serde(default = "default_warmup_batches")]
+    #[serde(default = "BrowserProtocol::default_warmup_batches")]
     pub warmup_batches: u32,
-    /// The shortest a batch may take: the page doubles the operations per batch until one
-    /// takes this long, so the clock's 5 µs step is at most 0.25% of a 2 ms batch.
-    #[serde(default = "default_batch_millis")]
+    /// The shortest a batch may take: the page sizes its batches (a power of two of
+    /// operations) from the rate of a calibration run to last at least this long, so the
+    /// clock's 5 µs step is at most 0.25% of a 2 ms batch.
+    #[serde(default = "BrowserProtocol::default_batch_millis")]
     pub batch_millis: u32,
 }
 
-fn default_batches_per_seed() -> u32 {
-    30
-}
+impl BrowserProtocol {
+    pub fn default_batches_per_seed() -> u32 {
+        30
+    }
 
-fn default_warmup_batches() -> u32 {
-    5
-}
+    pub fn default_warmup_batches() -> u32 {
+        5
+    }
 
-fn default_batch_millis() -> u32 {
-    2
+    pub fn default_batch_millis() -> u32 {
+        2
+    }
 }
 
 /// What stops a runaway scenario: a call (setup, op or teardown) that exceeds one of these

@@ -245,6 +245,17 @@ pub fn draft_corpus(subject: &Subject, scenarios: &[String], samples: Samples) -
         cold_start_samples_per_seed: samples.cold_start,
         limits: Limits { fuel_per_call: 1_000_000_000, millis_per_call: 5000, memory_mib: 256 },
     };
+    // The crate's scenario export `i`, feeding `metrics`.
+    let exported = |i: usize, s: &String, timed: &str, metrics: Vec<String>| Scenario {
+        id: format!("SCN-{:02}", i + 1),
+        journey: format!("{s}: the crate's own scenario export{timed} (its workload is a guess: edit it)"),
+        workload: Workload::SteadyThroughput,
+        variants: all.clone(),
+        export: Some(s.clone()),
+        reference_export: None,
+        metrics,
+        seed_set: seeds.clone(),
+    };
     if subject.bindgen {
         let per_op: Vec<[String; 2]> = (0..scenarios.len()).map(browser_op_metric_ids).collect();
         let environment = |id: &str, rate: f64, label: &str, metric: &str, side: usize| Environment {
@@ -259,16 +270,7 @@ pub fn draft_corpus(subject: &Subject, scenarios: &[String], samples: Samples) -
             .iter()
             .zip(&per_op)
             .enumerate()
-            .map(|(i, (s, ids))| Scenario {
-                id: format!("SCN-{:02}", i + 1),
-                journey: format!("{s}: the crate's own scenario export, timed in batches in the browsers (its workload is a guess: edit it)"),
-                workload: Workload::SteadyThroughput,
-                variants: all.clone(),
-                export: Some(s.clone()),
-                reference_export: None,
-                metrics: ids.to_vec(),
-                seed_set: seeds.clone(),
-            })
+            .map(|(i, (s, ids))| exported(i, s, ", timed in batches in the browsers", ids.to_vec()))
             .collect();
         return Corpus {
             schema_version: corpus::SCHEMA_VERSION.to_owned(),
@@ -301,9 +303,9 @@ pub fn draft_corpus(subject: &Subject, scenarios: &[String], samples: Samples) -
                 warmup_samples: 1,
                 first_call: scenarios.first().cloned(),
                 millis_per_call: 30000,
-                batches_per_seed: 30,
-                warmup_batches: 5,
-                batch_millis: 2,
+                batches_per_seed: BrowserProtocol::default_batches_per_seed(),
+                warmup_batches: BrowserProtocol::default_warmup_batches(),
+                batch_millis: BrowserProtocol::default_batch_millis(),
             }),
         };
     }
@@ -318,16 +320,7 @@ pub fn draft_corpus(subject: &Subject, scenarios: &[String], samples: Samples) -
         seed_set: seeds.clone(),
     }];
     for (i, s) in scenarios.iter().enumerate() {
-        list.push(Scenario {
-            id: format!("SCN-{:02}", i + 1),
-            journey: format!("{s}: the crate's own scenario export (its workload is a guess: edit it)"),
-            workload: Workload::SteadyThroughput,
-            variants: all.clone(),
-            export: Some(s.clone()),
-            reference_export: None,
-            metrics: vec![fuel_metric_id(i)],
-            seed_set: seeds.clone(),
-        });
+        list.push(exported(i, s, "", vec![fuel_metric_id(i)]));
     }
     let mut required_workloads = vec![Workload::ColdStart];
     if !scenarios.is_empty() {
