@@ -16,6 +16,7 @@ use perf_core::corpus::{BrowserKind, BrowserProtocol, Corpus, Environment};
 use perf_core::policy::VariantKind;
 use perf_core::runtime::{Figures, RunError, RunErrorKind};
 use serde::Deserialize;
+use serde::de::DeserializeOwned;
 use xshell::Shell;
 
 use crate::browser_process::{self, BrowserProcess};
@@ -133,21 +134,26 @@ impl Driver {
     }
 }
 
-/// What the harness returns for one page load.
+/// A harness's answer for one page load: what it measured, or where the page stopped.
+#[derive(Deserialize)]
+struct Page<T> {
+    #[serde(flatten)]
+    measured: T,
+    error: Option<PageError>,
+}
+
+/// What the cold-init harness measures in one page load.
 #[derive(Deserialize)]
 struct Loaded {
     isolated: bool,
     rounds: Vec<Sample>,
-    error: Option<PageError>,
 }
 
-/// What the operation harness returns for one page load.
+/// What the operation harness measures in one page load.
 #[derive(Deserialize)]
 struct Batches {
-    isolated: bool,
     ops_per_batch: u32,
     batch_ms: Vec<f64>,
-    error: Option<PageError>,
 }
 
 #[derive(Deserialize)]
@@ -210,12 +216,7 @@ fn run_environment(
                 "rounds": rounds
             });
             let text = evaluate(driver, process, HARNESS, args)?;
-            let loaded: Loaded = serde_json::from_str(&text)
-                .map_err(|e| RunError::environment(format!("the harness returned {text}: {e}")))?;
-            match loaded.error {
-                Some(e) => Err(refused(driver, e)),
-                None => Ok(loaded),
-            }
+            answer::<Loaded>(driver, "harness", &text)
         };
     let time_ops = |driver: &mut Driver,
                     process: &mut BrowserProcess,
@@ -228,12 +229,7 @@ fn run_environment(
             "batches": protocol.batches_per_seed, "warmup": protocol.warmup_batches, "batch_ms": protocol.batch_millis
         });
         let text = evaluate(driver, process, OP_HARNESS, args)?;
-        let batches: Batches = serde_json::from_str(&text)
-            .map_err(|e| RunError::environment(format!("the operation harness returned {text}: {e}")))?;
-        match batches.error {
-            Some(e) => Err(refused(driver, e)),
-            None => Ok(batches),
-        }
+        answer::<Batches>(driver, "operation harness", &text)
     };
 
     let mut runs: Vec<EnvironmentRun> = modules
@@ -333,12 +329,10 @@ fn run_environment(
                 let glue = shipped.glue.first().map(|(main, _)| format!("/m/{}/{main}", variant.as_str()));
                 match time_ops(&mut driver, &mut process, &path, glue.as_deref(), &op.export, seed) {
                     Ok(b) => {
-                        let run = &mut runs[i].operations[k];
-                        run.ops_per_batch.push((seed, b.ops_per_batch));
-                        isolated[i] &= b.isolated;
+                        runs[i].operations[k].ops_per_batch.push((seed, b.ops_per_batch));
                         // ms per batch -> ns per operation.
-                        let per_op = b.batch_ms.iter().map(|ms| ms * 1e6 / f64::from(b.ops_per_batch.max(1))).collect();
-                        batches[i].push((seed, per_op));
+                        let ns = b.batch_ms.iter().map(|ms| ms * 1e6 / f64::from(b.ops_per_batch.max(1))).collect();
+                        batches[i].push((seed, ns));
                     }
                     Err(e) => {
                         let message = format!("{} variant: {}", variant.as_str(), e.message);
@@ -359,14 +353,18 @@ fn run_environment(
     Ok(runs)
 }
 
-/// The error of a page whose harness reported one, classified by where it stopped.
-fn refused(driver: &Driver, e: PageError) -> RunError {
+/// What the `harness` measured, from the JSON `text` it returned; a page that stopped is an
+/// error classified by where it stopped.
+fn answer<T: DeserializeOwned>(driver: &Driver, harness: &str, text: &str) -> Result<T, RunError> {
+    let page: Page<T> =
+        serde_json::from_str(text).map_err(|e| RunError::environment(format!("the {harness} returned {text}: {e}")))?;
+    let Some(e) = page.error else { return Ok(page.measured) };
     let kind = match e.phase.as_str() {
         "compile" | "instantiate" => RunErrorKind::Input,
         "status" => RunErrorKind::Invariant,
         _ => RunErrorKind::Trap,
     };
-    RunError { kind, message: format!("{} refused it at {}: {}", driver.identity().name, e.phase, e.message) }
+    Err(RunError { kind, message: format!("{} refused it at {}: {}", driver.identity().name, e.phase, e.message) })
 }
 
 fn runs_error_dead(process: &BrowserProcess) -> Option<RunError> {
