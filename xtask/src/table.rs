@@ -125,9 +125,8 @@ fn render_runtime(variants: &[VariantReport], records: &[Record], others: &[&Rec
     }
     let per_op = metric_ids(others().filter(per_op_in_browser));
     if !per_op.is_empty() {
-        let title = "
-one operation in browsers: median over seeds of the per-seed median of batches (a batch's \
-                     time / its operations)";
+        let title = "\none operation in browsers: median over seeds of the per-seed median of batches (a \
+                     batch's time / its operations)";
         out.push_str(&metric_block(title, variants, records, &per_op));
     }
     if !browsers.is_empty() || !per_op.is_empty() {

@@ -252,9 +252,14 @@ impl EnvironmentRun {
         }
     }
 
+    /// The metrics this environment feeds: its cold init's, then each timed scenario's.
+    pub fn metrics(&self) -> impl Iterator<Item = &String> {
+        std::iter::once(&self.metric).chain(self.operations.iter().map(|o| &o.metric))
+    }
+
     /// Whether `metric_id` is this environment's: its cold init or a timed scenario's.
     pub fn feeds(&self, metric_id: &str) -> bool {
-        self.metric == metric_id || self.operations.iter().any(|o| o.metric == metric_id)
+        self.metrics().any(|m| m == metric_id)
     }
 
     /// How the environment is named in a record: the browser, its version and engine, the
@@ -280,10 +285,7 @@ impl EnvironmentRun {
             if let Some(e) = &op.error {
                 return Measurement::Failed(format!("{} timing {}: {}", self.environment, op.export, e.message));
             }
-            let Some(per_op) = &op.per_op else {
-                return Measurement::Failed(format!("{} timed no batch of {}", self.environment, op.export));
-            };
-            let medians: Vec<f64> = per_op.seeds.iter().map(|s| s.distribution.p50).collect();
+            let medians: Vec<f64> = op.per_op.iter().flat_map(|f| &f.seeds).map(|s| s.distribution.p50).collect();
             let Some(ns) = stats::median(&medians) else {
                 return Measurement::Failed(format!("{} timed no batch of {}", self.environment, op.export));
             };

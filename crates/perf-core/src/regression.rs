@@ -182,7 +182,7 @@ pub fn browsers_ran(variants: &[VariantReport]) -> Vec<BrowserRan> {
     let mut ran: Vec<BrowserRan> = Vec::new();
     for b in variants.iter().flat_map(|v| &v.browsers) {
         let Some(browser) = b.browser.as_ref() else { continue };
-        for metric in std::iter::once(&b.metric).chain(b.operations.iter().map(|o| &o.metric)) {
+        for metric in b.metrics() {
             let r = BrowserRan {
                 environment: b.environment.clone(),
                 browser: browser.major_version(),
