@@ -7,14 +7,12 @@ use std::path::PathBuf;
 
 use anyhow::{Context, bail};
 use perf_core::attribution;
-use perf_core::baseline::BaselineProvenance;
 use perf_core::budget::{self, Budgets, Metric, Status};
 use perf_core::corpus::Corpus;
 use perf_core::digest::sha256_hex;
 use perf_core::onboarding::{self, FirstEntry, Headroom, Samples, Subject};
 use perf_core::policy::Policy;
 use perf_core::rebaseline::{self, Fresh, Options};
-use perf_core::regression;
 use perf_core::run::{Run, broken_variants};
 use perf_core::sections::exported_functions;
 use perf_core::shell::shell_words;
@@ -66,16 +64,8 @@ impl flags::Init {
         };
         let headroom = Headroom { deterministic_pct: self.headroom_pct, timing_pct: self.timing_headroom_pct };
         let budgets = onboarding::draft_budgets(&subject, measured.metrics, &measured.fresh, headroom, entry)?;
-        let Run { provenance: p, commit, variants, .. } = measured.run;
-        let provenance = BaselineProvenance {
-            commit,
-            rustc: p.rustc,
-            binaryen: p.binaryen,
-            policy_sha256: p.policy_sha256,
-            host: p.host,
-            browsers: regression::browsers(&variants),
-        };
-        let items = attribution::baseline_items(variants.iter().filter_map(|v| v.attribution.as_ref()));
+        let provenance = measured.run.baseline_provenance();
+        let items = attribution::baseline_items(measured.run.variants.iter().filter_map(|v| v.attribution.as_ref()));
         let options = Options { prune: false, activate: false, deterministic_only: false };
         let baseline = rebaseline::rebaseline(
             &baseline_name,

@@ -7,8 +7,7 @@ use perf_core::baseline::BaselineProvenance;
 use perf_core::budget::Status;
 use perf_core::measurements::{self, Measurements};
 use perf_core::rebaseline::{self, Change, Fresh, Options};
-use perf_core::regression;
-use perf_core::run::{Run, broken_variants};
+use perf_core::run::broken_variants;
 use perf_core::summary::{self, Record};
 use xshell::Shell;
 
@@ -64,19 +63,12 @@ impl flags::Rebaseline {
             all.push(summary::build_records(&loaded.budgets.value, &m.variants, &m.commit));
             last = Some(m);
         }
-        let Some(Run { provenance: measured, commit, variants, .. }) = last else { bail!("no run was made") };
+        let Some(run) = last else { bail!("no run was made") };
         let fresh = Fresh::of_runs(&all);
-        let provenance = BaselineProvenance {
-            commit,
-            rustc: measured.rustc,
-            binaryen: measured.binaryen,
-            policy_sha256: measured.policy_sha256,
-            host: measured.host,
-            browsers: regression::browsers(&variants),
-        };
+        let provenance = run.baseline_provenance();
         let text = existing.clone().unwrap_or_else(|| rebaseline::TEMPLATE.to_owned());
         let options = Options { prune: self.prune, activate: self.activate, deterministic_only: self.check };
-        let items = attribution::baseline_items(variants.iter().filter_map(|v| v.attribution.as_ref()));
+        let items = attribution::baseline_items(run.variants.iter().filter_map(|v| v.attribution.as_ref()));
         let outcome = rebaseline::rebaseline(&name, &text, &fresh, &items, &provenance, options)?;
 
         if self.check {

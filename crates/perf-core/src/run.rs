@@ -4,8 +4,10 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::baseline::BaselineProvenance;
 use crate::document::{DocumentError, check_schema_version, parse_document};
 use crate::pipeline::PipelineReport;
+use crate::regression;
 use crate::runtime::RunErrorKind;
 use crate::summary::{Provenance, VariantReport};
 
@@ -32,6 +34,20 @@ impl Run {
         let run: Run = parse_document(file, text)?;
         check_schema_version(file, &run.schema_version, SCHEMA_VERSION)?;
         Ok(run)
+    }
+
+    /// What a baseline written from this run records of where it was measured: the commit,
+    /// the tools, the policy, the host and each browser environment's browser.
+    pub fn baseline_provenance(&self) -> BaselineProvenance {
+        let p = &self.provenance;
+        BaselineProvenance {
+            commit: self.commit.clone(),
+            rustc: p.rustc.clone(),
+            binaryen: p.binaryen.clone(),
+            policy_sha256: p.policy_sha256.clone(),
+            host: p.host.clone(),
+            browsers: regression::browsers(&self.variants),
+        }
     }
 }
 
