@@ -90,6 +90,7 @@ pub(crate) fn ensure_installed(sh: &Shell, kind: BrowserKind) -> anyhow::Result<
         return Ok(path);
     }
     let install = format!("apt-get install -y {package}");
+    crate::install_consent::permit(exe, &install)?;
     let apt = on_path("apt-get");
     let root = cmd!(sh, "id -u").quiet().read().is_ok_and(|uid| uid.trim() == "0");
     let sudo = !root && on_path("sudo").is_some() && cmd!(sh, "sudo -n true").quiet().run().is_ok();

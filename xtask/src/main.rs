@@ -20,6 +20,7 @@ mod flags;
 mod gate;
 mod init;
 mod inputs;
+mod install_consent;
 mod leb128;
 mod loopback;
 mod measure;

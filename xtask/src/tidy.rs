@@ -143,6 +143,34 @@ fn processes_start_only_through_xshell() {
     );
 }
 
+/// A test never changes the machine: every test file that starts the tool forbids its
+/// installs (`install_consent.rs`), and no test runs an installer itself.
+#[test]
+fn tests_start_the_tool_with_installs_forbidden_and_install_nothing() {
+    let tests = crate::project_root().join("xtask/tests");
+    let mut files = Vec::new();
+    rust_files(&tests, &mut files);
+    for f in files {
+        let text = std::fs::read_to_string(&f).unwrap_or_default();
+        let name = f.strip_prefix(&tests).unwrap_or(&f).display().to_string();
+        if text.contains("CARGO_BIN_EXE_xtask") {
+            assert!(
+                text.contains(crate::install_consent::NO_INSTALL) || text.contains("support::NO_INSTALL"),
+                "xtask/tests/{name} starts the tool without {}: start it with support::xtask_command()",
+                crate::install_consent::NO_INSTALL
+            );
+        }
+    }
+    // A process named after an installer; spelled in parts so that these lines do not find themselves.
+    let installers: Vec<String> = ["rustup", "apt-get", "apt", "sudo", "dpkg"]
+        .iter()
+        .flat_map(|p| [format!("{}(\"{p}\"", concat!("Command::", "new")), format!("{}\"{p} ", concat!("cmd!(sh, "))])
+        .collect();
+    let installers: Vec<&str> = installers.iter().map(String::as_str).collect();
+    let hits = lines_with(&tests, &installers);
+    assert!(hits.is_empty(), "a test starts an installer (assert the command instead):\n{}", hits.join("\n"));
+}
+
 #[test]
 fn no_module_depends_on_itself_through_others() {
     for krate in CRATES {

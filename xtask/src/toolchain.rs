@@ -22,6 +22,7 @@ pub fn ensure_target(sh: &Shell, target: &str) -> anyhow::Result<()> {
     if PathBuf::from(libdir.trim()).is_dir() {
         return Ok(());
     }
+    crate::install_consent::permit(&format!("the {target} target"), &format!("rustup target add {target}"))?;
     eprintln!("note: the {target} target is not installed; installing it: rustup target add {target}");
     cmd!(sh, "rustup target add {target}")
         .quiet()

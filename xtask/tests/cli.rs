@@ -72,11 +72,7 @@ fn measuring_env(args: &[&str], env: &[(&str, &str)]) -> Output {
 }
 
 fn xtask_env(args: &[&str], env: &[(&str, &str)]) -> Output {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_xtask"));
-    // The gate reads these; a test sets them explicitly or not at all.
-    for key in ["GITHUB_ACTIONS", "GITHUB_HEAD_REF", "GITHUB_REF_NAME", "GITHUB_BASE_REF", "GITHUB_RUN_ID"] {
-        cmd.env_remove(key);
-    }
+    let mut cmd = support::xtask_command();
     cmd.args(args).envs(env.iter().copied()).current_dir(root()).output().unwrap()
 }
 
@@ -184,6 +180,19 @@ fn broken_inputs_exit_2_with_file_pointer_and_expectation() {
             Some(2),
             "error: xtask/tests/fixtures/policy/unknown-target.json: /target: rustc does not know the target \
              wasm32-typo (`rustc --print target-list` lists them)\n"
+                .to_owned()
+        )
+    );
+    // A target rustc knows but this toolchain lacks (no prebuilt std exists for it): tests
+    // forbid installs, so the tool names the command instead of running rustup.
+    let o = xtask(&["perf", "--policy", &fixture("policy/uninstalled-target.json"), "--summary", &summary]);
+    assert_eq!(
+        (o.status.code(), text(&o.stderr)),
+        (
+            Some(2),
+            "error: xtask/tests/fixtures/policy/uninstalled-target.json: /target: the wasm64-unknown-unknown target \
+             is not installed, and WASM_BUDGET_GATE_NO_INSTALL is set, so this run installs nothing: run `rustup \
+             target add wasm64-unknown-unknown`\n"
                 .to_owned()
         )
     );
@@ -572,7 +581,7 @@ fn two_checkouts_sharing_a_target_dir_each_measure_their_own_source() {
         let documents = ["--budgets", &wasmtime_budgets, "--corpus", &wasmtime_corpus];
         let partial_out = ["perf", "--profile", "release", "--partial-out", partial.to_str().unwrap()];
         let args = on_test_protocol(&[&partial_out[..], &documents[..]].concat());
-        let o = Command::new(env!("CARGO_BIN_EXE_xtask"))
+        let o = support::xtask_command()
             .args(&args)
             .env("CARGO_TARGET_DIR", &target)
             .env("CARGO_MANIFEST_DIR", checkout.join("xtask"))
@@ -617,7 +626,7 @@ fn a_second_measuring_run_waits_for_the_timing_lock_or_refuses() {
     assert!(text(&o.stderr).contains(&expected), "{}", text(&o.stderr));
 
     args.push("--json".to_owned());
-    let mut child = Command::new(env!("CARGO_BIN_EXE_xtask"))
+    let mut child = support::xtask_command()
         .args(&args)
         .envs(env)
         .current_dir(root())
@@ -1070,7 +1079,7 @@ fn rebaseline_writes_checks_activates_and_never_half_writes() {
 
     // Interrupted mid-run (killed once its second measuring pass starts, before anything is
     // written): the old baseline stays exactly as it was.
-    let mut child = Command::new(env!("CARGO_BIN_EXE_xtask"))
+    let mut child = support::xtask_command()
         .args(on_test_protocol(&[
             "rebaseline",
             "--runs",
@@ -1536,7 +1545,7 @@ fn browsers_measure_cold_init_and_a_killed_browser_fails_clean_and_leaves_nothin
     let tmp = out.join("tmp");
     std::fs::create_dir_all(&tmp).unwrap();
     let args = on_test_protocol(&["perf", "--engine", "chromium", "--summary", summary.to_str().unwrap()]);
-    let child = Command::new(env!("CARGO_BIN_EXE_xtask"))
+    let child = support::xtask_command()
         .args(&args)
         .env("TMPDIR", &tmp)
         .current_dir(root())
@@ -1987,7 +1996,7 @@ fn init_onboards_a_new_crate_and_a_wasm_bindgen_crate_that_perf_then_passes() {
     }
     let target = std::env::var_os("CARGO_TARGET_DIR").map_or_else(|| root().join("target"), PathBuf::from);
     let run = |args: &[&str]| {
-        Command::new(env!("CARGO_BIN_EXE_xtask"))
+        support::xtask_command()
             .args(args)
             .env("CARGO_TARGET_DIR", &target)
             .env("CARGO_MANIFEST_DIR", checkout.join("xtask"))

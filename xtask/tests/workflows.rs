@@ -382,6 +382,12 @@ fn cargo_shim(dir: &Path, checkout: &Path) -> PathBuf {
 /// Runs a step's script as GitHub runs `shell: bash` (`bash --noprofile --norc -eo pipefail
 /// {0}`) in `checkout`, with `cargo_shim`'s cargo first on PATH, the runner's variables and
 /// the step's env; cargo builds in `dir/target`, the job summary goes to `dir/step-summary.md`.
+///
+/// The step keeps the toolchain that runs this test: the shim starts cargo's own binary, not
+/// rustup's proxy, so every `rustc` cargo starts in a dependency's directory (where no
+/// rust-toolchain.toml is) would otherwise resolve to the machine's default toolchain, which
+/// rustup may then update and which may lack the wasm target. Installs stay forbidden, by
+/// rustup and by the tool.
 fn run_step(dir: &Path, checkout: &Path, run: &str, env: &[(String, String)]) -> std::process::Output {
     let path = format!("{}:{}", dir.join("bin").display(), std::env::var("PATH").unwrap());
     let script = dir.join("step.sh");
@@ -395,6 +401,9 @@ fn run_step(dir: &Path, checkout: &Path, run: &str, env: &[(String, String)]) ->
         .env("HOME", std::env::var("HOME").unwrap())
         .envs(std::env::var("RUSTUP_HOME").ok().map(|v| ("RUSTUP_HOME", v)))
         .envs(std::env::var("CARGO_HOME").ok().map(|v| ("CARGO_HOME", v)))
+        .env("RUSTUP_TOOLCHAIN", support::running_toolchain())
+        .env("RUSTUP_AUTO_INSTALL", "0")
+        .env(support::NO_INSTALL, "1")
         .envs([
             ("CI", "true"),
             ("GITHUB_ACTIONS", "true"),

@@ -7,9 +7,35 @@
 #![allow(dead_code)]
 
 use std::path::{Path, PathBuf};
+use std::process::Command;
 
 pub fn root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap().to_path_buf()
+}
+
+/// The binary under test, as every test starts it: the gate's GitHub variables unset (a
+/// test sets them explicitly or not at all), and installs forbidden, so a test never changes
+/// the machine (a missing target or browser is an error naming the command to run).
+pub fn xtask_command() -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_xtask"));
+    for key in ["GITHUB_ACTIONS", "GITHUB_HEAD_REF", "GITHUB_REF_NAME", "GITHUB_BASE_REF", "GITHUB_RUN_ID"] {
+        cmd.env_remove(key);
+    }
+    cmd.env(NO_INSTALL, "1");
+    cmd
+}
+
+/// `xtask/src/install_consent.rs`'s variable (a binary's test cannot import the binary).
+pub const NO_INSTALL: &str = "WASM_BUDGET_GATE_NO_INSTALL";
+
+/// The toolchain running the tests: rustup names it to the processes it starts; without
+/// rustup, the channel rust-toolchain.toml pins.
+pub fn running_toolchain() -> String {
+    std::env::var("RUSTUP_TOOLCHAIN").unwrap_or_else(|_| {
+        let pin = std::fs::read_to_string(root().join("rust-toolchain.toml")).unwrap();
+        let channel = pin.lines().find_map(|l| l.trim().strip_prefix("channel = ")).unwrap();
+        channel.trim_matches('"').to_owned()
+    })
 }
 
 pub fn fixture(name: &str) -> String {
