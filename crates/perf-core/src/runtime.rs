@@ -218,7 +218,7 @@ impl RuntimeReport {
             },
             Source::RuntimeReplayOverhead => match (&run.timing, &run.reference_timing) {
                 (Some(t), Some(r)) => match overhead_pct(t, r) {
-                    Some(pct) => Unit::Percent.convert(pct, metric.unit),
+                    Some(pct) => metric.source.info().unit.convert(pct, metric.unit),
                     None => {
                         return Measurement::Failed(format!(
                             "scenario {}: the reference operation's median is 0 ns on a seed, or the two exports \
@@ -234,10 +234,10 @@ impl RuntimeReport {
                 None => return missing("heap samples"),
             },
             Source::RuntimeFuel => match &run.fuel {
-                Some(f) => Unit::Fuel.convert(f.median, metric.unit),
+                Some(f) => metric.source.info().unit.convert(f.median, metric.unit),
                 None => return missing("fuel"),
             },
-            // Sizes and the browser's cold init; a source added later fails closed here.
+            // Another engine's source; a wasmtime source without an arm fails closed here.
             _ => {
                 return Measurement::Failed(format!("{} is not measured by a scenario", metric.source.as_str()));
             }
