@@ -1,6 +1,7 @@
 //! The budgets file (`.github/wasm_perf_budgets.json`): which metrics exist, in which unit,
 //! how each is measured, and its thresholds per budget profile. Evaluating a measured value
-//! against them gives a status.
+//! against them gives a status. How each metric source is measured (its engine, family,
+//! unit, clock) is one table, [`Source::info`].
 //!
 //! # Format
 //! ```json

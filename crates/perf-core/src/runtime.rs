@@ -63,6 +63,8 @@ pub struct ScenarioRun {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Figures {
+    /// The samples' unit (ns for times, ms for a browser's cold-init phases, bytes for a
+    /// heap): a metric's value converts from it.
     pub unit: Unit,
     pub seeds: Vec<SeedFigures>,
     /// The median over seeds of each seed's p95.
