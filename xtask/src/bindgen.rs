@@ -19,16 +19,6 @@ pub struct Generated {
     pub glue: Vec<(String, Vec<u8>)>,
 }
 
-/// The command the in-process run stands for, as the summary records it.
-pub fn describe(settings: &WasmBindgen, input: &str, out_dir: &str) -> String {
-    let target = match settings.target {
-        BindgenTarget::Web => "web",
-    };
-    format!(
-        "wasm-bindgen ({WASM_BINDGEN_VERSION}, in-process): wasm-bindgen --target {target} --out-dir {out_dir} {input}"
-    )
-}
-
 /// Runs wasm-bindgen on `wasm` (cargo's output for the crate `lib_name`), emitting into
 /// `staging` (emptied first), and reads back what it wrote.
 pub fn generate(lib_name: &str, wasm: Vec<u8>, settings: &WasmBindgen, staging: &Path) -> anyhow::Result<Generated> {

@@ -15,6 +15,7 @@ use perf_core::browser::{
 use perf_core::corpus::{BrowserKind, BrowserProtocol, Corpus, Environment};
 use perf_core::policy::VariantKind;
 use perf_core::runtime::{Figures, RunError, RunErrorKind};
+use perf_core::unit::Unit;
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
 use xshell::Shell;
@@ -343,7 +344,7 @@ fn run_environment(
         }
         for (i, r) in runs.iter_mut().enumerate() {
             if let Some(run) = r.operations.iter_mut().find(|o| o.metric == op.metric && o.error.is_none()) {
-                run.per_op = Figures::of("ns", &batches[i]);
+                run.per_op = Figures::of(Unit::Nanos, &batches[i]);
             }
         }
     }

@@ -6,6 +6,7 @@ use std::collections::BTreeSet;
 use anyhow::{Context, bail};
 use perf_core::budget::Status;
 use perf_core::corpus::{self, Corpus, CorpusContext};
+use perf_core::plan::ArtifactPaths;
 use perf_core::policy::VariantKind;
 use perf_core::sections::exported_functions;
 use perf_core::self_test;
@@ -26,8 +27,7 @@ impl flags::CorpusCheck {
         let policy = &loaded.policy.value;
         let mut exports: Vec<(VariantKind, Option<BTreeSet<String>>)> = Vec::new();
         for v in &policy.profiles {
-            let path =
-                v.runtime_module_path(&policy.benchmark_features, &package.lib_name, policy.wasm_bindgen.as_ref());
+            let path = ArtifactPaths::runtime_module(policy, v, &package.lib_name);
             let module = inputs::resolve(std::path::Path::new(&path)).0;
             let names = match std::fs::read(&module) {
                 Ok(bytes) => {

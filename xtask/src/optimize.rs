@@ -50,17 +50,6 @@ pub fn known_features() -> BTreeSet<String> {
     FEATURE_NAMES.iter().filter(|n| Feature::from_str(n).is_ok()).map(|n| (*n).to_owned()).collect()
 }
 
-/// What runs, in words exact enough to reproduce it.
-pub fn describe(s: &WasmOptSettings) -> String {
-    let passes = s.passes.as_deref().unwrap_or_default().join(", ");
-    let features = s.features.as_deref().unwrap_or_default().join(", ");
-    format!(
-        "wasm-opt (binaryen {BINARYEN_VERSION}, in-process): optimize_level={} shrink_level={}, default passes then [{passes}], features +[{features}], validate on",
-        s.optimize_level.unwrap_or(0),
-        s.shrink_level.unwrap_or(0)
-    )
-}
-
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum CacheOutcome {
     Hit,

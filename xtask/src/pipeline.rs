@@ -1,9 +1,9 @@
-//! The measuring pipeline: each selected variant built with the cargo command the policy
-//! yields, run through wasm-bindgen when the policy says so, optimized by wasm-opt, its
-//! artifacts (module, and glue) measured and attributed; then, on its
-//! benchmark build (the policy's benchmark features added) when it has one, its scenarios
-//! run in wasmtime and the browsers. It writes only the build artifacts; what it returns is a measured
-//! [`Run`], not yet gated (`outputs.rs` concludes and writes it).
+//! The measuring pipeline: each selected variant's build plan (`perf_core::plan`) executed:
+//! cargo, wasm-bindgen when the package uses it, wasm-opt, its artifacts (module, and glue)
+//! measured and attributed; then, on its benchmark build (the policy's benchmark features
+//! added) when it has one, its scenarios run in wasmtime and the browsers. It writes only the
+//! build artifacts; what it returns is a measured [`Run`], not yet gated (`outputs.rs`
+//! concludes and writes it).
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -15,7 +15,8 @@ use perf_core::corpus::{Corpus, CorpusContext};
 use perf_core::digest::sha256_hex;
 use perf_core::display::number;
 use perf_core::pipeline::{PhaseTiming, PipelineReport, StepBudget, StepCounts, rounded_millis};
-use perf_core::policy::{ArtifactPaths, CargoBuild, Variant, VariantKind, WasmBindgen, cargo_output_path};
+use perf_core::plan::{Build, PlanContext, VariantPlan};
+use perf_core::policy::{Variant, VariantKind};
 use perf_core::run::{self, Run};
 use perf_core::sections::exported_functions;
 use perf_core::summary::{ArtifactMeasurement, BenchmarkBuild, GlueMeasurement, Provenance, VariantReport};
@@ -32,22 +33,10 @@ use crate::{bindgen, flags, inputs, measure, runner, timing_lock, toolchain};
 /// CARGO_ENCODED_RUSTFLAGS (which outranks all of them and any config file).
 const OVERRIDING_ENV: [&str; 3] = ["RUSTFLAGS", "CARGO_ENCODED_RUSTFLAGS", "CARGO_BUILD_RUSTFLAGS"];
 
-/// Everything a variant build needs that is the same for all variants.
-struct Plan {
-    package: String,
-    lib_name: String,
-    target: String,
-    /// Cargo's target directory for the wasm builds, as written in the recorded command.
-    target_dir: String,
-    cache_dir: PathBuf,
-    measure_cache_dir: PathBuf,
-    /// The policy's benchmark features when this run runs scenarios on a benchmark build;
-    /// empty when the production build serves both (or nothing runs).
-    benchmark_features: Vec<String>,
-    /// wasm-bindgen's settings when the package is built with it.
-    wasm_bindgen: Option<WasmBindgen>,
-    /// Rustflags the tool adds after the policy's: the path remaps.
-    remaps: Vec<String>,
+/// The content-addressed caches the builds and their measuring use.
+struct Caches {
+    wasm_opt: PathBuf,
+    measure: PathBuf,
 }
 
 /// The expensive steps taken so far and the time each phase took.
@@ -135,17 +124,25 @@ pub(crate) fn measure(
     let versions = toolchain::versions(sh)?;
     let commit = toolchain::git_commit(sh);
     let root = crate::project_root();
-    let plan = Plan {
-        package: package.name.clone(),
-        lib_name: package.lib_name.clone(),
-        target: policy.target.clone(),
-        target_dir: wasm_target_dir(&package.target_directory),
-        cache_dir: root.join("artifacts/cache/wasm-opt"),
-        measure_cache_dir: root.join("artifacts/cache/measure"),
-        benchmark_features: if runtime.runs_anything() { policy.benchmark_features.clone() } else { Vec::new() },
-        wasm_bindgen: policy.wasm_bindgen.clone(),
-        remaps: toolchain::path_remaps(sh, &versions)?,
+    let caches =
+        Caches { wasm_opt: root.join("artifacts/cache/wasm-opt"), measure: root.join("artifacts/cache/measure") };
+    let (target_dir, remaps) = (wasm_target_dir(&package.target_directory), toolchain::path_remaps(sh, &versions)?);
+    let cx = PlanContext {
+        package: &package.name,
+        lib_name: &package.lib_name,
+        target_dir: &target_dir,
+        remaps: &remaps,
+        binaryen: BINARYEN_VERSION,
+        wasm_bindgen: bindgen::WASM_BINDGEN_VERSION,
     };
+    let plans: Vec<VariantPlan> = selected
+        .iter()
+        .map(|v| {
+            let plan = VariantPlan::of(policy, v, &cx);
+            // A run that runs nothing needs no benchmark build.
+            VariantPlan { benchmark: plan.benchmark.filter(|_| runtime.runs_anything()), ..plan }
+        })
+        .collect();
     let target_flags = format!("CARGO_TARGET_{}_RUSTFLAGS", policy.target.to_uppercase().replace(['-', '.'], "_"));
     for key in OVERRIDING_ENV.iter().copied().chain([target_flags.as_str()]) {
         if std::env::var_os(key).is_some() {
@@ -161,9 +158,10 @@ pub(crate) fn measure(
     let built: Vec<(VariantReport, Option<Shipped>)> = std::thread::scope(|s| {
         let pending: Vec<_> = selected
             .iter()
-            .map(|&v| {
-                let (report, built) = build_variant(sh, v, &plan, &mut steps);
-                let cache = &plan.measure_cache_dir;
+            .zip(&plans)
+            .map(|(&v, plan)| {
+                let (report, built) = build_variant(sh, v, plan, &caches, &mut steps);
+                let cache = &caches.measure;
                 (report, built.map(|a| s.spawn(move || measure_artifacts(v.variant, a, cache))))
             })
             .collect();
@@ -244,7 +242,8 @@ pub(crate) fn measure(
     let contention = timing.map(|t| t.contention);
     drop(activity);
 
-    let step_budget = StepBudget::for_variants(selected.iter().copied(), !plan.benchmark_features.is_empty());
+    let benchmark_builds = plans.iter().any(|p| p.benchmark.is_some());
+    let step_budget = StepBudget::for_variants(selected.iter().copied(), benchmark_builds);
     let (status, reason) = step_budget.check(&steps.counts);
     let pipeline = PipelineReport {
         steps: steps.counts,
@@ -304,24 +303,21 @@ struct Artifacts {
     runs: Option<Shipped>,
 }
 
-/// Builds and optimizes one variant, then its benchmark build when the run needs one; a
+/// Builds and optimizes one variant, then its benchmark build when its plan has one; a
 /// failure is kept in the report's `error` (production) or `benchmark_error`.
-fn build_variant(sh: &Shell, v: &Variant, plan: &Plan, steps: &mut Steps) -> (VariantReport, Option<Artifacts>) {
-    let build = v.cargo_build(&plan.package, &plan.target, &plan.target_dir).with_rustflags(&plan.remaps);
-    let bindgen = plan.wasm_bindgen.as_ref();
-    let wasm_opt = v.wasm_opt.enabled.then(|| optimize::describe(&v.wasm_opt));
-    let commands = |build: &CargoBuild, paths: &ArtifactPaths| -> Vec<String> {
-        let bindgen = bindgen.zip(paths.glue.as_deref()).map(|(b, glue)| {
-            let input =
-                format!("{}/{}", plan.target_dir, cargo_output_path(&plan.target, &build.profile, &plan.lib_name));
-            bindgen::describe(b, &input, glue.rsplit_once('/').map_or(".", |(dir, _)| dir))
-        });
-        [Some(build.command_line()), bindgen, wasm_opt.clone()].into_iter().flatten().collect()
+fn build_variant(
+    sh: &Shell,
+    v: &Variant,
+    plan: &VariantPlan,
+    caches: &Caches,
+    steps: &mut Steps,
+) -> (VariantReport, Option<Artifacts>) {
+    let production = &plan.production;
+    let mut report = VariantReport {
+        wasm_opt: production.wasm_opt.as_ref().map(|w| w.command_line()),
+        ..VariantReport::planned(v, production.commands())
     };
-    let production = v.artifact_paths(&plan.lib_name, bindgen);
-    let mut report =
-        VariantReport { wasm_opt: wasm_opt.clone(), ..VariantReport::planned(v, commands(&build, &production)) };
-    let built = match build_and_optimize(sh, v, plan, steps, &build, production, "").and_then(|built| {
+    let built = match build_and_optimize(sh, v.variant, production, caches, steps, "").and_then(|built| {
         let names = exported_functions(&built.post.1)
             .with_context(|| format!("cannot read the exports of {}", built.post.0))?;
         report.shipped_exports = names.into_iter().collect();
@@ -335,19 +331,15 @@ fn build_variant(sh: &Shell, v: &Variant, plan: &Plan, steps: &mut Steps) -> (Va
     };
     // A failed benchmark build loses only the runtime metrics: the production build's sizes
     // are still measured.
-    let bench = v
-        .benchmark_build(&plan.benchmark_features, &plan.package, &plan.target, &plan.target_dir)
-        .map(|b| b.with_rustflags(&plan.remaps));
-    let bench_paths = v.benchmark_artifact_paths(&plan.benchmark_features, &plan.lib_name, bindgen);
-    let runs = match bench.zip(bench_paths) {
+    let runs = match &plan.benchmark {
         None => Some(built.shipped()),
-        Some((bench, paths)) => match build_and_optimize(sh, v, plan, steps, &bench, paths.clone(), "benchmark ") {
+        Some(bench) => match build_and_optimize(sh, v.variant, bench, caches, steps, "benchmark ") {
             Ok(bench_built) => {
                 let shipped = bench_built.shipped();
                 let (path, module) = bench_built.post;
                 report.benchmark = Some(BenchmarkBuild {
-                    features: v.cargo.features.iter().chain(&plan.benchmark_features).cloned().collect(),
-                    commands: commands(&bench, &paths),
+                    features: bench.features.clone(),
+                    commands: bench.commands(),
                     sha256: sha256_hex(&module),
                     raw_bytes: module.len() as u64,
                     path,
@@ -355,7 +347,7 @@ fn build_variant(sh: &Shell, v: &Variant, plan: &Plan, steps: &mut Steps) -> (Va
                 Some(shipped)
             }
             Err(e) => {
-                report.benchmark_error = Some(format!("{e:#} (command: {})", bench.command_line()));
+                report.benchmark_error = Some(format!("{e:#} (command: {})", bench.cargo.command_line()));
                 None
             }
         },
@@ -388,27 +380,27 @@ impl Built {
     }
 }
 
-/// Runs one cargo build (`kind` is "" for the production build, "benchmark " for the other),
-/// wasm-bindgen on its output when the package uses it, then wasm-opt.
+/// Runs one build of its plan (`kind` is "" for the production build, "benchmark " for the
+/// other): cargo, wasm-bindgen on its output when the package uses it, then wasm-opt.
 fn build_and_optimize(
     sh: &Shell,
-    v: &Variant,
-    plan: &Plan,
+    variant_kind: VariantKind,
+    build: &Build,
+    caches: &Caches,
     steps: &mut Steps,
-    build: &CargoBuild,
-    paths: ArtifactPaths,
     kind: &str,
 ) -> anyhow::Result<Built> {
-    let variant = v.variant.as_str();
+    let variant = variant_kind.as_str();
     let t = Instant::now();
-    eprintln!("building {}: {}", format!("{variant} {kind}").trim_end(), build.command_line());
+    let cargo_build = &build.cargo;
+    eprintln!("building {}: {}", format!("{variant} {kind}").trim_end(), cargo_build.command_line());
     let cargo = toolchain::cargo();
-    let args = &build.args;
+    let args = &cargo_build.args;
     let mut cmd = cmd!(sh, "{cargo} {args...}").quiet();
     for key in OVERRIDING_ENV {
         cmd = cmd.env_remove(key);
     }
-    cmd = cmd.env("CARGO_ENCODED_RUSTFLAGS", &build.encoded_rustflags);
+    cmd = cmd.env("CARGO_ENCODED_RUSTFLAGS", &cargo_build.encoded_rustflags);
     steps.counts.cargo_builds += 1;
     // Through std's Command for the exit status; the command itself is in the summary.
     let status = std::process::Command::from(cmd).status().context("cannot run cargo")?;
@@ -417,16 +409,16 @@ fn build_and_optimize(
     }
     steps.phases.push(phase(&format!("{kind}build"), variant, t));
 
-    let built =
-        sh.current_dir().join(&plan.target_dir).join(cargo_output_path(&plan.target, &build.profile, &plan.lib_name));
+    let built = sh.current_dir().join(&build.cargo_output);
+    let paths = &build.paths;
     let (pre_path, post_path) = (sh.current_dir().join(&paths.pre_opt), sh.current_dir().join(&paths.post_opt));
     let cargo_output =
         std::fs::read(&built).with_context(|| format!("cargo reported success but wrote no {}", built.display()))?;
-    let (pre, glue) = match (&plan.wasm_bindgen, &paths.glue) {
-        (Some(settings), Some(glue_path)) => {
+    let (pre, glue) = match (&build.wasm_bindgen, &paths.glue) {
+        (Some(step), Some(glue_path)) => {
             let t = Instant::now();
-            let staging = sh.current_dir().join(&plan.target_dir).join("wasm-bindgen").join(&build.profile);
-            let generated = bindgen::generate(&plan.lib_name, cargo_output, settings, &staging)
+            let staging = sh.current_dir().join(&step.staging);
+            let generated = bindgen::generate(&step.lib_name, cargo_output, &step.settings, &staging)
                 .with_context(|| format!("wasm-bindgen on the {variant} variant's {}", built.display()))?;
             let glue = write_glue(sh, glue_path, generated.glue)?;
             steps.phases.push(phase(&format!("{kind}wasm-bindgen"), variant, t));
@@ -436,20 +428,24 @@ fn build_and_optimize(
     };
     write_atomic(&pre_path, &pre)?;
 
-    let post = if v.wasm_opt.enabled {
-        let t = Instant::now();
-        let (outcome, optimized) = optimize::optimize(&pre_path, &pre, &post_path, &v.wasm_opt, &plan.cache_dir)?;
-        match outcome {
-            CacheOutcome::Hit => steps.counts.wasm_opt_cache_hits += 1,
-            CacheOutcome::Miss => steps.counts.wasm_opt_runs += 1,
+    let post = match &build.wasm_opt {
+        Some(step) => {
+            let t = Instant::now();
+            let (outcome, optimized) =
+                optimize::optimize(&pre_path, &pre, &post_path, &step.settings, &caches.wasm_opt)?;
+            match outcome {
+                CacheOutcome::Hit => steps.counts.wasm_opt_cache_hits += 1,
+                CacheOutcome::Miss => steps.counts.wasm_opt_runs += 1,
+            }
+            steps.phases.push(phase(&format!("{kind}wasm-opt"), variant, t));
+            optimized
         }
-        steps.phases.push(phase(&format!("{kind}wasm-opt"), variant, t));
-        optimized
-    } else {
-        write_atomic(&post_path, &pre)?;
-        pre.clone()
+        None => {
+            write_atomic(&post_path, &pre)?;
+            pre.clone()
+        }
     };
-    Ok(Built { pre: (paths.pre_opt, pre), post: (paths.post_opt, post), glue })
+    Ok(Built { pre: (paths.pre_opt.clone(), pre), post: (paths.post_opt.clone(), post), glue })
 }
 
 /// Writes wasm-bindgen's glue files where `glue_path` (the main glue file) says, replacing

@@ -1,16 +1,19 @@
 //! `cargo xtask policy check`: validate the optimization policy against the budgets, the
-//! package's real features and binaryen, and write the pipeline summary.
+//! package's real features and binaryen, and write the pipeline summary: the verdict and,
+//! for a valid policy, the build plan `perf` executes.
 
 use anyhow::bail;
 use perf_core::budget::Status;
-use perf_core::policy::{self, ArtifactPaths, PipelineSummary, PlannedVariant};
+use perf_core::plan::{self, PipelineSummary, PlanContext, VariantPlan};
+use perf_core::policy;
 use perf_core::self_test;
 use xshell::Shell;
 
 use crate::atomic_write::write_json_atomic;
+use crate::bindgen::WASM_BINDGEN_VERSION;
 use crate::flags;
 use crate::inputs;
-use crate::optimize::{self, BINARYEN_VERSION};
+use crate::optimize::BINARYEN_VERSION;
 use crate::pipeline;
 use crate::toolchain;
 
@@ -24,33 +27,16 @@ impl flags::PolicyCheck {
             policy.validate(&loaded.policy.name, &cx).and_then(|()| inputs::check_change_control(sh, &loaded.budgets));
         let target_dir = pipeline::wasm_target_dir(&package.target_directory);
         let remaps = toolchain::path_remaps(sh, &toolchain::versions(sh)?)?;
+        let plan_cx = PlanContext {
+            package: &package.name,
+            lib_name: &package.lib_name,
+            target_dir: &target_dir,
+            remaps: &remaps,
+            binaryen: BINARYEN_VERSION,
+            wasm_bindgen: WASM_BINDGEN_VERSION,
+        };
         let variants = match verdict {
-            Ok(()) => policy
-                .profiles
-                .iter()
-                .map(|v| PlannedVariant {
-                    id: v.id.clone(),
-                    variant: v.variant,
-                    budget_profile: v.budget_profile.clone(),
-                    features: v.cargo.features.clone(),
-                    cargo_command: v
-                        .cargo_build(&package.name, &policy.target, &target_dir)
-                        .with_rustflags(&remaps)
-                        .command_line(),
-                    benchmark_command: v
-                        .benchmark_build(&policy.benchmark_features, &package.name, &policy.target, &target_dir)
-                        .map(|b| b.with_rustflags(&remaps).command_line()),
-                    wasm_opt: v.wasm_opt.enabled.then(|| optimize::describe(&v.wasm_opt)),
-                    artifacts: {
-                        let bindgen = policy.wasm_bindgen.as_ref();
-                        let production = Some(v.artifact_paths(&package.lib_name, bindgen));
-                        let bench = v.benchmark_artifact_paths(&policy.benchmark_features, &package.lib_name, bindgen);
-                        let files =
-                            |p: ArtifactPaths| [Some(p.pre_opt), Some(p.post_opt), p.glue].into_iter().flatten();
-                        production.into_iter().chain(bench).flat_map(files).collect()
-                    },
-                })
-                .collect(),
+            Ok(()) => policy.profiles.iter().map(|v| VariantPlan::of(policy, v, &plan_cx)).collect(),
             Err(_) => Vec::new(),
         };
         let self_test = match (&verdict, self.self_test) {
@@ -61,7 +47,7 @@ impl flags::PolicyCheck {
             _ => None,
         };
         let summary = PipelineSummary {
-            schema_version: policy::PIPELINE_SUMMARY_SCHEMA_VERSION.to_owned(),
+            schema_version: plan::PIPELINE_SUMMARY_SCHEMA_VERSION.to_owned(),
             policy_file: loaded.policy.name.clone(),
             policy_sha256: loaded.policy.sha256.clone(),
             package: package.name.clone(),

@@ -17,6 +17,7 @@ use perf_core::corpus::{Corpus, Limits, Protocol, Scenario};
 use perf_core::policy::VariantKind;
 use perf_core::runtime::{Calibration, Figures, FuelFigures, RunError, RunErrorKind, RuntimeReport, ScenarioRun};
 use perf_core::stats::Distribution;
+use perf_core::unit::Unit;
 use wasm_scenario::HEAP_IN_USE_EXPORT;
 use wasmtime::{
     Config, Engine, Func, Instance, Module, ResourceLimiter, Store, Trap, TypedFunc, WasmParams, WasmResults,
@@ -374,7 +375,7 @@ fn run_scenario(
     run
 }
 
-fn figures(unit: &str, samples: &[(u64, Vec<f64>)]) -> Result<Figures, RunError> {
+fn figures(unit: Unit, samples: &[(u64, Vec<f64>)]) -> Result<Figures, RunError> {
     Figures::of(unit, samples).ok_or_else(|| input("no samples: the protocol asks for none".to_owned()))
 }
 
@@ -398,7 +399,7 @@ fn cold_init(compiled: &Compiled, seeds: &[u64], samples: u32) -> Result<Figures
         }
         per_seed.push((seed, times));
     }
-    figures("ns", &per_seed)
+    figures(Unit::Nanos, &per_seed)
 }
 
 /// Fuel per operation after the warm-up; setup and teardown run under the same limits.
@@ -434,7 +435,7 @@ fn heap(compiled: &Compiled, export: &str, seeds: &[u64], p: Protocol) -> Result
         abi.teardown(&mut guest)?;
         per_seed.push((seed, bytes));
     }
-    figures("bytes", &per_seed)
+    figures(Unit::Bytes, &per_seed)
 }
 
 /// One seed's operation times in ns, each minus the harness's own cost (`offset`).
@@ -463,7 +464,7 @@ fn latency(compiled: &Compiled, export: &str, seeds: &[u64], p: Protocol, offset
         .iter()
         .map(|&seed| Ok((seed, timed_ops(&compiled.timing, export, seed, p, offset)?)))
         .collect::<Result<Vec<_>, RunError>>()?;
-    figures("ns", &per_seed)
+    figures(Unit::Nanos, &per_seed)
 }
 
 /// Both exports, operation by operation in alternation (each in its own instance, set up
@@ -494,7 +495,7 @@ fn interleaved(
         main.push((seed, times_a));
         refs.push((seed, times_b));
     }
-    Ok((figures("ns", &main)?, figures("ns", &refs)?))
+    Ok((figures(Unit::Nanos, &main)?, figures(Unit::Nanos, &refs)?))
 }
 
 /// The cost of timing an operation that does nothing, through the same call path.

@@ -47,7 +47,7 @@ pub fn versions(sh: &Shell) -> anyhow::Result<Versions> {
 }
 
 /// The flags that keep this machine's paths (the checkout, the toolchain's `rust-src`,
-/// `$CARGO_HOME`) out of the wasm builds: `perf_core::policy::path_remaps` for this
+/// `$CARGO_HOME`) out of the wasm builds: `perf_core::plan::path_remaps` for this
 /// checkout, rustc and cargo home.
 pub fn path_remaps(sh: &Shell, versions: &Versions) -> anyhow::Result<Vec<String>> {
     let sysroot = cmd!(sh, "rustc --print sysroot").quiet().read().context("cannot run rustc --print sysroot")?;
@@ -57,7 +57,7 @@ pub fn path_remaps(sh: &Shell, versions: &Versions) -> anyhow::Result<Vec<String
         None => std::env::home_dir().context("no CARGO_HOME and no home directory")?.join(".cargo"),
     };
     let workspace = crate::project_root().display().to_string();
-    Ok(perf_core::policy::path_remaps(&workspace, sysroot.trim(), hash, &cargo_home.display().to_string()))
+    Ok(perf_core::plan::path_remaps(&workspace, sysroot.trim(), hash, &cargo_home.display().to_string()))
 }
 
 pub struct PackageInfo {

@@ -229,12 +229,13 @@ fn policy_check_validates_and_self_tests_the_committed_policy() {
         "{stdout}"
     );
     assert!(stdout.contains("self-test: all 18 broken policies rejected"), "{stdout}");
-    let s: perf_core::policy::PipelineSummary = serde_json::from_slice(&std::fs::read(&summary).unwrap()).unwrap();
+    let s: perf_core::plan::PipelineSummary = serde_json::from_slice(&std::fs::read(&summary).unwrap()).unwrap();
     assert_eq!(s.status, "valid");
     assert_eq!(s.self_test.as_ref().map(|t| t.iter().all(|r| r.ok)), Some(true));
     let release = s.variants.iter().find(|v| v.variant == perf_core::policy::VariantKind::Release).unwrap();
-    assert!(release.cargo_command.contains("'profile.perf-release.opt-level=\"z\"'"), "{}", release.cargo_command);
-    assert!(release.wasm_opt.as_deref().unwrap().contains("shrink_level=2"));
+    let cargo = release.production.cargo.command_line();
+    assert!(cargo.contains("'profile.perf-release.opt-level=\"z\"'"), "{cargo}");
+    assert!(release.production.wasm_opt.as_ref().unwrap().command_line().contains("shrink_level=2"));
 }
 
 #[test]

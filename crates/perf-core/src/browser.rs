@@ -157,7 +157,7 @@ impl Phases {
         let phase = |f: fn(&Sample) -> f64| {
             let per_seed: Vec<(u64, Vec<f64>)> =
                 samples.iter().map(|(seed, s)| (*seed, s.iter().map(f).collect())).collect();
-            Figures::of("ms", &per_seed)
+            Figures::of(Unit::Millis, &per_seed)
         };
         let pooled: Vec<f64> = samples.iter().flat_map(|(_, s)| s.iter().map(Sample::total)).collect();
         Some(Phases {
@@ -285,26 +285,22 @@ impl EnvironmentRun {
             if let Some(e) = &op.error {
                 return Measurement::Failed(format!("{} timing {}: {}", self.environment, op.export, e.message));
             }
-            let medians: Vec<f64> = op.per_op.iter().flat_map(|f| &f.seeds).map(|s| s.distribution.p50).collect();
-            let Some(ns) = stats::median(&medians) else {
+            let per_op = op.per_op.as_ref();
+            let medians: Vec<f64> = per_op.iter().flat_map(|f| &f.seeds).map(|s| s.distribution.p50).collect();
+            let (Some(figures), Some(median)) = (per_op, stats::median(&medians)) else {
                 return Measurement::Failed(format!("{} timed no batch of {}", self.environment, op.export));
             };
-            return match metric.unit {
-                Unit::Millis => Measurement::Value(ns / 1e6),
-                Unit::Micros => Measurement::Value(ns / 1e3),
-                Unit::Nanos => Measurement::Value(ns),
-                other => Measurement::Failed(format!("a time per operation cannot be expressed in {other}")),
+            return match figures.unit.convert(median, metric.unit) {
+                Some(v) => Measurement::Value(v),
+                None => Measurement::Failed(format!("a time per operation cannot be expressed in {}", metric.unit)),
             };
         }
         let Some(phases) = &self.phases else {
             return Measurement::Failed(format!("{} recorded no samples", self.environment));
         };
-        let ms = phases.total.median_of_p95;
-        match metric.unit {
-            Unit::Millis => Measurement::Value(ms),
-            Unit::Micros => Measurement::Value(ms * 1e3),
-            Unit::Nanos => Measurement::Value(ms * 1e6),
-            other => Measurement::Failed(format!("a browser cold init cannot be expressed in {other}")),
+        match phases.total.unit.convert(phases.total.median_of_p95, metric.unit) {
+            Some(v) => Measurement::Value(v),
+            None => Measurement::Failed(format!("a browser cold init cannot be expressed in {}", metric.unit)),
         }
     }
 }
@@ -360,7 +356,7 @@ mod tests {
             .into_iter()
             .map(|(s, ns)| (s, [vec![ns; 29], vec![ns * 100.0]].concat()))
             .collect();
-        op.per_op = Figures::of("ns", &batches);
+        op.per_op = Figures::of(Unit::Nanos, &batches);
         run.operations.push(op);
         assert!(run.feeds("M-OP") && run.feeds("M-COLD") && !run.feeds("M-OTHER"));
         assert_eq!(run.measurement(&metric("M-OP", "us")), Measurement::Value(3.0));

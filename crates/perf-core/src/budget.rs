@@ -1,6 +1,7 @@
 //! The budgets file (`.github/wasm_perf_budgets.json`): which metrics exist, in which unit,
 //! how each is measured, and its thresholds per budget profile. Evaluating a measured value
-//! against them gives a status.
+//! against them gives a status. How each metric source is measured (its engine, family,
+//! unit, clock) is one table, [`Source::info`].
 //!
 //! # Format
 //! ```json
@@ -100,44 +101,33 @@ pub struct Metric {
     pub thresholds: BTreeMap<String, Thresholds>,
 }
 
-/// What measurement feeds a metric.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+/// What measurement feeds a metric. Every fact about a source is in its row of
+/// [`Source::info`]; the budgets file and every output name it by [`SourceInfo::id`]. A new
+/// source is a variant here, its row there and its place in [`Source::ALL`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Source {
-    #[serde(rename = "size.raw")]
     SizeRaw,
-    #[serde(rename = "size.gzip")]
     SizeGzip,
-    #[serde(rename = "size.brotli")]
     SizeBrotli,
     /// Bytes of the shipped module's code section.
-    #[serde(rename = "size.section.code")]
     SectionCode,
     /// Bytes of its data section.
-    #[serde(rename = "size.section.data")]
     SectionData,
     /// Bytes of its custom sections.
-    #[serde(rename = "size.section.custom")]
     SectionCustom,
     /// How many DWARF (`.debug_*`) and `producers` sections it carries.
-    #[serde(rename = "size.debug_sections")]
     DebugSections,
     /// wasm-bindgen's JS glue (the glue file and its snippets), each file measured on its
     /// own and summed, as a server compresses each file it sends.
-    #[serde(rename = "size.glue_raw")]
     GlueRaw,
-    #[serde(rename = "size.glue_gzip")]
     GlueGzip,
-    #[serde(rename = "size.glue_brotli")]
     GlueBrotli,
     /// Compile + instantiate in the scenario engine (wasmtime: Cranelift compiles every
     /// function up front, unlike a browser).
-    #[serde(rename = "runtime.cold_init")]
     RuntimeColdInit,
     /// Cold init in a desktop browser (the contract's M-PERF-02A).
-    #[serde(rename = "browser.desktop_cold_init")]
     BrowserDesktopColdInit,
     /// Cold init in a mid-tier mobile browser (the contract's M-PERF-02B).
-    #[serde(rename = "browser.mobile_cold_init")]
     BrowserMobileColdInit,
     /// One operation of a scenario in a browser environment (the environment lists the
     /// metric): operations are timed in batches, since a page's clock ticks in 5 µs (100 µs
@@ -145,95 +135,200 @@ pub enum Source {
     /// batch's time / its operations), median over seeds. The median, not a p95: a batch is
     /// already a mean, and the p95 of 30 batches under CPU throttling is a GC pause or a
     /// throttling slice, not the operation (it moved 10x between seeds here).
-    #[serde(rename = "browser.op_median")]
     BrowserOpMedian,
-    #[serde(rename = "runtime.heap")]
     RuntimeHeap,
-    #[serde(rename = "runtime.scenario_p95")]
     RuntimeScenarioP95,
-    #[serde(rename = "runtime.replay_overhead")]
     RuntimeReplayOverhead,
-    #[serde(rename = "runtime.fuel_per_op")]
     RuntimeFuel,
 }
 
+/// Everything the gate knows about a source, from its row in [`Source::info`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SourceInfo {
+    /// How the budgets file and every output name it, e.g. `size.raw`.
+    pub id: &'static str,
+    pub family: Family,
+    /// What measures it.
+    pub engine: Engine,
+    /// The unit the engine reports it in: a size's metric must be budgeted in it; a time or
+    /// a heap converts to its metric's unit ([`Unit::convert`]).
+    pub unit: Unit,
+    /// Measured with a clock: the value differs run to run, so a record of it keeps its
+    /// value, status and reason out of the summary's signature.
+    pub wall_clock: bool,
+}
+
+/// What a source measures, as the corpus's rules and the records group it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Family {
+    /// The shipped module's bytes (the whole module, its sections).
+    ModuleSize,
+    /// wasm-bindgen's JS glue files' bytes.
+    GlueSize,
+    /// Compile + instantiate: fed only by a cold-start scenario or a browser environment.
+    ColdInit,
+    /// A scenario's operations: their time, heap, fuel or overhead.
+    Operation,
+}
+
+/// Where a source's value comes from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Engine {
+    /// The shipped artifact's bytes, no engine involved.
+    Artifact,
+    /// A corpus scenario run in wasmtime.
+    Wasmtime,
+    /// A corpus browser environment.
+    Browser,
+}
+
 impl Source {
-    pub fn as_str(self) -> &'static str {
+    /// Every source, in declaration order: the ids a budgets file may name (a source left
+    /// out here cannot be read; the tests check the order against the declaration).
+    pub const ALL: [Source; 18] = [
+        Source::SizeRaw,
+        Source::SizeGzip,
+        Source::SizeBrotli,
+        Source::SectionCode,
+        Source::SectionData,
+        Source::SectionCustom,
+        Source::DebugSections,
+        Source::GlueRaw,
+        Source::GlueGzip,
+        Source::GlueBrotli,
+        Source::RuntimeColdInit,
+        Source::BrowserDesktopColdInit,
+        Source::BrowserMobileColdInit,
+        Source::BrowserOpMedian,
+        Source::RuntimeHeap,
+        Source::RuntimeScenarioP95,
+        Source::RuntimeReplayOverhead,
+        Source::RuntimeFuel,
+    ];
+
+    /// The ids of [`Source::ALL`], in its order: what an unknown source is told to be.
+    const IDS: [&'static str; 18] = {
+        let mut ids = [""; 18];
+        let mut i = 0;
+        while i < ids.len() {
+            ids[i] = Source::ALL[i].info().id;
+            i += 1;
+        }
+        ids
+    };
+
+    /// The one table of sources: a match without a wildcard, so a new source does not
+    /// compile until its row says what it is.
+    pub const fn info(self) -> SourceInfo {
+        use Engine::{Artifact, Browser, Wasmtime};
+        use Family::{ColdInit, GlueSize, ModuleSize, Operation};
+        const DETERMINISTIC: bool = false;
+        const WALL_CLOCK: bool = true;
+        const fn row(id: &'static str, family: Family, engine: Engine, unit: Unit, wall_clock: bool) -> SourceInfo {
+            SourceInfo { id, family, engine, unit, wall_clock }
+        }
         match self {
-            Source::SizeRaw => "size.raw",
-            Source::SizeGzip => "size.gzip",
-            Source::SizeBrotli => "size.brotli",
-            Source::SectionCode => "size.section.code",
-            Source::SectionData => "size.section.data",
-            Source::SectionCustom => "size.section.custom",
-            Source::DebugSections => "size.debug_sections",
-            Source::GlueRaw => "size.glue_raw",
-            Source::GlueGzip => "size.glue_gzip",
-            Source::GlueBrotli => "size.glue_brotli",
-            Source::RuntimeColdInit => "runtime.cold_init",
-            Source::BrowserDesktopColdInit => "browser.desktop_cold_init",
-            Source::BrowserMobileColdInit => "browser.mobile_cold_init",
-            Source::BrowserOpMedian => "browser.op_median",
-            Source::RuntimeHeap => "runtime.heap",
-            Source::RuntimeScenarioP95 => "runtime.scenario_p95",
-            Source::RuntimeReplayOverhead => "runtime.replay_overhead",
-            Source::RuntimeFuel => "runtime.fuel_per_op",
+            Source::SizeRaw => row("size.raw", ModuleSize, Artifact, Unit::Bytes, DETERMINISTIC),
+            Source::SizeGzip => row("size.gzip", ModuleSize, Artifact, Unit::Bytes, DETERMINISTIC),
+            Source::SizeBrotli => row("size.brotli", ModuleSize, Artifact, Unit::Bytes, DETERMINISTIC),
+            Source::SectionCode => row("size.section.code", ModuleSize, Artifact, Unit::Bytes, DETERMINISTIC),
+            Source::SectionData => row("size.section.data", ModuleSize, Artifact, Unit::Bytes, DETERMINISTIC),
+            Source::SectionCustom => row("size.section.custom", ModuleSize, Artifact, Unit::Bytes, DETERMINISTIC),
+            Source::DebugSections => row("size.debug_sections", ModuleSize, Artifact, Unit::Count, DETERMINISTIC),
+            Source::GlueRaw => row("size.glue_raw", GlueSize, Artifact, Unit::Bytes, DETERMINISTIC),
+            Source::GlueGzip => row("size.glue_gzip", GlueSize, Artifact, Unit::Bytes, DETERMINISTIC),
+            Source::GlueBrotli => row("size.glue_brotli", GlueSize, Artifact, Unit::Bytes, DETERMINISTIC),
+            Source::RuntimeColdInit => row("runtime.cold_init", ColdInit, Wasmtime, Unit::Nanos, WALL_CLOCK),
+            Source::BrowserDesktopColdInit => {
+                row("browser.desktop_cold_init", ColdInit, Browser, Unit::Millis, WALL_CLOCK)
+            }
+            Source::BrowserMobileColdInit => {
+                row("browser.mobile_cold_init", ColdInit, Browser, Unit::Millis, WALL_CLOCK)
+            }
+            Source::BrowserOpMedian => row("browser.op_median", Operation, Browser, Unit::Nanos, WALL_CLOCK),
+            // Bytes in use and fuel are counted, not timed: the same run to run.
+            Source::RuntimeHeap => row("runtime.heap", Operation, Wasmtime, Unit::Bytes, DETERMINISTIC),
+            Source::RuntimeScenarioP95 => row("runtime.scenario_p95", Operation, Wasmtime, Unit::Nanos, WALL_CLOCK),
+            Source::RuntimeReplayOverhead => {
+                row("runtime.replay_overhead", Operation, Wasmtime, Unit::Percent, WALL_CLOCK)
+            }
+            Source::RuntimeFuel => row("runtime.fuel_per_op", Operation, Wasmtime, Unit::Fuel, DETERMINISTIC),
         }
     }
 
-    /// Measured by running a scenario of the benchmark corpus (not from the artifact's
-    /// bytes, and not in a browser).
+    pub const fn as_str(self) -> &'static str {
+        self.info().id
+    }
+
+    /// Measured by running a scenario of the benchmark corpus in wasmtime (not from the
+    /// artifact's bytes, and not in a browser).
     pub fn is_scenario(self) -> bool {
-        !self.is_size() && !self.is_browser()
+        self.info().engine == Engine::Wasmtime
     }
 
     /// Measured in a browser environment of the corpus.
     pub fn is_browser(self) -> bool {
-        matches!(self, Source::BrowserDesktopColdInit | Source::BrowserMobileColdInit | Source::BrowserOpMedian)
+        self.info().engine == Engine::Browser
     }
 
     /// Measured with a clock: the value differs run to run.
     pub fn is_wall_clock(self) -> bool {
-        matches!(
-            self,
-            Source::RuntimeColdInit
-                | Source::BrowserDesktopColdInit
-                | Source::BrowserMobileColdInit
-                | Source::BrowserOpMedian
-                | Source::RuntimeScenarioP95
-                | Source::RuntimeReplayOverhead
-        )
+        self.info().wall_clock
     }
 
     /// Measured from the shipped artifact's bytes, no engine involved.
     pub fn is_size(self) -> bool {
-        matches!(
-            self,
-            Source::SizeRaw
-                | Source::SizeGzip
-                | Source::SizeBrotli
-                | Source::SectionCode
-                | Source::SectionData
-                | Source::SectionCustom
-                | Source::DebugSections
-                | Source::GlueRaw
-                | Source::GlueGzip
-                | Source::GlueBrotli
-        )
+        self.info().engine == Engine::Artifact
     }
 
     /// Measured from wasm-bindgen's JS glue.
     pub fn is_glue(self) -> bool {
-        matches!(self, Source::GlueRaw | Source::GlueGzip | Source::GlueBrotli)
+        self.info().family == Family::GlueSize
     }
+}
 
-    /// The unit a size source is measured in.
-    pub fn size_unit(self) -> Option<Unit> {
-        match self {
-            Source::DebugSections => Some(Unit::Count),
-            s if s.is_size() => Some(Unit::Bytes),
-            _ => None,
+/// A source id no row of [`Source::info`] has.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UnknownSource(pub String);
+
+impl std::fmt::Display for UnknownSource {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "unknown metric source \"{}\" (known: {})", self.0, Source::IDS.join(", "))
+    }
+}
+
+impl std::error::Error for UnknownSource {}
+
+impl std::str::FromStr for Source {
+    type Err = UnknownSource;
+
+    fn from_str(id: &str) -> Result<Source, UnknownSource> {
+        Source::ALL.into_iter().find(|s| s.info().id == id).ok_or_else(|| UnknownSource(id.to_owned()))
+    }
+}
+
+impl Serialize for Source {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.info().id)
+    }
+}
+
+impl<'de> Deserialize<'de> for Source {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Source, D::Error> {
+        struct Id;
+        impl serde::de::Visitor<'_> for Id {
+            type Value = Source;
+
+            // The words serde's derived enum used, so a budgets file's errors read as before.
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("enum Source")
+            }
+
+            fn visit_str<E: serde::de::Error>(self, id: &str) -> Result<Source, E> {
+                id.parse().map_err(|_| E::unknown_variant(id, &Source::IDS))
+            }
         }
+        deserializer.deserialize_str(Id)
     }
 }
 
@@ -478,10 +573,11 @@ impl Budgets {
                 }
                 _ => {}
             }
-            if let Some(unit) = m.source.size_unit().filter(|u| *u != m.unit) {
+            let source = m.source.info();
+            if source.engine == Engine::Artifact && source.unit != m.unit {
                 return rule(
                     format!("{at}/unit"),
-                    format!("a {} metric is measured in {unit}, not {}", m.source.as_str(), m.unit),
+                    format!("a {} metric is measured in {}, not {}", source.id, source.unit, m.unit),
                 );
             }
             for p in &self.profiles {
@@ -551,7 +647,10 @@ impl Metric {
 
 #[cfg(test)]
 mod tests {
-    use super::{Budgets, Evidence, Status};
+    use std::collections::BTreeSet;
+
+    use super::{Budgets, Engine, Evidence, Family, Source, Status};
+    use crate::unit::Unit;
 
     const VALID: &str = r#"{
       "schema_version": "wasm-perf-budgets-v1",
@@ -648,6 +747,59 @@ mod tests {
         ];
         for (edit, expected) in cases {
             assert_eq!(broken(edit), expected);
+        }
+    }
+
+    #[test]
+    fn every_source_is_named_once_and_read_back_by_its_id() {
+        let ids: BTreeSet<&str> = Source::ALL.iter().map(|s| s.info().id).collect();
+        assert_eq!(ids.len(), Source::ALL.len(), "two sources share an id");
+        for (i, source) in Source::ALL.into_iter().enumerate() {
+            assert_eq!(source as usize, i, "{source:?}: ALL lists the sources in their declaration order");
+        }
+        for source in Source::ALL {
+            let id = source.info().id;
+            assert_eq!(id.parse::<Source>(), Ok(source), "{id}");
+            assert_eq!(serde_json::to_string(&source).unwrap(), format!("\"{id}\""));
+            assert_eq!(serde_json::from_str::<Source>(&format!("\"{id}\"")).unwrap(), source, "{id}");
+            assert_eq!(source.as_str(), id);
+        }
+        let unknown = serde_json::from_str::<Source>("\"size.zstd\"").unwrap_err().to_string();
+        assert!(
+            unknown.starts_with("unknown variant `size.zstd`, expected one of `size.raw`, `size.gzip`,"),
+            "{unknown}"
+        );
+        assert!(unknown.contains("`runtime.fuel_per_op`"), "{unknown}");
+        assert!(serde_json::from_str::<Source>("7").unwrap_err().to_string().contains("expected enum Source"));
+    }
+
+    #[test]
+    fn each_sources_facts_agree_with_one_another() {
+        for source in Source::ALL {
+            let info = source.info();
+            let prefix = match info.engine {
+                Engine::Artifact => "size.",
+                Engine::Wasmtime => "runtime.",
+                Engine::Browser => "browser.",
+            };
+            assert!(info.id.starts_with(prefix), "{}: measured by {:?}", info.id, info.engine);
+            let (sized, timed) = match info.family {
+                Family::ModuleSize | Family::GlueSize => (true, false),
+                Family::ColdInit => (false, true),
+                Family::Operation => (false, info.wall_clock),
+            };
+            assert_eq!(sized, info.engine == Engine::Artifact, "{}: a size is the artifact's, only", info.id);
+            assert_eq!(timed, info.wall_clock, "{}: a cold init is timed", info.id);
+            // A clock gives a time or a ratio of times; bytes, counts and fuel are counted.
+            let clock_units = [Unit::Nanos, Unit::Micros, Unit::Millis, Unit::Percent];
+            assert_eq!(info.wall_clock, clock_units.contains(&info.unit), "{}: in {}", info.id, info.unit);
+            assert_eq!(
+                source.is_size() as u8 + source.is_scenario() as u8 + source.is_browser() as u8,
+                1,
+                "{}",
+                info.id
+            );
+            assert!(!source.is_glue() || source.is_size(), "{}: glue is a size", info.id);
         }
     }
 

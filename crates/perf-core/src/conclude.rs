@@ -100,6 +100,7 @@ mod tests {
     use crate::runtime::{Figures, FuelFigures, RuntimeReport, ScenarioRun};
     use crate::sections::SectionBreakdown;
     use crate::summary::{ArtifactMeasurement, Provenance, VariantReport};
+    use crate::unit::Unit;
 
     const RUSTC: &str = "rustc 1.95.0 (x)\nrelease: 1.95.0\n";
 
@@ -170,7 +171,7 @@ mod tests {
             error: None,
         };
         let cold = ScenarioRun {
-            timing: Figures::of("ns", &[(11, vec![m.cold_ms * 1e6]), (42, vec![m.cold_ms * 1e6])]),
+            timing: Figures::of(Unit::Nanos, &[(11, vec![m.cold_ms * 1e6]), (42, vec![m.cold_ms * 1e6])]),
             ..scenario("COLD", "M-COLD")
         };
         let op = ScenarioRun {

@@ -37,7 +37,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde::{Deserialize, Serialize};
 
-use crate::budget::{Budgets, Source};
+use crate::budget::{Budgets, Family, Source};
 use crate::document::{DocumentError, check_schema_version, parse_document};
 use crate::policy::VariantKind;
 use crate::self_test::{self, SelfTestCase, SelfTestResult};
@@ -287,13 +287,13 @@ impl Corpus {
                             format!("{id} is a size metric: it is measured from the artifact, not by a scenario"),
                         );
                     }
-                    Some(m) if m.source.is_browser() && m.source != Source::BrowserOpMedian => {
+                    Some(m) if m.source.is_browser() && m.source.info().family == Family::ColdInit => {
                         return rule(
                             format!("{at}/metrics/{j}"),
                             format!("{id} is measured in a browser, which no scenario engine here is"),
                         );
                     }
-                    Some(m) if (m.source == Source::RuntimeColdInit) != (s.workload == Workload::ColdStart) => {
+                    Some(m) if (m.source.info().family == Family::ColdInit) != (s.workload == Workload::ColdStart) => {
                         return rule(
                             format!("{at}/metrics/{j}"),
                             format!(

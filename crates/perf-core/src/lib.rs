@@ -23,6 +23,7 @@ pub mod measurements;
 pub mod onboarding;
 pub mod partial;
 pub mod pipeline;
+pub mod plan;
 pub mod policy;
 pub mod ratchet;
 pub mod rebaseline;

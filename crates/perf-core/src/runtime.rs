@@ -63,7 +63,9 @@ pub struct ScenarioRun {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Figures {
-    pub unit: String,
+    /// The samples' unit (ns for times, ms for a browser's cold-init phases, bytes for a
+    /// heap): a metric's value converts from it.
+    pub unit: Unit,
     pub seeds: Vec<SeedFigures>,
     /// The median over seeds of each seed's p95.
     pub median_of_p95: f64,
@@ -144,13 +146,13 @@ pub enum Measurement {
 impl Figures {
     /// Per-seed distributions of `samples` (seed, samples) in `unit`; `None` if a seed has
     /// no samples or a NaN.
-    pub fn of(unit: &str, samples: &[(u64, Vec<f64>)]) -> Option<Figures> {
+    pub fn of(unit: Unit, samples: &[(u64, Vec<f64>)]) -> Option<Figures> {
         let seeds = samples
             .iter()
             .map(|(seed, s)| Some(SeedFigures { seed: *seed, distribution: Distribution::of(s)? }))
             .collect::<Option<Vec<_>>>()?;
         let per_seed: Vec<Distribution> = seeds.iter().map(|s| s.distribution).collect();
-        Some(Figures { unit: unit.to_owned(), median_of_p95: stats::median_of_p95(&per_seed)?, seeds })
+        Some(Figures { unit, median_of_p95: stats::median_of_p95(&per_seed)?, seeds })
     }
 }
 
@@ -213,12 +215,12 @@ impl RuntimeReport {
             |what: &str| Measurement::Failed(format!("scenario {} recorded no {what} for {}", run.scenario, metric.id));
         let value = match metric.source {
             Source::RuntimeColdInit | Source::RuntimeScenarioP95 => match &run.timing {
-                Some(t) => nanos_in(t.median_of_p95, metric.unit),
+                Some(t) => t.unit.convert(t.median_of_p95, metric.unit),
                 None => return missing("timing"),
             },
             Source::RuntimeReplayOverhead => match (&run.timing, &run.reference_timing) {
                 (Some(t), Some(r)) => match overhead_pct(t, r) {
-                    Some(pct) => (metric.unit == Unit::Percent).then_some(pct),
+                    Some(pct) => metric.source.info().unit.convert(pct, metric.unit),
                     None => {
                         return Measurement::Failed(format!(
                             "scenario {}: the reference operation's median is 0 ns on a seed, or the two exports \
@@ -230,14 +232,14 @@ impl RuntimeReport {
                 _ => return missing("timing of both exports"),
             },
             Source::RuntimeHeap => match &run.heap {
-                Some(h) => bytes_in(h.median_of_p95, metric.unit),
+                Some(h) => h.unit.convert(h.median_of_p95, metric.unit),
                 None => return missing("heap samples"),
             },
             Source::RuntimeFuel => match &run.fuel {
-                Some(f) => (metric.unit == Unit::Fuel).then_some(f.median),
+                Some(f) => metric.source.info().unit.convert(f.median, metric.unit),
                 None => return missing("fuel"),
             },
-            // Sizes and the browser's cold init; a source added later fails closed here.
+            // Another engine's source; a wasmtime source without an arm fails closed here.
             _ => {
                 return Measurement::Failed(format!("{} is not measured by a scenario", metric.source.as_str()));
             }
@@ -255,23 +257,6 @@ impl RuntimeReport {
     /// The scenarios that stopped with an error.
     pub fn errors(&self) -> impl Iterator<Item = (&ScenarioRun, &RunError)> {
         self.scenarios.iter().filter_map(|s| s.error.as_ref().map(|e| (s, e)))
-    }
-}
-
-fn nanos_in(ns: f64, unit: Unit) -> Option<f64> {
-    match unit {
-        Unit::Nanos => Some(ns),
-        Unit::Micros => Some(ns / 1e3),
-        Unit::Millis => Some(ns / 1e6),
-        _ => None,
-    }
-}
-
-fn bytes_in(bytes: f64, unit: Unit) -> Option<f64> {
-    match unit {
-        Unit::Bytes => Some(bytes),
-        Unit::Mebibytes => Some(bytes / (1024.0 * 1024.0)),
-        _ => None,
     }
 }
 
@@ -294,7 +279,7 @@ mod tests {
     }
 
     /// Five seeds whose samples are 1..=100 scaled by the seed's factor.
-    fn figures(unit: &str, scales: [f64; 5]) -> Figures {
+    fn figures(unit: Unit, scales: [f64; 5]) -> Figures {
         let samples: Vec<(u64, Vec<f64>)> = [11, 29, 42, 73, 101]
             .into_iter()
             .zip(scales)
@@ -309,9 +294,9 @@ mod tests {
             export: Some("x".into()),
             metrics: metrics.iter().map(|m| m.to_string()).collect(),
             repro: "cargo xtask perf --scenario WB-X".into(),
-            timing: Some(figures("ns", [10.0, 20.0, 30.0, 40.0, 1000.0])),
-            reference_timing: Some(figures("ns", [8.0, 16.0, 24.0, 32.0, 800.0])),
-            heap: Some(figures("bytes", [1024.0 * 1024.0; 5])),
+            timing: Some(figures(Unit::Nanos, [10.0, 20.0, 30.0, 40.0, 1000.0])),
+            reference_timing: Some(figures(Unit::Nanos, [8.0, 16.0, 24.0, 32.0, 800.0])),
+            heap: Some(figures(Unit::Bytes, [1024.0 * 1024.0; 5])),
             fuel: FuelFigures::of(&[(11, vec![5, 7, 6, 900]), (29, vec![7, 7, 8]), (42, vec![6])]),
             error: None,
         }
@@ -348,7 +333,7 @@ mod tests {
             seed,
             distribution: Distribution { n: 2000, min: p50 / 2.0, p50, p95, p99: p95, max: p95 },
         };
-        let figures = |seeds: Vec<SeedFigures>| Figures { unit: "ns".into(), median_of_p95: 0.0, seeds };
+        let figures = |seeds: Vec<SeedFigures>| Figures { unit: Unit::Nanos, median_of_p95: 0.0, seeds };
         let mut o = run(&["O"]);
         // The replay is 10% slower on every seed; one seed's tail was preempted.
         o.timing = Some(figures(vec![seed(11, 110.0, 300.0), seed(42, 220.0, 240.0), seed(73, 330.0, 360.0)]));
@@ -378,7 +363,7 @@ mod tests {
         let mut no_heap = run(&["H"]);
         no_heap.heap = None;
         let mut zero_reference = run(&["O"]);
-        zero_reference.reference_timing = Some(figures("ns", [0.0; 5]));
+        zero_reference.reference_timing = Some(figures(Unit::Nanos, [0.0; 5]));
         let cases = [
             (
                 vec![],

@@ -12,7 +12,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::attribution::Attribution;
 use crate::browser::EnvironmentRun;
-use crate::budget::{Budgets, Metric, Source, Status};
+use crate::budget::{Budgets, Engine, Metric, Source, Status};
 use crate::digest;
 use crate::display::number;
 use crate::pipeline::PipelineReport;
@@ -276,11 +276,11 @@ fn record(budgets: &Budgets, m: &Metric, v: &VariantReport, commit: &str) -> Rec
         ),
     };
     let browser = v.browsers.iter().find(|b| b.feeds(&m.id));
-    let environment = match (&v.runtime, m.source) {
-        (_, s) if s.is_size() => STATIC_ENVIRONMENT.to_owned(),
-        (_, s) if s.is_browser() => browser.map_or("none".to_owned(), EnvironmentRun::describe),
-        (Some(r), s) if s.is_scenario() => r.engine.clone(),
-        _ => "none".to_owned(),
+    let environment = match (m.source.info().engine, &v.runtime) {
+        (Engine::Artifact, _) => STATIC_ENVIRONMENT.to_owned(),
+        (Engine::Browser, _) => browser.map_or("none".to_owned(), EnvironmentRun::describe),
+        (Engine::Wasmtime, Some(r)) => r.engine.clone(),
+        (Engine::Wasmtime, None) => "none".to_owned(),
     };
     let browser_seeds = browser.and_then(|b| {
         let figures = match b.operations.iter().find(|o| o.metric == m.id) {
@@ -377,7 +377,34 @@ fn measured_value(m: &Metric, v: &VariantReport) -> Measurement {
         (None, Some(e)) => return Measurement::NotMeasured(format!("the {variant} variant was not built: {e}")),
         (None, None) => return Measurement::NotMeasured(format!("the {variant} variant has no artifact")),
     };
-    match m.source {
+    match m.source.info().engine {
+        Engine::Artifact => size_value(m.source, artifact, v),
+        _ if v.benchmark_error.is_some() => Measurement::NotMeasured(format!(
+            "the {variant} variant's benchmark build failed: {}",
+            v.benchmark_error.as_deref().unwrap_or_default()
+        )),
+        Engine::Browser => match v.browsers.iter().find(|b| b.feeds(&m.id)) {
+            Some(b) => b.measurement(m),
+            None => Measurement::NotMeasured(format!("no browser environment ran on the {variant} variant")),
+        },
+        Engine::Wasmtime => match (&v.runtime, &v.runtime_skipped) {
+            (Some(r), _) => r.measurement(m, variant),
+            (None, Some(why)) => Measurement::LeftOut(why.clone()),
+            (None, None) => Measurement::NotMeasured(format!("no scenario ran on the {variant} variant")),
+        },
+    }
+}
+
+/// A size's value: the production build's optimized module's bytes, or its JS glue's.
+fn size_value(source: Source, artifact: &ArtifactMeasurement, v: &VariantReport) -> Measurement {
+    let glue = |bytes: fn(&GlueMeasurement) -> u64| match &v.glue {
+        Some(g) => Measurement::Value(bytes(g) as f64),
+        None => Measurement::NotMeasured(format!(
+            "the {} variant ships no JS glue (the policy does not build the package with wasm-bindgen)",
+            v.variant.as_str()
+        )),
+    };
+    match source {
         Source::SizeRaw => Measurement::Value(artifact.raw_bytes as f64),
         Source::SizeGzip => Measurement::Value(artifact.gzip_bytes as f64),
         Source::SizeBrotli => Measurement::Value(artifact.brotli_bytes as f64),
@@ -385,29 +412,11 @@ fn measured_value(m: &Metric, v: &VariantReport) -> Measurement {
         Source::SectionData => Measurement::Value(artifact.sections.data_bytes as f64),
         Source::SectionCustom => Measurement::Value(artifact.sections.custom_bytes as f64),
         Source::DebugSections => Measurement::Value(artifact.sections.debug_and_producers() as f64),
-        Source::GlueRaw | Source::GlueGzip | Source::GlueBrotli => match &v.glue {
-            Some(g) if m.source == Source::GlueRaw => Measurement::Value(g.raw_bytes as f64),
-            Some(g) if m.source == Source::GlueGzip => Measurement::Value(g.gzip_bytes as f64),
-            Some(g) => Measurement::Value(g.brotli_bytes as f64),
-            None => Measurement::NotMeasured(format!(
-                "the {variant} variant ships no JS glue (the policy does not build the package with wasm-bindgen)"
-            )),
-        },
-        _ if v.benchmark_error.is_some() => Measurement::NotMeasured(format!(
-            "the {variant} variant's benchmark build failed: {}",
-            v.benchmark_error.as_deref().unwrap_or_default()
-        )),
-        Source::BrowserDesktopColdInit | Source::BrowserMobileColdInit | Source::BrowserOpMedian => {
-            match v.browsers.iter().find(|b| b.feeds(&m.id)) {
-                Some(b) => b.measurement(m),
-                None => Measurement::NotMeasured(format!("no browser environment ran on the {variant} variant")),
-            }
-        }
-        _ => match (&v.runtime, &v.runtime_skipped) {
-            (Some(r), _) => r.measurement(m, variant),
-            (None, Some(why)) => Measurement::LeftOut(why.clone()),
-            (None, None) => Measurement::NotMeasured(format!("no scenario ran on the {variant} variant")),
-        },
+        Source::GlueRaw => glue(|g| g.raw_bytes),
+        Source::GlueGzip => glue(|g| g.gzip_bytes),
+        Source::GlueBrotli => glue(|g| g.brotli_bytes),
+        // An engine's source; a size source without an arm fails closed here.
+        _ => Measurement::Failed(format!("{} is not measured from the artifact's bytes", source.as_str())),
     }
 }
 
@@ -888,5 +897,41 @@ mod tests {
         changed[0].value = Some(11.0);
         assert_ne!(a.signature(), summary(pipeline(Status::Pass), changed).signature());
         assert_eq!(a.signature().len(), 64);
+    }
+
+    #[test]
+    fn a_wall_clock_sources_judgement_stays_out_of_the_signature_and_a_deterministic_ones_enters_it() {
+        for source in Source::ALL {
+            let info = source.info();
+            let metric = Metric {
+                id: "M".into(),
+                name: info.id.into(),
+                unit: info.unit,
+                source,
+                required: true,
+                gate: crate::budget::GateKind::Hard,
+                escalate_after: None,
+                thresholds: [("core-min".to_owned(), crate::budget::Thresholds { warn: None, hard: 10.0 })].into(),
+            };
+            let signature = |value: f64| {
+                let record = Record::judged(&metric, "core-min", VariantKind::Release, "c", Measurement::Value(value));
+                assert_eq!(record.wall_clock, info.wall_clock, "{}", info.id);
+                Summary {
+                    schema_version: SCHEMA_VERSION.into(),
+                    verdict: Status::Pass,
+                    commit: "c".into(),
+                    package: "k".into(),
+                    seed_set: vec![11],
+                    report_signature: String::new(),
+                    provenance: Provenance::for_tests("rustc 1.95.0"),
+                    variants: Vec::new(),
+                    records: vec![record],
+                    pipeline: pipeline(Status::Pass),
+                }
+                .signature()
+            };
+            // 1 passes, 20 fails: neither the value nor the status of a timing is signed.
+            assert_eq!(signature(1.0) == signature(20.0), info.wall_clock, "{}", info.id);
+        }
     }
 }

@@ -1,4 +1,5 @@
-//! The fixed set of units a metric may be measured in.
+//! The fixed set of units a metric may be measured in, and the one conversion between
+//! them (a time in ns to the metric's ms, a heap in bytes to its MiB).
 
 use serde::{Deserialize, Serialize};
 
@@ -36,6 +37,33 @@ impl Unit {
         (v * scale).round() / scale
     }
 
+    /// What the unit measures, and how many of the quantity's smallest unit (1 ns, 1 byte)
+    /// one of it is.
+    const fn scale(self) -> (Quantity, f64) {
+        match self {
+            Unit::Nanos => (Quantity::Time, 1.0),
+            Unit::Micros => (Quantity::Time, 1e3),
+            Unit::Millis => (Quantity::Time, 1e6),
+            Unit::Bytes => (Quantity::Bytes, 1.0),
+            Unit::Mebibytes => (Quantity::Bytes, 1024.0 * 1024.0),
+            Unit::Percent => (Quantity::Percent, 1.0),
+            Unit::Count => (Quantity::Count, 1.0),
+            Unit::Fuel => (Quantity::Fuel, 1.0),
+        }
+    }
+
+    /// `value`, in this unit, expressed in `to`; `None` when `to` measures something else
+    /// (a time is no size).
+    pub fn convert(self, value: f64, to: Unit) -> Option<f64> {
+        let ((from, from_scale), (into, to_scale)) = (self.scale(), to.scale());
+        if from != into {
+            return None;
+        }
+        // One multiplication or division by a whole ratio (1e3, 1e6, 2^20): a value
+        // converts to the same bits whichever way round it goes, e.g. ns / 1e6.
+        Some(if from_scale >= to_scale { value * (from_scale / to_scale) } else { value / (to_scale / from_scale) })
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             Unit::Bytes => "bytes",
@@ -48,6 +76,16 @@ impl Unit {
             Unit::Fuel => "fuel",
         }
     }
+}
+
+/// What a unit measures: a value converts only between units of one quantity.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Quantity {
+    Time,
+    Bytes,
+    Percent,
+    Count,
+    Fuel,
 }
 
 impl std::fmt::Display for Unit {
@@ -72,6 +110,28 @@ mod tests {
         ];
         for (unit, v, expected) in cases {
             assert_eq!(unit.round(v), expected, "{unit}");
+        }
+    }
+
+    #[test]
+    fn values_convert_within_a_quantity_only() {
+        let cases = [
+            (Unit::Nanos, 2851.5, Unit::Millis, Some(2851.5 / 1e6)),
+            (Unit::Nanos, 2851.5, Unit::Micros, Some(2851.5 / 1e3)),
+            (Unit::Nanos, 2851.5, Unit::Nanos, Some(2851.5)),
+            (Unit::Millis, 23.7, Unit::Micros, Some(23.7 * 1e3)),
+            (Unit::Millis, 23.7, Unit::Nanos, Some(23.7 * 1e6)),
+            (Unit::Bytes, 95.05, Unit::Mebibytes, Some(95.05 / (1024.0 * 1024.0))),
+            (Unit::Mebibytes, 2.0, Unit::Bytes, Some(2.0 * 1024.0 * 1024.0)),
+            (Unit::Percent, 25.0, Unit::Percent, Some(25.0)),
+            (Unit::Fuel, 6.0, Unit::Fuel, Some(6.0)),
+            (Unit::Nanos, 1.0, Unit::Bytes, None),
+            (Unit::Bytes, 1.0, Unit::Count, None),
+            (Unit::Percent, 1.0, Unit::Millis, None),
+            (Unit::Fuel, 1.0, Unit::Count, None),
+        ];
+        for (from, v, to, expected) in cases {
+            assert_eq!(from.convert(v, to), expected, "{v} {from} in {to}");
         }
     }
 }

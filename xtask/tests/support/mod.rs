@@ -9,6 +9,8 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+use perf_core::budget::Source;
+
 pub fn root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap().to_path_buf()
 }
@@ -58,9 +60,8 @@ pub fn steady_budgets(path: &str) -> String {
     let source = if Path::new(path).is_absolute() { PathBuf::from(path) } else { root().join(path) };
     let mut budgets: serde_json::Value = serde_json::from_slice(&std::fs::read(&source).unwrap()).unwrap();
     for m in budgets["metrics"].as_array_mut().unwrap() {
-        let source = m["source"].as_str().unwrap().to_owned();
-        let wall_clock = ["runtime.cold_init", "runtime.scenario_p95", "runtime.replay_overhead"];
-        if !wall_clock.contains(&source.as_str()) && !source.starts_with("browser.") {
+        let source: Source = m["source"].as_str().unwrap().parse().unwrap();
+        if !source.info().wall_clock {
             continue;
         }
         for t in m["thresholds"].as_object_mut().unwrap().values_mut() {
