@@ -519,114 +519,157 @@ impl Budgets {
         }
     }
 
+    /// The budgets' rules, in the order their errors are reported: the profiles, the
+    /// ratchet, the seed set, then each metric.
     fn validate(&self, file: &str) -> Result<(), DocumentError> {
-        let rule = |pointer: String, message: String| Err(DocumentError::rule(file, pointer, message));
         check_schema_version(file, &self.schema_version, SCHEMA_VERSION)?;
-        if self.profiles.is_empty() {
-            return rule("/profiles".into(), "expected at least one budget profile".into());
-        }
-        let mut profiles = BTreeSet::new();
-        for (i, p) in self.profiles.iter().enumerate() {
-            if !profiles.insert(p.as_str()) {
-                return rule(format!("/profiles/{i}"), format!("duplicate profile \"{p}\""));
-            }
-        }
+        let profiles = self.check_profiles(file)?;
         if let Some(r) = &self.ratchet {
-            if !(r.headroom_above > 0.0 && r.headroom_above < 1.0) {
-                return rule(
-                    "/ratchet/headroom_above".into(),
-                    format!("expected a fraction between 0 and 1, found {}", r.headroom_above),
-                );
-            }
-            if !(r.suggest_headroom > 0.0 && r.suggest_headroom < r.headroom_above / (1.0 - r.headroom_above)) {
-                return rule(
-                    "/ratchet/suggest_headroom".into(),
-                    format!(
-                        "expected a fraction above 0 that suggests a tighter threshold (below {:.3}), found {}",
-                        r.headroom_above / (1.0 - r.headroom_above),
-                        r.suggest_headroom
-                    ),
-                );
-            }
+            r.check(file)?;
         }
         if self.seed_set.is_empty() {
-            return rule("/seed_set".into(), "expected at least one seed".into());
+            return Err(DocumentError::rule(file, "/seed_set", "expected at least one seed"));
         }
         if self.metrics.is_empty() {
-            return rule("/metrics".into(), "expected at least one metric".into());
+            return Err(DocumentError::rule(file, "/metrics", "expected at least one metric"));
         }
         let mut ids = BTreeSet::new();
         for (i, m) in self.metrics.iter().enumerate() {
             let at = format!("/metrics/{i}");
             if m.id.trim().is_empty() {
-                return rule(format!("{at}/id"), "expected a non-empty metric id".into());
+                return Err(DocumentError::rule(file, format!("{at}/id"), "expected a non-empty metric id"));
             }
             if !ids.insert(m.id.as_str()) {
-                return rule(format!("{at}/id"), format!("duplicate metric id \"{}\"", m.id));
+                return Err(DocumentError::rule(file, format!("{at}/id"), format!("duplicate metric id \"{}\"", m.id)));
             }
-            match (m.gate, m.escalate_after) {
-                (GateKind::Hard, Some(_)) => {
-                    return rule(format!("{at}/escalate_after"), "only warn_then_block metrics escalate".into());
-                }
-                (GateKind::WarnThenBlock, Some(0)) => {
-                    return rule(format!("{at}/escalate_after"), "expected a count of at least 1".into());
-                }
-                _ => {}
-            }
-            let source = m.source.info();
-            if source.engine == Engine::Artifact && source.unit != m.unit {
-                return rule(
-                    format!("{at}/unit"),
-                    format!("a {} metric is measured in {}, not {}", source.id, source.unit, m.unit),
-                );
-            }
-            for p in &self.profiles {
-                if !m.thresholds.contains_key(p) {
-                    return rule(
-                        format!("{at}/thresholds"),
-                        format!("expected a threshold for budget profile \"{p}\""),
-                    );
-                }
-            }
-            for (p, t) in &m.thresholds {
-                let tp = pointer_join(&format!("{at}/thresholds"), p);
-                if !profiles.contains(p.as_str()) {
-                    return rule(
-                        tp,
-                        format!("unknown budget profile \"{p}\" (declared: {})", self.profiles.join(", ")),
-                    );
-                }
-                for (key, v) in [("hard", Some(t.hard)), ("warn", t.warn)] {
-                    if let Some(v) = v
-                        && (!v.is_finite() || v < 0.0)
-                    {
-                        return rule(
-                            format!("{tp}/{key}"),
-                            format!("expected a finite, non-negative number, found {v}"),
-                        );
-                    }
-                }
-                match (m.gate, t.warn) {
-                    (GateKind::Hard, Some(_)) => {
-                        return rule(
-                            format!("{tp}/warn"),
-                            "a hard metric has no warn threshold (use gate \"warn_then_block\")".into(),
-                        );
-                    }
-                    (GateKind::WarnThenBlock, None) => {
-                        return rule(tp, "a warn_then_block metric needs both \"warn\" and \"hard\"".into());
-                    }
-                    (GateKind::WarnThenBlock, Some(w)) if w > t.hard => {
-                        return rule(
-                            format!("{tp}/warn"),
-                            format!("warn threshold {w} is above the hard threshold {}", t.hard),
-                        );
-                    }
-                    _ => {}
-                }
-            }
+            self.check_metric(file, &at, m, &profiles)?;
         }
         Ok(())
+    }
+
+    /// At least one profile, none twice; returns them.
+    fn check_profiles(&self, file: &str) -> Result<BTreeSet<&str>, DocumentError> {
+        if self.profiles.is_empty() {
+            return Err(DocumentError::rule(file, "/profiles", "expected at least one budget profile"));
+        }
+        let mut profiles = BTreeSet::new();
+        for (i, p) in self.profiles.iter().enumerate() {
+            if !profiles.insert(p.as_str()) {
+                return Err(DocumentError::rule(file, format!("/profiles/{i}"), format!("duplicate profile \"{p}\"")));
+            }
+        }
+        Ok(profiles)
+    }
+
+    /// Metric `m` at `at`: escalation only for warn-then-block, an artifact metric in its
+    /// source's unit, and a valid threshold for every declared profile and no other.
+    fn check_metric(&self, file: &str, at: &str, m: &Metric, profiles: &BTreeSet<&str>) -> Result<(), DocumentError> {
+        match (m.gate, m.escalate_after) {
+            (GateKind::Hard, Some(_)) => {
+                return Err(DocumentError::rule(
+                    file,
+                    format!("{at}/escalate_after"),
+                    "only warn_then_block metrics escalate",
+                ));
+            }
+            (GateKind::WarnThenBlock, Some(0)) => {
+                return Err(DocumentError::rule(
+                    file,
+                    format!("{at}/escalate_after"),
+                    "expected a count of at least 1",
+                ));
+            }
+            _ => {}
+        }
+        let source = m.source.info();
+        if source.engine == Engine::Artifact && source.unit != m.unit {
+            return Err(DocumentError::rule(
+                file,
+                format!("{at}/unit"),
+                format!("a {} metric is measured in {}, not {}", source.id, source.unit, m.unit),
+            ));
+        }
+        for p in &self.profiles {
+            if !m.thresholds.contains_key(p) {
+                return Err(DocumentError::rule(
+                    file,
+                    format!("{at}/thresholds"),
+                    format!("expected a threshold for budget profile \"{p}\""),
+                ));
+            }
+        }
+        for (p, t) in &m.thresholds {
+            let tp = pointer_join(&format!("{at}/thresholds"), p);
+            if !profiles.contains(p.as_str()) {
+                return Err(DocumentError::rule(
+                    file,
+                    tp,
+                    format!("unknown budget profile \"{p}\" (declared: {})", self.profiles.join(", ")),
+                ));
+            }
+            t.check(file, &tp, m.gate)?;
+        }
+        Ok(())
+    }
+}
+
+impl Ratchet {
+    /// A headroom fraction between 0 and 1, and a suggested headroom above 0 that still
+    /// tightens a threshold the ratchet flags.
+    fn check(&self, file: &str) -> Result<(), DocumentError> {
+        if !(self.headroom_above > 0.0 && self.headroom_above < 1.0) {
+            return Err(DocumentError::rule(
+                file,
+                "/ratchet/headroom_above",
+                format!("expected a fraction between 0 and 1, found {}", self.headroom_above),
+            ));
+        }
+        let tighter = self.headroom_above / (1.0 - self.headroom_above);
+        if !(self.suggest_headroom > 0.0 && self.suggest_headroom < tighter) {
+            return Err(DocumentError::rule(
+                file,
+                "/ratchet/suggest_headroom",
+                format!(
+                    "expected a fraction above 0 that suggests a tighter threshold (below {tighter:.3}), found {}",
+                    self.suggest_headroom
+                ),
+            ));
+        }
+        Ok(())
+    }
+}
+
+impl Thresholds {
+    /// The thresholds at `tp` of a metric gated by `gate`: finite and non-negative, a warn
+    /// threshold exactly for warn-then-block, and not above the hard one.
+    fn check(&self, file: &str, tp: &str, gate: GateKind) -> Result<(), DocumentError> {
+        for (key, v) in [("hard", Some(self.hard)), ("warn", self.warn)] {
+            if let Some(v) = v
+                && (!v.is_finite() || v < 0.0)
+            {
+                return Err(DocumentError::rule(
+                    file,
+                    format!("{tp}/{key}"),
+                    format!("expected a finite, non-negative number, found {v}"),
+                ));
+            }
+        }
+        match (gate, self.warn) {
+            (GateKind::Hard, Some(_)) => Err(DocumentError::rule(
+                file,
+                format!("{tp}/warn"),
+                "a hard metric has no warn threshold (use gate \"warn_then_block\")",
+            )),
+            (GateKind::WarnThenBlock, None) => {
+                Err(DocumentError::rule(file, tp, "a warn_then_block metric needs both \"warn\" and \"hard\""))
+            }
+            (GateKind::WarnThenBlock, Some(w)) if w > self.hard => Err(DocumentError::rule(
+                file,
+                format!("{tp}/warn"),
+                format!("warn threshold {w} is above the hard threshold {}", self.hard),
+            )),
+            _ => Ok(()),
+        }
     }
 }
 

@@ -215,23 +215,39 @@ impl Corpus {
         parse_document(file, text)
     }
 
+    /// The corpus's rules, in the order its errors are reported: the declared seed set,
+    /// the protocol, the required metrics, the browser environments, each scenario, then
+    /// (for the whole corpus) its coverage.
     pub fn check(&self, file: &str, cx: &CorpusContext) -> Result<(), DocumentError> {
-        let rule = |pointer: String, message: String| Err(DocumentError::rule(file, pointer, message));
         check_schema_version(file, &self.schema_version, SCHEMA_VERSION)?;
         let required_seeds = seed_set(&self.coverage.required_seed_set);
         if required_seeds.len() != self.coverage.required_seed_set.len() || required_seeds.is_empty() {
-            return rule("/coverage/required_seed_set".into(), "expected distinct seeds, at least one".into());
+            return Err(DocumentError::rule(
+                file,
+                "/coverage/required_seed_set",
+                "expected distinct seeds, at least one",
+            ));
         }
-        if self.protocol.iterations_per_seed < 2000 {
-            return rule(
-                "/protocol/iterations_per_seed".into(),
-                format!(
-                    "the protocol needs at least 2000 timed iterations per seed, found {}",
-                    self.protocol.iterations_per_seed
-                ),
-            );
+        self.check_protocol(file)?;
+        self.check_required_metrics_are_budgeted(file, cx)?;
+        self.check_environments(file, cx)?;
+        self.check_scenarios(file, cx, &required_seeds)?;
+        if cx.only.is_some() {
+            return Ok(());
         }
+        self.check_coverage(file, cx)
+    }
+
+    /// Enough timed iterations per seed, and no sample count or limit of zero.
+    fn check_protocol(&self, file: &str) -> Result<(), DocumentError> {
         let p = &self.protocol;
+        if p.iterations_per_seed < 2000 {
+            return Err(DocumentError::rule(
+                file,
+                "/protocol/iterations_per_seed",
+                format!("the protocol needs at least 2000 timed iterations per seed, found {}", p.iterations_per_seed),
+            ));
+        }
         for (key, n) in [
             ("cold_start_samples_per_seed", u64::from(p.cold_start_samples_per_seed)),
             ("memory_sample_ops", u64::from(p.memory_sample_ops)),
@@ -240,157 +256,229 @@ impl Corpus {
             ("limits/memory_mib", p.limits.memory_mib),
         ] {
             if n == 0 {
-                return rule(format!("/protocol/{key}"), "expected a positive number".into());
+                return Err(DocumentError::rule(file, format!("/protocol/{key}"), "expected a positive number"));
             }
         }
+        Ok(())
+    }
+
+    fn check_required_metrics_are_budgeted(&self, file: &str, cx: &CorpusContext) -> Result<(), DocumentError> {
         for (i, id) in self.coverage.required_metrics.iter().enumerate() {
             if cx.budgets.metric(id).is_none() {
-                return rule(
+                return Err(DocumentError::rule(
+                    file,
                     format!("/coverage/required_metrics/{i}"),
                     format!("metric {id} is not in the budgets file"),
-                );
+                ));
             }
         }
-        self.check_environments(file, cx)?;
+        Ok(())
+    }
+
+    /// Every scenario's id is unique; then each scenario checked (only `cx.only`, when set).
+    fn check_scenarios(
+        &self,
+        file: &str,
+        cx: &CorpusContext,
+        required_seeds: &BTreeSet<u64>,
+    ) -> Result<(), DocumentError> {
         if let Some(only) = cx.only
             && !self.scenarios.iter().any(|s| s.id == only)
         {
             let ids: Vec<&str> = self.scenarios.iter().map(|s| s.id.as_str()).collect();
-            return rule("/scenarios".into(), format!("no scenario {only} (scenarios: {})", ids.join(", ")));
+            return Err(DocumentError::rule(
+                file,
+                "/scenarios",
+                format!("no scenario {only} (scenarios: {})", ids.join(", ")),
+            ));
         }
         let mut ids = BTreeSet::new();
         for (i, s) in self.scenarios.iter().enumerate() {
             let at = format!("/scenarios/{i}");
             if s.id.trim().is_empty() || !ids.insert(s.id.as_str()) {
-                return rule(format!("{at}/id"), format!("expected a unique, non-empty id, found \"{}\"", s.id));
+                return Err(DocumentError::rule(
+                    file,
+                    format!("{at}/id"),
+                    format!("expected a unique, non-empty id, found \"{}\"", s.id),
+                ));
             }
             if cx.only.is_some_and(|only| only != s.id) {
                 continue;
             }
-            if s.variants.is_empty() || s.metrics.is_empty() {
-                return rule(at, "a scenario runs on at least one variant and feeds at least one metric".into());
-            }
-            if seed_set(&s.seed_set) != required_seeds || s.seed_set.len() != required_seeds.len() {
-                return rule(
-                    format!("{at}/seed_set"),
-                    format!("expected exactly the required seed set {:?}", self.coverage.required_seed_set),
-                );
-            }
-            for (j, id) in s.metrics.iter().enumerate() {
-                match cx.budgets.metric(id) {
-                    None => {
-                        return rule(format!("{at}/metrics/{j}"), format!("metric {id} is not in the budgets file"));
-                    }
-                    Some(m) if m.source.is_size() => {
-                        return rule(
-                            format!("{at}/metrics/{j}"),
-                            format!("{id} is a size metric: it is measured from the artifact, not by a scenario"),
-                        );
-                    }
-                    Some(m) if m.source.is_browser() && m.source.info().family == Family::ColdInit => {
-                        return rule(
-                            format!("{at}/metrics/{j}"),
-                            format!("{id} is measured in a browser, which no scenario engine here is"),
-                        );
-                    }
-                    Some(m) if (m.source.info().family == Family::ColdInit) != (s.workload == Workload::ColdStart) => {
-                        return rule(
-                            format!("{at}/metrics/{j}"),
-                            format!(
-                                "{id} ({}) cannot be fed by a {} scenario: cold init comes from cold-start scenarios only",
-                                m.source.as_str(),
-                                workload_name(s.workload)
-                            ),
-                        );
-                    }
-                    Some(_) => {}
-                }
-            }
-            match (s.workload, &s.export) {
-                (Workload::ColdStart, Some(_)) => {
-                    return rule(
-                        format!("{at}/export"),
-                        "a cold-start scenario measures compile and instantiate; it drives no export".into(),
-                    );
-                }
-                (Workload::ColdStart, None) => {}
-                (_, None) => {
-                    return rule(format!("{at}/export"), "expected the scenario export this workload drives".into());
-                }
-                (_, Some(_)) => {}
-            }
-            let needs_reference = s
-                .metrics
-                .iter()
-                .any(|id| cx.budgets.metric(id).is_some_and(|m| m.source == Source::RuntimeReplayOverhead));
-            if needs_reference != s.reference_export.is_some() {
-                let message = if needs_reference {
-                    "an overhead metric needs the `reference_export` it is compared with"
-                } else {
-                    "`reference_export` is only for overhead metrics"
-                };
-                return rule(format!("{at}/reference_export"), message.into());
-            }
-            let Some(lookup) = cx.exports else { continue };
-            for (key, name) in [("export", &s.export), ("reference_export", &s.reference_export)] {
-                let Some(name) = name else { continue };
-                for (k, v) in s.variants.iter().enumerate() {
-                    let Some(exports) = lookup(*v) else {
-                        return rule(
-                            format!("{at}/variants/{k}"),
-                            format!("the {} variant has not been built (run `cargo xtask perf`)", v.as_str()),
-                        );
-                    };
-                    if let Some(message) = missing_exports(name, *v, &exports) {
-                        return rule(format!("{at}/{key}"), message);
-                    }
-                }
-            }
+            self.check_scenario(file, cx, &at, s, required_seeds)?;
         }
-        if cx.only.is_some() {
-            return Ok(());
+        Ok(())
+    }
+
+    /// One scenario at `at`: its variants, seeds, metrics and exports.
+    fn check_scenario(
+        &self,
+        file: &str,
+        cx: &CorpusContext,
+        at: &str,
+        s: &Scenario,
+        required_seeds: &BTreeSet<u64>,
+    ) -> Result<(), DocumentError> {
+        if s.variants.is_empty() || s.metrics.is_empty() {
+            return Err(DocumentError::rule(
+                file,
+                at,
+                "a scenario runs on at least one variant and feeds at least one metric",
+            ));
         }
+        if seed_set(&s.seed_set) != *required_seeds || s.seed_set.len() != required_seeds.len() {
+            return Err(DocumentError::rule(
+                file,
+                format!("{at}/seed_set"),
+                format!("expected exactly the required seed set {:?}", self.coverage.required_seed_set),
+            ));
+        }
+        check_scenario_metrics(file, cx, at, s)?;
+        check_declared_exports(file, cx, at, s)?;
+        check_exports_are_built(file, cx, at, s)
+    }
+
+    /// What only the whole corpus can satisfy: every required workload covered, each
+    /// (variant, metric) fed by one scenario, and every required or budgeted runtime metric fed.
+    fn check_coverage(&self, file: &str, cx: &CorpusContext) -> Result<(), DocumentError> {
         for w in &self.coverage.required_workloads {
             if !self.scenarios.iter().any(|s| s.workload == *w) {
-                return rule(
-                    "/scenarios".into(),
+                return Err(DocumentError::rule(
+                    file,
+                    "/scenarios",
                     format!("no scenario covers the required workload {}", workload_name(*w)),
-                );
+                ));
             }
         }
-        // One scenario per (variant, metric): two would give a metric two values.
+        self.check_one_feeder_per_variant_and_metric(file)?;
+        let fed: BTreeSet<&str> = self.scenarios.iter().flat_map(|s| s.metrics.iter().map(String::as_str)).collect();
+        for id in &self.coverage.required_metrics {
+            if !fed.contains(id.as_str()) {
+                return Err(DocumentError::rule(
+                    file,
+                    "/scenarios",
+                    format!("no scenario feeds the required metric {id}"),
+                ));
+            }
+        }
+        for m in &cx.budgets.metrics {
+            if m.source.is_scenario() && !fed.contains(m.id.as_str()) {
+                return Err(DocumentError::rule(
+                    file,
+                    "/scenarios",
+                    format!("no scenario feeds the budgeted runtime metric {}", m.id),
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    /// One scenario per (variant, metric): two would give a metric two values.
+    fn check_one_feeder_per_variant_and_metric(&self, file: &str) -> Result<(), DocumentError> {
         let mut feeders: BTreeMap<(VariantKind, &str), &str> = BTreeMap::new();
         for (i, s) in self.scenarios.iter().enumerate() {
             for v in &s.variants {
                 for id in &s.metrics {
                     if let Some(other) = feeders.insert((*v, id.as_str()), s.id.as_str()) {
-                        return rule(
+                        return Err(DocumentError::rule(
+                            file,
                             format!("/scenarios/{i}/metrics"),
                             format!("{id} on the {} variant is already fed by scenario {other}", v.as_str()),
-                        );
+                        ));
                     }
                 }
-            }
-        }
-        let fed: BTreeSet<&str> = self.scenarios.iter().flat_map(|s| s.metrics.iter().map(String::as_str)).collect();
-        for id in &self.coverage.required_metrics {
-            if !fed.contains(id.as_str()) {
-                return rule("/scenarios".into(), format!("no scenario feeds the required metric {id}"));
-            }
-        }
-        for m in &cx.budgets.metrics {
-            if m.source.is_scenario() && !fed.contains(m.id.as_str()) {
-                return rule("/scenarios".into(), format!("no scenario feeds the budgeted runtime metric {}", m.id));
             }
         }
         Ok(())
     }
 }
 
+/// Each metric a scenario lists is budgeted and one a scenario of its workload can feed.
+fn check_scenario_metrics(file: &str, cx: &CorpusContext, at: &str, s: &Scenario) -> Result<(), DocumentError> {
+    for (j, id) in s.metrics.iter().enumerate() {
+        let rule = |message: String| Err(DocumentError::rule(file, format!("{at}/metrics/{j}"), message));
+        match cx.budgets.metric(id) {
+            None => return rule(format!("metric {id} is not in the budgets file")),
+            Some(m) if m.source.is_size() => {
+                return rule(format!("{id} is a size metric: it is measured from the artifact, not by a scenario"));
+            }
+            Some(m) if m.source.is_browser() && m.source.info().family == Family::ColdInit => {
+                return rule(format!("{id} is measured in a browser, which no scenario engine here is"));
+            }
+            Some(m) if (m.source.info().family == Family::ColdInit) != (s.workload == Workload::ColdStart) => {
+                return rule(format!(
+                    "{id} ({}) cannot be fed by a {} scenario: cold init comes from cold-start scenarios only",
+                    m.source.as_str(),
+                    workload_name(s.workload)
+                ));
+            }
+            Some(_) => {}
+        }
+    }
+    Ok(())
+}
+
+/// `export` as the workload needs it (a cold start drives none, any other one does), and
+/// `reference_export` exactly when an overhead metric needs one.
+fn check_declared_exports(file: &str, cx: &CorpusContext, at: &str, s: &Scenario) -> Result<(), DocumentError> {
+    match (s.workload, &s.export) {
+        (Workload::ColdStart, Some(_)) => {
+            return Err(DocumentError::rule(
+                file,
+                format!("{at}/export"),
+                "a cold-start scenario measures compile and instantiate; it drives no export",
+            ));
+        }
+        (Workload::ColdStart, None) => {}
+        (_, None) => {
+            return Err(DocumentError::rule(
+                file,
+                format!("{at}/export"),
+                "expected the scenario export this workload drives",
+            ));
+        }
+        (_, Some(_)) => {}
+    }
+    let needs_reference =
+        s.metrics.iter().any(|id| cx.budgets.metric(id).is_some_and(|m| m.source == Source::RuntimeReplayOverhead));
+    if needs_reference != s.reference_export.is_some() {
+        let message = if needs_reference {
+            "an overhead metric needs the `reference_export` it is compared with"
+        } else {
+            "`reference_export` is only for overhead metrics"
+        };
+        return Err(DocumentError::rule(file, format!("{at}/reference_export"), message));
+    }
+    Ok(())
+}
+
+/// When `cx` has the built modules' exports: each variant the scenario runs on was built
+/// and exports the scenario ABI of its `export` and `reference_export`.
+fn check_exports_are_built(file: &str, cx: &CorpusContext, at: &str, s: &Scenario) -> Result<(), DocumentError> {
+    let Some(lookup) = cx.exports else { return Ok(()) };
+    for (key, name) in [("export", &s.export), ("reference_export", &s.reference_export)] {
+        let Some(name) = name else { continue };
+        for (k, v) in s.variants.iter().enumerate() {
+            let Some(exports) = lookup(*v) else {
+                return Err(DocumentError::rule(
+                    file,
+                    format!("{at}/variants/{k}"),
+                    format!("the {} variant has not been built (run `cargo xtask perf`)", v.as_str()),
+                ));
+            };
+            if let Some(message) = missing_exports(name, *v, &exports) {
+                return Err(DocumentError::rule(file, format!("{at}/{key}"), message));
+            }
+        }
+    }
+    Ok(())
+}
+
 impl Corpus {
     /// The browser environments, the protocol they sample with, and their coverage.
     fn check_environments(&self, file: &str, cx: &CorpusContext) -> Result<(), DocumentError> {
         let mut ids = BTreeSet::new();
+        // Each metric an environment feeds, with the environment feeding it.
         let mut fed = BTreeMap::new();
         for (i, e) in self.environments.iter().enumerate() {
             let at = format!("/environments/{i}");
@@ -401,77 +489,9 @@ impl Corpus {
                     format!("expected a unique, non-empty id, found \"{}\"", e.id),
                 ));
             }
-            if !(e.cpu_throttling_rate >= 1.0 && e.cpu_throttling_rate <= 20.0) {
-                return Err(DocumentError::rule(
-                    file,
-                    format!("{at}/cpu_throttling_rate"),
-                    format!("expected a slowdown from 1 (none) to 20, found {}", e.cpu_throttling_rate),
-                ));
-            }
-            if e.browser == BrowserKind::Firefox && e.cpu_throttling_rate != 1.0 {
-                return Err(DocumentError::rule(
-                    file,
-                    format!("{at}/cpu_throttling_rate"),
-                    "Firefox cannot be throttled (WebDriver BiDi has no CPU throttling): expected 1",
-                ));
-            }
-            let Some(m) = cx.budgets.metric(&e.metric) else {
-                return Err(DocumentError::rule(
-                    file,
-                    format!("{at}/metric"),
-                    format!("metric {} is not in the budgets file", e.metric),
-                ));
-            };
-            let expected = if e.cpu_throttling_rate > 1.0 {
-                Source::BrowserMobileColdInit
-            } else {
-                Source::BrowserDesktopColdInit
-            };
-            if m.source != expected {
-                return Err(DocumentError::rule(
-                    file,
-                    format!("{at}/metric"),
-                    format!(
-                        "{} ({}) cannot be fed by a browser {} throttled: expected a {} metric",
-                        e.metric,
-                        m.source.as_str(),
-                        if e.cpu_throttling_rate > 1.0 { "whose CPU is" } else { "whose CPU is not" },
-                        expected.as_str()
-                    ),
-                ));
-            }
-            if let Some(other) = fed.insert(e.metric.as_str(), e.id.as_str()) {
-                return Err(DocumentError::rule(
-                    file,
-                    format!("{at}/metric"),
-                    format!("{} is already fed by environment {other}", e.metric),
-                ));
-            }
-            for (j, id) in e.scenario_metrics.iter().enumerate() {
-                let at = format!("{at}/scenario_metrics/{j}");
-                let rule = |message: String| Err(DocumentError::rule(file, at.clone(), message));
-                match cx.budgets.metric(id) {
-                    None => return rule(format!("metric {id} is not in the budgets file")),
-                    Some(m) if m.source != Source::BrowserOpMedian => {
-                        return rule(format!(
-                            "{id} ({}) is not a per-operation browser metric: expected {}",
-                            m.source.as_str(),
-                            Source::BrowserOpMedian.as_str()
-                        ));
-                    }
-                    Some(_) => {}
-                }
-                let listing: Vec<&Scenario> = self.scenarios.iter().filter(|s| s.metrics.contains(id)).collect();
-                match listing.as_slice() {
-                    [s] if s.export.is_some() => {}
-                    [s] => return rule(format!("{id} is listed by scenario {}, which drives no export", s.id)),
-                    [] => return rule(format!("no scenario lists {id}: the environment would not know what to time")),
-                    _ => return rule(format!("{id} is listed by {} scenarios: expected exactly one", listing.len())),
-                }
-                if let Some(other) = fed.insert(id.as_str(), e.id.as_str()) {
-                    return rule(format!("{id} is already fed by environment {other}"));
-                }
-            }
+            check_throttling(file, &at, e)?;
+            check_cold_init_metric(file, cx, &at, e, &mut fed)?;
+            self.check_environment_scenario_metrics(file, cx, &at, e, &mut fed)?;
         }
         for (i, id) in self.coverage.required_environments.iter().enumerate() {
             if !ids.contains(id.as_str()) {
@@ -491,42 +511,144 @@ impl Corpus {
                 ));
             }
         }
-        match (&self.browser_protocol, self.environments.is_empty()) {
-            (None, false) => {
-                return Err(DocumentError::rule(
-                    file,
-                    "/browser_protocol",
-                    "expected the browser protocol the environments sample with",
-                ));
-            }
-            (Some(b), _) => {
-                for (key, n) in [
-                    ("samples_per_seed", u64::from(b.samples_per_seed)),
-                    ("millis_per_call", b.millis_per_call),
-                    ("batches_per_seed", u64::from(b.batches_per_seed)),
-                    ("batch_millis", u64::from(b.batch_millis)),
-                ] {
-                    if n == 0 {
-                        return Err(DocumentError::rule(
-                            file,
-                            format!("/browser_protocol/{key}"),
-                            "expected a positive number",
-                        ));
-                    }
+        self.check_browser_protocol(file, cx)
+    }
+
+    /// Each per-operation metric of environment `e` (at `at`): budgeted as one, listed by
+    /// exactly one scenario that drives an export, and fed by no other environment.
+    fn check_environment_scenario_metrics<'a>(
+        &self,
+        file: &str,
+        cx: &CorpusContext,
+        at: &str,
+        e: &'a Environment,
+        fed: &mut BTreeMap<&'a str, &'a str>,
+    ) -> Result<(), DocumentError> {
+        for (j, id) in e.scenario_metrics.iter().enumerate() {
+            let at = format!("{at}/scenario_metrics/{j}");
+            let rule = |message: String| Err(DocumentError::rule(file, at.clone(), message));
+            match cx.budgets.metric(id) {
+                None => return rule(format!("metric {id} is not in the budgets file")),
+                Some(m) if m.source != Source::BrowserOpMedian => {
+                    return rule(format!(
+                        "{id} ({}) is not a per-operation browser metric: expected {}",
+                        m.source.as_str(),
+                        Source::BrowserOpMedian.as_str()
+                    ));
                 }
-                if let (Some(name), Some(lookup)) = (&b.first_call, cx.exports) {
-                    for v in [VariantKind::Dev, VariantKind::Canary, VariantKind::Release] {
-                        let Some(exports) = lookup(v) else { continue };
-                        if let Some(message) = missing_exports(name, v, &exports) {
-                            return Err(DocumentError::rule(file, "/browser_protocol/first_call", message));
-                        }
-                    }
-                }
+                Some(_) => {}
             }
-            (None, true) => {}
+            let listing: Vec<&Scenario> = self.scenarios.iter().filter(|s| s.metrics.contains(id)).collect();
+            match listing.as_slice() {
+                [s] if s.export.is_some() => {}
+                [s] => return rule(format!("{id} is listed by scenario {}, which drives no export", s.id)),
+                [] => return rule(format!("no scenario lists {id}: the environment would not know what to time")),
+                _ => return rule(format!("{id} is listed by {} scenarios: expected exactly one", listing.len())),
+            }
+            if let Some(other) = fed.insert(id.as_str(), e.id.as_str()) {
+                return rule(format!("{id} is already fed by environment {other}"));
+            }
         }
         Ok(())
     }
+
+    /// The browser protocol, required with environments: no count of zero, and its
+    /// `first_call` exported by every built variant.
+    fn check_browser_protocol(&self, file: &str, cx: &CorpusContext) -> Result<(), DocumentError> {
+        let Some(b) = &self.browser_protocol else {
+            if self.environments.is_empty() {
+                return Ok(());
+            }
+            return Err(DocumentError::rule(
+                file,
+                "/browser_protocol",
+                "expected the browser protocol the environments sample with",
+            ));
+        };
+        for (key, n) in [
+            ("samples_per_seed", u64::from(b.samples_per_seed)),
+            ("millis_per_call", b.millis_per_call),
+            ("batches_per_seed", u64::from(b.batches_per_seed)),
+            ("batch_millis", u64::from(b.batch_millis)),
+        ] {
+            if n == 0 {
+                return Err(DocumentError::rule(
+                    file,
+                    format!("/browser_protocol/{key}"),
+                    "expected a positive number",
+                ));
+            }
+        }
+        if let (Some(name), Some(lookup)) = (&b.first_call, cx.exports) {
+            for v in [VariantKind::Dev, VariantKind::Canary, VariantKind::Release] {
+                let Some(exports) = lookup(v) else { continue };
+                if let Some(message) = missing_exports(name, v, &exports) {
+                    return Err(DocumentError::rule(file, "/browser_protocol/first_call", message));
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+/// A CPU slowdown from 1 (none) to 20, and none for Firefox, which cannot be throttled.
+fn check_throttling(file: &str, at: &str, e: &Environment) -> Result<(), DocumentError> {
+    if !(e.cpu_throttling_rate >= 1.0 && e.cpu_throttling_rate <= 20.0) {
+        return Err(DocumentError::rule(
+            file,
+            format!("{at}/cpu_throttling_rate"),
+            format!("expected a slowdown from 1 (none) to 20, found {}", e.cpu_throttling_rate),
+        ));
+    }
+    if e.browser == BrowserKind::Firefox && e.cpu_throttling_rate != 1.0 {
+        return Err(DocumentError::rule(
+            file,
+            format!("{at}/cpu_throttling_rate"),
+            "Firefox cannot be throttled (WebDriver BiDi has no CPU throttling): expected 1",
+        ));
+    }
+    Ok(())
+}
+
+/// Environment `e`'s cold-init metric: budgeted, of the source its throttling measures
+/// (mobile when throttled, desktop when not), and fed by no other environment.
+fn check_cold_init_metric<'a>(
+    file: &str,
+    cx: &CorpusContext,
+    at: &str,
+    e: &'a Environment,
+    fed: &mut BTreeMap<&'a str, &'a str>,
+) -> Result<(), DocumentError> {
+    let Some(m) = cx.budgets.metric(&e.metric) else {
+        return Err(DocumentError::rule(
+            file,
+            format!("{at}/metric"),
+            format!("metric {} is not in the budgets file", e.metric),
+        ));
+    };
+    let expected =
+        if e.cpu_throttling_rate > 1.0 { Source::BrowserMobileColdInit } else { Source::BrowserDesktopColdInit };
+    if m.source != expected {
+        return Err(DocumentError::rule(
+            file,
+            format!("{at}/metric"),
+            format!(
+                "{} ({}) cannot be fed by a browser {} throttled: expected a {} metric",
+                e.metric,
+                m.source.as_str(),
+                if e.cpu_throttling_rate > 1.0 { "whose CPU is" } else { "whose CPU is not" },
+                expected.as_str()
+            ),
+        ));
+    }
+    if let Some(other) = fed.insert(e.metric.as_str(), e.id.as_str()) {
+        return Err(DocumentError::rule(
+            file,
+            format!("{at}/metric"),
+            format!("{} is already fed by environment {other}", e.metric),
+        ));
+    }
+    Ok(())
 }
 
 /// "the <variant> module does not export …" for the scenario ABI functions of `name` that

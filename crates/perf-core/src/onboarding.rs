@@ -235,92 +235,123 @@ impl Default for Samples {
 /// and on an emulated phone, whose first call is its first scenario export when it has one,
 /// and each scenario export timed per operation in both.
 pub fn draft_corpus(subject: &Subject, scenarios: &[String], samples: Samples) -> Corpus {
-    let seeds = SEED_SET.to_vec();
-    let all = VariantKind::ALL.to_vec();
-    let protocol = Protocol {
+    if subject.bindgen {
+        draft_browser_corpus(subject, scenarios, samples)
+    } else {
+        draft_wasmtime_corpus(subject, scenarios, samples)
+    }
+}
+
+/// The sample subjects' runtime protocol, with `samples` cold starts per seed.
+fn draft_protocol(samples: Samples) -> Protocol {
+    Protocol {
         iterations_per_seed: 2000,
         warmup_iterations: 200,
         memory_warmup_ops: 200,
         memory_sample_ops: 500,
         cold_start_samples_per_seed: samples.cold_start,
         limits: Limits { fuel_per_call: 1_000_000_000, millis_per_call: 5000, memory_mib: 256 },
-    };
-    // The crate's scenario export `i`, feeding `metrics`.
-    let exported = |i: usize, s: &String, timed: &str, metrics: Vec<String>| Scenario {
+    }
+}
+
+/// The crate's scenario export `s`, its `i`th, feeding `metrics` on every variant; `timed`
+/// ends its journey with where it is timed.
+fn exported_scenario(i: usize, s: &str, timed: &str, metrics: Vec<String>) -> Scenario {
+    Scenario {
         id: format!("SCN-{:02}", i + 1),
         journey: format!("{s}: the crate's own scenario export{timed} (its workload is a guess: edit it)"),
         workload: Workload::SteadyThroughput,
-        variants: all.clone(),
-        export: Some(s.clone()),
+        variants: VariantKind::ALL.to_vec(),
+        export: Some(s.to_owned()),
         reference_export: None,
         metrics,
-        seed_set: seeds.clone(),
-    };
-    if subject.bindgen {
-        let per_op: Vec<[String; 2]> = (0..scenarios.len()).map(browser_op_metric_ids).collect();
-        let environment = |id: &str, rate: f64, label: &str, metric: &str, side: usize| Environment {
-            id: id.to_owned(),
-            browser: BrowserKind::Chromium,
-            cpu_throttling_rate: rate,
-            label: label.to_owned(),
-            metric: metric.to_owned(),
-            scenario_metrics: per_op.iter().map(|ids| ids[side].clone()).collect(),
-        };
-        let list: Vec<Scenario> = scenarios
-            .iter()
-            .zip(&per_op)
-            .enumerate()
-            .map(|(i, (s, ids))| exported(i, s, ", timed in batches in the browsers", ids.to_vec()))
-            .collect();
-        return Corpus {
-            schema_version: corpus::SCHEMA_VERSION.to_owned(),
-            description: format!(
-                "Cold init of {} through its wasm-bindgen glue (compile, the glue's import() and init{}), drafted by \
-                 cargo xtask init: its module imports the glue, so it runs in the browsers only.",
-                subject.package,
-                scenarios.first().map(|s| format!(", then {s}_setup/_op/_teardown")).unwrap_or_default()
-            ),
-            coverage: Coverage {
-                required_workloads: if list.is_empty() { Vec::new() } else { vec![Workload::SteadyThroughput] },
-                required_metrics: list.iter().flat_map(|s| s.metrics.clone()).collect(),
-                required_seed_set: seeds,
-                required_environments: vec!["desktop-chromium".to_owned(), "mobile-emulated-chromium".to_owned()],
-            },
-            protocol,
-            scenarios: list,
-            environments: vec![
-                environment("desktop-chromium", 1.0, "desktop Chromium, headless", "M-PERF-02A", 0),
-                environment(
-                    "mobile-emulated-chromium",
-                    4.0,
-                    "a mid-tier phone, emulated: headless Chromium with its main thread's CPU throttled 4x; not a device",
-                    "M-PERF-02B",
-                    1,
-                ),
-            ],
-            browser_protocol: Some(BrowserProtocol {
-                samples_per_seed: samples.browser,
-                warmup_samples: 1,
-                first_call: scenarios.first().cloned(),
-                millis_per_call: 30000,
-                batches_per_seed: BrowserProtocol::default_batches_per_seed(),
-                warmup_batches: BrowserProtocol::default_warmup_batches(),
-                batch_millis: BrowserProtocol::default_batch_millis(),
-            }),
-        };
+        seed_set: SEED_SET.to_vec(),
     }
+}
+
+/// A wasm-bindgen crate's corpus: its module imports the glue, so everything runs in the
+/// browsers, each scenario export timed per operation in both environments.
+fn draft_browser_corpus(subject: &Subject, scenarios: &[String], samples: Samples) -> Corpus {
+    let per_op: Vec<[String; 2]> = (0..scenarios.len()).map(browser_op_metric_ids).collect();
+    let list: Vec<Scenario> = scenarios
+        .iter()
+        .zip(&per_op)
+        .enumerate()
+        .map(|(i, (s, ids))| exported_scenario(i, s, ", timed in batches in the browsers", ids.to_vec()))
+        .collect();
+    Corpus {
+        schema_version: corpus::SCHEMA_VERSION.to_owned(),
+        description: format!(
+            "Cold init of {} through its wasm-bindgen glue (compile, the glue's import() and init{}), drafted by \
+             cargo xtask init: its module imports the glue, so it runs in the browsers only.",
+            subject.package,
+            scenarios.first().map(|s| format!(", then {s}_setup/_op/_teardown")).unwrap_or_default()
+        ),
+        coverage: Coverage {
+            required_workloads: if list.is_empty() { Vec::new() } else { vec![Workload::SteadyThroughput] },
+            required_metrics: list.iter().flat_map(|s| s.metrics.clone()).collect(),
+            required_seed_set: SEED_SET.to_vec(),
+            required_environments: vec!["desktop-chromium".to_owned(), "mobile-emulated-chromium".to_owned()],
+        },
+        protocol: draft_protocol(samples),
+        scenarios: list,
+        environments: vec![
+            chromium_environment("desktop-chromium", 1.0, "desktop Chromium, headless", "M-PERF-02A", &per_op, 0),
+            chromium_environment(
+                "mobile-emulated-chromium",
+                4.0,
+                "a mid-tier phone, emulated: headless Chromium with its main thread's CPU throttled 4x; not a device",
+                "M-PERF-02B",
+                &per_op,
+                1,
+            ),
+        ],
+        browser_protocol: Some(BrowserProtocol {
+            samples_per_seed: samples.browser,
+            warmup_samples: 1,
+            first_call: scenarios.first().cloned(),
+            millis_per_call: 30000,
+            batches_per_seed: BrowserProtocol::default_batches_per_seed(),
+            warmup_batches: BrowserProtocol::default_warmup_batches(),
+            batch_millis: BrowserProtocol::default_batch_millis(),
+        }),
+    }
+}
+
+/// A Chromium environment feeding cold-init metric `metric` and, per scenario export, its
+/// per-operation metric of `side` (0 desktop, 1 phone) of `per_op`.
+fn chromium_environment(
+    id: &str,
+    rate: f64,
+    label: &str,
+    metric: &str,
+    per_op: &[[String; 2]],
+    side: usize,
+) -> Environment {
+    Environment {
+        id: id.to_owned(),
+        browser: BrowserKind::Chromium,
+        cpu_throttling_rate: rate,
+        label: label.to_owned(),
+        metric: metric.to_owned(),
+        scenario_metrics: per_op.iter().map(|ids| ids[side].clone()).collect(),
+    }
+}
+
+/// A plain crate's corpus: cold start and each scenario export's fuel, in wasmtime.
+fn draft_wasmtime_corpus(subject: &Subject, scenarios: &[String], samples: Samples) -> Corpus {
     let mut list = vec![Scenario {
         id: "COLD-01".to_owned(),
         journey: "first load: the module is compiled and instantiated".to_owned(),
         workload: Workload::ColdStart,
-        variants: all.clone(),
+        variants: VariantKind::ALL.to_vec(),
         export: None,
         reference_export: None,
         metrics: vec!["M-WASMTIME-02A".to_owned()],
-        seed_set: seeds.clone(),
+        seed_set: SEED_SET.to_vec(),
     }];
     for (i, s) in scenarios.iter().enumerate() {
-        list.push(exported(i, s, "", vec![fuel_metric_id(i)]));
+        list.push(exported_scenario(i, s, "", vec![fuel_metric_id(i)]));
     }
     let mut required_workloads = vec![Workload::ColdStart];
     if !scenarios.is_empty() {
@@ -341,10 +372,10 @@ pub fn draft_corpus(subject: &Subject, scenarios: &[String], samples: Samples) -
         coverage: Coverage {
             required_workloads,
             required_metrics: list.iter().flat_map(|s| s.metrics.clone()).collect(),
-            required_seed_set: seeds,
+            required_seed_set: SEED_SET.to_vec(),
             required_environments: Vec::new(),
         },
-        protocol,
+        protocol: draft_protocol(samples),
         scenarios: list,
         environments: Vec::new(),
         browser_protocol: None,

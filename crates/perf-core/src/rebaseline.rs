@@ -9,7 +9,7 @@ use serde::Serialize;
 use std::collections::BTreeMap;
 
 use crate::attribution::NamedSize;
-use crate::baseline::{Baseline, BaselineProvenance, BaselineStatus};
+use crate::baseline::{Baseline, BaselineMetric, BaselineProvenance, BaselineStatus};
 use crate::document::DocumentError;
 use crate::json_text::{self, Edit, Node};
 use crate::policy::VariantKind;
@@ -181,8 +181,8 @@ pub fn rebaseline(
 ) -> Result<Outcome, RebaselineError> {
     let old = Baseline::parse(file, text)?;
     let root = json_text::parse(text).map_err(|e| DocumentError::rule(file, "/", e))?;
-    let field = |node: &Node, key: &str| node.member(key).map(|m| m.value.clone());
-    let metrics_node = field(&root, "metrics").ok_or_else(|| DocumentError::rule(file, "/metrics", "missing"))?;
+    let metrics_node =
+        member_value(&root, "metrics").ok_or_else(|| DocumentError::rule(file, "/metrics", "missing"))?;
 
     let mut edits: Vec<Edit> = Vec::new();
     let mut appended: Vec<String> = Vec::new();
@@ -191,74 +191,13 @@ pub fn rebaseline(
         if options.deterministic_only && !matches!(f.unit, Unit::Bytes | Unit::Count | Unit::Fuel) {
             continue;
         }
-        let new = median(&f.values);
-        let spread = (is_timing(f.unit) && f.values.len() > 1).then(|| {
-            let max = f.values.iter().copied().fold(f64::MIN, f64::max);
-            let min = f.values.iter().copied().fold(f64::MAX, f64::min);
-            max - min
-        });
         let index = old.metrics.iter().position(|m| m.profile == f.profile && m.metric_id == f.metric_id);
-        let old_value = index.and_then(|i| old.metrics[i].value);
-        let change = match (index, old_value, new) {
-            (None, _, _) => Change::Added,
-            (Some(_), _, None) => Change::NotMeasured,
-            (Some(_), None, Some(_)) => Change::Anchored,
-            (Some(_), Some(o), Some(n)) if format_value(f.unit, o) == format_value(f.unit, n) => Change::Unchanged,
-            // The tolerance applies both ways: a drop within it is noise, not an improvement.
-            (Some(_), Some(o), Some(n)) => match old.tolerance(&f.metric_id, f.unit) {
-                Some(t) if t.is_regression(o, n) => Change::Regression,
-                Some(t) if t.is_regression(n, o) => Change::Improvement,
-                Some(_) => Change::WithinTolerance,
-                None if n < o => Change::Improvement,
-                None => Change::WithinTolerance,
-            },
-        };
+        let row = fresh_row(&old, f, index);
         match index {
-            Some(i) => {
-                let item = &metrics_node.items()[i];
-                if let (Some(v), Some(node)) = (new, field(item, "value")) {
-                    edits.push(Edit { range: node.span, with: format_value(f.unit, v) });
-                }
-                let mut extra = Vec::new();
-                for (key, value) in [
-                    ("spread", spread.map(|s| format_value(f.unit, s))),
-                    ("runs", spread.map(|_| f.values.len().to_string())),
-                ] {
-                    let Some(value) = value else { continue };
-                    match field(item, key) {
-                        Some(node) => edits.push(Edit { range: node.span, with: value }),
-                        None => extra.push(format!("\"{key}\": {value}")),
-                    }
-                }
-                if let Some(e) = json_text::append(text, item, &extra) {
-                    edits.push(e);
-                }
-            }
-            None => {
-                let value = new.map_or("null".to_owned(), |v| format_value(f.unit, v));
-                let mut entry = format!(
-                    "{{ \"profile\": {}, \"metric_id\": {}, \"unit\": \"{}\", \"value\": {value}",
-                    serde_json::Value::String(f.profile.clone()),
-                    serde_json::Value::String(f.metric_id.clone()),
-                    f.unit
-                );
-                if let Some(s) = spread {
-                    entry.push_str(&format!(", \"spread\": {}, \"runs\": {}", format_value(f.unit, s), f.values.len()));
-                }
-                entry.push_str(" }");
-                appended.push(entry);
-            }
+            Some(i) => edits.extend(metric_edits(text, &metrics_node.items()[i], f, &row)),
+            None => appended.push(new_metric_entry(f, &row)),
         }
-        rows.push(Row {
-            profile: f.profile.clone(),
-            metric_id: f.metric_id.clone(),
-            unit: f.unit,
-            old: old_value,
-            new,
-            spread,
-            runs: f.values.len(),
-            change,
-        });
+        rows.push(row);
     }
     if !options.deterministic_only {
         for (i, m) in old.metrics.iter().enumerate() {
@@ -268,57 +207,16 @@ pub fn rebaseline(
             if options.prune {
                 edits.extend(json_text::remove_item(&metrics_node, i));
             }
-            rows.push(Row {
-                profile: m.profile.clone(),
-                metric_id: m.metric_id.clone(),
-                unit: m.unit,
-                old: m.value,
-                new: None,
-                spread: None,
-                runs: 0,
-                change: if options.prune { Change::Removed } else { Change::Kept },
-            });
+            rows.push(baseline_only_row(m, options.prune));
         }
-        if let Some(node) = field(&root, "provenance") {
-            let value = serde_json::to_value(provenance).unwrap_or_default();
-            edits.push(Edit {
-                range: node.span.clone(),
-                with: json_text::render_at(&value, json_text::indent_at(text, node.span.start)),
-            });
-        }
+        edits.extend(provenance_edit(text, &root, provenance));
     }
     edits.extend(json_text::append(text, &metrics_node, &appended));
-    // Each measured variant's items are replaced whole (they are data for the report's size
-    // changes, not values anyone reviews one by one); a variant without an attribution this
-    // run keeps its list.
-    if !items.is_empty() {
-        let mut merged = old.items.clone();
-        merged.extend(items.iter().map(|(v, list)| (*v, list.clone())));
-        let indent = root.member("metrics").map_or("  ", |m| json_text::indent_at(text, m.start));
-        let rendered = render_items(&merged, indent);
-        match root.member("items") {
-            Some(m) => edits.push(Edit { range: m.value.span.clone(), with: rendered }),
-            None => edits.extend(json_text::append(text, &root, &[format!("\"items\": {rendered}")])),
-        }
-    }
+    edits.extend(items_edit(text, &root, &old, items));
 
     let mut status = old.status;
     if options.activate {
-        let null: Vec<String> = fresh
-            .iter()
-            .filter(|f| f.required || !f.values.is_empty())
-            .filter(|f| {
-                let kept = old.metric(&f.profile, &f.metric_id).and_then(|m| m.value);
-                median(&f.values).or(kept).is_none()
-            })
-            .map(|f| format!("{} / {}", f.profile, f.metric_id))
-            .collect();
-        if !null.is_empty() {
-            return Err(RebaselineError::NullOnActivate { file: file.to_owned(), metrics: null });
-        }
-        if let Some(node) = field(&root, "status") {
-            edits.push(Edit { range: node.span, with: "\"active\"".to_owned() });
-        }
+        edits.extend(activation_edit(file, &root, &old, fresh)?);
         status = BaselineStatus::Active;
     }
     let mut out = json_text::apply(text, edits);
@@ -328,6 +226,143 @@ pub fn rebaseline(
     // What was written must read back as a valid baseline.
     Baseline::parse(file, &out)?;
     Ok(Outcome { text: out, rows, status })
+}
+
+/// The value of `node`'s member `key`.
+fn member_value(node: &Node, key: &str) -> Option<Node> {
+    node.member(key).map(|m| m.value.clone())
+}
+
+/// The review row of fresh metric `f`, at `index` in the old baseline (`None`: new).
+fn fresh_row(old: &Baseline, f: &Fresh, index: Option<usize>) -> Row {
+    let new = median(&f.values);
+    let spread = (is_timing(f.unit) && f.values.len() > 1).then(|| {
+        let max = f.values.iter().copied().fold(f64::MIN, f64::max);
+        let min = f.values.iter().copied().fold(f64::MAX, f64::min);
+        max - min
+    });
+    let old_value = index.and_then(|i| old.metrics[i].value);
+    let change = match (index, old_value, new) {
+        (None, _, _) => Change::Added,
+        (Some(_), _, None) => Change::NotMeasured,
+        (Some(_), None, Some(_)) => Change::Anchored,
+        (Some(_), Some(o), Some(n)) if format_value(f.unit, o) == format_value(f.unit, n) => Change::Unchanged,
+        // The tolerance applies both ways: a drop within it is noise, not an improvement.
+        (Some(_), Some(o), Some(n)) => match old.tolerance(&f.metric_id, f.unit) {
+            Some(t) if t.is_regression(o, n) => Change::Regression,
+            Some(t) if t.is_regression(n, o) => Change::Improvement,
+            Some(_) => Change::WithinTolerance,
+            None if n < o => Change::Improvement,
+            None => Change::WithinTolerance,
+        },
+    };
+    Row {
+        profile: f.profile.clone(),
+        metric_id: f.metric_id.clone(),
+        unit: f.unit,
+        old: old_value,
+        new,
+        spread,
+        runs: f.values.len(),
+        change,
+    }
+}
+
+/// The edits that bring the baseline's `item` for `f` up to `row`: its value, and its
+/// spread and runs (replaced, or appended when the item has none yet).
+fn metric_edits(text: &str, item: &Node, f: &Fresh, row: &Row) -> Vec<Edit> {
+    let mut edits = Vec::new();
+    if let (Some(v), Some(node)) = (row.new, member_value(item, "value")) {
+        edits.push(Edit { range: node.span, with: format_value(f.unit, v) });
+    }
+    let mut extra = Vec::new();
+    for (key, value) in [
+        ("spread", row.spread.map(|s| format_value(f.unit, s))),
+        ("runs", row.spread.map(|_| f.values.len().to_string())),
+    ] {
+        let Some(value) = value else { continue };
+        match member_value(item, key) {
+            Some(node) => edits.push(Edit { range: node.span, with: value }),
+            None => extra.push(format!("\"{key}\": {value}")),
+        }
+    }
+    edits.extend(json_text::append(text, item, &extra));
+    edits
+}
+
+/// The baseline entry of a metric it does not have yet, `f` as `row` measured it.
+fn new_metric_entry(f: &Fresh, row: &Row) -> String {
+    let value = row.new.map_or("null".to_owned(), |v| format_value(f.unit, v));
+    let mut entry = format!(
+        "{{ \"profile\": {}, \"metric_id\": {}, \"unit\": \"{}\", \"value\": {value}",
+        serde_json::Value::String(f.profile.clone()),
+        serde_json::Value::String(f.metric_id.clone()),
+        f.unit
+    );
+    if let Some(s) = row.spread {
+        entry.push_str(&format!(", \"spread\": {}, \"runs\": {}", format_value(f.unit, s), f.values.len()));
+    }
+    entry.push_str(" }");
+    entry
+}
+
+/// The review row of a metric only the old baseline has: removed when pruned, else kept.
+fn baseline_only_row(m: &BaselineMetric, prune: bool) -> Row {
+    Row {
+        profile: m.profile.clone(),
+        metric_id: m.metric_id.clone(),
+        unit: m.unit,
+        old: m.value,
+        new: None,
+        spread: None,
+        runs: 0,
+        change: if prune { Change::Removed } else { Change::Kept },
+    }
+}
+
+/// The provenance block replaced by this run's.
+fn provenance_edit(text: &str, root: &Node, provenance: &BaselineProvenance) -> Option<Edit> {
+    let node = member_value(root, "provenance")?;
+    let value = serde_json::to_value(provenance).unwrap_or_default();
+    Some(Edit {
+        range: node.span.clone(),
+        with: json_text::render_at(&value, json_text::indent_at(text, node.span.start)),
+    })
+}
+
+/// Each measured variant's items are replaced whole (they are data for the report's size
+/// changes, not values anyone reviews one by one); a variant without an attribution this
+/// run keeps its list.
+fn items_edit(text: &str, root: &Node, old: &Baseline, items: &BTreeMap<VariantKind, Vec<NamedSize>>) -> Option<Edit> {
+    if items.is_empty() {
+        return None;
+    }
+    let mut merged = old.items.clone();
+    merged.extend(items.iter().map(|(v, list)| (*v, list.clone())));
+    let indent = root.member("metrics").map_or("  ", |m| json_text::indent_at(text, m.start));
+    let rendered = render_items(&merged, indent);
+    match root.member("items") {
+        Some(m) => Some(Edit { range: m.value.span.clone(), with: rendered }),
+        None => json_text::append(text, root, &[format!("\"items\": {rendered}")]),
+    }
+}
+
+/// The status set to `active`, refused while an enforced (or measured) metric would stay
+/// null.
+fn activation_edit(file: &str, root: &Node, old: &Baseline, fresh: &[Fresh]) -> Result<Option<Edit>, RebaselineError> {
+    let null: Vec<String> = fresh
+        .iter()
+        .filter(|f| f.required || !f.values.is_empty())
+        .filter(|f| {
+            let kept = old.metric(&f.profile, &f.metric_id).and_then(|m| m.value);
+            median(&f.values).or(kept).is_none()
+        })
+        .map(|f| format!("{} / {}", f.profile, f.metric_id))
+        .collect();
+    if !null.is_empty() {
+        return Err(RebaselineError::NullOnActivate { file: file.to_owned(), metrics: null });
+    }
+    Ok(member_value(root, "status").map(|node| Edit { range: node.span, with: "\"active\"".to_owned() }))
 }
 
 /// The items as the baseline keeps them: one `{ "name", "bytes" }` per line, so a diff of
