@@ -8,7 +8,7 @@ use perf_core::budget::Status;
 use perf_core::conclude::{Concluding, GateContext, conclude_records};
 use perf_core::measurements::{self, Figures, Origin, Selection};
 use perf_core::pipeline::{PipelineReport, StepBudget, StepCounts};
-use perf_core::summary::Provenance;
+use perf_core::run::Provenance;
 use xshell::Shell;
 
 use crate::inputs::Document;

@@ -9,9 +9,9 @@ use anyhow::{Context, anyhow};
 use perf_core::budget::Status;
 use perf_core::conclude::{GateContext, conclude};
 use perf_core::gate::GateReport;
-use perf_core::run::{Run, bad_scenarios, broken_variants};
+use perf_core::run::{Run, VariantReport, bad_scenarios, broken_variants};
 use perf_core::streak::StreakState;
-use perf_core::summary::{self, Summary, VariantReport};
+use perf_core::summary::{self, Summary};
 
 use crate::atomic_write::{write_atomic, write_json_atomic};
 use crate::{flags, gate, inputs, summary_schema, table};

@@ -9,7 +9,8 @@ use perf_core::budget::{Budgets, Source, Status};
 use perf_core::display::{number, signed};
 use perf_core::gate::GateReport;
 use perf_core::pipeline::PipelineReport;
-use perf_core::summary::{self, Record, STATIC_ENVIRONMENT, VariantReport, metric_ids};
+use perf_core::run::VariantReport;
+use perf_core::summary::{self, Record, STATIC_ENVIRONMENT, metric_ids};
 
 /// The size columns, by the source the budgets give a metric.
 const SIZE_COLUMNS: [Source; 3] = [Source::SizeRaw, Source::SizeGzip, Source::SizeBrotli];

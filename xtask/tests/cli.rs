@@ -959,7 +959,7 @@ fn a_scenario_is_reproduced_alone_and_a_missing_export_exits_2() {
         assert_eq!(runtime.selection.as_deref(), Some("--scenario WB-CHAN-01 --seed 42"));
         let ids: Vec<&str> = runtime.scenarios.iter().map(|s| s.scenario.as_str()).collect();
         assert_eq!(ids, ["WB-CHAN-01"]);
-        let fuel = |v: &perf_core::summary::VariantReport| {
+        let fuel = |v: &perf_core::run::VariantReport| {
             let run = v.runtime.as_ref().unwrap().scenarios.iter().find(|s| s.scenario == "WB-CHAN-01").unwrap();
             run.fuel.as_ref().unwrap().seeds.iter().find(|s| s.seed == 42).copied().unwrap()
         };

@@ -8,10 +8,9 @@ use crate::baseline::Baseline;
 use crate::budget::Budgets;
 use crate::gate::{self, GateInput, GateReport};
 use crate::pipeline::PipelineReport;
-use crate::regression::BrowserRan;
-use crate::run::Run;
+use crate::run::{BrowserRan, Provenance, Run, VariantReport};
 use crate::streak::StreakState;
-use crate::summary::{self, Provenance, Record, SCHEMA_VERSION, Summary, VariantReport};
+use crate::summary::{self, Record, SCHEMA_VERSION, Summary};
 
 /// Where and against what the gate runs.
 pub struct GateContext<'a> {
@@ -96,10 +95,10 @@ mod tests {
     use crate::budget::Status;
     use crate::pipeline::{PipelineReport, StepBudget, StepCounts};
     use crate::policy::VariantKind;
+    use crate::run::ArtifactMeasurement;
     use crate::run::SCHEMA_VERSION as RUN_SCHEMA;
     use crate::runtime::{Figures, FuelFigures, RuntimeReport, ScenarioRun};
     use crate::sections::SectionBreakdown;
-    use crate::summary::{ArtifactMeasurement, Provenance, VariantReport};
     use crate::unit::Unit;
 
     const RUSTC: &str = "rustc 1.95.0 (x)\nrelease: 1.95.0\n";

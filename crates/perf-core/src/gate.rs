@@ -17,9 +17,10 @@ use crate::attribution::{self, SizeChanges};
 use crate::baseline::{Baseline, BaselineStatus, DriftPolicy};
 use crate::budget::{Budgets, GateKind, Status};
 use crate::ratchet::{self, RatchetHint};
-use crate::regression::{self, BrowserRan, Comparison, Finding, ToolchainDrift};
+use crate::regression::{self, Comparison, Finding, ToolchainDrift};
+use crate::run::{self, BrowserRan, VariantReport};
 use crate::streak::{Observation, StreakState};
-use crate::summary::{self, Record, VariantReport};
+use crate::summary::{self, Record};
 use crate::warn_issue::WarnIssue;
 
 pub const REPORT_SCHEMA_VERSION: &str = "wasm-perf-regression-report-v1";
@@ -240,7 +241,7 @@ pub fn evaluate(input: &GateInput, records: &[Record], streaks: &mut StreakState
                 what.join(", ")
             )));
         }
-        let mut ran = regression::browsers_ran(input.variants);
+        let mut ran = run::browsers_ran(input.variants);
         ran.extend(input.measured_elsewhere.iter().cloned());
         let browser_drift = regression::browser_drift(baseline, &ran);
         for (d, metric) in &browser_drift {

@@ -15,7 +15,7 @@ use crate::baseline::{Baseline, BaselineProvenance};
 use crate::budget::{Budgets, Status};
 use crate::document::{DocumentError, check_schema_version, parse_document, pointer_join};
 use crate::policy::Policy;
-use crate::regression::{self, BrowserRan};
+use crate::run::{self, BrowserRan};
 use crate::runtime::Measurement;
 use crate::summary::{self, Record, Summary};
 use crate::unit::Unit;
@@ -378,7 +378,7 @@ impl Origin {
             commit: s.commit.clone(),
             seed_set: s.seed_set.clone(),
             figures,
-            browsers: regression::browsers_ran(&s.variants),
+            browsers: run::browsers_ran(&s.variants),
         }
     }
 }

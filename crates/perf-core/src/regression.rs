@@ -4,10 +4,9 @@
 
 use serde::{Deserialize, Serialize};
 
-use std::collections::BTreeMap;
-
 use crate::baseline::{Baseline, Tolerance};
-use crate::summary::{Record, VariantReport};
+use crate::run::BrowserRan;
+use crate::summary::Record;
 use crate::unit::Unit;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -156,44 +155,6 @@ pub fn toolchain_drift(baseline: &Baseline, rustc: &str, binaryen: &str) -> Vec<
         }
     }
     drift
-}
-
-/// The browser each environment of `variants` ran, by environment id ("Chromium 156").
-pub fn browsers(variants: &[VariantReport]) -> BTreeMap<String, String> {
-    variants
-        .iter()
-        .flat_map(|v| &v.browsers)
-        .filter_map(|b| Some((b.environment.clone(), b.browser.as_ref()?.major_version())))
-        .collect()
-}
-
-/// A browser that measured a metric: in a browser environment of this run, or on a device
-/// elsewhere (`gate --measurements`).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct BrowserRan {
-    pub environment: String,
-    /// The browser and its major version: "Chromium 156".
-    pub browser: String,
-    pub metric: String,
-}
-
-/// The browsers `variants`' environments ran, one per environment and metric.
-pub fn browsers_ran(variants: &[VariantReport]) -> Vec<BrowserRan> {
-    let mut ran: Vec<BrowserRan> = Vec::new();
-    for b in variants.iter().flat_map(|v| &v.browsers) {
-        let Some(browser) = b.browser.as_ref() else { continue };
-        for metric in b.metrics() {
-            let r = BrowserRan {
-                environment: b.environment.clone(),
-                browser: browser.major_version(),
-                metric: metric.clone(),
-            };
-            if !ran.contains(&r) {
-                ran.push(r);
-            }
-        }
-    }
-    ran
 }
 
 /// A browser environment whose browser or major version differs from the baseline's, or
