@@ -13,10 +13,10 @@ use perf_core::digest::sha256_hex;
 use perf_core::onboarding::{self, FirstEntry, Headroom, Samples, Subject};
 use perf_core::policy::Policy;
 use perf_core::rebaseline::{self, Fresh, Options};
+use perf_core::record;
 use perf_core::run::{Run, broken_variants};
 use perf_core::sections::exported_functions;
 use perf_core::shell::shell_words;
-use perf_core::summary;
 use xshell::Shell;
 
 use crate::atomic_write::write_atomic;
@@ -175,7 +175,7 @@ fn measure(
     if !broken.is_empty() {
         bail!("nothing was written: a variant could not be built or measured\n  {}", broken.join("\n  "));
     }
-    let records = summary::build_records(&loaded.budgets.value, &run.variants, &run.commit);
+    let records = record::build_records(&loaded.budgets.value, &run.variants, &run.commit);
     let unmeasured: Vec<String> = records
         .iter()
         .filter(|r| r.value.is_none())

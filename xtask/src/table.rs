@@ -9,8 +9,8 @@ use perf_core::budget::{Budgets, Source, Status};
 use perf_core::display::{number, signed};
 use perf_core::gate::GateReport;
 use perf_core::pipeline::PipelineReport;
+use perf_core::record::{self, Record, STATIC_ENVIRONMENT, metric_ids};
 use perf_core::run::VariantReport;
-use perf_core::summary::{self, Record, STATIC_ENVIRONMENT, metric_ids};
 
 /// The size columns, by the source the budgets give a metric.
 const SIZE_COLUMNS: [Source; 3] = [Source::SizeRaw, Source::SizeGzip, Source::SizeBrotli];
@@ -247,7 +247,7 @@ fn render_elsewhere(records: &[Record]) -> String {
             r.status.as_str()
         );
     }
-    for e in summary::environments(records) {
+    for e in record::environments(records) {
         let _ = writeln!(out, "measured in: {e}");
     }
     for r in records.iter().filter(|r| r.status == Status::Fail || r.status == Status::Warn) {

@@ -342,7 +342,7 @@ fn perf_pipeline_end_to_end() {
     assert_eq!(o.status.code(), Some(1), "{}\n{}", text(&o.stdout), text(&o.stderr));
     let again = read_summary(&regated.join("summary.json")).0;
     let core_min = |s: &Summary| -> Vec<(String, Option<f64>, Status)> {
-        let left_out_fails = |r: &perf_core::summary::Record| match browser(&r.metric_id) {
+        let left_out_fails = |r: &perf_core::record::Record| match browser(&r.metric_id) {
             true => Status::Fail,
             false => r.status,
         };
@@ -1207,7 +1207,7 @@ fn gate_files(dir: &Path) -> Vec<String> {
 }
 
 /// A record as the signature sees it: wall-clock values (and what they decide) left out.
-fn deterministic(records: &[perf_core::summary::Record]) -> Vec<perf_core::summary::Record> {
+fn deterministic(records: &[perf_core::record::Record]) -> Vec<perf_core::record::Record> {
     records
         .iter()
         .map(|r| {

@@ -13,14 +13,14 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::attribution::{self, SizeChanges};
+use crate::attribution::{self, Attribution, SizeChanges};
 use crate::baseline::{Baseline, BaselineStatus, DriftPolicy};
 use crate::budget::{Budgets, GateKind, Status};
 use crate::ratchet::{self, RatchetHint};
+use crate::record::Record;
 use crate::regression::{self, Comparison, Finding, ToolchainDrift};
-use crate::run::{self, BrowserRan, VariantReport};
+use crate::run::BrowserRan;
 use crate::streak::{Observation, StreakState};
-use crate::summary::{self, Record};
 use crate::warn_issue::WarnIssue;
 
 pub const REPORT_SCHEMA_VERSION: &str = "wasm-perf-regression-report-v1";
@@ -138,13 +138,13 @@ pub struct GateInput<'a> {
     /// `rustc -vV` and the binaryen version of this run.
     pub rustc: &'a str,
     pub binaryen: &'a str,
-    /// The run's variants, for the size changes against the baseline's items.
-    pub variants: &'a [VariantReport],
     /// The repository's issues page, where the warn issues are (`None` off GitHub).
     pub issues_url: Option<&'a str>,
-    /// The browsers of figures measured elsewhere (`gate --measurements`), checked against
-    /// the baseline's like the run's own browser environments.
-    pub measured_elsewhere: &'a [BrowserRan],
+    /// The browsers behind the records (a run's browser environments, or the device of
+    /// figures measured elsewhere), checked against the baseline's.
+    pub browsers: &'a [BrowserRan],
+    /// The built variants' attributions, for the size changes against the baseline's items.
+    pub attributions: &'a [&'a Attribution],
 }
 
 /// Evaluates the three rules over `records` (judged against their thresholds) and advances
@@ -241,9 +241,7 @@ pub fn evaluate(input: &GateInput, records: &[Record], streaks: &mut StreakState
                 what.join(", ")
             )));
         }
-        let mut ran = run::browsers_ran(input.variants);
-        ran.extend(input.measured_elsewhere.iter().cloned());
-        let browser_drift = regression::browser_drift(baseline, &ran);
+        let browser_drift = regression::browser_drift(baseline, input.browsers);
         for (d, metric) in &browser_drift {
             checks.push(drift_check(format!(
                 "browser drift since the baseline: {} {} -> {}; {metric} is not compared, rebaseline with this browser",
@@ -260,7 +258,7 @@ pub fn evaluate(input: &GateInput, records: &[Record], streaks: &mut StreakState
             } else if comparable && drifted_browser(&c.metric_id) {
                 reason = format!("not compared across browser versions ({reason})");
                 (false, Status::Skip)
-            } else if matches!(c.finding, Finding::NotMeasured) && left_out(input, &c.profile, &c.metric_id) {
+            } else if matches!(c.finding, Finding::NotMeasured) && left_out(records, &c.profile, &c.metric_id) {
                 // The user narrowed the run on purpose; the summary says so and no streak moves.
                 reason = format!("left out of this run, not compared ({reason})");
                 (false, Status::Skip)
@@ -306,9 +304,9 @@ pub fn evaluate(input: &GateInput, records: &[Record], streaks: &mut StreakState
         toolchain_drift: drift,
         metrics,
         checks,
-        size_changes: input.baseline.map_or_else(Vec::new, |b| {
-            attribution::size_changes(&b.items, input.variants.iter().filter_map(|v| v.attribution.as_ref()))
-        }),
+        size_changes: input
+            .baseline
+            .map_or_else(Vec::new, |b| attribution::size_changes(&b.items, input.attributions.iter().copied())),
         ratchet_hints: match (&input.budgets.ratchet, input.baseline) {
             (Some(rule), Some(b)) => ratchet::hints(rule, b, records),
             _ => Vec::new(),
@@ -324,9 +322,8 @@ pub fn decide(judged: Status, checks: impl IntoIterator<Item = Status>) -> Statu
 }
 
 /// Whether `--engine` left the metric out of this run on the variants gated by `profile`.
-fn left_out(input: &GateInput, profile: &str, metric_id: &str) -> bool {
-    let Some(m) = input.budgets.metric(metric_id) else { return false };
-    input.variants.iter().filter(|v| v.budget_profile == profile).any(|v| summary::left_out(m, v))
+fn left_out(records: &[Record], profile: &str, metric_id: &str) -> bool {
+    records.iter().any(|r| r.profile == profile && r.metric_id == metric_id && r.is_left_out())
 }
 
 fn budget_message(r: &Record) -> String {
@@ -351,6 +348,7 @@ fn num(v: Option<f64>) -> String {
 mod tests {
     use super::*;
     use crate::policy::VariantKind;
+    use crate::run::VariantReport;
     use crate::unit::Unit;
     use serde_json::{Value, json};
 
@@ -397,6 +395,7 @@ mod tests {
                     commands: vec![],
                     artifact_paths: vec![],
                     artifact_sha256: None,
+                    outcome: Some(crate::runtime::Measurement::Value(value)),
                 }
             })
             .collect()
@@ -616,9 +615,9 @@ mod tests {
                     run_id: "r1",
                     rustc: case.rustc,
                     binaryen: "116",
-                    variants: &[],
                     issues_url: None,
-                    measured_elsewhere: &[],
+                    browsers: &[],
+                    attributions: &[],
                 };
                 let report = evaluate(&input, &recs, &mut streaks);
                 let messages: Vec<&str> = report.checks.iter().map(|c| c.message.as_str()).collect();
@@ -713,9 +712,9 @@ mod tests {
                 run_id: "r",
                 rustc: RUSTC,
                 binaryen: "116",
-                variants: &variants,
                 issues_url: None,
-                measured_elsewhere: &[],
+                browsers: &crate::run::browsers_ran(&variants),
+                attributions: &[],
             };
             let report = evaluate(&input, std::slice::from_ref(&record), &mut StreakState::default());
             assert_eq!(report.verdict, verdict, "{version}");
@@ -739,9 +738,9 @@ mod tests {
             run_id: "r",
             rustc: RUSTC,
             binaryen: "117",
-            variants: &[],
             issues_url: None,
-            measured_elsewhere: &[],
+            browsers: &[],
+            attributions: &[],
         };
         let report = evaluate(&input, &recs, &mut StreakState::default());
         let verdicts: Vec<(&str, Status)> = report.metrics.iter().map(|m| (m.metric_id.as_str(), m.status)).collect();
@@ -767,9 +766,9 @@ mod tests {
             run_id: "r",
             rustc: RUSTC,
             binaryen: "116",
-            variants: &[],
             issues_url: Some("https://github.com/o/r/issues"),
-            measured_elsewhere: &[],
+            browsers: &[],
+            attributions: &[],
         };
         let issue = |report: &GateReport| {
             let check = report.checks.iter().find(|c| c.rule == Rule::WarnThenBlock).unwrap();

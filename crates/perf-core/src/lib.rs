@@ -27,6 +27,7 @@ pub mod plan;
 pub mod policy;
 pub mod ratchet;
 pub mod rebaseline;
+pub mod record;
 pub mod regression;
 pub mod run;
 pub mod runtime;

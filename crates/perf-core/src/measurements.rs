@@ -15,9 +15,10 @@ use crate::baseline::{Baseline, BaselineProvenance};
 use crate::budget::{Budgets, Status};
 use crate::document::{DocumentError, check_schema_version, parse_document, pointer_join};
 use crate::policy::Policy;
+use crate::record::Record;
 use crate::run::{self, BrowserRan};
 use crate::runtime::Measurement;
-use crate::summary::{self, Record, Summary};
+use crate::summary::{self, Summary};
 use crate::unit::Unit;
 
 pub const SCHEMA_VERSION: &str = "wasm-perf-measurements-v1";

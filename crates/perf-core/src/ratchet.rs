@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::baseline::Baseline;
 use crate::budget::Ratchet;
-use crate::summary::Record;
+use crate::record::Record;
 use crate::unit::Unit;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -88,6 +88,7 @@ mod tests {
             commands: vec![],
             artifact_paths: vec![],
             artifact_sha256: None,
+            outcome: Some(crate::runtime::Measurement::Value(1.0)),
         }
     }
 

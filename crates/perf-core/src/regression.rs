@@ -5,8 +5,8 @@
 use serde::{Deserialize, Serialize};
 
 use crate::baseline::{Baseline, Tolerance};
+use crate::record::Record;
 use crate::run::BrowserRan;
-use crate::summary::Record;
 use crate::unit::Unit;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -202,6 +202,7 @@ mod tests {
             commands: vec![],
             artifact_paths: vec![],
             artifact_sha256: None,
+            outcome: value.map(crate::runtime::Measurement::Value),
         }
     }
 

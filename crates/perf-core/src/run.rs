@@ -33,6 +33,17 @@ pub struct Run {
     pub pipeline: PipelineReport,
 }
 
+/// What a run and the summary concluded from it both say first: what was measured and on
+/// what. (Each keeps these fields in its own JSON order, so they are not flattened there.)
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RunHeader {
+    pub commit: String,
+    pub package: String,
+    /// The seeds the scenarios ran with.
+    pub seed_set: Vec<u64>,
+    pub provenance: Provenance,
+}
+
 impl Run {
     pub fn parse(file: &str, text: &str) -> Result<Run, DocumentError> {
         let run: Run = parse_document(file, text)?;

@@ -4,7 +4,8 @@
 use crate::budget::Status;
 use crate::gate::{GateReport, Rule};
 use crate::policy::VariantKind;
-use crate::summary::{Record, Summary};
+use crate::record::Record;
+use crate::summary::Summary;
 
 pub struct Line<'a> {
     pub record: &'a Record,
