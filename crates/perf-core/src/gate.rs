@@ -20,7 +20,7 @@ use crate::ratchet::{self, RatchetHint};
 use crate::record::Record;
 use crate::regression::{self, Comparison, Finding, ToolchainDrift};
 use crate::run::BrowserRan;
-use crate::streak::{Observation, StreakState};
+use crate::streak::{Observation, StreakOutcome, StreakState};
 use crate::warn_issue::WarnIssue;
 
 pub const REPORT_SCHEMA_VERSION: &str = "wasm-perf-regression-report-v1";
@@ -110,6 +110,15 @@ pub struct GateReport {
 }
 
 impl GateReport {
+    /// `record`'s comparison with the baseline (`None` without a baseline). The report's
+    /// JSON keeps it in the regression rule's check; this is the one place that finds it.
+    pub fn comparison(&self, record: &Record) -> Option<&Comparison> {
+        self.checks
+            .iter()
+            .filter(|c| c.rule == Rule::Regression && c.profile == record.profile && c.metric_id == record.metric_id)
+            .find_map(|c| c.comparison.as_ref())
+    }
+
     /// The records the budget rule itself warned or failed on (a hard threshold crossed, a
     /// warn band entered, a required metric not measured), with that check, in record order.
     pub fn budget_findings<'a>(&'a self, records: &'a [Record]) -> impl Iterator<Item = (&'a Check, &'a Record)> {
@@ -150,139 +159,13 @@ pub struct GateInput<'a> {
 /// Evaluates the three rules over `records` (judged against their thresholds) and advances
 /// `streaks`. The report's `metrics` hold each metric's one status: see [`decide`].
 pub fn evaluate(input: &GateInput, records: &[Record], streaks: &mut StreakState) -> GateReport {
-    let mut checks = Vec::new();
-
-    let observations: Vec<Observation> = records
-        .iter()
-        .filter_map(|r| {
-            let m = input.budgets.metric(&r.metric_id)?;
-            (m.gate == GateKind::WarnThenBlock).then(|| Observation {
-                profile: r.profile.clone(),
-                metric_id: r.metric_id.clone(),
-                status: r.status,
-                escalate_after: m.escalate_after.unwrap_or(2),
-            })
-        })
-        .collect();
-    let outcomes = streaks.advance(input.branch, &observations);
-    for r in records {
-        let outcome = outcomes.iter().find(|o| o.profile == r.profile && o.metric_id == r.metric_id);
-        let check = match outcome {
-            Some(o) => {
-                let message = match r.status {
-                    Status::Warn => {
-                        let escalated = if o.status == Status::Fail { ": escalated to failure" } else { "" };
-                        format!(
-                            "warning {} of {} in a row on {}{escalated}; {}",
-                            o.streak,
-                            o.escalate_after,
-                            input.branch,
-                            budget_message(r)
-                        )
-                    }
-                    _ => budget_message(r),
-                };
-                Check {
-                    rule: Rule::WarnThenBlock,
-                    profile: r.profile.clone(),
-                    metric_id: r.metric_id.clone(),
-                    status: o.status,
-                    would_fail: None,
-                    message,
-                    streak: Some(o.streak),
-                    escalate_after: Some(o.escalate_after),
-                    comparison: None,
-                    warn_issue: (r.status == Status::Warn)
-                        .then(|| WarnIssue::new(&r.metric_id, &r.profile, input.issues_url)),
-                }
-            }
-            None => Check {
-                rule: Rule::HardBudget,
-                profile: r.profile.clone(),
-                metric_id: r.metric_id.clone(),
-                status: r.status,
-                would_fail: None,
-                message: budget_message(r),
-                streak: None,
-                escalate_after: None,
-                comparison: None,
-                warn_issue: None,
-            },
-        };
-        checks.push(check);
-    }
-
+    let mut checks = budget_checks(input, records, streaks);
     let mut drift = Vec::new();
     if let Some(baseline) = input.baseline {
-        drift = regression::toolchain_drift(baseline, input.rustc, input.binaryen);
-        let scaffold = baseline.status == BaselineStatus::Scaffold;
-        // Drift fails or warns per the baseline; a scaffold baseline only says it would fail.
-        let drift_check = |reason: String| Check {
-            rule: Rule::Toolchain,
-            profile: String::new(),
-            metric_id: String::new(),
-            status: match (scaffold, baseline.toolchain_drift) {
-                (true, _) => Status::Pass,
-                (false, DriftPolicy::Fail) => Status::Fail,
-                (false, DriftPolicy::Warn) => Status::Warn,
-            },
-            would_fail: scaffold.then(|| reason.clone()),
-            message: if scaffold { format!("scaffold (would fail: {reason})") } else { reason },
-            streak: None,
-            escalate_after: None,
-            comparison: None,
-            warn_issue: None,
-        };
-        if !drift.is_empty() {
-            let what: Vec<String> =
-                drift.iter().map(|d| format!("{} {} -> {}", d.tool, d.baseline, d.current)).collect();
-            checks.push(drift_check(format!(
-                "toolchain drift since the baseline: {}; rebaseline on this toolchain",
-                what.join(", ")
-            )));
-        }
-        let browser_drift = regression::browser_drift(baseline, input.browsers);
-        for (d, metric) in &browser_drift {
-            checks.push(drift_check(format!(
-                "browser drift since the baseline: {} {} -> {}; {metric} is not compared, rebaseline with this browser",
-                d.tool, d.baseline, d.current
-            )));
-        }
-        let drifted_browser = |metric_id: &str| browser_drift.iter().any(|(_, m)| m == metric_id);
-        for c in regression::compare(baseline, records) {
-            let mut reason = c.finding.describe(&c);
-            let comparable = matches!(c.finding, Finding::Within | Finding::Regression);
-            let (fails, status) = if comparable && !drift.is_empty() {
-                reason = format!("not compared across toolchains ({reason})");
-                (false, Status::Skip)
-            } else if comparable && drifted_browser(&c.metric_id) {
-                reason = format!("not compared across browser versions ({reason})");
-                (false, Status::Skip)
-            } else if matches!(c.finding, Finding::NotMeasured) && left_out(records, &c.profile, &c.metric_id) {
-                // The user narrowed the run on purpose; the summary says so and no streak moves.
-                reason = format!("left out of this run, not compared ({reason})");
-                (false, Status::Skip)
-            } else if c.finding.fails() {
-                (true, if scaffold { Status::Pass } else { Status::Fail })
-            } else {
-                (false, Status::Pass)
-            };
-            checks.push(Check {
-                rule: Rule::Regression,
-                profile: c.profile.clone(),
-                metric_id: c.metric_id.clone(),
-                status,
-                would_fail: (fails && scaffold).then(|| reason.clone()),
-                message: if fails && scaffold { format!("scaffold (would fail: {reason})") } else { reason },
-                streak: None,
-                escalate_after: None,
-                comparison: Some(c),
-                warn_issue: None,
-            });
-        }
-        drift.extend(browser_drift.into_iter().map(|(d, _)| d));
+        let (baseline_checks, baseline_drift) = baseline_checks(input, baseline, records);
+        checks.extend(baseline_checks);
+        drift = baseline_drift;
     }
-
     let verdict = checks.iter().map(|c| c.status).fold(Status::Pass, Status::worst);
     let metrics = records
         .iter()
@@ -312,6 +195,144 @@ pub fn evaluate(input: &GateInput, records: &[Record], streaks: &mut StreakState
             _ => Vec::new(),
         },
     }
+}
+
+/// Rules 1 and 2: one check per record, its budget judgement, or, for a warn-then-block
+/// metric, its streak on the branch (which advances here).
+fn budget_checks(input: &GateInput, records: &[Record], streaks: &mut StreakState) -> Vec<Check> {
+    let observations: Vec<Observation> = records
+        .iter()
+        .filter_map(|r| {
+            let m = input.budgets.metric(&r.metric_id)?;
+            (m.gate == GateKind::WarnThenBlock).then(|| Observation {
+                profile: r.profile.clone(),
+                metric_id: r.metric_id.clone(),
+                status: r.status,
+                escalate_after: m.escalate_after.unwrap_or(2),
+            })
+        })
+        .collect();
+    let outcomes = streaks.advance(input.branch, &observations);
+    records
+        .iter()
+        .map(|r| match outcomes.iter().find(|o| o.profile == r.profile && o.metric_id == r.metric_id) {
+            Some(o) => streak_check(input, r, o),
+            None => Check {
+                rule: Rule::HardBudget,
+                profile: r.profile.clone(),
+                metric_id: r.metric_id.clone(),
+                status: r.status,
+                would_fail: None,
+                message: budget_message(r),
+                streak: None,
+                escalate_after: None,
+                comparison: None,
+                warn_issue: None,
+            },
+        })
+        .collect()
+}
+
+/// A warn-then-block record's check: its streak, escalated to a failure at its length.
+fn streak_check(input: &GateInput, r: &Record, o: &StreakOutcome) -> Check {
+    let message = match r.status {
+        Status::Warn => {
+            let escalated = if o.status == Status::Fail { ": escalated to failure" } else { "" };
+            format!(
+                "warning {} of {} in a row on {}{escalated}; {}",
+                o.streak,
+                o.escalate_after,
+                input.branch,
+                budget_message(r)
+            )
+        }
+        _ => budget_message(r),
+    };
+    Check {
+        rule: Rule::WarnThenBlock,
+        profile: r.profile.clone(),
+        metric_id: r.metric_id.clone(),
+        status: o.status,
+        would_fail: None,
+        message,
+        streak: Some(o.streak),
+        escalate_after: Some(o.escalate_after),
+        comparison: None,
+        warn_issue: (r.status == Status::Warn).then(|| WarnIssue::new(&r.metric_id, &r.profile, input.issues_url)),
+    }
+}
+
+/// Rule 3: the toolchain and browser drift checks, then one check per comparison with the
+/// baseline; with the drift found (toolchain first, then browsers).
+fn baseline_checks(input: &GateInput, baseline: &Baseline, records: &[Record]) -> (Vec<Check>, Vec<ToolchainDrift>) {
+    let mut checks = Vec::new();
+    let mut drift = regression::toolchain_drift(baseline, input.rustc, input.binaryen);
+    let scaffold = baseline.status == BaselineStatus::Scaffold;
+    // Drift fails or warns per the baseline; a scaffold baseline only says it would fail.
+    let drift_check = |reason: String| Check {
+        rule: Rule::Toolchain,
+        profile: String::new(),
+        metric_id: String::new(),
+        status: match (scaffold, baseline.toolchain_drift) {
+            (true, _) => Status::Pass,
+            (false, DriftPolicy::Fail) => Status::Fail,
+            (false, DriftPolicy::Warn) => Status::Warn,
+        },
+        would_fail: scaffold.then(|| reason.clone()),
+        message: if scaffold { format!("scaffold (would fail: {reason})") } else { reason },
+        streak: None,
+        escalate_after: None,
+        comparison: None,
+        warn_issue: None,
+    };
+    if !drift.is_empty() {
+        let what: Vec<String> = drift.iter().map(|d| format!("{} {} -> {}", d.tool, d.baseline, d.current)).collect();
+        checks.push(drift_check(format!(
+            "toolchain drift since the baseline: {}; rebaseline on this toolchain",
+            what.join(", ")
+        )));
+    }
+    let browser_drift = regression::browser_drift(baseline, input.browsers);
+    for (d, metric) in &browser_drift {
+        checks.push(drift_check(format!(
+            "browser drift since the baseline: {} {} -> {}; {metric} is not compared, rebaseline with this browser",
+            d.tool, d.baseline, d.current
+        )));
+    }
+    let drifted_browser = |metric_id: &str| browser_drift.iter().any(|(_, m)| m == metric_id);
+    for c in regression::compare(baseline, records) {
+        let mut reason = c.finding.describe(&c);
+        let comparable = matches!(c.finding, Finding::Within | Finding::Regression);
+        let (fails, status) = if comparable && !drift.is_empty() {
+            reason = format!("not compared across toolchains ({reason})");
+            (false, Status::Skip)
+        } else if comparable && drifted_browser(&c.metric_id) {
+            reason = format!("not compared across browser versions ({reason})");
+            (false, Status::Skip)
+        } else if matches!(c.finding, Finding::NotMeasured) && left_out(records, &c.profile, &c.metric_id) {
+            // The user narrowed the run on purpose; the summary says so and no streak moves.
+            reason = format!("left out of this run, not compared ({reason})");
+            (false, Status::Skip)
+        } else if c.finding.fails() {
+            (true, if scaffold { Status::Pass } else { Status::Fail })
+        } else {
+            (false, Status::Pass)
+        };
+        checks.push(Check {
+            rule: Rule::Regression,
+            profile: c.profile.clone(),
+            metric_id: c.metric_id.clone(),
+            status,
+            would_fail: (fails && scaffold).then(|| reason.clone()),
+            message: if fails && scaffold { format!("scaffold (would fail: {reason})") } else { reason },
+            streak: None,
+            escalate_after: None,
+            comparison: Some(c),
+            warn_issue: None,
+        });
+    }
+    drift.extend(browser_drift.into_iter().map(|(d, _)| d));
+    (checks, drift)
 }
 
 /// A metric's one status: the worst of its budget judgement and every rule's check on it

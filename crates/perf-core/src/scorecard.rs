@@ -2,7 +2,7 @@
 //! headroom, change against the baseline and the gate's verdict on it.
 
 use crate::budget::Status;
-use crate::gate::{GateReport, Rule};
+use crate::gate::GateReport;
 use crate::policy::VariantKind;
 use crate::record::Record;
 use crate::summary::Summary;
@@ -38,11 +38,7 @@ pub fn lines<'a>(summary: &'a Summary, gate: &GateReport, variant: VariantKind) 
         .iter()
         .filter(|r| r.variant == variant)
         .map(|r| {
-            let baseline = gate
-                .checks
-                .iter()
-                .filter(|c| c.rule == Rule::Regression && c.profile == r.profile && c.metric_id == r.metric_id)
-                .find_map(|c| c.comparison.as_ref()?.baseline);
+            let baseline = gate.comparison(r).and_then(|c| c.baseline);
             let headroom_pct = match (r.value, r.threshold_hard) {
                 (Some(v), Some(h)) if h > 0.0 => Some((h - v) / h * 100.0),
                 _ => None,
