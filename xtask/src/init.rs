@@ -7,7 +7,7 @@ use std::path::PathBuf;
 
 use anyhow::{Context, bail};
 use perf_core::attribution;
-use perf_core::budget::{self, Budgets, Metric, Status};
+use perf_core::budget::{self, Budgets, Metric};
 use perf_core::corpus::Corpus;
 use perf_core::digest::sha256_hex;
 use perf_core::onboarding::{self, FirstEntry, Headroom, Samples, Subject};
@@ -17,6 +17,7 @@ use perf_core::record;
 use perf_core::run::{Run, broken_variants};
 use perf_core::sections::exported_functions;
 use perf_core::shell::shell_words;
+use perf_core::status::Status;
 use xshell::Shell;
 
 use crate::atomic_write::write_atomic;

@@ -4,11 +4,11 @@
 
 use anyhow::anyhow;
 use perf_core::baseline::Baseline;
-use perf_core::budget::Status;
 use perf_core::conclude::{GateContext, conclude_records};
 use perf_core::measurements::{self, Figures, Origin, Selection};
 use perf_core::pipeline::{PipelineReport, StepBudget, StepCounts};
 use perf_core::run::{Provenance, RunHeader};
+use perf_core::status::Status;
 use xshell::Shell;
 
 use crate::inputs::Document;

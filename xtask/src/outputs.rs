@@ -6,11 +6,11 @@
 use std::path::Path;
 
 use anyhow::{Context, anyhow};
-use perf_core::budget::Status;
 use perf_core::conclude::{GateContext, conclude};
 use perf_core::gate::GateReport;
 use perf_core::record;
 use perf_core::run::{Run, VariantReport, bad_scenarios, broken_variants};
+use perf_core::status::Status;
 use perf_core::streak::StreakState;
 use perf_core::summary::Summary;
 

@@ -4,11 +4,11 @@
 use anyhow::bail;
 use perf_core::attribution;
 use perf_core::baseline::BaselineProvenance;
-use perf_core::budget::Status;
 use perf_core::measurements::{self, Measurements};
 use perf_core::rebaseline::{self, Change, Fresh, Options};
 use perf_core::record::{self, Record};
 use perf_core::run::broken_variants;
+use perf_core::status::Status;
 use xshell::Shell;
 
 use crate::atomic_write::write_atomic;

@@ -10,7 +10,7 @@ mod support;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-use perf_core::budget::Status;
+use perf_core::status::Status;
 use perf_core::summary::Summary;
 use support::{fixture, quick_corpus, root, steady_baseline, steady_budgets};
 

@@ -89,13 +89,13 @@ mod tests {
     use serde_json::json;
 
     use super::*;
-    use crate::budget::Status;
     use crate::pipeline::{PipelineReport, StepBudget, StepCounts};
     use crate::policy::VariantKind;
     use crate::run::SCHEMA_VERSION as RUN_SCHEMA;
     use crate::run::{ArtifactMeasurement, Provenance};
     use crate::runtime::{Figures, FuelFigures, RuntimeReport, ScenarioRun};
     use crate::sections::SectionBreakdown;
+    use crate::status::Status;
     use crate::unit::Unit;
 
     const RUSTC: &str = "rustc 1.95.0 (x)\nrelease: 1.95.0\n";

@@ -15,11 +15,12 @@ use serde::{Deserialize, Serialize};
 
 use crate::attribution::{self, Attribution, SizeChanges};
 use crate::baseline::{Baseline, BaselineStatus, DriftPolicy};
-use crate::budget::{Budgets, GateKind, Status};
+use crate::budget::{Budgets, GateKind};
 use crate::ratchet::{self, RatchetHint};
 use crate::record::Record;
 use crate::regression::{self, Comparison, Finding, ToolchainDrift};
 use crate::run::BrowserRan;
+use crate::status::Status;
 use crate::streak::{Observation, StreakOutcome, StreakState};
 use crate::warn_issue::WarnIssue;
 

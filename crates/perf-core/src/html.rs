@@ -7,12 +7,12 @@
 use std::fmt::Write;
 
 use crate::attribution::readable;
-use crate::budget::Status;
 use crate::display::number;
 use crate::gate::GateReport;
 use crate::policy::VariantKind;
 use crate::record;
 use crate::scorecard::{self, percent};
+use crate::status::Status;
 use crate::summary::Summary;
 
 const WIDTH: f64 = 760.0;

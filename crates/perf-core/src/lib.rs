@@ -36,6 +36,7 @@ pub mod sections;
 pub mod self_test;
 pub mod shell;
 pub mod stats;
+pub mod status;
 pub mod streak;
 pub mod summary;
 pub mod unit;

@@ -8,11 +8,11 @@ use std::fmt::Write;
 
 use crate::attribution::readable;
 use crate::baseline::BaselineStatus;
-use crate::budget::Status;
 use crate::display::{number, signed};
 use crate::gate::GateReport;
 use crate::record::{self, Record};
 use crate::scorecard::{self, percent};
+use crate::status::Status;
 use crate::summary::Summary;
 
 pub fn report(summary: &Summary, gate: &GateReport) -> String {

@@ -12,12 +12,13 @@
 use serde::{Deserialize, Serialize};
 
 use crate::baseline::{Baseline, BaselineProvenance};
-use crate::budget::{Budgets, Status};
+use crate::budget::Budgets;
 use crate::document::{DocumentError, check_schema_version, parse_document, pointer_join};
 use crate::policy::Policy;
 use crate::record::Record;
 use crate::run::{self, BrowserRan};
 use crate::runtime::Measurement;
+use crate::status::Status;
 use crate::summary::{self, Summary};
 use crate::unit::Unit;
 

@@ -65,8 +65,8 @@ fn round_up(v: f64) -> f64 {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::budget::Status;
     use crate::policy::VariantKind;
+    use crate::status::Status;
 
     fn record(metric_id: &str, hard: f64) -> Record {
         Record {

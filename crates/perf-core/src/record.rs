@@ -6,11 +6,12 @@
 use serde::{Deserialize, Serialize};
 
 use crate::browser::EnvironmentRun;
-use crate::budget::{Budgets, Engine, Metric, Source, Status};
+use crate::budget::{Budgets, Engine, Metric, Source};
 use crate::display::number;
 use crate::policy::VariantKind;
 use crate::run::{ArtifactMeasurement, GlueMeasurement, VariantReport};
 use crate::runtime::Measurement;
+use crate::status::Status;
 use crate::unit::Unit;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -179,8 +179,8 @@ pub fn browser_drift(baseline: &Baseline, ran: &[BrowserRan]) -> Vec<(ToolchainD
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::budget::Status;
     use crate::policy::VariantKind;
+    use crate::status::Status;
 
     fn record(metric_id: &str, unit: Unit, value: Option<f64>) -> Record {
         Record {

@@ -292,8 +292,8 @@ pub fn browsers_ran(variants: &[VariantReport]) -> Vec<BrowserRan> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::budget::Status;
     use crate::pipeline::{StepBudget, StepCounts};
+    use crate::status::Status;
 
     fn empty() -> Run {
         Run {

@@ -1,10 +1,10 @@
 //! A variant's scorecard, the table both reports show: per metric its value, hard budget,
 //! headroom, change against the baseline and the gate's verdict on it.
 
-use crate::budget::Status;
 use crate::gate::GateReport;
 use crate::policy::VariantKind;
 use crate::record::Record;
+use crate::status::Status;
 use crate::summary::Summary;
 
 pub struct Line<'a> {

@@ -11,13 +11,13 @@
 use serde::{Deserialize, Serialize};
 
 use crate::attribution::Attribution;
-use crate::budget::Status;
 use crate::digest;
 use crate::pipeline::PipelineReport;
 use crate::policy::VariantKind;
 use crate::record::Record;
 use crate::run::{ArtifactMeasurement, BenchmarkBuild, GlueMeasurement, Provenance, VariantReport};
 use crate::runtime::{Figures, FuelFigures, RunError, RuntimeReport, ScenarioRun};
+use crate::status::Status;
 use crate::unit::Unit;
 
 pub const SCHEMA_VERSION: &str = "wasm-budget-summary-v1";
