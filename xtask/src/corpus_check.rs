@@ -4,12 +4,12 @@
 use std::collections::BTreeSet;
 
 use anyhow::{Context, bail};
-use perf_core::budget::Status;
 use perf_core::corpus::{self, Corpus, CorpusContext};
 use perf_core::plan::ArtifactPaths;
 use perf_core::policy::VariantKind;
 use perf_core::sections::exported_functions;
 use perf_core::self_test;
+use perf_core::status::Status;
 use xshell::Shell;
 
 use crate::atomic_write::write_json_atomic;

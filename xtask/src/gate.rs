@@ -7,8 +7,8 @@ use std::path::{Path, PathBuf};
 
 use anyhow::Context;
 use perf_core::baseline::Baseline;
-use perf_core::budget::Status;
 use perf_core::gate::{Check, GateReport};
+use perf_core::status::Status;
 use perf_core::streak::StreakState;
 use xshell::{Shell, cmd};
 

@@ -7,16 +7,17 @@ use std::path::PathBuf;
 
 use anyhow::{Context, bail};
 use perf_core::attribution;
-use perf_core::budget::{self, Budgets, Metric, Status};
+use perf_core::budget::{self, Budgets, Metric};
 use perf_core::corpus::Corpus;
 use perf_core::digest::sha256_hex;
 use perf_core::onboarding::{self, FirstEntry, Headroom, Samples, Subject};
 use perf_core::policy::Policy;
 use perf_core::rebaseline::{self, Fresh, Options};
+use perf_core::record;
 use perf_core::run::{Run, broken_variants};
 use perf_core::sections::exported_functions;
 use perf_core::shell::shell_words;
-use perf_core::summary;
+use perf_core::status::Status;
 use xshell::Shell;
 
 use crate::atomic_write::write_atomic;
@@ -175,7 +176,7 @@ fn measure(
     if !broken.is_empty() {
         bail!("nothing was written: a variant could not be built or measured\n  {}", broken.join("\n  "));
     }
-    let records = summary::build_records(&loaded.budgets.value, &run.variants, &run.commit);
+    let records = record::build_records(&loaded.budgets.value, &run.variants, &run.commit);
     let unmeasured: Vec<String> = records
         .iter()
         .filter(|r| r.value.is_none())

@@ -46,7 +46,7 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use clap::Parser;
-use perf_core::budget::Status;
+use perf_core::status::Status;
 
 fn main() -> ExitCode {
     let cli = flags::Cli::parse();

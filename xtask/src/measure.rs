@@ -8,8 +8,8 @@ use std::path::Path;
 
 use anyhow::Context;
 use perf_core::digest::sha256_hex;
+use perf_core::run::{ArtifactMeasurement, GlueFile};
 use perf_core::sections::section_breakdown;
-use perf_core::summary::{ArtifactMeasurement, GlueFile};
 
 use crate::atomic_write::write_json_atomic;
 

@@ -4,11 +4,11 @@
 
 use anyhow::anyhow;
 use perf_core::baseline::Baseline;
-use perf_core::budget::Status;
-use perf_core::conclude::{Concluding, GateContext, conclude_records};
+use perf_core::conclude::{GateContext, conclude_records};
 use perf_core::measurements::{self, Figures, Origin, Selection};
 use perf_core::pipeline::{PipelineReport, StepBudget, StepCounts};
-use perf_core::summary::Provenance;
+use perf_core::run::{Provenance, RunHeader};
+use perf_core::status::Status;
 use xshell::Shell;
 
 use crate::inputs::Document;
@@ -88,16 +88,14 @@ pub(crate) fn run(cmd: flags::Gate, sh: &Shell) -> anyhow::Result<Status> {
         issues_url: files.issues_url.as_deref(),
         measured_elsewhere: &browsers,
     };
-    let concluding = Concluding {
+    let header = RunHeader {
         commit: origin.commit.clone(),
         // The figures are refused unless they are of this package.
         package: loaded.package.clone(),
         seed_set: origin.seed_set.clone(),
         provenance,
-        variants: Vec::new(),
-        pipeline: nothing_built(),
     };
-    let (summary, report) = conclude_records(concluding, records, budgets, &cx, &mut streaks);
+    let (summary, report) = conclude_records(header, Vec::new(), nothing_built(), records, budgets, &cx, &mut streaks);
     eprintln!("gating {} record(s) from {}", summary.records.len(), origin.file);
     if !is_run {
         files.notes.push(format!("{} is a baseline, not a run: the warn streaks were not updated", origin.file));

@@ -2,10 +2,10 @@
 //! other and this checkout's documents, merged into one run, then concluded exactly as
 //! `cargo xtask perf` concludes a single job's run.
 
-use perf_core::budget::Status;
 use perf_core::corpus::Corpus;
 use perf_core::partial::{self, Expected};
 use perf_core::run::Run;
+use perf_core::status::Status;
 use xshell::Shell;
 
 use crate::{flags, gate, inputs, outputs};

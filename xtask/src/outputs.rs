@@ -6,12 +6,13 @@
 use std::path::Path;
 
 use anyhow::{Context, anyhow};
-use perf_core::budget::Status;
 use perf_core::conclude::{GateContext, conclude};
 use perf_core::gate::GateReport;
-use perf_core::run::{Run, bad_scenarios, broken_variants};
+use perf_core::record;
+use perf_core::run::{Run, VariantReport, bad_scenarios, broken_variants};
+use perf_core::status::Status;
 use perf_core::streak::StreakState;
-use perf_core::summary::{self, Summary, VariantReport};
+use perf_core::summary::Summary;
 
 use crate::atomic_write::{write_atomic, write_json_atomic};
 use crate::{flags, gate, inputs, summary_schema, table};
@@ -96,7 +97,7 @@ pub(crate) fn write_partial(loaded: &inputs::Loaded, run: &Run, path: &Path, jso
         println!("{}", serde_json::to_string_pretty(run)?);
     } else {
         let budgets = &loaded.budgets.value;
-        let records = summary::build_records(budgets, &run.variants, &run.commit);
+        let records = record::build_records(budgets, &run.variants, &run.commit);
         print!("{}", table::render(budgets, &run.variants, &records, &run.pipeline));
         println!("partial summary: {name} (the gate runs on all jobs' partials: `cargo xtask gate --merge`)");
     }

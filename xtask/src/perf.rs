@@ -6,9 +6,9 @@
 use std::path::Path;
 
 use anyhow::bail;
-use perf_core::budget::Status;
 use perf_core::policy::Variant;
 use perf_core::shell::shell_words;
+use perf_core::status::Status;
 use xshell::Shell;
 
 use crate::pipeline::{self, RuntimePlan, Selection};

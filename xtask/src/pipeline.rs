@@ -17,9 +17,8 @@ use perf_core::display::number;
 use perf_core::pipeline::{PhaseTiming, PipelineReport, StepBudget, StepCounts, rounded_millis};
 use perf_core::plan::{Build, PlanContext, VariantPlan};
 use perf_core::policy::{Variant, VariantKind};
-use perf_core::run::{self, Run};
+use perf_core::run::{self, ArtifactMeasurement, BenchmarkBuild, GlueMeasurement, Provenance, Run, VariantReport};
 use perf_core::sections::exported_functions;
-use perf_core::summary::{ArtifactMeasurement, BenchmarkBuild, GlueMeasurement, Provenance, VariantReport};
 use xshell::{Shell, cmd};
 
 use crate::atomic_write::write_atomic;

@@ -3,10 +3,10 @@
 //! for a valid policy, the build plan `perf` executes.
 
 use anyhow::bail;
-use perf_core::budget::Status;
 use perf_core::plan::{self, PipelineSummary, PlanContext, VariantPlan};
 use perf_core::policy;
 use perf_core::self_test;
+use perf_core::status::Status;
 use xshell::Shell;
 
 use crate::atomic_write::write_json_atomic;

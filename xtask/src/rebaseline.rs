@@ -4,11 +4,11 @@
 use anyhow::bail;
 use perf_core::attribution;
 use perf_core::baseline::BaselineProvenance;
-use perf_core::budget::Status;
 use perf_core::measurements::{self, Measurements};
 use perf_core::rebaseline::{self, Change, Fresh, Options};
+use perf_core::record::{self, Record};
 use perf_core::run::broken_variants;
-use perf_core::summary::{self, Record};
+use perf_core::status::Status;
 use xshell::Shell;
 
 use crate::atomic_write::write_atomic;
@@ -60,7 +60,7 @@ impl flags::Rebaseline {
             if !broken.is_empty() {
                 bail!("{} was not changed: the run failed\n  {}", name, broken.join("\n  "));
             }
-            all.push(summary::build_records(&loaded.budgets.value, &m.variants, &m.commit));
+            all.push(record::build_records(&loaded.budgets.value, &m.variants, &m.commit));
             last = Some(m);
         }
         let Some(run) = last else { bail!("no run was made") };

@@ -5,11 +5,13 @@
 use std::fmt::Write;
 
 use perf_core::browser::CanaryVerdict;
-use perf_core::budget::{Budgets, Source, Status};
+use perf_core::budget::{Budgets, Source};
 use perf_core::display::{number, signed};
 use perf_core::gate::GateReport;
 use perf_core::pipeline::PipelineReport;
-use perf_core::summary::{self, Record, STATIC_ENVIRONMENT, VariantReport, metric_ids};
+use perf_core::record::{self, Record, STATIC_ENVIRONMENT, metric_ids};
+use perf_core::run::VariantReport;
+use perf_core::status::Status;
 
 /// The size columns, by the source the budgets give a metric.
 const SIZE_COLUMNS: [Source; 3] = [Source::SizeRaw, Source::SizeGzip, Source::SizeBrotli];
@@ -246,7 +248,7 @@ fn render_elsewhere(records: &[Record]) -> String {
             r.status.as_str()
         );
     }
-    for e in summary::environments(records) {
+    for e in record::environments(records) {
         let _ = writeln!(out, "measured in: {e}");
     }
     for r in records.iter().filter(|r| r.status == Status::Fail || r.status == Status::Warn) {

@@ -10,7 +10,7 @@ mod support;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-use perf_core::budget::Status;
+use perf_core::status::Status;
 use perf_core::summary::Summary;
 use support::{fixture, quick_corpus, root, steady_baseline, steady_budgets};
 
@@ -351,7 +351,7 @@ fn perf_pipeline_end_to_end() {
     assert_eq!(o.status.code(), Some(1), "{}\n{}", text(&o.stdout), text(&o.stderr));
     let again = read_summary(&regated.join("summary.json")).0;
     let core_min = |s: &Summary| -> Vec<(String, Option<f64>, Status)> {
-        let left_out_fails = |r: &perf_core::summary::Record| match browser(&r.metric_id) {
+        let left_out_fails = |r: &perf_core::record::Record| match browser(&r.metric_id) {
             true => Status::Fail,
             false => r.status,
         };
@@ -968,7 +968,7 @@ fn a_scenario_is_reproduced_alone_and_a_missing_export_exits_2() {
         assert_eq!(runtime.selection.as_deref(), Some("--scenario WB-CHAN-01 --seed 42"));
         let ids: Vec<&str> = runtime.scenarios.iter().map(|s| s.scenario.as_str()).collect();
         assert_eq!(ids, ["WB-CHAN-01"]);
-        let fuel = |v: &perf_core::summary::VariantReport| {
+        let fuel = |v: &perf_core::run::VariantReport| {
             let run = v.runtime.as_ref().unwrap().scenarios.iter().find(|s| s.scenario == "WB-CHAN-01").unwrap();
             run.fuel.as_ref().unwrap().seeds.iter().find(|s| s.seed == 42).copied().unwrap()
         };
@@ -1216,7 +1216,7 @@ fn gate_files(dir: &Path) -> Vec<String> {
 }
 
 /// A record as the signature sees it: wall-clock values (and what they decide) left out.
-fn deterministic(records: &[perf_core::summary::Record]) -> Vec<perf_core::summary::Record> {
+fn deterministic(records: &[perf_core::record::Record]) -> Vec<perf_core::record::Record> {
     records
         .iter()
         .map(|r| {

@@ -22,6 +22,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::digest;
 use crate::document::{DocumentError, check_schema_version, parse_document, pointer_join};
+use crate::status::Status;
 use crate::unit::Unit;
 
 pub const SCHEMA_VERSION: &str = "wasm-perf-budgets-v1";
@@ -347,37 +348,6 @@ pub struct Thresholds {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub warn: Option<f64>,
     pub hard: f64,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Status {
-    Pass,
-    Warn,
-    Fail,
-    Skip,
-}
-
-impl Status {
-    /// The more severe of two statuses: fail > warn > pass > skip.
-    pub fn worst(self, other: Status) -> Status {
-        let rank = |s: Status| match s {
-            Status::Skip => 0,
-            Status::Pass => 1,
-            Status::Warn => 2,
-            Status::Fail => 3,
-        };
-        if rank(other) > rank(self) { other } else { self }
-    }
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Status::Pass => "pass",
-            Status::Warn => "warn",
-            Status::Fail => "fail",
-            Status::Skip => "skip",
-        }
-    }
 }
 
 impl Budgets {

@@ -4,14 +4,15 @@
 //! signature. `cargo xtask perf` and `cargo xtask gate --merge` both end here, so a
 //! matrix's merge and a single job give the same summary for the same measurements.
 
+use crate::attribution::Attribution;
 use crate::baseline::Baseline;
 use crate::budget::Budgets;
 use crate::gate::{self, GateInput, GateReport};
 use crate::pipeline::PipelineReport;
-use crate::regression::BrowserRan;
-use crate::run::Run;
+use crate::record::{self, Record};
+use crate::run::{self, BrowserRan, Run, RunHeader, VariantReport};
 use crate::streak::StreakState;
-use crate::summary::{self, Provenance, Record, SCHEMA_VERSION, Summary, VariantReport};
+use crate::summary::{self, SCHEMA_VERSION, Summary};
 
 /// Where and against what the gate runs.
 pub struct GateContext<'a> {
@@ -29,32 +30,28 @@ pub struct GateContext<'a> {
 /// The summary and the gate's report of `run`; `streaks` advance by this run's warnings.
 pub fn conclude(run: Run, budgets: &Budgets, cx: &GateContext, streaks: &mut StreakState) -> (Summary, GateReport) {
     let Run { schema_version: _, commit, package, seed_set: _, provenance, corpus_sha256: _, variants, pipeline } = run;
-    let records = summary::build_records(budgets, &variants, &commit);
-    let run = Concluding { commit, package, seed_set: budgets.seed_set.clone(), provenance, variants, pipeline };
-    conclude_records(run, records, budgets, cx, streaks)
-}
-
-/// What a summary says besides its records.
-pub struct Concluding {
-    pub commit: String,
-    pub package: String,
-    pub seed_set: Vec<u64>,
-    pub provenance: Provenance,
-    /// What this tool built and measured; none for figures measured elsewhere.
-    pub variants: Vec<VariantReport>,
-    pub pipeline: PipelineReport,
+    let records = record::build_records(budgets, &variants, &commit);
+    // The summary names the seed set the records were judged with: the budgets'.
+    let header = RunHeader { commit, package, seed_set: budgets.seed_set.clone(), provenance };
+    conclude_records(header, variants, pipeline, records, budgets, cx, streaks)
 }
 
 /// The summary and the gate's report of `records` already judged against `budgets` (a
-/// run's, or figures measured elsewhere); `streaks` advance by their warnings.
+/// run's, or figures measured elsewhere, which have no `variants`); `streaks` advance by
+/// their warnings.
 pub fn conclude_records(
-    run: Concluding,
-    mut records: Vec<Record>,
+    header: RunHeader,
+    variants: Vec<VariantReport>,
+    pipeline: PipelineReport,
+    judged: Vec<Record>,
     budgets: &Budgets,
     cx: &GateContext,
     streaks: &mut StreakState,
 ) -> (Summary, GateReport) {
-    let Concluding { commit, package, seed_set, provenance, variants, pipeline } = run;
+    let RunHeader { commit, package, seed_set, provenance } = header;
+    let mut browsers = run::browsers_ran(&variants);
+    browsers.extend(cx.measured_elsewhere.iter().cloned());
+    let attributions: Vec<&Attribution> = variants.iter().filter_map(|v| v.attribution.as_ref()).collect();
     let input = GateInput {
         budgets,
         baseline: cx.baseline,
@@ -62,16 +59,15 @@ pub fn conclude_records(
         run_id: cx.run_id,
         rustc: &provenance.rustc,
         binaryen: &provenance.binaryen,
-        variants: &variants,
         issues_url: cx.issues_url,
-        measured_elsewhere: cx.measured_elsewhere,
+        browsers: &browsers,
+        attributions: &attributions,
     };
-    let report = gate::evaluate(&input, &records, streaks);
-    for r in &mut records {
-        if let Some(m) = report.metrics.iter().find(|m| m.profile == r.profile && m.metric_id == r.metric_id) {
-            r.status = m.status;
-        }
-    }
+    let report = gate::evaluate(&input, &judged, streaks);
+    // The gate's metrics are the judged records' own, in their order: each record's final
+    // status is the one decided from every rule, set as the record is made.
+    let records: Vec<Record> =
+        judged.into_iter().zip(&report.metrics).map(|(r, m)| Record { status: m.status, ..r }).collect();
     let mut summary = Summary {
         schema_version: SCHEMA_VERSION.to_owned(),
         verdict: summary::verdict(&records, &pipeline).worst(report.verdict),
@@ -93,13 +89,13 @@ mod tests {
     use serde_json::json;
 
     use super::*;
-    use crate::budget::Status;
     use crate::pipeline::{PipelineReport, StepBudget, StepCounts};
     use crate::policy::VariantKind;
     use crate::run::SCHEMA_VERSION as RUN_SCHEMA;
+    use crate::run::{ArtifactMeasurement, Provenance};
     use crate::runtime::{Figures, FuelFigures, RuntimeReport, ScenarioRun};
     use crate::sections::SectionBreakdown;
-    use crate::summary::{ArtifactMeasurement, Provenance, VariantReport};
+    use crate::status::Status;
     use crate::unit::Unit;
 
     const RUSTC: &str = "rustc 1.95.0 (x)\nrelease: 1.95.0\n";

@@ -13,13 +13,15 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::attribution::{self, SizeChanges};
+use crate::attribution::{self, Attribution, SizeChanges};
 use crate::baseline::{Baseline, BaselineStatus, DriftPolicy};
-use crate::budget::{Budgets, GateKind, Status};
+use crate::budget::{Budgets, GateKind};
 use crate::ratchet::{self, RatchetHint};
-use crate::regression::{self, BrowserRan, Comparison, Finding, ToolchainDrift};
-use crate::streak::{Observation, StreakState};
-use crate::summary::{self, Record, VariantReport};
+use crate::record::Record;
+use crate::regression::{self, Comparison, Finding, ToolchainDrift};
+use crate::run::BrowserRan;
+use crate::status::Status;
+use crate::streak::{Observation, StreakOutcome, StreakState};
 use crate::warn_issue::WarnIssue;
 
 pub const REPORT_SCHEMA_VERSION: &str = "wasm-perf-regression-report-v1";
@@ -109,6 +111,15 @@ pub struct GateReport {
 }
 
 impl GateReport {
+    /// `record`'s comparison with the baseline (`None` without a baseline). The report's
+    /// JSON keeps it in the regression rule's check; this is the one place that finds it.
+    pub fn comparison(&self, record: &Record) -> Option<&Comparison> {
+        self.checks
+            .iter()
+            .filter(|c| c.rule == Rule::Regression && c.profile == record.profile && c.metric_id == record.metric_id)
+            .find_map(|c| c.comparison.as_ref())
+    }
+
     /// The records the budget rule itself warned or failed on (a hard threshold crossed, a
     /// warn band entered, a required metric not measured), with that check, in record order.
     pub fn budget_findings<'a>(&'a self, records: &'a [Record]) -> impl Iterator<Item = (&'a Check, &'a Record)> {
@@ -137,153 +148,25 @@ pub struct GateInput<'a> {
     /// `rustc -vV` and the binaryen version of this run.
     pub rustc: &'a str,
     pub binaryen: &'a str,
-    /// The run's variants, for the size changes against the baseline's items.
-    pub variants: &'a [VariantReport],
     /// The repository's issues page, where the warn issues are (`None` off GitHub).
     pub issues_url: Option<&'a str>,
-    /// The browsers of figures measured elsewhere (`gate --measurements`), checked against
-    /// the baseline's like the run's own browser environments.
-    pub measured_elsewhere: &'a [BrowserRan],
+    /// The browsers behind the records (a run's browser environments, or the device of
+    /// figures measured elsewhere), checked against the baseline's.
+    pub browsers: &'a [BrowserRan],
+    /// The built variants' attributions, for the size changes against the baseline's items.
+    pub attributions: &'a [&'a Attribution],
 }
 
 /// Evaluates the three rules over `records` (judged against their thresholds) and advances
 /// `streaks`. The report's `metrics` hold each metric's one status: see [`decide`].
 pub fn evaluate(input: &GateInput, records: &[Record], streaks: &mut StreakState) -> GateReport {
-    let mut checks = Vec::new();
-
-    let observations: Vec<Observation> = records
-        .iter()
-        .filter_map(|r| {
-            let m = input.budgets.metric(&r.metric_id)?;
-            (m.gate == GateKind::WarnThenBlock).then(|| Observation {
-                profile: r.profile.clone(),
-                metric_id: r.metric_id.clone(),
-                status: r.status,
-                escalate_after: m.escalate_after.unwrap_or(2),
-            })
-        })
-        .collect();
-    let outcomes = streaks.advance(input.branch, &observations);
-    for r in records {
-        let outcome = outcomes.iter().find(|o| o.profile == r.profile && o.metric_id == r.metric_id);
-        let check = match outcome {
-            Some(o) => {
-                let message = match r.status {
-                    Status::Warn => {
-                        let escalated = if o.status == Status::Fail { ": escalated to failure" } else { "" };
-                        format!(
-                            "warning {} of {} in a row on {}{escalated}; {}",
-                            o.streak,
-                            o.escalate_after,
-                            input.branch,
-                            budget_message(r)
-                        )
-                    }
-                    _ => budget_message(r),
-                };
-                Check {
-                    rule: Rule::WarnThenBlock,
-                    profile: r.profile.clone(),
-                    metric_id: r.metric_id.clone(),
-                    status: o.status,
-                    would_fail: None,
-                    message,
-                    streak: Some(o.streak),
-                    escalate_after: Some(o.escalate_after),
-                    comparison: None,
-                    warn_issue: (r.status == Status::Warn)
-                        .then(|| WarnIssue::new(&r.metric_id, &r.profile, input.issues_url)),
-                }
-            }
-            None => Check {
-                rule: Rule::HardBudget,
-                profile: r.profile.clone(),
-                metric_id: r.metric_id.clone(),
-                status: r.status,
-                would_fail: None,
-                message: budget_message(r),
-                streak: None,
-                escalate_after: None,
-                comparison: None,
-                warn_issue: None,
-            },
-        };
-        checks.push(check);
-    }
-
+    let mut checks = budget_checks(input, records, streaks);
     let mut drift = Vec::new();
     if let Some(baseline) = input.baseline {
-        drift = regression::toolchain_drift(baseline, input.rustc, input.binaryen);
-        let scaffold = baseline.status == BaselineStatus::Scaffold;
-        // Drift fails or warns per the baseline; a scaffold baseline only says it would fail.
-        let drift_check = |reason: String| Check {
-            rule: Rule::Toolchain,
-            profile: String::new(),
-            metric_id: String::new(),
-            status: match (scaffold, baseline.toolchain_drift) {
-                (true, _) => Status::Pass,
-                (false, DriftPolicy::Fail) => Status::Fail,
-                (false, DriftPolicy::Warn) => Status::Warn,
-            },
-            would_fail: scaffold.then(|| reason.clone()),
-            message: if scaffold { format!("scaffold (would fail: {reason})") } else { reason },
-            streak: None,
-            escalate_after: None,
-            comparison: None,
-            warn_issue: None,
-        };
-        if !drift.is_empty() {
-            let what: Vec<String> =
-                drift.iter().map(|d| format!("{} {} -> {}", d.tool, d.baseline, d.current)).collect();
-            checks.push(drift_check(format!(
-                "toolchain drift since the baseline: {}; rebaseline on this toolchain",
-                what.join(", ")
-            )));
-        }
-        let mut ran = regression::browsers_ran(input.variants);
-        ran.extend(input.measured_elsewhere.iter().cloned());
-        let browser_drift = regression::browser_drift(baseline, &ran);
-        for (d, metric) in &browser_drift {
-            checks.push(drift_check(format!(
-                "browser drift since the baseline: {} {} -> {}; {metric} is not compared, rebaseline with this browser",
-                d.tool, d.baseline, d.current
-            )));
-        }
-        let drifted_browser = |metric_id: &str| browser_drift.iter().any(|(_, m)| m == metric_id);
-        for c in regression::compare(baseline, records) {
-            let mut reason = c.finding.describe(&c);
-            let comparable = matches!(c.finding, Finding::Within | Finding::Regression);
-            let (fails, status) = if comparable && !drift.is_empty() {
-                reason = format!("not compared across toolchains ({reason})");
-                (false, Status::Skip)
-            } else if comparable && drifted_browser(&c.metric_id) {
-                reason = format!("not compared across browser versions ({reason})");
-                (false, Status::Skip)
-            } else if matches!(c.finding, Finding::NotMeasured) && left_out(input, &c.profile, &c.metric_id) {
-                // The user narrowed the run on purpose; the summary says so and no streak moves.
-                reason = format!("left out of this run, not compared ({reason})");
-                (false, Status::Skip)
-            } else if c.finding.fails() {
-                (true, if scaffold { Status::Pass } else { Status::Fail })
-            } else {
-                (false, Status::Pass)
-            };
-            checks.push(Check {
-                rule: Rule::Regression,
-                profile: c.profile.clone(),
-                metric_id: c.metric_id.clone(),
-                status,
-                would_fail: (fails && scaffold).then(|| reason.clone()),
-                message: if fails && scaffold { format!("scaffold (would fail: {reason})") } else { reason },
-                streak: None,
-                escalate_after: None,
-                comparison: Some(c),
-                warn_issue: None,
-            });
-        }
-        drift.extend(browser_drift.into_iter().map(|(d, _)| d));
+        let (baseline_checks, baseline_drift) = baseline_checks(input, baseline, records);
+        checks.extend(baseline_checks);
+        drift = baseline_drift;
     }
-
     let verdict = checks.iter().map(|c| c.status).fold(Status::Pass, Status::worst);
     let metrics = records
         .iter()
@@ -305,14 +188,152 @@ pub fn evaluate(input: &GateInput, records: &[Record], streaks: &mut StreakState
         toolchain_drift: drift,
         metrics,
         checks,
-        size_changes: input.baseline.map_or_else(Vec::new, |b| {
-            attribution::size_changes(&b.items, input.variants.iter().filter_map(|v| v.attribution.as_ref()))
-        }),
+        size_changes: input
+            .baseline
+            .map_or_else(Vec::new, |b| attribution::size_changes(&b.items, input.attributions.iter().copied())),
         ratchet_hints: match (&input.budgets.ratchet, input.baseline) {
             (Some(rule), Some(b)) => ratchet::hints(rule, b, records),
             _ => Vec::new(),
         },
     }
+}
+
+/// Rules 1 and 2: one check per record, its budget judgement, or, for a warn-then-block
+/// metric, its streak on the branch (which advances here).
+fn budget_checks(input: &GateInput, records: &[Record], streaks: &mut StreakState) -> Vec<Check> {
+    let observations: Vec<Observation> = records
+        .iter()
+        .filter_map(|r| {
+            let m = input.budgets.metric(&r.metric_id)?;
+            (m.gate == GateKind::WarnThenBlock).then(|| Observation {
+                profile: r.profile.clone(),
+                metric_id: r.metric_id.clone(),
+                status: r.status,
+                escalate_after: m.escalate_after.unwrap_or(2),
+            })
+        })
+        .collect();
+    let outcomes = streaks.advance(input.branch, &observations);
+    records
+        .iter()
+        .map(|r| match outcomes.iter().find(|o| o.profile == r.profile && o.metric_id == r.metric_id) {
+            Some(o) => streak_check(input, r, o),
+            None => Check {
+                rule: Rule::HardBudget,
+                profile: r.profile.clone(),
+                metric_id: r.metric_id.clone(),
+                status: r.status,
+                would_fail: None,
+                message: budget_message(r),
+                streak: None,
+                escalate_after: None,
+                comparison: None,
+                warn_issue: None,
+            },
+        })
+        .collect()
+}
+
+/// A warn-then-block record's check: its streak, escalated to a failure at its length.
+fn streak_check(input: &GateInput, r: &Record, o: &StreakOutcome) -> Check {
+    let message = match r.status {
+        Status::Warn => {
+            let escalated = if o.status == Status::Fail { ": escalated to failure" } else { "" };
+            format!(
+                "warning {} of {} in a row on {}{escalated}; {}",
+                o.streak,
+                o.escalate_after,
+                input.branch,
+                budget_message(r)
+            )
+        }
+        _ => budget_message(r),
+    };
+    Check {
+        rule: Rule::WarnThenBlock,
+        profile: r.profile.clone(),
+        metric_id: r.metric_id.clone(),
+        status: o.status,
+        would_fail: None,
+        message,
+        streak: Some(o.streak),
+        escalate_after: Some(o.escalate_after),
+        comparison: None,
+        warn_issue: (r.status == Status::Warn).then(|| WarnIssue::new(&r.metric_id, &r.profile, input.issues_url)),
+    }
+}
+
+/// Rule 3: the toolchain and browser drift checks, then one check per comparison with the
+/// baseline; with the drift found (toolchain first, then browsers).
+fn baseline_checks(input: &GateInput, baseline: &Baseline, records: &[Record]) -> (Vec<Check>, Vec<ToolchainDrift>) {
+    let mut checks = Vec::new();
+    let mut drift = regression::toolchain_drift(baseline, input.rustc, input.binaryen);
+    let scaffold = baseline.status == BaselineStatus::Scaffold;
+    // Drift fails or warns per the baseline; a scaffold baseline only says it would fail.
+    let drift_check = |reason: String| Check {
+        rule: Rule::Toolchain,
+        profile: String::new(),
+        metric_id: String::new(),
+        status: match (scaffold, baseline.toolchain_drift) {
+            (true, _) => Status::Pass,
+            (false, DriftPolicy::Fail) => Status::Fail,
+            (false, DriftPolicy::Warn) => Status::Warn,
+        },
+        would_fail: scaffold.then(|| reason.clone()),
+        message: if scaffold { format!("scaffold (would fail: {reason})") } else { reason },
+        streak: None,
+        escalate_after: None,
+        comparison: None,
+        warn_issue: None,
+    };
+    if !drift.is_empty() {
+        let what: Vec<String> = drift.iter().map(|d| format!("{} {} -> {}", d.tool, d.baseline, d.current)).collect();
+        checks.push(drift_check(format!(
+            "toolchain drift since the baseline: {}; rebaseline on this toolchain",
+            what.join(", ")
+        )));
+    }
+    let browser_drift = regression::browser_drift(baseline, input.browsers);
+    for (d, metric) in &browser_drift {
+        checks.push(drift_check(format!(
+            "browser drift since the baseline: {} {} -> {}; {metric} is not compared, rebaseline with this browser",
+            d.tool, d.baseline, d.current
+        )));
+    }
+    let drifted_browser = |metric_id: &str| browser_drift.iter().any(|(_, m)| m == metric_id);
+    for c in regression::compare(baseline, records) {
+        let mut reason = c.finding.describe(&c);
+        let comparable = matches!(c.finding, Finding::Within | Finding::Regression);
+        let (fails, status) = if comparable && !drift.is_empty() {
+            reason = format!("not compared across toolchains ({reason})");
+            (false, Status::Skip)
+        } else if comparable && drifted_browser(&c.metric_id) {
+            reason = format!("not compared across browser versions ({reason})");
+            (false, Status::Skip)
+        } else if matches!(c.finding, Finding::NotMeasured) && left_out(records, &c.profile, &c.metric_id) {
+            // The user narrowed the run on purpose; the summary says so and no streak moves.
+            reason = format!("left out of this run, not compared ({reason})");
+            (false, Status::Skip)
+        } else if c.finding.fails() {
+            (true, if scaffold { Status::Pass } else { Status::Fail })
+        } else {
+            (false, Status::Pass)
+        };
+        checks.push(Check {
+            rule: Rule::Regression,
+            profile: c.profile.clone(),
+            metric_id: c.metric_id.clone(),
+            status,
+            would_fail: (fails && scaffold).then(|| reason.clone()),
+            message: if fails && scaffold { format!("scaffold (would fail: {reason})") } else { reason },
+            streak: None,
+            escalate_after: None,
+            comparison: Some(c),
+            warn_issue: None,
+        });
+    }
+    drift.extend(browser_drift.into_iter().map(|(d, _)| d));
+    (checks, drift)
 }
 
 /// A metric's one status: the worst of its budget judgement and every rule's check on it
@@ -323,9 +344,8 @@ pub fn decide(judged: Status, checks: impl IntoIterator<Item = Status>) -> Statu
 }
 
 /// Whether `--engine` left the metric out of this run on the variants gated by `profile`.
-fn left_out(input: &GateInput, profile: &str, metric_id: &str) -> bool {
-    let Some(m) = input.budgets.metric(metric_id) else { return false };
-    input.variants.iter().filter(|v| v.budget_profile == profile).any(|v| summary::left_out(m, v))
+fn left_out(records: &[Record], profile: &str, metric_id: &str) -> bool {
+    records.iter().any(|r| r.profile == profile && r.metric_id == metric_id && r.is_left_out())
 }
 
 fn budget_message(r: &Record) -> String {
@@ -350,6 +370,7 @@ fn num(v: Option<f64>) -> String {
 mod tests {
     use super::*;
     use crate::policy::VariantKind;
+    use crate::run::VariantReport;
     use crate::unit::Unit;
     use serde_json::{Value, json};
 
@@ -396,6 +417,7 @@ mod tests {
                     commands: vec![],
                     artifact_paths: vec![],
                     artifact_sha256: None,
+                    outcome: Some(crate::runtime::Measurement::Value(value)),
                 }
             })
             .collect()
@@ -615,9 +637,9 @@ mod tests {
                     run_id: "r1",
                     rustc: case.rustc,
                     binaryen: "116",
-                    variants: &[],
                     issues_url: None,
-                    measured_elsewhere: &[],
+                    browsers: &[],
+                    attributions: &[],
                 };
                 let report = evaluate(&input, &recs, &mut streaks);
                 let messages: Vec<&str> = report.checks.iter().map(|c| c.message.as_str()).collect();
@@ -712,9 +734,9 @@ mod tests {
                 run_id: "r",
                 rustc: RUSTC,
                 binaryen: "116",
-                variants: &variants,
                 issues_url: None,
-                measured_elsewhere: &[],
+                browsers: &crate::run::browsers_ran(&variants),
+                attributions: &[],
             };
             let report = evaluate(&input, std::slice::from_ref(&record), &mut StreakState::default());
             assert_eq!(report.verdict, verdict, "{version}");
@@ -738,9 +760,9 @@ mod tests {
             run_id: "r",
             rustc: RUSTC,
             binaryen: "117",
-            variants: &[],
             issues_url: None,
-            measured_elsewhere: &[],
+            browsers: &[],
+            attributions: &[],
         };
         let report = evaluate(&input, &recs, &mut StreakState::default());
         let verdicts: Vec<(&str, Status)> = report.metrics.iter().map(|m| (m.metric_id.as_str(), m.status)).collect();
@@ -766,9 +788,9 @@ mod tests {
             run_id: "r",
             rustc: RUSTC,
             binaryen: "116",
-            variants: &[],
             issues_url: Some("https://github.com/o/r/issues"),
-            measured_elsewhere: &[],
+            browsers: &[],
+            attributions: &[],
         };
         let issue = |report: &GateReport| {
             let check = report.checks.iter().find(|c| c.rule == Rule::WarnThenBlock).unwrap();

@@ -7,12 +7,13 @@
 use std::fmt::Write;
 
 use crate::attribution::readable;
-use crate::budget::Status;
 use crate::display::number;
 use crate::gate::GateReport;
 use crate::policy::VariantKind;
+use crate::record;
 use crate::scorecard::{self, percent};
-use crate::summary::{self, Summary};
+use crate::status::Status;
+use crate::summary::Summary;
 
 const WIDTH: f64 = 760.0;
 const BAR: f64 = 16.0;
@@ -37,7 +38,7 @@ pub fn report(summary: &Summary, gate: &GateReport) -> String {
         let _ = writeln!(
             body,
             "<p>Figures measured elsewhere, in {}; nothing was built here.</p>",
-            esc(&summary::environments(&summary.records).join("; "))
+            esc(&record::environments(&summary.records).join("; "))
         );
     }
 

@@ -8,11 +8,12 @@ use std::fmt::Write;
 
 use crate::attribution::readable;
 use crate::baseline::BaselineStatus;
-use crate::budget::Status;
 use crate::display::{number, signed};
 use crate::gate::GateReport;
+use crate::record::{self, Record};
 use crate::scorecard::{self, percent};
-use crate::summary::{self, Record, Summary};
+use crate::status::Status;
+use crate::summary::Summary;
 
 pub fn report(summary: &Summary, gate: &GateReport) -> String {
     let mut out = String::new();
@@ -44,7 +45,7 @@ pub fn report(summary: &Summary, gate: &GateReport) -> String {
         );
     }
     if summary.variants.is_empty() {
-        let environments = summary::environments(&summary.records);
+        let environments = record::environments(&summary.records);
         let _ = writeln!(
             out,
             "Figures measured elsewhere, in {}; rustc `{}`, binaryen {}. Headroom is the unused share of the hard \

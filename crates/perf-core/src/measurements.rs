@@ -12,12 +12,14 @@
 use serde::{Deserialize, Serialize};
 
 use crate::baseline::{Baseline, BaselineProvenance};
-use crate::budget::{Budgets, Status};
+use crate::budget::Budgets;
 use crate::document::{DocumentError, check_schema_version, parse_document, pointer_join};
 use crate::policy::Policy;
-use crate::regression::{self, BrowserRan};
+use crate::record::Record;
+use crate::run::{self, BrowserRan};
 use crate::runtime::Measurement;
-use crate::summary::{self, Record, Summary};
+use crate::status::Status;
+use crate::summary::{self, Summary};
 use crate::unit::Unit;
 
 pub const SCHEMA_VERSION: &str = "wasm-perf-measurements-v1";
@@ -378,7 +380,7 @@ impl Origin {
             commit: s.commit.clone(),
             seed_set: s.seed_set.clone(),
             figures,
-            browsers: regression::browsers_ran(&s.variants),
+            browsers: run::browsers_ran(&s.variants),
         }
     }
 }
@@ -447,6 +449,60 @@ impl Selection {
     }
 }
 
+impl Origin {
+    /// Refuses figures of another package than `package`, measured with other seeds than the
+    /// budgets', or for a profile, metric or unit the budgets do not know.
+    fn check(&self, package: &str, budgets: &Budgets) -> Result<(), DocumentError> {
+        let file = self.file.as_str();
+        if let Some(measured) = self.package.as_deref().filter(|p| *p != package) {
+            return Err(DocumentError::rule(
+                file,
+                "/package",
+                format!("these are figures of {measured}, the gate's package is {package}"),
+            ));
+        }
+        if !budgets.is_seed_set(&self.seed_set) {
+            return Err(DocumentError::rule(
+                file,
+                "/seed_set",
+                format!(
+                    "measured with the seeds {:?}, the budgets' seed set is {:?}: figures are comparable only over the same seeds",
+                    self.seed_set, budgets.seed_set
+                ),
+            ));
+        }
+        for (i, r) in self.figures.iter().enumerate() {
+            let at = |field: &str| pointer_join(&format!("{}/{i}", self.pointer), field);
+            if !budgets.profiles.contains(&r.profile) {
+                return Err(DocumentError::rule(
+                    file,
+                    at("profile"),
+                    format!(
+                        "the budgets have no profile \"{}\" (they have {})",
+                        r.profile,
+                        budgets.profiles.join(", ")
+                    ),
+                ));
+            }
+            let Some(m) = budgets.metric(&r.metric_id) else {
+                return Err(DocumentError::rule(
+                    file,
+                    at("metric_id"),
+                    format!("the budgets have no metric \"{}\"", r.metric_id),
+                ));
+            };
+            if m.unit != r.unit {
+                return Err(DocumentError::rule(
+                    file,
+                    at("unit"),
+                    format!("{} is budgeted in {}, found {}", m.id, m.unit, r.unit),
+                ));
+            }
+        }
+        Ok(())
+    }
+}
+
 /// The figures judged against `budgets`, one record per (profile, metric) in policy order
 /// then budgets order; a metric required by `selection` and absent fails. Refuses figures
 /// of another package than `package`, measured with other seeds than the budgets', or for a
@@ -458,48 +514,8 @@ pub fn records(
     policy: &Policy,
     selection: &Selection,
 ) -> Result<Vec<Record>, DocumentError> {
+    origin.check(package, budgets)?;
     let file = origin.file.as_str();
-    if let Some(measured) = origin.package.as_deref().filter(|p| *p != package) {
-        return Err(DocumentError::rule(
-            file,
-            "/package",
-            format!("these are figures of {measured}, the gate's package is {package}"),
-        ));
-    }
-    if !budgets.is_seed_set(&origin.seed_set) {
-        return Err(DocumentError::rule(
-            file,
-            "/seed_set",
-            format!(
-                "measured with the seeds {:?}, the budgets' seed set is {:?}: figures are comparable only over the same seeds",
-                origin.seed_set, budgets.seed_set
-            ),
-        ));
-    }
-    for (i, r) in origin.figures.iter().enumerate() {
-        let at = |field: &str| pointer_join(&format!("{}/{i}", origin.pointer), field);
-        if !budgets.profiles.contains(&r.profile) {
-            return Err(DocumentError::rule(
-                file,
-                at("profile"),
-                format!("the budgets have no profile \"{}\" (they have {})", r.profile, budgets.profiles.join(", ")),
-            ));
-        }
-        let Some(m) = budgets.metric(&r.metric_id) else {
-            return Err(DocumentError::rule(
-                file,
-                at("metric_id"),
-                format!("the budgets have no metric \"{}\"", r.metric_id),
-            ));
-        };
-        if m.unit != r.unit {
-            return Err(DocumentError::rule(
-                file,
-                at("unit"),
-                format!("{} is budgeted in {}, found {}", m.id, m.unit, r.unit),
-            ));
-        }
-    }
     let gated = |profile: &str| {
         if selection.profiles.is_empty() {
             origin.figures.iter().any(|f| f.profile == profile)

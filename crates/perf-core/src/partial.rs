@@ -6,12 +6,12 @@
 //! and a variant no partial measured fails closed (its metrics fail with the reason) instead
 //! of vanishing from the verdict.
 
-use crate::budget::Status;
 use crate::document::DocumentError;
 use crate::pipeline::{Contention, PipelineReport, StepBudget, StepCounts};
 use crate::policy::{Policy, Variant, VariantKind};
+use crate::run::VariantReport;
 use crate::run::{self, Run};
-use crate::summary::VariantReport;
+use crate::status::Status;
 
 /// The merging job's own inputs: every partial must have been measured against them.
 pub struct Expected<'a> {
@@ -191,7 +191,7 @@ mod tests {
     use crate::browser::EnvironmentRun;
     use crate::corpus::{BrowserKind, Environment};
     use crate::pipeline::PhaseTiming;
-    use crate::summary::Provenance;
+    use crate::run::Provenance;
 
     const POLICY: &str = include_str!("../../../.github/wasm_optimization_policy.json");
 

@@ -4,8 +4,8 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::budget::Status;
 use crate::policy::Variant;
+use crate::status::Status;
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct StepCounts {
@@ -105,7 +105,7 @@ impl StepBudget {
 #[cfg(test)]
 mod tests {
     use super::{StepBudget, StepCounts};
-    use crate::budget::Status;
+    use crate::status::Status;
 
     #[test]
     fn excess_steps_fail_and_say_which() {

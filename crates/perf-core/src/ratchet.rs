@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::baseline::Baseline;
 use crate::budget::Ratchet;
-use crate::summary::Record;
+use crate::record::Record;
 use crate::unit::Unit;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -65,8 +65,8 @@ fn round_up(v: f64) -> f64 {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::budget::Status;
     use crate::policy::VariantKind;
+    use crate::status::Status;
 
     fn record(metric_id: &str, hard: f64) -> Record {
         Record {
@@ -88,6 +88,7 @@ mod tests {
             commands: vec![],
             artifact_paths: vec![],
             artifact_sha256: None,
+            outcome: Some(crate::runtime::Measurement::Value(1.0)),
         }
     }
 

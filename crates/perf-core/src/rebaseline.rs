@@ -13,8 +13,8 @@ use crate::baseline::{Baseline, BaselineMetric, BaselineProvenance, BaselineStat
 use crate::document::DocumentError;
 use crate::json_text::{self, Edit, Node};
 use crate::policy::VariantKind;
+use crate::record::Record;
 use crate::stats::median;
-use crate::summary::Record;
 use crate::unit::Unit;
 
 /// One (profile, metric) of the fresh run: its values over the runs (empty when it was not

@@ -4,10 +4,9 @@
 
 use serde::{Deserialize, Serialize};
 
-use std::collections::BTreeMap;
-
 use crate::baseline::{Baseline, Tolerance};
-use crate::summary::{Record, VariantReport};
+use crate::record::Record;
+use crate::run::BrowserRan;
 use crate::unit::Unit;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -158,44 +157,6 @@ pub fn toolchain_drift(baseline: &Baseline, rustc: &str, binaryen: &str) -> Vec<
     drift
 }
 
-/// The browser each environment of `variants` ran, by environment id ("Chromium 156").
-pub fn browsers(variants: &[VariantReport]) -> BTreeMap<String, String> {
-    variants
-        .iter()
-        .flat_map(|v| &v.browsers)
-        .filter_map(|b| Some((b.environment.clone(), b.browser.as_ref()?.major_version())))
-        .collect()
-}
-
-/// A browser that measured a metric: in a browser environment of this run, or on a device
-/// elsewhere (`gate --measurements`).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct BrowserRan {
-    pub environment: String,
-    /// The browser and its major version: "Chromium 156".
-    pub browser: String,
-    pub metric: String,
-}
-
-/// The browsers `variants`' environments ran, one per environment and metric.
-pub fn browsers_ran(variants: &[VariantReport]) -> Vec<BrowserRan> {
-    let mut ran: Vec<BrowserRan> = Vec::new();
-    for b in variants.iter().flat_map(|v| &v.browsers) {
-        let Some(browser) = b.browser.as_ref() else { continue };
-        for metric in b.metrics() {
-            let r = BrowserRan {
-                environment: b.environment.clone(),
-                browser: browser.major_version(),
-                metric: metric.clone(),
-            };
-            if !ran.contains(&r) {
-                ran.push(r);
-            }
-        }
-    }
-    ran
-}
-
 /// A browser environment whose browser or major version differs from the baseline's, or
 /// that the baseline does not record while it anchors the environment's metric: its values
 /// are not comparable as-is. Returns the drift and the metric the environment feeds.
@@ -218,8 +179,8 @@ pub fn browser_drift(baseline: &Baseline, ran: &[BrowserRan]) -> Vec<(ToolchainD
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::budget::Status;
     use crate::policy::VariantKind;
+    use crate::status::Status;
 
     fn record(metric_id: &str, unit: Unit, value: Option<f64>) -> Record {
         Record {
@@ -241,6 +202,7 @@ mod tests {
             commands: vec![],
             artifact_paths: vec![],
             artifact_sha256: None,
+            outcome: value.map(crate::runtime::Measurement::Value),
         }
     }
 

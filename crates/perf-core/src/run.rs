@@ -2,14 +2,18 @@
 //! variants, before any gating. `cargo xtask perf` concludes it at once; one job of a matrix
 //! writes it to a file (its partial summary, this type serialized) for `gate --merge`.
 
+use std::collections::BTreeMap;
+
 use serde::{Deserialize, Serialize};
 
+use crate::attribution::Attribution;
 use crate::baseline::BaselineProvenance;
+use crate::browser::EnvironmentRun;
 use crate::document::{DocumentError, check_schema_version, parse_document};
 use crate::pipeline::PipelineReport;
-use crate::regression;
-use crate::runtime::RunErrorKind;
-use crate::summary::{Provenance, VariantReport};
+use crate::policy::{Variant, VariantKind};
+use crate::runtime::{RunErrorKind, RuntimeReport};
+use crate::sections::SectionBreakdown;
 
 /// The schema of a run written to a file (a matrix job's partial summary).
 pub const SCHEMA_VERSION: &str = "wasm-budget-partial-v1";
@@ -29,6 +33,17 @@ pub struct Run {
     pub pipeline: PipelineReport,
 }
 
+/// What a run and the summary concluded from it both say first: what was measured and on
+/// what. (Each keeps these fields in its own JSON order, so they are not flattened there.)
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RunHeader {
+    pub commit: String,
+    pub package: String,
+    /// The seeds the scenarios ran with.
+    pub seed_set: Vec<u64>,
+    pub provenance: Provenance,
+}
+
 impl Run {
     pub fn parse(file: &str, text: &str) -> Result<Run, DocumentError> {
         let run: Run = parse_document(file, text)?;
@@ -46,7 +61,7 @@ impl Run {
             binaryen: p.binaryen.clone(),
             policy_sha256: p.policy_sha256.clone(),
             host: p.host.clone(),
-            browsers: regression::browsers(&self.variants),
+            browsers: browsers(&self.variants),
         }
     }
 }
@@ -79,11 +94,206 @@ pub fn bad_scenarios(variants: &[VariantReport]) -> Vec<String> {
         .collect()
 }
 
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Provenance {
+    /// `rustc -vV`, verbatim.
+    pub rustc: String,
+    pub cargo: String,
+    pub binaryen: String,
+    pub host: String,
+    pub policy_sha256: String,
+    pub budgets_sha256: String,
+}
+
+/// One built variant: how it was made and what its artifacts measure.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct VariantReport {
+    pub id: String,
+    pub variant: VariantKind,
+    pub budget_profile: String,
+    pub features: Vec<String>,
+    /// The exact commands that produced the artifacts, in order.
+    pub commands: Vec<String>,
+    /// The wasm-opt settings applied, or `None` when the variant ships cargo's output.
+    pub wasm_opt: Option<String>,
+    pub pre_opt: Option<ArtifactMeasurement>,
+    pub post_opt: Option<ArtifactMeasurement>,
+    /// wasm-bindgen's JS glue, shipped beside the module; `None` without wasm-bindgen.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub glue: Option<GlueMeasurement>,
+    /// The functions the shipped module exports: what a host page can call.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub shipped_exports: Vec<String>,
+    /// The build the runtime scenarios ran on, when it is not the production build.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub benchmark: Option<BenchmarkBuild>,
+    /// Why the benchmark build failed: its runtime metrics are not measured, while the
+    /// production build's sizes still are.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub benchmark_error: Option<String>,
+    /// The scenarios run in the wasm engine; `None` when none ran (see the records' reasons).
+    pub runtime: Option<RuntimeReport>,
+    /// Why the scenario engine did not run on this variant: `--engine` left it out.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub runtime_skipped: Option<String>,
+    /// Cold init in each browser environment of the corpus (run, failed or left out).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub browsers: Vec<EnvironmentRun>,
+    /// Where the bytes go (twiggy); `None` when the variant was not built or the profiler
+    /// failed (then `attribution_error` says why).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub attribution: Option<Attribution>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub attribution_error: Option<String>,
+    /// Why this variant has no measurements (a failed build or wasm-opt run).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ArtifactMeasurement {
+    pub path: String,
+    pub sha256: String,
+    pub raw_bytes: u64,
+    pub gzip_bytes: u64,
+    pub brotli_bytes: u64,
+    pub sections: SectionBreakdown,
+}
+
+/// wasm-bindgen's JS glue: the glue file and its snippets, each compressed on its own (as a
+/// server sends each file), and their sums, which the `size.glue_*` metrics gate.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GlueMeasurement {
+    pub raw_bytes: u64,
+    pub gzip_bytes: u64,
+    pub brotli_bytes: u64,
+    /// The glue file first, then its snippets in path order.
+    pub files: Vec<GlueFile>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GlueFile {
+    pub path: String,
+    pub sha256: String,
+    pub raw_bytes: u64,
+    pub gzip_bytes: u64,
+    pub brotli_bytes: u64,
+}
+
+impl GlueMeasurement {
+    /// The files' sums.
+    pub fn of(files: Vec<GlueFile>) -> GlueMeasurement {
+        GlueMeasurement {
+            raw_bytes: files.iter().map(|f| f.raw_bytes).sum(),
+            gzip_bytes: files.iter().map(|f| f.gzip_bytes).sum(),
+            brotli_bytes: files.iter().map(|f| f.brotli_bytes).sum(),
+            files,
+        }
+    }
+}
+
+/// A variant's benchmark build: the production build's settings plus the policy's
+/// benchmark features. Only the runtime scenarios use it; nothing of it is size-gated.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BenchmarkBuild {
+    pub features: Vec<String>,
+    /// The exact commands that produced the module, in order.
+    pub commands: Vec<String>,
+    /// The module the scenarios ran on (after wasm-opt when the variant runs it).
+    pub path: String,
+    pub sha256: String,
+    pub raw_bytes: u64,
+}
+#[cfg(test)]
+impl Provenance {
+    /// A provenance for plain-data tests: cargo 1.95.0, binaryen 116, x86_64 Linux, and the
+    /// policy and budgets digests "p" and "b".
+    pub(crate) fn for_tests(rustc: &str) -> Provenance {
+        Provenance {
+            rustc: rustc.to_owned(),
+            cargo: "cargo 1.95.0".to_owned(),
+            binaryen: "116".to_owned(),
+            host: "x86_64-unknown-linux-gnu".to_owned(),
+            policy_sha256: "p".to_owned(),
+            budgets_sha256: "b".to_owned(),
+        }
+    }
+}
+
+impl VariantReport {
+    /// A policy variant's report before anything is built or measured.
+    pub fn planned(v: &Variant, commands: Vec<String>) -> VariantReport {
+        VariantReport {
+            id: v.id.clone(),
+            variant: v.variant,
+            budget_profile: v.budget_profile.clone(),
+            features: v.cargo.features.clone(),
+            commands,
+            wasm_opt: None,
+            pre_opt: None,
+            post_opt: None,
+            glue: None,
+            shipped_exports: Vec::new(),
+            benchmark: None,
+            benchmark_error: None,
+            runtime: None,
+            runtime_skipped: None,
+            browsers: Vec::new(),
+            attribution: None,
+            attribution_error: None,
+            error: None,
+        }
+    }
+}
+/// The browser each environment of `variants` ran, by environment id ("Chromium 156").
+pub fn browsers(variants: &[VariantReport]) -> BTreeMap<String, String> {
+    variants
+        .iter()
+        .flat_map(|v| &v.browsers)
+        .filter_map(|b| Some((b.environment.clone(), b.browser.as_ref()?.major_version())))
+        .collect()
+}
+
+/// A browser that measured a metric: in a browser environment of this run, or on a device
+/// elsewhere (`gate --measurements`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BrowserRan {
+    pub environment: String,
+    /// The browser and its major version: "Chromium 156".
+    pub browser: String,
+    pub metric: String,
+}
+
+/// The browsers `variants`' environments ran, one per environment and metric.
+pub fn browsers_ran(variants: &[VariantReport]) -> Vec<BrowserRan> {
+    let mut ran: Vec<BrowserRan> = Vec::new();
+    for b in variants.iter().flat_map(|v| &v.browsers) {
+        let Some(browser) = b.browser.as_ref() else { continue };
+        for metric in b.metrics() {
+            let r = BrowserRan {
+                environment: b.environment.clone(),
+                browser: browser.major_version(),
+                metric: metric.clone(),
+            };
+            if !ran.contains(&r) {
+                ran.push(r);
+            }
+        }
+    }
+    ran
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::budget::Status;
     use crate::pipeline::{StepBudget, StepCounts};
+    use crate::status::Status;
 
     fn empty() -> Run {
         Run {

@@ -1,10 +1,11 @@
 //! A variant's scorecard, the table both reports show: per metric its value, hard budget,
 //! headroom, change against the baseline and the gate's verdict on it.
 
-use crate::budget::Status;
-use crate::gate::{GateReport, Rule};
+use crate::gate::GateReport;
 use crate::policy::VariantKind;
-use crate::summary::{Record, Summary};
+use crate::record::Record;
+use crate::status::Status;
+use crate::summary::Summary;
 
 pub struct Line<'a> {
     pub record: &'a Record,
@@ -37,11 +38,7 @@ pub fn lines<'a>(summary: &'a Summary, gate: &GateReport, variant: VariantKind) 
         .iter()
         .filter(|r| r.variant == variant)
         .map(|r| {
-            let baseline = gate
-                .checks
-                .iter()
-                .filter(|c| c.rule == Rule::Regression && c.profile == r.profile && c.metric_id == r.metric_id)
-                .find_map(|c| c.comparison.as_ref()?.baseline);
+            let baseline = gate.comparison(r).and_then(|c| c.baseline);
             let headroom_pct = match (r.value, r.threshold_hard) {
                 (Some(v), Some(h)) if h > 0.0 => Some((h - v) / h * 100.0),
                 _ => None,

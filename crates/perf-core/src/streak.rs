@@ -13,8 +13,8 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-use crate::budget::Status;
 use crate::document::{DocumentError, check_schema_version, parse_document};
+use crate::status::Status;
 
 pub const SCHEMA_VERSION: &str = "wasm-perf-warn-streaks-v1";
 

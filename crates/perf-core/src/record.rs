@@ -1,0 +1,414 @@
+//! A record: one (budget profile, metric) of a run judged against its thresholds: what was
+//! measured (a value, left out on purpose, not measured and why, failed), where and how
+//! (environment, seeds, commands, artifacts), and the status and reason the judgement gives.
+//! The judging of a run's variants and of figures measured elsewhere are both here.
+
+use serde::{Deserialize, Serialize};
+
+use crate::browser::EnvironmentRun;
+use crate::budget::{Budgets, Engine, Metric, Source};
+use crate::display::number;
+use crate::policy::VariantKind;
+use crate::run::{ArtifactMeasurement, GlueMeasurement, VariantReport};
+use crate::runtime::Measurement;
+use crate::status::Status;
+use crate::unit::Unit;
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Record {
+    pub commit: String,
+    pub profile: String,
+    pub variant: VariantKind,
+    pub environment: String,
+    pub metric_id: String,
+    pub metric: String,
+    pub value: Option<f64>,
+    pub unit: Unit,
+    pub threshold_warn: Option<f64>,
+    pub threshold_hard: Option<f64>,
+    pub status: Status,
+    pub required: bool,
+    /// Measured with a clock: the value differs run to run and stays out of the signature.
+    pub wall_clock: bool,
+    /// Why the metric was skipped or failed without a value.
+    pub reason: Option<String>,
+    pub seed_set: Vec<u64>,
+    pub commands: Vec<String>,
+    pub artifact_paths: Vec<String>,
+    pub artifact_sha256: Option<String>,
+    /// What was measured, typed: a value, left out on purpose, not measured or failed, each
+    /// with its reason. The JSON says it only through `value`, `status` and `reason`, where
+    /// left out and not measured read alike, so a record read back from a file has `None`.
+    #[serde(skip)]
+    pub outcome: Option<Measurement>,
+}
+
+impl Record {
+    /// Why the record warned or failed: its reason, the threshold its value crossed, or,
+    /// when the value is within its budget, that another rule of the gate decided.
+    pub fn explain(&self) -> String {
+        match (self.value, &self.reason) {
+            (_, Some(reason)) => reason.clone(),
+            (Some(v), None) => {
+                let crossed = match (self.threshold_hard, self.threshold_warn) {
+                    (Some(h), _) if v > h => format!("budget {}", number(h)),
+                    (_, Some(w)) if v > w => format!("warn threshold {}", number(w)),
+                    _ => {
+                        return format!(
+                            "{} {} is within its budget; the gate's findings say why",
+                            number(v),
+                            self.unit
+                        );
+                    }
+                };
+                format!("{} {} is above the {crossed}", number(v), self.unit)
+            }
+            (None, None) => "no value".to_owned(),
+        }
+    }
+}
+
+/// Where size metrics are measured: the file itself, no engine involved.
+pub const STATIC_ENVIRONMENT: &str = "static: artifact bytes (gzip: zlib level 9; brotli: quality 11, window 24)";
+
+/// One record per (variant, metric), in policy order then budgets order.
+pub fn build_records(budgets: &Budgets, variants: &[VariantReport], commit: &str) -> Vec<Record> {
+    let mut records = Vec::new();
+    for v in variants {
+        for m in &budgets.metrics {
+            records.push(record(budgets, m, v, commit));
+        }
+    }
+    records
+}
+
+fn record(budgets: &Budgets, m: &Metric, v: &VariantReport, commit: &str) -> Record {
+    let judged = Record::judged(m, &v.budget_profile, v.variant, commit, measured_value(m, v));
+    // Sizes are the production build's; what runs, the benchmark build's when there is one.
+    let (commands, artifact_paths, artifact_sha256) = match (&v.benchmark, &v.glue) {
+        (Some(b), _) if !m.source.is_size() => (&b.commands, vec![b.path.clone()], Some(b.sha256.clone())),
+        (_, Some(g)) if m.source.is_glue() => {
+            (&v.commands, g.files.iter().map(|f| f.path.clone()).collect(), g.files.first().map(|f| f.sha256.clone()))
+        }
+        _ => (
+            &v.commands,
+            [v.pre_opt.as_ref(), v.post_opt.as_ref()].into_iter().flatten().map(|a| a.path.clone()).collect(),
+            v.post_opt.as_ref().map(|a| a.sha256.clone()),
+        ),
+    };
+    let browser = v.browsers.iter().find(|b| b.feeds(&m.id));
+    let environment = match (m.source.info().engine, &v.runtime) {
+        (Engine::Artifact, _) => STATIC_ENVIRONMENT.to_owned(),
+        (Engine::Browser, _) => browser.map_or("none".to_owned(), EnvironmentRun::describe),
+        (Engine::Wasmtime, Some(r)) => r.engine.clone(),
+        (Engine::Wasmtime, None) => "none".to_owned(),
+    };
+    let browser_seeds = browser.and_then(|b| {
+        let figures = match b.operations.iter().find(|o| o.metric == m.id) {
+            Some(op) => op.per_op.as_ref()?,
+            None => &b.phases.as_ref()?.total,
+        };
+        Some(figures.seeds.iter().map(|s| s.seed).collect())
+    });
+    let seeds = browser_seeds.or_else(|| {
+        v.runtime.as_ref().and_then(|r| {
+            let run = r.feeding(&m.id)?;
+            let t = run.timing.as_ref().or(run.heap.as_ref())?;
+            Some(t.seeds.iter().map(|s| s.seed).collect::<Vec<_>>())
+        })
+    });
+    Record {
+        environment,
+        seed_set: match seeds {
+            _ if m.source.is_size() => Vec::new(),
+            Some(seeds) => seeds,
+            None => budgets.seed_set.clone(),
+        },
+        commands: commands.iter().cloned().chain(browser.and_then(|b| b.command_line.clone())).collect(),
+        artifact_paths,
+        artifact_sha256,
+        ..judged
+    }
+}
+
+impl Record {
+    /// `m`'s record on `profile`, `measured` judged against its thresholds; where and how it
+    /// was measured (environment, seeds, commands, artifacts) left empty for the caller.
+    pub(crate) fn judged(
+        m: &Metric,
+        profile: &str,
+        variant: VariantKind,
+        commit: &str,
+        measured: Measurement,
+    ) -> Record {
+        let thresholds = m.thresholds.get(profile);
+        let (value, status, reason) = judge(m, profile, measured.clone());
+        Record {
+            commit: commit.to_owned(),
+            profile: profile.to_owned(),
+            variant,
+            environment: String::new(),
+            metric_id: m.id.clone(),
+            metric: m.name.clone(),
+            value,
+            unit: m.unit,
+            threshold_warn: thresholds.and_then(|t| t.warn),
+            threshold_hard: thresholds.map(|t| t.hard),
+            status,
+            required: m.required,
+            wall_clock: m.source.is_wall_clock(),
+            reason,
+            seed_set: Vec::new(),
+            commands: Vec::new(),
+            artifact_paths: Vec::new(),
+            artifact_sha256: None,
+            outcome: Some(measured),
+        }
+    }
+
+    /// Whether a narrowed run (`--engine`) left this metric out on purpose.
+    pub fn is_left_out(&self) -> bool {
+        matches!(self.outcome, Some(Measurement::LeftOut(_)))
+    }
+}
+
+/// A record's value, status and reason from what was measured (or why it was not).
+fn judge(m: &Metric, profile: &str, measured: Measurement) -> (Option<f64>, Status, Option<String>) {
+    match measured {
+        // JSON has no NaN: an unmeasurable number is a failure with its reason, not a null.
+        Measurement::Value(value) if !value.is_finite() => {
+            (None, Status::Fail, Some(format!("the measurement is not a finite number ({value})")))
+        }
+        Measurement::Value(value) => match m.evaluate(profile, m.unit.round(value)) {
+            Some(status) => (Some(m.unit.round(value)), status, None),
+            None => (Some(value), Status::Fail, Some(format!("no threshold for budget profile \"{profile}\""))),
+        },
+        Measurement::Failed(why) => (None, Status::Fail, Some(why)),
+        Measurement::NotMeasured(why) if m.required => {
+            (None, Status::Fail, Some(format!("required metric not measured: {why}")))
+        }
+        Measurement::NotMeasured(why) => (None, Status::Skip, Some(format!("not measured: {why}"))),
+        Measurement::LeftOut(why) => (None, Status::Skip, Some(format!("not measured: {why}"))),
+    }
+}
+
+fn measured_value(m: &Metric, v: &VariantReport) -> Measurement {
+    let variant = v.variant.as_str();
+    let artifact = match (&v.post_opt, &v.error) {
+        (Some(a), _) => a,
+        (None, Some(e)) => return Measurement::NotMeasured(format!("the {variant} variant was not built: {e}")),
+        (None, None) => return Measurement::NotMeasured(format!("the {variant} variant has no artifact")),
+    };
+    match m.source.info().engine {
+        Engine::Artifact => size_value(m.source, artifact, v),
+        _ if v.benchmark_error.is_some() => Measurement::NotMeasured(format!(
+            "the {variant} variant's benchmark build failed: {}",
+            v.benchmark_error.as_deref().unwrap_or_default()
+        )),
+        Engine::Browser => match v.browsers.iter().find(|b| b.feeds(&m.id)) {
+            Some(b) => b.measurement(m),
+            None => Measurement::NotMeasured(format!("no browser environment ran on the {variant} variant")),
+        },
+        Engine::Wasmtime => match (&v.runtime, &v.runtime_skipped) {
+            (Some(r), _) => r.measurement(m, variant),
+            (None, Some(why)) => Measurement::LeftOut(why.clone()),
+            (None, None) => Measurement::NotMeasured(format!("no scenario ran on the {variant} variant")),
+        },
+    }
+}
+
+/// A size's value: the production build's optimized module's bytes, or its JS glue's.
+fn size_value(source: Source, artifact: &ArtifactMeasurement, v: &VariantReport) -> Measurement {
+    let glue = |bytes: fn(&GlueMeasurement) -> u64| match &v.glue {
+        Some(g) => Measurement::Value(bytes(g) as f64),
+        None => Measurement::NotMeasured(format!(
+            "the {} variant ships no JS glue (the policy does not build the package with wasm-bindgen)",
+            v.variant.as_str()
+        )),
+    };
+    match source {
+        Source::SizeRaw => Measurement::Value(artifact.raw_bytes as f64),
+        Source::SizeGzip => Measurement::Value(artifact.gzip_bytes as f64),
+        Source::SizeBrotli => Measurement::Value(artifact.brotli_bytes as f64),
+        Source::SectionCode => Measurement::Value(artifact.sections.code_bytes as f64),
+        Source::SectionData => Measurement::Value(artifact.sections.data_bytes as f64),
+        Source::SectionCustom => Measurement::Value(artifact.sections.custom_bytes as f64),
+        Source::DebugSections => Measurement::Value(artifact.sections.debug_and_producers() as f64),
+        Source::GlueRaw => glue(|g| g.raw_bytes),
+        Source::GlueGzip => glue(|g| g.gzip_bytes),
+        Source::GlueBrotli => glue(|g| g.brotli_bytes),
+        // An engine's source; a size source without an arm fails closed here.
+        _ => Measurement::Failed(format!("{} is not measured from the artifact's bytes", source.as_str())),
+    }
+}
+
+/// The environments `records` were measured in, each once, in first-seen order ("none",
+/// for a record nothing measured, left out).
+pub fn environments(records: &[Record]) -> Vec<&str> {
+    let mut seen: Vec<&str> = Vec::new();
+    for r in records.iter().filter(|r| r.environment != "none") {
+        if !seen.contains(&r.environment.as_str()) {
+            seen.push(&r.environment);
+        }
+    }
+    seen
+}
+
+/// Metric ids in the order `records` first name them.
+pub fn metric_ids<'a>(records: impl IntoIterator<Item = &'a Record>) -> Vec<&'a str> {
+    let mut ids: Vec<&str> = Vec::new();
+    for r in records {
+        if !ids.contains(&r.metric_id.as_str()) {
+            ids.push(&r.metric_id);
+        }
+    }
+    ids
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use super::*;
+    use crate::sections::{Section, SectionBreakdown};
+
+    pub(crate) const BUDGETS: &str = r#"{
+      "schema_version": "wasm-perf-budgets-v1",
+      "profiles": ["full-dev", "core-trace", "core-min"],
+      "seed_set": [11, 29, 42, 73, 101],
+      "metrics": [
+        {"id": "M-PERF-01A", "name": "raw", "unit": "bytes", "source": "size.raw", "required": true, "gate": "hard",
+         "thresholds": {"full-dev": {"hard": 1000}, "core-trace": {"hard": 500}, "core-min": {"hard": 100}}},
+        {"id": "M-PERF-01B", "name": "gzip", "unit": "bytes", "source": "size.gzip", "required": true, "gate": "hard",
+         "thresholds": {"full-dev": {"hard": 1000}, "core-trace": {"hard": 500}, "core-min": {"hard": 50}}},
+        {"id": "M-PERF-04A", "name": "reserve+send p95", "unit": "us", "source": "runtime.scenario_p95", "required": false,
+         "gate": "warn_then_block", "escalate_after": 2,
+         "thresholds": {"full-dev": {"warn": 8, "hard": 12}, "core-trace": {"warn": 8, "hard": 12}, "core-min": {"warn": 8, "hard": 12}}}
+      ]
+    }"#;
+
+    pub(crate) fn artifact(raw: u64, gzip: u64) -> ArtifactMeasurement {
+        ArtifactMeasurement {
+            path: "artifacts/wasm/release/k.wasm".into(),
+            sha256: "ab".repeat(32),
+            raw_bytes: raw,
+            gzip_bytes: gzip,
+            brotli_bytes: gzip - 1,
+            sections: SectionBreakdown {
+                sections: vec![],
+                code_bytes: 0,
+                data_bytes: 0,
+                custom_bytes: 0,
+                other_bytes: 8,
+                has_debug_sections: false,
+                has_name_section: false,
+                has_producers_section: false,
+            },
+        }
+    }
+
+    pub(crate) fn release(post: Option<ArtifactMeasurement>, error: Option<&str>) -> VariantReport {
+        VariantReport {
+            id: "wasm-browser-release".into(),
+            variant: VariantKind::Release,
+            budget_profile: "core-min".into(),
+            features: vec!["exports".into()],
+            commands: vec!["cargo build ...".into()],
+            wasm_opt: Some("-O4 shrink 2".into()),
+            pre_opt: None,
+            post_opt: post,
+            glue: None,
+            shipped_exports: vec![],
+            benchmark: None,
+            benchmark_error: None,
+            runtime: None,
+            runtime_skipped: None,
+            browsers: vec![],
+            attribution: None,
+            attribution_error: None,
+            error: error.map(str::to_owned),
+        }
+    }
+
+    fn statuses(v: VariantReport) -> Vec<(String, Status, Option<String>)> {
+        let budgets = Budgets::parse("b.json", BUDGETS).unwrap();
+        build_records(&budgets, &[v], "c0ffee").into_iter().map(|r| (r.metric_id, r.status, r.reason)).collect()
+    }
+
+    #[test]
+    fn measured_sizes_are_gated_and_unmeasured_metrics_say_why() {
+        let s = statuses(release(Some(artifact(100, 51)), None));
+        assert_eq!(s[0], ("M-PERF-01A".into(), Status::Pass, None), "equal to the threshold passes");
+        assert_eq!(s[1], ("M-PERF-01B".into(), Status::Fail, None));
+        assert_eq!(s[2].1, Status::Skip);
+        assert_eq!(s[2].2.as_deref(), Some("not measured: no scenario ran on the release variant"));
+    }
+
+    #[test]
+    fn a_variant_that_was_not_built_fails_its_required_metrics_closed() {
+        let s = statuses(release(None, Some("cargo build failed")));
+        assert_eq!(s[0].1, Status::Fail);
+        assert_eq!(
+            s[0].2.as_deref(),
+            Some("required metric not measured: the release variant was not built: cargo build failed")
+        );
+        assert_eq!(s[2].1, Status::Skip, "an optional metric still skips");
+    }
+
+    #[test]
+    fn a_failed_benchmark_build_keeps_the_sizes_and_says_why_nothing_ran() {
+        let mut v = release(Some(artifact(100, 50)), None);
+        v.benchmark_error = Some("cargo benchmark build of the release variant failed".into());
+        let s = statuses(v);
+        assert_eq!((s[0].1, s[1].1), (Status::Pass, Status::Pass), "the production build's sizes are gated");
+        assert_eq!(s[2].1, Status::Skip, "an optional runtime metric skips");
+        assert_eq!(
+            s[2].2.as_deref(),
+            Some(
+                "not measured: the release variant's benchmark build failed: cargo benchmark build of the release variant failed"
+            )
+        );
+    }
+
+    #[test]
+    fn section_budgets_gate_the_shipped_modules_sections() {
+        let budgets = Budgets::parse(
+            "b.json",
+            r#"{"schema_version": "wasm-perf-budgets-v1", "profiles": ["core-min"], "seed_set": [11],
+                "metrics": [
+                  {"id": "S-CODE", "name": "code", "unit": "bytes", "source": "size.section.code", "required": false,
+                   "gate": "hard", "thresholds": {"core-min": {"hard": 100}}},
+                  {"id": "S-DEBUG", "name": "debug", "unit": "count", "source": "size.debug_sections", "required": true,
+                   "gate": "hard", "thresholds": {"core-min": {"hard": 0}}}]}"#,
+        )
+        .unwrap();
+        let shipped = |sections: &[(&str, u64)]| {
+            let mut a = artifact(10, 10);
+            a.sections.sections =
+                sections.iter().map(|(name, bytes)| Section { name: (*name).into(), bytes: *bytes }).collect();
+            a.sections.code_bytes = sections.iter().filter(|(n, _)| *n == "code").map(|(_, b)| b).sum();
+            release(Some(a), None)
+        };
+        let judged = |v: VariantReport| -> Vec<(Option<f64>, Status)> {
+            build_records(&budgets, &[v], "c").into_iter().map(|r| (r.value, r.status)).collect()
+        };
+        let clean = shipped(&[("code", 90), ("custom:target_features", 20)]);
+        assert_eq!(judged(clean), [(Some(90.0), Status::Pass), (Some(0.0), Status::Pass)]);
+        let debug =
+            shipped(&[("code", 120), ("custom:.debug_info", 900), ("custom:producers", 40), ("custom:name", 9)]);
+        assert_eq!(judged(debug), [(Some(120.0), Status::Fail), (Some(2.0), Status::Fail)], "name is not counted");
+    }
+
+    #[test]
+    fn non_finite_or_unbudgeted_values_fail_with_a_reason() {
+        let budgets = Budgets::parse("b.json", BUDGETS).unwrap();
+        let raw = &budgets.metrics[0];
+        let cases = [
+            (f64::NAN, "core-min", None, "the measurement is not a finite number (NaN)"),
+            (f64::INFINITY, "core-min", None, "the measurement is not a finite number (inf)"),
+            (5.0, "core-max", Some(5.0), "no threshold for budget profile \"core-max\""),
+        ];
+        for (value, profile, kept, reason) in cases {
+            assert_eq!(judge(raw, profile, Measurement::Value(value)), (kept, Status::Fail, Some(reason.to_owned())));
+        }
+    }
+}
