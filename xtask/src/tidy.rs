@@ -162,10 +162,11 @@ fn tests_start_the_tool_with_installs_forbidden_and_install_nothing() {
             );
         }
     }
-    // A process named after an installer; spelled in parts so that these lines do not find themselves.
+    // A process named after an installer, started either way a test can start one (spelled
+    // in two parts so that the xshell rule above does not find this line).
     let installers: Vec<String> = ["rustup", "apt-get", "apt", "sudo", "dpkg"]
         .iter()
-        .flat_map(|p| [format!("{}(\"{p}\"", concat!("Command::", "new")), format!("{}\"{p} ", concat!("cmd!(sh, "))])
+        .flat_map(|p| [format!("{}(\"{p}\"", concat!("Command::", "new")), format!("cmd!(sh, \"{p} ")])
         .collect();
     let installers: Vec<&str> = installers.iter().map(String::as_str).collect();
     let hits = lines_with(&tests, &installers);
@@ -361,7 +362,7 @@ const MAX_FUNCTION_LINES: usize = 100;
 /// The functions allowed over [`MAX_FUNCTION_LINES`], as `path::name`, each with why: a body
 /// that is a data table (rows of cases read one at a time, however many), or a function
 /// another change is splitting. An entry that is no longer over the limit fails the test.
-const LONG_FUNCTIONS_ALLOWED: [(&str, &str); 8] = [
+const LONG_FUNCTIONS_ALLOWED: [(&str, &str); 6] = [
     ("crates/perf-core/src/corpus.rs::self_test_cases", "a data table: the self-test's broken corpora"),
     ("crates/perf-core/src/policy.rs::self_test_cases", "a data table: the self-test's broken policies"),
     (
@@ -369,8 +370,6 @@ const LONG_FUNCTIONS_ALLOWED: [(&str, &str); 8] = [
         "a table-driven test: its table of cases",
     ),
     ("crates/perf-core/src/gate.rs::every_rule_in_both_modes", "a table-driven test: its table of cases"),
-    ("crates/perf-core/src/gate.rs::evaluate", "its file is being restructured (issue 26)"),
-    ("crates/perf-core/src/measurements.rs::records", "its file is being restructured (issue 26)"),
     ("xtask/src/browser_runner.rs::run_environment", "being split (issue 26)"),
     ("xtask/src/pipeline.rs::measure", "being split (issue 26)"),
 ];
