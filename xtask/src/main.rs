@@ -7,42 +7,26 @@
 //!
 //! Exit codes: 0 pass or warn, 1 a budget failed, 2 bad input or a tool error.
 
-mod atomic_write;
-mod attribution;
-mod bidi;
-mod bindgen;
-mod browser_process;
-mod browser_runner;
-mod canary_module;
-mod cdp;
-mod corpus_check;
-mod flags;
-mod gate;
-mod init;
-mod inputs;
-mod install_consent;
-mod leb128;
-mod loopback;
-mod measure;
-mod measured_elsewhere;
-mod merge;
-mod optimize;
-mod outputs;
-mod perf;
-mod pipeline;
-mod policy_check;
-mod rebaseline;
-mod remote_protocol;
-mod runner;
-mod summary_schema;
-mod table;
-mod timing_lock;
-mod toolchain;
+//! **Architecture Invariant:** the modules stand in layers, one folder each, and a module
+//! imports only its own layer and those below it: this face (parsing the command line,
+//! exit codes) → `commands` → `plumbing` → the tools (`build`, `wasmtime`, `browser`) →
+//! `machine`. The tidy test `layers_import_only_downward` keeps it. Every module is
+//! re-exported here (`crate::pipeline`), so a path names the concept, the folder its layer.
 
-#[cfg(test)]
-mod tidy;
+mod browser;
+mod build;
+mod commands;
+mod machine;
+mod plumbing;
+mod wasmtime;
 
-use std::path::{Path, PathBuf};
+use browser::{bidi, browser_process, browser_runner, cdp, loopback, remote_protocol};
+use build::{attribution, bindgen, canary_module, leb128, measure, optimize};
+use commands::{flags, measured_elsewhere};
+use machine::{atomic_write, install_consent, timing_lock, toolchain, workspace::project_root};
+use plumbing::{gate, inputs, outputs, pipeline, settings, summary_schema};
+use wasmtime::runner;
+
 use std::process::ExitCode;
 
 use clap::Parser;
@@ -72,13 +56,4 @@ fn run(cli: flags::Cli) -> anyhow::Result<Status> {
         flags::Command::Gate(cmd) => (*cmd).run(&sh),
         flags::Command::Init(cmd) => cmd.run(&sh),
     }
-}
-
-/// The workspace root: tasks run from there whatever the caller's directory. `cargo run`
-/// (the `xtask` alias) names xtask's manifest directory at run time, so a binary built in
-/// one checkout serves the checkout cargo ran it from; run directly, it serves its own.
-pub(crate) fn project_root() -> PathBuf {
-    let manifest_dir =
-        std::env::var_os("CARGO_MANIFEST_DIR").map_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")), PathBuf::from);
-    manifest_dir.parent().map(Path::to_path_buf).unwrap_or_default()
 }

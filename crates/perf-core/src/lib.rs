@@ -5,41 +5,23 @@
 //! **Architecture Invariant:** this crate does no process, file, network, environment or
 //! clock IO. It takes bytes, parsed documents and measured numbers, and returns values;
 //! `xtask` does the doing. Every rule here is therefore testable with plain data.
+//!
+//! **Architecture Invariant:** the modules stand in five layers, one folder each, and a
+//! module imports only its own layer and those before it: leaves → documents → measured →
+//! decide → views. The tidy test `layers_import_only_downward` keeps it. Every module is
+//! re-exported at the root (`perf_core::gate`), so a path names the concept, the folder its
+//! layer.
 
-pub mod attribution;
-pub mod baseline;
-pub mod browser;
-pub mod budget;
-pub mod conclude;
-pub mod corpus;
-pub mod digest;
-pub mod display;
-pub mod document;
-pub mod gate;
-pub mod html;
-pub mod json_text;
-pub mod markdown;
-pub mod measurements;
-pub mod onboarding;
-pub mod partial;
-pub mod pipeline;
-pub mod plan;
-pub mod policy;
-pub mod ratchet;
-pub mod rebaseline;
-pub mod record;
-pub mod regression;
-pub mod run;
-pub mod runtime;
-pub mod scorecard;
-pub mod sections;
-pub mod self_test;
-pub mod shell;
-pub mod stats;
-pub mod status;
-pub mod streak;
-pub mod summary;
-pub mod unit;
-pub mod warn_issue;
+mod decide;
+mod documents;
+mod leaves;
+mod measured;
+mod views;
+
+pub use decide::{conclude, gate, measurements, onboarding, ratchet, rebaseline, record, regression, summary};
+pub use documents::{budget, corpus, plan, policy, streak};
+pub use leaves::{digest, display, document, json_text, sections, self_test, shell, stats, status, unit, warn_issue};
+pub use measured::{attribution, baseline, browser, partial, pipeline, run, runtime};
+pub use views::{html, markdown, scorecard, table};
 
 pub use document::{DocumentError, parse_document};

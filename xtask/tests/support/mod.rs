@@ -27,7 +27,7 @@ pub fn xtask_command() -> Command {
     cmd
 }
 
-/// `xtask/src/install_consent.rs`'s variable (a binary's test cannot import the binary).
+/// `xtask/src/machine/install_consent.rs`'s variable (a binary's test cannot import the binary).
 pub const NO_INSTALL: &str = "WASM_BUDGET_GATE_NO_INSTALL";
 
 /// The toolchain running the tests: rustup names it to the processes it starts; without

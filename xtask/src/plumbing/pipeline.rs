@@ -26,7 +26,8 @@ use crate::attribution::{self, Profile};
 use crate::browser_runner::{self, BrowserSelection, Shipped};
 use crate::optimize::{self, BINARYEN_VERSION, CacheOutcome};
 pub(crate) use crate::runner::Selection;
-use crate::{bindgen, flags, inputs, measure, runner, timing_lock, toolchain};
+use crate::settings::{Engine, RuntimeArgs};
+use crate::{bindgen, inputs, measure, runner, timing_lock, toolchain};
 
 /// Environment variables that set rustflags; the builds use only the policy's, through
 /// CARGO_ENCODED_RUSTFLAGS (which outranks all of them and any config file).
@@ -49,7 +50,7 @@ pub(crate) struct RuntimePlan<'a> {
     pub corpus: Corpus,
     pub corpus_sha256: String,
     /// The engines that run (all unless `--engine` narrowed the run).
-    pub engines: Vec<flags::Engine>,
+    pub engines: Vec<Engine>,
     pub selection: Selection<'a>,
     /// Wait for another measuring run's timed phase (else refuse, exit 2).
     pub wait: bool,
@@ -62,7 +63,7 @@ impl<'a> RuntimePlan<'a> {
     /// `--engine …` when the run left out an engine the corpus runs on (wasmtime runs the
     /// scenarios; each browser its environments).
     pub(crate) fn narrowed_by(&self) -> Option<String> {
-        let all = [flags::Engine::Wasmtime, flags::Engine::Chromium, flags::Engine::Firefox];
+        let all = [Engine::Wasmtime, Engine::Chromium, Engine::Firefox];
         all.iter().any(|e| self.uses(*e) && !self.engines.contains(e)).then(|| {
             let words: Vec<String> = self.engines.iter().map(|e| format!("--engine {}", e.as_str())).collect();
             format!("this run selected {}", words.join(" "))
@@ -71,7 +72,7 @@ impl<'a> RuntimePlan<'a> {
 
     /// Whether the corpus runs anything on `engine`: wasmtime the scenarios, a browser its
     /// environments.
-    fn uses(&self, engine: flags::Engine) -> bool {
+    fn uses(&self, engine: Engine) -> bool {
         match engine.browser() {
             None => !self.bindgen && !self.corpus.scenarios.is_empty(),
             Some(kind) => self.corpus.environments.iter().any(|x| x.browser == kind),
@@ -87,9 +88,9 @@ impl<'a> RuntimePlan<'a> {
     /// the selection, before anything is built.
     pub(crate) fn load(
         loaded: &inputs::Loaded,
-        args: &flags::RuntimeArgs,
+        args: &RuntimeArgs,
         selection: Selection<'a>,
-        engines: &[flags::Engine],
+        engines: &[Engine],
     ) -> anyhow::Result<RuntimePlan<'a>> {
         let corpus = inputs::read(&args.corpus, Corpus::parse)?;
         let cx = CorpusContext { budgets: &loaded.budgets.value, exports: None, only: selection.scenario };
@@ -98,7 +99,7 @@ impl<'a> RuntimePlan<'a> {
             corpus: corpus.value,
             corpus_sha256: corpus.sha256,
             engines: if engines.is_empty() {
-                vec![flags::Engine::Wasmtime, flags::Engine::Chromium, flags::Engine::Firefox]
+                vec![Engine::Wasmtime, Engine::Chromium, Engine::Firefox]
             } else {
                 engines.to_vec()
             },
@@ -207,7 +208,7 @@ pub(crate) fn measure(
                      browsers only"
                         .to_owned(),
                 );
-            } else if runtime.engines.contains(&flags::Engine::Wasmtime) {
+            } else if runtime.engines.contains(&Engine::Wasmtime) {
                 let t = Instant::now();
                 let budgets = &loaded.budgets.value;
                 report.runtime = Some(runner::run_variant(

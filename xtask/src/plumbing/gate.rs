@@ -13,8 +13,8 @@ use perf_core::streak::StreakState;
 use xshell::{Shell, cmd};
 
 use crate::atomic_write::write_json_atomic;
-use crate::flags::GateArgs;
 use crate::inputs;
+use crate::settings::GateArgs;
 
 pub const EVENT_SCHEMA_VERSION: &str = "wasm-perf-gate-event-v1";
 

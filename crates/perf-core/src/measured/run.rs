@@ -329,7 +329,7 @@ mod tests {
     #[test]
     fn a_failed_production_or_benchmark_build_is_a_broken_variant() {
         let policy =
-            crate::policy::Policy::parse("p.json", include_str!("../../../.github/wasm_optimization_policy.json"))
+            crate::policy::Policy::parse("p.json", include_str!("../../../../.github/wasm_optimization_policy.json"))
                 .unwrap();
         let mut variants: Vec<VariantReport> =
             policy.profiles.iter().map(|v| VariantReport::planned(v, vec!["cargo build".into()])).collect();

@@ -193,7 +193,7 @@ mod tests {
     use crate::pipeline::PhaseTiming;
     use crate::run::Provenance;
 
-    const POLICY: &str = include_str!("../../../.github/wasm_optimization_policy.json");
+    const POLICY: &str = include_str!("../../../../.github/wasm_optimization_policy.json");
 
     fn policy() -> Policy {
         Policy::parse("policy.json", POLICY).unwrap()

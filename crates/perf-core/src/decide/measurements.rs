@@ -605,8 +605,8 @@ mod tests {
     use super::*;
     use crate::policy::VariantKind;
 
-    const POLICY: &str = include_str!("../../../.github/wasm_optimization_policy.json");
-    const BUDGETS: &str = include_str!("../../../.github/wasm_perf_budgets.json");
+    const POLICY: &str = include_str!("../../../../.github/wasm_optimization_policy.json");
+    const BUDGETS: &str = include_str!("../../../../.github/wasm_perf_budgets.json");
 
     fn document() -> serde_json::Value {
         json!({

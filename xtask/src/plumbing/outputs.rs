@@ -13,9 +13,10 @@ use perf_core::run::{Run, VariantReport, bad_scenarios, broken_variants};
 use perf_core::status::Status;
 use perf_core::streak::StreakState;
 use perf_core::summary::Summary;
+use perf_core::table;
 
 use crate::atomic_write::{write_atomic, write_json_atomic};
-use crate::{flags, gate, inputs, summary_schema, table};
+use crate::{gate, inputs, settings, summary_schema};
 
 /// Concludes `run` (perf-core decides) and writes every output; the streaks only when
 /// `write_streaks` (a run whose figures follow the whole protocol: not narrowed, not a merge
@@ -24,7 +25,7 @@ pub(crate) fn conclude_and_write(
     loaded: &inputs::Loaded,
     mut files: gate::Loaded,
     run: Run,
-    out: &flags::OutputArgs,
+    out: &settings::OutputArgs,
     write_streaks: bool,
 ) -> anyhow::Result<Status> {
     let budgets = &loaded.budgets.value;
@@ -50,7 +51,7 @@ pub(crate) fn write_concluded(
     summary: &Summary,
     report: &GateReport,
     streaks: Option<&StreakState>,
-    out: &flags::OutputArgs,
+    out: &settings::OutputArgs,
 ) -> anyhow::Result<()> {
     let budgets = &loaded.budgets.value;
     let (summary_path, summary_name) = inputs::resolve(&out.summary);

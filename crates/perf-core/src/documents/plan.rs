@@ -440,7 +440,7 @@ mod tests {
     use super::*;
     use crate::policy::tests::VALID;
 
-    const WORD_INDEX: &str = include_str!("../../../.github/word-index/wasm_optimization_policy.json");
+    const WORD_INDEX: &str = include_str!("../../../../.github/word-index/wasm_optimization_policy.json");
 
     const REMAPS: [&str; 2] = ["--remap-path-prefix=/a=/b", "--remap-path-prefix=/c=/d"];
 

@@ -4,14 +4,14 @@
 
 use std::fmt::Write;
 
-use perf_core::browser::CanaryVerdict;
-use perf_core::budget::{Budgets, Source};
-use perf_core::display::{number, signed};
-use perf_core::gate::GateReport;
-use perf_core::pipeline::PipelineReport;
-use perf_core::record::{self, Record, STATIC_ENVIRONMENT, metric_ids};
-use perf_core::run::VariantReport;
-use perf_core::status::Status;
+use crate::browser::CanaryVerdict;
+use crate::budget::{Budgets, Source};
+use crate::display::{number, signed};
+use crate::gate::GateReport;
+use crate::pipeline::PipelineReport;
+use crate::record::{self, Record, STATIC_ENVIRONMENT, metric_ids};
+use crate::run::VariantReport;
+use crate::status::Status;
 
 /// The size columns, by the source the budgets give a metric.
 const SIZE_COLUMNS: [Source; 3] = [Source::SizeRaw, Source::SizeGzip, Source::SizeBrotli];
@@ -215,8 +215,8 @@ pub fn render_gate(report: &GateReport, notes: &[String]) -> String {
         }
     }
     let baseline = match report.baseline_status {
-        Some(perf_core::baseline::BaselineStatus::Active) => "active",
-        Some(perf_core::baseline::BaselineStatus::Scaffold) => "scaffold (findings do not fail the run)",
+        Some(crate::baseline::BaselineStatus::Active) => "active",
+        Some(crate::baseline::BaselineStatus::Scaffold) => "scaffold (findings do not fail the run)",
         None => "none",
     };
     let _ = writeln!(out, "gate: {} on branch {}, baseline {baseline}", report.verdict.as_str(), report.branch);

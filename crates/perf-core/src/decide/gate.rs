@@ -678,9 +678,11 @@ mod tests {
             metric_id: "M-CHR".into(),
             ..records(&budgets(), 1.0, 1.0)[0].clone()
         };
-        let policy =
-            crate::policy::Policy::parse("policy.json", include_str!("../../../.github/wasm_optimization_policy.json"))
-                .unwrap();
+        let policy = crate::policy::Policy::parse(
+            "policy.json",
+            include_str!("../../../../.github/wasm_optimization_policy.json"),
+        )
+        .unwrap();
         let ran = |version: &str| {
             let mut v = VariantReport::planned(&policy.profiles[2], vec![]);
             assert_eq!(v.budget_profile, "core-min");

@@ -10,7 +10,7 @@ use perf_core::digest::sha256_hex;
 use perf_core::policy::{Policy, PolicyContext};
 use xshell::{Shell, cmd};
 
-use crate::flags::Inputs;
+use crate::settings::Inputs;
 use crate::toolchain::{self, PackageInfo};
 use crate::{bindgen, optimize};
 

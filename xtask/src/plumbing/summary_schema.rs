@@ -4,7 +4,7 @@
 
 use anyhow::{Context, bail};
 
-const SCHEMA: &str = include_str!("../../docs/schemas/wasm_budget_summary.schema.json");
+const SCHEMA: &str = include_str!("../../../docs/schemas/wasm_budget_summary.schema.json");
 
 /// Every way `summary` breaks the schema, one line each, as `pointer: message`.
 pub fn violations(summary: &serde_json::Value) -> anyhow::Result<Vec<String>> {

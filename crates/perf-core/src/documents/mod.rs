@@ -1,0 +1,9 @@
+//! Documents: the committed inputs a team reviews (the optimization policy and its build
+//! plan, the budgets, the benchmark corpus) and the warn-streak state, each parsed and
+//! validated. A document imports leaves and documents only.
+
+pub mod budget;
+pub mod corpus;
+pub mod plan;
+pub mod policy;
+pub mod streak;
