@@ -15,7 +15,7 @@ use crate::baseline::{Baseline, BaselineProvenance};
 use crate::budget::Budgets;
 use crate::document::{DocumentError, check_schema_version, parse_document, pointer_join};
 use crate::policy::Policy;
-use crate::record::Record;
+use crate::record::{Record, Required};
 use crate::run::{self, BrowserRan};
 use crate::runtime::Measurement;
 use crate::status::Status;
@@ -540,18 +540,13 @@ pub fn records(
                 Some(f) => Measurement::NotMeasured(f.reason.clone().unwrap_or_default()),
                 None => Measurement::NotMeasured(format!("{file} has no record of it")),
             };
-            let judged = Record::judged(m, &v.budget_profile, v.variant, &origin.commit, measured);
-            let (status, reason) = match judged.value {
-                None if required && judged.status != Status::Fail => {
-                    (Status::Fail, judged.reason.as_ref().map(|r| format!("required metric (--require-metric) {r}")))
-                }
-                _ => (judged.status, judged.reason.clone()),
+            let required = match Required::by_budgets(m) {
+                Required::No if required => Required::ByCaller,
+                by_budgets => by_budgets,
             };
+            let judged = Record::judged(m, &v.budget_profile, v.variant, &origin.commit, measured, required);
             out.push(Record {
                 environment: found.map_or_else(|| "none".to_owned(), |f| f.environment.clone()),
-                status,
-                required: m.required || required,
-                reason,
                 seed_set: if m.source.is_size() { Vec::new() } else { origin.seed_set.clone() },
                 commands: found.map(|f| f.commands.clone()).unwrap_or_default(),
                 artifact_paths: found.map(|f| f.artifact_paths.clone()).unwrap_or_default(),

@@ -84,7 +84,7 @@ pub fn build_records(budgets: &Budgets, variants: &[VariantReport], commit: &str
 }
 
 fn record(budgets: &Budgets, m: &Metric, v: &VariantReport, commit: &str) -> Record {
-    let judged = Record::judged(m, &v.budget_profile, v.variant, commit, measured_value(m, v));
+    let judged = Record::judged(m, &v.budget_profile, v.variant, commit, measured_value(m, v), Required::by_budgets(m));
     // Sizes are the production build's; what runs, the benchmark build's when there is one.
     let (commands, artifact_paths, artifact_sha256) = match (&v.benchmark, &v.glue) {
         (Some(b), _) if !m.source.is_size() => (&b.commands, vec![b.path.clone()], Some(b.sha256.clone())),
@@ -141,9 +141,10 @@ impl Record {
         variant: VariantKind,
         commit: &str,
         measured: Measurement,
+        required: Required,
     ) -> Record {
         let thresholds = m.thresholds.get(profile);
-        let (value, status, reason) = judge(m, profile, measured.clone());
+        let (value, status, reason) = judge(m, profile, measured.clone(), required);
         Record {
             commit: commit.to_owned(),
             profile: profile.to_owned(),
@@ -156,7 +157,7 @@ impl Record {
             threshold_warn: thresholds.and_then(|t| t.warn),
             threshold_hard: thresholds.map(|t| t.hard),
             status,
-            required: m.required,
+            required: required != Required::No,
             wall_clock: m.source.is_wall_clock(),
             reason,
             seed_set: Vec::new(),
@@ -173,8 +174,32 @@ impl Record {
     }
 }
 
-/// A record's value, status and reason from what was measured (or why it was not).
-fn judge(m: &Metric, profile: &str, measured: Measurement) -> (Option<f64>, Status, Option<String>) {
+/// Whether a metric must have a value, and who says so.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Required {
+    No,
+    /// The budgets mark the metric `required`.
+    ByBudgets,
+    /// The gate's caller asked for it (`gate --measurements … --require-metric ID`).
+    ByCaller,
+}
+
+impl Required {
+    /// What the budgets say of `m`.
+    pub fn by_budgets(m: &Metric) -> Required {
+        if m.required { Required::ByBudgets } else { Required::No }
+    }
+}
+
+/// A record's value, status and reason from what was measured (or why it was not), decided
+/// once: a required metric without a value fails, unless the budgets' own requirement met a
+/// metric left out on purpose.
+fn judge(
+    m: &Metric,
+    profile: &str,
+    measured: Measurement,
+    required: Required,
+) -> (Option<f64>, Status, Option<String>) {
     match measured {
         // JSON has no NaN: an unmeasurable number is a failure with its reason, not a null.
         Measurement::Value(value) if !value.is_finite() => {
@@ -185,8 +210,11 @@ fn judge(m: &Metric, profile: &str, measured: Measurement) -> (Option<f64>, Stat
             None => (Some(value), Status::Fail, Some(format!("no threshold for budget profile \"{profile}\""))),
         },
         Measurement::Failed(why) => (None, Status::Fail, Some(why)),
-        Measurement::NotMeasured(why) if m.required => {
+        Measurement::NotMeasured(why) if required == Required::ByBudgets => {
             (None, Status::Fail, Some(format!("required metric not measured: {why}")))
+        }
+        Measurement::NotMeasured(why) | Measurement::LeftOut(why) if required == Required::ByCaller => {
+            (None, Status::Fail, Some(format!("required metric (--require-metric) not measured: {why}")))
         }
         Measurement::NotMeasured(why) => (None, Status::Skip, Some(format!("not measured: {why}"))),
         Measurement::LeftOut(why) => (None, Status::Skip, Some(format!("not measured: {why}"))),
@@ -408,7 +436,42 @@ pub(crate) mod tests {
             (5.0, "core-max", Some(5.0), "no threshold for budget profile \"core-max\""),
         ];
         for (value, profile, kept, reason) in cases {
-            assert_eq!(judge(raw, profile, Measurement::Value(value)), (kept, Status::Fail, Some(reason.to_owned())));
+            assert_eq!(
+                judge(raw, profile, Measurement::Value(value), Required::No),
+                (kept, Status::Fail, Some(reason.to_owned()))
+            );
+        }
+    }
+
+    #[test]
+    fn a_metric_without_a_value_is_judged_once_by_who_requires_it() {
+        let budgets = Budgets::parse("b.json", BUDGETS).unwrap();
+        let m = &budgets.metrics[0];
+        let not_measured = || Measurement::NotMeasured("no browser".into());
+        let left_out = || Measurement::LeftOut("--engine wasmtime".into());
+        let cases = [
+            (not_measured(), Required::No, Status::Skip, "not measured: no browser"),
+            (not_measured(), Required::ByBudgets, Status::Fail, "required metric not measured: no browser"),
+            (
+                not_measured(),
+                Required::ByCaller,
+                Status::Fail,
+                "required metric (--require-metric) not measured: no browser",
+            ),
+            (left_out(), Required::ByBudgets, Status::Skip, "not measured: --engine wasmtime"),
+            (
+                left_out(),
+                Required::ByCaller,
+                Status::Fail,
+                "required metric (--require-metric) not measured: --engine wasmtime",
+            ),
+        ];
+        for (measured, required, status, reason) in cases {
+            assert_eq!(
+                judge(m, "core-min", measured, required),
+                (None, status, Some(reason.to_owned())),
+                "{required:?}"
+            );
         }
     }
 }

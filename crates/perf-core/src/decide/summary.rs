@@ -300,8 +300,8 @@ mod tests {
     use super::*;
     use crate::budget::{Budgets, Metric, Source};
     use crate::pipeline::{StepBudget, StepCounts};
-    use crate::record::build_records;
     use crate::record::tests::{BUDGETS, artifact, release};
+    use crate::record::{Required, build_records};
     use crate::runtime::Measurement;
 
     fn pipeline(status: Status) -> PipelineReport {
@@ -371,7 +371,14 @@ mod tests {
                 thresholds: [("core-min".to_owned(), crate::budget::Thresholds { warn: None, hard: 10.0 })].into(),
             };
             let signature = |value: f64| {
-                let record = Record::judged(&metric, "core-min", VariantKind::Release, "c", Measurement::Value(value));
+                let record = Record::judged(
+                    &metric,
+                    "core-min",
+                    VariantKind::Release,
+                    "c",
+                    Measurement::Value(value),
+                    Required::ByBudgets,
+                );
                 assert_eq!(record.wall_clock, info.wall_clock, "{}", info.id);
                 Summary {
                     schema_version: SCHEMA_VERSION.into(),
