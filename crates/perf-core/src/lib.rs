@@ -9,6 +9,8 @@
 pub mod attribution;
 pub mod baseline;
 pub mod browser;
+pub mod browser_sampling;
+pub mod browser_schedule;
 pub mod budget;
 pub mod conclude;
 pub mod corpus;
