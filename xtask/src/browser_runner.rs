@@ -9,9 +9,7 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Duration;
 
-use perf_core::browser::{
-    BrowserIdentity, CacheCanary, CanaryPhase, CanaryVerdict, EnvironmentRun, OperationRun, Phases, Sample,
-};
+use perf_core::browser::{CacheCanary, CanaryPhase, CanaryVerdict, EnvironmentRun, OperationRun, Phases, Sample};
 use perf_core::corpus::{BrowserKind, BrowserProtocol, Corpus, Environment};
 use perf_core::policy::VariantKind;
 use perf_core::runtime::{Figures, RunError, RunErrorKind};
@@ -21,9 +19,9 @@ use serde::de::DeserializeOwned;
 use xshell::Shell;
 
 use crate::browser_process::{self, BrowserProcess};
+use crate::browser_session::{BrowserSession, PageLoad};
 use crate::canary_module::canary_module;
 use crate::loopback::{Loopback, Resource};
-use crate::{bidi, cdp};
 
 const HARNESS: &str = include_str!("browser_harness.js");
 const OP_HARNESS: &str = include_str!("browser_op_harness.js");
@@ -77,7 +75,7 @@ pub(crate) fn run_environments(
             match run_environment(sh, env, protocol, modules, seeds, &base, &per_op) {
                 Ok(runs) => runs,
                 Err(e) => {
-                    let message = format!("{}: {e:#}", browser_process::executable(env.browser).0);
+                    let message = format!("{}: {e:#}", browser_process::support(env.browser).executable);
                     // Not required: skipped, with the reason.
                     let broken = |_| match required {
                         true => EnvironmentRun { error: Some(RunError::environment(message.clone())), ..base.clone() },
@@ -104,35 +102,6 @@ fn timed_scenarios(corpus: &Corpus, env: &Environment) -> Vec<(OperationRun, Vec
             Some((OperationRun::planned(&s.id, s.export.as_deref()?, metric), s.variants.clone()))
         })
         .collect()
-}
-
-/// A started browser and its protocol session.
-enum Driver {
-    Chromium(cdp::Session),
-    Firefox(bidi::Session),
-}
-
-impl Driver {
-    fn identity(&self) -> &BrowserIdentity {
-        match self {
-            Driver::Chromium(s) => &s.identity,
-            Driver::Firefox(s) => &s.identity,
-        }
-    }
-
-    fn evaluate_fresh(&mut self, page: &str, rate: f64, expression: &str, timeout: Duration) -> anyhow::Result<String> {
-        match self {
-            Driver::Chromium(s) => s.evaluate_fresh(page, rate, expression, timeout),
-            Driver::Firefox(s) => s.evaluate_fresh(page, expression, timeout),
-        }
-    }
-
-    fn close(self) {
-        match self {
-            Driver::Chromium(s) => s.close(),
-            Driver::Firefox(s) => s.close(),
-        }
-    }
 }
 
 /// A harness's answer for one page load: what it measured, or where the page stopped.
@@ -185,41 +154,39 @@ fn run_environment(
     routes.insert(CANARY_PATH.to_owned(), Resource::ExactModule(Arc::new(canary_module())));
     let server = Loopback::serve(routes)?;
     let mut process = BrowserProcess::launch(sh, env.browser, &exe)?;
-    let mut driver = match env.browser {
-        BrowserKind::Chromium => {
-            let product = browser_process::product_name(sh, &exe).unwrap_or_else(|| "Chromium".to_owned());
-            Driver::Chromium(cdp::Session::connect(&process.ws_url, &product, timeout)?)
-        }
-        BrowserKind::Firefox => Driver::Firefox(bidi::Session::connect(&process.ws_url, timeout)?),
-    };
+    let mut driver = (browser_process::support(env.browser).connect)(sh, &exe, &process.ws_url, timeout)?;
     let page = server.url("/");
     // One harness call in a fresh context; the browser's exit is named when it died.
-    let evaluate = |driver: &mut Driver, process: &mut BrowserProcess, harness: &str, args: serde_json::Value| {
-        let expression = format!("({})({args})", harness.trim_end().trim_end_matches(';'));
-        driver.evaluate_fresh(&page, env.cpu_throttling_rate, &expression, timeout).map_err(|e| {
-            match process.exit_status(EXIT_GRACE) {
+    let evaluate =
+        |driver: &mut dyn BrowserSession, process: &mut BrowserProcess, harness: &str, args: serde_json::Value| {
+            let expression = format!("({})({args})", harness.trim_end().trim_end_matches(';'));
+            let load = PageLoad { page: &page, cpu_throttling_rate: env.cpu_throttling_rate, expression: &expression };
+            driver.evaluate_fresh(&load).map_err(|e| match process.exit_status(EXIT_GRACE) {
                 Some(status) => {
                     RunError::environment(format!("the browser exited ({status}): {e:#}{}", process.stderr_tail()))
                 }
                 None => RunError::environment(format!("{e:#}")),
-            }
-        })
-    };
-    // `glue` is the path of the module's JS glue, when it has one.
-    let load =
-        |driver: &mut Driver, process: &mut BrowserProcess, path: &str, glue: Option<&str>, seed: u64, rounds: u32| {
-            // The canary's module has no scenario: its first call is `run`.
-            let (canary, scenario) =
-                if path == CANARY_PATH { (true, None) } else { (false, protocol.first_call.as_deref()) };
-            let glue = glue.map(|g| server.url(g));
-            let args = serde_json::json!({
-                "url": server.url(path), "glue": glue, "canary": canary, "scenario": scenario, "seed": seed,
-                "rounds": rounds
-            });
-            let text = evaluate(driver, process, HARNESS, args)?;
-            answer::<Loaded>(driver, "harness", &text)
+            })
         };
-    let time_ops = |driver: &mut Driver,
+    // `glue` is the path of the module's JS glue, when it has one.
+    let load = |driver: &mut dyn BrowserSession,
+                process: &mut BrowserProcess,
+                path: &str,
+                glue: Option<&str>,
+                seed: u64,
+                rounds: u32| {
+        // The canary's module has no scenario: its first call is `run`.
+        let (canary, scenario) =
+            if path == CANARY_PATH { (true, None) } else { (false, protocol.first_call.as_deref()) };
+        let glue = glue.map(|g| server.url(g));
+        let args = serde_json::json!({
+            "url": server.url(path), "glue": glue, "canary": canary, "scenario": scenario, "seed": seed,
+            "rounds": rounds
+        });
+        let text = evaluate(driver, process, HARNESS, args)?;
+        answer::<Loaded>(driver, "harness", &text)
+    };
+    let time_ops = |driver: &mut dyn BrowserSession,
                     process: &mut BrowserProcess,
                     path: &str,
                     glue: Option<&str>,
@@ -250,9 +217,9 @@ fn run_environment(
     };
     let timed = |l: &Loaded| l.rounds.iter().map(|s| phase.of(s)).collect::<Vec<_>>();
     let canary = (|| {
-        let same = timed(&load(&mut driver, &mut process, CANARY_PATH, None, seeds[0], 2)?);
-        let a = timed(&load(&mut driver, &mut process, CANARY_PATH, None, seeds[0], 1)?);
-        let b = timed(&load(&mut driver, &mut process, CANARY_PATH, None, seeds[0], 1)?);
+        let same = timed(&load(&mut *driver, &mut process, CANARY_PATH, None, seeds[0], 2)?);
+        let a = timed(&load(&mut *driver, &mut process, CANARY_PATH, None, seeds[0], 1)?);
+        let b = timed(&load(&mut *driver, &mut process, CANARY_PATH, None, seeds[0], 1)?);
         Ok::<_, RunError>(CacheCanary::judge(phase, [same[0], same[1]], [a[0], b[0]]))
     })();
     let canary = match canary {
@@ -282,7 +249,7 @@ fn run_environment(
             }
             let path = format!("/m/{}.wasm", variant.as_str());
             let glue = shipped.glue.first().map(|(main, _)| format!("/m/{}/{main}", variant.as_str()));
-            match load(&mut driver, &mut process, &path, glue.as_deref(), seed.unwrap_or(seeds[0]), 1) {
+            match load(&mut *driver, &mut process, &path, glue.as_deref(), seed.unwrap_or(seeds[0]), 1) {
                 Ok(l) => {
                     let Some(seed) = seed else { continue };
                     isolated[i] &= l.isolated;
@@ -328,7 +295,7 @@ fn run_environment(
                 }
                 let path = format!("/m/{}.wasm", variant.as_str());
                 let glue = shipped.glue.first().map(|(main, _)| format!("/m/{}/{main}", variant.as_str()));
-                match time_ops(&mut driver, &mut process, &path, glue.as_deref(), &op.export, seed) {
+                match time_ops(&mut *driver, &mut process, &path, glue.as_deref(), &op.export, seed) {
                     Ok(b) => {
                         runs[i].operations[k].ops_per_batch.push((seed, b.ops_per_batch));
                         // ms per batch -> ns per operation.
@@ -356,7 +323,7 @@ fn run_environment(
 
 /// What the `harness` measured, from the JSON `text` it returned; a page that stopped is an
 /// error classified by where it stopped.
-fn answer<T: DeserializeOwned>(driver: &Driver, harness: &str, text: &str) -> Result<T, RunError> {
+fn answer<T: DeserializeOwned>(driver: &dyn BrowserSession, harness: &str, text: &str) -> Result<T, RunError> {
     let page: Page<T> =
         serde_json::from_str(text).map_err(|e| RunError::environment(format!("the {harness} returned {text}: {e}")))?;
     let Some(e) = page.error else { return Ok(page.measured) };
