@@ -13,6 +13,7 @@ mod bidi;
 mod bindgen;
 mod browser_chromium;
 mod browser_firefox;
+mod browser_probe;
 mod browser_process;
 mod browser_runner;
 mod browser_session;
