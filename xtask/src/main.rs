@@ -20,7 +20,10 @@ mod machine;
 mod plumbing;
 mod wasmtime;
 
-use browser::{bidi, browser_process, browser_runner, cdp, loopback, remote_protocol};
+use browser::{
+    bidi, browser_chromium, browser_firefox, browser_probe, browser_process, browser_runner, browser_session,
+    browser_support, cdp, loopback, remote_protocol,
+};
 use build::{attribution, bindgen, canary_module, leb128, measure, optimize};
 use commands::{flags, measured_elsewhere};
 use machine::{atomic_write, install_consent, timing_lock, toolchain, workspace::project_root};

@@ -21,7 +21,9 @@ mod views;
 pub use decide::{conclude, gate, measurements, onboarding, ratchet, rebaseline, record, regression, summary};
 pub use documents::{budget, corpus, plan, policy, streak};
 pub use leaves::{digest, display, document, json_text, sections, self_test, shell, stats, status, unit, warn_issue};
-pub use measured::{attribution, baseline, browser, partial, pipeline, run, runtime};
+pub use measured::{
+    attribution, baseline, browser, browser_sampling, browser_schedule, partial, pipeline, run, runtime,
+};
 pub use views::{html, markdown, scorecard, table};
 
 pub use document::{DocumentError, parse_document};

@@ -9,11 +9,14 @@ use anyhow::{Context, anyhow, bail};
 use perf_core::browser::BrowserIdentity;
 use serde_json::{Value, json};
 
+use crate::browser_session::{BrowserSession, PageLoad};
 use crate::remote_protocol::Connection;
 
 pub(crate) struct Session {
     connection: Connection,
-    pub identity: BrowserIdentity,
+    identity: BrowserIdentity,
+    /// The deadline of every call.
+    timeout: Duration,
 }
 
 impl Session {
@@ -28,12 +31,24 @@ impl Session {
         let identity = BrowserIdentity::new("Firefox", version, &format!("SpiderMonkey {version}"))
             .ok_or_else(|| anyhow!("session.new reported no browser version: {s}"))?;
         connection.call("session.subscribe", json!({"events": ["log.entryAdded"]}), &[], timeout)?;
-        Ok(Session { connection, identity })
+        Ok(Session { connection, identity, timeout })
+    }
+}
+
+impl BrowserSession for Session {
+    fn identity(&self) -> &BrowserIdentity {
+        &self.identity
     }
 
-    /// Loads `page` in a new user context, evaluates `expression` (a promise of a string)
-    /// and returns the string. An error logged by the page meanwhile is an error.
-    pub(crate) fn evaluate_fresh(&mut self, page: &str, expression: &str, timeout: Duration) -> anyhow::Result<String> {
+    /// Loads the page in a new user context and evaluates the expression; an error logged
+    /// by the page meanwhile is an error.
+    fn evaluate_fresh(&mut self, load: &PageLoad) -> anyhow::Result<String> {
+        let PageLoad { page, cpu_throttling_rate, expression } = *load;
+        if cpu_throttling_rate != 1.0 {
+            // The corpus check refuses a throttled Firefox environment before anything runs.
+            bail!("WebDriver BiDi cannot throttle the CPU (asked for {cpu_throttling_rate}x)");
+        }
+        let timeout = self.timeout;
         let c = &mut self.connection;
         let user = c.call("browser.createUserContext", json!({}), &[], timeout)?;
         let user = user["userContext"].as_str().ok_or_else(|| anyhow!("no userContext"))?.to_owned();
@@ -71,8 +86,7 @@ impl Session {
         Ok(value)
     }
 
-    /// Ends the session and asks the browser to close (it is killed on drop regardless).
-    pub(crate) fn close(mut self) {
+    fn close(mut self: Box<Self>) {
         let t = Duration::from_secs(5);
         let _ = self.connection.call("browser.close", json!({}), &[], t);
     }

@@ -16,60 +16,20 @@ use anyhow::{Context, anyhow, bail};
 use perf_core::corpus::BrowserKind;
 use xshell::{Shell, cmd};
 
+use crate::browser_chromium::CHROMIUM;
+use crate::browser_firefox::FIREFOX;
+use crate::browser_support::BrowserSupport;
+
 /// How long a browser may take to print its protocol address.
 const START_TIMEOUT: Duration = Duration::from_secs(60);
 /// How many of the browser's last stderr lines a failure quotes.
 const STDERR_TAIL: usize = 12;
 
-/// Flags that keep Chromium quiet and steady (chrome-launcher's set): no first-run UI, no
-/// background networking (this machine's closed network refuses it, many times a second),
-/// no throttling of a page nobody looks at.
-const CHROMIUM_FLAGS: &[&str] = &[
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--no-default-browser-check",
-    "--disable-extensions",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--disable-default-apps",
-    "--mute-audio",
-    "--disable-renderer-backgrounding",
-    "--disable-background-timer-throttling",
-    "--disable-backgrounding-occluded-windows",
-    "--disable-hang-monitor",
-    "--metrics-recording-only",
-    "--password-store=basic",
-    "--remote-debugging-port=0",
-];
-
-/// Preferences that stop Firefox calling home or updating itself mid-run.
-const FIREFOX_PREFS: &str = "user_pref(\"app.update.enabled\", false);\n\
-user_pref(\"browser.shell.checkDefaultBrowser\", false);\n\
-user_pref(\"datareporting.policy.dataSubmissionEnabled\", false);\n\
-user_pref(\"toolkit.telemetry.enabled\", false);\n\
-user_pref(\"browser.safebrowsing.malware.enabled\", false);\n\
-user_pref(\"browser.safebrowsing.phishing.enabled\", false);\n\
-user_pref(\"network.captive-portal-service.enabled\", false);\n\
-user_pref(\"extensions.update.enabled\", false);\n";
-
-/// The executable and Debian package of each browser.
-pub(crate) fn executable(kind: BrowserKind) -> (&'static str, &'static str) {
+/// How each kind of browser is found, started and reached: the one registration of a browser.
+pub(crate) fn support(kind: BrowserKind) -> &'static BrowserSupport {
     match kind {
-        BrowserKind::Chromium => ("chromium", "chromium"),
-        BrowserKind::Firefox => ("firefox-esr", "firefox-esr"),
-    }
-}
-
-/// The environment variable that names a browser executable to use instead of the
-/// Debian one (GitHub's Ubuntu runners ship Google Chrome and Firefox, not Debian's packages).
-fn override_variable(kind: BrowserKind) -> &'static str {
-    match kind {
-        BrowserKind::Chromium => "WASM_BUDGET_GATE_CHROMIUM",
-        BrowserKind::Firefox => "WASM_BUDGET_GATE_FIREFOX",
+        BrowserKind::Chromium => &CHROMIUM,
+        BrowserKind::Firefox => &FIREFOX,
     }
 }
 
@@ -77,7 +37,7 @@ fn override_variable(kind: BrowserKind) -> &'static str {
 /// apt-get (as root, or through `sudo -n`), saying so; otherwise an error naming the
 /// command to run.
 pub(crate) fn ensure_installed(sh: &Shell, kind: BrowserKind) -> anyhow::Result<PathBuf> {
-    let variable = override_variable(kind);
+    let BrowserSupport { executable: exe, package, override_variable: variable, .. } = *support(kind);
     if let Some(path) = std::env::var_os(variable).filter(|v| !v.is_empty()) {
         let path = PathBuf::from(path);
         if !path.is_file() {
@@ -85,7 +45,6 @@ pub(crate) fn ensure_installed(sh: &Shell, kind: BrowserKind) -> anyhow::Result<
         }
         return Ok(path);
     }
-    let (exe, package) = executable(kind);
     if let Some(path) = on_path(exe) {
         return Ok(path);
     }
@@ -106,18 +65,6 @@ pub(crate) fn ensure_installed(sh: &Shell, kind: BrowserKind) -> anyhow::Result<
     run(&["apt-get", "update", "-q"]).with_context(|| format!("apt-get update, before installing {package}"))?;
     run(&["apt-get", "install", "-y", "-q", package]).with_context(|| format!("`{install}` failed"))?;
     on_path(exe).ok_or_else(|| anyhow!("`{install}` succeeded but {exe} is still not on PATH"))
-}
-
-/// What the executable calls itself before its version (`chromium --version` prints
-/// "Chromium 156.0…", Google's build "Google Chrome 142.0…"): CDP reports both as Chrome.
-pub(crate) fn product_name(sh: &Shell, exe: &Path) -> Option<String> {
-    product_of(&cmd!(sh, "{exe} --version").quiet().ignore_stderr().read().ok()?)
-}
-
-fn product_of(version_text: &str) -> Option<String> {
-    let words: Vec<&str> =
-        version_text.split_whitespace().take_while(|w| !w.starts_with(|c: char| c.is_ascii_digit())).collect();
-    (!words.is_empty()).then(|| words.join(" "))
 }
 
 fn on_path(exe: &str) -> Option<PathBuf> {
@@ -166,26 +113,12 @@ impl BrowserProcess {
         sweep_stale_profiles(&std::env::temp_dir());
         let profile = std::env::temp_dir().join(format!(
             "{PROFILE_PREFIX}{}-{}-{}",
-            executable(kind).0,
+            support(kind).executable,
             std::process::id(),
             COUNTER.fetch_add(1, Ordering::SeqCst)
         ));
         std::fs::create_dir_all(&profile).with_context(|| format!("creating the profile {}", profile.display()))?;
-        let mut args: Vec<String> = match kind {
-            BrowserKind::Chromium => {
-                let mut a: Vec<String> = CHROMIUM_FLAGS.iter().map(|f| f.to_string()).collect();
-                a.push(format!("--user-data-dir={}", profile.display()));
-                a.push("about:blank".into());
-                a
-            }
-            BrowserKind::Firefox => {
-                std::fs::write(profile.join("user.js"), FIREFOX_PREFS)?;
-                vec!["--headless".into(), "--no-remote".into(), "--profile".into(), profile.display().to_string()]
-            }
-        };
-        if kind == BrowserKind::Firefox {
-            args.extend(["--remote-debugging-port".into(), "0".into()]);
-        }
+        let args = (support(kind).arguments)(&profile)?;
         // The profile's path is this run's own: recorded as what it is, not where.
         let profile_text = profile.display().to_string();
         let command_line = std::iter::once(exe.display().to_string())
@@ -290,20 +223,6 @@ impl Drop for BrowserProcess {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn the_product_is_what_the_version_line_says_before_the_version() {
-        let cases = [
-            ("Chromium 156.0.8078.114 built on Debian GNU/Linux 12 (bookworm)", Some("Chromium")),
-            ("Google Chrome 142.0.7444.59 ", Some("Google Chrome")),
-            ("Mozilla Firefox 140.5.0esr", Some("Mozilla Firefox")),
-            ("156.0", None),
-            ("", None),
-        ];
-        for (text, want) in cases {
-            assert_eq!(product_of(text).as_deref(), want, "{text}");
-        }
-    }
 
     #[test]
     fn only_the_profiles_of_dead_runs_are_swept() {

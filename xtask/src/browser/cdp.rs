@@ -8,6 +8,7 @@ use anyhow::{Context, anyhow, bail};
 use perf_core::browser::BrowserIdentity;
 use serde_json::{Value, json};
 
+use crate::browser_session::{BrowserSession, PageLoad};
 use crate::remote_protocol::Connection;
 
 /// Events after which a page's pending calls can never be answered.
@@ -15,7 +16,9 @@ const FATAL: &[&str] = &["Inspector.targetCrashed", "Target.targetCrashed", "Ins
 
 pub(crate) struct Session {
     connection: Connection,
-    pub identity: BrowserIdentity,
+    identity: BrowserIdentity,
+    /// The deadline of every call.
+    timeout: Duration,
 }
 
 impl Session {
@@ -29,19 +32,21 @@ impl Session {
         let engine = format!("V8 {}", v["jsVersion"].as_str().unwrap_or("unknown"));
         let identity = BrowserIdentity::new(product, &version, &engine)
             .ok_or_else(|| anyhow!("Browser.getVersion reported no version: {v}"))?;
-        Ok(Session { connection, identity })
+        Ok(Session { connection, identity, timeout })
+    }
+}
+
+impl BrowserSession for Session {
+    fn identity(&self) -> &BrowserIdentity {
+        &self.identity
     }
 
-    /// Loads `page` in a new browser context, throttles its main thread by `cpu_rate` (1 =
-    /// none) once loaded, then evaluates `expression` (a promise of a string) and returns
-    /// the string. Any exception the page throws meanwhile is an error.
-    pub(crate) fn evaluate_fresh(
-        &mut self,
-        page: &str,
-        cpu_rate: f64,
-        expression: &str,
-        timeout: Duration,
-    ) -> anyhow::Result<String> {
+    /// Loads the page in a new browser context, throttles its main thread (per target and
+    /// once loaded) and evaluates the expression; any exception the page throws meanwhile
+    /// is an error.
+    fn evaluate_fresh(&mut self, load: &PageLoad) -> anyhow::Result<String> {
+        let PageLoad { page, cpu_throttling_rate: cpu_rate, expression } = *load;
+        let timeout = self.timeout;
         let c = &mut self.connection;
         let context = c.call("Target.createBrowserContext", json!({"disposeOnDetach": true}), &[], timeout)?;
         let context = context["browserContextId"].as_str().ok_or_else(|| anyhow!("no browserContextId"))?.to_owned();
@@ -104,8 +109,7 @@ impl Session {
         Ok(value)
     }
 
-    /// Asks the browser to close (the process is killed on drop regardless).
-    pub(crate) fn close(mut self) {
+    fn close(mut self: Box<Self>) {
         let _ = self.connection.call("Browser.close", json!({}), &[], Duration::from_secs(5));
     }
 }

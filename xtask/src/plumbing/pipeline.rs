@@ -23,7 +23,8 @@ use xshell::{Shell, cmd};
 
 use crate::atomic_write::write_atomic;
 use crate::attribution::{self, Profile};
-use crate::browser_runner::{self, BrowserSelection, Shipped};
+use crate::browser_probe::Shipped;
+use crate::browser_runner::{self, BrowserSelection};
 use crate::optimize::{self, BINARYEN_VERSION, CacheOutcome};
 pub(crate) use crate::runner::Selection;
 use crate::settings::{Engine, RuntimeArgs};

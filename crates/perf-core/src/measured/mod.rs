@@ -6,6 +6,8 @@
 pub mod attribution;
 pub mod baseline;
 pub mod browser;
+pub mod browser_sampling;
+pub mod browser_schedule;
 pub mod partial;
 pub mod pipeline;
 pub mod run;

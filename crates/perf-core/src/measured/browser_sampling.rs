@@ -1,0 +1,469 @@
+//! What an environment's page loads make: each visit's outcome (the JSON its probe's
+//! harness returned, or why the load failed) folded into the variants' runs, in the order
+//! of `browser_schedule.rs`.
+//!
+//! The rules: a failed canary stops the environment (every variant fails with its error);
+//! a canary that finds a fresh context warm fails every variant, since no sample would be
+//! cold. A variant whose load fails stops there and the others go on, unless the browser
+//! died during cold init, which fails every variant it had left. A scenario that fails on a
+//! variant fails only that scenario's metric there. A page that stopped is classified by
+//! where: a module that does not compile or instantiate is bad input (exit 2), a scenario
+//! that reports an error code broke its invariant, anything else trapped.
+
+use std::collections::BTreeMap;
+
+use serde::Deserialize;
+use serde::de::DeserializeOwned;
+
+use crate::browser::{BrowserIdentity, CacheCanary, CanaryPhase, CanaryVerdict, EnvironmentRun, Phases, Sample};
+use crate::browser_schedule::{EnvironmentPlan, Probe, TimedScenario, Visit};
+use crate::policy::VariantKind;
+use crate::runtime::{Figures, RunError, RunErrorKind};
+use crate::unit::Unit;
+
+/// How one page load ended.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Outcome {
+    /// The JSON text the probe's harness returned: what it measured, or where the page
+    /// stopped.
+    Returned(String),
+    /// The load did not complete (the protocol's or the browser's error). `browser_exited`
+    /// holds the browser's last stderr lines ("" when none) when it has exited.
+    Failed { error: RunError, browser_exited: Option<String> },
+}
+
+/// The variants' runs of one environment while its schedule runs.
+pub struct Sampling {
+    variants: Vec<VariantKind>,
+    runs: Vec<EnvironmentRun>,
+    timed: Vec<TimedScenario>,
+    browser: BrowserIdentity,
+    canary: CanaryRecord,
+    /// The canary failed: nothing more is loaded.
+    stopped: bool,
+    /// Per variant, each seed's cold-init samples (the warm-up discarded).
+    samples: Vec<Vec<(u64, Vec<Sample>)>>,
+    /// Per variant, whether every kept sample's page was cross-origin isolated.
+    isolated: Vec<bool>,
+    /// Per variant and timed metric, its batches.
+    batches: Vec<BTreeMap<String, SeedBatches>>,
+}
+
+/// Each seed's batches of one scenario, in ns per operation.
+type SeedBatches = Vec<(u64, Vec<f64>)>;
+
+/// The canary's phase times so far: two rounds in one page, then one per fresh context.
+struct CanaryRecord {
+    phase: CanaryPhase,
+    ms: Vec<f64>,
+}
+
+/// What the cold-init harness measures in one page load.
+#[derive(Deserialize)]
+struct Loaded {
+    isolated: bool,
+    rounds: Vec<Sample>,
+}
+
+/// What the operation harness measures in one page load.
+#[derive(Deserialize)]
+struct TimedBatches {
+    ops_per_batch: u32,
+    batch_ms: Vec<f64>,
+}
+
+/// A harness's answer: what it measured, or where the page stopped.
+#[derive(Deserialize)]
+struct Page<T> {
+    #[serde(flatten)]
+    measured: T,
+    error: Option<PageError>,
+}
+
+#[derive(Deserialize)]
+struct PageError {
+    phase: String,
+    message: String,
+}
+
+impl Sampling {
+    /// `variants` in the order the schedule interleaves them, on `browser` started with
+    /// `command_line`.
+    pub fn new(
+        plan: &EnvironmentPlan,
+        variants: &[VariantKind],
+        browser: &BrowserIdentity,
+        command_line: &str,
+    ) -> Sampling {
+        let started = EnvironmentRun {
+            browser: Some(browser.clone()),
+            command_line: Some(command_line.to_owned()),
+            ..plan.planned.clone()
+        };
+        Sampling {
+            variants: variants.to_vec(),
+            runs: variants.iter().map(|_| started.clone()).collect(),
+            timed: plan.timed.clone(),
+            browser: browser.clone(),
+            canary: CanaryRecord { phase: plan.canary_phase, ms: Vec::new() },
+            stopped: false,
+            samples: variants.iter().map(|_| Vec::new()).collect(),
+            isolated: vec![true; variants.len()],
+            batches: variants.iter().map(|_| BTreeMap::new()).collect(),
+        }
+    }
+
+    /// The canary failed: nothing more is loaded (and the browser may be hung).
+    pub fn stopped(&self) -> bool {
+        self.stopped
+    }
+
+    /// Whether `visit` is still worth its page load: not after a failed canary, nor for a
+    /// variant (or a variant's scenario) that has failed.
+    pub fn wants(&self, visit: &Visit) -> bool {
+        if self.stopped {
+            return false;
+        }
+        // The canary loads its own module, no variant's.
+        let Some(run) = self.run_of(visit) else { return visit.variant.is_none() };
+        match &visit.probe {
+            Probe::Operation { metric, .. } => {
+                run.error.is_none() && run.operations.iter().any(|o| o.metric == *metric && o.error.is_none())
+            }
+            Probe::Canary { .. } | Probe::ColdInit { .. } => run.error.is_none(),
+        }
+    }
+
+    /// Folds what `visit`'s page load came to into the runs.
+    pub fn record(&mut self, visit: &Visit, outcome: Outcome) {
+        match &visit.probe {
+            Probe::Canary { rounds } => self.record_canary(*rounds, outcome),
+            Probe::ColdInit { .. } => self.record_cold_init(visit, outcome),
+            Probe::Operation { metric, .. } => self.record_operation(visit, metric, outcome),
+        }
+    }
+
+    /// The runs, in the order of the variants: the phases of every variant still standing,
+    /// and each timed scenario's figures on the variants it runs on.
+    pub fn finish(mut self) -> Vec<EnvironmentRun> {
+        if self.stopped {
+            return self.runs;
+        }
+        for (i, run) in self.runs.iter_mut().enumerate() {
+            if run.error.is_none() {
+                run.phases = Phases::of(&self.samples[i], self.isolated[i]);
+            }
+            let variant = self.variants[i];
+            let runs_on =
+                |metric: &str| self.timed.iter().any(|t| t.operation.metric == metric && t.variants.contains(&variant));
+            run.operations.retain(|o| runs_on(&o.metric));
+        }
+        for t in &self.timed {
+            let metric = &t.operation.metric;
+            for (run, batches) in self.runs.iter_mut().zip(&self.batches) {
+                if let Some(op) = run.operations.iter_mut().find(|o| o.metric == *metric && o.error.is_none()) {
+                    op.per_op = Figures::of(Unit::Nanos, batches.get(metric).map(Vec::as_slice).unwrap_or_default());
+                }
+            }
+        }
+        self.runs
+    }
+
+    fn run_of(&self, visit: &Visit) -> Option<&EnvironmentRun> {
+        let i = self.variants.iter().position(|v| Some(*v) == visit.variant)?;
+        self.runs.get(i)
+    }
+
+    fn record_canary(&mut self, rounds: u32, outcome: Outcome) {
+        let loaded = match outcome {
+            Outcome::Returned(text) => answer::<Loaded>(&self.browser, "harness", &text),
+            Outcome::Failed { error, .. } => Err(error),
+        };
+        let loaded = loaded.and_then(|l| match l.rounds.len() == rounds as usize {
+            true => Ok(l),
+            false => Err(RunError::environment(format!(
+                "the harness returned {} rounds of the cache canary, not {rounds}",
+                l.rounds.len()
+            ))),
+        });
+        let l = match loaded {
+            Ok(l) => l,
+            Err(e) => {
+                for r in &mut self.runs {
+                    r.error = Some(e.clone());
+                }
+                self.stopped = true;
+                return;
+            }
+        };
+        let phase = self.canary.phase;
+        self.canary.ms.extend(l.rounds.iter().map(|s| phase.of(s)));
+        if let [same_0, same_1, fresh_a, fresh_b] = self.canary.ms[..] {
+            let canary = CacheCanary::judge(self.canary.phase, [same_0, same_1], [fresh_a, fresh_b]);
+            let warm = canary.verdict == CanaryVerdict::Warm;
+            for r in &mut self.runs {
+                r.cache_canary = Some(canary);
+                if warm {
+                    r.error = Some(RunError::environment(format!(
+                        "the cache canary found a fresh context warm ({fresh_b:.1} ms after {fresh_a:.1} ms): the samples \
+                         would not be cold"
+                    )));
+                }
+            }
+        }
+    }
+
+    fn record_cold_init(&mut self, visit: &Visit, outcome: Outcome) {
+        let Some(i) = self.variants.iter().position(|v| Some(*v) == visit.variant) else { return };
+        let (loaded, browser_exited) = match outcome {
+            Outcome::Returned(text) => (answer::<Loaded>(&self.browser, "harness", &text), None),
+            Outcome::Failed { error, browser_exited } => (Err(error), browser_exited),
+        };
+        match loaded {
+            Ok(_) if visit.warm_up => {}
+            Ok(l) => {
+                self.isolated[i] &= l.isolated;
+                match self.samples[i].last_mut() {
+                    Some((seed, samples)) if *seed == visit.seed => samples.extend(l.rounds),
+                    _ => self.samples[i].push((visit.seed, l.rounds)),
+                }
+            }
+            Err(e) => {
+                self.runs[i].error = Some(of_variant(self.variants[i], e));
+                if let Some(tail) = browser_exited {
+                    for r in self.runs.iter_mut().filter(|r| r.error.is_none()) {
+                        r.error = Some(RunError::environment(format!(
+                            "the browser exited before this variant was measured{tail}"
+                        )));
+                    }
+                }
+            }
+        }
+    }
+
+    fn record_operation(&mut self, visit: &Visit, metric: &str, outcome: Outcome) {
+        let Some(i) = self.variants.iter().position(|v| Some(*v) == visit.variant) else { return };
+        let timed = match outcome {
+            Outcome::Returned(text) => answer::<TimedBatches>(&self.browser, "operation harness", &text),
+            // A browser that died fails the scenarios still to come one by one, each naming its exit.
+            Outcome::Failed { error, .. } => Err(error),
+        };
+        let variant = self.variants[i];
+        let Some(op) = self.runs[i].operations.iter_mut().find(|o| o.metric == metric) else { return };
+        match timed {
+            Ok(b) => {
+                op.ops_per_batch.push((visit.seed, b.ops_per_batch));
+                // ms per batch -> ns per operation.
+                let ns = b.batch_ms.iter().map(|ms| ms * 1e6 / f64::from(b.ops_per_batch.max(1))).collect();
+                self.batches[i].entry(metric.to_owned()).or_default().push((visit.seed, ns));
+            }
+            Err(e) => op.error = Some(of_variant(variant, e)),
+        }
+    }
+}
+
+/// `e`, its message saying which variant it happened to.
+fn of_variant(variant: VariantKind, e: RunError) -> RunError {
+    RunError { message: format!("{} variant: {}", variant.as_str(), e.message), ..e }
+}
+
+/// What the `harness` measured, from the JSON `text` it returned; a page that stopped is an
+/// error classified by where it stopped.
+fn answer<T: DeserializeOwned>(browser: &BrowserIdentity, harness: &str, text: &str) -> Result<T, RunError> {
+    let page: Page<T> =
+        serde_json::from_str(text).map_err(|e| RunError::environment(format!("the {harness} returned {text}: {e}")))?;
+    let Some(e) = page.error else { return Ok(page.measured) };
+    let kind = match e.phase.as_str() {
+        "compile" | "instantiate" => RunErrorKind::Input,
+        "status" => RunErrorKind::Invariant,
+        _ => RunErrorKind::Trap,
+    };
+    Err(RunError { kind, message: format!("{} refused it at {}: {}", browser.name, e.phase, e.message) })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::browser_schedule::tests::{plan, protocol};
+    use VariantKind::{Dev, Release};
+
+    fn chromium() -> BrowserIdentity {
+        BrowserIdentity::new("Chromium", "156.0.8078.114", "V8 15.6").unwrap()
+    }
+
+    /// A cold-init page's answer: `first_calls` one round each (fetch + compile 10, instantiate 1).
+    fn loaded(first_calls: &[f64]) -> Outcome {
+        let rounds: Vec<String> = first_calls
+            .iter()
+            .map(|f| format!(r#"{{"fetch_compile": 10.0, "instantiate": 1.0, "first_call": {f}}}"#))
+            .collect();
+        Outcome::Returned(format!(r#"{{"isolated": true, "rounds": [{}]}}"#, rounds.join(",")))
+    }
+
+    /// Runs `schedule`'s visits the sampling wants, each answered by `answer`.
+    fn sample(
+        p: &EnvironmentPlan,
+        visits: &[Visit],
+        variants: &[VariantKind],
+        answer: impl Fn(&Visit) -> Outcome,
+    ) -> (Vec<EnvironmentRun>, usize) {
+        let mut sampling = Sampling::new(p, variants, &chromium(), "chromium --headless");
+        let mut loads = 0;
+        for visit in visits {
+            if sampling.wants(visit) {
+                loads += 1;
+                sampling.record(visit, answer(visit));
+            }
+        }
+        (sampling.finish(), loads)
+    }
+
+    fn all(s: &crate::browser_schedule::Schedule) -> Vec<Visit> {
+        [s.canary.clone(), s.cold_init.clone(), s.operations.clone()].concat()
+    }
+
+    /// The canary's answers: a cache in one page (40 then 0.2 ms), cold fresh contexts.
+    fn cold_canary(visit: &Visit) -> Option<Outcome> {
+        match visit.probe {
+            Probe::Canary { rounds: 2 } => Some(loaded(&[40.0, 0.2])),
+            Probe::Canary { .. } => Some(loaded(&[38.0])),
+            _ => None,
+        }
+    }
+
+    #[test]
+    fn kept_samples_are_grouped_per_seed_and_batches_become_ns_per_operation() {
+        let p = plan(&[("M-OP", "search", &[Release])]);
+        let s = p.schedule(&protocol(1, 2), &[11, 29], &[Dev, Release]);
+        let (runs, loads) = sample(&p, &all(&s), &[Dev, Release], |v| {
+            cold_canary(v).unwrap_or_else(|| match (&v.probe, v.warm_up) {
+                // A warm-up load's figures would stand out if they were kept.
+                (Probe::ColdInit { .. }, true) => loaded(&[1000.0]),
+                (Probe::ColdInit { .. }, false) => loaded(&[v.seed as f64]),
+                _ => Outcome::Returned(r#"{"ops_per_batch": 1000, "batch_ms": [2.0, 3.0]}"#.into()),
+            })
+        });
+        assert_eq!(loads, 3 + 10 + 2);
+        for run in &runs {
+            assert_eq!(run.cache_canary.map(|c| c.verdict), Some(CanaryVerdict::Cold));
+            let total = &run.phases.as_ref().unwrap().total;
+            let seeds: Vec<(u64, f64)> = total.seeds.iter().map(|s| (s.seed, s.distribution.p50)).collect();
+            assert_eq!(seeds, [(11, 22.0), (29, 40.0)], "two samples a seed, the warm-up discarded");
+        }
+        assert_eq!(runs[0].operations, [], "the scenario runs on release only");
+        let op = &runs[1].operations[0];
+        assert_eq!(op.ops_per_batch, [(11, 1000), (29, 1000)]);
+        let per_op = op.per_op.as_ref().unwrap();
+        assert_eq!((per_op.unit, per_op.seeds[0].distribution.p50), (Unit::Nanos, 2500.0));
+    }
+
+    #[test]
+    fn a_warm_canary_fails_every_variant_and_nothing_more_is_loaded() {
+        let p = plan(&[("M-OP", "search", &[Dev])]);
+        let s = p.schedule(&protocol(1, 2), &[11], &[Dev, Release]);
+        let (runs, loads) = sample(&p, &all(&s), &[Dev, Release], |v| match v.probe {
+            Probe::Canary { rounds: 2 } => loaded(&[40.0, 0.2]),
+            Probe::Canary { .. } => loaded(&[0.3]),
+            _ => panic!("no sample after a warm canary: {v:?}"),
+        });
+        assert_eq!(loads, 3);
+        for run in &runs {
+            assert_eq!(run.cache_canary.map(|c| c.verdict), Some(CanaryVerdict::Warm));
+            assert!(run.error.as_ref().is_some_and(|e| e.message.contains("found a fresh context warm")), "{run:?}");
+            assert_eq!(run.phases, None);
+        }
+        assert_eq!(runs[0].operations.len(), 1);
+        assert_eq!(runs[1].operations.len(), 0);
+    }
+
+    #[test]
+    fn a_failed_canary_stops_the_environment_with_its_error() {
+        let p = plan(&[("M-OP", "search", &[Dev])]);
+        let s = p.schedule(&protocol(1, 2), &[11], &[Dev, Release]);
+        let hung = RunError::environment("Runtime.evaluate: timed out");
+        let mut sampling = Sampling::new(&p, &[Dev, Release], &chromium(), "chromium");
+        sampling.record(&s.canary[0], Outcome::Failed { error: hung.clone(), browser_exited: None });
+        assert!(sampling.stopped() && !all(&s).iter().any(|v| sampling.wants(v)));
+        let runs = sampling.finish();
+        for run in &runs {
+            assert_eq!((run.error.as_ref(), run.cache_canary), (Some(&hung), None));
+            // Every timed scenario stays listed, as on an environment that never started.
+            assert_eq!(run.operations.len(), 1);
+        }
+    }
+
+    #[test]
+    fn a_page_that_stopped_fails_its_variant_classified_by_where_and_the_others_go_on() {
+        let p = plan(&[]);
+        let s = p.schedule(&protocol(0, 1), &[11], &[Dev, Release]);
+        let (runs, _) = sample(&p, &all(&s), &[Dev, Release], |v| {
+            cold_canary(v).unwrap_or_else(|| match v.variant {
+                Some(Dev) => Outcome::Returned(
+                    r#"{"isolated": true, "rounds": [], "error": {"phase": "compile", "message": "CompileError"}}"#
+                        .into(),
+                ),
+                _ => loaded(&[5.0]),
+            })
+        });
+        let e = runs[0].error.as_ref().unwrap();
+        assert_eq!(e.kind, RunErrorKind::Input);
+        assert_eq!(e.message, "dev variant: Chromium refused it at compile: CompileError");
+        assert!(runs[1].error.is_none() && runs[1].phases.is_some());
+        let cases = [
+            ("instantiate", RunErrorKind::Input),
+            ("status", RunErrorKind::Invariant),
+            ("first_call", RunErrorKind::Trap),
+        ];
+        for (phase, kind) in cases {
+            let text =
+                format!(r#"{{"isolated": true, "rounds": [], "error": {{"phase": "{phase}", "message": "m"}}}}"#);
+            assert_eq!(answer::<Loaded>(&chromium(), "harness", &text).err().map(|e| e.kind), Some(kind), "{phase}");
+        }
+        let garbled = answer::<Loaded>(&chromium(), "harness", "undefined").err().unwrap();
+        assert!(
+            garbled.kind == RunErrorKind::Environment && garbled.message.starts_with("the harness returned undefined")
+        );
+    }
+
+    #[test]
+    fn a_browser_that_dies_during_cold_init_fails_every_variant_it_had_left() {
+        let p = plan(&[]);
+        let s = p.schedule(&protocol(0, 1), &[11], &[Dev, Release]);
+        let (runs, loads) = sample(&p, &all(&s), &[Dev, Release], |v| {
+            cold_canary(v).unwrap_or_else(|| Outcome::Failed {
+                error: RunError::environment("the browser exited (signal: 9)"),
+                browser_exited: Some("; its stderr ended with: x".into()),
+            })
+        });
+        assert_eq!(loads, 4, "the release load is not attempted");
+        assert_eq!(runs[0].error.as_ref().unwrap().message, "dev variant: the browser exited (signal: 9)");
+        assert_eq!(
+            runs[1].error.as_ref().unwrap().message,
+            "the browser exited before this variant was measured; its stderr ended with: x"
+        );
+    }
+
+    #[test]
+    fn a_scenario_that_fails_on_a_variant_fails_only_there() {
+        let p = plan(&[("M-OP", "search", &[Dev, Release])]);
+        let s = p.schedule(&protocol(0, 1), &[11, 29], &[Dev, Release]);
+        let (runs, loads) = sample(&p, &all(&s), &[Dev, Release], |v| {
+            cold_canary(v).unwrap_or_else(|| match (&v.probe, v.variant) {
+                (Probe::Operation { .. }, Some(Dev)) => Outcome::Failed {
+                    error: RunError { kind: RunErrorKind::Trap, message: "unreachable".into() },
+                    browser_exited: None,
+                },
+                (Probe::Operation { .. }, _) => Outcome::Returned(r#"{"ops_per_batch": 4, "batch_ms": [2.0]}"#.into()),
+                _ => loaded(&[5.0]),
+            })
+        });
+        assert_eq!(loads, 3 + 4 + 3, "dev's second seed is not timed");
+        assert!(runs[0].error.is_none() && runs[0].phases.is_some());
+        let failed = &runs[0].operations[0];
+        assert_eq!(
+            (failed.error.as_ref().map(|e| e.message.as_str()), &failed.per_op),
+            (Some("dev variant: unreachable"), &None)
+        );
+        assert_eq!(runs[1].operations[0].per_op.as_ref().map(|f| f.seeds.len()), Some(2));
+    }
+}

@@ -1,0 +1,296 @@
+//! What a corpus environment will measure and in what order, decided before its browser
+//! starts. Each page load is a [`Visit`]: a [`Probe`] (the kind of page: the cache canary,
+//! a variant's cold init, a scenario's operations), the variant it loads and the seed.
+//!
+//! The order: the canary's three loads first (it proves the later samples are cold), then
+//! a discarded warm-up, then each seed's samples with the variants interleaved round-robin
+//! (drift lands on all of them), then each timed scenario's loads, per seed, the variants
+//! it runs on round-robin. The executor in xtask runs the visits as given; what their
+//! answers make is `browser_sampling.rs`'s.
+
+use crate::browser::{CanaryPhase, EnvironmentRun, OperationRun};
+use crate::corpus::{BrowserKind, BrowserProtocol, Corpus, Environment};
+use crate::policy::VariantKind;
+use crate::runtime::RunError;
+
+/// A kind of page load, with what its page needs to know.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Probe {
+    /// The cache canary's module (the same bytes every time, no variant), `rounds` times
+    /// in one page.
+    Canary { rounds: u32 },
+    /// One cold-init sample: fetch + compile, instantiate, and the first call, the
+    /// setup/op/teardown of the export `first_call` (none: no call).
+    ColdInit { first_call: Option<String> },
+    /// A scenario's operations timed in batches: the export `export`, feeding `metric`.
+    Operation { metric: String, export: String, batches: Batches },
+}
+
+/// How the page times a scenario's operations (the browser protocol's batch settings).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Batches {
+    /// Batches timed per page load.
+    pub timed: u32,
+    /// Batches run and discarded before them.
+    pub warm_up: u32,
+    /// The shortest a batch may take, in ms (the page sizes its batches to it).
+    pub millis: u32,
+}
+
+/// One page load in a fresh browser context.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Visit {
+    pub probe: Probe,
+    /// The variant whose module the page loads; `None` for the canary's own module.
+    pub variant: Option<VariantKind>,
+    pub seed: u64,
+    /// A warm-up load: measured like the others, its figures discarded.
+    pub warm_up: bool,
+}
+
+/// An environment's page loads, in order.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Schedule {
+    /// The cache canary's: two rounds in one page, then one in each of two fresh contexts.
+    pub canary: Vec<Visit>,
+    /// The warm-up, then every seed's cold-init samples.
+    pub cold_init: Vec<Visit>,
+    /// Every timed scenario's loads.
+    pub operations: Vec<Visit>,
+}
+
+/// A scenario an environment times per operation, and the variants it runs on (the corpus
+/// check made sure each of the environment's `scenario_metrics` has exactly one).
+#[derive(Debug, Clone, PartialEq)]
+pub struct TimedScenario {
+    pub operation: OperationRun,
+    pub variants: Vec<VariantKind>,
+}
+
+/// What one corpus environment will measure, before its browser starts.
+#[derive(Debug, Clone, PartialEq)]
+pub struct EnvironmentPlan {
+    /// Each variant's run as it starts: every timed scenario listed, so that an environment
+    /// that never runs skips or fails their metrics too.
+    pub planned: EnvironmentRun,
+    pub timed: Vec<TimedScenario>,
+    /// Where the cache canary times its browser's compile.
+    pub canary_phase: CanaryPhase,
+}
+
+/// Where a browser compiles a module, so where its cache shows: V8 compiles lazily, in the
+/// first call (10–50 ms cold here, under 0.5 ms from its cache); SpiderMonkey while streaming.
+fn canary_phase(browser: BrowserKind) -> CanaryPhase {
+    match browser {
+        BrowserKind::Chromium => CanaryPhase::FirstCall,
+        BrowserKind::Firefox => CanaryPhase::FetchCompile,
+    }
+}
+
+impl EnvironmentPlan {
+    pub fn of(corpus: &Corpus, env: &Environment, protocol: &BrowserProtocol) -> EnvironmentPlan {
+        let required = corpus.coverage.required_environments.contains(&env.id);
+        let timed: Vec<TimedScenario> = env
+            .scenario_metrics
+            .iter()
+            .filter_map(|metric| {
+                let s = corpus.scenarios.iter().find(|s| s.metrics.contains(metric))?;
+                let operation = OperationRun::planned(&s.id, s.export.as_deref()?, metric);
+                Some(TimedScenario { operation, variants: s.variants.clone() })
+            })
+            .collect();
+        let planned = EnvironmentRun {
+            operations: timed.iter().map(|t| t.operation.clone()).collect(),
+            ..EnvironmentRun::planned(env, required, protocol.first_call.clone())
+        };
+        EnvironmentPlan { planned, timed, canary_phase: canary_phase(env.browser) }
+    }
+
+    /// The run of an environment this run did not select (`--engine`): its metrics skip.
+    pub fn left_out(&self, why: &str) -> EnvironmentRun {
+        EnvironmentRun { left_out: Some(why.to_owned()), ..self.planned.clone() }
+    }
+
+    /// The run of an environment whose browser could not be started or reached: a required
+    /// environment fails its metrics, another skips them with the reason.
+    pub fn not_started(&self, why: &str) -> EnvironmentRun {
+        match self.planned.required {
+            true => EnvironmentRun { error: Some(RunError::environment(why)), ..self.planned.clone() },
+            false => self.left_out(why),
+        }
+    }
+
+    /// The page loads of this environment over `variants` (in their order) and `seeds`
+    /// (the first also seeds the canary and the warm-up).
+    pub fn schedule(&self, protocol: &BrowserProtocol, seeds: &[u64], variants: &[VariantKind]) -> Schedule {
+        let Some(&first_seed) = seeds.first() else {
+            return Schedule { canary: Vec::new(), cold_init: Vec::new(), operations: Vec::new() };
+        };
+        let canary = [2, 1, 1]
+            .into_iter()
+            .map(|rounds| Visit { probe: Probe::Canary { rounds }, variant: None, seed: first_seed, warm_up: false })
+            .collect();
+        let sample = Probe::ColdInit { first_call: protocol.first_call.clone() };
+        let warm_ups = (0..protocol.warmup_samples).map(|_| (first_seed, true));
+        let kept = seeds.iter().flat_map(|&s| (0..protocol.samples_per_seed).map(move |_| (s, false)));
+        let cold_init = warm_ups
+            .chain(kept)
+            .flat_map(|(seed, warm_up)| {
+                let probe = &sample;
+                variants.iter().map(move |&v| Visit { probe: probe.clone(), variant: Some(v), seed, warm_up })
+            })
+            .collect();
+        let batches = Batches {
+            timed: protocol.batches_per_seed,
+            warm_up: protocol.warmup_batches,
+            millis: protocol.batch_millis,
+        };
+        let mut operations = Vec::new();
+        for t in &self.timed {
+            let probe =
+                Probe::Operation { metric: t.operation.metric.clone(), export: t.operation.export.clone(), batches };
+            for &seed in seeds {
+                for &v in variants.iter().filter(|v| t.variants.contains(v)) {
+                    operations.push(Visit { probe: probe.clone(), variant: Some(v), seed, warm_up: false });
+                }
+            }
+        }
+        Schedule { canary, cold_init, operations }
+    }
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use super::*;
+    use VariantKind::{Canary, Dev, Release};
+
+    pub(crate) fn protocol(warmup_samples: u32, samples_per_seed: u32) -> BrowserProtocol {
+        BrowserProtocol {
+            samples_per_seed,
+            warmup_samples,
+            first_call: Some("channel".into()),
+            millis_per_call: 30_000,
+            batches_per_seed: 30,
+            warmup_batches: 5,
+            batch_millis: 2,
+        }
+    }
+
+    /// A required desktop Chromium environment timing `timed` (metric, export, variants).
+    pub(crate) fn plan(timed: &[(&str, &str, &[VariantKind])]) -> EnvironmentPlan {
+        let env = Environment {
+            id: "desktop-chromium".into(),
+            browser: BrowserKind::Chromium,
+            cpu_throttling_rate: 1.0,
+            label: "desktop".into(),
+            metric: "M-COLD".into(),
+            scenario_metrics: timed.iter().map(|(metric, _, _)| (*metric).to_owned()).collect(),
+        };
+        let timed: Vec<TimedScenario> = timed
+            .iter()
+            .map(|(metric, export, variants)| TimedScenario {
+                operation: OperationRun::planned("SCN", export, metric),
+                variants: variants.to_vec(),
+            })
+            .collect();
+        let planned = EnvironmentRun {
+            operations: timed.iter().map(|t| t.operation.clone()).collect(),
+            ..EnvironmentRun::planned(&env, true, Some("channel".into()))
+        };
+        EnvironmentPlan { planned, timed, canary_phase: CanaryPhase::FirstCall }
+    }
+
+    /// A schedule's visits as (probe, variant, seed, warm-up) in short: "canary 2", "cold",
+    /// "op M-OP".
+    fn short(visits: &[Visit]) -> Vec<(String, Option<VariantKind>, u64, bool)> {
+        visits
+            .iter()
+            .map(|v| {
+                let probe = match &v.probe {
+                    Probe::Canary { rounds } => format!("canary {rounds}"),
+                    Probe::ColdInit { .. } => "cold".to_owned(),
+                    Probe::Operation { metric, .. } => format!("op {metric}"),
+                };
+                (probe, v.variant, v.seed, v.warm_up)
+            })
+            .collect()
+    }
+
+    #[test]
+    fn the_canary_comes_first_then_the_warm_up_then_each_seeds_samples_round_robin() {
+        let s = plan(&[]).schedule(&protocol(1, 2), &[11, 29], &[Dev, Release]);
+        let cold = |v, seed, warm_up| ("cold".to_owned(), Some(v), seed, warm_up);
+        assert_eq!(
+            short(&s.canary),
+            [
+                ("canary 2".to_owned(), None, 11, false),
+                ("canary 1".to_owned(), None, 11, false),
+                ("canary 1".to_owned(), None, 11, false)
+            ]
+        );
+        assert_eq!(
+            short(&s.cold_init),
+            [
+                cold(Dev, 11, true),
+                cold(Release, 11, true),
+                cold(Dev, 11, false),
+                cold(Release, 11, false),
+                cold(Dev, 11, false),
+                cold(Release, 11, false),
+                cold(Dev, 29, false),
+                cold(Release, 29, false),
+                cold(Dev, 29, false),
+                cold(Release, 29, false),
+            ]
+        );
+        assert_eq!(s.cold_init[0].probe, Probe::ColdInit { first_call: Some("channel".into()) });
+        assert!(s.operations.is_empty());
+    }
+
+    #[test]
+    fn each_timed_scenario_loads_per_seed_the_variants_it_runs_on_round_robin() {
+        let p = plan(&[("M-OP-A", "search", &[Release, Dev]), ("M-OP-B", "insert", &[Canary])]);
+        let s = p.schedule(&protocol(0, 1), &[11, 29], &[Dev, Canary, Release]);
+        let op = |m: &str, v, seed| (format!("op {m}"), Some(v), seed, false);
+        assert_eq!(
+            short(&s.operations),
+            [
+                op("M-OP-A", Dev, 11),
+                op("M-OP-A", Release, 11),
+                op("M-OP-A", Dev, 29),
+                op("M-OP-A", Release, 29),
+                op("M-OP-B", Canary, 11),
+                op("M-OP-B", Canary, 29),
+            ]
+        );
+        let batches = Batches { timed: 30, warm_up: 5, millis: 2 };
+        assert_eq!(
+            s.operations[0].probe,
+            Probe::Operation { metric: "M-OP-A".into(), export: "search".into(), batches }
+        );
+        assert_eq!(s.cold_init.len(), 6, "no warm-up: one sample per seed and variant");
+    }
+
+    #[test]
+    fn a_selection_without_a_scenarios_variants_times_nothing_of_it_and_no_seed_loads_nothing() {
+        let p = plan(&[("M-OP", "search", &[Dev])]);
+        assert!(p.schedule(&protocol(1, 4), &[11], &[Release]).operations.is_empty());
+        let none = p.schedule(&protocol(1, 4), &[], &[Dev]);
+        assert!(none.canary.is_empty() && none.cold_init.is_empty() && none.operations.is_empty());
+    }
+
+    #[test]
+    fn an_environment_that_never_starts_fails_when_required_and_skips_otherwise() {
+        let required = plan(&[("M-OP", "search", &[Dev])]);
+        let run = required.not_started("chromium: not installed");
+        assert_eq!(run.error, Some(RunError::environment("chromium: not installed")));
+        assert_eq!((run.left_out, run.operations.len()), (None, 1), "its timed scenario fails with it");
+        let optional = EnvironmentPlan {
+            planned: EnvironmentRun { required: false, ..required.planned.clone() },
+            ..required.clone()
+        };
+        let run = optional.not_started("chromium: not installed");
+        assert_eq!((run.error, run.left_out.as_deref()), (None, Some("chromium: not installed")));
+        assert_eq!(required.left_out("--engine wasmtime").left_out.as_deref(), Some("--engine wasmtime"));
+    }
+}
