@@ -11,10 +11,11 @@ use std::time::Instant;
 
 use anyhow::{Context, anyhow, bail};
 use perf_core::attribution::Attribution;
+use perf_core::budget::Budgets;
 use perf_core::corpus::{Corpus, CorpusContext};
 use perf_core::digest::sha256_hex;
 use perf_core::display::number;
-use perf_core::pipeline::{PhaseTiming, PipelineReport, StepBudget, StepCounts, rounded_millis};
+use perf_core::pipeline::{Contention, PhaseTiming, PipelineReport, StepBudget, StepCounts, rounded_millis};
 use perf_core::plan::{Build, PlanContext, VariantPlan};
 use perf_core::policy::{Variant, VariantKind};
 use perf_core::run::{self, ArtifactMeasurement, BenchmarkBuild, GlueMeasurement, Provenance, Run, VariantReport};
@@ -144,24 +145,91 @@ pub(crate) fn measure(
             VariantPlan { benchmark: plan.benchmark.filter(|_| runtime.runs_anything()), ..plan }
         })
         .collect();
-    let target_flags = format!("CARGO_TARGET_{}_RUSTFLAGS", policy.target.to_uppercase().replace(['-', '.'], "_"));
+    note_ignored_rustflags(&policy.target);
+
+    let locks = timing_lock::Locks::from_env();
+    let activity = locks.active()?;
+    let mut steps = Steps { counts: StepCounts::default(), phases: Vec::new() };
+    let built = build_and_measure(sh, selected, &plans, &caches, &mut steps);
+    // After the builds, one variant at a time: the timings must not share the cores with
+    // a build or with brotli, this run's or (the timing lock) another's.
+    let timing =
+        if built.iter().any(|(_, runs)| runs.is_some()) { Some(locks.timing(&activity, runtime.wait)?) } else { None };
+    let narrowed_by = runtime.narrowed_by();
+    let mut modules = Vec::new();
+    let mut variants: Vec<VariantReport> = built
+        .into_iter()
+        .map(|(mut report, runs)| {
+            let Some(shipped) = runs else { return report };
+            run_scenarios(&mut report, &shipped, runtime, &loaded.budgets.value, narrowed_by.as_deref(), &mut steps);
+            modules.push((report.variant, Arc::new(shipped)));
+            report
+        })
+        .collect();
+    if !modules.is_empty() {
+        let t = Instant::now();
+        let browsers = runtime.engines.iter().filter_map(|e| e.browser()).collect();
+        let selection = BrowserSelection { browsers, narrowed_by };
+        let corpus_seeds = || runtime.corpus.coverage.required_seed_set.clone();
+        let seeds = runtime.selection.seed.map_or_else(corpus_seeds, |s| vec![s]);
+        let mut runs = browser_runner::run_environments(sh, &runtime.corpus, &selection, &modules, &seeds);
+        for v in &mut variants {
+            v.browsers = runs.remove(&v.variant).unwrap_or_default();
+        }
+        steps.phases.push(phase("browsers", "all", t));
+    }
+    let contention = timing.map(|t| t.contention);
+    drop(activity);
+
+    let benchmark_builds = plans.iter().any(|p| p.benchmark.is_some());
+    let pipeline = pipeline_report(steps, selected, benchmark_builds, started, contention);
+    let provenance = Provenance {
+        rustc: versions.rustc,
+        cargo: versions.cargo,
+        binaryen: BINARYEN_VERSION.to_owned(),
+        host: versions.host,
+        policy_sha256: loaded.policy.sha256.clone(),
+        budgets_sha256: loaded.budgets.sha256.clone(),
+    };
+    Ok(Run {
+        schema_version: run::SCHEMA_VERSION.to_owned(),
+        commit,
+        package: package.name,
+        seed_set: loaded.budgets.value.seed_set.clone(),
+        provenance,
+        corpus_sha256: runtime.corpus_sha256.clone(),
+        variants,
+        pipeline,
+    })
+}
+
+/// Says which rustflags from the environment the wasm builds ignore: the policy sets them.
+fn note_ignored_rustflags(target: &str) {
+    let target_flags = format!("CARGO_TARGET_{}_RUSTFLAGS", target.to_uppercase().replace(['-', '.'], "_"));
     for key in OVERRIDING_ENV.iter().copied().chain([target_flags.as_str()]) {
         if std::env::var_os(key).is_some() {
             eprintln!("note: ignoring {key} for the wasm builds: the optimization policy sets their flags");
         }
     }
+}
 
-    let locks = timing_lock::Locks::from_env();
-    let activity = locks.active()?;
-    let mut steps = Steps { counts: StepCounts::default(), phases: Vec::new() };
-    // Builds run one after another; each variant's measuring (brotli at quality 11 is
-    // the slow part) runs on its own thread meanwhile, so both cores are used.
-    let built: Vec<(VariantReport, Option<Shipped>)> = std::thread::scope(|s| {
+/// Builds every selected variant by its plan and measures its artifacts. Builds run one
+/// after another; each variant's measuring (brotli at quality 11 is the slow part) runs on
+/// its own thread meanwhile, so both cores are used. Each variant's report comes back with
+/// the modules its runtime runs, when it has them.
+fn build_and_measure(
+    sh: &Shell,
+    selected: &[&Variant],
+    plans: &[VariantPlan],
+    caches: &Caches,
+    steps: &mut Steps,
+) -> Vec<(VariantReport, Option<Shipped>)> {
+    std::thread::scope(|s| {
         let pending: Vec<_> = selected
             .iter()
-            .zip(&plans)
+            .zip(plans)
             .map(|(&v, plan)| {
-                let (report, built) = build_variant(sh, v, plan, &caches, &mut steps);
+                let (report, built) = build_variant(sh, v, plan, caches, steps);
                 let cache = &caches.measure;
                 (report, built.map(|a| s.spawn(move || measure_artifacts(v.variant, a, cache))))
             })
@@ -190,63 +258,46 @@ pub(crate) fn measure(
                 (report, None)
             })
             .collect()
-    });
-    // After the builds, one variant at a time: the timings must not share the cores with
-    // a build or with brotli, this run's or (the timing lock) another's.
-    let timing =
-        if built.iter().any(|(_, runs)| runs.is_some()) { Some(locks.timing(&activity, runtime.wait)?) } else { None };
-    let narrowed_by = runtime.narrowed_by();
-    let mut modules = Vec::new();
-    let mut variants: Vec<VariantReport> = built
-        .into_iter()
-        .map(|(mut report, runs)| {
-            let Some(shipped) = runs else { return report };
-            if runtime.corpus.scenarios.is_empty() {
-                // Nothing to run in wasmtime: only the browsers' environments.
-            } else if runtime.bindgen {
-                report.runtime_skipped = Some(
-                    "the module imports its wasm-bindgen JS glue, which wasmtime does not have: it runs in the \
-                     browsers only"
-                        .to_owned(),
-                );
-            } else if runtime.engines.contains(&Engine::Wasmtime) {
-                let t = Instant::now();
-                let budgets = &loaded.budgets.value;
-                report.runtime = Some(runner::run_variant(
-                    &shipped.module,
-                    report.variant,
-                    &runtime.corpus,
-                    budgets,
-                    &runtime.selection,
-                ));
-                steps.phases.push(phase("runtime", report.variant.as_str(), t));
-            } else {
-                report.runtime_skipped =
-                    Some(format!("wasmtime was left out ({})", narrowed_by.clone().unwrap_or_default()));
-            }
-            modules.push((report.variant, Arc::new(shipped)));
-            report
-        })
-        .collect();
-    if !modules.is_empty() {
-        let t = Instant::now();
-        let browsers = runtime.engines.iter().filter_map(|e| e.browser()).collect();
-        let selection = BrowserSelection { browsers, narrowed_by };
-        let corpus_seeds = || runtime.corpus.coverage.required_seed_set.clone();
-        let seeds = runtime.selection.seed.map_or_else(corpus_seeds, |s| vec![s]);
-        let mut runs = browser_runner::run_environments(sh, &runtime.corpus, &selection, &modules, &seeds);
-        for v in &mut variants {
-            v.browsers = runs.remove(&v.variant).unwrap_or_default();
-        }
-        steps.phases.push(phase("browsers", "all", t));
-    }
-    let contention = timing.map(|t| t.contention);
-    drop(activity);
+    })
+}
 
-    let benchmark_builds = plans.iter().any(|p| p.benchmark.is_some());
+/// Runs the corpus's scenarios on one variant's module in wasmtime, or says why not.
+fn run_scenarios(
+    report: &mut VariantReport,
+    shipped: &Shipped,
+    runtime: &RuntimePlan,
+    budgets: &Budgets,
+    narrowed_by: Option<&str>,
+    steps: &mut Steps,
+) {
+    if runtime.corpus.scenarios.is_empty() {
+        // Nothing to run in wasmtime: only the browsers' environments.
+    } else if runtime.bindgen {
+        report.runtime_skipped = Some(
+            "the module imports its wasm-bindgen JS glue, which wasmtime does not have: it runs in the browsers only"
+                .to_owned(),
+        );
+    } else if runtime.engines.contains(&Engine::Wasmtime) {
+        let t = Instant::now();
+        report.runtime =
+            Some(runner::run_variant(&shipped.module, report.variant, &runtime.corpus, budgets, &runtime.selection));
+        steps.phases.push(phase("runtime", report.variant.as_str(), t));
+    } else {
+        report.runtime_skipped = Some(format!("wasmtime was left out ({})", narrowed_by.unwrap_or_default()));
+    }
+}
+
+/// The pipeline's accounting: its steps against their budget, the phases, the total time.
+fn pipeline_report(
+    steps: Steps,
+    selected: &[&Variant],
+    benchmark_builds: bool,
+    started: Instant,
+    contention: Option<Contention>,
+) -> PipelineReport {
     let step_budget = StepBudget::for_variants(selected.iter().copied(), benchmark_builds);
     let (status, reason) = step_budget.check(&steps.counts);
-    let pipeline = PipelineReport {
+    PipelineReport {
         steps: steps.counts,
         step_budget,
         status,
@@ -254,25 +305,7 @@ pub(crate) fn measure(
         phases: steps.phases,
         total_millis: millis(started),
         contention,
-    };
-    let provenance = Provenance {
-        rustc: versions.rustc,
-        cargo: versions.cargo,
-        binaryen: BINARYEN_VERSION.to_owned(),
-        host: versions.host,
-        policy_sha256: loaded.policy.sha256.clone(),
-        budgets_sha256: loaded.budgets.sha256.clone(),
-    };
-    Ok(Run {
-        schema_version: run::SCHEMA_VERSION.to_owned(),
-        commit,
-        package: package.name,
-        seed_set: loaded.budgets.value.seed_set.clone(),
-        provenance,
-        corpus_sha256: runtime.corpus_sha256.clone(),
-        variants,
-        pipeline,
-    })
+    }
 }
 
 /// Where the wasm builds go, as the recorded command names it (relative to the workspace
