@@ -1619,8 +1619,10 @@ fn a_wasm_bindgen_crate_is_gated_as_it_ships_module_and_glue_and_cold_init_runs_
         // No policy rustflags: the tool's path remaps only.
         assert!(v.commands[0].starts_with("CARGO_ENCODED_RUSTFLAGS=$'--remap-path-prefix="), "{v:?}");
         assert!(v.commands[0].contains("' cargo build --package word-index"), "{v:?}");
-        let cargo_output =
-            format!("target/perf-wasm/wasm32-unknown-unknown/perf-{}/word_index.wasm", v.variant.as_str());
+        // Cargo's wasm target directory: `target/perf-wasm` inside the checkout, another one
+        // when CARGO_TARGET_DIR points elsewhere.
+        let target_dir = v.commands[0].split(" --target-dir ").nth(1).and_then(|r| r.split(' ').next()).unwrap();
+        let cargo_output = format!("{target_dir}/wasm32-unknown-unknown/perf-{}/word_index.wasm", v.variant.as_str());
         assert_eq!(
             v.commands[1],
             format!("wasm-bindgen (0.2.130, in-process): wasm-bindgen --target web --out-dir {dir} {cargo_output}")
