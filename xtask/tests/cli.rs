@@ -1590,6 +1590,21 @@ fn browsers_measure_cold_init_and_a_killed_browser_fails_clean_and_leaves_nothin
     assert_eq!(profiles, Vec::<&std::ffi::OsString>::new(), "no profile is left behind");
 }
 
+/// Where the tool builds wasm (`pipeline::wasm_target_dir`), as its commands name it: the
+/// checkout's `target/perf-wasm`, or in a `CARGO_TARGET_DIR` outside the checkout, a
+/// directory of this checkout's own.
+fn wasm_target_dir() -> String {
+    let target = std::env::var_os("CARGO_TARGET_DIR").map_or_else(|| root().join("target"), PathBuf::from);
+    let target = root().join(target);
+    let dir = if target.starts_with(root()) {
+        target.join("perf-wasm")
+    } else {
+        let checkout = perf_core::digest::sha256_hex(root().as_os_str().as_encoded_bytes());
+        target.join(format!("perf-wasm-{}", &checkout[..16]))
+    };
+    dir.strip_prefix(root()).unwrap_or(&dir).display().to_string()
+}
+
 #[test]
 fn a_wasm_bindgen_crate_is_gated_as_it_ships_module_and_glue_and_cold_init_runs_through_the_glue() {
     let _turn = pipeline_lock();
@@ -1620,7 +1635,7 @@ fn a_wasm_bindgen_crate_is_gated_as_it_ships_module_and_glue_and_cold_init_runs_
         assert!(v.commands[0].starts_with("CARGO_ENCODED_RUSTFLAGS=$'--remap-path-prefix="), "{v:?}");
         assert!(v.commands[0].contains("' cargo build --package word-index"), "{v:?}");
         let cargo_output =
-            format!("target/perf-wasm/wasm32-unknown-unknown/perf-{}/word_index.wasm", v.variant.as_str());
+            format!("{}/wasm32-unknown-unknown/perf-{}/word_index.wasm", wasm_target_dir(), v.variant.as_str());
         assert_eq!(
             v.commands[1],
             format!("wasm-bindgen (0.2.130, in-process): wasm-bindgen --target web --out-dir {dir} {cargo_output}")
