@@ -9,8 +9,8 @@ use perf_core::status::Status;
 use perf_core::summary::Summary;
 
 use crate::harness::{
-    both, measuring, measuring_env, on_test_protocol, perf, pipeline_lock, python_gzip_len, read_json, read_summary,
-    record, scratch, text,
+    both, copies_lock, measuring, measuring_env, on_test_protocol, perf, pipeline_lock, python_gzip_len, read_json,
+    read_summary, record, scratch, text,
 };
 use crate::support::{self, fixture, root};
 
@@ -279,6 +279,8 @@ fn a_wasm_bindgen_crate_is_gated_as_it_ships_module_and_glue_and_cold_init_runs_
 #[test]
 fn a_module_expensive_to_compile_fails_browser_cold_init_against_an_active_baseline() {
     let _turn = pipeline_lock();
+    // Cold init of the heavy module is compared with the clean one's: no build beside them.
+    let _copies = copies_lock();
     let out = scratch("compile-heavy");
     let baseline = out.join("baseline.json");
     let (budgets, corpus) = (fixture("budgets/chromium-desktop.json"), fixture("corpus/quick-chromium.json"));

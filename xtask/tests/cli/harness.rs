@@ -47,6 +47,14 @@ pub fn pipeline_lock() -> Turn {
     Turn { _guard: guard }
 }
 
+/// Tests that build in a copy of the checkout do not need the pipeline lock, so they build
+/// while other tests measure. A test whose assertion compares the timings of two runs takes
+/// this lock as well, so that no build of this suite shares the cores with its runs.
+pub fn copies_lock() -> std::sync::MutexGuard<'static, ()> {
+    static LOCK: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    LOCK.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
 /// Whether this thread holds the pipeline lock (a shared run refuses to start then).
 pub fn holding_pipeline_lock() -> bool {
     HOLDING.with(Cell::get)

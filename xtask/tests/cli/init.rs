@@ -3,7 +3,7 @@
 
 use std::path::PathBuf;
 
-use crate::harness::{pipeline_lock, read_summary, text, xtask};
+use crate::harness::{copies_lock, read_summary, text, xtask};
 use crate::support::{self, fixture, root};
 
 /// `init` refuses, before building anything and writing nothing: a package that is not in
@@ -30,12 +30,15 @@ fn init_refuses_a_package_or_folder_it_cannot_onboard() {
 /// export behind its `exports` feature, and a wasm-bindgen crate: `init` onboards each into
 /// a folder of its own in a copy of the checkout, refuses to overwrite the documents
 /// without --force, and `perf` with them passes. The drafted corpus samples little and
-/// timings get 1000% headroom: this proves the pipeline, not a timing.
+/// timings get 1000% headroom: this proves the pipeline, not a timing. The copy is its own
+/// checkout (its own artifacts and wasm build directory), so this test builds beside the
+/// others without taking the pipeline lock (`harness::copies_lock`); its measurement caches
+/// are kept between runs (they are keyed by the bytes measured).
 #[test]
 fn init_onboards_a_new_crate_and_a_wasm_bindgen_crate_that_perf_then_passes() {
-    let _turn = pipeline_lock();
+    let _copies = copies_lock();
     let checkout = root().join("target/xtask-onboarding-checkout");
-    support::copy_checkout(&checkout);
+    support::copy_checkout_keeping_caches(&checkout);
     for name in ["json-stats", "slug"] {
         for file in ["Cargo.toml", "src/lib.rs"] {
             let to = checkout.join("crates").join(name).join(file);

@@ -9,8 +9,8 @@ use perf_core::status::Status;
 use perf_core::summary::Summary;
 
 use crate::harness::{
-    both, gate_in, on_test_protocol, perf, pipeline_lock, python_gzip_len, read_json, read_summary, record, scratch,
-    text,
+    both, copies_lock, gate_in, on_test_protocol, perf, pipeline_lock, python_gzip_len, read_json, read_summary,
+    record, scratch, text,
 };
 use crate::shared::{self, wasmtime_documents};
 use crate::support::{self, fixture, root, steady_budgets};
@@ -290,14 +290,17 @@ fn gated_elsewhere_what_was_left_out_is_not_measured(out: &Path, summary: &Path,
 /// target directory): each measures the artifact built from its own source. Cargo keys a
 /// workspace member's build by its path within the workspace, so both checkouts' builds
 /// share one unit, and a checkout whose sources are older than the other's build would be
-/// called fresh and measured with the other's bytes.
+/// called fresh and measured with the other's bytes. The target directory is new each time;
+/// each checkout keeps its measurement caches between runs of the test (they are keyed by
+/// the bytes measured).
 #[test]
 fn two_checkouts_sharing_a_target_dir_each_measure_their_own_source() {
-    let _turn = pipeline_lock();
-    let dir = scratch("two-checkouts");
+    let _copies = copies_lock();
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("two-checkouts");
     let (a, b, target) = (dir.join("a"), dir.join("b"), dir.join("shared-target"));
-    support::copy_checkout(&a);
-    support::copy_checkout(&b);
+    let _ = std::fs::remove_dir_all(&target);
+    support::copy_checkout_keeping_caches(&a);
+    support::copy_checkout_keeping_caches(&b);
     let lib = b.join("crates/sample-kernel/src/lib.rs");
     let marked = std::fs::read_to_string(&lib).unwrap()
         + "\n/// Only checkout b has this.\n#[unsafe(no_mangle)]\npub extern \"C\" fn only_in_checkout_b() -> u32 {\n    0x0b0b_0b0b\n}\n";
@@ -326,7 +329,7 @@ fn two_checkouts_sharing_a_target_dir_each_measure_their_own_source() {
     let names = perf_core::sections::exported_functions(&wasm_b).unwrap();
     assert!(names.iter().any(|n| n == "only_in_checkout_b"), "b measured a's build: {names:?}");
     assert_ne!(built_a.sha256, built_b.sha256);
-    let _ = std::fs::remove_dir_all(&dir);
+    let _ = std::fs::remove_dir_all(&target);
 }
 
 /// `--scenario ID --seed N` (each scenario's `repro`) runs that scenario alone on that seed,
