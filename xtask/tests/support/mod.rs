@@ -162,3 +162,18 @@ pub fn copy_checkout(dir: &Path) {
         std::fs::File::options().write(true).open(&to).unwrap().set_modified(modified).unwrap();
     }
 }
+
+/// [`copy_checkout`], keeping what the previous copy in `dir` had in `artifacts/cache` (the
+/// wasm-opt outputs and compressed sizes, keyed by the bytes they were made from), so a test
+/// that measures a fresh copy does not compress the same modules anew each time it runs.
+pub fn copy_checkout_keeping_caches(dir: &Path) {
+    let cache = dir.join("artifacts/cache");
+    let kept = dir.with_extension("kept-cache");
+    let _ = std::fs::remove_dir_all(&kept);
+    let moved = std::fs::rename(&cache, &kept).is_ok();
+    copy_checkout(dir);
+    if moved {
+        std::fs::create_dir_all(cache.parent().unwrap()).unwrap();
+        std::fs::rename(&kept, &cache).unwrap();
+    }
+}

@@ -1,0 +1,321 @@
+//! The browsers, for real: every corpus environment measured in its browser, a browser
+//! killed mid-run, a wasm-bindgen crate measured through its glue, and a module expensive to
+//! compile caught by desktop Chromium's cold init against an active baseline.
+
+use std::process::Command;
+
+use perf_core::run::VariantReport;
+use perf_core::status::Status;
+use perf_core::summary::Summary;
+
+use crate::harness::{
+    both, copies_lock, measuring, measuring_env, on_test_protocol, perf, pipeline_lock, python_gzip_len, read_json,
+    read_summary, record, scratch, text,
+};
+use crate::support::{self, fixture, root};
+
+/// The pids and command lines of the processes whose command line contains `needle`.
+fn processes_with(needle: &str) -> Vec<(u32, String)> {
+    let mut found = Vec::new();
+    for entry in std::fs::read_dir("/proc").unwrap().flatten() {
+        let Ok(pid) = entry.file_name().to_string_lossy().parse::<u32>() else { continue };
+        let Ok(raw) = std::fs::read(entry.path().join("cmdline")) else { continue };
+        let line = String::from_utf8_lossy(&raw).replace('\0', " ");
+        if line.contains(needle) {
+            found.push((pid, line));
+        }
+    }
+    found
+}
+
+/// Every corpus environment measures every variant in its real browser, each sample cold
+/// (the canary never finds a fresh context warm) and cross-origin isolated, and the records
+/// name the browser, its version and engine.
+#[test]
+fn browsers_measure_cold_init_in_every_environment() {
+    let _turn = pipeline_lock();
+    let out = scratch("browsers");
+    let summary = out.join("summary.json");
+    let o = perf(&out, &["--engine", "chromium", "--engine", "firefox", "--summary", summary.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
+    let s = read_summary(&summary);
+    let mut environments = Vec::new();
+    for v in &s.variants {
+        assert_eq!(v.runtime, None, "wasmtime was left out");
+        for b in &v.browsers {
+            let what = format!("{} {}: {:?}", v.variant.as_str(), b.environment, b.error);
+            let phases = b.phases.as_ref().unwrap_or_else(|| panic!("{what}"));
+            assert!(phases.cross_origin_isolated, "5 µs timers");
+            assert_eq!(phases.total.seeds.iter().map(|x| x.seed).collect::<Vec<_>>(), [11, 42]);
+            assert!(phases.total.median_of_p95 > 0.0 && phases.fetch_compile.median_of_p95 > 0.0);
+            let canary = b.cache_canary.unwrap();
+            assert_ne!(canary.verdict, perf_core::browser::CanaryVerdict::Warm, "{canary:?}");
+            let browser = b.browser.as_ref().unwrap();
+            assert!(browser.major > 100, "{browser:?}");
+            environments.push((b.environment.clone(), browser.name.clone(), b.cpu_throttling_rate));
+        }
+    }
+    environments.sort_by(|a, b| a.0.cmp(&b.0));
+    environments.dedup();
+    assert_eq!(
+        environments,
+        [
+            ("desktop-chromium".into(), "Chromium".into(), 1.0),
+            ("desktop-firefox".into(), "Firefox".into(), 1.0),
+            ("mobile-emulated-chromium".into(), "Chromium".into(), 4.0)
+        ]
+    );
+    for id in ["M-PERF-02A", "M-PERF-02B", "M-FIREFOX-02A"] {
+        for r in s.records.iter().filter(|r| r.metric_id == id) {
+            assert_eq!(r.status, Status::Pass, "{id} {}: {:?}", r.variant.as_str(), r.reason);
+            assert!(r.value.is_some_and(|v| v > 0.0) && r.wall_clock);
+            assert!(r.commands.last().is_some_and(|c| c.contains("--headless")), "{:?}", r.commands);
+        }
+    }
+    let chromium_record = s.records.iter().find(|r| r.metric_id == "M-PERF-02B").unwrap();
+    assert!(chromium_record.environment.contains("Chromium 1") && chromium_record.environment.contains("V8 "));
+    let stdout = text(&o.stdout);
+    assert!(stdout.contains("left out"), "the table says what the run left out: {stdout}");
+}
+
+/// A browser named by the override that is not there is refused, naming the variable. A
+/// browser killed mid-run: a clear failure naming the browser, the variant and the cause,
+/// exit 2 with the summary written, and no browser process or profile left behind.
+#[test]
+fn a_killed_browser_fails_clean_and_leaves_nothing() {
+    let _turn = pipeline_lock();
+    let out = scratch("killed-browser");
+    let summary = out.join("summary.json");
+    let missing = out.join("no-such-browser");
+    let args = ["perf", "--engine", "chromium", "--summary", summary.to_str().unwrap()];
+    let o = measuring_env(&args, &[("WASM_BUDGET_GATE_CHROMIUM", missing.to_str().unwrap())]);
+    let stderr = text(&o.stderr);
+    assert_eq!(o.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("WASM_BUDGET_GATE_CHROMIUM=") && stderr.contains("is not a file"), "{stderr}");
+
+    // Every browser of this run has its profile under this test's TMPDIR.
+    let tmp = out.join("tmp");
+    std::fs::create_dir_all(&tmp).unwrap();
+    let child = support::xtask_command()
+        .args(on_test_protocol(&args))
+        .env("TMPDIR", &tmp)
+        .current_dir(root())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let needle = tmp.display().to_string();
+    let started = std::time::Instant::now();
+    let browser = loop {
+        let main = processes_with(&needle).into_iter().find(|(_, l)| l.contains("--remote-debugging-port"));
+        if let Some((pid, _)) = main {
+            break pid;
+        }
+        assert!(started.elapsed().as_secs() < 120, "no browser started under {needle}");
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    };
+    // Mid-run: the canary and the first samples are under way.
+    std::thread::sleep(std::time::Duration::from_millis(1500));
+    assert!(Command::new("kill").args(["-KILL", &browser.to_string()]).status().unwrap().success());
+    let o = child.wait_with_output().unwrap();
+    let stderr = text(&o.stderr);
+    assert_eq!(o.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("desktop-chromium") && stderr.contains("the browser exited"), "{stderr}");
+    for variant in ["dev ", "canary ", "release "] {
+        assert!(stderr.contains(variant), "every variant is named: {stderr}");
+    }
+    let killed = read_summary(&summary).records.into_iter().find(|r| r.metric_id == "M-PERF-02A").unwrap();
+    assert_eq!(killed.status, Status::Fail, "{:?}", killed.reason);
+    let left: Vec<(u32, String)> = (0..50)
+        .map(|_| {
+            std::thread::sleep(std::time::Duration::from_millis(100));
+            processes_with(&needle)
+        })
+        .find(Vec::is_empty)
+        .unwrap_or_else(|| processes_with(&needle));
+    assert_eq!(left, Vec::new(), "no browser process is left behind");
+    let profiles: Vec<_> = std::fs::read_dir(&tmp).unwrap().flatten().map(|e| e.file_name()).collect();
+    let profiles: Vec<_> = profiles.iter().filter(|n| n.to_string_lossy().starts_with("wasm-budget-gate-")).collect();
+    assert_eq!(profiles, Vec::<&std::ffi::OsString>::new(), "no profile is left behind");
+}
+
+/// Where the tool builds wasm (`pipeline::wasm_target_dir`), as its commands name it: the
+/// checkout's `target/perf-wasm`, or in a `CARGO_TARGET_DIR` outside the checkout, a
+/// directory of this checkout's own.
+fn wasm_target_dir() -> String {
+    let target = std::env::var_os("CARGO_TARGET_DIR").map_or_else(|| root().join("target"), std::path::PathBuf::from);
+    let target = root().join(target);
+    let dir = if target.starts_with(root()) {
+        target.join("perf-wasm")
+    } else {
+        let checkout = perf_core::digest::sha256_hex(root().as_os_str().as_encoded_bytes());
+        target.join(format!("perf-wasm-{}", &checkout[..16]))
+    };
+    dir.strip_prefix(root()).unwrap_or(&dir).display().to_string()
+}
+
+/// What ships: cargo, then wasm-bindgen on cargo's output, then wasm-opt on wasm-bindgen's
+/// (dev skips it), naming no path of this machine; the glue measured on its own.
+fn ships_module_and_glue(s: &Summary, v: &VariantReport) {
+    let dir = format!("artifacts/wasm/word-index/{}", v.variant.as_str());
+    // No policy rustflags: the tool's path remaps only.
+    assert!(v.commands[0].starts_with("CARGO_ENCODED_RUSTFLAGS=$'--remap-path-prefix="), "{v:?}");
+    assert!(v.commands[0].contains("' cargo build --package word-index"), "{v:?}");
+    let cargo_output =
+        format!("{}/wasm32-unknown-unknown/perf-{}/word_index.wasm", wasm_target_dir(), v.variant.as_str());
+    assert_eq!(
+        v.commands[1],
+        format!("wasm-bindgen (0.2.130, in-process): wasm-bindgen --target web --out-dir {dir} {cargo_output}")
+    );
+    assert_eq!(v.commands.len(), if v.variant.as_str() == "dev" { 2 } else { 3 });
+    if let Some(wasm_opt) = v.commands.get(2) {
+        assert!(wasm_opt.starts_with("wasm-opt (binaryen 116, in-process)"), "{wasm_opt}");
+    }
+    let post = v.post_opt.as_ref().unwrap();
+    assert_eq!(post.path, format!("{dir}/word_index_bg.wasm"));
+    // What ships names no path of this machine: js-sys's panic locations read
+    // /cargo/registry/src/…, not $CARGO_HOME's, and std's never name a rust-src copy.
+    let module = std::fs::read(root().join(&post.path)).unwrap();
+    let cargo_home =
+        std::env::var("CARGO_HOME").unwrap_or_else(|_| format!("{}/.cargo", std::env::var("HOME").unwrap()));
+    let has = |needle: &str| module.windows(needle.len()).any(|w| w == needle.as_bytes());
+    assert!(!has(&cargo_home) && !has("lib/rustlib/src/rust"), "{}: a path of this machine", post.path);
+    if v.variant.as_str() == "release" {
+        assert!(has("/cargo/registry/src/index.crates.io-"), "{}: js-sys's panic location, remapped", post.path);
+    }
+    // The glue: its file on disk, measured on its own; gzip as Python's gzip module gives it.
+    let glue = v.glue.as_ref().unwrap();
+    assert_eq!(glue.files.len(), 1, "word-index has no snippets");
+    let file = &glue.files[0];
+    assert_eq!(file.path, format!("{dir}/word_index.js"));
+    let js = std::fs::read(root().join(&file.path)).unwrap();
+    assert!(text(&js).contains("new URL('word_index_bg.wasm', import.meta.url)"));
+    assert_eq!(
+        (glue.raw_bytes, file.raw_bytes, file.sha256.clone()),
+        (js.len() as u64, js.len() as u64, perf_core::digest::sha256_hex(&js))
+    );
+    if let Some(gzip) = python_gzip_len(&root().join(&file.path)) {
+        assert_eq!(glue.gzip_bytes, gzip);
+    }
+    let glue_record = |id: &str| s.records.iter().find(|r| r.metric_id == id && r.variant == v.variant).unwrap();
+    for (id, bytes) in
+        [("M-GLUE-01A", glue.raw_bytes), ("M-GLUE-01B", glue.gzip_bytes), ("M-GLUE-01C", glue.brotli_bytes)]
+    {
+        let r = glue_record(id);
+        assert_eq!((r.value, r.status), (Some(bytes as f64), Status::Pass), "{id}");
+        assert_eq!(r.artifact_paths, std::slice::from_ref(&file.path));
+    }
+}
+
+/// What ships is the library's API; the scenarios live in the benchmark build only. Cold
+/// init ran in Chromium through the glue, and the scenarios ran there too, timed in batches;
+/// wasmtime has no JS, so its scenarios were skipped there, saying why.
+fn measured_through_the_glue(v: &VariantReport) {
+    let dir = format!("artifacts/wasm/word-index/{}", v.variant.as_str());
+    assert!(v.shipped_exports.contains(&"wordindex_search".to_owned()), "{:?}", v.shipped_exports);
+    assert!(!v.shipped_exports.iter().any(|e| e.ends_with("_setup")), "{:?}", v.shipped_exports);
+    let bench = v.benchmark.as_ref().unwrap();
+    assert_eq!(bench.path, format!("{dir}/bench/word_index_bg.wasm"));
+    assert!(root().join(format!("{dir}/bench/word_index.js")).exists());
+    let attribution = v.attribution.as_ref().unwrap();
+    assert!(attribution.profiled.named, "wasm-bindgen's output keeps the names");
+    assert!(v.runtime.is_none(), "{:?}", v.runtime);
+    let skipped = v.runtime_skipped.as_deref().unwrap_or_default();
+    assert!(skipped.contains("wasmtime does not have: it runs in the browsers only"), "{skipped}");
+    for b in v.browsers.iter().filter(|b| b.environment.ends_with("chromium")) {
+        let phases =
+            b.phases.as_ref().unwrap_or_else(|| panic!("{} {}: {:?}", v.variant.as_str(), b.environment, b.error));
+        assert!(phases.instantiate.median_of_p95 > 0.0 && phases.first_call.median_of_p95 > 0.0);
+        let exports: Vec<&str> = b.operations.iter().map(|o| o.export.as_str()).collect();
+        assert_eq!(exports, ["index_search", "index_add"], "{}", b.environment);
+        for o in &b.operations {
+            let per_op = o.per_op.as_ref().unwrap_or_else(|| panic!("{} {}: {:?}", b.environment, o.export, o.error));
+            assert_eq!(per_op.seeds.iter().map(|s| (s.seed, s.distribution.n)).collect::<Vec<_>>(), [(11, 5), (42, 5)]);
+            assert!(o.ops_per_batch.iter().all(|(_, n)| *n >= 1) && per_op.seeds[0].distribution.p50 > 0.0);
+        }
+    }
+}
+
+#[test]
+fn a_wasm_bindgen_crate_is_gated_as_it_ships_module_and_glue_and_cold_init_runs_through_the_glue() {
+    let _turn = pipeline_lock();
+    let out = scratch("bindgen");
+    let summary = out.join("summary.json");
+    let corpus = fixture("corpus/word-index-quick.json");
+    let args = [
+        "--policy",
+        ".github/word-index/wasm_optimization_policy.json",
+        "--budgets",
+        ".github/word-index/wasm_perf_budgets.json",
+        "--corpus",
+        &corpus,
+        "--engine",
+        "chromium",
+        "--summary",
+        summary.to_str().unwrap(),
+    ];
+    let o = perf(&out, &args);
+    assert_eq!(o.status.code(), Some(0), "{}", both(&o));
+    let s = read_summary(&summary);
+    assert_eq!((s.package.as_str(), s.verdict), ("word-index", Status::Pass));
+    for v in &s.variants {
+        ships_module_and_glue(&s, v);
+        measured_through_the_glue(v);
+    }
+    for id in ["M-WEB-04A", "M-WEB-04B", "M-WEB-04C", "M-WEB-04D"] {
+        let records: Vec<_> = s.records.iter().filter(|r| r.metric_id == id).collect();
+        assert_eq!(records.len(), 3, "{id}: one per variant");
+        assert!(records.iter().all(|r| r.value.is_some_and(|v| v > 0.0) && r.wall_clock), "{records:?}");
+    }
+    assert!(text(&o.stdout).contains("one operation in browsers"), "{}", text(&o.stdout));
+}
+
+/// A module expensive to compile (the sample kernel's test-only `compile-heavy`: 4,096
+/// functions called when the first scenario is set up, in the release build) against an
+/// active baseline of the clean build: desktop Chromium's cold init (M-PERF-02A) fails the
+/// baseline rule, naming the values; reverting passes. The runs select Chromium, so wasmtime's
+/// metrics are left out and not compared; the budgets are out of reach, so only the baseline
+/// rule can fail, with a tolerance (+150% and +25 ms) no unchanged run on a busy machine reaches.
+#[test]
+fn a_module_expensive_to_compile_fails_browser_cold_init_against_an_active_baseline() {
+    let _turn = pipeline_lock();
+    // Cold init of the heavy module is compared with the clean one's: no build beside them.
+    let _copies = copies_lock();
+    let out = scratch("compile-heavy");
+    let baseline = out.join("baseline.json");
+    let (budgets, corpus) = (fixture("budgets/chromium-desktop.json"), fixture("corpus/quick-chromium.json"));
+    let documents = ["--budgets", budgets.as_str(), "--corpus", corpus.as_str()];
+    let rebaseline = ["rebaseline", "--activate", "--baseline", baseline.to_str().unwrap()];
+    let o = measuring(&[&rebaseline[..], &documents[..]].concat());
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
+    let mut active = read_json(&baseline);
+    active["tolerances"]["overrides"]["M-PERF-02A"] = serde_json::json!({"relative_pct": 150.0, "absolute": 25.0});
+    std::fs::write(&baseline, serde_json::to_string_pretty(&active).unwrap()).unwrap();
+    let anchored = active["metrics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["profile"] == "core-min" && m["metric_id"] == "M-PERF-02A")
+        .and_then(|m| m["value"].as_f64());
+    assert!(anchored.is_some_and(|v| v > 0.0), "the baseline anchors Chromium's cold init: {anchored:?}");
+    let recorded = active["provenance"]["browsers"]["desktop-chromium"].as_str().unwrap_or_default();
+    assert!(recorded.starts_with("Chromium 1"), "and the browser's major, for the drift check: {recorded:?}");
+
+    let summary_path = out.join("summary.json");
+    let summary = summary_path.to_str().unwrap();
+    let chromium = ["--engine", "chromium", "--summary", summary];
+    let heavy = fixture("policy/release-compile-heavy.json");
+    let o = perf(&out, &[&documents[..], &chromium[..], &["--policy", heavy.as_str()]].concat());
+    let stdout = text(&o.stdout);
+    assert_eq!(o.status.code(), Some(1), "{}", both(&o));
+    let failed = stdout.lines().find(|l| l.starts_with("fail [baseline] M-PERF-02A (core-min): regressed "));
+    assert!(failed.is_some_and(|l| l.contains(" ms (+")), "{stdout}");
+    let s = read_summary(&summary_path);
+    let cold = record(&s, "core-min", "M-PERF-02A");
+    assert_eq!(cold.status, Status::Fail, "{:?}", cold.reason);
+    let left_out = record(&s, "core-min", "M-FUEL-04A");
+    assert_eq!(left_out.status, Status::Skip, "wasmtime's metrics are left out, not compared");
+
+    let o = perf(&out, &[&documents[..], &chromium[..]].concat());
+    assert_eq!(o.status.code(), Some(0), "reverted: {}", text(&o.stdout));
+}

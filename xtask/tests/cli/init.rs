@@ -1,0 +1,115 @@
+//! `cargo xtask init`: a crate the tool has never seen onboarded (its four documents
+//! drafted from a real measurement, then `perf` with them passes), and what it refuses.
+
+use std::path::PathBuf;
+
+use crate::harness::{copies_lock, read_summary, text, xtask};
+use crate::support::{self, fixture, root};
+
+/// `init` refuses, before building anything and writing nothing: a package that is not in
+/// the workspace, one that is not a cdylib, a folder outside the repository or one git
+/// ignores (the change log's evidence must be committed).
+#[test]
+fn init_refuses_a_package_or_folder_it_cannot_onboard() {
+    let first_entry = ["--issue", "#14", "--approved-by", "@test"];
+    let cases: [(&[&str], &str); 4] = [
+        (&["--package", "no-such-crate", "--out", "perf/x"], "package no-such-crate is not a member of this workspace"),
+        (&["--package", "perf-core", "--out", "perf/x"], "package perf-core has no cdylib target"),
+        (&["--package", "word-index", "--out", "/tmp/elsewhere"], "the documents belong in this repository"),
+        (&["--package", "word-index", "--out", "artifacts/onboarded"], "--out artifacts/onboarded is ignored by git"),
+    ];
+    for (args, expected) in cases {
+        let o = xtask(&[&["init"][..], args, &first_entry[..]].concat());
+        assert_eq!(o.status.code(), Some(2), "{args:?}: {}", text(&o.stderr));
+        assert!(text(&o.stderr).contains(expected), "{args:?}: {}", text(&o.stderr));
+    }
+    assert!(!root().join("perf/x").exists() && !root().join("artifacts/onboarded").exists());
+}
+
+/// A crate the tool has never seen, built from crates.io code (serde_json) with a scenario
+/// export behind its `exports` feature, and a wasm-bindgen crate: `init` onboards each into
+/// a folder of its own in a copy of the checkout, refuses to overwrite the documents
+/// without --force, and `perf` with them passes. The drafted corpus samples little and
+/// timings get 1000% headroom: this proves the pipeline, not a timing. The copy is its own
+/// checkout (its own artifacts and wasm build directory), so this test builds beside the
+/// others without taking the pipeline lock (`harness::copies_lock`); its measurement caches
+/// are kept between runs (they are keyed by the bytes measured).
+#[test]
+fn init_onboards_a_new_crate_and_a_wasm_bindgen_crate_that_perf_then_passes() {
+    let _copies = copies_lock();
+    let checkout = root().join("target/xtask-onboarding-checkout");
+    support::copy_checkout_keeping_caches(&checkout);
+    for name in ["json-stats", "slug"] {
+        for file in ["Cargo.toml", "src/lib.rs"] {
+            let to = checkout.join("crates").join(name).join(file);
+            std::fs::create_dir_all(to.parent().unwrap()).unwrap();
+            std::fs::copy(fixture(&format!("crates/{name}/{file}")), to).unwrap();
+        }
+    }
+    let target = std::env::var_os("CARGO_TARGET_DIR").map_or_else(|| root().join("target"), PathBuf::from);
+    let run = |args: &[&str]| {
+        support::xtask_command()
+            .args(args)
+            .env("CARGO_TARGET_DIR", &target)
+            .env("CARGO_MANIFEST_DIR", checkout.join("xtask"))
+            .current_dir(&checkout)
+            .output()
+            .unwrap()
+    };
+    for name in ["json-stats", "slug"] {
+        let out = format!("perf/{name}");
+        let init = [
+            "init",
+            "--package",
+            name,
+            "--out",
+            &out,
+            "--issue",
+            "#14",
+            "--approved-by",
+            "@test",
+            "--timing-headroom-pct",
+            "1000",
+            "--cold-start-samples",
+            "2",
+            "--browser-samples",
+            "1",
+        ];
+        let o = run(&init);
+        assert_eq!(o.status.code(), Some(0), "init {name}: {}", text(&o.stderr));
+        let stdout = text(&o.stdout);
+        let dir = checkout.join(&out);
+        let read = |file: &str| std::fs::read_to_string(dir.join(file)).unwrap();
+        let policy = perf_core::policy::Policy::parse("policy", &read("wasm_optimization_policy.json")).unwrap();
+        let budgets = perf_core::budget::Budgets::parse("budgets", &read("wasm_perf_budgets.json")).unwrap();
+        let corpus = perf_core::corpus::Corpus::parse("corpus", &read("wasm_benchmark_corpus.json")).unwrap();
+        budgets.check_change_log("budgets").unwrap();
+        assert!(read("baseline_latest.json").contains("\"status\": \"scaffold\""));
+        if name == "json-stats" {
+            assert_eq!((policy.benchmark_features, policy.wasm_bindgen), (vec!["exports".to_owned()], None));
+            let exports: Vec<_> = corpus.scenarios.iter().filter_map(|s| s.export.clone()).collect();
+            assert_eq!(exports, ["parse"], "{stdout}");
+            assert!(budgets.metric("M-FUEL-01A").is_some() && budgets.metric("M-WASMTIME-02A").is_some());
+        } else {
+            assert!(policy.wasm_bindgen.is_some() && policy.benchmark_features.is_empty());
+            assert!(budgets.metric("M-GLUE-01B").is_some() && budgets.metric("M-PERF-02B").is_some());
+            assert!(corpus.scenarios.is_empty() && corpus.environments.len() == 2);
+        }
+        let written = read("wasm_perf_budgets.json");
+        let again = run(&init);
+        assert_eq!(again.status.code(), Some(2), "{}", text(&again.stderr));
+        assert!(text(&again.stderr).contains("pass --force to overwrite them"), "{}", text(&again.stderr));
+        assert_eq!(read("wasm_perf_budgets.json"), written);
+
+        // The command init printed, as a user would paste it.
+        let line = stdout.lines().skip_while(|l| *l != "gate it with:").nth(1).unwrap_or_else(|| panic!("{stdout}"));
+        let words: Vec<&str> = line.split_whitespace().collect();
+        assert_eq!(&words[..3], ["cargo", "xtask", "perf"]);
+        let o = run(&words[2..]);
+        assert_eq!(o.status.code(), Some(0), "perf {name}: {}\n{}", text(&o.stdout), text(&o.stderr));
+        let summary = read_summary(&checkout.join(format!("artifacts/{name}/wasm_budget_summary.json")));
+        assert_eq!(summary.package, name);
+        let unmeasured: Vec<_> = summary.records.iter().filter(|r| r.value.is_none()).map(|r| &r.metric_id).collect();
+        assert!(unmeasured.is_empty(), "{unmeasured:?}");
+    }
+}
