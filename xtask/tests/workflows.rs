@@ -426,8 +426,7 @@ fn run_step(dir: &Path, checkout: &Path, run: &str, env: &[(String, String)]) ->
 #[test]
 fn a_threshold_loosened_fails_the_gate_job_without_its_change_log_entry_and_passes_with_it() {
     let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("workflow-change-control");
-    let checkout = dir.join("checkout");
-    support::copy_checkout(&checkout);
+    let checkout = scratch_checkout_on_the_tests_protocol(&dir);
     cargo_shim(&dir, &checkout);
     let budgets_path = checkout.join(".github/wasm_perf_budgets.json");
     let committed = std::fs::read_to_string(&budgets_path).unwrap();
@@ -571,6 +570,47 @@ fn copy_tree(from: &Path, to: &Path) {
     }
 }
 
+/// A copy of the checkout in `dir` on the tests' protocol (see `support`): the workflows read
+/// the committed documents' paths, so the copy's corpus and budgets are the quick and steady
+/// ones, and gate no browser (the wiring is the subject; the CLI tests drive the browsers).
+/// The wasm-bindgen subject's step gates its sizes (module and glue) only, likewise.
+fn scratch_checkout_on_the_tests_protocol(dir: &Path) -> PathBuf {
+    let checkout = dir.join("checkout");
+    support::copy_checkout(&checkout);
+    let copies = [
+        (support::fixture("corpus/quick-wasmtime.json"), ".github/wasm_benchmark_corpus.json"),
+        (support::steady_budgets(&support::fixture("budgets/wasmtime-only.json")), ".github/wasm_perf_budgets.json"),
+        (support::fixture("corpus/word-index-sizes.json"), ".github/word-index/wasm_benchmark_corpus.json"),
+        (support::fixture("budgets/word-index-sizes.json"), ".github/word-index/wasm_perf_budgets.json"),
+    ];
+    for (from, to) in copies {
+        std::fs::copy(from, checkout.join(to)).unwrap();
+    }
+    checkout
+}
+
+/// What the job uploads is what this job wrote (a renamed output fails here), kept in `stash`
+/// for the jobs that download it.
+fn upload_outputs(job: &Value, stash: &Path, checkout: &Path, what: &str) {
+    for upload in steps(job).iter().filter(|s| s["uses"].as_str().is_some_and(|u| u.contains("upload-artifact@"))) {
+        upload_to(stash, upload, checkout, what);
+    }
+}
+
+/// A job's matrix entries as (key, value), or one `None` for a job without a matrix.
+fn matrix_entries(job: &Value) -> Vec<Option<(&str, &str)>> {
+    match job["strategy"]["matrix"].as_mapping() {
+        Some(m) => m
+            .iter()
+            .flat_map(|(k, values)| {
+                let k = k.as_str().unwrap();
+                values.as_sequence().unwrap().iter().map(move |v| Some((k, v.as_str().unwrap())))
+            })
+            .collect(),
+        None => vec![None],
+    }
+}
+
 #[test]
 fn the_workflows_cargo_xtask_lines_pass_locally() {
     // A fixed place with a cargo target directory that outlives the run (`run_step` builds in
@@ -612,16 +652,7 @@ fn the_workflows_cargo_xtask_lines_pass_locally() {
     // above pins them.
     for (name, _, workflow) in workflows().into_iter().filter(|(n, _, _)| n != "project-checks.yml") {
         for (job_name, job) in jobs(&workflow) {
-            let matrix: Vec<Option<(&str, &str)>> = match job["strategy"]["matrix"].as_mapping() {
-                Some(m) => m
-                    .iter()
-                    .flat_map(|(k, values)| {
-                        let k = k.as_str().unwrap();
-                        values.as_sequence().unwrap().iter().map(move |v| Some((k, v.as_str().unwrap())))
-                    })
-                    .collect(),
-                None => vec![None],
-            };
+            let matrix = matrix_entries(job);
             let runs_xtask = steps(job).iter().any(|s| s["run"].as_str().is_some_and(|r| r.contains("cargo xtask")));
             for entry in matrix {
                 let (restores, saves) = caches_artifacts(job);
@@ -659,13 +690,7 @@ fn the_workflows_cargo_xtask_lines_pass_locally() {
                     let _ = std::fs::remove_dir_all(&actions_cache);
                     copy_tree(&checkout.join("artifacts/cache"), &actions_cache);
                 }
-                // What the job uploads is what this job wrote (a renamed output fails here),
-                // kept for the jobs that download it.
-                for upload in
-                    steps(job).iter().filter(|s| s["uses"].as_str().is_some_and(|u| u.contains("upload-artifact@")))
-                {
-                    upload_to(&stash.join(job_name), upload, &checkout, &format!("{name} {job_name}"));
-                }
+                upload_outputs(job, &stash.join(job_name), &checkout, &format!("{name} {job_name}"));
             }
         }
     }
