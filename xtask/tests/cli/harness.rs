@@ -111,12 +111,16 @@ pub fn measuring_env(args: &[&str], env: &[(&str, &str)]) -> Output {
 /// events) inside `dir`, so a test neither reads the committed baseline nor touches the
 /// developer's state.
 pub fn perf(dir: &Path, args: &[&str]) -> Output {
+    perf_env(dir, args, &[])
+}
+
+pub fn perf_env(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Output {
     let path = |name: &str| dir.join(name).display().to_string();
     let (baseline, state, report, events) =
         (path("baseline.json"), path("streaks.json"), path("report.json"), path("events.ndjson"));
     let mut all = vec!["perf", "--baseline", &baseline, "--state", &state, "--report", &report, "--events", &events];
     all.extend_from_slice(args);
-    measuring(&all)
+    measuring_env(&all, env)
 }
 
 /// `xtask gate` with `args` and every file it writes inside `dir`: the gate's files, the
