@@ -143,8 +143,7 @@ fn a_killed_browser_fails_clean_and_leaves_nothing() {
 /// checkout's `target/perf-wasm`, or in a `CARGO_TARGET_DIR` outside the checkout, a
 /// directory of this checkout's own.
 fn wasm_target_dir() -> String {
-    let target = std::env::var_os("CARGO_TARGET_DIR").map_or_else(|| root().join("target"), std::path::PathBuf::from);
-    let target = root().join(target);
+    let target = support::target_dir();
     let dir = if target.starts_with(root()) {
         target.join("perf-wasm")
     } else {
@@ -307,7 +306,7 @@ fn a_module_expensive_to_compile_fails_browser_cold_init_against_an_active_basel
     let summary = summary_path.to_str().unwrap();
     let chromium = ["--engine", "chromium", "--summary", summary];
     let heavy = fixture("policy/release-compile-heavy.json");
-    let heavy_target = root().join("target/compile-heavy");
+    let heavy_target = support::target_dir().join("compile-heavy");
     let heavy_target = [("CARGO_TARGET_DIR", heavy_target.to_str().unwrap())];
     let o = perf_env(&out, &[&documents[..], &chromium[..], &["--policy", heavy.as_str()]].concat(), &heavy_target);
     let stdout = text(&o.stdout);

@@ -1,8 +1,6 @@
 //! `cargo xtask init`: a crate the tool has never seen onboarded (its four documents
 //! drafted from a real measurement, then `perf` with them passes), and what it refuses.
 
-use std::path::PathBuf;
-
 use crate::harness::{copies_lock, read_summary, text, xtask};
 use crate::support::{self, fixture, root};
 
@@ -46,7 +44,7 @@ fn init_onboards_a_new_crate_and_a_wasm_bindgen_crate_that_perf_then_passes() {
             std::fs::copy(fixture(&format!("crates/{name}/{file}")), to).unwrap();
         }
     }
-    let target = std::env::var_os("CARGO_TARGET_DIR").map_or_else(|| root().join("target"), PathBuf::from);
+    let target = support::target_dir();
     let run = |args: &[&str]| {
         support::xtask_command()
             .args(args)

@@ -15,6 +15,13 @@ pub fn root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap().to_path_buf()
 }
 
+/// The target directory cargo builds this checkout in: `CARGO_TARGET_DIR` (relative to the
+/// checkout, where `cargo test` runs) or the checkout's `target/`. Absolute, so a run in a
+/// copy of the checkout builds in the same place.
+pub fn target_dir() -> PathBuf {
+    root().join(std::env::var_os("CARGO_TARGET_DIR").map_or_else(|| PathBuf::from("target"), PathBuf::from))
+}
+
 /// The binary under test, as every test starts it: the gate's GitHub variables unset (a
 /// test sets them explicitly or not at all), and installs forbidden, so a test never changes
 /// the machine (a missing target or browser is an error naming the command to run).
