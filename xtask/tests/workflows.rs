@@ -16,7 +16,7 @@ mod support;
 use std::path::{Path, PathBuf};
 
 use serde_yaml::Value;
-use support::root;
+use support::{copy_tree, root};
 
 fn workflows() -> Vec<(String, String, Value)> {
     let dir = root().join(".github/workflows");
@@ -555,19 +555,6 @@ fn caches_artifacts(job: &Value) -> (bool, bool) {
         }
     }
     out
-}
-
-fn copy_tree(from: &Path, to: &Path) {
-    if from.is_dir() {
-        std::fs::create_dir_all(to).unwrap();
-        for entry in std::fs::read_dir(from).unwrap() {
-            let entry = entry.unwrap();
-            copy_tree(&entry.path(), &to.join(entry.file_name()));
-        }
-    } else if from.is_file() {
-        std::fs::create_dir_all(to.parent().unwrap()).unwrap();
-        std::fs::copy(from, to).unwrap();
-    }
 }
 
 /// A copy of the checkout in `dir` on the tests' protocol (see `support`): the workflows read

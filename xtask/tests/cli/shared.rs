@@ -19,7 +19,7 @@ use std::sync::OnceLock;
 use perf_core::summary::Summary;
 
 use crate::harness::{holding_pipeline_lock, measuring, perf, pipeline_lock, read_summary, scratch, xtask};
-use crate::support::{fixture, root, steady_baseline};
+use crate::support::{copy_tree, fixture, root, steady_baseline};
 
 /// Budgets and corpus that gate no browser: a run of them leaves nothing out.
 pub fn wasmtime_documents() -> [String; 4] {
@@ -150,15 +150,4 @@ pub fn roomy_baseline() -> &'static RoomyBaseline {
         }
         RoomyBaseline { dir, rebaseline }
     })
-}
-
-fn copy_tree(from: &Path, to: &Path) {
-    if from.is_dir() {
-        std::fs::create_dir_all(to).unwrap();
-        for entry in std::fs::read_dir(from).unwrap().flatten() {
-            copy_tree(&entry.path(), &to.join(entry.file_name()));
-        }
-    } else if from.is_file() {
-        std::fs::copy(from, to).unwrap();
-    }
 }

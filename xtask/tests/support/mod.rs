@@ -170,6 +170,21 @@ pub fn copy_checkout(dir: &Path) {
     }
 }
 
+/// `from` (a file, or a folder and everything in it) copied to `to`, its parents created;
+/// nothing when `from` does not exist.
+pub fn copy_tree(from: &Path, to: &Path) {
+    if from.is_dir() {
+        std::fs::create_dir_all(to).unwrap();
+        for entry in std::fs::read_dir(from).unwrap() {
+            let entry = entry.unwrap();
+            copy_tree(&entry.path(), &to.join(entry.file_name()));
+        }
+    } else if from.is_file() {
+        std::fs::create_dir_all(to.parent().unwrap()).unwrap();
+        std::fs::copy(from, to).unwrap();
+    }
+}
+
 /// [`copy_checkout`], keeping what the previous copy in `dir` had in `artifacts/cache` (the
 /// wasm-opt outputs and compressed sizes, keyed by the bytes they were made from), so a test
 /// that measures a fresh copy does not compress the same modules anew each time it runs.
