@@ -144,13 +144,13 @@ impl Started {
             Ok(text) => return Outcome::Returned(text),
             Err(e) => e,
         };
-        let error = match self.process.exit_status(EXIT_GRACE) {
+        match self.process.exit_status(EXIT_GRACE) {
             Some(status) => {
-                RunError::environment(format!("the browser exited ({status}): {e:#}{}", self.process.stderr_tail()))
+                let tail = self.process.stderr_tail();
+                let error = RunError::environment(format!("the browser exited ({status}): {e:#}{tail}"));
+                Outcome::Failed { error, browser_exited: Some(tail) }
             }
-            None => RunError::environment(format!("{e:#}")),
-        };
-        let browser_exited = self.process.exit_status(Duration::ZERO).map(|_| self.process.stderr_tail());
-        Outcome::Failed { error, browser_exited }
+            None => Outcome::Failed { error: RunError::environment(format!("{e:#}")), browser_exited: None },
+        }
     }
 }
