@@ -2,9 +2,10 @@
 //! pinned exactly and locked, and the traps the framework notes found kept out: TypeScript 7
 //! beside Next, a font fetched at build time, a module small enough for Vite to inline.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use serde_json::Value;
+use xshell::{Shell, cmd};
 
 use crate::project_root;
 
@@ -15,17 +16,17 @@ fn read_json(path: &Path) -> Value {
     serde_json::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
 }
 
-/// Every file of a host but what its own build or install would leave.
-fn host_files(host: &Path) -> Vec<std::path::PathBuf> {
-    walkdir::WalkDir::new(host)
-        .into_iter()
-        .filter_entry(|e| {
-            !["node_modules", "pkg", "dist", "out", ".next"].contains(&e.file_name().to_str().unwrap_or(""))
-        })
-        .filter_map(Result::ok)
-        .filter(|e| e.file_type().is_file())
-        .map(|e| e.into_path())
-        .collect()
+/// Every file of a host that git tracks or would (what `.gitignore` leaves out, a build's or
+/// an install's output, is not the host's).
+fn host_files(host: &str) -> Vec<PathBuf> {
+    let sh = Shell::new().unwrap_or_else(|e| panic!("{e}"));
+    sh.change_dir(project_root());
+    let dir = format!("xtask/hosts/{host}");
+    let listed = cmd!(sh, "git ls-files --cached --others --exclude-standard -- {dir}")
+        .quiet()
+        .read()
+        .unwrap_or_else(|e| panic!("listing {dir}: {e}"));
+    listed.lines().map(|name| project_root().join(name)).filter(|path| path.is_file()).collect()
 }
 
 /// `(name, version)` of a package.json's dependencies and devDependencies.
@@ -48,8 +49,7 @@ fn the_four_hosts_exist_and_keep_the_page_contract() {
     let hosts = project_root().join("xtask/hosts");
     assert!(hosts.join("probe.js").is_file(), "xtask/hosts/probe.js is the page contract");
     for host in HOSTS {
-        let sources: Vec<String> =
-            host_files(&hosts.join(host)).iter().filter_map(|f| std::fs::read_to_string(f).ok()).collect();
+        let sources: Vec<String> = host_files(host).iter().filter_map(|f| std::fs::read_to_string(f).ok()).collect();
         for import in ["pkg/subject.js", "pkg/probe.js"] {
             assert!(sources.iter().any(|text| text.contains(import)), "xtask/hosts/{host}: no source imports {import}");
         }
@@ -81,7 +81,7 @@ fn host_dependencies_are_pinned_exactly_and_locked() {
 fn hosts_keep_out_the_known_traps() {
     let hosts = project_root().join("xtask/hosts");
     for host in HOSTS {
-        for file in host_files(&hosts.join(host)) {
+        for file in host_files(host) {
             let text = std::fs::read_to_string(&file).unwrap_or_default();
             assert!(!text.contains("next/font/google"), "{}: next/font/google fetches at build time", file.display());
         }
