@@ -7,7 +7,7 @@
 // `wasm:ready` mark's time from navigation start (the host's boot, hydration and chunk
 // loading included); `init_ms` is init to first answer, the same in every host. With
 // `?control` in the URL the page skips the module (the same app, wasm stubbed): its
-// `ready_ms` is the host's own cost.
+// `ready_ms` is the host's own cost. A `wasm-probe` event on window says the result is there.
 import { firstCall } from "./calls.js";
 
 export async function probe(load) {
@@ -28,5 +28,6 @@ export async function probe(load) {
     out.error = String(e && e.stack ? e.stack : e);
   }
   window.__wasmProbe = out;
+  window.dispatchEvent(new Event("wasm-probe"));
   return out;
 }

@@ -43,7 +43,7 @@ impl BrowserSession for Session {
     /// Loads the page in a new user context and evaluates the expression; an error logged
     /// by the page meanwhile is an error.
     fn evaluate_fresh(&mut self, load: &PageLoad) -> anyhow::Result<String> {
-        let PageLoad { page, cpu_throttling_rate, expression } = *load;
+        let PageLoad { page, cpu_throttling_rate, expression, .. } = *load;
         if cpu_throttling_rate != 1.0 {
             // The corpus check refuses a throttled Firefox environment before anything runs.
             bail!("WebDriver BiDi cannot throttle the CPU (asked for {cpu_throttling_rate}x)");

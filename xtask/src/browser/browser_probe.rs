@@ -1,7 +1,8 @@
 //! The page half of every probe (`perf_core::browser_schedule::Probe`): the page the probes
 //! load, where the loopback server serves the modules they fetch, and for each probe the
 //! harness it evaluates and the arguments it calls it with. `browser_harness.js` is cold
-//! init's harness (the cache canary's too), `browser_op_harness.js` per-operation timing's.
+//! init's harness (the cache canary's too), `browser_op_harness.js` per-operation timing's,
+//! `browser_host_harness.js` the host apps' (their pages are `host_site.rs`'s).
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -15,6 +16,7 @@ use crate::loopback::{Loopback, Resource};
 
 const COLD_INIT_HARNESS: &str = include_str!("browser_harness.js");
 const OPERATION_HARNESS: &str = include_str!("browser_op_harness.js");
+const HOST_HARNESS: &str = include_str!("browser_host_harness.js");
 /// Where the cache canary's module is served, without a nonce.
 const CANARY_PATH: &str = "/canary.wasm";
 /// The page the probes run in: empty, so its load costs nothing measurable.
@@ -22,11 +24,14 @@ const PAGE: &str = "<!doctype html><meta charset=utf-8><title>wasm cold init</ti
 /// Where [`PAGE`] is served.
 pub(crate) const PAGE_PATH: &str = "/";
 
-/// What a browser loads for one variant: the module and, for a wasm-bindgen crate, its JS
-/// glue (paths relative to the module's directory, the main glue file first).
+/// What a browser loads for one variant: the module (and the file name it ships under)
+/// and, for a wasm-bindgen crate, its JS glue (paths relative to the module's directory,
+/// the main glue file first) and the glue's TypeScript declarations.
 pub(crate) struct Shipped {
     pub module: Vec<u8>,
+    pub module_name: String,
     pub glue: Vec<(String, Vec<u8>)>,
+    pub declarations: Option<(String, Vec<u8>)>,
 }
 
 /// What the loopback server serves the probes: the page, each variant's module (a fresh
@@ -73,6 +78,8 @@ pub(crate) fn expression(visit: &Visit, modules: &[(VariantKind, Arc<Shipped>)],
                 "batches": batches.timed, "warmup": batches.warm_up, "batch_ms": batches.millis
             }),
         ),
+        // The host page loads its own module; the harness only reads what the page left.
+        Probe::Host { .. } => return format!("({})()", HOST_HARNESS.trim_end()),
     };
     format!("({})({args})", harness.trim_end().trim_end_matches(';'))
 }

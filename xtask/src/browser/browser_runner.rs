@@ -12,9 +12,10 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use perf_core::browser::EnvironmentRun;
-use perf_core::browser_sampling::{Outcome, Sampling};
-use perf_core::browser_schedule::{EnvironmentPlan, Visit};
+use perf_core::browser_sampling::{Outcome, Sampling, Unavailable};
+use perf_core::browser_schedule::{EnvironmentPlan, Probe, Visit};
 use perf_core::corpus::{BrowserKind, BrowserProtocol, Corpus, Environment};
+use perf_core::host::HostApp;
 use perf_core::policy::VariantKind;
 use perf_core::runtime::RunError;
 use xshell::Shell;
@@ -22,11 +23,15 @@ use xshell::Shell;
 use crate::browser_probe::{self, PAGE_PATH, Shipped};
 use crate::browser_process::{self, BrowserProcess};
 use crate::browser_session::{BrowserSession, PageLoad};
+use crate::host_build::HostBuild;
 use crate::loopback::Loopback;
 
 /// How long a broken connection waits for the browser's exit to be reported, so that a
 /// killed or crashed browser is named as such.
 const EXIT_GRACE: Duration = Duration::from_secs(2);
+
+/// The host apps built for the run: per variant and app, the build, or why there is none.
+pub(crate) type HostBuilds = Vec<(VariantKind, HostApp, Result<HostBuild, Unavailable>)>;
 
 /// Which browsers a run drives (`--engine`); the rest are left out, saying so.
 pub(crate) struct BrowserSelection {
@@ -41,6 +46,7 @@ pub(crate) fn run_environments(
     corpus: &Corpus,
     selection: &BrowserSelection,
     modules: &[(VariantKind, Arc<Shipped>)],
+    hosts: &HostBuilds,
     seeds: &[u64],
 ) -> BTreeMap<VariantKind, Vec<EnvironmentRun>> {
     let mut out: BTreeMap<VariantKind, Vec<EnvironmentRun>> = BTreeMap::new();
@@ -52,7 +58,7 @@ pub(crate) fn run_environments(
             modules.iter().map(|_| plan.left_out(why)).collect()
         } else {
             eprintln!("note: measuring cold init in {} ({})", env.id, env.label);
-            match run_environment(sh, env, protocol, modules, seeds, &plan) {
+            match run_environment(sh, env, protocol, modules, hosts, seeds, &plan) {
                 Ok(runs) => runs,
                 Err(e) => {
                     let why = format!("{}: {e:#}", browser_process::support(env.browser).executable);
@@ -76,6 +82,8 @@ struct Started {
     /// The URL of the page every probe loads.
     page: String,
     cpu_throttling_rate: f64,
+    /// Each host app's site on its own origin, per variant, with the page a sample loads.
+    host_sites: Vec<(VariantKind, HostApp, Loopback, &'static str)>,
 }
 
 /// Starts `env`'s browser, runs its schedule over `modules` and `seeds`, and returns each
@@ -85,15 +93,35 @@ fn run_environment(
     env: &Environment,
     protocol: &BrowserProtocol,
     modules: &[(VariantKind, Arc<Shipped>)],
+    hosts: &HostBuilds,
     seeds: &[u64],
     plan: &EnvironmentPlan,
 ) -> anyhow::Result<Vec<EnvironmentRun>> {
     let mut started = Started::start(sh, env, protocol, modules)?;
     let variants: Vec<VariantKind> = modules.iter().map(|(v, _)| *v).collect();
     let mut sampling = Sampling::new(plan, &variants, started.session.identity(), &started.process.command_line);
+    if plan.hosts.is_some() {
+        for (variant, app, build) in hosts {
+            let served = build.as_ref().map_err(Clone::clone).and_then(|b| {
+                let routes = crate::host_site::routes(&b.site)
+                    .map_err(|e| Unavailable::Failed(RunError::environment(format!("{e:#}"))))?;
+                let server = Loopback::serve(routes)
+                    .map_err(|e| Unavailable::Failed(RunError::environment(format!("{e:#}"))))?;
+                Ok((server, b.page))
+            });
+            match served {
+                Ok((server, page)) => started.host_sites.push((*variant, *app, server, page)),
+                Err(why) => sampling.host_unavailable(*variant, *app, why),
+            }
+        }
+    }
     let schedule = plan.schedule(protocol, seeds, &variants);
     started.run(&schedule.canary, modules, &mut sampling);
     started.run(&schedule.cold_init, modules, &mut sampling);
+    if !schedule.hosts.is_empty() && !sampling.stopped() {
+        eprintln!("note: loading the host apps in {}", env.id);
+    }
+    started.run(&schedule.hosts, modules, &mut sampling);
     if sampling.stopped() {
         // The canary failed, perhaps on a hung browser: killed on drop, not asked to close.
         return Ok(sampling.finish());
@@ -102,10 +130,11 @@ fn run_environment(
         eprintln!("note: timing {} scenario(s) per operation in {}", plan.timed.len(), env.id);
     }
     started.run(&schedule.operations, modules, &mut sampling);
-    let Started { session, process, server, .. } = started;
+    let Started { session, process, server, host_sites, .. } = started;
     session.close();
     drop(process);
     drop(server);
+    drop(host_sites);
     Ok(sampling.finish())
 }
 
@@ -122,7 +151,14 @@ impl Started {
         let process = BrowserProcess::launch(sh, env.browser, &exe)?;
         let session = (browser_process::support(env.browser).connect)(sh, &exe, &process.ws_url, timeout)?;
         let page = server.url(PAGE_PATH);
-        Ok(Started { session, process, server, page, cpu_throttling_rate: env.cpu_throttling_rate })
+        Ok(Started {
+            session,
+            process,
+            server,
+            page,
+            cpu_throttling_rate: env.cpu_throttling_rate,
+            host_sites: Vec::new(),
+        })
     }
 
     /// Loads each of `visits` that `sampling` still wants and hands it the outcome.
@@ -138,8 +174,24 @@ impl Started {
     /// One page load in a fresh context; a failure names the browser's exit when it died.
     fn load(&mut self, visit: &Visit, modules: &[(VariantKind, Arc<Shipped>)]) -> Outcome {
         let expression = browser_probe::expression(visit, modules, &self.server);
-        let load =
-            PageLoad { page: &self.page, cpu_throttling_rate: self.cpu_throttling_rate, expression: &expression };
+        let page = match &visit.probe {
+            Probe::Host { app, control } => {
+                let site = self.host_sites.iter().find(|(v, a, ..)| Some(*v) == visit.variant && a == app);
+                let Some((_, _, server, page)) = site else {
+                    let why = format!("the {} host has no site for this variant", app.as_str());
+                    return Outcome::Failed { error: RunError::environment(why), browser_exited: None };
+                };
+                server.url(page) + if *control { "?control" } else { "" }
+            }
+            _ => self.page.clone(),
+        };
+        let from_navigation = matches!(visit.probe, Probe::Host { .. });
+        let load = PageLoad {
+            page: &page,
+            cpu_throttling_rate: self.cpu_throttling_rate,
+            expression: &expression,
+            from_navigation,
+        };
         let e = match self.session.evaluate_fresh(&load) {
             Ok(text) => return Outcome::Returned(text),
             Err(e) => e,

@@ -8,8 +8,12 @@ use perf_core::browser::BrowserIdentity;
 /// One page load: the page, how its main thread is throttled, and what is evaluated in it.
 pub(crate) struct PageLoad<'a> {
     pub page: &'a str,
-    /// The main thread's CPU slowdown once the page has loaded (1 = none).
+    /// The main thread's CPU slowdown (1 = none): from the page's load on, or with
+    /// `from_navigation` from before it is navigated to.
     pub cpu_throttling_rate: f64,
+    /// The page itself is measured (a host app's boot): the expression is evaluated as soon
+    /// as the page's document exists, and the throttling is on before the navigation.
+    pub from_navigation: bool,
     /// An expression whose value is a promise of a string (a harness called with its
     /// arguments).
     pub expression: &'a str,

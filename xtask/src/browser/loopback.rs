@@ -32,6 +32,8 @@ pub(crate) enum Resource {
     ExactModule(Arc<Vec<u8>>),
     /// A JavaScript module (wasm-bindgen's glue), as given.
     Script(Arc<Vec<u8>>),
+    /// Any other file of a host app's site, with its content type.
+    File(&'static str, Arc<Vec<u8>>),
 }
 
 /// A running server; dropping it stops it and frees the port.
@@ -99,6 +101,7 @@ fn respond(stream: TcpStream, routes: &BTreeMap<String, Resource>, nonce: &Atomi
         }
         ("GET", Some(Resource::ExactModule(bytes))) => ("200 OK", "application/wasm", bytes.to_vec()),
         ("GET", Some(Resource::Script(js))) => ("200 OK", "text/javascript; charset=utf-8", js.to_vec()),
+        ("GET", Some(Resource::File(kind, bytes))) => ("200 OK", *kind, bytes.to_vec()),
         ("GET", None) => ("404 Not Found", "text/plain", b"not found".to_vec()),
         _ => ("405 Method Not Allowed", "text/plain", b"GET only".to_vec()),
     };

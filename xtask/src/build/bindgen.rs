@@ -1,6 +1,8 @@
 //! wasm-bindgen in process: a cargo build's module turned into what a wasm-bindgen crate
 //! ships, its module and its JS glue, byte for byte as `wasm-bindgen --target web` of the
-//! same version writes them (the library's own `emit`, into a staging directory).
+//! same version writes them (the library's own `emit`, into a staging directory), with the
+//! TypeScript declarations the CLI writes by default (a TypeScript SDK type-checks against
+//! them; the glue names them in its first line).
 
 use std::path::{Path, PathBuf};
 
@@ -12,11 +14,13 @@ use wasm_bindgen_cli_support::Bindgen;
 /// Cargo.lock); a crate must lock `wasm-bindgen` at exactly this version.
 pub const WASM_BINDGEN_VERSION: &str = "0.2.130";
 
-/// What wasm-bindgen wrote: the module (before wasm-opt) and the glue files, the main glue
-/// first and then its snippets, each with its path relative to the output directory.
+/// What wasm-bindgen wrote: the module (before wasm-opt), the glue files, the main glue
+/// first and then its snippets, each with its path relative to the output directory, and
+/// the main glue's TypeScript declarations (not loaded by a page, so not glue).
 pub struct Generated {
     pub module: Vec<u8>,
     pub glue: Vec<(String, Vec<u8>)>,
+    pub declarations: (String, Vec<u8>),
 }
 
 /// Runs wasm-bindgen on `wasm` (cargo's output for the crate `lib_name`), emitting into
@@ -26,7 +30,7 @@ pub fn generate(lib_name: &str, wasm: Vec<u8>, settings: &WasmBindgen, staging: 
         std::fs::remove_dir_all(staging).with_context(|| format!("cannot empty {}", staging.display()))?;
     }
     let mut bindgen = Bindgen::new();
-    bindgen.input_bytes(lib_name, wasm).omit_default_module_path(false);
+    bindgen.input_bytes(lib_name, wasm).omit_default_module_path(false).typescript(true);
     match settings.target {
         BindgenTarget::Web => bindgen.web(true)?,
     };
@@ -36,6 +40,8 @@ pub fn generate(lib_name: &str, wasm: Vec<u8>, settings: &WasmBindgen, staging: 
     let module_path = staging.join(format!("{lib_name}_bg.wasm"));
     let module =
         std::fs::read(&module_path).with_context(|| format!("wasm-bindgen wrote no {}", module_path.display()))?;
+    let declarations = format!("{lib_name}.d.ts");
+    let declarations = (declarations.clone(), read(&staging.join(&declarations))?);
     let main = format!("{lib_name}.js");
     let mut glue = vec![(main.clone(), read(&staging.join(&main))?)];
     let snippets = staging.join("snippets");
@@ -54,7 +60,7 @@ pub fn generate(lib_name: &str, wasm: Vec<u8>, settings: &WasmBindgen, staging: 
             glue.push((relative, read(&file)?));
         }
     }
-    Ok(Generated { module, glue })
+    Ok(Generated { module, glue, declarations })
 }
 
 fn read(path: &Path) -> anyhow::Result<Vec<u8>> {
@@ -75,7 +81,7 @@ mod tests {
     }
 
     #[test]
-    fn the_glue_loads_the_module_by_its_shipped_name_and_stale_snippets_are_dropped() {
+    fn the_glue_loads_the_module_by_its_shipped_name_names_its_declarations_and_stale_snippets_are_dropped() {
         let staging = crate::project_root().join("artifacts/test/bindgen-staging");
         let stale = staging.join("snippets/old/inline0.js");
         std::fs::create_dir_all(stale.parent().unwrap()).unwrap();
@@ -87,6 +93,10 @@ mod tests {
         let js = String::from_utf8(generated.glue[0].1.clone()).unwrap();
         assert!(js.contains("new URL('plain_bg.wasm', import.meta.url)"), "{js}");
         assert!(js.contains("export { initSync, __wbg_init as default };"), "{js}");
+        assert!(js.starts_with("/* @ts-self-types=\"./plain.d.ts\" */"), "{js}");
+        let (name, dts) = &generated.declarations;
+        assert_eq!(name, "plain.d.ts");
+        assert!(String::from_utf8_lossy(dts).contains("export default function __wbg_init"), "{dts:?}");
         assert!(!stale.exists());
         assert_eq!(&generated.module[..4], b"\0asm");
     }

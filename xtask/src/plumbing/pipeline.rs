@@ -11,6 +11,7 @@ use std::time::Instant;
 
 use anyhow::{Context, anyhow, bail};
 use perf_core::attribution::Attribution;
+use perf_core::browser_sampling::Unavailable;
 use perf_core::budget::Budgets;
 use perf_core::corpus::{Corpus, CorpusContext};
 use perf_core::digest::sha256_hex;
@@ -19,17 +20,20 @@ use perf_core::pipeline::{Contention, PhaseTiming, PipelineReport, StepBudget, S
 use perf_core::plan::{Build, PlanContext, VariantPlan};
 use perf_core::policy::{Variant, VariantKind};
 use perf_core::run::{self, ArtifactMeasurement, BenchmarkBuild, GlueMeasurement, Provenance, Run, VariantReport};
+use perf_core::runtime::RunError;
 use perf_core::sections::exported_functions;
 use xshell::{Shell, cmd};
 
 use crate::atomic_write::write_atomic;
 use crate::attribution::{self, Profile};
 use crate::browser_probe::Shipped;
-use crate::browser_runner::{self, BrowserSelection};
+use crate::browser_runner::{self, BrowserSelection, HostBuilds};
+use crate::host_build::{self, HostCaches};
 use crate::optimize::{self, BINARYEN_VERSION, CacheOutcome};
 pub(crate) use crate::runner::Selection;
 use crate::settings::{Engine, RuntimeArgs};
 use crate::{bindgen, inputs, measure, runner, timing_lock, toolchain};
+use crate::{host_app, host_pkg};
 
 /// Environment variables that set rustflags; the builds use only the policy's, through
 /// CARGO_ENCODED_RUSTFLAGS (which outranks all of them and any config file).
@@ -151,6 +155,8 @@ pub(crate) fn measure(
     let activity = locks.active()?;
     let mut steps = Steps { counts: StepCounts::default(), phases: Vec::new() };
     let built = build_and_measure(sh, selected, &plans, &caches, &mut steps);
+    // Before the timing lock: an npm build must not share the cores with a timing.
+    let host_builds = build_hosts(sh, runtime, &built, &mut steps);
     // After the builds, one variant at a time: the timings must not share the cores with
     // a build or with brotli, this run's or (the timing lock) another's.
     let timing =
@@ -159,8 +165,8 @@ pub(crate) fn measure(
     let mut modules = Vec::new();
     let mut variants: Vec<VariantReport> = built
         .into_iter()
-        .map(|(mut report, runs)| {
-            let Some(shipped) = runs else { return report };
+        .map(|(mut report, loadable)| {
+            let Some(shipped) = loadable.and_then(|l| l.runs) else { return report };
             run_scenarios(&mut report, &shipped, runtime, &loaded.budgets.value, narrowed_by.as_deref(), &mut steps);
             modules.push((report.variant, Arc::new(shipped)));
             report
@@ -172,7 +178,8 @@ pub(crate) fn measure(
         let selection = BrowserSelection { browsers, narrowed_by };
         let corpus_seeds = || runtime.corpus.coverage.required_seed_set.clone();
         let seeds = runtime.selection.seed.map_or_else(corpus_seeds, |s| vec![s]);
-        let mut runs = browser_runner::run_environments(sh, &runtime.corpus, &selection, &modules, &seeds);
+        let mut runs =
+            browser_runner::run_environments(sh, &runtime.corpus, &selection, &modules, &host_builds, &seeds);
         for v in &mut variants {
             v.browsers = runs.remove(&v.variant).unwrap_or_default();
         }
@@ -203,6 +210,60 @@ pub(crate) fn measure(
     })
 }
 
+/// Builds the corpus's host apps around each of its variants' production builds (or takes
+/// them from the cache), when a Chromium environment that loads them runs; a failed build
+/// fails that host on that variant, and the others are still built.
+fn build_hosts(
+    sh: &Shell,
+    runtime: &RuntimePlan,
+    built: &[(VariantReport, Option<Loadable>)],
+    steps: &mut Steps,
+) -> HostBuilds {
+    let Some(hosts) = &runtime.corpus.hosts else { return Vec::new() };
+    let chromium_runs = runtime.engines.contains(&Engine::Chromium)
+        && runtime.corpus.environments.iter().any(|e| hosts.environments.contains(&e.id));
+    if !chromium_runs {
+        return Vec::new();
+    }
+    let probe = std::fs::read(host_app::hosts_dir().join("probe.js"));
+    let caches = HostCaches::under(&crate::project_root());
+    let mut out = Vec::new();
+    for (report, loadable) in built {
+        let Some(loadable) = loadable.as_ref().filter(|_| hosts.variants.contains(&report.variant)) else { continue };
+        let shipped = &loadable.production;
+        for &app in &hosts.apps {
+            let t = Instant::now();
+            let result = probe
+                .as_ref()
+                .map_err(|e| anyhow!("cannot read the page contract xtask/hosts/probe.js: {e}"))
+                .and_then(|probe| {
+                    let pkg = host_pkg::pkg_files(shipped, &hosts.first_call, probe);
+                    host_build::build(sh, app, &pkg, &shipped.module_name, &caches)
+                });
+            let name = format!("{}/{}", app.as_str(), report.variant.as_str());
+            let result = match result {
+                Ok(b) => {
+                    let ms = |m: Option<u64>| m.map(|m| m as f64);
+                    for (what, millis) in [("npm ci", ms(b.install_millis)), ("npm run build", ms(b.build_millis))] {
+                        if let Some(millis) = millis {
+                            steps.phases.push(PhaseTiming { phase: what.to_owned(), variant: name.clone(), millis });
+                        }
+                    }
+                    let how = if b.cache_hit { "host (cached)" } else { "host" };
+                    steps.phases.push(phase(how, &name, t));
+                    Ok(b)
+                }
+                Err(e) => {
+                    eprintln!("error: {e:#}");
+                    Err(Unavailable::Failed(RunError::environment(format!("{e:#}"))))
+                }
+            };
+            out.push((report.variant, app, result));
+        }
+    }
+    out
+}
+
 /// Says which rustflags from the environment the wasm builds ignore: the policy sets them.
 fn note_ignored_rustflags(target: &str) {
     let target_flags = format!("CARGO_TARGET_{}_RUSTFLAGS", target.to_uppercase().replace(['-', '.'], "_"));
@@ -223,7 +284,7 @@ fn build_and_measure(
     plans: &[VariantPlan],
     caches: &Caches,
     steps: &mut Steps,
-) -> Vec<(VariantReport, Option<Shipped>)> {
+) -> Vec<(VariantReport, Option<Loadable>)> {
     std::thread::scope(|s| {
         let pending: Vec<_> = selected
             .iter()
@@ -248,7 +309,7 @@ fn build_and_measure(
                                     Ok(a) => report.attribution = Some(a),
                                     Err(e) => report.attribution_error = Some(format!("{e:#}")),
                                 }
-                                return (report, m.runs);
+                                return (report, Some(m.loadable));
                             }
                             Err(e) => report.error = Some(format!("{e:#}")),
                         }
@@ -334,7 +395,14 @@ struct Artifacts {
     post: Vec<u8>,
     /// wasm-bindgen's glue files (none without wasm-bindgen).
     glue: Vec<Written>,
+    loadable: Loadable,
+}
+
+/// What the browsers load of a variant: the module its scenarios run (the benchmark
+/// build's, or what ships; `None` when the benchmark build failed), and what ships.
+struct Loadable {
     runs: Option<Shipped>,
+    production: Shipped,
 }
 
 /// Builds and optimizes one variant, then its benchmark build when its plan has one; a
@@ -386,30 +454,35 @@ fn build_variant(
             }
         },
     };
-    let Built { pre: (pre_name, pre), post: (post_name, post), glue } = built;
-    (report, Some(Artifacts { pre_name, pre, post_name, post, glue, runs }))
+    let production = built.shipped();
+    let Built { pre: (pre_name, pre), post: (post_name, post), glue, .. } = built;
+    (report, Some(Artifacts { pre_name, pre, post_name, post, glue, loadable: Loadable { runs, production } }))
 }
 
 /// A file the pipeline wrote: its path as the summary names it, and its bytes.
 type Written = (String, Vec<u8>);
 
 /// What one build wrote: the module wasm-opt read, the optimized module (the same bytes when
-/// the variant skips wasm-opt), and wasm-bindgen's glue files (none without wasm-bindgen).
+/// the variant skips wasm-opt), and wasm-bindgen's glue files and TypeScript declarations
+/// (none without wasm-bindgen).
 struct Built {
     pre: Written,
     post: Written,
     glue: Vec<Written>,
+    declarations: Option<Written>,
 }
 
 impl Built {
     /// What a browser loads: the optimized module and the glue, named relative to the
-    /// module's directory (as the glue imports its snippets).
+    /// module's directory (as the glue imports its snippets), and the declarations.
     fn shipped(&self) -> Shipped {
-        let dir = self.post.0.rsplit_once('/').map_or("", |(dir, _)| dir);
+        let (dir, module_name) = self.post.0.rsplit_once('/').unwrap_or(("", &self.post.0));
         let relative = |name: &str| name.strip_prefix(dir).map_or(name, |r| r.trim_start_matches('/')).to_owned();
         Shipped {
             module: self.post.1.clone(),
+            module_name: module_name.to_owned(),
             glue: self.glue.iter().map(|(name, js)| (relative(name), js.clone())).collect(),
+            declarations: self.declarations.as_ref().map(|(name, d)| (relative(name), d.clone())),
         }
     }
 }
@@ -448,17 +521,18 @@ fn build_and_optimize(
     let (pre_path, post_path) = (sh.current_dir().join(&paths.pre_opt), sh.current_dir().join(&paths.post_opt));
     let cargo_output =
         std::fs::read(&built).with_context(|| format!("cargo reported success but wrote no {}", built.display()))?;
-    let (pre, glue) = match (&build.wasm_bindgen, &paths.glue) {
+    let (pre, glue, declarations) = match (&build.wasm_bindgen, &paths.glue) {
         (Some(step), Some(glue_path)) => {
             let t = Instant::now();
             let staging = sh.current_dir().join(&step.staging);
             let generated = bindgen::generate(&step.lib_name, cargo_output, &step.settings, &staging)
                 .with_context(|| format!("wasm-bindgen on the {variant} variant's {}", built.display()))?;
             let glue = write_glue(sh, glue_path, generated.glue)?;
+            let declarations = write_beside(sh, glue_path, generated.declarations)?;
             steps.phases.push(phase(&format!("{kind}wasm-bindgen"), variant, t));
-            (generated.module, glue)
+            (generated.module, glue, Some(declarations))
         }
-        _ => (cargo_output, Vec::new()),
+        _ => (cargo_output, Vec::new(), None),
     };
     write_atomic(&pre_path, &pre)?;
 
@@ -479,7 +553,17 @@ fn build_and_optimize(
             pre.clone()
         }
     };
-    Ok(Built { pre: (paths.pre_opt.clone(), pre), post: (paths.post_opt.clone(), post), glue })
+    Ok(Built { pre: (paths.pre_opt.clone(), pre), post: (paths.post_opt.clone(), post), glue, declarations })
+}
+
+/// Writes `file` (named relative to the glue's directory) beside the main glue file.
+fn write_beside(sh: &Shell, glue_path: &str, (relative, bytes): Written) -> anyhow::Result<Written> {
+    let name = match glue_path.rsplit_once('/') {
+        Some((dir, _)) => format!("{dir}/{relative}"),
+        None => relative,
+    };
+    write_atomic(&sh.current_dir().join(&name), &bytes)?;
+    Ok((name, bytes))
 }
 
 /// Writes wasm-bindgen's glue files where `glue_path` (the main glue file) says, replacing
@@ -506,7 +590,7 @@ struct ArtifactFigures {
     post: ArtifactMeasurement,
     attribution: anyhow::Result<Attribution>,
     glue: Option<GlueMeasurement>,
-    runs: Option<Shipped>,
+    loadable: Loadable,
 }
 
 /// Measures both artifacts of a variant (on two threads), attributes its bytes, and times it.
@@ -535,7 +619,7 @@ fn measure_artifacts(
     });
     let figures = measured.map(|(pre, post, glue)| {
         let attribution = attribution::attribute(variant, profiled(&a, &pre, &post));
-        ArtifactFigures { pre, post, attribution, glue, runs: a.runs }
+        ArtifactFigures { pre, post, attribution, glue, loadable: a.loadable }
     });
     (figures, phase("measure", variant.as_str(), t))
 }

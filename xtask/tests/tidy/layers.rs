@@ -11,7 +11,7 @@ use std::collections::{BTreeMap, BTreeSet};
 /// its modules flat.
 const CRATES: [(&str, &[&[&str]]); 5] = [
     ("crates/perf-core", &[&["leaves"], &["documents"], &["measured"], &["decide"], &["views"]]),
-    ("xtask", &[&["machine"], &["build", "wasmtime", "browser"], &["plumbing"], &["commands"]]),
+    ("xtask", &[&["machine"], &["build", "wasmtime", "browser", "host"], &["plumbing"], &["commands"]]),
     ("crates/wasm-scenario", &[]),
     ("crates/sample-kernel", &[]),
     ("crates/word-index", &[]),

@@ -315,6 +315,7 @@ fn draft_browser_corpus(subject: &Subject, scenarios: &[String], samples: Sample
             warmup_batches: BrowserProtocol::default_warmup_batches(),
             batch_millis: BrowserProtocol::default_batch_millis(),
         }),
+        hosts: None,
     }
 }
 
@@ -379,6 +380,7 @@ fn draft_wasmtime_corpus(subject: &Subject, scenarios: &[String], samples: Sampl
         scenarios: list,
         environments: Vec::new(),
         browser_protocol: None,
+        hosts: None,
     }
 }
 

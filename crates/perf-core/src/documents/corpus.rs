@@ -39,6 +39,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::budget::{Budgets, Family, Source};
 use crate::document::{DocumentError, check_schema_version, parse_document};
+use crate::host::{HostApp, HostProtocol};
 use crate::policy::VariantKind;
 use crate::self_test::{self, SelfTestCase, SelfTestResult};
 
@@ -59,6 +60,9 @@ pub struct Corpus {
     /// How the environments sample (required with them).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub browser_protocol: Option<BrowserProtocol>,
+    /// The host apps the shipped module is measured in, and how.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hosts: Option<HostProtocol>,
 }
 
 /// A browser environment: which browser, how throttled, and the metric its cold init feeds.
@@ -231,6 +235,9 @@ impl Corpus {
         self.check_protocol(file)?;
         self.check_required_metrics_are_budgeted(file, cx)?;
         self.check_environments(file, cx)?;
+        if let Some(hosts) = &self.hosts {
+            check_hosts(file, hosts, &self.environments)?;
+        }
         self.check_scenarios(file, cx, &required_seeds)?;
         if cx.only.is_some() {
             return Ok(());
@@ -592,6 +599,54 @@ impl Corpus {
 }
 
 /// A CPU slowdown from 1 (none) to 20, and none for Firefox, which cannot be throttled.
+/// The `hosts` section's rules: all four hosts once each (the contract's framework coverage;
+/// a missing one is named), a first call, cells that exist, samples to take.
+fn check_hosts(file: &str, hosts: &HostProtocol, environments: &[Environment]) -> Result<(), DocumentError> {
+    let rule = |at: &str, message: String| Err(DocumentError::rule(file, format!("/hosts/{at}"), message));
+    let declared: BTreeSet<HostApp> = hosts.apps.iter().copied().collect();
+    if declared.len() != hosts.apps.len() {
+        return rule("apps", "expected each host once".to_owned());
+    }
+    let missing: Vec<&str> = HostApp::ALL.iter().filter(|a| !declared.contains(a)).map(|a| a.as_str()).collect();
+    if !missing.is_empty() {
+        let all: Vec<&str> = HostApp::ALL.iter().map(|a| a.as_str()).collect();
+        return rule(
+            "apps",
+            format!(
+                "missing host {}: the contract's framework coverage is {}, and missing coverage fails the gate",
+                missing.join(", "),
+                all.join(", ")
+            ),
+        );
+    }
+    if hosts.first_call.trim().is_empty() {
+        return rule("first_call", "expected the body of a function of `api` that calls the subject's API".into());
+    }
+    let variants: BTreeSet<VariantKind> = hosts.variants.iter().copied().collect();
+    if variants.is_empty() || variants.len() != hosts.variants.len() {
+        return rule("variants", "expected distinct variants, at least one".to_owned());
+    }
+    if hosts.environments.is_empty() {
+        return rule("environments", "expected at least one environment".to_owned());
+    }
+    for (i, id) in hosts.environments.iter().enumerate() {
+        match environments.iter().find(|e| e.id == *id) {
+            None => return rule(&format!("environments/{i}"), format!("no environment {id} in /environments")),
+            Some(e) if e.browser != BrowserKind::Chromium => {
+                return rule(
+                    &format!("environments/{i}"),
+                    format!("{id} runs {}: the hosts run in Chromium environments only", e.browser.as_str()),
+                );
+            }
+            Some(_) => {}
+        }
+    }
+    if hosts.samples == 0 {
+        return rule("samples", "expected a positive number".to_owned());
+    }
+    Ok(())
+}
+
 fn check_throttling(file: &str, at: &str, e: &Environment) -> Result<(), DocumentError> {
     if !(e.cpu_throttling_rate >= 1.0 && e.cpu_throttling_rate <= 20.0) {
         return Err(DocumentError::rule(
@@ -965,5 +1020,63 @@ mod tests {
         assert!(check(&v.to_string(), None).is_err(), "cold-start is uncovered");
         check(&v.to_string(), Some("CHAN")).unwrap();
         assert_eq!(check(&v.to_string(), Some("NOPE")).unwrap_err().pointer(), "/scenarios");
+    }
+
+    fn host_environment(id: &str, browser: BrowserKind) -> Environment {
+        Environment {
+            id: id.into(),
+            browser,
+            cpu_throttling_rate: 1.0,
+            label: id.into(),
+            metric: "M".into(),
+            scenario_metrics: vec![],
+        }
+    }
+
+    #[test]
+    fn the_hosts_section_covers_every_host_and_names_what_is_wrong() {
+        let envs =
+            [host_environment("desktop-chromium", BrowserKind::Chromium), host_environment("ff", BrowserKind::Firefox)];
+        let good = HostProtocol {
+            apps: HostApp::ALL.to_vec(),
+            first_call: "return api.exports.run(1);".into(),
+            variants: vec![VariantKind::Release],
+            environments: vec!["desktop-chromium".into()],
+            samples: 4,
+        };
+        assert_eq!(check_hosts("c.json", &good, &envs), Ok(()));
+        let cases: [(HostProtocol, &str, &str); 7] = [
+            (
+                HostProtocol {
+                    apps: vec![HostApp::VanillaJs, HostApp::TypescriptSdk, HostApp::Nextjs],
+                    ..good.clone()
+                },
+                "/hosts/apps",
+                "missing host react",
+            ),
+            (
+                HostProtocol { apps: [&HostApp::ALL[..], &[HostApp::React]].concat(), ..good.clone() },
+                "/hosts/apps",
+                "each host once",
+            ),
+            (HostProtocol { first_call: " ".into(), ..good.clone() }, "/hosts/first_call", "function of `api`"),
+            (HostProtocol { variants: vec![], ..good.clone() }, "/hosts/variants", "at least one"),
+            (
+                HostProtocol { environments: vec!["phone".into()], ..good.clone() },
+                "/hosts/environments/0",
+                "no environment phone",
+            ),
+            (
+                HostProtocol { environments: vec!["ff".into()], ..good.clone() },
+                "/hosts/environments/0",
+                "Chromium environments only",
+            ),
+            (HostProtocol { samples: 0, ..good.clone() }, "/hosts/samples", "positive"),
+        ];
+        for (hosts, pointer, message) in cases {
+            let e = check_hosts("c.json", &hosts, &envs).unwrap_err();
+            assert_eq!(e.pointer(), pointer, "{e}");
+            assert!(e.to_string().contains(message), "{e}");
+        }
     }
 }

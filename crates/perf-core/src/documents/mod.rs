@@ -4,6 +4,7 @@
 
 pub mod budget;
 pub mod corpus;
+pub mod host;
 pub mod plan;
 pub mod policy;
 pub mod streak;

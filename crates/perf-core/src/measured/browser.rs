@@ -14,6 +14,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::budget::Metric;
 use crate::corpus::Environment;
+use crate::host_run::HostRun;
 use crate::runtime::{Figures, Measurement, RunError};
 use crate::stats::{self, Interval};
 use crate::unit::Unit;
@@ -81,6 +82,10 @@ pub struct EnvironmentRun {
     /// The scenarios this environment timed per operation (its `scenario_metrics`).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub operations: Vec<OperationRun>,
+    /// The host apps this environment loaded the variant's production build in (the
+    /// corpus's `hosts` cells).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub hosts: Vec<HostRun>,
 }
 
 /// One scenario's operations timed in one environment, on one variant: per seed, a page
@@ -255,6 +260,7 @@ impl EnvironmentRun {
             left_out: None,
             error: None,
             operations: Vec::new(),
+            hosts: Vec::new(),
         }
     }
 

@@ -8,7 +8,8 @@
 //! died during cold init, which fails every variant it had left. A scenario that fails on a
 //! variant fails only that scenario's metric there. A page that stopped is classified by
 //! where: a module that does not compile or instantiate is bad input (exit 2), a scenario
-//! that reports an error code broke its invariant, anything else trapped.
+//! that reports an error code broke its invariant, anything else trapped. A host app whose
+//! page fails, or answers its first call differently from before, fails that host only.
 
 use std::collections::BTreeMap;
 
@@ -17,6 +18,8 @@ use serde::de::DeserializeOwned;
 
 use crate::browser::{BrowserIdentity, CacheCanary, CanaryPhase, CanaryVerdict, EnvironmentRun, Phases, Sample};
 use crate::browser_schedule::{EnvironmentPlan, Probe, TimedScenario, Visit};
+use crate::host::HostApp;
+use crate::host_run::HostSample;
 use crate::policy::VariantKind;
 use crate::runtime::{Figures, RunError, RunErrorKind};
 use crate::unit::Unit;
@@ -30,6 +33,15 @@ pub enum Outcome {
     /// The load did not complete (the protocol's or the browser's error). `browser_exited`
     /// holds the browser's last stderr lines ("" when none) when it has exited.
     Failed { error: RunError, browser_exited: Option<String> },
+}
+
+/// Why a host app is not loaded.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Unavailable {
+    /// Its install or build failed: its metrics fail.
+    Failed(RunError),
+    /// The run left it out (`--host`): its metrics are skipped.
+    LeftOut(String),
 }
 
 /// The variants' runs of one environment while its schedule runs.
@@ -47,6 +59,8 @@ pub struct Sampling {
     isolated: Vec<bool>,
     /// Per variant and timed metric, its batches.
     batches: Vec<BTreeMap<String, SeedBatches>>,
+    /// The variants the host apps load.
+    host_variants: Vec<VariantKind>,
 }
 
 /// Each seed's batches of one scenario, in ns per operation.
@@ -70,6 +84,17 @@ struct Loaded {
 struct TimedBatches {
     ops_per_batch: u32,
     batch_ms: Vec<f64>,
+}
+
+/// What a host app's page leaves in `window.__wasmProbe` (the page contract).
+#[derive(Deserialize)]
+struct HostProbe {
+    control: bool,
+    ready_ms: Option<f64>,
+    init_ms: Option<f64>,
+    first_call_ms: Option<f64>,
+    answer: Option<String>,
+    error: Option<String>,
 }
 
 /// A harness's answer: what it measured, or where the page stopped.
@@ -110,6 +135,19 @@ impl Sampling {
             samples: variants.iter().map(|_| Vec::new()).collect(),
             isolated: vec![true; variants.len()],
             batches: variants.iter().map(|_| BTreeMap::new()).collect(),
+            host_variants: plan.hosts.as_ref().map(|h| h.variants.clone()).unwrap_or_default(),
+        }
+    }
+
+    /// Host app `app` cannot be loaded on `variant` (its build failed, or the run left it
+    /// out): its pages are not visited, and its run says why.
+    pub fn host_unavailable(&mut self, variant: VariantKind, app: HostApp, why: Unavailable) {
+        let Some(i) = self.variants.iter().position(|v| *v == variant) else { return };
+        if let Some(host) = self.runs[i].hosts.iter_mut().find(|h| h.app == app) {
+            match why {
+                Unavailable::Failed(e) => host.error = Some(e),
+                Unavailable::LeftOut(why) => host.left_out = Some(why),
+            }
         }
     }
 
@@ -131,6 +169,10 @@ impl Sampling {
                 run.error.is_none() && run.operations.iter().any(|o| o.metric == *metric && o.error.is_none())
             }
             Probe::Canary { .. } | Probe::ColdInit { .. } => run.error.is_none(),
+            Probe::Host { app, .. } => {
+                run.error.is_none()
+                    && run.hosts.iter().any(|h| h.app == *app && h.error.is_none() && h.left_out.is_none())
+            }
         }
     }
 
@@ -140,6 +182,7 @@ impl Sampling {
             Probe::Canary { rounds } => self.record_canary(*rounds, outcome),
             Probe::ColdInit { .. } => self.record_cold_init(visit, outcome),
             Probe::Operation { metric, .. } => self.record_operation(visit, metric, outcome),
+            Probe::Host { app, control } => self.record_host(visit, *app, *control, outcome),
         }
     }
 
@@ -157,6 +200,15 @@ impl Sampling {
             let runs_on =
                 |metric: &str| self.timed.iter().any(|t| t.operation.metric == metric && t.variants.contains(&variant));
             run.operations.retain(|o| runs_on(&o.metric));
+            if !self.host_variants.contains(&variant) {
+                run.hosts.clear();
+            }
+            for host in &mut run.hosts {
+                if let (Some(e), None) = (&run.error, &host.error) {
+                    host.error = Some(RunError { message: format!("not loaded: {}", e.message), ..e.clone() });
+                }
+                host.conclude();
+            }
         }
         for t in &self.timed {
             let metric = &t.operation.metric;
@@ -262,6 +314,65 @@ impl Sampling {
     }
 }
 
+impl Sampling {
+    fn record_host(&mut self, visit: &Visit, app: HostApp, control: bool, outcome: Outcome) {
+        let Some(i) = self.variants.iter().position(|v| Some(*v) == visit.variant) else { return };
+        let variant = self.variants[i];
+        let Some(host) = self.runs[i].hosts.iter_mut().find(|h| h.app == app) else { return };
+        let page = if control { "control page" } else { "page" };
+        let fail = |message: String| Some(RunError::environment(format!("{} variant: {message}", variant.as_str())));
+        let probe = match outcome {
+            Outcome::Returned(text) => match serde_json::from_str::<HostProbe>(&text) {
+                Ok(p) => p,
+                Err(e) => {
+                    host.error = fail(format!("the host harness returned {text}: {e}"));
+                    return;
+                }
+            },
+            Outcome::Failed { error, .. } => {
+                host.error = fail(format!("the {page} did not load: {}", error.message));
+                return;
+            }
+        };
+        if let Some(e) = probe.error {
+            host.error = Some(RunError {
+                kind: RunErrorKind::Trap,
+                message: format!("{} variant: the {page} threw: {e}", variant.as_str()),
+            });
+            return;
+        }
+        if probe.control != control {
+            host.error = fail(format!("the {page} reported control = {}", probe.control));
+            return;
+        }
+        let Some(ready_ms) = probe.ready_ms else {
+            host.error = fail(format!("the {page} reported no ready_ms"));
+            return;
+        };
+        if control {
+            if !visit.warm_up {
+                host.control_ready_ms.push(ready_ms);
+            }
+            return;
+        }
+        let (Some(init_ms), Some(first_call_ms), Some(answer)) = (probe.init_ms, probe.first_call_ms, probe.answer)
+        else {
+            host.error = fail("the page reported no init_ms, first_call_ms or answer".to_owned());
+            return;
+        };
+        match &host.answer {
+            Some(before) if *before != answer => {
+                host.error = fail(format!("the first call answered {answer:?}, before {before:?}"));
+                return;
+            }
+            _ => host.answer = Some(answer),
+        }
+        if !visit.warm_up {
+            host.samples.push(HostSample { ready_ms, init_ms, first_call_ms });
+        }
+    }
+}
+
 /// `e`, its message saying which variant it happened to.
 fn of_variant(variant: VariantKind, e: RunError) -> RunError {
     RunError { message: format!("{} variant: {}", variant.as_str(), e.message), ..e }
@@ -305,7 +416,7 @@ mod tests {
         p: &EnvironmentPlan,
         visits: &[Visit],
         variants: &[VariantKind],
-        answer: impl Fn(&Visit) -> Outcome,
+        mut answer: impl FnMut(&Visit) -> Outcome,
     ) -> (Vec<EnvironmentRun>, usize) {
         let mut sampling = Sampling::new(p, variants, &chromium(), "chromium --headless");
         let mut loads = 0;
@@ -319,7 +430,7 @@ mod tests {
     }
 
     fn all(s: &crate::browser_schedule::Schedule) -> Vec<Visit> {
-        [s.canary.clone(), s.cold_init.clone(), s.operations.clone()].concat()
+        [s.canary.clone(), s.cold_init.clone(), s.hosts.clone(), s.operations.clone()].concat()
     }
 
     /// The canary's answers: a cache in one page (40 then 0.2 ms), cold fresh contexts.
@@ -465,5 +576,57 @@ mod tests {
             (Some("dev variant: unreachable"), &None)
         );
         assert_eq!(runs[1].operations[0].per_op.as_ref().map(|f| f.seeds.len()), Some(2));
+    }
+
+    #[test]
+    fn a_host_keeps_its_pages_and_controls_samples_and_fails_alone_on_a_changed_answer_or_a_throw() {
+        use crate::browser_schedule::HostCells;
+        let apps = vec![HostApp::VanillaJs, HostApp::React, HostApp::Nextjs];
+        let p = EnvironmentPlan {
+            hosts: Some(HostCells { apps, variants: vec![Release], samples: 2 }),
+            planned: EnvironmentRun {
+                hosts: [HostApp::VanillaJs, HostApp::React, HostApp::Nextjs]
+                    .map(crate::host_run::HostRun::planned)
+                    .to_vec(),
+                ..plan(&[]).planned
+            },
+            ..plan(&[])
+        };
+        let s = p.schedule(&protocol(0, 1), &[11], &[Dev, Release]);
+        let mut react_loads = 0;
+        let (runs, _) = sample(&p, &all(&s), &[Dev, Release], |v| {
+            cold_canary(v).unwrap_or_else(|| match &v.probe {
+                Probe::Host { app, control: true } if *app != HostApp::Nextjs => {
+                    Outcome::Returned(r#"{"control": true, "ready_ms": 30.0, "init_ms": 0.0}"#.into())
+                }
+                Probe::Host { app: HostApp::VanillaJs, .. } => Outcome::Returned(
+                    r#"{"control": false, "ready_ms": 50.0, "init_ms": 20.0, "first_call_ms": 1.5, "answer": "2"}"#.into(),
+                ),
+                Probe::Host { app: HostApp::React, .. } => {
+                    react_loads += 1;
+                    // The warm-up and the first sample answer 2, the next one 3.
+                    let answer = if react_loads < 3 { 2 } else { 3 };
+                    Outcome::Returned(format!(
+                        r#"{{"control": false, "ready_ms": 90.0, "init_ms": 20.0, "first_call_ms": 1.5, "answer": "{answer}"}}"#
+                    ))
+                }
+                Probe::Host { .. } => {
+                    Outcome::Returned(r#"{"control": false, "error": "TypeError: api.WordIndex is not a constructor"}"#.into())
+                }
+                _ => loaded(&[5.0]),
+            })
+        });
+        assert_eq!(runs[0].hosts, [], "the hosts load release only");
+        let [vanilla, react, next] = &runs[1].hosts[..] else { panic!("{:?}", runs[1].hosts) };
+        assert_eq!(vanilla.samples.len(), 2, "the warm-up discarded");
+        assert_eq!(vanilla.control_ready_ms, [30.0, 30.0]);
+        let figures = vanilla.figures.unwrap();
+        assert_eq!((figures.ready_ms, figures.control_ready_ms, vanilla.answer.as_deref()), (50.0, 30.0, Some("2")));
+        assert!(react.error.as_ref().unwrap().message.contains("answered \"3\", before \"2\""), "{react:?}");
+        assert_eq!(react.figures, None);
+        let e = next.error.as_ref().unwrap();
+        assert_eq!(e.kind, RunErrorKind::Trap);
+        assert!(e.message.contains("release variant: the page threw: TypeError"), "{e:?}");
+        assert_eq!(runs[1].error, None, "a host's failure is its own");
     }
 }

@@ -1,15 +1,19 @@
 //! What a corpus environment will measure and in what order, decided before its browser
 //! starts. Each page load is a [`Visit`]: a [`Probe`] (the kind of page: the cache canary,
-//! a variant's cold init, a scenario's operations), the variant it loads and the seed.
+//! a variant's cold init, a scenario's operations, a host app's page or its control), the
+//! variant it loads and the seed.
 //!
 //! The order: the canary's three loads first (it proves the later samples are cold), then
 //! a discarded warm-up, then each seed's samples with the variants interleaved round-robin
-//! (drift lands on all of them), then each timed scenario's loads, per seed, the variants
-//! it runs on round-robin. The executor in xtask runs the visits as given; what their
+//! (drift lands on all of them), then the host apps (a discarded warm-up of each, then
+//! round after round every app's page and its control on each variant), then each timed
+//! scenario's loads, per seed, the variants it runs on round-robin. The executor in xtask runs the visits as given; what their
 //! answers make is `browser_sampling.rs`'s.
 
 use crate::browser::{CanaryPhase, EnvironmentRun, OperationRun};
 use crate::corpus::{BrowserKind, BrowserProtocol, Corpus, Environment};
+use crate::host::HostApp;
+use crate::host_run::HostRun;
 use crate::policy::VariantKind;
 use crate::runtime::RunError;
 
@@ -24,6 +28,9 @@ pub enum Probe {
     ColdInit { first_call: Option<String> },
     /// A scenario's operations timed in batches: the export `export`, feeding `metric`.
     Operation { metric: String, export: String, batches: Batches },
+    /// A host app's page, loaded from navigation with the throttling already on; with
+    /// `control`, the same app with the module stubbed.
+    Host { app: HostApp, control: bool },
 }
 
 /// How the page times a scenario's operations (the browser protocol's batch settings).
@@ -57,6 +64,17 @@ pub struct Schedule {
     pub cold_init: Vec<Visit>,
     /// Every timed scenario's loads.
     pub operations: Vec<Visit>,
+    /// The host apps' warm-up, then their samples.
+    pub hosts: Vec<Visit>,
+}
+
+/// The host apps an environment loads (the corpus's `hosts` cells that are its), on which
+/// variants, how many times.
+#[derive(Debug, Clone, PartialEq)]
+pub struct HostCells {
+    pub apps: Vec<HostApp>,
+    pub variants: Vec<VariantKind>,
+    pub samples: u32,
 }
 
 /// A scenario an environment times per operation, and the variants it runs on (the corpus
@@ -76,6 +94,8 @@ pub struct EnvironmentPlan {
     pub timed: Vec<TimedScenario>,
     /// Where the cache canary times its browser's compile.
     pub canary_phase: CanaryPhase,
+    /// The host apps it loads, if any.
+    pub hosts: Option<HostCells>,
 }
 
 /// Where a browser compiles a module, so where its cache shows: V8 compiles lazily, in the
@@ -99,11 +119,17 @@ impl EnvironmentPlan {
                 Some(TimedScenario { operation, variants: s.variants.clone() })
             })
             .collect();
+        let hosts = corpus.hosts.as_ref().filter(|h| h.environments.contains(&env.id)).map(|h| HostCells {
+            apps: h.apps.clone(),
+            variants: h.variants.clone(),
+            samples: h.samples,
+        });
         let planned = EnvironmentRun {
             operations: timed.iter().map(|t| t.operation.clone()).collect(),
+            hosts: hosts.iter().flat_map(|h| h.apps.iter().map(|a| HostRun::planned(*a))).collect(),
             ..EnvironmentRun::planned(env, required, protocol.first_call.clone())
         };
-        EnvironmentPlan { planned, timed, canary_phase: canary_phase(env.browser) }
+        EnvironmentPlan { planned, timed, canary_phase: canary_phase(env.browser), hosts }
     }
 
     /// The run of an environment this run did not select (`--engine`): its metrics skip.
@@ -124,7 +150,7 @@ impl EnvironmentPlan {
     /// (the first also seeds the canary and the warm-up).
     pub fn schedule(&self, protocol: &BrowserProtocol, seeds: &[u64], variants: &[VariantKind]) -> Schedule {
         let Some(&first_seed) = seeds.first() else {
-            return Schedule { canary: Vec::new(), cold_init: Vec::new(), operations: Vec::new() };
+            return Schedule { canary: Vec::new(), cold_init: Vec::new(), operations: Vec::new(), hosts: Vec::new() };
         };
         let canary = [2, 1, 1]
             .into_iter()
@@ -155,7 +181,23 @@ impl EnvironmentPlan {
                 }
             }
         }
-        Schedule { canary, cold_init, operations }
+        Schedule { canary, cold_init, operations, hosts: self.host_visits(first_seed, variants) }
+    }
+
+    /// The host apps' loads: a warm-up of each app on each variant, then `samples` rounds
+    /// of every app's page and its control, the variants interleaved.
+    fn host_visits(&self, seed: u64, variants: &[VariantKind]) -> Vec<Visit> {
+        let Some(h) = &self.hosts else { return Vec::new() };
+        let variants: Vec<VariantKind> = variants.iter().copied().filter(|v| h.variants.contains(v)).collect();
+        let visit =
+            |app, control, v, warm_up| Visit { probe: Probe::Host { app, control }, variant: Some(v), seed, warm_up };
+        let warm_up = h.apps.iter().flat_map(|&a| variants.iter().map(move |&v| visit(a, false, v, true)));
+        let rounds = (0..h.samples).flat_map(|_| {
+            h.apps.iter().flat_map(|&a| {
+                variants.iter().flat_map(move |&v| [visit(a, false, v, false), visit(a, true, v, false)])
+            })
+        });
+        warm_up.chain(rounds).collect()
     }
 }
 
@@ -197,7 +239,7 @@ pub(crate) mod tests {
             operations: timed.iter().map(|t| t.operation.clone()).collect(),
             ..EnvironmentRun::planned(&env, true, Some("channel".into()))
         };
-        EnvironmentPlan { planned, timed, canary_phase: CanaryPhase::FirstCall }
+        EnvironmentPlan { planned, timed, canary_phase: CanaryPhase::FirstCall, hosts: None }
     }
 
     /// A schedule's visits as (probe, variant, seed, warm-up) in short: "canary 2", "cold",
@@ -210,6 +252,9 @@ pub(crate) mod tests {
                     Probe::Canary { rounds } => format!("canary {rounds}"),
                     Probe::ColdInit { .. } => "cold".to_owned(),
                     Probe::Operation { metric, .. } => format!("op {metric}"),
+                    Probe::Host { app, control } => {
+                        format!("{}{}", app.as_str(), if *control { " control" } else { "" })
+                    }
                 };
                 (probe, v.variant, v.seed, v.warm_up)
             })
@@ -269,6 +314,29 @@ pub(crate) mod tests {
             Probe::Operation { metric: "M-OP-A".into(), export: "search".into(), batches }
         );
         assert_eq!(s.cold_init.len(), 6, "no warm-up: one sample per seed and variant");
+    }
+
+    #[test]
+    fn the_hosts_warm_up_once_each_then_take_rounds_of_page_and_control_on_their_variants() {
+        let p = EnvironmentPlan {
+            hosts: Some(HostCells {
+                apps: vec![HostApp::VanillaJs, HostApp::React],
+                variants: vec![Release],
+                samples: 2,
+            }),
+            ..plan(&[])
+        };
+        let s = p.schedule(&protocol(0, 1), &[11, 29], &[Dev, Release]);
+        let host = |name: &str, warm_up| (name.to_owned(), Some(Release), 11, warm_up);
+        let round = [
+            host("vanilla-js", false),
+            host("vanilla-js control", false),
+            host("react", false),
+            host("react control", false),
+        ];
+        let expected = [&[host("vanilla-js", true), host("react", true)][..], &round, &round].concat();
+        assert_eq!(short(&s.hosts), expected);
+        assert!(plan(&[]).schedule(&protocol(0, 1), &[11], &[Release]).hosts.is_empty(), "no hosts section, no loads");
     }
 
     #[test]

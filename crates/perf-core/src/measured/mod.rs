@@ -8,6 +8,7 @@ pub mod baseline;
 pub mod browser;
 pub mod browser_sampling;
 pub mod browser_schedule;
+pub mod host_run;
 pub mod partial;
 pub mod pipeline;
 pub mod run;

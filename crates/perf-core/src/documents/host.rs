@@ -1,0 +1,77 @@
+//! The host apps a subject's shipped module is measured inside: the four framework hosts
+//! of the corpus contract (seed 003, §8.2: "Framework coverage: vanilla-js, typescript-sdk,
+//! react, nextjs"). Each is an app under `xtask/hosts/<id>/` that loads the module the way
+//! its framework's users do.
+
+use serde::{Deserialize, Serialize};
+
+use crate::policy::VariantKind;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum HostApp {
+    /// A static page whose ES module imports the glue.
+    VanillaJs,
+    /// A TypeScript package over the glue (tsc, esbuild), used by a page.
+    TypescriptSdk,
+    /// Vite + React 19.
+    React,
+    /// Next 16, app router, static export.
+    Nextjs,
+}
+
+impl HostApp {
+    /// Every host, in the order the reports list them.
+    pub const ALL: [HostApp; 4] = [HostApp::VanillaJs, HostApp::TypescriptSdk, HostApp::React, HostApp::Nextjs];
+
+    /// How the corpus and every output name it (also its folder under `xtask/hosts/`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            HostApp::VanillaJs => "vanilla-js",
+            HostApp::TypescriptSdk => "typescript-sdk",
+            HostApp::React => "react",
+            HostApp::Nextjs => "nextjs",
+        }
+    }
+}
+
+/// The corpus's `hosts` section: which host apps the subject's shipped module is measured
+/// in, its first call through the public JS API, and the cells (variants × environments)
+/// that run.
+/// ```json
+///   "hosts": { "apps": ["vanilla-js", "typescript-sdk", "react", "nextjs"],
+///              "first_call": "const index = new api.WordIndex(); index.add(1, 'alpha'); return index.len();",
+///              "variants": ["release"], "environments": ["desktop-chromium"], "samples": 6 }
+/// ```
+/// `first_call` is the body of a function of `api` (the module's exports through its glue;
+/// for a module without glue, `api.exports` is what it exports) whose value is the answer.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HostProtocol {
+    /// Every host of the contract's framework coverage.
+    pub apps: Vec<HostApp>,
+    pub first_call: String,
+    /// The variants whose production builds the hosts load.
+    pub variants: Vec<VariantKind>,
+    /// The corpus environments (Chromium ones: the throttling must hold from navigation)
+    /// the hosts run in.
+    pub environments: Vec<String>,
+    /// Page loads per host, variant and environment: each of the app's page and of its
+    /// control page (after one discarded warm-up of each).
+    pub samples: u32,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_host_is_named_as_the_contract_names_it() {
+        for app in HostApp::ALL {
+            let json = serde_json::to_string(&app).unwrap();
+            assert_eq!(json, format!("\"{}\"", app.as_str()));
+            assert_eq!(serde_json::from_str::<HostApp>(&json).unwrap(), app);
+        }
+        assert!(serde_json::from_str::<HostApp>("\"svelte\"").is_err());
+    }
+}

@@ -1,0 +1,245 @@
+//! A host app built around one variant's shipped module: its sources copied, its `pkg/`
+//! written, `npm ci` into an install keyed by the lockfile, `npm run build`, and the folder
+//! it serves kept in a cache keyed by every input (the app's sources, `pkg/`'s bytes, the
+//! Node version), so a run with nothing changed builds no host. A failed install or build
+//! is an error naming the host, the npm command and its last lines.
+
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use anyhow::{Context, anyhow, bail};
+use perf_core::digest::sha256_hex;
+use perf_core::host::HostApp;
+use xshell::{Shell, cmd};
+
+use crate::host_app::{self, BUILD_OUTPUTS};
+use crate::host_pkg::PkgFile;
+
+/// How many of a failed npm command's last lines the error quotes.
+const TAIL_LINES: usize = 20;
+/// The files an install is made from; the rest of the app is copied in for each build.
+const MANIFEST: [&str; 2] = ["package.json", "package-lock.json"];
+
+/// Where the host caches live: the built sites, and the npm installs.
+pub(crate) struct HostCaches {
+    pub builds: PathBuf,
+    pub installs: PathBuf,
+}
+
+impl HostCaches {
+    pub(crate) fn under(root: &Path) -> HostCaches {
+        HostCaches { builds: root.join("artifacts/cache/hosts"), installs: root.join("artifacts/cache/npm") }
+    }
+}
+
+/// A host app, built: the folder the loopback server serves, the page a sample loads, and
+/// what it took.
+pub(crate) struct HostBuild {
+    pub site: PathBuf,
+    pub page: &'static str,
+    /// Served from the cache: nothing was installed or built.
+    pub cache_hit: bool,
+    /// `npm ci`'s time, when it ran.
+    pub install_millis: Option<u64>,
+    /// `npm run build`'s time, when it ran.
+    pub build_millis: Option<u64>,
+}
+
+/// Builds `app` around `pkg` (whose module file is `module_name`), or takes it from the cache.
+pub(crate) fn build(
+    sh: &Shell,
+    app: HostApp,
+    pkg: &[PkgFile],
+    module_name: &str,
+    caches: &HostCaches,
+) -> anyhow::Result<HostBuild> {
+    let facts = host_app::facts(app);
+    let sources = read_sources(&host_app::source_dir(app))?;
+    let node = if facts.npm { node_version(sh, app)? } else { String::new() };
+    let key = inputs_key(app, &sources, pkg, &node);
+    let done = caches.builds.join(format!("{}-{}", app.as_str(), &key[..16]));
+    let mut out = HostBuild {
+        site: done.join("site"),
+        page: facts.page,
+        cache_hit: true,
+        install_millis: None,
+        build_millis: None,
+    };
+    if done.join("complete").is_file() {
+        return Ok(out);
+    }
+    out.cache_hit = false;
+    let tmp = caches.builds.join(format!(".{}-{}.{}.tmp", app.as_str(), &key[..16], std::process::id()));
+    remove_dir(&tmp)?;
+    let site = tmp.join("site");
+    if facts.npm {
+        let install = caches.installs.join(format!("{}-{}", app.as_str(), &manifest_key(&sources)[..16]));
+        out.install_millis = ensure_installed(sh, app, &install, &sources)?;
+        // A clean build every time: only the install stays.
+        for entry in std::fs::read_dir(&install).with_context(|| format!("cannot list {}", install.display()))? {
+            let entry = entry?;
+            let name = entry.file_name();
+            if !["node_modules", ".installed"].iter().chain(&MANIFEST).any(|keep| name == *keep) {
+                remove_path(&entry.path())?;
+            }
+        }
+        write_app(&install, &sources, pkg)?;
+        let t = Instant::now();
+        npm(sh, app, &install, &["run", "build"])?;
+        out.build_millis = Some(t.elapsed().as_millis() as u64);
+        if let Some(dir) = facts.module_beside {
+            let module = pkg.iter().find(|(name, _)| name == module_name).ok_or_else(|| anyhow!("no {module_name}"))?;
+            write_file(&install.join(dir).join(module_name), &module.1)?;
+        }
+        copy_tree(&install.join(facts.site), &site)?;
+    } else {
+        write_app(&site, &sources, pkg)?;
+    }
+    std::fs::write(tmp.join("complete"), &key)?;
+    remove_dir(&done)?;
+    std::fs::rename(&tmp, &done).with_context(|| format!("cannot move {} to {}", tmp.display(), done.display()))?;
+    Ok(out)
+}
+
+/// The app's committed files (relative path, bytes), sorted, without what a hand build left.
+fn read_sources(dir: &Path) -> anyhow::Result<Vec<PkgFile>> {
+    let mut files = Vec::new();
+    let walk = walkdir::WalkDir::new(dir)
+        .sort_by_file_name()
+        .into_iter()
+        .filter_entry(|e| e.depth() != 1 || !BUILD_OUTPUTS.iter().any(|o| e.file_name() == *o));
+    for entry in walk {
+        let entry = entry.with_context(|| format!("cannot list {}", dir.display()))?;
+        if entry.file_type().is_file() {
+            let relative = entry.path().strip_prefix(dir)?.to_string_lossy().replace('\\', "/");
+            let bytes =
+                std::fs::read(entry.path()).with_context(|| format!("cannot read {}", entry.path().display()))?;
+            files.push((relative, bytes));
+        }
+    }
+    if files.is_empty() {
+        bail!("{} has no files: the host app is missing", dir.display());
+    }
+    Ok(files)
+}
+
+/// The key of a build: every byte it is made from.
+fn inputs_key(app: HostApp, sources: &[PkgFile], pkg: &[PkgFile], node: &str) -> String {
+    let mut all = format!("host-build-v1\n{}\n{node}\n", app.as_str()).into_bytes();
+    for (folder, files) in [("app", sources), ("pkg", pkg)] {
+        for (name, bytes) in files {
+            all.extend(format!("{folder}/{name}\0{}\0", bytes.len()).as_bytes());
+            all.extend(bytes);
+        }
+    }
+    sha256_hex(&all)
+}
+
+/// The key of an install: its manifest and lockfile.
+fn manifest_key(sources: &[PkgFile]) -> String {
+    let mut all = Vec::new();
+    for (name, bytes) in sources.iter().filter(|(n, _)| MANIFEST.contains(&n.as_str())) {
+        all.extend(format!("{name}\0{}\0", bytes.len()).as_bytes());
+        all.extend(bytes);
+    }
+    sha256_hex(&all)
+}
+
+/// `node --version`, or what to install when Node.js or npm is missing.
+fn node_version(sh: &Shell, app: HostApp) -> anyhow::Result<String> {
+    let found = |program: &str| cmd!(sh, "{program} --version").quiet().ignore_stderr().read().ok();
+    match (found("node"), found("npm")) {
+        (Some(node), Some(_)) => Ok(node.trim().to_owned()),
+        _ => bail!(
+            "the {} host is built with npm, and Node.js or npm is not on PATH: install Node.js 20.19 or later \
+             with npm (https://nodejs.org, or your distribution's nodejs and npm packages)",
+            app.as_str()
+        ),
+    }
+}
+
+/// `npm ci` into `install` unless it holds this lockfile's install; its time when it ran.
+fn ensure_installed(sh: &Shell, app: HostApp, install: &Path, sources: &[PkgFile]) -> anyhow::Result<Option<u64>> {
+    if install.join(".installed").is_file() {
+        return Ok(None);
+    }
+    eprintln!("note: installing the {} host's npm packages (npm ci, from its lockfile)", app.as_str());
+    remove_dir(install)?;
+    for (name, bytes) in sources.iter().filter(|(n, _)| MANIFEST.contains(&n.as_str())) {
+        write_file(&install.join(name), bytes)?;
+    }
+    let t = Instant::now();
+    npm(sh, app, install, &["ci", "--no-audit", "--no-fund"])?;
+    std::fs::write(install.join(".installed"), b"")?;
+    Ok(Some(t.elapsed().as_millis() as u64))
+}
+
+/// Runs `npm <args>` in `dir`; a failure names the host, the command and its last lines.
+fn npm(sh: &Shell, app: HostApp, dir: &Path, args: &[&str]) -> anyhow::Result<()> {
+    let _in = sh.push_dir(dir);
+    let output = cmd!(sh, "npm {args...}")
+        .env("NEXT_TELEMETRY_DISABLED", "1")
+        .quiet()
+        .ignore_status()
+        .output()
+        .with_context(|| format!("the {} host: cannot run npm", app.as_str()))?;
+    if output.status.success() {
+        return Ok(());
+    }
+    let text = [String::from_utf8_lossy(&output.stdout), String::from_utf8_lossy(&output.stderr)].concat();
+    let lines: Vec<&str> = text.lines().filter(|l| !l.trim().is_empty()).collect();
+    let tail = lines[lines.len().saturating_sub(TAIL_LINES)..].join("\n  ");
+    bail!(
+        "the {} host: `npm {}` in {} failed ({}); its last lines:\n  {tail}",
+        app.as_str(),
+        args.join(" "),
+        dir.display(),
+        output.status
+    )
+}
+
+/// Writes the app's sources (but its manifest, already there in an install) and its `pkg/`.
+fn write_app(dir: &Path, sources: &[PkgFile], pkg: &[PkgFile]) -> anyhow::Result<()> {
+    for (name, bytes) in sources {
+        if !(dir.join(name).is_file() && MANIFEST.contains(&name.as_str())) {
+            write_file(&dir.join(name), bytes)?;
+        }
+    }
+    for (name, bytes) in pkg {
+        write_file(&dir.join("pkg").join(name), bytes)?;
+    }
+    Ok(())
+}
+
+fn write_file(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    }
+    std::fs::write(path, bytes).with_context(|| format!("cannot write {}", path.display()))
+}
+
+fn copy_tree(from: &Path, to: &Path) -> anyhow::Result<()> {
+    for entry in walkdir::WalkDir::new(from) {
+        let entry = entry.with_context(|| format!("cannot list {}", from.display()))?;
+        let target = to.join(entry.path().strip_prefix(from)?);
+        if entry.file_type().is_dir() {
+            std::fs::create_dir_all(&target).with_context(|| format!("cannot create {}", target.display()))?;
+        } else {
+            std::fs::copy(entry.path(), &target).with_context(|| format!("cannot copy {}", entry.path().display()))?;
+        }
+    }
+    Ok(())
+}
+
+fn remove_dir(dir: &Path) -> anyhow::Result<()> {
+    match std::fs::remove_dir_all(dir) {
+        Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
+            Err(e).with_context(|| format!("cannot remove {}", dir.display()))
+        }
+        _ => Ok(()),
+    }
+}
+
+fn remove_path(path: &Path) -> anyhow::Result<()> {
+    if path.is_dir() { remove_dir(path) } else { Ok(std::fs::remove_file(path)?) }
+}

@@ -1,0 +1,77 @@
+//! A built host app as the loopback server serves it, at the root of an origin of its own
+//! (Next's export loads `/_next/...` by absolute path): every file of its site by its
+//! path, a folder's `index.html` at the folder too, each with its content type, and every
+//! module with a fresh nonce per fetch, as the probes' own modules are.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::sync::Arc;
+
+use anyhow::Context;
+
+use crate::loopback::Resource;
+
+/// The routes of the site in `dir`.
+pub(crate) fn routes(dir: &Path) -> anyhow::Result<BTreeMap<String, Resource>> {
+    let mut routes = BTreeMap::new();
+    for entry in walkdir::WalkDir::new(dir).sort_by_file_name() {
+        let entry = entry.with_context(|| format!("cannot list {}", dir.display()))?;
+        if !entry.file_type().is_file() {
+            continue;
+        }
+        let relative = entry.path().strip_prefix(dir)?.to_string_lossy().replace('\\', "/");
+        let bytes =
+            Arc::new(std::fs::read(entry.path()).with_context(|| format!("cannot read {}", entry.path().display()))?);
+        let path = format!("/{relative}");
+        let resource = match content_type(&relative) {
+            None => Resource::Module(bytes),
+            Some(kind) => Resource::File(kind, bytes),
+        };
+        if let Some(folder) = path.strip_suffix("index.html") {
+            routes.insert(folder.to_owned(), resource.clone());
+        }
+        routes.insert(path, resource);
+    }
+    Ok(routes)
+}
+
+/// The content type a file is served with; `None` for a wasm module.
+fn content_type(path: &str) -> Option<&'static str> {
+    let extension = path.rsplit_once('.').map_or("", |(_, e)| e);
+    Some(match extension {
+        "wasm" => return None,
+        "html" => "text/html; charset=utf-8",
+        "js" | "mjs" => "text/javascript; charset=utf-8",
+        "css" => "text/css; charset=utf-8",
+        "json" | "map" => "application/json",
+        "txt" => "text/plain; charset=utf-8",
+        "svg" => "image/svg+xml",
+        "ico" => "image/x-icon",
+        "png" => "image/png",
+        "woff2" => "font/woff2",
+        _ => "application/octet-stream",
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_site_is_served_by_path_with_folder_indexes_and_modules_with_nonces() {
+        let dir = crate::project_root().join("artifacts/test/host-site");
+        let _ = std::fs::remove_dir_all(&dir);
+        for (name, bytes) in
+            [("index.html", &b"<p>"[..]), ("page/index.html", b"<p>"), ("_next/a.js", b"1"), ("pkg/m.wasm", b"\0asm")]
+        {
+            std::fs::create_dir_all(dir.join(name).parent().unwrap()).unwrap();
+            std::fs::write(dir.join(name), bytes).unwrap();
+        }
+        let routes = routes(&dir).unwrap();
+        let keys: Vec<&str> = routes.keys().map(String::as_str).collect();
+        assert_eq!(keys, ["/", "/_next/a.js", "/index.html", "/page/", "/page/index.html", "/pkg/m.wasm"]);
+        assert!(matches!(routes["/"], Resource::File("text/html; charset=utf-8", _)));
+        assert!(matches!(routes["/_next/a.js"], Resource::File("text/javascript; charset=utf-8", _)));
+        assert!(matches!(routes["/pkg/m.wasm"], Resource::Module(_)));
+    }
+}
