@@ -243,3 +243,78 @@ fn remove_dir(dir: &Path) -> anyhow::Result<()> {
 fn remove_path(path: &Path) -> anyhow::Result<()> {
     if path.is_dir() { remove_dir(path) } else { Ok(std::fs::remove_file(path)?) }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::os::unix::fs::PermissionsExt;
+
+    use super::*;
+    use crate::browser_probe::Shipped;
+
+    fn shipped(module: &[u8]) -> Shipped {
+        Shipped { module: module.to_vec(), module_name: "m.wasm".into(), glue: vec![], declarations: None }
+    }
+
+    fn pkg(module: &[u8]) -> Vec<PkgFile> {
+        crate::host_pkg::pkg_files(&shipped(module), "return api.exports.run(1);", b"// probe")
+    }
+
+    fn fresh(dir: &str) -> PathBuf {
+        let dir = crate::project_root().join("artifacts/test").join(dir);
+        let _ = std::fs::remove_dir_all(&dir);
+        dir
+    }
+
+    #[test]
+    fn a_host_is_built_once_per_inputs_and_served_from_the_cache_after() {
+        let dir = fresh("host-build-cache");
+        let caches = HostCaches { builds: dir.join("builds"), installs: dir.join("npm") };
+        let sh = Shell::new().unwrap();
+        let first = build(&sh, HostApp::VanillaJs, &pkg(b"\0asm one"), "m.wasm", &caches).unwrap();
+        assert!(!first.cache_hit);
+        assert_eq!((first.page, first.install_millis, first.build_millis), ("/", None, None));
+        for file in ["index.html", "main.js", "pkg/m.wasm", "pkg/subject.js", "pkg/calls.js", "pkg/probe.js"] {
+            assert!(first.site.join(file).is_file(), "{file} missing from {}", first.site.display());
+        }
+        let again = build(&sh, HostApp::VanillaJs, &pkg(b"\0asm one"), "m.wasm", &caches).unwrap();
+        assert!(again.cache_hit && again.site == first.site);
+        let changed = build(&sh, HostApp::VanillaJs, &pkg(b"\0asm two"), "m.wasm", &caches).unwrap();
+        assert!(!changed.cache_hit && changed.site != first.site, "new module bytes, new build");
+        assert_eq!(std::fs::read(changed.site.join("pkg/m.wasm")).unwrap(), b"\0asm two");
+    }
+
+    /// A Shell whose PATH starts with `dir`, holding `node` and `npm` scripts with `bodies`.
+    fn fake_tools(dir: &Path, node: Option<&str>, npm: &str) -> Shell {
+        std::fs::create_dir_all(dir).unwrap();
+        for (name, body) in [("node", node), ("npm", Some(npm))] {
+            if let Some(body) = body {
+                let path = dir.join(name);
+                std::fs::write(&path, format!("#!/bin/sh\n{body}\n")).unwrap();
+                std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).unwrap();
+            }
+        }
+        let sh = Shell::new().unwrap();
+        // No system directory: a node or npm on the machine must not be found instead.
+        sh.set_var("PATH", format!("{}:/usr/bin/nonexistent", dir.display()));
+        sh
+    }
+
+    #[test]
+    fn a_failed_npm_command_names_the_host_the_command_and_its_last_lines() {
+        let dir = fresh("host-build-npm-fails");
+        let caches = HostCaches { builds: dir.join("builds"), installs: dir.join("npm") };
+        let npm = "[ \"$1\" = --version ] && { echo 11.0.0; exit 0; }\n\
+                   echo 'npm error code E404' >&2\necho 'npm error 404 Not Found - GET vite' >&2\nexit 1";
+        let sh = fake_tools(&dir.join("bin"), Some("echo v20.20.2"), npm);
+        let e = build(&sh, HostApp::React, &pkg(b"\0asm"), "m.wasm", &caches).err().unwrap();
+        let message = format!("{e:#}");
+        assert!(message.contains("the react host: `npm ci --no-audit --no-fund`"), "{message}");
+        assert!(message.contains("failed (exit status: 1); its last lines:"), "{message}");
+        assert!(message.ends_with("npm error code E404\n  npm error 404 Not Found - GET vite"), "{message}");
+        assert!(!dir.join("builds").exists() || std::fs::read_dir(dir.join("builds")).unwrap().next().is_none());
+
+        let sh = fake_tools(&dir.join("no-node"), None, "echo 11.0.0");
+        let e = build(&sh, HostApp::Nextjs, &pkg(b"\0asm"), "m.wasm", &caches).err().unwrap();
+        assert!(format!("{e:#}").contains("the nextjs host is built with npm, and Node.js or npm is not on PATH"));
+    }
+}
