@@ -3,6 +3,7 @@
 use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
+use perf_core::host::HostApp;
 
 pub use crate::settings::{
     DEFAULT_BASELINE, DEFAULT_BUDGETS, DEFAULT_CORPUS, DEFAULT_POLICY, Engine, GateArgs, Inputs, OutputArgs,
@@ -191,6 +192,12 @@ pub struct Perf {
     /// table says what was left out, and the warn streaks are not updated.
     #[arg(long = "engine", value_enum, value_name = "ENGINE", conflicts_with = "partial_out")]
     pub engines: Vec<Engine>,
+    /// Build and load only these host apps of the corpus's hosts section (vanilla-js,
+    /// typescript-sdk, react, nextjs; repeat for several; default: all of them). The metrics
+    /// of the hosts left out are skipped with that reason, and the warn streaks are not
+    /// updated.
+    #[arg(long = "host", value_name = "APP", value_parser = parse_host_app, conflicts_with = "partial_out")]
+    pub hosts: Vec<HostApp>,
     /// Run this runtime scenario only (sizes are still measured). A partial run does not
     /// update the warn streaks.
     #[arg(long, value_name = "ID")]
@@ -262,6 +269,14 @@ pub struct PolicyCheck {
     /// Print the pipeline summary JSON on stdout.
     #[arg(long)]
     pub json: bool,
+}
+
+/// A host app by the name the corpus gives it.
+fn parse_host_app(name: &str) -> Result<HostApp, String> {
+    HostApp::ALL.into_iter().find(|a| a.as_str() == name).ok_or_else(|| {
+        let all: Vec<&str> = HostApp::ALL.iter().map(|a| a.as_str()).collect();
+        format!("expected one of {}", all.join(", "))
+    })
 }
 
 #[cfg(test)]

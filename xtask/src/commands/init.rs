@@ -10,6 +10,7 @@ use perf_core::attribution;
 use perf_core::budget::{self, Budgets, Metric};
 use perf_core::corpus::Corpus;
 use perf_core::digest::sha256_hex;
+use perf_core::host::HostApp;
 use perf_core::onboarding::{self, FirstEntry, Headroom, Samples, Subject};
 use perf_core::policy::Policy;
 use perf_core::rebaseline::{self, Fresh, Options};
@@ -166,6 +167,7 @@ fn measure(
         corpus: corpus.clone(),
         corpus_sha256: sha256_hex(json(&corpus)?.as_bytes()),
         engines: vec![flags::Engine::Wasmtime, flags::Engine::Chromium],
+        hosts: HostApp::ALL.to_vec(),
         selection: Selection { scenario: None, seed: None, command: &command },
         wait: true,
         bindgen: subject.bindgen,

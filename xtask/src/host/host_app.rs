@@ -8,8 +8,9 @@ use perf_core::host::HostApp;
 pub(crate) struct AppFacts {
     /// Installed with `npm ci` and built with `npm run build`; else served as written.
     pub npm: bool,
-    /// The folder of the built app the loopback server serves at its root.
-    pub site: &'static str,
+    /// What of an npm app's build is served: each folder of the build, and where in the
+    /// site it goes ("." for the site's root). Never the install itself.
+    pub serve: &'static [(&'static str, &'static str)],
     /// The page a sample loads, from the site's root.
     pub page: &'static str,
     /// Where the module is copied after the build, for a bundler that leaves the glue's
@@ -19,10 +20,15 @@ pub(crate) struct AppFacts {
 
 pub(crate) fn facts(app: HostApp) -> AppFacts {
     match app {
-        HostApp::VanillaJs => AppFacts { npm: false, site: ".", page: "/", module_beside: None },
-        HostApp::TypescriptSdk => AppFacts { npm: true, site: ".", page: "/page/", module_beside: Some("dist") },
-        HostApp::React => AppFacts { npm: true, site: "dist", page: "/", module_beside: None },
-        HostApp::Nextjs => AppFacts { npm: true, site: "out", page: "/", module_beside: None },
+        HostApp::VanillaJs => AppFacts { npm: false, serve: &[], page: "/", module_beside: None },
+        HostApp::TypescriptSdk => AppFacts {
+            npm: true,
+            serve: &[("page", "page"), ("dist", "dist"), ("pkg", "pkg")],
+            page: "/page/",
+            module_beside: Some("dist"),
+        },
+        HostApp::React => AppFacts { npm: true, serve: &[("dist", ".")], page: "/", module_beside: None },
+        HostApp::Nextjs => AppFacts { npm: true, serve: &[("out", ".")], page: "/", module_beside: None },
     }
 }
 

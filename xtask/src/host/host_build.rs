@@ -91,7 +91,9 @@ pub(crate) fn build(
             let module = pkg.iter().find(|(name, _)| name == module_name).ok_or_else(|| anyhow!("no {module_name}"))?;
             write_file(&install.join(dir).join(module_name), &module.1)?;
         }
-        copy_tree(&install.join(facts.site), &site)?;
+        for (from, to) in facts.serve {
+            copy_tree(&install.join(from), &site.join(to))?;
+        }
     } else {
         write_app(&site, &sources, pkg)?;
     }
@@ -123,9 +125,10 @@ fn read_sources(dir: &Path) -> anyhow::Result<Vec<PkgFile>> {
     Ok(files)
 }
 
-/// The key of a build: every byte it is made from.
+/// The key of a build: every byte it is made from, and the recipe's version (bumped when
+/// what a build writes changes, so no stale site is served).
 fn inputs_key(app: HostApp, sources: &[PkgFile], pkg: &[PkgFile], node: &str) -> String {
-    let mut all = format!("host-build-v1\n{}\n{node}\n", app.as_str()).into_bytes();
+    let mut all = format!("host-build-v2\n{}\n{node}\n", app.as_str()).into_bytes();
     for (folder, files) in [("app", sources), ("pkg", pkg)] {
         for (name, bytes) in files {
             all.extend(format!("{folder}/{name}\0{}\0", bytes.len()).as_bytes());

@@ -16,6 +16,7 @@ use perf_core::budget::Budgets;
 use perf_core::corpus::{Corpus, CorpusContext};
 use perf_core::digest::sha256_hex;
 use perf_core::display::number;
+use perf_core::host::HostApp;
 use perf_core::pipeline::{Contention, PhaseTiming, PipelineReport, StepBudget, StepCounts, rounded_millis};
 use perf_core::plan::{Build, PlanContext, VariantPlan};
 use perf_core::policy::{Variant, VariantKind};
@@ -57,6 +58,8 @@ pub(crate) struct RuntimePlan<'a> {
     pub corpus_sha256: String,
     /// The engines that run (all unless `--engine` narrowed the run).
     pub engines: Vec<Engine>,
+    /// The host apps built and loaded (all unless `--host` narrowed the run).
+    pub hosts: Vec<HostApp>,
     pub selection: Selection<'a>,
     /// Wait for another measuring run's timed phase (else refuse, exit 2).
     pub wait: bool,
@@ -70,10 +73,17 @@ impl<'a> RuntimePlan<'a> {
     /// scenarios; each browser its environments).
     pub(crate) fn narrowed_by(&self) -> Option<String> {
         let all = [Engine::Wasmtime, Engine::Chromium, Engine::Firefox];
-        all.iter().any(|e| self.uses(*e) && !self.engines.contains(e)).then(|| {
-            let words: Vec<String> = self.engines.iter().map(|e| format!("--engine {}", e.as_str())).collect();
-            format!("this run selected {}", words.join(" "))
-        })
+        let engines = all
+            .iter()
+            .any(|e| self.uses(*e) && !self.engines.contains(e))
+            .then(|| self.engines.iter().map(|e| format!("--engine {}", e.as_str())).collect::<Vec<_>>().join(" "));
+        let declared = self.corpus.hosts.as_ref().map_or(&[][..], |h| &h.apps[..]);
+        let hosts = declared
+            .iter()
+            .any(|a| !self.hosts.contains(a))
+            .then(|| self.hosts.iter().map(|a| format!("--host {}", a.as_str())).collect::<Vec<_>>().join(" "));
+        let words: Vec<String> = [engines, hosts].into_iter().flatten().collect();
+        (!words.is_empty()).then(|| format!("this run selected {}", words.join(" ")))
     }
 
     /// Whether the corpus runs anything on `engine`: wasmtime the scenarios, a browser its
@@ -97,6 +107,7 @@ impl<'a> RuntimePlan<'a> {
         args: &RuntimeArgs,
         selection: Selection<'a>,
         engines: &[Engine],
+        hosts: &[HostApp],
     ) -> anyhow::Result<RuntimePlan<'a>> {
         let corpus = inputs::read(&args.corpus, Corpus::parse)?;
         let cx = CorpusContext { budgets: &loaded.budgets.value, exports: None, only: selection.scenario };
@@ -109,6 +120,7 @@ impl<'a> RuntimePlan<'a> {
             } else {
                 engines.to_vec()
             },
+            hosts: if hosts.is_empty() { HostApp::ALL.to_vec() } else { hosts.to_vec() },
             selection,
             wait: !args.no_wait,
             bindgen: loaded.policy.value.wasm_bindgen.is_some(),
@@ -232,6 +244,11 @@ fn build_hosts(
         let Some(loadable) = loadable.as_ref().filter(|_| hosts.variants.contains(&report.variant)) else { continue };
         let shipped = &loadable.production;
         for &app in &hosts.apps {
+            if !runtime.hosts.contains(&app) {
+                let why = runtime.narrowed_by().unwrap_or_default();
+                out.push((report.variant, app, Err(Unavailable::LeftOut(why))));
+                continue;
+            }
             let t = Instant::now();
             let result = probe
                 .as_ref()

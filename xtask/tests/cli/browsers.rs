@@ -322,3 +322,45 @@ fn a_module_expensive_to_compile_fails_browser_cold_init_against_an_active_basel
     let o = perf(&out, &[&documents[..], &chromium[..]].concat());
     assert_eq!(o.status.code(), Some(0), "reverted: {}", text(&o.stdout));
 }
+
+/// The corpus's hosts section, narrowed to vanilla-js (the npm hosts need the registry, which
+/// a test does not reach): the release build as it ships, loaded in the host app from
+/// navigation, answers its first call through its exports, and its time to ready feeds
+/// M-HOST-01A with the production module among the record's artifacts; the hosts left out
+/// and the variants the section does not load are skipped, saying why.
+#[test]
+fn the_shipped_module_is_measured_in_a_host_app_and_what_was_left_out_says_so() {
+    let _turn = pipeline_lock();
+    let out = scratch("hosts");
+    let summary = out.join("summary.json");
+    let (budgets, corpus) = (fixture("budgets/chromium-hosts.json"), fixture("corpus/quick-hosts.json"));
+    let args = ["--budgets", &budgets, "--corpus", &corpus, "--engine", "chromium", "--host", "vanilla-js"];
+    let o = perf(&out, &[&args[..], &["--summary", summary.to_str().unwrap()]].concat());
+    assert_eq!(o.status.code(), Some(0), "{}", both(&o));
+    let s = read_summary(&summary);
+    let release = s.variants.iter().find(|v| v.variant.as_str() == "release").unwrap();
+    let hosts = &release.browsers[0].hosts;
+    let vanilla = &hosts[0];
+    assert_eq!((vanilla.app.as_str(), vanilla.answer.as_deref()), ("vanilla-js", Some("42")), "{vanilla:?}");
+    assert_eq!((vanilla.samples.len(), vanilla.control_ready_ms.len()), (2, 2), "the warm-up discarded");
+    let figures = vanilla.figures.unwrap();
+    assert!(figures.ready_ms > figures.init_ms && figures.init_ms > figures.first_call_ms, "{figures:?}");
+    for h in &hosts[1..] {
+        assert_eq!(h.left_out.as_deref(), Some("this run selected --engine chromium --host vanilla-js"), "{h:?}");
+    }
+    assert!(s.pipeline.phases.iter().any(|p| p.phase.starts_with("host") && p.variant == "vanilla-js/release"));
+
+    let record =
+        |id: &str, profile: &str| s.records.iter().find(|r| r.metric_id == id && r.profile == profile).unwrap();
+    let ready = record("M-HOST-01A", "core-min");
+    assert!(ready.value.is_some_and(|v| v > 0.0) && ready.wall_clock, "{ready:?}");
+    let shipped = release.post_opt.as_ref().unwrap();
+    assert!(ready.artifact_paths.contains(&shipped.path), "the production build: {:?}", ready.artifact_paths);
+    assert!(!ready.artifact_paths.iter().any(|p| p.contains("bench")), "{:?}", ready.artifact_paths);
+    let next = record("M-HOST-01D", "core-min");
+    assert_eq!(next.status, Status::Skip);
+    assert!(next.reason.as_deref().is_some_and(|r| r.contains("the nextjs host was left out")), "{next:?}");
+    let dev = record("M-HOST-01A", "full-dev");
+    assert_eq!(dev.status, Status::Skip);
+    assert!(dev.reason.as_deref().is_some_and(|r| r.contains("does not load the dev variant")), "{dev:?}");
+}

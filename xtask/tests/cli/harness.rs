@@ -85,7 +85,10 @@ pub fn on_test_protocol(args: &[&str]) -> Vec<String> {
         }
     }
     let budgets = budgets.unwrap_or_else(|| ".github/wasm_perf_budgets.json".to_owned());
-    out.extend(["--budgets".to_owned(), steady_budgets(&budgets)]);
+    let corpus = args.iter().position(|a| *a == "--corpus").map_or_else(quick_corpus, |i| args[i + 1].to_owned());
+    let corpus_path = if Path::new(&corpus).is_absolute() { PathBuf::from(&corpus) } else { root().join(&corpus) };
+    let hosts = read_json(&corpus_path).get("hosts").is_some();
+    out.extend(["--budgets".to_owned(), support::steady_budgets_keeping(&budgets, hosts)]);
     // Browsers are measured by the tests about them (a rebaseline cannot narrow the
     // engines); a gated run elsewhere leaves them out, or gates documents without browsers.
     if args.first() == Some(&"perf") && !args.contains(&"--partial-out") && !args.contains(&"--engine") {

@@ -693,6 +693,7 @@ mod tests {
                 label: "desktop".into(),
                 metric: "M-CHR".into(),
                 scenario_metrics: Vec::new(),
+                host_metrics: Default::default(),
             };
             let browser = BrowserIdentity::new("Chromium", version, "V8 15.6");
             v.browsers = vec![EnvironmentRun { browser, ..EnvironmentRun::planned(&env, true, None) }];

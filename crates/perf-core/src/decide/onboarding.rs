@@ -336,6 +336,7 @@ fn chromium_environment(
         label: label.to_owned(),
         metric: metric.to_owned(),
         scenario_metrics: per_op.iter().map(|ids| ids[side].clone()).collect(),
+        host_metrics: Default::default(),
     }
 }
 

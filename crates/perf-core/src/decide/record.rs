@@ -87,7 +87,7 @@ fn record(budgets: &Budgets, m: &Metric, v: &VariantReport, commit: &str) -> Rec
     let judged = Record::judged(m, &v.budget_profile, v.variant, commit, measured_value(m, v), Required::by_budgets(m));
     // Sizes are the production build's; what runs, the benchmark build's when there is one.
     let (commands, artifact_paths, artifact_sha256) = match (&v.benchmark, &v.glue) {
-        (Some(b), _) if !m.source.is_size() => (&b.commands, vec![b.path.clone()], Some(b.sha256.clone())),
+        (Some(b), _) if !m.source.measures_production() => (&b.commands, vec![b.path.clone()], Some(b.sha256.clone())),
         (_, Some(g)) if m.source.is_glue() => {
             (&v.commands, g.files.iter().map(|f| f.path.clone()).collect(), g.files.first().map(|f| f.sha256.clone()))
         }

@@ -137,6 +137,10 @@ pub enum Source {
     /// already a mean, and the p95 of 30 batches under CPU throttling is a GC pause or a
     /// throttling slice, not the operation (it moved 10x between seeds here).
     BrowserOpMedian,
+    /// A host app's time to ready in a browser environment (the environment lists the
+    /// metric per host): the median over page loads of the page contract's `wasm:ready`
+    /// mark from navigation start, the framework's boot included, on the production build.
+    BrowserHostReady,
     RuntimeHeap,
     RuntimeScenarioP95,
     RuntimeReplayOverhead,
@@ -170,6 +174,8 @@ pub enum Family {
     ColdInit,
     /// A scenario's operations: their time, heap, fuel or overhead.
     Operation,
+    /// A host app's boot with the module: fed only by a browser environment's host.
+    HostBoot,
 }
 
 /// Where a source's value comes from.
@@ -186,7 +192,7 @@ pub enum Engine {
 impl Source {
     /// Every source, in declaration order: the ids a budgets file may name (a source left
     /// out here cannot be read; the tests check the order against the declaration).
-    pub const ALL: [Source; 18] = [
+    pub const ALL: [Source; 19] = [
         Source::SizeRaw,
         Source::SizeGzip,
         Source::SizeBrotli,
@@ -201,6 +207,7 @@ impl Source {
         Source::BrowserDesktopColdInit,
         Source::BrowserMobileColdInit,
         Source::BrowserOpMedian,
+        Source::BrowserHostReady,
         Source::RuntimeHeap,
         Source::RuntimeScenarioP95,
         Source::RuntimeReplayOverhead,
@@ -208,8 +215,8 @@ impl Source {
     ];
 
     /// The ids of [`Source::ALL`], in its order: what an unknown source is told to be.
-    const IDS: [&'static str; 18] = {
-        let mut ids = [""; 18];
+    const IDS: [&'static str; 19] = {
+        let mut ids = [""; 19];
         let mut i = 0;
         while i < ids.len() {
             ids[i] = Source::ALL[i].info().id;
@@ -222,7 +229,7 @@ impl Source {
     /// compile until its row says what it is.
     pub const fn info(self) -> SourceInfo {
         use Engine::{Artifact, Browser, Wasmtime};
-        use Family::{ColdInit, GlueSize, ModuleSize, Operation};
+        use Family::{ColdInit, GlueSize, HostBoot, ModuleSize, Operation};
         const DETERMINISTIC: bool = false;
         const WALL_CLOCK: bool = true;
         const fn row(id: &'static str, family: Family, engine: Engine, unit: Unit, wall_clock: bool) -> SourceInfo {
@@ -247,6 +254,7 @@ impl Source {
                 row("browser.mobile_cold_init", ColdInit, Browser, Unit::Millis, WALL_CLOCK)
             }
             Source::BrowserOpMedian => row("browser.op_median", Operation, Browser, Unit::Nanos, WALL_CLOCK),
+            Source::BrowserHostReady => row("browser.host_ready", HostBoot, Browser, Unit::Millis, WALL_CLOCK),
             // Bytes in use and fuel are counted, not timed: the same run to run.
             Source::RuntimeHeap => row("runtime.heap", Operation, Wasmtime, Unit::Bytes, DETERMINISTIC),
             Source::RuntimeScenarioP95 => row("runtime.scenario_p95", Operation, Wasmtime, Unit::Nanos, WALL_CLOCK),
@@ -285,6 +293,12 @@ impl Source {
     /// Measured from wasm-bindgen's JS glue.
     pub fn is_glue(self) -> bool {
         self.info().family == Family::GlueSize
+    }
+
+    /// Measured on what ships (its bytes, or a host app loading it), never on the benchmark
+    /// build.
+    pub fn measures_production(self) -> bool {
+        self.is_size() || self.info().family == Family::HostBoot
     }
 }
 
@@ -798,7 +812,7 @@ mod tests {
             assert!(info.id.starts_with(prefix), "{}: measured by {:?}", info.id, info.engine);
             let (sized, timed) = match info.family {
                 Family::ModuleSize | Family::GlueSize => (true, false),
-                Family::ColdInit => (false, true),
+                Family::ColdInit | Family::HostBoot => (false, true),
                 Family::Operation => (false, info.wall_clock),
             };
             assert_eq!(sized, info.engine == Engine::Artifact, "{}: a size is the artifact's, only", info.id);

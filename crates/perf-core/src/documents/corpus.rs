@@ -80,6 +80,10 @@ pub struct Environment {
     /// by exactly one scenario, whose export it times in batches here.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub scenario_metrics: Vec<String>,
+    /// Per host app the corpus's `hosts` section loads here, the metric its time to ready
+    /// feeds (`browser.host_ready`).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub host_metrics: BTreeMap<HostApp, String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -409,6 +413,9 @@ fn check_scenario_metrics(file: &str, cx: &CorpusContext, at: &str, s: &Scenario
             Some(m) if m.source.is_size() => {
                 return rule(format!("{id} is a size metric: it is measured from the artifact, not by a scenario"));
             }
+            Some(m) if m.source.info().family == Family::HostBoot => {
+                return rule(format!("{id} is a host app's time to ready: an environment's host_metrics feed it"));
+            }
             Some(m) if m.source.is_browser() && m.source.info().family == Family::ColdInit => {
                 return rule(format!("{id} is measured in a browser, which no scenario engine here is"));
             }
@@ -499,6 +506,7 @@ impl Corpus {
             check_throttling(file, &at, e)?;
             check_cold_init_metric(file, cx, &at, e, &mut fed)?;
             self.check_environment_scenario_metrics(file, cx, &at, e, &mut fed)?;
+            self.check_environment_host_metrics(file, cx, &at, e, &mut fed)?;
         }
         for (i, id) in self.coverage.required_environments.iter().enumerate() {
             if !ids.contains(id.as_str()) {
@@ -519,6 +527,54 @@ impl Corpus {
             }
         }
         self.check_browser_protocol(file, cx)
+    }
+
+    /// Each host metric of environment `e` (at `at`): budgeted as a host's time to ready, fed
+    /// by no other environment, for a host the `hosts` section loads here; and a metric for
+    /// every host it loads, so a declared host that does not run fails its metric.
+    fn check_environment_host_metrics<'a>(
+        &self,
+        file: &str,
+        cx: &CorpusContext,
+        at: &str,
+        e: &'a Environment,
+        fed: &mut BTreeMap<&'a str, &'a str>,
+    ) -> Result<(), DocumentError> {
+        let loaded = self.hosts.as_ref().filter(|h| h.environments.contains(&e.id));
+        for (app, id) in &e.host_metrics {
+            let rule = |message: String| {
+                Err(DocumentError::rule(file, format!("{at}/host_metrics/{}", app.as_str()), message))
+            };
+            match cx.budgets.metric(id) {
+                None => return rule(format!("metric {id} is not in the budgets file")),
+                Some(m) if m.source != Source::BrowserHostReady => {
+                    return rule(format!(
+                        "{id} ({}) is not a host's time to ready: expected {}",
+                        m.source.as_str(),
+                        Source::BrowserHostReady.as_str()
+                    ));
+                }
+                Some(_) => {}
+            }
+            if !loaded.is_some_and(|h| h.apps.contains(app)) {
+                return rule(format!("the hosts section does not load {} in {}", app.as_str(), e.id));
+            }
+            if let Some(other) = fed.insert(id.as_str(), e.id.as_str()) {
+                return rule(format!("{id} is already fed by environment {other}"));
+            }
+        }
+        if let Some(h) = loaded {
+            let missing: Vec<&str> =
+                h.apps.iter().filter(|a| !e.host_metrics.contains_key(a)).map(|a| a.as_str()).collect();
+            if !missing.is_empty() {
+                return Err(DocumentError::rule(
+                    file,
+                    format!("{at}/host_metrics"),
+                    format!("the hosts section loads {} here, which feeds no metric: list one", missing.join(", ")),
+                ));
+            }
+        }
+        Ok(())
     }
 
     /// Each per-operation metric of environment `e` (at `at`): budgeted as one, listed by
@@ -1014,6 +1070,70 @@ mod tests {
     }
 
     #[test]
+    fn every_host_the_hosts_section_loads_in_an_environment_feeds_a_metric_there() {
+        let mut budgets: serde_json::Value = serde_json::from_str(BUDGETS).unwrap();
+        let metric = |id: &str, source: &str| {
+            serde_json::json!({"id": id, "name": id, "unit": "ms", "source": source, "required": true,
+                "gate": "hard", "thresholds": {"core-min": {"hard": 1}}})
+        };
+        let metrics = budgets["metrics"].as_array_mut().unwrap();
+        metrics.push(metric("M-COLD", "browser.desktop_cold_init"));
+        let apps = ["vanilla-js", "typescript-sdk", "react", "nextjs"];
+        metrics.extend(apps.map(|a| metric(&format!("M-HOST-{a}"), "browser.host_ready")));
+        let budgets = Budgets::parse("b.json", &budgets.to_string()).unwrap();
+        let check = |v: &serde_json::Value| {
+            let cx = CorpusContext { budgets: &budgets, exports: Some(&exports), only: None };
+            Corpus::parse("c.json", &v.to_string()).unwrap().check("c.json", &cx)
+        };
+        let mut v: serde_json::Value = serde_json::from_str(CORPUS).unwrap();
+        let host_metrics: serde_json::Map<String, serde_json::Value> =
+            apps.iter().map(|a| (a.to_string(), serde_json::json!(format!("M-HOST-{a}")))).collect();
+        v["environments"] = serde_json::json!([{"id": "desktop", "browser": "chromium", "cpu_throttling_rate": 1,
+            "label": "desktop", "metric": "M-COLD", "host_metrics": host_metrics}]);
+        v["browser_protocol"] =
+            serde_json::json!({"samples_per_seed": 1, "warmup_samples": 0, "millis_per_call": 1000});
+        v["hosts"] = serde_json::json!({"apps": apps, "first_call": "return 1;", "variants": ["release"],
+            "environments": ["desktop"], "samples": 2});
+        check(&v).unwrap();
+
+        type Edit = fn(&mut serde_json::Value);
+        let cases: [(Edit, &str, &str); 5] = [
+            (
+                |v| _ = v["environments"][0]["host_metrics"].as_object_mut().unwrap().remove("react"),
+                "/environments/0/host_metrics",
+                "the hosts section loads react here, which feeds no metric",
+            ),
+            (
+                |v| v["environments"][0]["host_metrics"]["react"] = serde_json::json!("M-COLD"),
+                "/environments/0/host_metrics/react",
+                "is not a host's time to ready",
+            ),
+            (
+                |v| v["hosts"]["environments"] = serde_json::json!([]),
+                "/environments/0/host_metrics/vanilla-js",
+                "the hosts section does not load vanilla-js in desktop",
+            ),
+            (
+                |v| v["hosts"]["apps"] = serde_json::json!(["vanilla-js", "typescript-sdk", "nextjs"]),
+                "/environments/0/host_metrics/react",
+                "does not load react",
+            ),
+            (
+                |v| v["scenarios"][1]["metrics"] = serde_json::json!(["M-PERF-04A", "M-HOST-react"]),
+                "/scenarios/1/metrics/1",
+                "an environment's host_metrics feed it",
+            ),
+        ];
+        for (edit, pointer, expected) in cases {
+            let mut broken = v.clone();
+            edit(&mut broken);
+            let e = check(&broken).unwrap_err();
+            assert_eq!(e.pointer(), pointer, "{e}");
+            assert!(e.to_string().contains(expected), "{e}");
+        }
+    }
+
+    #[test]
     fn checking_one_scenario_skips_the_whole_corpus_coverage_rules() {
         let mut v: serde_json::Value = serde_json::from_str(CORPUS).unwrap();
         v["scenarios"].as_array_mut().unwrap().remove(0);
@@ -1030,6 +1150,7 @@ mod tests {
             label: id.into(),
             metric: "M".into(),
             scenario_metrics: vec![],
+            host_metrics: Default::default(),
         }
     }
 

@@ -200,10 +200,11 @@ impl Sampling {
             let runs_on =
                 |metric: &str| self.timed.iter().any(|t| t.operation.metric == metric && t.variants.contains(&variant));
             run.operations.retain(|o| runs_on(&o.metric));
-            if !self.host_variants.contains(&variant) {
-                run.hosts.clear();
-            }
             for host in &mut run.hosts {
+                if !self.host_variants.contains(&variant) {
+                    host.left_out =
+                        Some(format!("the corpus's hosts section does not load the {} variant", variant.as_str()));
+                }
                 if let (Some(e), None) = (&run.error, &host.error) {
                     host.error = Some(RunError { message: format!("not loaded: {}", e.message), ..e.clone() });
                 }
@@ -586,7 +587,7 @@ mod tests {
             hosts: Some(HostCells { apps, variants: vec![Release], samples: 2 }),
             planned: EnvironmentRun {
                 hosts: [HostApp::VanillaJs, HostApp::React, HostApp::Nextjs]
-                    .map(crate::host_run::HostRun::planned)
+                    .map(|a| crate::host_run::HostRun::planned(a, a.as_str()))
                     .to_vec(),
                 ..plan(&[]).planned
             },
@@ -616,7 +617,10 @@ mod tests {
                 _ => loaded(&[5.0]),
             })
         });
-        assert_eq!(runs[0].hosts, [], "the hosts load release only");
+        for host in &runs[0].hosts {
+            assert_eq!(host.left_out.as_deref(), Some("the corpus's hosts section does not load the dev variant"));
+            assert!(host.samples.is_empty() && host.figures.is_none() && host.error.is_none());
+        }
         let [vanilla, react, next] = &runs[1].hosts[..] else { panic!("{:?}", runs[1].hosts) };
         assert_eq!(vanilla.samples.len(), 2, "the warm-up discarded");
         assert_eq!(vanilla.control_ready_ms, [30.0, 30.0]);

@@ -126,7 +126,11 @@ impl EnvironmentPlan {
         });
         let planned = EnvironmentRun {
             operations: timed.iter().map(|t| t.operation.clone()).collect(),
-            hosts: hosts.iter().flat_map(|h| h.apps.iter().map(|a| HostRun::planned(*a))).collect(),
+            hosts: hosts
+                .iter()
+                .flat_map(|h| &h.apps)
+                .map(|a| HostRun::planned(*a, env.host_metrics.get(a).map_or("", String::as_str)))
+                .collect(),
             ..EnvironmentRun::planned(env, required, protocol.first_call.clone())
         };
         EnvironmentPlan { planned, timed, canary_phase: canary_phase(env.browser), hosts }
@@ -227,6 +231,7 @@ pub(crate) mod tests {
             label: "desktop".into(),
             metric: "M-COLD".into(),
             scenario_metrics: timed.iter().map(|(metric, _, _)| (*metric).to_owned()).collect(),
+            host_metrics: Default::default(),
         };
         let timed: Vec<TimedScenario> = timed
             .iter()

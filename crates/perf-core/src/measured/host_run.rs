@@ -18,6 +18,8 @@ use crate::stats::median;
 #[serde(deny_unknown_fields)]
 pub struct HostRun {
     pub app: HostApp,
+    /// The metric its time to ready feeds here (the environment's `host_metrics`).
+    pub metric: String,
     /// Why it was not run (`--host` left it out).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub left_out: Option<String>,
@@ -57,9 +59,10 @@ pub struct HostFigures {
 }
 
 impl HostRun {
-    pub fn planned(app: HostApp) -> HostRun {
+    pub fn planned(app: HostApp, metric: &str) -> HostRun {
         HostRun {
             app,
+            metric: metric.to_owned(),
             left_out: None,
             error: None,
             samples: Vec::new(),
@@ -92,7 +95,7 @@ mod tests {
 
     #[test]
     fn a_host_concludes_with_its_medians_or_fails_without_samples_of_both_pages() {
-        let mut run = HostRun::planned(HostApp::React);
+        let mut run = HostRun::planned(HostApp::React, "M-HOST");
         for (ready, init, call) in [(90.0, 40.0, 2.0), (70.0, 30.0, 1.0), (80.0, 35.0, 3.0)] {
             run.samples.push(HostSample { ready_ms: ready, init_ms: init, first_call_ms: call });
         }

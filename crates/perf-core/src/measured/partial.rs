@@ -365,6 +365,7 @@ mod tests {
             label: "desktop Firefox".into(),
             metric: "M-FIREFOX-02A".into(),
             scenario_metrics: Vec::new(),
+            host_metrics: Default::default(),
         };
         let firefox = EnvironmentRun::planned(&env, true, None);
         parts[2].1.variants[0].browsers = vec![firefox.clone()];
