@@ -92,7 +92,8 @@ pub(crate) fn build(
             write_file(&install.join(dir).join(module_name), &module.1)?;
         }
         for (from, to) in facts.serve {
-            copy_tree(&install.join(from), &site.join(to))?;
+            let to = if *to == "." { site.clone() } else { site.join(to) };
+            copy_tree(&install.join(from), &to)?;
         }
     } else {
         write_app(&site, &sources, pkg)?;
@@ -300,6 +301,32 @@ mod tests {
         // No system directory: a node or npm on the machine must not be found instead.
         sh.set_var("PATH", format!("{}:/usr/bin/nonexistent", dir.display()));
         sh
+    }
+
+    #[test]
+    fn an_npm_host_is_installed_once_built_clean_and_serves_its_build_only() {
+        let dir = fresh("host-build-npm");
+        let caches = HostCaches { builds: dir.join("builds"), installs: dir.join("npm") };
+        // npm ci leaves an install; npm run build writes dist/ (and a stray file beside it).
+        let npm = "PATH=/usr/bin:/bin\ncase \"$1\" in\n\
+                   --version) echo 11.0.0 ;;\n\
+                   ci) mkdir -p node_modules/vite && echo x > node_modules/vite/index.js ;;\n\
+                   run) test ! -e stray || exit 9; mkdir -p dist && cp index.html dist/ && echo m > dist/app.js && echo s > stray ;;\n\
+                   esac";
+        let sh = fake_tools(&dir.join("bin"), Some("echo v20.20.2"), npm);
+        let first = build(&sh, HostApp::React, &pkg(b"\0asm one"), "m.wasm", &caches).unwrap();
+        assert!(first.install_millis.is_some() && first.build_millis.is_some());
+        let mut served: Vec<String> = walkdir::WalkDir::new(&first.site)
+            .into_iter()
+            .map(|e| e.unwrap())
+            .filter(|e| e.file_type().is_file())
+            .map(|e| e.path().strip_prefix(&first.site).unwrap().display().to_string())
+            .collect();
+        served.sort();
+        assert_eq!(served, ["app.js", "index.html"], "dist/ at the site's root, not the install");
+        // New module bytes: the same install, a clean build (the stray file is gone first).
+        let second = build(&sh, HostApp::React, &pkg(b"\0asm two"), "m.wasm", &caches).unwrap();
+        assert!(second.install_millis.is_none() && second.build_millis.is_some(), "installed once");
     }
 
     #[test]
