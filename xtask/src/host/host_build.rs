@@ -149,17 +149,24 @@ fn manifest_key(sources: &[PkgFile]) -> String {
     sha256_hex(&all)
 }
 
-/// `node --version`, or what to install when Node.js or npm is missing.
+/// The oldest Node.js the npm hosts build with: Vite 8's floor (Next 16 needs 20.9).
+const NODE_FLOOR: (u32, u32) = (20, 19);
+
+/// `node --version`, or what to install when Node.js or npm is missing or too old.
 fn node_version(sh: &Shell, app: HostApp) -> anyhow::Result<String> {
     let found = |program: &str| cmd!(sh, "{program} --version").quiet().ignore_stderr().read().ok();
-    match (found("node"), found("npm")) {
-        (Some(node), Some(_)) => Ok(node.trim().to_owned()),
-        _ => bail!(
-            "the {} host is built with npm, and Node.js or npm is not on PATH: install Node.js 20.19 or later \
-             with npm (https://nodejs.org, or your distribution's nodejs and npm packages)",
-            app.as_str()
-        ),
+    let install = "install Node.js 20.19 or later with npm (https://nodejs.org; a distribution's nodejs package \
+                   may be older: Debian 12's is 18)";
+    let (Some(node), Some(_)) = (found("node"), found("npm")) else {
+        bail!("the {} host is built with npm, and Node.js or npm is not on PATH: {install}", app.as_str());
+    };
+    let node = node.trim().to_owned();
+    let mut parts = node.trim_start_matches('v').split('.').map(|p| p.parse::<u32>().unwrap_or(0));
+    let version = (parts.next().unwrap_or(0), parts.next().unwrap_or(0));
+    if version < NODE_FLOOR {
+        bail!("the {} host is built with npm, and this Node.js is {node}: {install}", app.as_str());
     }
+    Ok(node)
 }
 
 /// `npm ci` into `install` unless it holds this lockfile's install; its time when it ran.
@@ -346,5 +353,8 @@ mod tests {
         let sh = fake_tools(&dir.join("no-node"), None, "echo 11.0.0");
         let e = build(&sh, HostApp::Nextjs, &pkg(b"\0asm"), "m.wasm", &caches).err().unwrap();
         assert!(format!("{e:#}").contains("the nextjs host is built with npm, and Node.js or npm is not on PATH"));
+        let sh = fake_tools(&dir.join("old-node"), Some("echo v18.20.4"), "echo 9.2.0");
+        let e = build(&sh, HostApp::Nextjs, &pkg(b"\0asm"), "m.wasm", &caches).err().unwrap();
+        assert!(format!("{e:#}").contains("this Node.js is v18.20.4: install Node.js 20.19 or later"), "{e:#}");
     }
 }

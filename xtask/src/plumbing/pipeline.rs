@@ -266,7 +266,11 @@ fn build_hosts(
                             steps.phases.push(PhaseTiming { phase: what.to_owned(), variant: name.clone(), millis });
                         }
                     }
-                    let how = if b.cache_hit { "host (cached)" } else { "host" };
+                    let (how, count) = match b.cache_hit {
+                        true => ("host (cached)", &mut steps.counts.host_cache_hits),
+                        false => ("host", &mut steps.counts.host_builds),
+                    };
+                    *count += 1;
                     steps.phases.push(phase(how, &name, t));
                     Ok(b)
                 }

@@ -349,6 +349,12 @@ fn the_shipped_module_is_measured_in_a_host_app_and_what_was_left_out_says_so() 
         assert_eq!(h.left_out.as_deref(), Some("this run selected --engine chromium --host vanilla-js"), "{h:?}");
     }
     assert!(s.pipeline.phases.iter().any(|p| p.phase.starts_with("host") && p.variant == "vanilla-js/release"));
+    let steps = (s.pipeline.steps.host_builds, s.pipeline.steps.host_cache_hits);
+    assert!(steps == (1, 0) || steps == (0, 1), "one host, built or from the cache: {steps:?}");
+    let stdout = text(&o.stdout);
+    assert!(stdout.contains(&format!(", {} host builds, {} host cache hits, ", steps.0, steps.1)), "{stdout}");
+    let block = stdout.split("time to ready in the host apps").nth(1).unwrap_or_else(|| panic!("{stdout}"));
+    assert!(block.lines().any(|l| l.starts_with("M-HOST-01A") && !l.ends_with("skip")), "measured on release: {block}");
 
     let record =
         |id: &str, profile: &str| s.records.iter().find(|r| r.metric_id == id && r.profile == profile).unwrap();

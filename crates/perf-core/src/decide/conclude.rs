@@ -208,7 +208,12 @@ mod tests {
                 error: None,
             }],
             pipeline: PipelineReport {
-                steps: StepCounts { cargo_builds: 1, wasm_opt_runs: 1, wasm_opt_cache_hits: 0 },
+                steps: StepCounts {
+                    cargo_builds: 1,
+                    wasm_opt_runs: 1,
+                    wasm_opt_cache_hits: 0,
+                    ..StepCounts::default()
+                },
                 step_budget: StepBudget { cargo_builds: 1, wasm_opt_runs: 1 },
                 status: Status::Pass,
                 reason: None,

@@ -200,15 +200,16 @@ impl Sampling {
             let runs_on =
                 |metric: &str| self.timed.iter().any(|t| t.operation.metric == metric && t.variants.contains(&variant));
             run.operations.retain(|o| runs_on(&o.metric));
+            // A stopped environment's hosts say nothing of their own: its error is theirs.
+            let stopped = run.error.is_some();
             for host in &mut run.hosts {
                 if !self.host_variants.contains(&variant) {
                     host.left_out =
                         Some(format!("the corpus's hosts section does not load the {} variant", variant.as_str()));
                 }
-                if let (Some(e), None) = (&run.error, &host.error) {
-                    host.error = Some(RunError { message: format!("not loaded: {}", e.message), ..e.clone() });
+                if !stopped {
+                    host.conclude();
                 }
-                host.conclude();
             }
         }
         for t in &self.timed {

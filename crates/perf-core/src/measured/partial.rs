@@ -164,6 +164,8 @@ fn add_up(partials: &[(String, Run)]) -> PipelineReport {
         steps.cargo_builds += p.pipeline.steps.cargo_builds;
         steps.wasm_opt_runs += p.pipeline.steps.wasm_opt_runs;
         steps.wasm_opt_cache_hits += p.pipeline.steps.wasm_opt_cache_hits;
+        steps.host_builds += p.pipeline.steps.host_builds;
+        steps.host_cache_hits += p.pipeline.steps.host_cache_hits;
         phases.extend(p.pipeline.phases.iter().cloned());
         total_millis += p.pipeline.total_millis;
     }
@@ -221,6 +223,7 @@ mod tests {
                     cargo_builds: step_budget.cargo_builds,
                     wasm_opt_runs: step_budget.wasm_opt_runs,
                     wasm_opt_cache_hits: 0,
+                    ..StepCounts::default()
                 },
                 step_budget,
                 status: Status::Pass,

@@ -12,6 +12,11 @@ pub struct StepCounts {
     pub cargo_builds: u32,
     pub wasm_opt_runs: u32,
     pub wasm_opt_cache_hits: u32,
+    /// Host apps built (npm) and served from their cache (`xtask/src/host/`).
+    #[serde(default)]
+    pub host_builds: u32,
+    #[serde(default)]
+    pub host_cache_hits: u32,
 }
 
 /// The most expensive work a run may do: one build per variant, and at most one wasm-opt
@@ -111,15 +116,23 @@ mod tests {
     fn excess_steps_fail_and_say_which() {
         let budget = StepBudget { cargo_builds: 3, wasm_opt_runs: 2 };
         let cases = [
-            (StepCounts { cargo_builds: 3, wasm_opt_runs: 2, wasm_opt_cache_hits: 0 }, Status::Pass, None),
-            (StepCounts { cargo_builds: 3, wasm_opt_runs: 0, wasm_opt_cache_hits: 2 }, Status::Pass, None),
             (
-                StepCounts { cargo_builds: 4, wasm_opt_runs: 2, wasm_opt_cache_hits: 0 },
+                StepCounts { cargo_builds: 3, wasm_opt_runs: 2, wasm_opt_cache_hits: 0, ..StepCounts::default() },
+                Status::Pass,
+                None,
+            ),
+            (
+                StepCounts { cargo_builds: 3, wasm_opt_runs: 0, wasm_opt_cache_hits: 2, ..StepCounts::default() },
+                Status::Pass,
+                None,
+            ),
+            (
+                StepCounts { cargo_builds: 4, wasm_opt_runs: 2, wasm_opt_cache_hits: 0, ..StepCounts::default() },
                 Status::Fail,
                 Some("the pipeline did more expensive steps than its budget: 4 cargo builds (expected 3)"),
             ),
             (
-                StepCounts { cargo_builds: 3, wasm_opt_runs: 3, wasm_opt_cache_hits: 0 },
+                StepCounts { cargo_builds: 3, wasm_opt_runs: 3, wasm_opt_cache_hits: 0, ..StepCounts::default() },
                 Status::Fail,
                 Some("the pipeline did more expensive steps than its budget: 3 wasm-opt runs (at most 2)"),
             ),

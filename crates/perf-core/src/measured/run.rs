@@ -86,9 +86,19 @@ pub fn bad_scenarios(variants: &[VariantReport]) -> Vec<String> {
         .flat_map(|v| v.runtime.iter().flat_map(move |r| r.errors().map(move |(run, e)| (v, &run.scenario, e))));
     let browsers = variants
         .iter()
-        .flat_map(|v| v.browsers.iter().filter_map(move |b| Some((v, &b.environment, b.error.as_ref()?))));
+        .flat_map(|v| v.browsers.iter().filter_map(move |b| Some((v, b.environment.clone(), b.error.as_ref()?))));
+    // A host whose install or build failed: exit 2, as a browser that did not start.
+    let hosts = variants.iter().flat_map(|v| {
+        v.browsers.iter().flat_map(move |b| {
+            b.hosts
+                .iter()
+                .filter_map(move |h| Some((v, format!("{} {} host", b.environment, h.app.as_str()), h.error.as_ref()?)))
+        })
+    });
     scenarios
+        .map(|(v, what, e)| (v, what.clone(), e))
         .chain(browsers)
+        .chain(hosts)
         .filter(|(_, _, e)| exit_2(e.kind))
         .map(|(v, what, e)| format!("{} {what}: {}", v.variant.as_str(), e.message))
         .collect()
@@ -339,6 +349,43 @@ mod tests {
         assert_eq!(
             broken_variants(&variants),
             ["dev: cargo build failed", "release benchmark build: cargo benchmark build failed"]
+        );
+    }
+
+    #[test]
+    fn a_host_whose_build_failed_exits_2_and_a_page_that_threw_fails_only_its_metric() {
+        use crate::browser::EnvironmentRun;
+        use crate::corpus::{BrowserKind, Environment};
+        use crate::host::HostApp;
+        use crate::host_run::HostRun;
+        use crate::runtime::{RunError, RunErrorKind};
+        let policy =
+            crate::policy::Policy::parse("p.json", include_str!("../../../../.github/wasm_optimization_policy.json"))
+                .unwrap();
+        let mut release = VariantReport::planned(&policy.profiles[2], vec![]);
+        let npm = RunError::environment("the react host: `npm ci --no-audit --no-fund` failed");
+        let threw = RunError { kind: RunErrorKind::Trap, message: "release variant: the page threw: boom".into() };
+        for id in ["desktop-chromium", "mobile-emulated-chromium"] {
+            let env = Environment {
+                id: id.into(),
+                browser: BrowserKind::Chromium,
+                cpu_throttling_rate: 1.0,
+                label: id.into(),
+                metric: "M".into(),
+                scenario_metrics: vec![],
+                host_metrics: Default::default(),
+            };
+            let mut run = EnvironmentRun::planned(&env, true, None);
+            run.hosts.push(HostRun { error: Some(npm.clone()), ..HostRun::planned(HostApp::React, "M-R") });
+            run.hosts.push(HostRun { error: Some(threw.clone()), ..HostRun::planned(HostApp::Nextjs, "M-N") });
+            release.browsers.push(run);
+        }
+        assert_eq!(
+            bad_scenarios(&[release]),
+            [
+                "release desktop-chromium react host: the react host: `npm ci --no-audit --no-fund` failed",
+                "release mobile-emulated-chromium react host: the react host: `npm ci --no-audit --no-fund` failed"
+            ]
         );
     }
 }

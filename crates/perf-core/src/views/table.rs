@@ -55,9 +55,13 @@ pub fn render(budgets: &Budgets, variants: &[VariantReport], records: &[Record],
         let _ =
             writeln!(out, "skip: {} records not measured ({}); reasons in the summary", skipped.len(), ids.join(", "));
     }
+    let hosts = match p.steps.host_builds + p.steps.host_cache_hits {
+        0 => String::new(),
+        _ => format!(", {} host builds, {} host cache hits", p.steps.host_builds, p.steps.host_cache_hits),
+    };
     let _ = writeln!(
         out,
-        "pipeline: {} cargo builds, {} wasm-opt runs, {} wasm-opt cache hits, {:.1} s",
+        "pipeline: {} cargo builds, {} wasm-opt runs, {} wasm-opt cache hits{hosts}, {:.1} s",
         p.steps.cargo_builds,
         p.steps.wasm_opt_runs,
         p.steps.wasm_opt_cache_hits,
@@ -103,14 +107,19 @@ fn render_runtime(variants: &[VariantReport], records: &[Record], others: &[&Rec
         .iter()
         .flat_map(|v| v.browsers.iter().flat_map(|b| b.operations.iter().map(|o| o.metric.as_str())))
         .collect();
+    let host_ids: Vec<&str> = variants
+        .iter()
+        .flat_map(|v| v.browsers.iter().flat_map(|b| b.hosts.iter().map(|h| h.metric.as_str())))
+        .collect();
     let in_browser = |r: &&Record| browser_ids.contains(&r.metric_id.as_str());
     let per_op_in_browser = |r: &&Record| op_ids.contains(&r.metric_id.as_str());
+    let in_host = |r: &&Record| host_ids.contains(&r.metric_id.as_str());
     match variants.iter().find_map(|v| v.runtime.as_ref()).map(|r| r.engine.as_str()) {
         Some(engine) => {
             let title = format!("\nruntime in {engine}: median of per-seed p95 (fuel: of per-seed medians)");
-            let runtime = metric_ids(
-                others().filter(|r| r.environment != STATIC_ENVIRONMENT && !in_browser(r) && !per_op_in_browser(r)),
-            );
+            let runtime = metric_ids(others().filter(|r| {
+                r.environment != STATIC_ENVIRONMENT && !in_browser(r) && !per_op_in_browser(r) && !in_host(r)
+            }));
             out.push_str(&metric_block(&title, variants, records, &runtime));
         }
         None => {
@@ -131,7 +140,13 @@ fn render_runtime(variants: &[VariantReport], records: &[Record], others: &[&Rec
                      batch's time / its operations)";
         out.push_str(&metric_block(title, variants, records, &per_op));
     }
-    if !browsers.is_empty() || !per_op.is_empty() {
+    let hosts = metric_ids(others().filter(in_host));
+    if !hosts.is_empty() {
+        let title = "\ntime to ready in the host apps, ms: median over page loads of the wasm:ready mark from \
+                     navigation start (the host's boot included)";
+        out.push_str(&metric_block(title, variants, records, &hosts));
+    }
+    if !browsers.is_empty() || !per_op.is_empty() || !hosts.is_empty() {
         out.push_str(&render_environments(variants));
     }
     out.push('\n');
