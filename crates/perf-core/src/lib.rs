@@ -24,6 +24,6 @@ pub use leaves::{digest, display, document, json_text, sections, self_test, shel
 pub use measured::{
     attribution, baseline, browser, browser_sampling, browser_schedule, host_run, partial, pipeline, run, runtime,
 };
-pub use views::{html, markdown, scorecard, table};
+pub use views::{host_grid, html, markdown, scorecard, table};
 
 pub use document::{DocumentError, parse_document};

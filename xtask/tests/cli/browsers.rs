@@ -335,7 +335,9 @@ fn the_shipped_module_is_measured_in_a_host_app_and_what_was_left_out_says_so() 
     let summary = out.join("summary.json");
     let (budgets, corpus) = (fixture("budgets/chromium-hosts.json"), fixture("corpus/quick-hosts.json"));
     let args = ["--budgets", &budgets, "--corpus", &corpus, "--engine", "chromium", "--host", "vanilla-js"];
-    let o = perf(&out, &[&args[..], &["--summary", summary.to_str().unwrap()]].concat());
+    let (markdown, html) = (out.join("report.md"), out.join("report.html"));
+    let written = ["--summary", summary.to_str().unwrap(), "--markdown", markdown.to_str().unwrap()];
+    let o = perf(&out, &[&args[..], &written[..], &["--html", html.to_str().unwrap()]].concat());
     assert_eq!(o.status.code(), Some(0), "{}", both(&o));
     let s = read_summary(&summary);
     let release = s.variants.iter().find(|v| v.variant.as_str() == "release").unwrap();
@@ -356,6 +358,14 @@ fn the_shipped_module_is_measured_in_a_host_app_and_what_was_left_out_says_so() 
     let block = stdout.split("time to ready in the host apps").nth(1).unwrap_or_else(|| panic!("{stdout}"));
     assert!(block.lines().any(|l| l.starts_with("M-HOST-01A") && !l.ends_with("skip")), "measured on release: {block}");
 
+    // The reports' host grid: the figures of the host that ran, why the others have none.
+    let report = std::fs::read_to_string(&markdown).unwrap();
+    let grid = report.split("### Host apps: release").nth(1).unwrap_or_else(|| panic!("{report}"));
+    let row = |app: &str| grid.lines().find(|l| l.starts_with(&format!("| {app} | desktop-chromium |"))).unwrap();
+    assert!(row("vanilla-js").ends_with(&format!("| {:.1} |", figures.first_call_ms)), "{grid}");
+    assert!(row("react").contains("this run selected --engine chromium --host vanilla-js"), "{grid}");
+    let page = std::fs::read_to_string(&html).unwrap();
+    assert!(page.contains("<h2>Host apps: release (ms, medians over page loads)</h2>"), "the HTML report too");
     let record =
         |id: &str, profile: &str| s.records.iter().find(|r| r.metric_id == id && r.profile == profile).unwrap();
     let ready = record("M-HOST-01A", "core-min");

@@ -545,16 +545,8 @@ impl Corpus {
             let rule = |message: String| {
                 Err(DocumentError::rule(file, format!("{at}/host_metrics/{}", app.as_str()), message))
             };
-            match cx.budgets.metric(id) {
-                None => return rule(format!("metric {id} is not in the budgets file")),
-                Some(m) if m.source != Source::BrowserHostReady => {
-                    return rule(format!(
-                        "{id} ({}) is not a host's time to ready: expected {}",
-                        m.source.as_str(),
-                        Source::BrowserHostReady.as_str()
-                    ));
-                }
-                Some(_) => {}
+            if let Some(wrong) = wrong_source(cx, id, Source::BrowserHostReady, "a host's time to ready") {
+                return rule(wrong);
             }
             if !loaded.is_some_and(|h| h.apps.contains(app)) {
                 return rule(format!("the hosts section does not load {} in {}", app.as_str(), e.id));
@@ -590,16 +582,8 @@ impl Corpus {
         for (j, id) in e.scenario_metrics.iter().enumerate() {
             let at = format!("{at}/scenario_metrics/{j}");
             let rule = |message: String| Err(DocumentError::rule(file, at.clone(), message));
-            match cx.budgets.metric(id) {
-                None => return rule(format!("metric {id} is not in the budgets file")),
-                Some(m) if m.source != Source::BrowserOpMedian => {
-                    return rule(format!(
-                        "{id} ({}) is not a per-operation browser metric: expected {}",
-                        m.source.as_str(),
-                        Source::BrowserOpMedian.as_str()
-                    ));
-                }
-                Some(_) => {}
+            if let Some(wrong) = wrong_source(cx, id, Source::BrowserOpMedian, "a per-operation browser metric") {
+                return rule(wrong);
             }
             let listing: Vec<&Scenario> = self.scenarios.iter().filter(|s| s.metrics.contains(id)).collect();
             match listing.as_slice() {
@@ -701,6 +685,18 @@ fn check_hosts(file: &str, hosts: &HostProtocol, environments: &[Environment]) -
         return rule("samples", "expected a positive number".to_owned());
     }
     Ok(())
+}
+
+/// What is wrong with metric `id` for a place that takes `source` (`what` says it in
+/// words); `None` when it is budgeted with that source.
+fn wrong_source(cx: &CorpusContext, id: &str, source: Source, what: &str) -> Option<String> {
+    match cx.budgets.metric(id) {
+        None => Some(format!("metric {id} is not in the budgets file")),
+        Some(m) if m.source != source => {
+            Some(format!("{id} ({}) is not {what}: expected {}", m.source.as_str(), source.as_str()))
+        }
+        Some(_) => None,
+    }
 }
 
 fn check_throttling(file: &str, at: &str, e: &Environment) -> Result<(), DocumentError> {
@@ -1023,16 +1019,21 @@ mod tests {
         );
     }
 
+    /// The test budgets with metrics `(id, source)` added, each with a hard budget for core-min.
+    fn budgets_with(extra: &[(&str, &str)]) -> Budgets {
+        let mut budgets: serde_json::Value = serde_json::from_str(BUDGETS).unwrap();
+        let metrics = budgets["metrics"].as_array_mut().unwrap();
+        metrics.extend(extra.iter().map(|(id, source)| {
+            let unit = source.parse::<Source>().unwrap().info().unit.as_str();
+            serde_json::json!({"id": id, "name": id, "unit": unit, "source": source, "required": true,
+                "gate": "hard", "thresholds": {"core-min": {"hard": 1}}})
+        }));
+        Budgets::parse("b.json", &budgets.to_string()).unwrap()
+    }
+
     #[test]
     fn an_environment_times_the_one_scenario_that_lists_its_per_operation_metric() {
-        let mut budgets: serde_json::Value = serde_json::from_str(BUDGETS).unwrap();
-        let metric = |id: &str, source: &str| {
-            serde_json::json!({"id": id, "name": id, "unit": "us", "source": source, "required": true,
-                "gate": "hard", "thresholds": {"core-min": {"hard": 1}}})
-        };
-        let metrics = budgets["metrics"].as_array_mut().unwrap();
-        metrics.extend([metric("M-COLD", "browser.desktop_cold_init"), metric("M-OP", "browser.op_median")]);
-        let budgets = Budgets::parse("b.json", &budgets.to_string()).unwrap();
+        let budgets = budgets_with(&[("M-COLD", "browser.desktop_cold_init"), ("M-OP", "browser.op_median")]);
         let check = |v: &serde_json::Value| {
             let cx = CorpusContext { budgets: &budgets, exports: Some(&exports), only: None };
             Corpus::parse("c.json", &v.to_string()).unwrap().check("c.json", &cx)
@@ -1071,16 +1072,11 @@ mod tests {
 
     #[test]
     fn every_host_the_hosts_section_loads_in_an_environment_feeds_a_metric_there() {
-        let mut budgets: serde_json::Value = serde_json::from_str(BUDGETS).unwrap();
-        let metric = |id: &str, source: &str| {
-            serde_json::json!({"id": id, "name": id, "unit": "ms", "source": source, "required": true,
-                "gate": "hard", "thresholds": {"core-min": {"hard": 1}}})
-        };
-        let metrics = budgets["metrics"].as_array_mut().unwrap();
-        metrics.push(metric("M-COLD", "browser.desktop_cold_init"));
         let apps = ["vanilla-js", "typescript-sdk", "react", "nextjs"];
-        metrics.extend(apps.map(|a| metric(&format!("M-HOST-{a}"), "browser.host_ready")));
-        let budgets = Budgets::parse("b.json", &budgets.to_string()).unwrap();
+        let hosts = apps.map(|a| format!("M-HOST-{a}"));
+        let mut extra = vec![("M-COLD", "browser.desktop_cold_init")];
+        extra.extend(hosts.iter().map(|id| (id.as_str(), "browser.host_ready")));
+        let budgets = budgets_with(&extra);
         let check = |v: &serde_json::Value| {
             let cx = CorpusContext { budgets: &budgets, exports: Some(&exports), only: None };
             Corpus::parse("c.json", &v.to_string()).unwrap().check("c.json", &cx)

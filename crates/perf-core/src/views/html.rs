@@ -9,6 +9,7 @@ use std::fmt::Write;
 use crate::attribution::readable;
 use crate::display::number;
 use crate::gate::GateReport;
+use crate::host_grid;
 use crate::policy::VariantKind;
 use crate::record;
 use crate::scorecard::{self, percent};
@@ -64,6 +65,11 @@ pub fn report(summary: &Summary, gate: &GateReport) -> String {
         let _ =
             writeln!(body, "<p>One dot per seed (its p95); the bar is the median over the seeds, the gated value.</p>");
         body.push_str(&spread);
+    }
+
+    for (variant, rows) in host_grid::grids(summary) {
+        let _ = writeln!(body, "<h2>Host apps: {} (ms, medians over page loads)</h2>", variant.as_str());
+        body.push_str(&host_table(&rows));
     }
 
     for (variant, profile) in scorecard::tables(summary) {
@@ -298,6 +304,26 @@ fn variant_table(summary: &Summary, gate: &GateReport, variant: VariantKind) -> 
 }
 
 /// Why the run warned or failed, and what was not measured: the same lines as the table's.
+/// One row per host app and environment: its time to ready, the host alone (its control
+/// page), init → first answer and the first call, or why there is no figure.
+fn host_table(rows: &[host_grid::Row]) -> String {
+    let mut out = String::from(
+        "<table>\n<tr><th>host</th><th>environment</th><th>time to ready</th><th>host alone</th>\
+         <th>init → first answer</th><th>first call</th></tr>\n",
+    );
+    for r in rows {
+        let cells = match (r.figures, r.note) {
+            (Some(f), _) => [f.ready_ms, f.control_ready_ms, f.init_ms, f.first_call_ms]
+                .map(|ms| format!("<td class=\"n\">{ms:.1}</td>"))
+                .concat(),
+            (None, note) => format!("<td colspan=\"4\">{}</td>", esc(note.unwrap_or("not measured"))),
+        };
+        let _ = writeln!(out, "<tr><td>{}</td><td>{}</td>{cells}</tr>", r.app.as_str(), esc(r.environment));
+    }
+    out.push_str("</table>\n");
+    out
+}
+
 fn findings(summary: &Summary, gate: &GateReport) -> String {
     let mut items = Vec::new();
     for (c, r) in gate.budget_findings(&summary.records) {

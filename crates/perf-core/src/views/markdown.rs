@@ -10,6 +10,7 @@ use crate::attribution::readable;
 use crate::baseline::BaselineStatus;
 use crate::display::{number, signed};
 use crate::gate::GateReport;
+use crate::host_grid;
 use crate::record::{self, Record};
 use crate::scorecard::{self, percent};
 use crate::status::Status;
@@ -79,6 +80,7 @@ pub fn report(summary: &Summary, gate: &GateReport) -> String {
         out.push('\n');
     }
 
+    hosts(&mut out, summary);
     size_changes(&mut out, summary, gate);
     monos(&mut out, summary);
     ratchet_hints(&mut out, gate);
@@ -105,6 +107,25 @@ pub fn report(summary: &Summary, gate: &GateReport) -> String {
         out = out.replace("\n\n\n", "\n\n");
     }
     out
+}
+
+/// The host grid: each host app's figures in each environment, per variant that loaded them.
+fn hosts(out: &mut String, summary: &Summary) {
+    for (variant, rows) in host_grid::grids(summary) {
+        let _ = writeln!(out, "### Host apps: {} (ms, medians over page loads)\n", variant.as_str());
+        let _ = writeln!(out, "| host | environment | time to ready | host alone | init → first answer | first call |");
+        let _ = writeln!(out, "|---|---|---:|---:|---:|---:|");
+        for r in rows {
+            let cells = match (r.figures, r.note) {
+                (Some(f), _) => [f.ready_ms, f.control_ready_ms, f.init_ms, f.first_call_ms]
+                    .map(|ms| format!("{ms:.1}"))
+                    .join(" | "),
+                (None, note) => format!("{} | | |", cell_text(note.unwrap_or("not measured"))),
+            };
+            let _ = writeln!(out, "| {} | {} | {cells} |", r.app.as_str(), cell_text(r.environment));
+        }
+        out.push('\n');
+    }
 }
 
 /// How many item changes and generic functions each variant shows.

@@ -2,6 +2,7 @@
 //! they share). A view formats decided records and never decides; in this crate only a view
 //! imports a view.
 
+pub mod host_grid;
 pub mod html;
 pub mod markdown;
 pub mod scorecard;

@@ -1,0 +1,39 @@
+//! The host grid both reports show: per variant the hosts loaded, one row per host and
+//! environment with its time to ready, the control page's (the host alone), init → first
+//! answer and the first call, or why there is no figure.
+
+use crate::host::HostApp;
+use crate::host_run::HostFigures;
+use crate::policy::VariantKind;
+use crate::summary::Summary;
+
+pub struct Row<'a> {
+    pub app: HostApp,
+    pub environment: &'a str,
+    pub figures: Option<HostFigures>,
+    /// Why there are no figures: the host's error or why it was left out.
+    pub note: Option<&'a str>,
+}
+
+/// Each variant that loaded a host (not only left them out), with its rows in host order,
+/// then environment order.
+pub fn grids(summary: &Summary) -> Vec<(VariantKind, Vec<Row<'_>>)> {
+    let mut out = Vec::new();
+    for v in &summary.variants {
+        let loaded = v.browsers.iter().flat_map(|b| &b.hosts).any(|h| h.figures.is_some() || h.error.is_some());
+        if !loaded {
+            continue;
+        }
+        let mut rows = Vec::new();
+        for app in HostApp::ALL {
+            for b in &v.browsers {
+                if let Some(h) = b.hosts.iter().find(|h| h.app == app) {
+                    let note = h.error.as_ref().map(|e| e.message.as_str()).or(h.left_out.as_deref());
+                    rows.push(Row { app, environment: &b.environment, figures: h.figures, note });
+                }
+            }
+        }
+        out.push((v.variant, rows));
+    }
+    out
+}
