@@ -24,6 +24,7 @@ use crate::browser_probe::{self, PAGE_PATH, Shipped};
 use crate::browser_process::{self, BrowserProcess};
 use crate::browser_session::{BrowserSession, PageLoad};
 use crate::host_build::HostBuild;
+use crate::host_site::ServedSite;
 use crate::loopback::Loopback;
 
 /// How long a broken connection waits for the browser's exit to be reported, so that a
@@ -82,8 +83,8 @@ struct Started {
     /// The URL of the page every probe loads.
     page: String,
     cpu_throttling_rate: f64,
-    /// Each host app's site on its own origin, per variant, with the page a sample loads.
-    host_sites: Vec<(VariantKind, HostApp, Loopback, &'static str)>,
+    /// Each host app's site on its own origin, per variant.
+    host_sites: Vec<ServedSite>,
 }
 
 /// Starts `env`'s browser, runs its schedule over `modules` and `seeds`, and returns each
@@ -103,14 +104,11 @@ fn run_environment(
     if plan.hosts.is_some() {
         for (variant, app, build) in hosts {
             let served = build.as_ref().map_err(Clone::clone).and_then(|b| {
-                let routes = crate::host_site::routes(&b.site)
-                    .map_err(|e| Unavailable::Failed(RunError::environment(format!("{e:#}"))))?;
-                let server = Loopback::serve(routes)
-                    .map_err(|e| Unavailable::Failed(RunError::environment(format!("{e:#}"))))?;
-                Ok((server, b.page))
+                ServedSite::serve(*variant, *app, b)
+                    .map_err(|e| Unavailable::Failed(RunError::environment(format!("{e:#}"))))
             });
             match served {
-                Ok((server, page)) => started.host_sites.push((*variant, *app, server, page)),
+                Ok(site) => started.host_sites.push(site),
                 Err(why) => sampling.host_unavailable(*variant, *app, why),
             }
         }
@@ -134,8 +132,18 @@ fn run_environment(
     session.close();
     drop(process);
     drop(server);
-    drop(host_sites);
-    Ok(sampling.finish())
+    let mut runs = sampling.finish();
+    let cache = crate::project_root().join("artifacts/cache/measure");
+    for (variant, run) in variants.iter().zip(&mut runs) {
+        for host in &mut run.hosts {
+            let Some(site) = host_sites.iter().find(|s| s.variant == *variant && s.app == host.app) else { continue };
+            match site.loaded_js(&cache) {
+                Ok(js) => host.loaded_js = js,
+                Err(e) => eprintln!("note: the {} host's scripts were not measured: {e:#}", host.app.as_str()),
+            }
+        }
+    }
+    Ok(runs)
 }
 
 impl Started {
@@ -174,14 +182,20 @@ impl Started {
     /// One page load in a fresh context; a failure names the browser's exit when it died.
     fn load(&mut self, visit: &Visit, modules: &[(VariantKind, Arc<Shipped>)]) -> Outcome {
         let expression = browser_probe::expression(visit, modules, &self.server);
+        // The scripts of the first kept load of a host app's page are what it ships.
+        let mut counted = None;
         let page = match &visit.probe {
             Probe::Host { app, control } => {
-                let site = self.host_sites.iter().find(|(v, a, ..)| Some(*v) == visit.variant && a == app);
-                let Some((_, _, server, page)) = site else {
+                let site = self.host_sites.iter().position(|s| Some(s.variant) == visit.variant && s.app == *app);
+                let Some(i) = site else {
                     let why = format!("the {} host has no site for this variant", app.as_str());
                     return Outcome::Failed { error: RunError::environment(why), browser_exited: None };
                 };
-                server.url(page) + if *control { "?control" } else { "" }
+                if !control && !visit.warm_up {
+                    self.host_sites[i].before_counted_load();
+                    counted = Some(i);
+                }
+                self.host_sites[i].url(*control)
             }
             _ => self.page.clone(),
         };
@@ -193,7 +207,12 @@ impl Started {
             from_navigation,
         };
         let e = match self.session.evaluate_fresh(&load) {
-            Ok(text) => return Outcome::Returned(text),
+            Ok(text) => {
+                if let Some(i) = counted {
+                    self.host_sites[i].after_counted_load();
+                }
+                return Outcome::Returned(text);
+            }
             Err(e) => e,
         };
         match self.process.exit_status(EXIT_GRACE) {

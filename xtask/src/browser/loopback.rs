@@ -10,8 +10,8 @@
 use std::collections::BTreeMap;
 use std::io::{BufRead, BufReader, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
-use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 use std::time::Duration;
 
@@ -41,6 +41,8 @@ pub(crate) struct Loopback {
     addr: SocketAddr,
     stop: Arc<AtomicBool>,
     thread: Option<JoinHandle<()>>,
+    /// The paths served since [`Loopback::take_served`] last emptied it, in order.
+    served: Arc<Mutex<Vec<String>>>,
 }
 
 impl Loopback {
@@ -49,6 +51,8 @@ impl Loopback {
         let addr = listener.local_addr()?;
         let stop = Arc::new(AtomicBool::new(false));
         let stopping = Arc::clone(&stop);
+        let served = Arc::new(Mutex::new(Vec::new()));
+        let log = Arc::clone(&served);
         let thread = std::thread::spawn(move || {
             let nonce = AtomicU64::new(0);
             for stream in listener.incoming() {
@@ -57,11 +61,16 @@ impl Loopback {
                 }
                 // A broken connection is the browser's to report (its fetch fails).
                 if let Ok(stream) = stream {
-                    let _ = respond(stream, &routes, &nonce);
+                    let _ = respond(stream, &routes, &nonce, &log);
                 }
             }
         });
-        Ok(Loopback { addr, stop, thread: Some(thread) })
+        Ok(Loopback { addr, stop, thread: Some(thread), served })
+    }
+
+    /// The paths of the routes served since the last call (each request once), emptied.
+    pub(crate) fn take_served(&self) -> Vec<String> {
+        self.served.lock().map(|mut s| std::mem::take(&mut *s)).unwrap_or_default()
     }
 
     /// `http://127.0.0.1:<port><path>`.
@@ -81,7 +90,14 @@ impl Drop for Loopback {
     }
 }
 
-fn respond(stream: TcpStream, routes: &BTreeMap<String, Resource>, nonce: &AtomicU64) -> std::io::Result<()> {
+/// Answers one request, logging the route's path in `served` before the response is sent
+/// (so a page that has loaded finds every path it fetched there).
+fn respond(
+    stream: TcpStream,
+    routes: &BTreeMap<String, Resource>,
+    nonce: &AtomicU64,
+    served: &Mutex<Vec<String>>,
+) -> std::io::Result<()> {
     stream.set_read_timeout(Some(Duration::from_secs(10)))?;
     let mut reader = BufReader::new(stream.try_clone()?);
     let mut request_line = String::new();
@@ -105,6 +121,11 @@ fn respond(stream: TcpStream, routes: &BTreeMap<String, Resource>, nonce: &Atomi
         ("GET", None) => ("404 Not Found", "text/plain", b"not found".to_vec()),
         _ => ("405 Method Not Allowed", "text/plain", b"GET only".to_vec()),
     };
+    if routes.contains_key(path)
+        && let Ok(mut log) = served.lock()
+    {
+        log.push(path.to_owned());
+    }
     let mut out = stream;
     write!(
         out,
@@ -161,6 +182,8 @@ mod tests {
         let (a, b) = (get(&server, "/m.wasm?n=1"), get(&server, "/m.wasm?n=1"));
         assert!(a.starts_with("HTTP/1.1 200 OK") && a != b, "a fresh nonce per fetch");
         assert!(get(&server, "/nope").starts_with("HTTP/1.1 404"));
+        assert_eq!(server.take_served(), ["/", "/m.wasm", "/m.wasm"], "what was served, not the 404");
+        assert_eq!(server.take_served(), Vec::<String>::new(), "taken");
         let addr = server.addr;
         drop(server);
         assert!(TcpListener::bind(addr).is_ok(), "the port is free once the server is dropped");

@@ -37,8 +37,9 @@ pub fn measure(path: &str, wasm: &[u8], cache_dir: &Path) -> anyhow::Result<Arti
     })
 }
 
-/// Measures one file of the JS glue (shown as `path`), memoized as [`measure`] is.
-pub fn measure_glue_file(path: &str, js: &[u8], cache_dir: &Path) -> anyhow::Result<GlueFile> {
+/// Measures one JavaScript file (the glue's, or a script a host page loaded; shown as `path`),
+/// memoized as [`measure`] is.
+pub fn measure_js_file(path: &str, js: &[u8], cache_dir: &Path) -> anyhow::Result<GlueFile> {
     let sha256 = sha256_hex(js);
     let sizes = compressed(path, js, &sha256, cache_dir)?;
     Ok(GlueFile {

@@ -1,15 +1,84 @@
 //! A built host app as the loopback server serves it, at the root of an origin of its own
 //! (Next's export loads `/_next/...` by absolute path): every file of its site by its
 //! path, a folder's `index.html` at the folder too, each with its content type, and every
-//! module with a fresh nonce per fetch, as the probes' own modules are.
+//! module with a fresh nonce per fetch, as the probes' own modules are. While served, it
+//! notes the scripts its page fetched, which are what that host ships to a user.
 
 use std::collections::BTreeMap;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use anyhow::Context;
+use perf_core::host::HostApp;
+use perf_core::host_run::{LoadedFile, LoadedJs};
+use perf_core::policy::VariantKind;
 
-use crate::loopback::Resource;
+use crate::host_build::HostBuild;
+use crate::loopback::{Loopback, Resource};
+use crate::measure;
+
+/// A host app's build served on its own origin while an environment loads it.
+pub(crate) struct ServedSite {
+    pub variant: VariantKind,
+    pub app: HostApp,
+    server: Loopback,
+    page: &'static str,
+    site: PathBuf,
+    /// The scripts the app's page fetched on its first kept load, in the order fetched.
+    scripts: Option<Vec<String>>,
+}
+
+impl ServedSite {
+    pub(crate) fn serve(variant: VariantKind, app: HostApp, build: &HostBuild) -> anyhow::Result<ServedSite> {
+        let server = Loopback::serve(routes(&build.site)?)?;
+        Ok(ServedSite { variant, app, server, page: build.page, site: build.site.clone(), scripts: None })
+    }
+
+    /// The app's page, or its control page.
+    pub(crate) fn url(&self, control: bool) -> String {
+        self.server.url(self.page) + if control { "?control" } else { "" }
+    }
+
+    /// Before a load whose scripts count: forgets what was served before it.
+    pub(crate) fn before_counted_load(&self) {
+        self.server.take_served();
+    }
+
+    /// After that load: the scripts it fetched, kept the first time.
+    pub(crate) fn after_counted_load(&mut self) {
+        let served = self.server.take_served();
+        if self.scripts.is_none() {
+            let mut scripts: Vec<String> = Vec::new();
+            for path in served.into_iter().filter(|p| content_type(p) == Some(SCRIPT)) {
+                if !scripts.contains(&path) {
+                    scripts.push(path);
+                }
+            }
+            self.scripts = Some(scripts);
+        }
+    }
+
+    /// The scripts the page fetched, each measured (gzip and brotli memoized in `cache`);
+    /// `None` before a counted load.
+    pub(crate) fn loaded_js(&self, cache: &Path) -> anyhow::Result<Option<LoadedJs>> {
+        let Some(scripts) = &self.scripts else { return Ok(None) };
+        let mut files = Vec::new();
+        for path in scripts {
+            let file = self.site.join(path.trim_start_matches('/'));
+            let bytes = std::fs::read(&file).with_context(|| format!("cannot read {}", file.display()))?;
+            let m = measure::measure_js_file(path, &bytes, cache)?;
+            files.push(LoadedFile {
+                path: path.clone(),
+                raw_bytes: m.raw_bytes,
+                gzip_bytes: m.gzip_bytes,
+                brotli_bytes: m.brotli_bytes,
+            });
+        }
+        Ok(Some(LoadedJs::of(files)))
+    }
+}
+
+const SCRIPT: &str = "text/javascript; charset=utf-8";
 
 /// The routes of the site in `dir`.
 pub(crate) fn routes(dir: &Path) -> anyhow::Result<BTreeMap<String, Resource>> {
@@ -41,7 +110,7 @@ fn content_type(path: &str) -> Option<&'static str> {
     Some(match extension {
         "wasm" => return None,
         "html" => "text/html; charset=utf-8",
-        "js" | "mjs" => "text/javascript; charset=utf-8",
+        "js" | "mjs" => SCRIPT,
         "css" => "text/css; charset=utf-8",
         "json" | "map" => "application/json",
         "txt" => "text/plain; charset=utf-8",

@@ -627,7 +627,7 @@ fn measure_artifacts(
         let glue = a
             .glue
             .iter()
-            .map(|(path, js)| measure::measure_glue_file(path, js, cache))
+            .map(|(path, js)| measure::measure_js_file(path, js, cache))
             .collect::<anyhow::Result<Vec<_>>>()?;
         let pre = pre.join().unwrap_or_else(|_| Err(anyhow!("measuring {} panicked", a.pre_name)))?;
         // A variant without wasm-opt ships cargo's bytes unchanged: one measurement serves both.

@@ -362,7 +362,14 @@ fn the_shipped_module_is_measured_in_a_host_app_and_what_was_left_out_says_so() 
     let report = std::fs::read_to_string(&markdown).unwrap();
     let grid = report.split("### Host apps: release").nth(1).unwrap_or_else(|| panic!("{report}"));
     let row = |app: &str| grid.lines().find(|l| l.starts_with(&format!("| {app} | desktop-chromium |"))).unwrap();
-    assert!(row("vanilla-js").ends_with(&format!("| {:.1} |", figures.first_call_ms)), "{grid}");
+    let js = vanilla.loaded_js.as_ref().unwrap_or_else(|| panic!("the scripts its page loaded: {vanilla:?}"));
+    let mut scripts: Vec<&str> = js.files.iter().map(|f| f.path.as_str()).collect();
+    scripts.sort();
+    assert_eq!(scripts, ["/main.js", "/pkg/calls.js", "/pkg/probe.js", "/pkg/subject.js"], "no module, no page");
+    assert_eq!(js.gzip_bytes, js.files.iter().map(|f| f.gzip_bytes).sum::<u64>());
+    assert!(js.raw_bytes > js.gzip_bytes && js.gzip_bytes > 0, "{js:?}");
+    let expected = format!("| {:.1} | {} |", figures.first_call_ms, perf_core::display::number(js.gzip_bytes as f64));
+    assert!(row("vanilla-js").ends_with(&expected), "{grid}");
     assert!(row("react").contains("this run selected --engine chromium --host vanilla-js"), "{grid}");
     let page = std::fs::read_to_string(&html).unwrap();
     assert!(page.contains("<h2>Host apps: release (ms, medians over page loads)</h2>"), "the HTML report too");

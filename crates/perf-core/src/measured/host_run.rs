@@ -37,6 +37,41 @@ pub struct HostRun {
     pub answer: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub figures: Option<HostFigures>,
+    /// The JavaScript the app's page loaded (every script it fetched: the framework, the
+    /// app, and the glue, bundled in or beside), each file compressed on its own.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub loaded_js: Option<LoadedJs>,
+}
+
+/// Files a page fetched, measured, and their sums.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LoadedJs {
+    pub raw_bytes: u64,
+    pub gzip_bytes: u64,
+    pub brotli_bytes: u64,
+    pub files: Vec<LoadedFile>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LoadedFile {
+    /// Its path on the site, as the page requested it.
+    pub path: String,
+    pub raw_bytes: u64,
+    pub gzip_bytes: u64,
+    pub brotli_bytes: u64,
+}
+
+impl LoadedJs {
+    pub fn of(files: Vec<LoadedFile>) -> LoadedJs {
+        LoadedJs {
+            raw_bytes: files.iter().map(|f| f.raw_bytes).sum(),
+            gzip_bytes: files.iter().map(|f| f.gzip_bytes).sum(),
+            brotli_bytes: files.iter().map(|f| f.brotli_bytes).sum(),
+            files,
+        }
+    }
 }
 
 /// One load of the app's page, in ms.
@@ -69,6 +104,7 @@ impl HostRun {
             control_ready_ms: Vec::new(),
             answer: None,
             figures: None,
+            loaded_js: None,
         }
     }
 

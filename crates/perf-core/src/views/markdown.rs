@@ -113,14 +113,19 @@ pub fn report(summary: &Summary, gate: &GateReport) -> String {
 fn hosts(out: &mut String, summary: &Summary) {
     for (variant, rows) in host_grid::grids(summary) {
         let _ = writeln!(out, "### Host apps: {} (ms, medians over page loads)\n", variant.as_str());
-        let _ = writeln!(out, "| host | environment | time to ready | host alone | init → first answer | first call |");
-        let _ = writeln!(out, "|---|---|---:|---:|---:|---:|");
+        let _ = writeln!(
+            out,
+            "| host | environment | time to ready | host alone | init → first answer | first call | JS loaded, bytes gzip |"
+        );
+        let _ = writeln!(out, "|---|---|---:|---:|---:|---:|---:|");
         for r in rows {
+            let js = r.loaded_js.map_or("-".to_owned(), |js| number(js.gzip_bytes as f64));
             let cells = match (r.figures, r.note) {
-                (Some(f), _) => [f.ready_ms, f.control_ready_ms, f.init_ms, f.first_call_ms]
-                    .map(|ms| format!("{ms:.1}"))
-                    .join(" | "),
-                (None, note) => format!("{} | | |", cell_text(note.unwrap_or("not measured"))),
+                (Some(f), _) => {
+                    let ms = [f.ready_ms, f.control_ready_ms, f.init_ms, f.first_call_ms].map(|ms| format!("{ms:.1}"));
+                    format!("{} | {js}", ms.join(" | "))
+                }
+                (None, note) => format!("{} | | | | {js}", cell_text(note.unwrap_or("not measured"))),
             };
             let _ = writeln!(out, "| {} | {} | {cells} |", r.app.as_str(), cell_text(r.environment));
         }
