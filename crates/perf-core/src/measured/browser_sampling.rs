@@ -19,7 +19,7 @@ use serde::de::DeserializeOwned;
 use crate::browser::{BrowserIdentity, CacheCanary, CanaryPhase, CanaryVerdict, EnvironmentRun, Phases, Sample};
 use crate::browser_schedule::{EnvironmentPlan, Probe, TimedScenario, Visit};
 use crate::host::HostApp;
-use crate::host_run::HostSample;
+use crate::host_run::{HostRun, HostSample};
 use crate::policy::VariantKind;
 use crate::runtime::{Figures, RunError, RunErrorKind};
 use crate::unit::Unit;
@@ -321,58 +321,46 @@ impl Sampling {
         let Some(i) = self.variants.iter().position(|v| Some(*v) == visit.variant) else { return };
         let variant = self.variants[i];
         let Some(host) = self.runs[i].hosts.iter_mut().find(|h| h.app == app) else { return };
-        let page = if control { "control page" } else { "page" };
-        let fail = |message: String| Some(RunError::environment(format!("{} variant: {message}", variant.as_str())));
-        let probe = match outcome {
-            Outcome::Returned(text) => match serde_json::from_str::<HostProbe>(&text) {
-                Ok(p) => p,
-                Err(e) => {
-                    host.error = fail(format!("the host harness returned {text}: {e}"));
-                    return;
-                }
-            },
-            Outcome::Failed { error, .. } => {
-                host.error = fail(format!("the {page} did not load: {}", error.message));
-                return;
-            }
-        };
-        if let Some(e) = probe.error {
-            host.error = Some(RunError {
-                kind: RunErrorKind::Trap,
-                message: format!("{} variant: the {page} threw: {e}", variant.as_str()),
-            });
-            return;
-        }
-        if probe.control != control {
-            host.error = fail(format!("the {page} reported control = {}", probe.control));
-            return;
-        }
-        let Some(ready_ms) = probe.ready_ms else {
-            host.error = fail(format!("the {page} reported no ready_ms"));
-            return;
-        };
-        if control {
-            if !visit.warm_up {
-                host.control_ready_ms.push(ready_ms);
-            }
-            return;
-        }
-        let (Some(init_ms), Some(first_call_ms), Some(answer)) = (probe.init_ms, probe.first_call_ms, probe.answer)
-        else {
-            host.error = fail("the page reported no init_ms, first_call_ms or answer".to_owned());
-            return;
-        };
-        match &host.answer {
-            Some(before) if *before != answer => {
-                host.error = fail(format!("the first call answered {answer:?}, before {before:?}"));
-                return;
-            }
-            _ => host.answer = Some(answer),
-        }
-        if !visit.warm_up {
-            host.samples.push(HostSample { ready_ms, init_ms, first_call_ms });
+        if let Err(e) = fold_host_page(host, control, visit.warm_up, outcome) {
+            host.error = Some(of_variant(variant, e));
         }
     }
+}
+
+/// Folds one load of a host app's page (or its `control` page) into its run: its figures
+/// unless a `warm_up`, and its answer, which must not change between loads.
+fn fold_host_page(host: &mut HostRun, control: bool, warm_up: bool, outcome: Outcome) -> Result<(), RunError> {
+    let page = if control { "control page" } else { "page" };
+    let fail = |message: String| Err(RunError::environment(message));
+    let probe = match outcome {
+        Outcome::Returned(text) => serde_json::from_str::<HostProbe>(&text)
+            .map_err(|e| RunError::environment(format!("the host harness returned {text}: {e}")))?,
+        Outcome::Failed { error, .. } => return fail(format!("the {page} did not load: {}", error.message)),
+    };
+    if let Some(e) = probe.error {
+        return Err(RunError { kind: RunErrorKind::Trap, message: format!("the {page} threw: {e}") });
+    }
+    if probe.control != control {
+        return fail(format!("the {page} reported control = {}", probe.control));
+    }
+    let Some(ready_ms) = probe.ready_ms else { return fail(format!("the {page} reported no ready_ms")) };
+    if control {
+        if !warm_up {
+            host.control_ready_ms.push(ready_ms);
+        }
+        return Ok(());
+    }
+    let (Some(init_ms), Some(first_call_ms), Some(answer)) = (probe.init_ms, probe.first_call_ms, probe.answer) else {
+        return fail("the page reported no init_ms, first_call_ms or answer".to_owned());
+    };
+    if let Some(before) = host.answer.as_ref().filter(|before| **before != answer) {
+        return fail(format!("the first call answered {answer:?}, before {before:?}"));
+    }
+    host.answer = Some(answer);
+    if !warm_up {
+        host.samples.push(HostSample { ready_ms, init_ms, first_call_ms });
+    }
+    Ok(())
 }
 
 /// `e`, its message saying which variant it happened to.
