@@ -8,6 +8,7 @@
 //! every variant it had left, naming the cause).
 
 use std::collections::BTreeMap;
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -31,8 +32,12 @@ use crate::loopback::Loopback;
 /// killed or crashed browser is named as such.
 const EXIT_GRACE: Duration = Duration::from_secs(2);
 
-/// The host apps built for the run: per variant and app, the build, or why there is none.
-pub(crate) type HostBuilds = Vec<(VariantKind, HostApp, Result<HostBuild, Unavailable>)>;
+/// The host apps built for the run: per variant and app, the build, or why there is none;
+/// and where the sizes of the scripts their pages load are memoized (the artifacts' cache).
+pub(crate) struct HostBuilds {
+    pub builds: Vec<(VariantKind, HostApp, Result<HostBuild, Unavailable>)>,
+    pub measure_cache: PathBuf,
+}
 
 /// Which browsers a run drives (`--engine`); the rest are left out, saying so.
 pub(crate) struct BrowserSelection {
@@ -102,7 +107,7 @@ fn run_environment(
     let variants: Vec<VariantKind> = modules.iter().map(|(v, _)| *v).collect();
     let mut sampling = Sampling::new(plan, &variants, started.session.identity(), &started.process.command_line);
     if plan.hosts.is_some() {
-        for (variant, app, build) in hosts {
+        for (variant, app, build) in &hosts.builds {
             let served = build.as_ref().map_err(Clone::clone).and_then(|b| {
                 ServedSite::serve(*variant, *app, b)
                     .map_err(|e| Unavailable::Failed(RunError::environment(format!("{e:#}"))))
@@ -133,11 +138,10 @@ fn run_environment(
     drop(process);
     drop(server);
     let mut runs = sampling.finish();
-    let cache = crate::project_root().join("artifacts/cache/measure");
     for (variant, run) in variants.iter().zip(&mut runs) {
         for host in &mut run.hosts {
             let Some(site) = host_sites.iter().find(|s| s.variant == *variant && s.app == host.app) else { continue };
-            match site.loaded_js(&cache) {
+            match site.loaded_js(&hosts.measure_cache) {
                 Ok(js) => host.loaded_js = js,
                 Err(e) => eprintln!("note: the {} host's scripts were not measured: {e:#}", host.app.as_str()),
             }

@@ -5,7 +5,7 @@
 //! notes the scripts its page fetched, which are what that host ships to a user.
 
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::Arc;
 
 use anyhow::Context;
@@ -23,15 +23,24 @@ pub(crate) struct ServedSite {
     pub app: HostApp,
     server: Loopback,
     page: &'static str,
-    site: PathBuf,
+    /// The scripts of the site, by path (the bytes the server serves).
+    scripts: BTreeMap<String, Arc<Vec<u8>>>,
     /// The scripts the app's page fetched on its first kept load, in the order fetched.
-    scripts: Option<Vec<String>>,
+    fetched: Option<Vec<String>>,
 }
 
 impl ServedSite {
     pub(crate) fn serve(variant: VariantKind, app: HostApp, build: &HostBuild) -> anyhow::Result<ServedSite> {
-        let server = Loopback::serve(routes(&build.site)?)?;
-        Ok(ServedSite { variant, app, server, page: build.page, site: build.site.clone(), scripts: None })
+        let routes = routes(&build.site)?;
+        let scripts = routes
+            .iter()
+            .filter_map(|(path, r)| match r {
+                Resource::File(SCRIPT, bytes) => Some((path.clone(), Arc::clone(bytes))),
+                _ => None,
+            })
+            .collect();
+        let server = Loopback::serve(routes)?;
+        Ok(ServedSite { variant, app, server, page: build.page, scripts, fetched: None })
     }
 
     /// The app's page, or its control page.
@@ -47,26 +56,24 @@ impl ServedSite {
     /// After that load: the scripts it fetched, kept the first time.
     pub(crate) fn after_counted_load(&mut self) {
         let served = self.server.take_served();
-        if self.scripts.is_none() {
-            let mut scripts: Vec<String> = Vec::new();
-            for path in served.into_iter().filter(|p| content_type(p) == Some(SCRIPT)) {
-                if !scripts.contains(&path) {
-                    scripts.push(path);
+        if self.fetched.is_none() {
+            let mut fetched: Vec<String> = Vec::new();
+            for path in served.into_iter().filter(|p| self.scripts.contains_key(p)) {
+                if !fetched.contains(&path) {
+                    fetched.push(path);
                 }
             }
-            self.scripts = Some(scripts);
+            self.fetched = Some(fetched);
         }
     }
 
     /// The scripts the page fetched, each measured (gzip and brotli memoized in `cache`);
     /// `None` before a counted load.
     pub(crate) fn loaded_js(&self, cache: &Path) -> anyhow::Result<Option<LoadedJs>> {
-        let Some(scripts) = &self.scripts else { return Ok(None) };
+        let Some(fetched) = &self.fetched else { return Ok(None) };
         let mut files = Vec::new();
-        for path in scripts {
-            let file = self.site.join(path.trim_start_matches('/'));
-            let bytes = std::fs::read(&file).with_context(|| format!("cannot read {}", file.display()))?;
-            let m = measure::measure_js_file(path, &bytes, cache)?;
+        for path in fetched {
+            let m = measure::measure_js_file(path, &self.scripts[path], cache)?;
             files.push(LoadedFile {
                 path: path.clone(),
                 raw_bytes: m.raw_bytes,

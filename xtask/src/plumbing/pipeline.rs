@@ -29,7 +29,7 @@ use crate::atomic_write::write_atomic;
 use crate::attribution::{self, Profile};
 use crate::browser_probe::Shipped;
 use crate::browser_runner::{self, BrowserSelection, HostBuilds};
-use crate::host_build::{self, HostCaches};
+use crate::host_build::{self, HostBuild, HostCaches};
 use crate::optimize::{self, BINARYEN_VERSION, CacheOutcome};
 pub(crate) use crate::runner::Selection;
 use crate::settings::{Engine, RuntimeArgs};
@@ -168,7 +168,8 @@ pub(crate) fn measure(
     let mut steps = Steps { counts: StepCounts::default(), phases: Vec::new() };
     let built = build_and_measure(sh, selected, &plans, &caches, &mut steps);
     // Before the timing lock: an npm build must not share the cores with a timing.
-    let host_builds = build_hosts(sh, runtime, &built, &mut steps);
+    let host_builds =
+        HostBuilds { builds: build_hosts(sh, runtime, &built, &mut steps), measure_cache: caches.measure.clone() };
     // After the builds, one variant at a time: the timings must not share the cores with
     // a build or with brotli, this run's or (the timing lock) another's.
     let timing =
@@ -230,7 +231,7 @@ fn build_hosts(
     runtime: &RuntimePlan,
     built: &[(VariantReport, Option<Loadable>)],
     steps: &mut Steps,
-) -> HostBuilds {
+) -> Vec<(VariantKind, HostApp, Result<HostBuild, Unavailable>)> {
     let Some(hosts) = &runtime.corpus.hosts else { return Vec::new() };
     let chromium_runs = runtime.engines.contains(&Engine::Chromium)
         && runtime.corpus.environments.iter().any(|e| hosts.environments.contains(&e.id));
