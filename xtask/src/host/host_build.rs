@@ -12,6 +12,7 @@ use perf_core::digest::sha256_hex;
 use perf_core::host::HostApp;
 use xshell::{Shell, cmd};
 
+use crate::atomic_write::write_atomic;
 use crate::host_app::{self, BUILD_OUTPUTS};
 use crate::host_pkg::PkgFile;
 
@@ -89,7 +90,7 @@ pub(crate) fn build(
         out.build_millis = Some(t.elapsed().as_millis() as u64);
         if let Some(dir) = facts.module_beside {
             let module = pkg.iter().find(|(name, _)| name == module_name).ok_or_else(|| anyhow!("no {module_name}"))?;
-            write_file(&install.join(dir).join(module_name), &module.1)?;
+            write_atomic(&install.join(dir).join(module_name), &module.1)?;
         }
         for (from, to) in facts.serve {
             let to = if *to == "." { site.clone() } else { site.join(to) };
@@ -177,7 +178,7 @@ fn ensure_installed(sh: &Shell, app: HostApp, install: &Path, sources: &[PkgFile
     eprintln!("note: installing the {} host's npm packages (npm ci, from its lockfile)", app.as_str());
     remove_dir(install)?;
     for (name, bytes) in sources.iter().filter(|(n, _)| MANIFEST.contains(&n.as_str())) {
-        write_file(&install.join(name), bytes)?;
+        write_atomic(&install.join(name), bytes)?;
     }
     let t = Instant::now();
     npm(sh, app, install, &["ci", "--no-audit", "--no-fund"])?;
@@ -213,20 +214,13 @@ fn npm(sh: &Shell, app: HostApp, dir: &Path, args: &[&str]) -> anyhow::Result<()
 fn write_app(dir: &Path, sources: &[PkgFile], pkg: &[PkgFile]) -> anyhow::Result<()> {
     for (name, bytes) in sources {
         if !(dir.join(name).is_file() && MANIFEST.contains(&name.as_str())) {
-            write_file(&dir.join(name), bytes)?;
+            write_atomic(&dir.join(name), bytes)?;
         }
     }
     for (name, bytes) in pkg {
-        write_file(&dir.join("pkg").join(name), bytes)?;
+        write_atomic(&dir.join("pkg").join(name), bytes)?;
     }
     Ok(())
-}
-
-fn write_file(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
-    if let Some(dir) = path.parent() {
-        std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
-    }
-    std::fs::write(path, bytes).with_context(|| format!("cannot write {}", path.display()))
 }
 
 fn copy_tree(from: &Path, to: &Path) -> anyhow::Result<()> {
