@@ -232,12 +232,10 @@ fn build_hosts(
     built: &[(VariantReport, Option<Loadable>)],
     steps: &mut Steps,
 ) -> Vec<(VariantKind, HostApp, Result<HostBuild, Unavailable>)> {
-    let Some(hosts) = &runtime.corpus.hosts else { return Vec::new() };
-    let chromium_runs = runtime.engines.contains(&Engine::Chromium)
-        && runtime.corpus.environments.iter().any(|e| hosts.environments.contains(&e.id));
-    if !chromium_runs {
+    // The corpus check made the hosts' environments existing Chromium ones.
+    let Some(hosts) = runtime.corpus.hosts.as_ref().filter(|_| runtime.engines.contains(&Engine::Chromium)) else {
         return Vec::new();
-    }
+    };
     let probe = std::fs::read(host_app::hosts_dir().join("probe.js"));
     let caches = HostCaches::under(&crate::project_root());
     let mut out = Vec::new();
