@@ -1,6 +1,7 @@
 //! The command line: every command and flag of `cargo xtask`.
 
 use std::path::PathBuf;
+use std::str::FromStr;
 
 use clap::{Args, Parser, Subcommand};
 use perf_core::host::HostApp;
@@ -196,7 +197,7 @@ pub struct Perf {
     /// typescript-sdk, react, nextjs; repeat for several; default: all of them). The metrics
     /// of the hosts left out are skipped with that reason, and the warn streaks are not
     /// updated.
-    #[arg(long = "host", value_name = "APP", value_parser = parse_host_app, conflicts_with = "partial_out")]
+    #[arg(long = "host", value_name = "APP", value_parser = HostApp::from_str, conflicts_with = "partial_out")]
     pub hosts: Vec<HostApp>,
     /// Run this runtime scenario only (sizes are still measured). A partial run does not
     /// update the warn streaks.
@@ -269,14 +270,6 @@ pub struct PolicyCheck {
     /// Print the pipeline summary JSON on stdout.
     #[arg(long)]
     pub json: bool,
-}
-
-/// A host app by the name the corpus gives it.
-fn parse_host_app(name: &str) -> Result<HostApp, String> {
-    HostApp::ALL.into_iter().find(|a| a.as_str() == name).ok_or_else(|| {
-        let all: Vec<&str> = HostApp::ALL.iter().map(|a| a.as_str()).collect();
-        format!("expected one of {}", all.join(", "))
-    })
 }
 
 #[cfg(test)]

@@ -649,13 +649,12 @@ fn check_hosts(file: &str, hosts: &HostProtocol, environments: &[Environment]) -
     }
     let missing: Vec<&str> = HostApp::ALL.iter().filter(|a| !declared.contains(a)).map(|a| a.as_str()).collect();
     if !missing.is_empty() {
-        let all: Vec<&str> = HostApp::ALL.iter().map(|a| a.as_str()).collect();
         return rule(
             "apps",
             format!(
                 "missing host {}: the contract's framework coverage is {}, and missing coverage fails the gate",
                 missing.join(", "),
-                all.join(", ")
+                HostApp::all_names()
             ),
         );
     }

@@ -33,6 +33,22 @@ impl HostApp {
             HostApp::Nextjs => "nextjs",
         }
     }
+
+    /// Every host's name, comma-separated: what a message lists them as.
+    pub fn all_names() -> String {
+        HostApp::ALL.map(HostApp::as_str).join(", ")
+    }
+}
+
+impl std::str::FromStr for HostApp {
+    type Err = String;
+
+    fn from_str(name: &str) -> Result<HostApp, String> {
+        HostApp::ALL
+            .into_iter()
+            .find(|a| a.as_str() == name)
+            .ok_or_else(|| format!("expected one of {}", HostApp::all_names()))
+    }
 }
 
 /// The corpus's `hosts` section: which host apps the subject's shipped module is measured
@@ -73,5 +89,10 @@ mod tests {
             assert_eq!(serde_json::from_str::<HostApp>(&json).unwrap(), app);
         }
         assert!(serde_json::from_str::<HostApp>("\"svelte\"").is_err());
+        assert_eq!("react".parse(), Ok(HostApp::React));
+        assert_eq!(
+            "svelte".parse::<HostApp>(),
+            Err("expected one of vanilla-js, typescript-sdk, react, nextjs".to_owned())
+        );
     }
 }
