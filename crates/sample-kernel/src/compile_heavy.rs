@@ -1,6 +1,6 @@
 //! A module that is expensive to compile: 16,384 distinct functions, each called once when
-//! the reserve+send scenario is set up. V8 compiles a function lazily on its first call, so
-//! a browser pays for all of them inside cold init. Only the gate's own tests enable the
+//! a runtime is created (`kernel_runtime_new`, the public API's first call). V8 compiles a
+//! function lazily on its first call, so a browser pays for all of them inside cold init. Only the gate's own tests enable the
 //! `compile-heavy` feature, to prove that cold init in a browser (M-PERF-02A) fails an active
 //! baseline and that reverting passes.
 

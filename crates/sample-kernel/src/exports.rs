@@ -31,8 +31,6 @@ pub struct ChannelReserveSend {
 
 impl Scenario for ChannelReserveSend {
     fn setup(seed: u64) -> Self {
-        #[cfg(feature = "compile-heavy")]
-        let seed = crate::compile_heavy::warm_up(seed);
         ChannelReserveSend { channel: Channel::new(64), rng: Rng::new(seed) }
     }
     fn op(&mut self) -> u64 {

@@ -1,6 +1,7 @@
 //! The page half of every probe (`perf_core::browser_schedule::Probe`): the page the probes
-//! load, where the loopback server serves the modules they fetch, and for each probe the
-//! harness it evaluates and the arguments it calls it with. `browser_harness.js` is cold
+//! load, where the loopback server serves the modules they fetch (cold init loads what
+//! ships; per-operation timing, the benchmark build's scenario exports), and for each probe
+//! the harness it evaluates and the arguments it calls it with. `browser_harness.js` is cold
 //! init's harness (the cache canary's too), `browser_op_harness.js` per-operation timing's,
 //! `browser_host_harness.js` the host apps' (their pages are `host_site.rs`'s).
 
@@ -34,15 +35,53 @@ pub(crate) struct Shipped {
     pub declarations: Option<(String, Vec<u8>)>,
 }
 
-/// What the loopback server serves the probes: the page, each variant's module (a fresh
-/// nonce per fetch) and glue, and the cache canary's module (the same bytes every time).
-pub(crate) fn routes(modules: &[(VariantKind, Arc<Shipped>)]) -> BTreeMap<String, Resource> {
+/// One variant's two builds, as a browser loads them: the one its scenarios run (the
+/// benchmark build, or what ships when there is none) and what ships, whose cold init is
+/// measured.
+pub(crate) struct VariantBuilds {
+    pub scenarios: Shipped,
+    pub production: Shipped,
+}
+
+/// Which of a variant's builds a probe loads, and where the server keeps it.
+#[derive(Clone, Copy)]
+enum Build {
+    Scenarios,
+    Production,
+}
+
+impl Build {
+    fn of(builds: &VariantBuilds, build: Build) -> &Shipped {
+        match build {
+            Build::Scenarios => &builds.scenarios,
+            Build::Production => &builds.production,
+        }
+    }
+
+    /// The folder of `variant`'s build: `/m/<variant>` (scenarios) or `/p/<variant>`; the
+    /// module is served beside it as `<folder>.wasm`, the glue inside it.
+    fn folder(self, variant: VariantKind) -> String {
+        let prefix = match self {
+            Build::Scenarios => "m",
+            Build::Production => "p",
+        };
+        format!("/{prefix}/{}", variant.as_str())
+    }
+}
+
+/// What the loopback server serves the probes: the page, each variant's two builds (each
+/// module with a fresh nonce per fetch, and its glue), and the cache canary's module (the
+/// same bytes every time).
+pub(crate) fn routes(modules: &[(VariantKind, Arc<VariantBuilds>)]) -> BTreeMap<String, Resource> {
     let mut routes = BTreeMap::from([(PAGE_PATH.to_owned(), Resource::Page(PAGE.to_owned()))]);
-    for (variant, shipped) in modules {
-        let v = variant.as_str();
-        routes.insert(module_path(*variant), Resource::Module(Arc::new(shipped.module.clone())));
-        for (path, js) in &shipped.glue {
-            routes.insert(format!("/m/{v}/{path}"), Resource::Script(Arc::new(js.clone())));
+    for (variant, builds) in modules {
+        for build in [Build::Scenarios, Build::Production] {
+            let shipped = Build::of(builds, build);
+            let folder = build.folder(*variant);
+            routes.insert(format!("{folder}.wasm"), Resource::Module(Arc::new(shipped.module.clone())));
+            for (path, js) in &shipped.glue {
+                routes.insert(format!("{folder}/{path}"), Resource::Script(Arc::new(js.clone())));
+            }
         }
     }
     routes.insert(CANARY_PATH.to_owned(), Resource::ExactModule(Arc::new(canary_module())));
@@ -50,40 +89,38 @@ pub(crate) fn routes(modules: &[(VariantKind, Arc<Shipped>)]) -> BTreeMap<String
 }
 
 /// The expression `visit`'s page evaluates: its probe's harness called with its arguments.
-pub(crate) fn expression(visit: &Visit, modules: &[(VariantKind, Arc<Shipped>)], server: &Loopback) -> String {
-    let shipped = modules.iter().find(|(v, _)| Some(*v) == visit.variant);
-    let url = match shipped {
-        Some((variant, _)) => server.url(&module_path(*variant)),
-        None => server.url(CANARY_PATH),
+pub(crate) fn expression(visit: &Visit, modules: &[(VariantKind, Arc<VariantBuilds>)], server: &Loopback) -> String {
+    let builds = modules.iter().find(|(v, _)| Some(*v) == visit.variant);
+    // The module's URL and its main glue file's, when it has glue.
+    let urls = |build: Build| match builds {
+        Some((variant, builds)) => {
+            let folder = build.folder(*variant);
+            let glue = Build::of(builds, build).glue.first().map(|(main, _)| server.url(&format!("{folder}/{main}")));
+            (server.url(&format!("{folder}.wasm")), glue)
+        }
+        None => (server.url(CANARY_PATH), None),
     };
-    // The main glue file, when the module has glue.
-    let glue = shipped.and_then(|(variant, s)| {
-        s.glue.first().map(|(main, _)| server.url(&format!("/m/{}/{main}", variant.as_str())))
-    });
-    let seed = visit.seed;
     let (harness, args) = match &visit.probe {
-        Probe::Canary { rounds } => (
-            COLD_INIT_HARNESS,
-            // The canary's module has no scenario: its first call is `run`.
-            json!({"url": url, "glue": glue, "canary": true, "scenario": null, "seed": seed, "rounds": rounds}),
-        ),
-        Probe::ColdInit { first_call } => (
-            COLD_INIT_HARNESS,
-            json!({"url": url, "glue": glue, "canary": false, "scenario": first_call, "seed": seed, "rounds": 1}),
-        ),
-        Probe::Operation { export, batches, .. } => (
-            OPERATION_HARNESS,
-            json!({
-                "url": url, "glue": glue, "scenario": export, "seed": seed,
+        Probe::Canary { rounds } => {
+            let (url, glue) = urls(Build::Production);
+            // The canary's module has no scenario and no glue: its first call is `run`.
+            let first_call = "return api.exports.run(1);";
+            (COLD_INIT_HARNESS, json!({"url": url, "glue": glue, "first_call": first_call, "rounds": rounds}))
+        }
+        Probe::ColdInit { first_call } => {
+            let (url, glue) = urls(Build::Production);
+            (COLD_INIT_HARNESS, json!({"url": url, "glue": glue, "first_call": first_call, "rounds": 1}))
+        }
+        Probe::Operation { export, batches, .. } => {
+            let (url, glue) = urls(Build::Scenarios);
+            let args = json!({
+                "url": url, "glue": glue, "scenario": export, "seed": visit.seed,
                 "batches": batches.timed, "warmup": batches.warm_up, "batch_ms": batches.millis
-            }),
-        ),
+            });
+            (OPERATION_HARNESS, args)
+        }
         // The host page loads its own module; the harness only reads what the page left.
         Probe::Host { .. } => return format!("({})()", HOST_HARNESS.trim_end()),
     };
     format!("({})({args})", harness.trim_end().trim_end_matches(';'))
-}
-
-fn module_path(variant: VariantKind) -> String {
-    format!("/m/{}.wasm", variant.as_str())
 }

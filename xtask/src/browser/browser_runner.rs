@@ -21,7 +21,7 @@ use perf_core::policy::VariantKind;
 use perf_core::runtime::RunError;
 use xshell::Shell;
 
-use crate::browser_probe::{self, PAGE_PATH, Shipped};
+use crate::browser_probe::{self, PAGE_PATH, VariantBuilds};
 use crate::browser_process::{self, BrowserProcess};
 use crate::browser_session::{BrowserSession, PageLoad};
 use crate::host_build::HostBuild;
@@ -51,7 +51,7 @@ pub(crate) fn run_environments(
     sh: &Shell,
     corpus: &Corpus,
     selection: &BrowserSelection,
-    modules: &[(VariantKind, Arc<Shipped>)],
+    modules: &[(VariantKind, Arc<VariantBuilds>)],
     hosts: &HostBuilds,
     seeds: &[u64],
 ) -> BTreeMap<VariantKind, Vec<EnvironmentRun>> {
@@ -98,7 +98,7 @@ fn run_environment(
     sh: &Shell,
     env: &Environment,
     protocol: &BrowserProtocol,
-    modules: &[(VariantKind, Arc<Shipped>)],
+    modules: &[(VariantKind, Arc<VariantBuilds>)],
     hosts: &HostBuilds,
     seeds: &[u64],
     plan: &EnvironmentPlan,
@@ -155,7 +155,7 @@ impl Started {
         sh: &Shell,
         env: &Environment,
         protocol: &BrowserProtocol,
-        modules: &[(VariantKind, Arc<Shipped>)],
+        modules: &[(VariantKind, Arc<VariantBuilds>)],
     ) -> anyhow::Result<Started> {
         let timeout = Duration::from_millis(protocol.millis_per_call);
         let exe = browser_process::ensure_installed(sh, env.browser)?;
@@ -174,7 +174,7 @@ impl Started {
     }
 
     /// Loads each of `visits` that `sampling` still wants and hands it the outcome.
-    fn run(&mut self, visits: &[Visit], modules: &[(VariantKind, Arc<Shipped>)], sampling: &mut Sampling) {
+    fn run(&mut self, visits: &[Visit], modules: &[(VariantKind, Arc<VariantBuilds>)], sampling: &mut Sampling) {
         for visit in visits {
             if sampling.wants(visit) {
                 let outcome = self.load(visit, modules);
@@ -184,7 +184,7 @@ impl Started {
     }
 
     /// One page load in a fresh context; a failure names the browser's exit when it died.
-    fn load(&mut self, visit: &Visit, modules: &[(VariantKind, Arc<Shipped>)]) -> Outcome {
+    fn load(&mut self, visit: &Visit, modules: &[(VariantKind, Arc<VariantBuilds>)]) -> Outcome {
         let expression = browser_probe::expression(visit, modules, &self.server);
         // The scripts of the first kept load of a host app's page are what it ships.
         let mut counted = None;

@@ -109,6 +109,16 @@ pub struct Init {
     /// written into the drafted corpus.
     #[arg(long, default_value_t = 4, value_parser = clap::value_parser!(u32).range(1..))]
     pub browser_samples: u32,
+    /// The first call after instantiation through the crate's JS API, the body of a
+    /// function of `api` (the glue's exports) whose value is the answer, e.g.
+    /// 'return api.slugify("Hello, World");'. Required for a wasm-bindgen crate: cold init
+    /// and the host apps make it.
+    #[arg(long, value_name = "BODY")]
+    pub first_call: Option<String>,
+    /// Build and load only these host apps while measuring (repeat for several; default:
+    /// all of them). The hosts left out get no threshold, saying so.
+    #[arg(long = "host", value_name = "APP", value_parser = HostApp::from_str)]
+    pub hosts: Vec<HostApp>,
     /// Overwrite documents that already exist in --out.
     #[arg(long)]
     pub force: bool,
@@ -173,6 +183,11 @@ pub struct Rebaseline {
     /// Where to write the review table (Markdown).
     #[arg(long, default_value = "artifacts/rebaseline_report.md")]
     pub report: PathBuf,
+    /// Build and load only these host apps of the corpus's hosts section (repeat for
+    /// several; default: all of them), e.g. where the npm registry is out of reach. The
+    /// metrics of the hosts left out are measured by no run, so the baseline anchors none.
+    #[arg(long = "host", value_name = "APP", value_parser = HostApp::from_str, conflicts_with = "measurements")]
+    pub hosts: Vec<HostApp>,
 }
 
 #[derive(Debug, Subcommand)]

@@ -50,11 +50,22 @@ impl flags::Init {
 
         // First the sizes and cold init; the scenario exports are known once the benchmark
         // build exists, and then measured too (cargo and wasm-opt have nothing left to do).
+        let first_call = match (&self.first_call, subject.bindgen) {
+            (Some(body), _) => body.as_str(),
+            // Only the browsers run a wasm-bindgen crate, and its cold init ends with a call
+            // through its JS API, whose arguments no draft can guess.
+            (None, true) => bail!(
+                "--first-call: {} is a wasm-bindgen crate, measured in browsers, where cold init ends with its first \
+                 call through the JS API: name it, e.g. --first-call 'return api.<function>(<arguments>);'",
+                subject.package
+            ),
+            (None, false) => "",
+        };
         let samples = Samples { cold_start: self.cold_start_samples, browser: self.browser_samples };
-        let first = measure(sh, &out, &subject, &policy, &[], samples)?;
+        let drafts = Drafts { subject: &subject, policy: &policy, samples, first_call, hosts: &self.hosts };
+        let first = measure(sh, &out, &drafts, &[])?;
         let scenarios = common_scenarios(&first.run)?;
-        let measured =
-            if scenarios.is_empty() { first } else { measure(sh, &out, &subject, &policy, &scenarios, samples)? };
+        let measured = if scenarios.is_empty() { first } else { measure(sh, &out, &drafts, &scenarios)? };
 
         let baseline_name = out.name(BASELINE);
         let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs());
@@ -88,7 +99,7 @@ impl flags::Init {
         for (file, text) in &documents {
             write_atomic(&out.path.join(file), text.as_bytes())?;
         }
-        print!("{}", report(&out, &subject.package, &budgets, &scenarios));
+        print!("{}", report(&out, &subject.package, &budgets, &scenarios, &measured.without_threshold));
         Ok(Status::Pass)
     }
 
@@ -126,25 +137,33 @@ impl OutDir {
     }
 }
 
+/// What every measuring run of the drafts shares.
+struct Drafts<'a> {
+    subject: &'a Subject,
+    policy: &'a Policy,
+    samples: Samples,
+    /// The first call through the JS API (empty for a crate that does not run in browsers).
+    first_call: &'a str,
+    /// `--host`: the host apps to build and load (all when empty).
+    hosts: &'a [HostApp],
+}
+
 /// One measuring run of the drafts, and what it measured, per (profile, metric).
 struct Measured {
     run: Run,
     corpus: Corpus,
     metrics: Vec<Metric>,
     fresh: Vec<Fresh>,
+    /// The metrics that are not required (a host app's) measured on no profile, and why:
+    /// they get no threshold.
+    without_threshold: Vec<(String, String)>,
 }
 
 /// Measures the drafted policy with the drafted metrics (no thresholds yet) and corpus.
-fn measure(
-    sh: &Shell,
-    out: &OutDir,
-    subject: &Subject,
-    policy: &Policy,
-    scenarios: &[String],
-    samples: Samples,
-) -> anyhow::Result<Measured> {
+fn measure(sh: &Shell, out: &OutDir, drafts: &Drafts, scenarios: &[String]) -> anyhow::Result<Measured> {
+    let Drafts { subject, policy, samples, first_call, hosts } = *drafts;
     let metrics = onboarding::draft_metrics(subject, scenarios);
-    let corpus = onboarding::draft_corpus(subject, scenarios, samples);
+    let corpus = onboarding::draft_corpus(subject, scenarios, samples, first_call);
     let budgets = Budgets {
         schema_version: budget::SCHEMA_VERSION.to_owned(),
         description: String::new(),
@@ -167,7 +186,7 @@ fn measure(
         corpus: corpus.clone(),
         corpus_sha256: sha256_hex(json(&corpus)?.as_bytes()),
         engines: vec![flags::Engine::Wasmtime, flags::Engine::Chromium],
-        hosts: HostApp::ALL.to_vec(),
+        hosts: if hosts.is_empty() { HostApp::ALL.to_vec() } else { hosts.to_vec() },
         selection: Selection { scenario: None, seed: None, command: &command },
         wait: true,
         bindgen: subject.bindgen,
@@ -181,7 +200,7 @@ fn measure(
     let records = record::build_records(&loaded.budgets.value, &run.variants, &run.commit);
     let unmeasured: Vec<String> = records
         .iter()
-        .filter(|r| r.value.is_none())
+        .filter(|r| r.value.is_none() && r.required)
         .map(|r| format!("{} {}: {}", r.profile, r.metric_id, r.reason.as_deref().unwrap_or("no value")))
         .collect();
     if !unmeasured.is_empty() {
@@ -190,8 +209,20 @@ fn measure(
             unmeasured.join("\n  ")
         );
     }
+    // A host app's metric is measured on the hosts' variant only; one measured nowhere
+    // (its host left out or failed) is listed with the reason its hosts' variant gave.
+    let mut without_threshold = Vec::new();
+    for m in metrics.iter().filter(|m| !m.required) {
+        let of_metric: Vec<&record::Record> = records.iter().filter(|r| r.metric_id == m.id).collect();
+        if of_metric.iter().all(|r| r.value.is_none()) {
+            let hosts_variant =
+                of_metric.iter().find(|r| corpus.hosts.as_ref().is_some_and(|h| h.variants.contains(&r.variant)));
+            let why = hosts_variant.and_then(|r| r.reason.clone()).unwrap_or_else(|| "not measured".to_owned());
+            without_threshold.push((m.id.clone(), why));
+        }
+    }
     let fresh = Fresh::of_runs(&[records]);
-    Ok(Measured { run, corpus, metrics, fresh })
+    Ok(Measured { run, corpus, metrics, fresh, without_threshold })
 }
 
 fn document<T: serde::Serialize>(name: String, value: T) -> anyhow::Result<Document<T>> {
@@ -228,7 +259,13 @@ fn common_scenarios(run: &Run) -> anyhow::Result<Vec<String>> {
 }
 
 /// What was written, the thresholds, and the `perf` command that gates with them.
-fn report(out: &OutDir, package: &str, budgets: &Budgets, scenarios: &[String]) -> String {
+fn report(
+    out: &OutDir,
+    package: &str,
+    budgets: &Budgets,
+    scenarios: &[String],
+    without_threshold: &[(String, String)],
+) -> String {
     let mut text = format!("wrote {POLICY}, {BUDGETS}, {CORPUS} and {BASELINE} (scaffold) in {}\n", out.display);
     if scenarios.is_empty() {
         text.push_str("scenario exports: none (cold start only)\n");
@@ -239,7 +276,11 @@ fn report(out: &OutDir, package: &str, budgets: &Budgets, scenarios: &[String]) 
     for m in &budgets.metrics {
         let per: Vec<String> =
             budgets.profiles.iter().filter_map(|p| Some(format!("{p} {}", m.thresholds.get(p)?.hard))).collect();
-        text.push_str(&format!("  {} {} ({}): {}\n", m.id, m.name, m.unit.as_str(), per.join(", ")));
+        let per = match without_threshold.iter().find(|(id, _)| *id == m.id) {
+            Some((_, why)) => format!("none ({why}); add one once perf measures it"),
+            None => per.join(", "),
+        };
+        text.push_str(&format!("  {} {} ({}): {per}\n", m.id, m.name, m.unit.as_str()));
     }
     text.push_str(&format!("gate it with:\n  {}\n", perf_command(out, package)));
     text

@@ -45,7 +45,7 @@ impl flags::Rebaseline {
         }
         let command = "cargo xtask perf".to_owned();
         let selection = Selection { scenario: None, seed: None, command: &command };
-        let runtime = RuntimePlan::load(&loaded, &self.runtime, selection, &[], &[])?;
+        let runtime = RuntimePlan::load(&loaded, &self.runtime, selection, &[], &self.hosts)?;
         let every: Vec<_> = loaded.policy.value.profiles.iter().collect();
         let runs = if self.check { 1 } else { self.runs };
         let mut all: Vec<Vec<Record>> = Vec::new();

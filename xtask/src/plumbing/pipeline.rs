@@ -27,7 +27,7 @@ use xshell::{Shell, cmd};
 
 use crate::atomic_write::write_atomic;
 use crate::attribution::{self, Profile};
-use crate::browser_probe::Shipped;
+use crate::browser_probe::{Shipped, VariantBuilds};
 use crate::browser_runner::{self, BrowserSelection, HostBuilds};
 use crate::host_build::{self, HostBuild, HostCaches};
 use crate::optimize::{self, BINARYEN_VERSION, CacheOutcome};
@@ -179,9 +179,12 @@ pub(crate) fn measure(
     let mut variants: Vec<VariantReport> = built
         .into_iter()
         .map(|(mut report, loadable)| {
-            let Some(shipped) = loadable.and_then(|l| l.runs) else { return report };
-            run_scenarios(&mut report, &shipped, runtime, &loaded.budgets.value, narrowed_by.as_deref(), &mut steps);
-            modules.push((report.variant, Arc::new(shipped)));
+            let Some((scenarios, production)) = loadable.and_then(|l| Some((l.runs?, l.production))) else {
+                return report;
+            };
+            let builds = VariantBuilds { scenarios, production };
+            run_scenarios(&mut report, &builds, runtime, &loaded.budgets.value, narrowed_by.as_deref(), &mut steps);
+            modules.push((report.variant, Arc::new(builds)));
             report
         })
         .collect();
@@ -232,8 +235,12 @@ fn build_hosts(
     built: &[(VariantReport, Option<Loadable>)],
     steps: &mut Steps,
 ) -> Vec<(VariantKind, HostApp, Result<HostBuild, Unavailable>)> {
-    // The corpus check made the hosts' environments existing Chromium ones.
-    let Some(hosts) = runtime.corpus.hosts.as_ref().filter(|_| runtime.engines.contains(&Engine::Chromium)) else {
+    // The corpus check made the hosts' environments existing Chromium ones, and a corpus
+    // with hosts has a browser protocol, whose first call the hosts make.
+    let chromium = runtime.engines.contains(&Engine::Chromium);
+    let (Some(hosts), Some(protocol)) =
+        (runtime.corpus.hosts.as_ref().filter(|_| chromium), &runtime.corpus.browser_protocol)
+    else {
         return Vec::new();
     };
     let probe = std::fs::read(host_app::hosts_dir().join("probe.js"));
@@ -253,7 +260,7 @@ fn build_hosts(
                 .as_ref()
                 .map_err(|e| anyhow!("cannot read the page contract xtask/hosts/probe.js: {e}"))
                 .and_then(|probe| {
-                    let pkg = host_pkg::pkg_files(shipped, &hosts.first_call, probe);
+                    let pkg = host_pkg::pkg_files(shipped, &protocol.first_call, probe);
                     host_build::build(sh, app, &pkg, &shipped.module_name, &caches)
                 });
             let name = format!("{}/{}", app.as_str(), report.variant.as_str());
@@ -342,10 +349,11 @@ fn build_and_measure(
     })
 }
 
-/// Runs the corpus's scenarios on one variant's module in wasmtime, or says why not.
+/// Runs the corpus's scenarios on one variant's builds in wasmtime (cold start on what
+/// ships, the others on the benchmark build), or says why not.
 fn run_scenarios(
     report: &mut VariantReport,
-    shipped: &Shipped,
+    builds: &VariantBuilds,
     runtime: &RuntimePlan,
     budgets: &Budgets,
     narrowed_by: Option<&str>,
@@ -360,8 +368,9 @@ fn run_scenarios(
         );
     } else if runtime.engines.contains(&Engine::Wasmtime) {
         let t = Instant::now();
+        let modules = runner::Modules { scenarios: &builds.scenarios.module, production: &builds.production.module };
         report.runtime =
-            Some(runner::run_variant(&shipped.module, report.variant, &runtime.corpus, budgets, &runtime.selection));
+            Some(runner::run_variant(modules, report.variant, &runtime.corpus, budgets, &runtime.selection));
         steps.phases.push(phase("runtime", report.variant.as_str(), t));
     } else {
         report.runtime_skipped = Some(format!("wasmtime was left out ({})", narrowed_by.unwrap_or_default()));

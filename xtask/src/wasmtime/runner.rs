@@ -37,9 +37,18 @@ pub struct Selection<'a> {
     pub command: &'a str,
 }
 
-/// Runs every scenario of `corpus` that runs on `variant` against `module`.
+/// A variant's two modules: the benchmark build, whose scenario exports the scenarios
+/// drive (what ships when there is no benchmark build), and what ships, whose cold start is
+/// timed.
+#[derive(Clone, Copy)]
+pub struct Modules<'a> {
+    pub scenarios: &'a [u8],
+    pub production: &'a [u8],
+}
+
+/// Runs every scenario of `corpus` that runs on `variant` on its `modules`.
 pub fn run_variant(
-    module: &[u8],
+    modules: Modules,
     variant: VariantKind,
     corpus: &Corpus,
     budgets: &Budgets,
@@ -62,7 +71,7 @@ pub fn run_variant(
                 timing.increment_epoch();
             }
         });
-        let runs = match Compiled::new(module, &timing, &fuel, protocol.limits) {
+        let runs = match Compiled::new(modules, &timing, &fuel, protocol.limits) {
             Ok(compiled) => {
                 let calibration = calibrate(&timing, protocol);
                 let runs: Vec<ScenarioRun> = scenarios
@@ -96,17 +105,18 @@ fn engine(consume_fuel: bool) -> Engine {
 
 /// The module compiled for both engines, checked to instantiate.
 struct Compiled<'e> {
-    bytes: &'e [u8],
+    /// What ships, compiled afresh by every cold start.
+    production: &'e [u8],
     timing: Module,
     fuel: Module,
 }
 
 impl<'e> Compiled<'e> {
-    fn new(bytes: &'e [u8], timing: &Engine, fuel: &Engine, limits: Limits) -> Result<Compiled<'e>, RunError> {
+    fn new(modules: Modules<'e>, timing: &Engine, fuel: &Engine, limits: Limits) -> Result<Compiled<'e>, RunError> {
         let compile = |engine: &Engine| {
-            Module::new(engine, bytes).map_err(|e| input(format!("the module does not compile: {e:#}")))
+            Module::new(engine, modules.scenarios).map_err(|e| input(format!("the module does not compile: {e:#}")))
         };
-        let compiled = Compiled { bytes, timing: compile(timing)?, fuel: compile(fuel)? };
+        let compiled = Compiled { production: modules.production, timing: compile(timing)?, fuel: compile(fuel)? };
         let imports: Vec<String> =
             compiled.fuel.imports().map(|i| format!("{}.{} ({})", i.module(), i.name(), kind(&i.ty()))).collect();
         if !imports.is_empty() {
@@ -379,7 +389,8 @@ fn figures(unit: Unit, samples: &[(u64, Vec<f64>)]) -> Result<Figures, RunError>
     Figures::of(unit, samples).ok_or_else(|| input("no samples: the protocol asks for none".to_owned()))
 }
 
-/// Module compile + instantiate, each sample in a fresh engine so nothing is cached.
+/// The shipped module's compile + instantiate, each sample in a fresh engine so nothing is
+/// cached.
 fn cold_init(compiled: &Compiled, seeds: &[u64], samples: u32) -> Result<Figures, RunError> {
     let mut per_seed = Vec::new();
     for &seed in seeds {
@@ -387,15 +398,15 @@ fn cold_init(compiled: &Compiled, seeds: &[u64], samples: u32) -> Result<Figures
         for _ in 0..samples {
             let engine = engine(false);
             let started = Instant::now();
-            let module = Module::new(&engine, compiled.bytes)
-                .map_err(|e| input(format!("the module does not compile: {e:#}")))?;
+            let module = Module::new(&engine, compiled.production)
+                .map_err(|e| input(format!("the shipped module does not compile: {e:#}")))?;
             let mut store = Store::new(&engine, ());
             // Instantiation runs no code here (no start function ran long under fuel), but
             // the deadline must not be the default "now".
             store.set_epoch_deadline(u64::MAX / 2);
             let instance = Instance::new(&mut store, &module, &[]);
             times.push(started.elapsed().as_nanos() as f64);
-            instance.map_err(|e| input(format!("instantiating the module failed: {e:#}")))?;
+            instance.map_err(|e| input(format!("instantiating the shipped module failed: {e:#}")))?;
         }
         per_seed.push((seed, times));
     }
@@ -552,7 +563,13 @@ mod tests {
     fn run(module: &str, scenarios: &[(&str, Option<&str>, &[&str])]) -> RuntimeReport {
         let budgets = Budgets::parse("b.json", BUDGETS).unwrap();
         let selection = Selection { scenario: None, seed: None, command: "cargo xtask perf" };
-        run_variant(module.as_bytes(), VariantKind::Release, &corpus(scenarios), &budgets, &selection)
+        run_variant(
+            Modules { scenarios: module.as_bytes(), production: module.as_bytes() },
+            VariantKind::Release,
+            &corpus(scenarios),
+            &budgets,
+            &selection,
+        )
     }
 
     /// A scenario `s` whose operation is `op` (a body returning i64), a heap probe, and a
@@ -616,7 +633,15 @@ mod tests {
             corpus.scenarios[0].reference_export = Some("g".to_owned());
             let budgets = Budgets::parse("b.json", BUDGETS).unwrap();
             let selection = Selection { scenario: None, seed: None, command: "cargo xtask perf" };
-            run_variant(module.as_bytes(), VariantKind::Release, &corpus, &budgets, &selection).scenarios.remove(0)
+            run_variant(
+                Modules { scenarios: module.as_bytes(), production: module.as_bytes() },
+                VariantKind::Release,
+                &corpus,
+                &budgets,
+                &selection,
+            )
+            .scenarios
+            .remove(0)
         };
         let run = overhead(&module("i64", WORK, 0, ""));
         assert_eq!(run.error, None);

@@ -71,8 +71,9 @@ pub fn xtask_env(args: &[&str], env: &[(&str, &str)]) -> Output {
 
 /// `args` of a measuring command (`perf`, `rebaseline`, `gate --merge`) on the tests'
 /// protocol: the quick corpus unless `--corpus` is given, the steady form of the budgets
-/// given with `--budgets` (else of the committed ones), and for a gated `perf`, wasmtime
-/// only unless `--engine` is given.
+/// given with `--budgets` (else of the committed ones), for a gated `perf`, wasmtime only
+/// unless `--engine` is given, and where Chromium runs a corpus's host apps, vanilla-js only
+/// unless `--host` is given (the npm hosts need the registry, which a test does not reach).
 pub fn on_test_protocol(args: &[&str]) -> Vec<String> {
     let mut out: Vec<String> = Vec::new();
     let mut budgets = None;
@@ -88,11 +89,17 @@ pub fn on_test_protocol(args: &[&str]) -> Vec<String> {
     let corpus = args.iter().position(|a| *a == "--corpus").map_or_else(quick_corpus, |i| args[i + 1].to_owned());
     let corpus_path = if Path::new(&corpus).is_absolute() { PathBuf::from(&corpus) } else { root().join(&corpus) };
     let hosts = read_json(&corpus_path).get("hosts").is_some();
-    out.extend(["--budgets".to_owned(), support::steady_budgets_keeping(&budgets, hosts)]);
+    out.extend(["--budgets".to_owned(), support::steady_budgets(&budgets)]);
     // Browsers are measured by the tests about them (a rebaseline cannot narrow the
     // engines); a gated run elsewhere leaves them out, or gates documents without browsers.
-    if args.first() == Some(&"perf") && !args.contains(&"--partial-out") && !args.contains(&"--engine") {
+    let perf = args.first() == Some(&"perf") && !args.contains(&"--partial-out");
+    if perf && !args.contains(&"--engine") {
         out.extend(["--engine".to_owned(), "wasmtime".to_owned()]);
+    }
+    let measures_in_chromium = (perf && args.windows(2).any(|w| w == ["--engine", "chromium"]))
+        || (args.first() == Some(&"rebaseline") && !args.contains(&"--measurements"));
+    if hosts && measures_in_chromium && !args.contains(&"--host") {
+        out.extend(["--host".to_owned(), "vanilla-js".to_owned()]);
     }
     if !args.contains(&"--corpus") {
         out.extend(["--corpus".to_owned(), quick_corpus()]);

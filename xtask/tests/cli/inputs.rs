@@ -141,6 +141,48 @@ fn perf_refuses_broken_inputs_before_building() {
     assert!(text(&o.stderr).contains("package perf-core has no cdylib target"), "{}", text(&o.stderr));
 }
 
+/// Framework coverage fails closed: the committed corpus without one of its hosts, or with
+/// a first call that does not go through the JS API (an export name, as before), is refused
+/// by `corpus check` and by `perf` before anything is built, naming what is missing.
+#[test]
+fn a_corpus_missing_a_host_or_a_js_api_first_call_is_refused_naming_it() {
+    let out = scratch("host-coverage");
+    let committed: serde_json::Value = serde_json::from_slice(
+        &std::fs::read(crate::support::root().join(".github/wasm_benchmark_corpus.json")).unwrap(),
+    )
+    .unwrap();
+    let mut without_react = committed.clone();
+    without_react["hosts"]["apps"].as_array_mut().unwrap().retain(|a| a != "react");
+    for e in without_react["environments"].as_array_mut().unwrap() {
+        if let Some(metrics) = e.get_mut("host_metrics").and_then(|m| m.as_object_mut()) {
+            metrics.remove("react");
+        }
+    }
+    let mut export_name = committed;
+    export_name["browser_protocol"]["first_call"] = serde_json::json!("channel_reserve_send");
+    let cases = [
+        (
+            without_react,
+            "/hosts/apps: missing host react: the contract's framework coverage is vanilla-js, typescript-sdk, react, nextjs",
+        ),
+        (export_name, "/browser_protocol/first_call: expected the body of a function of `api`"),
+    ];
+    for (i, (corpus, expected)) in cases.into_iter().enumerate() {
+        let path = out.join(format!("corpus-{i}.json"));
+        std::fs::write(&path, serde_json::to_string_pretty(&corpus).unwrap()).unwrap();
+        let corpus = path.display().to_string();
+        let summary = out.join("summary.json").display().to_string();
+        let check = xtask(&["corpus", "check", "--corpus", &corpus, "--summary", &summary]);
+        let perf = xtask(&["perf", "--corpus", &corpus, "--summary", &summary]);
+        for (command, o) in [("corpus check", check), ("perf", perf)] {
+            let stderr = text(&o.stderr);
+            assert_eq!(o.status.code(), Some(2), "{command}: {stderr}");
+            assert!(stderr.starts_with(&format!("error: {corpus}: {expected}")), "{command}: {stderr}");
+            assert!(!stderr.contains("building"), "nothing is built for bad input: {stderr}");
+        }
+    }
+}
+
 #[test]
 fn policy_check_validates_and_self_tests_the_committed_policy() {
     let out = scratch("policy-check");

@@ -64,19 +64,8 @@ const OUT_OF_REACH: f64 = 1_000_000.0;
 /// threshold (cold init in wasmtime and browsers, per-operation p95, overhead) raised out of reach; sizes, fuel and
 /// heap keep theirs. Written once per source file next to the other tests' scratch files.
 pub fn steady_budgets(path: &str) -> String {
-    steady_budgets_keeping(path, true)
-}
-
-/// [`steady_budgets`], without the host apps' metrics (`browser.host_ready`) unless
-/// `hosts`: for a corpus with no `hosts` section, which loads no host app to feed them (the
-/// npm hosts need the registry, which a test does not reach).
-pub fn steady_budgets_keeping(path: &str, hosts: bool) -> String {
     let source = if Path::new(path).is_absolute() { PathBuf::from(path) } else { root().join(path) };
     let mut budgets: serde_json::Value = serde_json::from_slice(&std::fs::read(&source).unwrap()).unwrap();
-    if !hosts {
-        let host_ready = Source::BrowserHostReady.as_str();
-        budgets["metrics"].as_array_mut().unwrap().retain(|m| m["source"] != host_ready);
-    }
     for m in budgets["metrics"].as_array_mut().unwrap() {
         let source: Source = m["source"].as_str().unwrap().parse().unwrap();
         if !source.info().wall_clock {
@@ -93,7 +82,7 @@ pub fn steady_budgets_keeping(path: &str, hosts: bool) -> String {
     let dir = std::env::temp_dir().join(format!("xtask-steady-budgets-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let name = source.file_name().unwrap().to_string_lossy().into_owned();
-    let out = dir.join(format!("steady-{}{name}", if hosts { "" } else { "no-hosts-" }));
+    let out = dir.join(format!("steady-{name}"));
     // Tests run in parallel: write to a temporary name, then rename into place.
     let tmp = dir.join(format!("{name}.{:?}.tmp", std::thread::current().id()));
     std::fs::write(&tmp, serde_json::to_string_pretty(&budgets).unwrap()).unwrap();

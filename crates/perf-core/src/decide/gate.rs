@@ -696,7 +696,7 @@ mod tests {
                 host_metrics: Default::default(),
             };
             let browser = BrowserIdentity::new("Chromium", version, "V8 15.6");
-            v.browsers = vec![EnvironmentRun { browser, ..EnvironmentRun::planned(&env, true, None) }];
+            v.browsers = vec![EnvironmentRun { browser, ..EnvironmentRun::planned(&env, true, "return 1;") }];
             vec![v]
         };
         let baseline = |browsers: Value| {

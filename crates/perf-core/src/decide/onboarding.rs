@@ -10,6 +10,7 @@ use crate::budget::{self, Budgets, ChangeEntry, GateKind, Metric, Source, Thresh
 use crate::corpus::{
     self, BrowserKind, BrowserProtocol, Corpus, Coverage, Environment, Limits, Protocol, Scenario, Workload,
 };
+use crate::host::{HostApp, HostProtocol};
 use crate::policy::{
     self, BindgenTarget, CargoSettings, DebugInfo, Lto, OptLevel, Panic, Policy, Strip, Variant, VariantKind,
     WasmBindgen, WasmOptSettings,
@@ -169,6 +170,21 @@ pub fn draft_metrics(subject: &Subject, scenarios: &[String]) -> Vec<Metric> {
                 Source::BrowserMobileColdInit,
             ),
         ]);
+        for (side, place) in ["desktop Chromium", "emulated phone"].into_iter().enumerate() {
+            for app in HostApp::ALL {
+                metrics.push(Metric {
+                    // Measured on the release build only (the hosts' variant): not required
+                    // on the others.
+                    required: false,
+                    ..metric(
+                        &host_metric_id(side, app),
+                        &format!("time to ready in the {} host, {place} (ms, median)", app.as_str()),
+                        Unit::Millis,
+                        Source::BrowserHostReady,
+                    )
+                });
+            }
+        }
         for (i, s) in scenarios.iter().enumerate() {
             let [desktop, mobile] = browser_op_metric_ids(i);
             metrics.extend([
@@ -209,6 +225,13 @@ fn fuel_metric_id(i: usize) -> String {
     format!("M-FUEL-{:02}A", i + 1)
 }
 
+/// A host app's time to ready on `side` (0 desktop, 1 phone): M-HOST-01A..D and 02A..D, the
+/// sample subjects' ids.
+fn host_metric_id(side: usize, app: HostApp) -> String {
+    let letter = ['A', 'B', 'C', 'D'][HostApp::ALL.iter().position(|a| *a == app).unwrap_or_default()];
+    format!("M-HOST-{:02}{letter}", side + 1)
+}
+
 /// A wasm-bindgen crate's scenario `i` in desktop Chromium and on the emulated phone.
 fn browser_op_metric_ids(i: usize) -> [String; 2] {
     [format!("M-WEB-{:02}A", i + 1), format!("M-WEB-{:02}B", i + 1)]
@@ -232,11 +255,12 @@ impl Default for Samples {
 
 /// The corpus: a cold-start scenario (wasmtime) and one scenario per scenario export for a
 /// plain crate; for a wasm-bindgen crate, cold init through its glue in desktop Chromium
-/// and on an emulated phone, whose first call is its first scenario export when it has one,
-/// and each scenario export timed per operation in both.
-pub fn draft_corpus(subject: &Subject, scenarios: &[String], samples: Samples) -> Corpus {
+/// and on an emulated phone, ending with `first_call` through its JS API (the body of a
+/// function of `api`), the four host apps on the release build in both, and each scenario
+/// export timed per operation in both.
+pub fn draft_corpus(subject: &Subject, scenarios: &[String], samples: Samples, first_call: &str) -> Corpus {
     if subject.bindgen {
-        draft_browser_corpus(subject, scenarios, samples)
+        draft_browser_corpus(subject, scenarios, samples, first_call)
     } else {
         draft_wasmtime_corpus(subject, scenarios, samples)
     }
@@ -271,7 +295,7 @@ fn exported_scenario(i: usize, s: &str, timed: &str, metrics: Vec<String>) -> Sc
 
 /// A wasm-bindgen crate's corpus: its module imports the glue, so everything runs in the
 /// browsers, each scenario export timed per operation in both environments.
-fn draft_browser_corpus(subject: &Subject, scenarios: &[String], samples: Samples) -> Corpus {
+fn draft_browser_corpus(subject: &Subject, scenarios: &[String], samples: Samples, first_call: &str) -> Corpus {
     let per_op: Vec<[String; 2]> = (0..scenarios.len()).map(browser_op_metric_ids).collect();
     let list: Vec<Scenario> = scenarios
         .iter()
@@ -282,10 +306,10 @@ fn draft_browser_corpus(subject: &Subject, scenarios: &[String], samples: Sample
     Corpus {
         schema_version: corpus::SCHEMA_VERSION.to_owned(),
         description: format!(
-            "Cold init of {} through its wasm-bindgen glue (compile, the glue's import() and init{}), drafted by \
-             cargo xtask init: its module imports the glue, so it runs in the browsers only.",
-            subject.package,
-            scenarios.first().map(|s| format!(", then {s}_setup/_op/_teardown")).unwrap_or_default()
+            "Cold init of {} through its wasm-bindgen glue (compile, the glue's import() and init, then the first \
+             call through its JS API), and the four host apps, drafted by cargo xtask init: its module imports the \
+             glue, so it runs in the browsers only.",
+            subject.package
         ),
         coverage: Coverage {
             required_workloads: if list.is_empty() { Vec::new() } else { vec![Workload::SteadyThroughput] },
@@ -309,13 +333,18 @@ fn draft_browser_corpus(subject: &Subject, scenarios: &[String], samples: Sample
         browser_protocol: Some(BrowserProtocol {
             samples_per_seed: samples.browser,
             warmup_samples: 1,
-            first_call: scenarios.first().cloned(),
+            first_call: first_call.to_owned(),
             millis_per_call: 30000,
             batches_per_seed: BrowserProtocol::default_batches_per_seed(),
             warmup_batches: BrowserProtocol::default_warmup_batches(),
             batch_millis: BrowserProtocol::default_batch_millis(),
         }),
-        hosts: None,
+        hosts: Some(HostProtocol {
+            apps: HostApp::ALL.to_vec(),
+            variants: vec![VariantKind::Release],
+            environments: vec!["desktop-chromium".to_owned(), "mobile-emulated-chromium".to_owned()],
+            samples: samples.browser,
+        }),
     }
 }
 
@@ -336,7 +365,7 @@ fn chromium_environment(
         label: label.to_owned(),
         metric: metric.to_owned(),
         scenario_metrics: per_op.iter().map(|ids| ids[side].clone()).collect(),
-        host_metrics: Default::default(),
+        host_metrics: HostApp::ALL.into_iter().map(|app| (app, host_metric_id(side, app))).collect(),
     }
 }
 
@@ -413,7 +442,8 @@ pub struct Unmeasured {
 
 /// The budgets: each metric's hard threshold per profile is the highest measured value plus
 /// the headroom, rounded up to three significant digits; the first change-log entry records
-/// them.
+/// them. A metric that is not required (a host app's) gets thresholds where it was measured
+/// only: a host left out gets none, and fails once measured until one is set.
 pub fn draft_budgets(
     subject: &Subject,
     mut metrics: Vec<Metric>,
@@ -427,6 +457,9 @@ pub fn draft_budgets(
             let values =
                 fresh.iter().find(|f| &f.profile == profile && f.metric_id == m.id).map(|f| f.values.as_slice());
             let Some(highest) = values.unwrap_or_default().iter().copied().reduce(f64::max) else {
+                if !m.required {
+                    continue;
+                }
                 return Err(Unmeasured { profile: profile.clone(), metric_id: m.id.clone() });
             };
             let pct = if m.source.is_wall_clock() { headroom.timing_pct } else { headroom.deterministic_pct };
@@ -576,7 +609,7 @@ mod tests {
             let text = serde_json::to_string(&budgets).unwrap();
             let parsed = Budgets::parse("b.json", &text).unwrap();
             parsed.check_change_log("b.json").unwrap();
-            let corpus = draft_corpus(&s, &scenarios, Samples::default());
+            let corpus = draft_corpus(&s, &scenarios, Samples::default(), "return api.slugify(\"A b\");");
             let cx = CorpusContext { budgets: &parsed, exports: None, only: None };
             corpus.check("c.json", &cx).unwrap();
             assert_eq!(corpus.browser_protocol.is_some(), bindgen);
@@ -600,6 +633,23 @@ mod tests {
         let small = draft_budgets(&s, metrics.clone(), &fresh(&metrics, 6.04), headroom, entry()).unwrap();
         assert_eq!(small.metric("M-WASMTIME-02A").unwrap().thresholds["full-dev"].hard, 12.1);
         assert_eq!(small.metric("M-PERF-01A").unwrap().thresholds["core-trace"].hard, 8.0);
+    }
+
+    #[test]
+    fn a_host_gets_thresholds_where_it_was_measured_and_none_when_left_out() {
+        let s = subject(true, &[]);
+        let metrics = draft_metrics(&s, &[]);
+        let mut values = fresh(&metrics, 100.0);
+        // The hosts load release only, and this run measured vanilla-js alone.
+        values
+            .retain(|f| !f.metric_id.starts_with("M-HOST-") || (f.metric_id.ends_with('A') && f.profile == "core-min"));
+        let headroom = Headroom { deterministic_pct: 25.0, timing_pct: 100.0 };
+        let b = draft_budgets(&s, metrics, &values, headroom, entry()).unwrap();
+        let vanilla = b.metric("M-HOST-02A").unwrap();
+        assert_eq!(vanilla.thresholds.keys().collect::<Vec<_>>(), ["core-min"]);
+        assert_eq!(vanilla.thresholds["core-min"].hard, 200.0);
+        assert!(b.metric("M-HOST-01D").unwrap().thresholds.is_empty());
+        Budgets::parse("b.json", &serde_json::to_string(&b).unwrap()).unwrap();
     }
 
     #[test]

@@ -85,17 +85,20 @@ pub fn build_records(budgets: &Budgets, variants: &[VariantReport], commit: &str
 
 fn record(budgets: &Budgets, m: &Metric, v: &VariantReport, commit: &str) -> Record {
     let judged = Record::judged(m, &v.budget_profile, v.variant, commit, measured_value(m, v), Required::by_budgets(m));
-    // Sizes are the production build's; what runs, the benchmark build's when there is one.
+    // Sizes, cold init and the host apps are the production build's; operations, the
+    // benchmark build's when there is one.
     let (commands, artifact_paths, artifact_sha256) = match (&v.benchmark, &v.glue) {
         (Some(b), _) if !m.source.measures_production() => (&b.commands, vec![b.path.clone()], Some(b.sha256.clone())),
         (_, Some(g)) if m.source.is_glue() => {
             (&v.commands, g.files.iter().map(|f| f.path.clone()).collect(), g.files.first().map(|f| f.sha256.clone()))
         }
-        _ => (
-            &v.commands,
-            [v.pre_opt.as_ref(), v.post_opt.as_ref()].into_iter().flatten().map(|a| a.path.clone()).collect(),
-            v.post_opt.as_ref().map(|a| a.sha256.clone()),
-        ),
+        _ => {
+            let module = [v.pre_opt.as_ref(), v.post_opt.as_ref()].into_iter().flatten().map(|a| a.path.clone());
+            // A module loaded in an engine is loaded through its glue, when it has one.
+            let loaded = !m.source.is_size();
+            let glue = v.glue.iter().filter(|_| loaded).flat_map(|g| g.files.iter().map(|f| f.path.clone()));
+            (&v.commands, module.chain(glue).collect(), v.post_opt.as_ref().map(|a| a.sha256.clone()))
+        }
     };
     let browser = v.browsers.iter().find(|b| b.feeds(&m.id));
     let environment = match (m.source.info().engine, &v.runtime) {

@@ -295,10 +295,10 @@ impl Source {
         self.info().family == Family::GlueSize
     }
 
-    /// Measured on what ships (its bytes, or a host app loading it), never on the benchmark
-    /// build.
+    /// Measured on what ships (its bytes, its cold init, or a host app loading it), never
+    /// on the benchmark build: only operations need the scenario exports.
     pub fn measures_production(self) -> bool {
-        self.is_size() || self.info().family == Family::HostBoot
+        self.is_size() || matches!(self.info().family, Family::HostBoot | Family::ColdInit)
     }
 }
 
@@ -573,7 +573,9 @@ impl Budgets {
                 format!("a {} metric is measured in {}, not {}", source.id, source.unit, m.unit),
             ));
         }
-        for p in &self.profiles {
+        // A metric that is not required may be budgeted on some profiles only (a host app's,
+        // drafted where it was measured); a value measured where it has no threshold fails.
+        for p in self.profiles.iter().filter(|_| m.required) {
             if !m.thresholds.contains_key(p) {
                 return Err(DocumentError::rule(
                     file,
@@ -697,6 +699,17 @@ mod tests {
         edit(&mut v);
         let text = v.to_string();
         Budgets::parse("budgets.json", &text).unwrap_err().to_string()
+    }
+
+    #[test]
+    fn a_metric_that_is_not_required_may_leave_a_profile_unbudgeted() {
+        let mut v: serde_json::Value = serde_json::from_str(VALID).unwrap();
+        v["metrics"][1]["thresholds"].as_object_mut().unwrap().remove("full-dev");
+        let b = Budgets::parse("budgets.json", &v.to_string()).unwrap();
+        assert!(!b.metrics[1].required && !b.metrics[1].thresholds.contains_key("full-dev"));
+        v["metrics"][1]["required"] = serde_json::json!(true);
+        let e = Budgets::parse("budgets.json", &v.to_string()).unwrap_err().to_string();
+        assert!(e.contains("/metrics/1/thresholds: expected a threshold for budget profile \"full-dev\""), "{e}");
     }
 
     #[test]

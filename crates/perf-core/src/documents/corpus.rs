@@ -26,12 +26,17 @@
 //!     { "id": "desktop-chromium", "browser": "chromium", "cpu_throttling_rate": 1,
 //!       "label": "desktop Chromium, headless", "metric": "M-PERF-02A" } ],
 //!   "coverage": { ..., "required_environments": ["desktop-chromium"] },
-//!   "browser_protocol": { "samples_per_seed": 4, "warmup_samples": 1,
-//!                         "first_call": "channel_reserve_send", "millis_per_call": 30000 }
+//!   "browser_protocol": { "samples_per_seed": 4, "warmup_samples": 1, "millis_per_call": 30000,
+//!                         "first_call": "const index = new api.WordIndex(); return index.len();" },
+//!   "hosts": { "apps": ["vanilla-js", "typescript-sdk", "react", "nextjs"], ... }
 //! ```
 //! A required environment that cannot run fails its metric; one that is not required is
-//! skipped with the reason. `first_call` names a scenario export whose setup, op and
-//! teardown are the first call after instantiation (where V8's lazy compilation lands).
+//! skipped with the reason. Cold init loads the production build, as it ships, and
+//! `first_call` is its first call after instantiation (where V8's lazy compilation lands),
+//! through the public JS API: the body of a function of `api`, the glue's exports (for a
+//! module without glue, `api.exports` is what it exports), whose value is the answer. The
+//! host apps make the same call. A corpus with environments declares its hosts (the
+//! contract's framework coverage).
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -136,9 +141,10 @@ pub struct BrowserProtocol {
     pub samples_per_seed: u32,
     /// Page loads per variant before the first seed, discarded.
     pub warmup_samples: u32,
-    /// The scenario export whose setup/op/teardown is the first call after instantiation.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub first_call: Option<String>,
+    /// The first call after instantiation, through the public JS API: the body of a
+    /// function of `api` (the glue's exports; `api.exports` for a module without glue),
+    /// whose value is the answer. Cold init and every host app make it.
+    pub first_call: String,
     /// The longest any one call to the browser may take.
     pub millis_per_call: u64,
     /// Per-operation timing: timed batches per seed and variant (one page load each).
@@ -239,9 +245,6 @@ impl Corpus {
         self.check_protocol(file)?;
         self.check_required_metrics_are_budgeted(file, cx)?;
         self.check_environments(file, cx)?;
-        if let Some(hosts) = &self.hosts {
-            check_hosts(file, hosts, &self.environments)?;
-        }
         self.check_scenarios(file, cx, &required_seeds)?;
         if cx.only.is_some() {
             return Ok(());
@@ -517,6 +520,7 @@ impl Corpus {
                 ));
             }
         }
+        self.check_browser_protocol(file)?;
         for m in &cx.budgets.metrics {
             if m.source.is_browser() && !fed.contains_key(m.id.as_str()) {
                 return Err(DocumentError::rule(
@@ -526,7 +530,7 @@ impl Corpus {
                 ));
             }
         }
-        self.check_browser_protocol(file, cx)
+        Ok(())
     }
 
     /// Each host metric of environment `e` (at `at`): budgeted as a host's time to ready, fed
@@ -599,12 +603,13 @@ impl Corpus {
         Ok(())
     }
 
-    /// The browser protocol, required with environments: no count of zero, and its
-    /// `first_call` exported by every built variant.
-    fn check_browser_protocol(&self, file: &str, cx: &CorpusContext) -> Result<(), DocumentError> {
+    /// The browser protocol and the hosts, both required with environments: no count of
+    /// zero, and a first call through the JS API.
+    fn check_browser_protocol(&self, file: &str) -> Result<(), DocumentError> {
         let Some(b) = &self.browser_protocol else {
             if self.environments.is_empty() {
-                return Ok(());
+                // A hosts section still names environments, which there are none of.
+                return self.hosts.as_ref().map_or(Ok(()), |h| check_hosts(file, h, &self.environments));
             }
             return Err(DocumentError::rule(
                 file,
@@ -626,21 +631,34 @@ impl Corpus {
                 ));
             }
         }
-        if let (Some(name), Some(lookup)) = (&b.first_call, cx.exports) {
-            for v in [VariantKind::Dev, VariantKind::Canary, VariantKind::Release] {
-                let Some(exports) = lookup(v) else { continue };
-                if let Some(message) = missing_exports(name, v, &exports) {
-                    return Err(DocumentError::rule(file, "/browser_protocol/first_call", message));
-                }
-            }
+        if !mentions_api(&b.first_call) {
+            return Err(DocumentError::rule(
+                file,
+                "/browser_protocol/first_call",
+                format!(
+                    "expected the body of a function of `api` that calls the subject's public JS API \
+                     (e.g. `return api.exports.run(1);`), found {:?}",
+                    b.first_call
+                ),
+            ));
         }
-        Ok(())
+        let Some(hosts) = &self.hosts else {
+            return Err(DocumentError::rule(
+                file,
+                "/hosts",
+                format!(
+                    "expected the host apps a subject that runs in browsers is measured in ({}): \
+                     missing framework coverage fails the gate",
+                    HostApp::all_names()
+                ),
+            ));
+        };
+        check_hosts(file, hosts, &self.environments)
     }
 }
 
-/// A CPU slowdown from 1 (none) to 20, and none for Firefox, which cannot be throttled.
 /// The `hosts` section's rules: all four hosts once each (the contract's framework coverage;
-/// a missing one is named), a first call, cells that exist, samples to take.
+/// a missing one is named), cells that exist, samples to take.
 fn check_hosts(file: &str, hosts: &HostProtocol, environments: &[Environment]) -> Result<(), DocumentError> {
     let rule = |at: &str, message: String| Err(DocumentError::rule(file, format!("/hosts/{at}"), message));
     let declared: BTreeSet<HostApp> = hosts.apps.iter().copied().collect();
@@ -657,9 +675,6 @@ fn check_hosts(file: &str, hosts: &HostProtocol, environments: &[Environment]) -
                 HostApp::all_names()
             ),
         );
-    }
-    if hosts.first_call.trim().is_empty() {
-        return rule("first_call", "expected the body of a function of `api` that calls the subject's API".into());
     }
     let variants: BTreeSet<VariantKind> = hosts.variants.iter().copied().collect();
     if variants.is_empty() || variants.len() != hosts.variants.len() {
@@ -698,6 +713,7 @@ fn wrong_source(cx: &CorpusContext, id: &str, source: Source, what: &str) -> Opt
     }
 }
 
+/// A CPU slowdown from 1 (none) to 20, and none for Firefox, which cannot be throttled.
 fn check_throttling(file: &str, at: &str, e: &Environment) -> Result<(), DocumentError> {
     if !(e.cpu_throttling_rate >= 1.0 && e.cpu_throttling_rate <= 20.0) {
         return Err(DocumentError::rule(
@@ -759,6 +775,12 @@ fn check_cold_init_metric<'a>(
 
 /// "the <variant> module does not export …" for the scenario ABI functions of `name` that
 /// `exports` lacks; `None` when it has them all.
+/// Whether a first call's body uses `api` at all: an export name (what `first_call` was
+/// before it went through the JS API) or an empty body does not.
+fn mentions_api(body: &str) -> bool {
+    body.split(|c: char| !(c.is_ascii_alphanumeric() || c == '_' || c == '$')).any(|word| word == "api")
+}
+
 fn missing_exports(name: &str, variant: VariantKind, exports: &BTreeSet<String>) -> Option<String> {
     let missing: Vec<String> =
         ABI_SUFFIXES.iter().map(|suffix| format!("{name}{suffix}")).filter(|f| !exports.contains(f)).collect();
@@ -1030,18 +1052,42 @@ mod tests {
         Budgets::parse("b.json", &budgets.to_string()).unwrap()
     }
 
+    const APPS: [&str; 4] = ["vanilla-js", "typescript-sdk", "react", "nextjs"];
+
+    /// The test budgets with the desktop environment's metrics (cold init `M-COLD`, each
+    /// host's `M-HOST-<app>`) and `extra` added.
+    fn browser_budgets(extra: &[(&str, &str)]) -> Budgets {
+        let hosts = APPS.map(|a| format!("M-HOST-{a}"));
+        let mut all = vec![("M-COLD", "browser.desktop_cold_init")];
+        all.extend(hosts.iter().map(|id| (id.as_str(), "browser.host_ready")));
+        all.extend_from_slice(extra);
+        budgets_with(&all)
+    }
+
+    /// The test corpus measured in one Chromium environment, `desktop`, with the browser
+    /// protocol and every host loaded there.
+    fn with_desktop() -> serde_json::Value {
+        let mut v: serde_json::Value = serde_json::from_str(CORPUS).unwrap();
+        let host_metrics: serde_json::Map<String, serde_json::Value> =
+            APPS.iter().map(|a| (a.to_string(), serde_json::json!(format!("M-HOST-{a}")))).collect();
+        v["environments"] = serde_json::json!([{"id": "desktop", "browser": "chromium", "cpu_throttling_rate": 1,
+            "label": "desktop", "metric": "M-COLD", "host_metrics": host_metrics}]);
+        v["browser_protocol"] = serde_json::json!({"samples_per_seed": 1, "warmup_samples": 0, "millis_per_call": 1000,
+            "first_call": "return api.exports.kernel_runtime_new(8);"});
+        v["hosts"] =
+            serde_json::json!({"apps": APPS, "variants": ["release"], "environments": ["desktop"], "samples": 2});
+        v
+    }
+
     #[test]
     fn an_environment_times_the_one_scenario_that_lists_its_per_operation_metric() {
-        let budgets = budgets_with(&[("M-COLD", "browser.desktop_cold_init"), ("M-OP", "browser.op_median")]);
+        let budgets = browser_budgets(&[("M-OP", "browser.op_median")]);
         let check = |v: &serde_json::Value| {
             let cx = CorpusContext { budgets: &budgets, exports: Some(&exports), only: None };
             Corpus::parse("c.json", &v.to_string()).unwrap().check("c.json", &cx)
         };
-        let mut v: serde_json::Value = serde_json::from_str(CORPUS).unwrap();
-        v["environments"] = serde_json::json!([{"id": "desktop", "browser": "chromium", "cpu_throttling_rate": 1,
-            "label": "desktop", "metric": "M-COLD", "scenario_metrics": ["M-OP"]}]);
-        v["browser_protocol"] =
-            serde_json::json!({"samples_per_seed": 1, "warmup_samples": 0, "millis_per_call": 1000});
+        let mut v = with_desktop();
+        v["environments"][0]["scenario_metrics"] = serde_json::json!(["M-OP"]);
         v["scenarios"][1]["metrics"] = serde_json::json!(["M-PERF-04A", "M-OP"]);
         check(&v).unwrap();
         let parsed = Corpus::parse("c.json", &v.to_string()).unwrap();
@@ -1070,29 +1116,48 @@ mod tests {
     }
 
     #[test]
-    fn every_host_the_hosts_section_loads_in_an_environment_feeds_a_metric_there() {
-        let apps = ["vanilla-js", "typescript-sdk", "react", "nextjs"];
-        let hosts = apps.map(|a| format!("M-HOST-{a}"));
-        let mut extra = vec![("M-COLD", "browser.desktop_cold_init")];
-        extra.extend(hosts.iter().map(|id| (id.as_str(), "browser.host_ready")));
-        let budgets = budgets_with(&extra);
+    fn a_subject_in_browsers_covers_every_host_and_makes_its_first_call_through_the_js_api() {
+        let budgets = browser_budgets(&[]);
         let check = |v: &serde_json::Value| {
             let cx = CorpusContext { budgets: &budgets, exports: Some(&exports), only: None };
             Corpus::parse("c.json", &v.to_string()).unwrap().check("c.json", &cx)
         };
-        let mut v: serde_json::Value = serde_json::from_str(CORPUS).unwrap();
-        let host_metrics: serde_json::Map<String, serde_json::Value> =
-            apps.iter().map(|a| (a.to_string(), serde_json::json!(format!("M-HOST-{a}")))).collect();
-        v["environments"] = serde_json::json!([{"id": "desktop", "browser": "chromium", "cpu_throttling_rate": 1,
-            "label": "desktop", "metric": "M-COLD", "host_metrics": host_metrics}]);
-        v["browser_protocol"] =
-            serde_json::json!({"samples_per_seed": 1, "warmup_samples": 0, "millis_per_call": 1000});
-        v["hosts"] = serde_json::json!({"apps": apps, "first_call": "return 1;", "variants": ["release"],
-            "environments": ["desktop"], "samples": 2});
+        let v = with_desktop();
         check(&v).unwrap();
 
         type Edit = fn(&mut serde_json::Value);
-        let cases: [(Edit, &str, &str); 5] = [
+        let cases: [(Edit, &str, &str); 9] = [
+            (
+                |v| {
+                    v.as_object_mut().unwrap().remove("hosts");
+                    v["environments"][0].as_object_mut().unwrap().remove("host_metrics");
+                },
+                "/hosts",
+                "missing framework coverage fails the gate",
+            ),
+            (
+                |v| {
+                    v["hosts"]["apps"] = serde_json::json!(["vanilla-js", "typescript-sdk", "nextjs"]);
+                    v["environments"][0]["host_metrics"].as_object_mut().unwrap().remove("react");
+                },
+                "/hosts/apps",
+                "missing host react",
+            ),
+            (
+                |v| v["hosts"]["apps"] = serde_json::json!(["vanilla-js", "typescript-sdk", "nextjs"]),
+                "/environments/0/host_metrics/react",
+                "does not load react",
+            ),
+            (
+                |v| v["browser_protocol"]["first_call"] = serde_json::json!("channel_reserve_send"),
+                "/browser_protocol/first_call",
+                "a function of `api` that calls the subject's public JS API",
+            ),
+            (
+                |v| v["browser_protocol"]["first_call"] = serde_json::json!(" "),
+                "/browser_protocol/first_call",
+                "a function of `api`",
+            ),
             (
                 |v| _ = v["environments"][0]["host_metrics"].as_object_mut().unwrap().remove("react"),
                 "/environments/0/host_metrics",
@@ -1107,11 +1172,6 @@ mod tests {
                 |v| v["hosts"]["environments"] = serde_json::json!([]),
                 "/environments/0/host_metrics/vanilla-js",
                 "the hosts section does not load vanilla-js in desktop",
-            ),
-            (
-                |v| v["hosts"]["apps"] = serde_json::json!(["vanilla-js", "typescript-sdk", "nextjs"]),
-                "/environments/0/host_metrics/react",
-                "does not load react",
             ),
             (
                 |v| v["scenarios"][1]["metrics"] = serde_json::json!(["M-PERF-04A", "M-HOST-react"]),
@@ -1155,13 +1215,12 @@ mod tests {
             [host_environment("desktop-chromium", BrowserKind::Chromium), host_environment("ff", BrowserKind::Firefox)];
         let good = HostProtocol {
             apps: HostApp::ALL.to_vec(),
-            first_call: "return api.exports.run(1);".into(),
             variants: vec![VariantKind::Release],
             environments: vec!["desktop-chromium".into()],
             samples: 4,
         };
         assert_eq!(check_hosts("c.json", &good, &envs), Ok(()));
-        let cases: [(HostProtocol, &str, &str); 7] = [
+        let cases: [(HostProtocol, &str, &str); 6] = [
             (
                 HostProtocol {
                     apps: vec![HostApp::VanillaJs, HostApp::TypescriptSdk, HostApp::Nextjs],
@@ -1175,7 +1234,6 @@ mod tests {
                 "/hosts/apps",
                 "each host once",
             ),
-            (HostProtocol { first_call: " ".into(), ..good.clone() }, "/hosts/first_call", "function of `api`"),
             (HostProtocol { variants: vec![], ..good.clone() }, "/hosts/variants", "at least one"),
             (
                 HostProtocol { environments: vec!["phone".into()], ..good.clone() },

@@ -52,21 +52,17 @@ impl std::str::FromStr for HostApp {
 }
 
 /// The corpus's `hosts` section: which host apps the subject's shipped module is measured
-/// in, its first call through the public JS API, and the cells (variants × environments)
-/// that run.
+/// in, and the cells (variants × environments) that run. Each app makes the browser
+/// protocol's `first_call` through the public JS API.
 /// ```json
 ///   "hosts": { "apps": ["vanilla-js", "typescript-sdk", "react", "nextjs"],
-///              "first_call": "const index = new api.WordIndex(); index.add(1, 'alpha'); return index.len();",
 ///              "variants": ["release"], "environments": ["desktop-chromium"], "samples": 6 }
 /// ```
-/// `first_call` is the body of a function of `api` (the module's exports through its glue;
-/// for a module without glue, `api.exports` is what it exports) whose value is the answer.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct HostProtocol {
     /// Every host of the contract's framework coverage.
     pub apps: Vec<HostApp>,
-    pub first_call: String,
     /// The variants whose production builds the hosts load.
     pub variants: Vec<VariantKind>,
     /// The corpus environments (Chromium ones: the throttling must hold from navigation)

@@ -66,9 +66,13 @@ pub struct EnvironmentRun {
     pub command_line: Option<String>,
     /// The main thread's CPU slowdown (1 = none).
     pub cpu_throttling_rate: f64,
-    /// The export whose setup/op/teardown is the first call, if any.
+    /// The first call through the public JS API (the body of a function of `api`); none in
+    /// runs recorded before cold init went through it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub first_call: Option<String>,
+    /// What the first call answered (the same on every load).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub answer: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub phases: Option<Phases>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -251,7 +255,7 @@ impl CacheCanary {
 
 impl EnvironmentRun {
     /// A corpus environment's run of one variant before the browser starts.
-    pub fn planned(env: &Environment, required: bool, first_call: Option<String>) -> EnvironmentRun {
+    pub fn planned(env: &Environment, required: bool, first_call: &str) -> EnvironmentRun {
         EnvironmentRun {
             environment: env.id.clone(),
             label: env.label.clone(),
@@ -260,7 +264,8 @@ impl EnvironmentRun {
             browser: None,
             command_line: None,
             cpu_throttling_rate: env.cpu_throttling_rate,
-            first_call,
+            first_call: Some(first_call.to_owned()),
+            answer: None,
             phases: None,
             cache_canary: None,
             left_out: None,
@@ -389,7 +394,7 @@ mod tests {
             scenario_metrics: vec![],
             host_metrics: Default::default(),
         };
-        let mut run = EnvironmentRun::planned(&env, true, None);
+        let mut run = EnvironmentRun::planned(&env, true, "return 1;");
         let figures = HostFigures { ready_ms: 620.0, init_ms: 60.0, first_call_ms: 12.0, control_ready_ms: 600.0 };
         run.hosts.push(HostRun { figures: Some(figures), ..HostRun::planned(HostApp::React, "M-HOST") });
         let metric: Metric = serde_json::from_value(serde_json::json!({"id": "M-HOST", "name": "ready",
@@ -421,7 +426,7 @@ mod tests {
             scenario_metrics: vec!["M-OP".into()],
             host_metrics: Default::default(),
         };
-        let mut run = EnvironmentRun::planned(&env, true, None);
+        let mut run = EnvironmentRun::planned(&env, true, "return 1;");
         let metric = |id: &str, unit: &str| -> Metric {
             serde_json::from_value(
                 serde_json::json!({"id": id, "name": id, "unit": unit, "source": "browser.op_median",

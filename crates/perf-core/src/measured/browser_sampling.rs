@@ -76,7 +76,15 @@ struct CanaryRecord {
 #[derive(Deserialize)]
 struct Loaded {
     isolated: bool,
-    rounds: Vec<Sample>,
+    rounds: Vec<Round>,
+}
+
+/// One round of the cold-init harness: its phases and what the first call answered.
+#[derive(Deserialize)]
+struct Round {
+    #[serde(flatten)]
+    sample: Sample,
+    answer: String,
 }
 
 /// What the operation harness measures in one page load.
@@ -251,7 +259,7 @@ impl Sampling {
             }
         };
         let phase = self.canary.phase;
-        self.canary.ms.extend(l.rounds.iter().map(|s| phase.of(s)));
+        self.canary.ms.extend(l.rounds.iter().map(|r| phase.of(&r.sample)));
         if let [same_0, same_1, fresh_a, fresh_b] = self.canary.ms[..] {
             let canary = CacheCanary::judge(self.canary.phase, [same_0, same_1], [fresh_a, fresh_b]);
             let warm = canary.verdict == CanaryVerdict::Warm;
@@ -273,13 +281,31 @@ impl Sampling {
             Outcome::Returned(text) => (answer::<Loaded>(&self.browser, "harness", &text), None),
             Outcome::Failed { error, browser_exited } => (Err(error), browser_exited),
         };
+        // The first call's answer must not change between loads: a call that answers
+        // differently is not the same call.
+        let loaded = loaded.and_then(|l| {
+            let expected = self.runs[i].answer.as_deref().or(l.rounds.first().map(|r| r.answer.as_str()));
+            match l.rounds.iter().find(|r| Some(r.answer.as_str()) != expected) {
+                Some(r) => Err(RunError {
+                    kind: RunErrorKind::Invariant,
+                    message: format!("the first call answered {:?}, before {:?}", r.answer, expected.unwrap_or("")),
+                }),
+                None => Ok(l),
+            }
+        });
         match loaded {
-            Ok(_) if visit.warm_up => {}
             Ok(l) => {
+                if let Some(r) = l.rounds.first() {
+                    self.runs[i].answer = Some(r.answer.clone());
+                }
+                if visit.warm_up {
+                    return;
+                }
                 self.isolated[i] &= l.isolated;
+                let samples = l.rounds.into_iter().map(|r| r.sample);
                 match self.samples[i].last_mut() {
-                    Some((seed, samples)) if *seed == visit.seed => samples.extend(l.rounds),
-                    _ => self.samples[i].push((visit.seed, l.rounds)),
+                    Some((seed, kept)) if *seed == visit.seed => kept.extend(samples),
+                    _ => self.samples[i].push((visit.seed, samples.collect())),
                 }
             }
             Err(e) => {
@@ -396,7 +422,7 @@ mod tests {
     fn loaded(first_calls: &[f64]) -> Outcome {
         let rounds: Vec<String> = first_calls
             .iter()
-            .map(|f| format!(r#"{{"fetch_compile": 10.0, "instantiate": 1.0, "first_call": {f}}}"#))
+            .map(|f| format!(r#"{{"fetch_compile": 10.0, "instantiate": 1.0, "first_call": {f}, "answer": "1"}}"#))
             .collect();
         Outcome::Returned(format!(r#"{{"isolated": true, "rounds": [{}]}}"#, rounds.join(",")))
     }
@@ -456,6 +482,30 @@ mod tests {
         assert_eq!(op.ops_per_batch, [(11, 1000), (29, 1000)]);
         let per_op = op.per_op.as_ref().unwrap();
         assert_eq!((per_op.unit, per_op.seeds[0].distribution.p50), (Unit::Nanos, 2500.0));
+    }
+
+    #[test]
+    fn a_first_call_that_answers_differently_fails_its_variant_alone() {
+        let p = plan(&[]);
+        let s = p.schedule(&protocol(1, 2), &[11], &[Dev, Release]);
+        let mut release_loads = 0;
+        let (runs, _) = sample(&p, &all(&s), &[Dev, Release], |v| {
+            cold_canary(v).unwrap_or_else(|| {
+                if v.variant == Some(Release) {
+                    release_loads += 1;
+                }
+                // Release's warm-up and first sample answer "1", the next one "2".
+                let answer = if release_loads == 3 { "2" } else { "1" };
+                let round = format!(
+                    r#"{{"fetch_compile": 10.0, "instantiate": 1.0, "first_call": 2.0, "answer": "{answer}"}}"#
+                );
+                Outcome::Returned(format!(r#"{{"isolated": true, "rounds": [{round}]}}"#))
+            })
+        });
+        assert_eq!((runs[0].error.as_ref(), runs[0].answer.as_deref()), (None, Some("1")));
+        let e = runs[1].error.as_ref().unwrap();
+        assert_eq!(e.kind, RunErrorKind::Invariant);
+        assert!(e.message.contains(r#"the first call answered "2", before "1""#), "{e:?}");
     }
 
     #[test]

@@ -23,9 +23,9 @@ pub enum Probe {
     /// The cache canary's module (the same bytes every time, no variant), `rounds` times
     /// in one page.
     Canary { rounds: u32 },
-    /// One cold-init sample: fetch + compile, instantiate, and the first call, the
-    /// setup/op/teardown of the export `first_call` (none: no call).
-    ColdInit { first_call: Option<String> },
+    /// One cold-init sample of the production build: fetch + compile, instantiate, and
+    /// the first call through the public JS API (the body of a function of `api`).
+    ColdInit { first_call: String },
     /// A scenario's operations timed in batches: the export `export`, feeding `metric`.
     Operation { metric: String, export: String, batches: Batches },
     /// A host app's page, loaded from navigation with the throttling already on; with
@@ -131,7 +131,7 @@ impl EnvironmentPlan {
                 .flat_map(|h| &h.apps)
                 .map(|a| HostRun::planned(*a, env.host_metrics.get(a).map_or("", String::as_str)))
                 .collect(),
-            ..EnvironmentRun::planned(env, required, protocol.first_call.clone())
+            ..EnvironmentRun::planned(env, required, &protocol.first_call)
         };
         EnvironmentPlan { planned, timed, canary_phase: canary_phase(env.browser), hosts }
     }
@@ -214,7 +214,7 @@ pub(crate) mod tests {
         BrowserProtocol {
             samples_per_seed,
             warmup_samples,
-            first_call: Some("channel".into()),
+            first_call: "return api.exports.run(1);".into(),
             millis_per_call: 30_000,
             batches_per_seed: 30,
             warmup_batches: 5,
@@ -242,7 +242,7 @@ pub(crate) mod tests {
             .collect();
         let planned = EnvironmentRun {
             operations: timed.iter().map(|t| t.operation.clone()).collect(),
-            ..EnvironmentRun::planned(&env, true, Some("channel".into()))
+            ..EnvironmentRun::planned(&env, true, "return api.exports.run(1);")
         };
         EnvironmentPlan { planned, timed, canary_phase: CanaryPhase::FirstCall, hosts: None }
     }
@@ -293,7 +293,7 @@ pub(crate) mod tests {
                 cold(Release, 29, false),
             ]
         );
-        assert_eq!(s.cold_init[0].probe, Probe::ColdInit { first_call: Some("channel".into()) });
+        assert_eq!(s.cold_init[0].probe, Probe::ColdInit { first_call: "return api.exports.run(1);".into() });
         assert!(s.operations.is_empty());
     }
 

@@ -370,7 +370,7 @@ mod tests {
             scenario_metrics: Vec::new(),
             host_metrics: Default::default(),
         };
-        let firefox = EnvironmentRun::planned(&env, true, None);
+        let firefox = EnvironmentRun::planned(&env, true, "return 1;");
         parts[2].1.variants[0].browsers = vec![firefox.clone()];
         let (merged, _) = merge(&parts, &expected(&policy)).unwrap();
         assert_eq!(merged.variants[2].browsers, std::slice::from_ref(&firefox), "a job's browsers are the merge's");

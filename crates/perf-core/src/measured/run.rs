@@ -375,7 +375,7 @@ mod tests {
                 scenario_metrics: vec![],
                 host_metrics: Default::default(),
             };
-            let mut run = EnvironmentRun::planned(&env, true, None);
+            let mut run = EnvironmentRun::planned(&env, true, "return 1;");
             run.hosts.push(HostRun { error: Some(npm.clone()), ..HostRun::planned(HostApp::React, "M-R") });
             run.hosts.push(HostRun { error: Some(threw.clone()), ..HostRun::planned(HostApp::Nextjs, "M-N") });
             release.browsers.push(run);
