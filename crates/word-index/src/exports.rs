@@ -94,30 +94,6 @@ impl Scenario for Search {
     }
 }
 
-/// A page's first interaction: a handful of documents indexed, then one query. The browsers'
-/// cold init calls it once, so its cost is the first call's, not a benchmark's.
-pub struct FirstSearch {
-    index: Index,
-    words: Words,
-}
-
-impl Scenario for FirstSearch {
-    fn setup(seed: u64) -> FirstSearch {
-        let (index, words) = filled(seed, 8, 12);
-        FirstSearch { index, words }
-    }
-
-    fn op(&mut self) -> u64 {
-        let query = self.words.document(1);
-        self.index.search(&query).len() as u64
-    }
-
-    fn teardown(self) -> Result<(), i32> {
-        if self.index.documents() == 8 { Ok(()) } else { Err(1) }
-    }
-}
-
-wasm_scenario::export_scenario!(first_search, FirstSearch);
 wasm_scenario::export_scenario!(index_add, AddDocument);
 wasm_scenario::export_scenario!(index_search, Search);
 wasm_scenario::counting_allocator!();
@@ -136,9 +112,6 @@ mod tests {
         };
         assert_eq!(checksums(42), checksums(42));
         assert_ne!(checksums(42), checksums(11));
-        let mut first = FirstSearch::setup(42);
-        assert!(first.op() <= 8);
-        assert_eq!(first.teardown(), Ok(()));
         let mut add = AddDocument::setup(7);
         assert_eq!(add.op(), 256);
         assert_eq!(add.op(), 257);

@@ -1,32 +1,50 @@
 // The page-side harness of per-operation timing, evaluated as `(<this function>)(<arguments>)`
 // in a fresh browser context. It compiles the module and instantiates it (through its
-// wasm-bindgen glue when it has one, as a page does), calls `<scenario>_setup(seed)`, then
-// times batches of `<scenario>_op()` with performance.now(): a page's clock ticks in 5 µs
-// when cross-origin isolated (100 µs when not), far coarser than one operation, so a batch
-// has as many operations (a power of two) as last `batch_ms` at the rate measured after a
-// calibration run; `warmup` batches are discarded and `batches` timed. Returns a JSON string:
-// { isolated, ops_per_batch, batch_ms: [..], error? }.
-async ({ url, glue, scenario, seed, batches, warmup, batch_ms }) => {
+// wasm-bindgen glue when it has one, as a page does), then times one operation in batches:
+// either a scenario export (`scenario`: `<scenario>_setup(seed)`, then `<scenario>_op()`,
+// then `_teardown()`), or an operation through the public JS API (`js_api`: its `setup`, the
+// body of a function of `api` and `seed` whose value is the state, then its `op`, the body
+// of a function of `api` and `state`), where `api` is the glue's exports (`api.exports`
+// without glue). A page's clock ticks in 5 µs when cross-origin isolated (100 µs when not),
+// far coarser than one operation, so a batch has as many operations (a power of two) as last
+// `batch_ms` at the rate measured after a calibration run; `warmup` batches are discarded and
+// `batches` timed. Returns a JSON string: { isolated, ops_per_batch, batch_ms: [..], error? }.
+async ({ url, glue, scenario, js_api, seed, batches, warmup, batch_ms }) => {
   const out = { isolated: self.crossOriginIsolated === true, ops_per_batch: 0, batch_ms: [] };
   let phase = "compile";
   try {
     const module = await WebAssembly.compileStreaming(fetch(url));
     phase = "instantiate";
-    const e = glue === null
-      ? (await WebAssembly.instantiate(module, {})).exports
-      : await (await import(glue)).default({ module_or_path: module });
-    phase = "first_call";
-    const op = e[scenario + "_op"];
-    const setup = e[scenario + "_setup"](BigInt(seed));
-    if (setup !== 0) {
-      out.error = { phase: "status", message: `${scenario}_setup returned ${setup}` };
-      return JSON.stringify(out);
+    let api, raw;
+    if (glue === null) {
+      raw = (await WebAssembly.instantiate(module, {})).exports;
+      api = { exports: raw };
+    } else {
+      api = await import(glue);
+      raw = await api.default({ module_or_path: module });
     }
-    // The checksums are folded into one value the page keeps, so no call is dead code.
-    let sink = 0n;
+    phase = "first_call";
+    // One operation, and what ends the scenario (a status, 0 when it held).
+    let op, teardown;
+    if (js_api !== null) {
+      const state = await new Function("api", "seed", js_api.setup)(api, seed);
+      const call = new Function("api", "state", js_api.op);
+      op = () => call(api, state);
+      teardown = () => 0;
+    } else {
+      const status = raw[scenario + "_setup"](BigInt(seed));
+      if (status !== 0) {
+        out.error = { phase: "status", message: `${scenario}_setup returned ${status}` };
+        return JSON.stringify(out);
+      }
+      op = raw[scenario + "_op"];
+      teardown = raw[scenario + "_teardown"];
+    }
+    // The page keeps every operation's value, so no call is dead code.
+    let last;
     const batch = (n) => {
       const t0 = performance.now();
-      for (let i = 0; i < n; i++) sink ^= op();
+      for (let i = 0; i < n; i++) last = op();
       return performance.now() - t0;
     };
     // Calibration: operations for `batch_ms` ten times over, after which the first calls'
@@ -34,7 +52,7 @@ async ({ url, glue, scenario, seed, batches, warmup, batch_ms }) => {
     let ops = 0;
     const start = performance.now();
     while (performance.now() - start < 10 * batch_ms) {
-      sink ^= op();
+      last = op();
       ops++;
     }
     const per_op = (performance.now() - start) / ops;
@@ -43,11 +61,11 @@ async ({ url, glue, scenario, seed, batches, warmup, batch_ms }) => {
     for (let i = 0; i < warmup; i++) batch(n);
     for (let i = 0; i < batches; i++) out.batch_ms.push(batch(n));
     out.ops_per_batch = n;
-    const teardown = e[scenario + "_teardown"]();
-    if (teardown !== 0) {
-      out.error = { phase: "status", message: `${scenario}_teardown returned ${teardown}` };
+    const status = teardown();
+    if (status !== 0) {
+      out.error = { phase: "status", message: `${scenario}_teardown returned ${status}` };
     }
-    out.checksum = String(sink);
+    out.checksum = String(last).slice(0, 64);
   } catch (err) {
     out.error = { phase, message: String(err) };
   }

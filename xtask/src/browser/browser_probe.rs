@@ -8,6 +8,7 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
+use perf_core::browser::OperationCall;
 use perf_core::browser_schedule::{Probe, Visit};
 use perf_core::policy::VariantKind;
 use serde_json::json;
@@ -111,10 +112,15 @@ pub(crate) fn expression(visit: &Visit, modules: &[(VariantKind, Arc<VariantBuil
             let (url, glue) = urls(Build::Production);
             (COLD_INIT_HARNESS, json!({"url": url, "glue": glue, "first_call": first_call, "rounds": 1}))
         }
-        Probe::Operation { export, batches, .. } => {
-            let (url, glue) = urls(Build::Scenarios);
+        Probe::Operation { call, batches, .. } => {
+            // A scenario export is the benchmark build's; the JS API is what ships.
+            let (build, scenario, js_api) = match call {
+                OperationCall::Export(export) => (Build::Scenarios, Some(export), None),
+                OperationCall::JsApi(js) => (Build::Production, None, Some(json!({"setup": js.setup, "op": js.op}))),
+            };
+            let (url, glue) = urls(build);
             let args = json!({
-                "url": url, "glue": glue, "scenario": export, "seed": visit.seed,
+                "url": url, "glue": glue, "scenario": scenario, "js_api": js_api, "seed": visit.seed,
                 "batches": batches.timed, "warmup": batches.warm_up, "batch_ms": batches.millis
             });
             (OPERATION_HARNESS, args)

@@ -90,7 +90,7 @@ impl<'a> RuntimePlan<'a> {
     /// environments.
     fn uses(&self, engine: Engine) -> bool {
         match engine.browser() {
-            None => !self.bindgen && !self.corpus.scenarios.is_empty(),
+            None => !self.bindgen && self.corpus.scenarios.iter().any(|s| s.js_api.is_none()),
             Some(kind) => self.corpus.environments.iter().any(|x| x.browser == kind),
         }
     }

@@ -2,6 +2,7 @@
 //! killed mid-run, a wasm-bindgen crate measured through its glue, and a module expensive to
 //! compile caught by desktop Chromium's cold init against an active baseline.
 
+use std::path::Path;
 use std::process::Command;
 
 use perf_core::run::VariantReport;
@@ -246,10 +247,12 @@ fn measured_through_the_glue(v: &VariantReport) {
         let phases =
             b.phases.as_ref().unwrap_or_else(|| panic!("{} {}: {:?}", v.variant.as_str(), b.environment, b.error));
         assert!(phases.instantiate.median_of_p95 > 0.0 && phases.first_call.median_of_p95 > 0.0);
-        let exports: Vec<&str> = b.operations.iter().map(|o| o.export.as_str()).collect();
-        assert_eq!(exports, ["index_search", "index_add"], "{}", b.environment);
+        let timed: Vec<String> = b.operations.iter().map(|o| o.what()).collect();
+        let through_the_api =
+            ["WI-JS-SEARCH-01's operation through the JS API", "WI-JS-ADD-01's operation through the JS API"];
+        assert_eq!(timed, [&["index_search", "index_add"][..], &through_the_api[..]].concat(), "{}", b.environment);
         for o in &b.operations {
-            let per_op = o.per_op.as_ref().unwrap_or_else(|| panic!("{} {}: {:?}", b.environment, o.export, o.error));
+            let per_op = o.per_op.as_ref().unwrap_or_else(|| panic!("{} {}: {:?}", b.environment, o.what(), o.error));
             assert_eq!(per_op.seeds.iter().map(|s| (s.seed, s.distribution.n)).collect::<Vec<_>>(), [(11, 5), (42, 5)]);
             assert!(o.ops_per_batch.iter().all(|(_, n)| *n >= 1) && per_op.seeds[0].distribution.p50 > 0.0);
         }
@@ -283,12 +286,28 @@ fn a_wasm_bindgen_crate_is_gated_as_it_ships_module_and_glue_and_cold_init_runs_
         measured_through_the_glue(v);
     }
     cold_init_loads_what_ships(&s, &["M-PERF-02A", "M-PERF-02B"], "0,1");
-    for id in ["M-WEB-04A", "M-WEB-04B", "M-WEB-04C", "M-WEB-04D"] {
+    let per_op =
+        ["M-WEB-04A", "M-WEB-04B", "M-WEB-04C", "M-WEB-04D", "M-WEB-05A", "M-WEB-05B", "M-WEB-05C", "M-WEB-05D"];
+    for id in per_op {
         let records: Vec<_> = s.records.iter().filter(|r| r.metric_id == id).collect();
         assert_eq!(records.len(), 3, "{id}: one per variant");
         assert!(records.iter().all(|r| r.value.is_some_and(|v| v > 0.0) && r.wall_clock), "{records:?}");
     }
     assert!(text(&o.stdout).contains("one operation in browsers"), "{}", text(&o.stdout));
+}
+
+/// An active baseline at `baseline` from a rebaseline with `documents` on the tests'
+/// protocol, with `overrides` of its tolerances (metric, relative %, absolute); returned.
+fn active_baseline(baseline: &Path, documents: &[&str], overrides: &[(&str, f64, f64)]) -> serde_json::Value {
+    let rebaseline = ["rebaseline", "--activate", "--baseline", baseline.to_str().unwrap()];
+    let o = measuring(&[&rebaseline[..], documents].concat());
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
+    let mut active = read_json(baseline);
+    for (id, relative_pct, absolute) in overrides {
+        active["tolerances"]["overrides"][id] = serde_json::json!({"relative_pct": relative_pct, "absolute": absolute});
+    }
+    std::fs::write(baseline, serde_json::to_string_pretty(&active).unwrap()).unwrap();
+    active
 }
 
 /// A module expensive to compile (the sample kernel's test-only `compile-heavy`: 16,384
@@ -309,14 +328,7 @@ fn a_module_expensive_to_compile_fails_browser_cold_init_against_an_active_basel
     let baseline = out.join("baseline.json");
     let (budgets, corpus) = (fixture("budgets/chromium-desktop.json"), fixture("corpus/quick-chromium.json"));
     let documents = ["--budgets", budgets.as_str(), "--corpus", corpus.as_str()];
-    let rebaseline = ["rebaseline", "--activate", "--baseline", baseline.to_str().unwrap()];
-    let o = measuring(&[&rebaseline[..], &documents[..]].concat());
-    assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
-    let mut active = read_json(&baseline);
-    for id in ["M-PERF-02A", "M-HOST-01A"] {
-        active["tolerances"]["overrides"][id] = serde_json::json!({"relative_pct": 150.0, "absolute": 25.0});
-    }
-    std::fs::write(&baseline, serde_json::to_string_pretty(&active).unwrap()).unwrap();
+    let active = active_baseline(&baseline, &documents, &[("M-PERF-02A", 150.0, 25.0), ("M-HOST-01A", 150.0, 25.0)]);
     let anchored = active["metrics"]
         .as_array()
         .unwrap()
@@ -345,6 +357,59 @@ fn a_module_expensive_to_compile_fails_browser_cold_init_against_an_active_basel
     assert_eq!(left_out.status, Status::Skip, "wasmtime's metrics are left out, not compared");
 
     let o = perf(&out, &[&documents[..], &chromium[..]].concat());
+    assert_eq!(o.status.code(), Some(0), "reverted: {}", text(&o.stdout));
+}
+
+/// A regression only the JS API shows (word-index's test-only `slow-search-ids`: `search`
+/// returns each id as a string through a JavaScript `Array`, in the release build) against an active
+/// baseline of the clean build: desktop Chromium's search through the JS API of what ships
+/// (M-WEB-05A) fails the baseline rule, while the same search through the benchmark build's
+/// raw scenario export (M-WEB-04A) stays green, as neither calls the binding; reverting
+/// passes. Both have the committed baseline's tolerance for them (+50% and +2 µs); the
+/// budgets are out of reach, so only the baseline rule can fail. The slow build has a
+/// target directory of its own, as the compile-heavy one does.
+#[test]
+fn a_regression_only_the_js_api_shows_fails_its_metric_while_the_raw_export_stays_green() {
+    let _turn = pipeline_lock();
+    let _copies = copies_lock();
+    let out = scratch("slow-search-ids");
+    let baseline = out.join("baseline.json");
+    let (budgets, corpus) = (fixture("budgets/word-index-js.json"), fixture("corpus/word-index-js.json"));
+    let policy = ".github/word-index/wasm_optimization_policy.json";
+    let documents = ["--policy", policy, "--budgets", budgets.as_str(), "--corpus", corpus.as_str()];
+    // The vanilla host's time to ready (two loads) is not the subject: the compile-heavy test's room.
+    let overrides = [("M-WEB-04A", 50.0, 2.0), ("M-WEB-05A", 50.0, 2.0), ("M-HOST-01A", 150.0, 25.0)];
+    active_baseline(&baseline, &documents, &overrides);
+
+    let summary_path = out.join("slowed.json");
+    let summary = summary_path.to_str().unwrap();
+    let chromium = ["--engine", "chromium", "--summary", summary];
+    let slow = fixture("policy/word-index-slow-search-ids.json");
+    let slow_target = support::target_dir().join("slow-search-ids");
+    let slow_target = [("CARGO_TARGET_DIR", slow_target.to_str().unwrap())];
+    let slowed = [&documents[2..], &chromium[..], &["--policy", slow.as_str()]].concat();
+    let o = perf_env(&out, &slowed, &slow_target);
+    let stdout = text(&o.stdout);
+    assert_eq!(o.status.code(), Some(1), "{}", both(&o));
+    let failed = stdout.lines().find(|l| l.starts_with("fail [baseline] M-WEB-05A (core-min): regressed "));
+    assert!(failed.is_some(), "{stdout}");
+    let s = read_summary(&summary_path);
+    assert_eq!(record(&s, "core-min", "M-WEB-05A").status, Status::Fail);
+    assert_eq!(record(&s, "core-min", "M-WEB-04A").status, Status::Pass, "the raw export does not call the binding");
+    assert!(!stdout.contains("M-WEB-04A (core-min): regressed"), "{stdout}");
+    let release = s.variants.iter().find(|v| v.variant.as_str() == "release").unwrap();
+    let js = record(&s, "core-min", "M-WEB-05A");
+    assert!(
+        js.artifact_paths.contains(&release.post_opt.as_ref().unwrap().path),
+        "what ships: {:?}",
+        js.artifact_paths
+    );
+    let raw = record(&s, "core-min", "M-WEB-04A");
+    assert_eq!(raw.artifact_paths, [release.benchmark.as_ref().unwrap().path.clone()], "the benchmark build");
+
+    let reverted = out.join("reverted.json");
+    let o =
+        perf(&out, &[&documents[..], &["--engine", "chromium", "--summary", reverted.to_str().unwrap()][..]].concat());
     assert_eq!(o.status.code(), Some(0), "reverted: {}", text(&o.stdout));
 }
 

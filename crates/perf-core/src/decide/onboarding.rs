@@ -288,6 +288,7 @@ fn exported_scenario(i: usize, s: &str, timed: &str, metrics: Vec<String>) -> Sc
         variants: VariantKind::ALL.to_vec(),
         export: Some(s.to_owned()),
         reference_export: None,
+        js_api: None,
         metrics,
         seed_set: SEED_SET.to_vec(),
     }
@@ -378,6 +379,7 @@ fn draft_wasmtime_corpus(subject: &Subject, scenarios: &[String], samples: Sampl
         variants: VariantKind::ALL.to_vec(),
         export: None,
         reference_export: None,
+        js_api: None,
         metrics: vec!["M-WASMTIME-02A".to_owned()],
         seed_set: SEED_SET.to_vec(),
     }];

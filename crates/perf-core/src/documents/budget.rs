@@ -137,6 +137,10 @@ pub enum Source {
     /// already a mean, and the p95 of 30 batches under CPU throttling is a GC pause or a
     /// throttling slice, not the operation (it moved 10x between seeds here).
     BrowserOpMedian,
+    /// One operation through the subject's public JS API (a corpus scenario's `js_api`) in
+    /// a browser environment, on what ships: the glue's marshalling (strings in and out,
+    /// typed arrays, objects) included. Timed as `browser.op_median` is.
+    BrowserJsOpMedian,
     /// A host app's time to ready in a browser environment (the environment lists the
     /// metric per host): the median over page loads of the page contract's `wasm:ready`
     /// mark from navigation start, the framework's boot included, on the production build.
@@ -192,7 +196,7 @@ pub enum Engine {
 impl Source {
     /// Every source, in declaration order: the ids a budgets file may name (a source left
     /// out here cannot be read; the tests check the order against the declaration).
-    pub const ALL: [Source; 19] = [
+    pub const ALL: [Source; 20] = [
         Source::SizeRaw,
         Source::SizeGzip,
         Source::SizeBrotli,
@@ -207,6 +211,7 @@ impl Source {
         Source::BrowserDesktopColdInit,
         Source::BrowserMobileColdInit,
         Source::BrowserOpMedian,
+        Source::BrowserJsOpMedian,
         Source::BrowserHostReady,
         Source::RuntimeHeap,
         Source::RuntimeScenarioP95,
@@ -215,8 +220,8 @@ impl Source {
     ];
 
     /// The ids of [`Source::ALL`], in its order: what an unknown source is told to be.
-    const IDS: [&'static str; 19] = {
-        let mut ids = [""; 19];
+    const IDS: [&'static str; 20] = {
+        let mut ids = [""; 20];
         let mut i = 0;
         while i < ids.len() {
             ids[i] = Source::ALL[i].info().id;
@@ -254,6 +259,7 @@ impl Source {
                 row("browser.mobile_cold_init", ColdInit, Browser, Unit::Millis, WALL_CLOCK)
             }
             Source::BrowserOpMedian => row("browser.op_median", Operation, Browser, Unit::Nanos, WALL_CLOCK),
+            Source::BrowserJsOpMedian => row("browser.js_op_median", Operation, Browser, Unit::Nanos, WALL_CLOCK),
             Source::BrowserHostReady => row("browser.host_ready", HostBoot, Browser, Unit::Millis, WALL_CLOCK),
             // Bytes in use and fuel are counted, not timed: the same run to run.
             Source::RuntimeHeap => row("runtime.heap", Operation, Wasmtime, Unit::Bytes, DETERMINISTIC),
@@ -295,10 +301,13 @@ impl Source {
         self.info().family == Family::GlueSize
     }
 
-    /// Measured on what ships (its bytes, its cold init, or a host app loading it), never
-    /// on the benchmark build: only operations need the scenario exports.
+    /// Measured on what ships (its bytes, its cold init, a host app loading it, an
+    /// operation through its JS API), never on the benchmark build: only the scenario
+    /// exports' operations need it.
     pub fn measures_production(self) -> bool {
-        self.is_size() || matches!(self.info().family, Family::HostBoot | Family::ColdInit)
+        self.is_size()
+            || matches!(self.info().family, Family::HostBoot | Family::ColdInit)
+            || self == Source::BrowserJsOpMedian
     }
 }
 

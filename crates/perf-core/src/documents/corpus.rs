@@ -204,11 +204,29 @@ pub struct Scenario {
     pub journey: String,
     pub workload: Workload,
     pub variants: Vec<VariantKind>,
+    /// The scenario export it drives (`<export>_setup/_op/_teardown`); none for a cold start
+    /// or an operation through the JS API.
+    #[serde(default)]
     pub export: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reference_export: Option<String>,
+    /// An operation through the subject's public JS API, on what ships, timed in the
+    /// browsers (its metrics are `browser.js_op_median`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub js_api: Option<JsApiCall>,
     pub metrics: Vec<String>,
     pub seed_set: Vec<u64>,
+}
+
+/// An operation through the public JS API: `setup`, the body of a function of `api` and
+/// `seed` whose value is the state (e.g. an index with documents), then `op`, the body of a
+/// function of `api` and `state`, timed per call. `api` is the glue's exports (for a
+/// module without glue, `api.exports`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct JsApiCall {
+    pub setup: String,
+    pub op: String,
 }
 
 /// What `check` needs beyond the corpus: the budgets, and for each variant the names the
@@ -422,6 +440,14 @@ fn check_scenario_metrics(file: &str, cx: &CorpusContext, at: &str, s: &Scenario
             Some(m) if m.source.is_browser() && m.source.info().family == Family::ColdInit => {
                 return rule(format!("{id} is measured in a browser, which no scenario engine here is"));
             }
+            Some(m) if (m.source == Source::BrowserJsOpMedian) != s.js_api.is_some() => {
+                return rule(format!(
+                    "{id} ({}) cannot be fed by this scenario: a JS-API operation (`js_api`) feeds {} metrics, and \
+                     only those",
+                    m.source.as_str(),
+                    Source::BrowserJsOpMedian.as_str()
+                ));
+            }
             Some(m) if (m.source.info().family == Family::ColdInit) != (s.workload == Workload::ColdStart) => {
                 return rule(format!(
                     "{id} ({}) cannot be fed by a {} scenario: cold init comes from cold-start scenarios only",
@@ -435,26 +461,32 @@ fn check_scenario_metrics(file: &str, cx: &CorpusContext, at: &str, s: &Scenario
     Ok(())
 }
 
-/// `export` as the workload needs it (a cold start drives none, any other one does), and
-/// `reference_export` exactly when an overhead metric needs one.
+/// `export` or `js_api` as the workload needs it (a cold start drives neither, any other
+/// one exactly one of them), and `reference_export` exactly when an overhead metric needs one.
 fn check_declared_exports(file: &str, cx: &CorpusContext, at: &str, s: &Scenario) -> Result<(), DocumentError> {
-    match (s.workload, &s.export) {
-        (Workload::ColdStart, Some(_)) => {
-            return Err(DocumentError::rule(
-                file,
-                format!("{at}/export"),
-                "a cold-start scenario measures compile and instantiate; it drives no export",
-            ));
+    let rule = |key: &str, message: &str| Err(DocumentError::rule(file, format!("{at}/{key}"), message));
+    match (s.workload, &s.export, &s.js_api) {
+        (Workload::ColdStart, Some(_), _) => {
+            return rule("export", "a cold-start scenario measures compile and instantiate; it drives no export");
         }
-        (Workload::ColdStart, None) => {}
-        (_, None) => {
-            return Err(DocumentError::rule(
-                file,
-                format!("{at}/export"),
-                "expected the scenario export this workload drives",
-            ));
+        (Workload::ColdStart, None, Some(_)) => {
+            return rule("js_api", "a cold-start scenario measures compile and instantiate; it calls no operation");
         }
-        (_, Some(_)) => {}
+        (Workload::ColdStart, None, None) => {}
+        (_, None, None) => return rule("export", "expected the scenario export this workload drives (or `js_api`)"),
+        (_, Some(_), Some(_)) => {
+            return rule("js_api", "expected the scenario export or an operation through the JS API, not both");
+        }
+        (_, None, Some(call)) => {
+            for (key, body, names) in
+                [("setup", &call.setup, "`api` and `seed`"), ("op", &call.op, "`api` and `state`")]
+            {
+                if body.trim().is_empty() {
+                    return rule(&format!("js_api/{key}"), &format!("expected the body of a function of {names}"));
+                }
+            }
+        }
+        _ => {}
     }
     let needs_reference =
         s.metrics.iter().any(|id| cx.budgets.metric(id).is_some_and(|m| m.source == Source::RuntimeReplayOverhead));
@@ -586,13 +618,15 @@ impl Corpus {
         for (j, id) in e.scenario_metrics.iter().enumerate() {
             let at = format!("{at}/scenario_metrics/{j}");
             let rule = |message: String| Err(DocumentError::rule(file, at.clone(), message));
-            if let Some(wrong) = wrong_source(cx, id, Source::BrowserOpMedian, "a per-operation browser metric") {
+            let js_api = cx.budgets.metric(id).is_some_and(|m| m.source == Source::BrowserJsOpMedian);
+            let source = if js_api { Source::BrowserJsOpMedian } else { Source::BrowserOpMedian };
+            if let Some(wrong) = wrong_source(cx, id, source, "a per-operation browser metric") {
                 return rule(wrong);
             }
             let listing: Vec<&Scenario> = self.scenarios.iter().filter(|s| s.metrics.contains(id)).collect();
             match listing.as_slice() {
-                [s] if s.export.is_some() => {}
-                [s] => return rule(format!("{id} is listed by scenario {}, which drives no export", s.id)),
+                [s] if s.export.is_some() || s.js_api.is_some() => {}
+                [s] => return rule(format!("{id} is listed by scenario {}, which drives no operation", s.id)),
                 [] => return rule(format!("no scenario lists {id}: the environment would not know what to time")),
                 _ => return rule(format!("{id} is listed by {} scenarios: expected exactly one", listing.len())),
             }
@@ -1054,6 +1088,24 @@ mod tests {
 
     const APPS: [&str; 4] = ["vanilla-js", "typescript-sdk", "react", "nextjs"];
 
+    /// An edit of a corpus, the pointer it is refused at and what the message says.
+    type Refused<'a> = (fn(&mut serde_json::Value), &'a str, &'a str);
+
+    /// Each edit of `v` is refused by `check` at its pointer, saying what it should.
+    fn each_refused(
+        v: &serde_json::Value,
+        check: impl Fn(&serde_json::Value) -> Result<(), DocumentError>,
+        cases: &[Refused],
+    ) {
+        for (edit, pointer, expected) in cases {
+            let mut broken = v.clone();
+            edit(&mut broken);
+            let e = check(&broken).unwrap_err();
+            assert_eq!(e.pointer(), *pointer, "{e}");
+            assert!(e.to_string().contains(expected), "{e}");
+        }
+    }
+
     /// The test budgets with the desktop environment's metrics (cold init `M-COLD`, each
     /// host's `M-HOST-<app>`) and `extra` added.
     fn browser_budgets(extra: &[(&str, &str)]) -> Budgets {
@@ -1116,6 +1168,56 @@ mod tests {
     }
 
     #[test]
+    fn an_operation_through_the_js_api_feeds_its_own_metrics_only() {
+        let budgets = browser_budgets(&[("M-OP", "browser.op_median"), ("M-JS", "browser.js_op_median")]);
+        let check = |v: &serde_json::Value| {
+            let cx = CorpusContext { budgets: &budgets, exports: Some(&exports), only: None };
+            Corpus::parse("c.json", &v.to_string()).unwrap().check("c.json", &cx)
+        };
+        let mut v = with_desktop();
+        v["environments"][0]["scenario_metrics"] = serde_json::json!(["M-OP", "M-JS"]);
+        v["scenarios"][1]["metrics"] = serde_json::json!(["M-PERF-04A", "M-OP"]);
+        let mut js = v["scenarios"][1].clone();
+        js["id"] = serde_json::json!("JS-SEND");
+        js["export"] = serde_json::Value::Null;
+        js["js_api"] = serde_json::json!({"setup": "return api.exports.kernel_runtime_new(8);",
+            "op": "return api.exports.kernel_send(state, 1n);"});
+        js["metrics"] = serde_json::json!(["M-JS"]);
+        v["scenarios"].as_array_mut().unwrap().push(js);
+        check(&v).unwrap();
+        let parsed = Corpus::parse("c.json", &v.to_string()).unwrap();
+        let timed = &parsed.scenarios.last().unwrap().js_api;
+        assert!(timed.as_ref().is_some_and(|c| c.op.contains("kernel_send")));
+
+        let cases: [Refused; 4] = [
+            (
+                |v| v["scenarios"][3]["export"] = serde_json::json!("channel_reserve_send"),
+                "/scenarios/3/js_api",
+                "not both",
+            ),
+            (
+                |v| v["scenarios"][3]["js_api"]["op"] = serde_json::json!(" "),
+                "/scenarios/3/js_api/op",
+                "`api` and `state`",
+            ),
+            (
+                |v| v["scenarios"][3]["metrics"] = serde_json::json!(["M-JS", "M-PERF-04A"]),
+                "/scenarios/3/metrics/1",
+                "a JS-API operation (`js_api`) feeds browser.js_op_median metrics, and only those",
+            ),
+            (
+                |v| {
+                    v["scenarios"].as_array_mut().unwrap().pop();
+                    v["scenarios"][1]["metrics"] = serde_json::json!(["M-PERF-04A", "M-OP", "M-JS"]);
+                },
+                "/scenarios/1/metrics/2",
+                "cannot be fed by this scenario",
+            ),
+        ];
+        each_refused(&v, check, &cases);
+    }
+
+    #[test]
     fn a_subject_in_browsers_covers_every_host_and_makes_its_first_call_through_the_js_api() {
         let budgets = browser_budgets(&[]);
         let check = |v: &serde_json::Value| {
@@ -1125,8 +1227,7 @@ mod tests {
         let v = with_desktop();
         check(&v).unwrap();
 
-        type Edit = fn(&mut serde_json::Value);
-        let cases: [(Edit, &str, &str); 9] = [
+        let cases: [Refused; 9] = [
             (
                 |v| {
                     v.as_object_mut().unwrap().remove("hosts");
@@ -1179,13 +1280,7 @@ mod tests {
                 "an environment's host_metrics feed it",
             ),
         ];
-        for (edit, pointer, expected) in cases {
-            let mut broken = v.clone();
-            edit(&mut broken);
-            let e = check(&broken).unwrap_err();
-            assert_eq!(e.pointer(), pointer, "{e}");
-            assert!(e.to_string().contains(expected), "{e}");
-        }
+        each_refused(&v, check, &cases);
     }
 
     #[test]

@@ -13,7 +13,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::budget::Metric;
-use crate::corpus::Environment;
+use crate::corpus::{Environment, JsApiCall, Scenario};
 use crate::host_run::HostRun;
 use crate::runtime::{Figures, Measurement, RunError};
 use crate::stats::{self, Interval};
@@ -103,9 +103,13 @@ pub struct EnvironmentRun {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct OperationRun {
-    /// The corpus scenario, its export and the metric it feeds here.
+    /// The corpus scenario, what it calls (its export, or an operation through the JS API)
+    /// and the metric it feeds here.
     pub scenario: String,
-    pub export: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub export: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub js_api: Option<JsApiCall>,
     pub metric: String,
     /// Operations per batch, per seed (the page calibrates it on each load).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -117,16 +121,48 @@ pub struct OperationRun {
     pub error: Option<RunError>,
 }
 
+/// What a timed operation calls: a scenario export of the benchmark build, or an operation
+/// through the public JS API of what ships.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum OperationCall {
+    Export(String),
+    JsApi(JsApiCall),
+}
+
+impl OperationCall {
+    /// A scenario's call; `None` for a cold start, which calls nothing.
+    pub fn of(s: &Scenario) -> Option<OperationCall> {
+        match (&s.export, &s.js_api) {
+            (Some(export), _) => Some(OperationCall::Export(export.clone())),
+            (None, Some(call)) => Some(OperationCall::JsApi(call.clone())),
+            (None, None) => None,
+        }
+    }
+}
+
 impl OperationRun {
     /// A scenario to time, before the page loads.
-    pub fn planned(scenario: &str, export: &str, metric: &str) -> OperationRun {
+    pub fn planned(scenario: &str, call: &OperationCall, metric: &str) -> OperationRun {
+        let (export, js_api) = match call {
+            OperationCall::Export(export) => (Some(export.clone()), None),
+            OperationCall::JsApi(js) => (None, Some(js.clone())),
+        };
         OperationRun {
             scenario: scenario.to_owned(),
-            export: export.to_owned(),
+            export,
+            js_api,
             metric: metric.to_owned(),
             ops_per_batch: Vec::new(),
             per_op: None,
             error: None,
+        }
+    }
+
+    /// What it times, in words: its export, or the scenario's operation through the JS API.
+    pub fn what(&self) -> String {
+        match &self.export {
+            Some(export) => export.clone(),
+            None => format!("{}'s operation through the JS API", self.scenario),
         }
     }
 }
@@ -325,12 +361,12 @@ impl EnvironmentRun {
         }
         if let Some(op) = self.operations.iter().find(|o| o.metric == metric.id) {
             if let Some(e) = &op.error {
-                return Measurement::Failed(format!("{} timing {}: {}", self.environment, op.export, e.message));
+                return Measurement::Failed(format!("{} timing {}: {}", self.environment, op.what(), e.message));
             }
             let per_op = op.per_op.as_ref();
             let medians: Vec<f64> = per_op.iter().flat_map(|f| &f.seeds).map(|s| s.distribution.p50).collect();
             let (Some(figures), Some(median)) = (per_op, stats::median(&medians)) else {
-                return Measurement::Failed(format!("{} timed no batch of {}", self.environment, op.export));
+                return Measurement::Failed(format!("{} timed no batch of {}", self.environment, op.what()));
             };
             return match figures.unit.convert(median, metric.unit) {
                 Some(v) => Measurement::Value(v),
@@ -434,7 +470,7 @@ mod tests {
             )
             .unwrap()
         };
-        let mut op = OperationRun::planned("SCN", "search", "M-OP");
+        let mut op = OperationRun::planned("SCN", &OperationCall::Export("search".into()), "M-OP");
         let batches: Vec<(u64, Vec<f64>)> = [(11, 2000.0), (29, 4000.0), (42, 3000.0)]
             .into_iter()
             .map(|(s, ns)| (s, [vec![ns; 29], vec![ns * 100.0]].concat()))

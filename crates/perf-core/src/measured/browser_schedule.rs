@@ -10,7 +10,7 @@
 //! scenario's loads, per seed, the variants it runs on round-robin. The executor in xtask runs the visits as given; what their
 //! answers make is `browser_sampling.rs`'s.
 
-use crate::browser::{CanaryPhase, EnvironmentRun, OperationRun};
+use crate::browser::{CanaryPhase, EnvironmentRun, OperationCall, OperationRun};
 use crate::corpus::{BrowserKind, BrowserProtocol, Corpus, Environment};
 use crate::host::HostApp;
 use crate::host_run::HostRun;
@@ -26,8 +26,9 @@ pub enum Probe {
     /// One cold-init sample of the production build: fetch + compile, instantiate, and
     /// the first call through the public JS API (the body of a function of `api`).
     ColdInit { first_call: String },
-    /// A scenario's operations timed in batches: the export `export`, feeding `metric`.
-    Operation { metric: String, export: String, batches: Batches },
+    /// A scenario's operations timed in batches, feeding `metric`: a scenario export (of
+    /// the benchmark build) or an operation through the JS API (of what ships).
+    Operation { metric: String, call: OperationCall, batches: Batches },
     /// A host app's page, loaded from navigation with the throttling already on; with
     /// `control`, the same app with the module stubbed.
     Host { app: HostApp, control: bool },
@@ -82,6 +83,7 @@ pub struct HostCells {
 #[derive(Debug, Clone, PartialEq)]
 pub struct TimedScenario {
     pub operation: OperationRun,
+    pub call: OperationCall,
     pub variants: Vec<VariantKind>,
 }
 
@@ -115,8 +117,9 @@ impl EnvironmentPlan {
             .iter()
             .filter_map(|metric| {
                 let s = corpus.scenarios.iter().find(|s| s.metrics.contains(metric))?;
-                let operation = OperationRun::planned(&s.id, s.export.as_deref()?, metric);
-                Some(TimedScenario { operation, variants: s.variants.clone() })
+                let call = OperationCall::of(s)?;
+                let operation = OperationRun::planned(&s.id, &call, metric);
+                Some(TimedScenario { operation, call, variants: s.variants.clone() })
             })
             .collect();
         let hosts = corpus.hosts.as_ref().filter(|h| h.environments.contains(&env.id)).map(|h| HostCells {
@@ -177,8 +180,7 @@ impl EnvironmentPlan {
         };
         let mut operations = Vec::new();
         for t in &self.timed {
-            let probe =
-                Probe::Operation { metric: t.operation.metric.clone(), export: t.operation.export.clone(), batches };
+            let probe = Probe::Operation { metric: t.operation.metric.clone(), call: t.call.clone(), batches };
             for &seed in seeds {
                 for &v in variants.iter().filter(|v| t.variants.contains(v)) {
                     operations.push(Visit { probe: probe.clone(), variant: Some(v), seed, warm_up: false });
@@ -235,9 +237,13 @@ pub(crate) mod tests {
         };
         let timed: Vec<TimedScenario> = timed
             .iter()
-            .map(|(metric, export, variants)| TimedScenario {
-                operation: OperationRun::planned("SCN", export, metric),
-                variants: variants.to_vec(),
+            .map(|(metric, export, variants)| {
+                let call = OperationCall::Export((*export).to_owned());
+                TimedScenario {
+                    operation: OperationRun::planned("SCN", &call, metric),
+                    call,
+                    variants: variants.to_vec(),
+                }
             })
             .collect();
         let planned = EnvironmentRun {
@@ -316,7 +322,7 @@ pub(crate) mod tests {
         let batches = Batches { timed: 30, warm_up: 5, millis: 2 };
         assert_eq!(
             s.operations[0].probe,
-            Probe::Operation { metric: "M-OP-A".into(), export: "search".into(), batches }
+            Probe::Operation { metric: "M-OP-A".into(), call: OperationCall::Export("search".into()), batches }
         );
         assert_eq!(s.cold_init.len(), 6, "no warm-up: one sample per seed and variant");
     }
