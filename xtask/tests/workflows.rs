@@ -123,6 +123,33 @@ fn the_project_checks_run_on_every_pull_request() {
     }
 }
 
+/// Every job that measures (`cargo xtask perf` or `rebaseline`, which build and load the
+/// host apps) sets up one pinned Node.js before it, so a runner image's Node neither fails
+/// the hosts nor changes their builds.
+#[test]
+fn every_measuring_job_sets_up_a_pinned_node_before_it_measures() {
+    let mut measuring = 0;
+    for (name, _, workflow) in workflows() {
+        for (job, j) in jobs(&workflow) {
+            let steps = steps(j);
+            let measures = |s: &Value| {
+                s["run"]
+                    .as_str()
+                    .is_some_and(|r| r.contains("cargo xtask perf") || r.contains("cargo xtask rebaseline"))
+            };
+            let Some(first) = steps.iter().position(measures) else { continue };
+            measuring += 1;
+            let node =
+                steps.iter().position(|s| s["uses"].as_str().is_some_and(|u| u.starts_with("actions/setup-node@")));
+            assert!(node.is_some_and(|n| n < first), "{name} {job}: no Node.js set up before it measures");
+            let version = &steps[node.unwrap_or_default()]["with"]["node-version"];
+            let version = version.as_str().map(str::to_owned).unwrap_or_else(|| format!("{version:?}"));
+            assert_eq!(version.split('.').count(), 3, "{name} {job}: Node.js {version} is not one exact version");
+        }
+    }
+    assert_eq!(measuring, 3, "the gate, the matrix's jobs and the rebaseline");
+}
+
 #[test]
 fn every_action_is_pinned_by_commit_sha_with_its_version_noted() {
     for (name, text, workflow) in workflows() {
