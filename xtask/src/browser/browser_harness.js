@@ -16,10 +16,12 @@ async ({ url, glue, first_call, rounds }) => {
     out.error = { phase: "compile", message: "a wasm-bindgen glue initialises once per page: one round only" };
     return JSON.stringify(out);
   }
-  const call = new Function("api", first_call);
   for (let round = 0; round < rounds; round++) {
-    let phase = "compile";
+    let phase = "first_call";
     try {
+      // A body that does not parse is the first call's error, not the page's.
+      const call = new Function("api", first_call);
+      phase = "compile";
       const t0 = performance.now();
       const module = await WebAssembly.compileStreaming(fetch(url));
       const t1 = performance.now();

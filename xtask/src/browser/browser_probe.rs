@@ -36,11 +36,11 @@ pub(crate) struct Shipped {
     pub declarations: Option<(String, Vec<u8>)>,
 }
 
-/// One variant's two builds, as a browser loads them: the one its scenarios run (the
-/// benchmark build, or what ships when there is none) and what ships, whose cold init is
-/// measured.
+/// One variant's two builds, as a browser loads them: the one its scenario exports run on
+/// (the benchmark build, or what ships when there is none; `None` when the benchmark build
+/// failed) and what ships, whose cold init, JS-API operations and host apps are measured.
 pub(crate) struct VariantBuilds {
-    pub scenarios: Shipped,
+    pub scenarios: Option<Shipped>,
     pub production: Shipped,
 }
 
@@ -52,10 +52,10 @@ enum Build {
 }
 
 impl Build {
-    fn of(builds: &VariantBuilds, build: Build) -> &Shipped {
+    fn of(builds: &VariantBuilds, build: Build) -> Option<&Shipped> {
         match build {
-            Build::Scenarios => &builds.scenarios,
-            Build::Production => &builds.production,
+            Build::Scenarios => builds.scenarios.as_ref(),
+            Build::Production => Some(&builds.production),
         }
     }
 
@@ -77,7 +77,7 @@ pub(crate) fn routes(modules: &[(VariantKind, Arc<VariantBuilds>)]) -> BTreeMap<
     let mut routes = BTreeMap::from([(PAGE_PATH.to_owned(), Resource::Page(PAGE.to_owned()))]);
     for (variant, builds) in modules {
         for build in [Build::Scenarios, Build::Production] {
-            let shipped = Build::of(builds, build);
+            let Some(shipped) = Build::of(builds, build) else { continue };
             let folder = build.folder(*variant);
             routes.insert(format!("{folder}.wasm"), Resource::Module(Arc::new(shipped.module.clone())));
             for (path, js) in &shipped.glue {
@@ -96,7 +96,8 @@ pub(crate) fn expression(visit: &Visit, modules: &[(VariantKind, Arc<VariantBuil
     let urls = |build: Build| match builds {
         Some((variant, builds)) => {
             let folder = build.folder(*variant);
-            let glue = Build::of(builds, build).glue.first().map(|(main, _)| server.url(&format!("{folder}/{main}")));
+            let main = Build::of(builds, build).and_then(|b| b.glue.first());
+            let glue = main.map(|(main, _)| server.url(&format!("{folder}/{main}")));
             (server.url(&format!("{folder}.wasm")), glue)
         }
         None => (server.url(CANARY_PATH), None),

@@ -12,7 +12,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
-use perf_core::browser::EnvironmentRun;
+use perf_core::browser::{EnvironmentRun, OperationCall};
 use perf_core::browser_sampling::{Outcome, Sampling, Unavailable};
 use perf_core::browser_schedule::{EnvironmentPlan, Probe, Visit};
 use perf_core::corpus::{BrowserKind, BrowserProtocol, Corpus, Environment};
@@ -185,6 +185,14 @@ impl Started {
 
     /// One page load in a fresh context; a failure names the browser's exit when it died.
     fn load(&mut self, visit: &Visit, modules: &[(VariantKind, Arc<VariantBuilds>)]) -> Outcome {
+        // A scenario export runs on the benchmark build, which a variant may lack.
+        if let Probe::Operation { call: OperationCall::Export(export), .. } = &visit.probe {
+            let builds = modules.iter().find(|(v, _)| Some(*v) == visit.variant);
+            if builds.is_some_and(|(_, b)| b.scenarios.is_none()) {
+                let why = format!("{export} is the benchmark build's, which failed to build");
+                return Outcome::Failed { error: RunError::environment(why), browser_exited: None };
+            }
+        }
         let expression = browser_probe::expression(visit, modules, &self.server);
         // The scripts of the first kept load of a host app's page are what it ships.
         let mut counted = None;

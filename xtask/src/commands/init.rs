@@ -51,7 +51,11 @@ impl flags::Init {
         // First the sizes and cold init; the scenario exports are known once the benchmark
         // build exists, and then measured too (cargo and wasm-opt have nothing left to do).
         let first_call = match (&self.first_call, subject.bindgen) {
-            (Some(body), _) => body.as_str(),
+            (Some(_), false) => bail!(
+                "--first-call: {} runs in wasmtime only (no wasm-bindgen), where cold init makes no call",
+                subject.package
+            ),
+            (Some(body), true) => body.as_str(),
             // Only the browsers run a wasm-bindgen crate, and its cold init ends with a call
             // through its JS API, whose arguments no draft can guess.
             (None, true) => bail!(
@@ -61,6 +65,9 @@ impl flags::Init {
             ),
             (None, false) => "",
         };
+        if !subject.bindgen && !self.hosts.is_empty() {
+            bail!("--host: {} runs in wasmtime only (no wasm-bindgen): it has no host apps", subject.package);
+        }
         let samples = Samples { cold_start: self.cold_start_samples, browser: self.browser_samples };
         let drafts = Drafts { subject: &subject, policy: &policy, samples, first_call, hosts: &self.hosts };
         let first = measure(sh, &out, &drafts, &[])?;

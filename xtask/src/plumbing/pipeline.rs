@@ -1,9 +1,10 @@
 //! The measuring pipeline: each selected variant's build plan (`perf_core::plan`) executed:
 //! cargo, wasm-bindgen when the package uses it, wasm-opt, its artifacts (module, and glue)
-//! measured and attributed; then, on its benchmark build (the policy's benchmark features
-//! added) when it has one, its scenarios run in wasmtime and the browsers. It writes only the
-//! build artifacts; what it returns is a measured [`Run`], not yet gated (`outputs.rs`
-//! concludes and writes it).
+//! measured and attributed; then its scenario exports run on its benchmark build (the
+//! policy's benchmark features added) when it has one, in wasmtime and the browsers, while
+//! cold init, the JS-API operations and the host apps load the production build. It writes
+//! only the build artifacts; what it returns is a measured [`Run`], not yet gated
+//! (`outputs.rs` concludes and writes it).
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -179,10 +180,8 @@ pub(crate) fn measure(
     let mut variants: Vec<VariantReport> = built
         .into_iter()
         .map(|(mut report, loadable)| {
-            let Some((scenarios, production)) = loadable.and_then(|l| Some((l.runs?, l.production))) else {
-                return report;
-            };
-            let builds = VariantBuilds { scenarios, production };
+            let Some(Loadable { runs, production }) = loadable else { return report };
+            let builds = VariantBuilds { scenarios: runs, production };
             run_scenarios(&mut report, &builds, runtime, &loaded.budgets.value, narrowed_by.as_deref(), &mut steps);
             modules.push((report.variant, Arc::new(builds)));
             report
@@ -359,22 +358,23 @@ fn run_scenarios(
     narrowed_by: Option<&str>,
     steps: &mut Steps,
 ) {
-    if runtime.corpus.scenarios.is_empty() {
-        // Nothing to run in wasmtime: only the browsers' environments.
+    if !runtime.corpus.scenarios.iter().any(|s| s.js_api.is_none()) {
+        // Nothing to run in wasmtime: only the browsers' environments and operations.
     } else if runtime.bindgen {
         report.runtime_skipped = Some(
             "the module imports its wasm-bindgen JS glue, which wasmtime does not have: it runs in the browsers only"
                 .to_owned(),
         );
-    } else if runtime.engines.contains(&Engine::Wasmtime) {
+    } else if !runtime.engines.contains(&Engine::Wasmtime) {
+        report.runtime_skipped = Some(format!("wasmtime was left out ({})", narrowed_by.unwrap_or_default()));
+    } else if let Some(scenarios) = &builds.scenarios {
         let t = Instant::now();
-        let modules = runner::Modules { scenarios: &builds.scenarios.module, production: &builds.production.module };
+        let modules = runner::Modules { scenarios: &scenarios.module, production: &builds.production.module };
         report.runtime =
             Some(runner::run_variant(modules, report.variant, &runtime.corpus, budgets, &runtime.selection));
         steps.phases.push(phase("runtime", report.variant.as_str(), t));
-    } else {
-        report.runtime_skipped = Some(format!("wasmtime was left out ({})", narrowed_by.unwrap_or_default()));
     }
+    // Otherwise the benchmark build failed: the records say so (`benchmark_error`).
 }
 
 /// The pipeline's accounting: its steps against their budget, the phases, the total time.
@@ -460,8 +460,8 @@ fn build_variant(
             return (report, None);
         }
     };
-    // A failed benchmark build loses only the runtime metrics: the production build's sizes
-    // are still measured.
+    // A failed benchmark build loses only what runs on it (the scenario exports, and
+    // wasmtime's cold start with them): what ships is still measured and loaded.
     let runs = match &plan.benchmark {
         None => Some(built.shipped()),
         Some(bench) => match build_and_optimize(sh, v.variant, bench, caches, steps, "benchmark ") {

@@ -233,10 +233,14 @@ fn measured_value(m: &Metric, v: &VariantReport) -> Measurement {
     };
     match m.source.info().engine {
         Engine::Artifact => size_value(m.source, artifact, v),
-        _ if v.benchmark_error.is_some() => Measurement::NotMeasured(format!(
-            "the {variant} variant's benchmark build failed: {}",
-            v.benchmark_error.as_deref().unwrap_or_default()
-        )),
+        // Cold init in the browsers, the JS-API operations and the host apps load what
+        // ships; wasmtime's scenarios and the scenario exports need the benchmark build.
+        engine if v.benchmark_error.is_some() && (engine == Engine::Wasmtime || !m.source.measures_production()) => {
+            Measurement::NotMeasured(format!(
+                "the {variant} variant's benchmark build failed: {}",
+                v.benchmark_error.as_deref().unwrap_or_default()
+            ))
+        }
         Engine::Browser => match v.browsers.iter().find(|b| b.feeds(&m.id)) {
             Some(b) => b.measurement(m),
             None => Measurement::NotMeasured(format!("no browser environment ran on the {variant} variant")),
@@ -398,6 +402,36 @@ pub(crate) mod tests {
                 "not measured: the release variant's benchmark build failed: cargo benchmark build of the release variant failed"
             )
         );
+    }
+
+    /// Cold init in a browser loads what ships, so a failed benchmark build does not stand
+    /// in for its measurement: the browser's run decides.
+    #[test]
+    fn a_failed_benchmark_build_leaves_what_loads_the_production_build_to_its_run() {
+        let mut budgets: serde_json::Value = serde_json::from_str(BUDGETS).unwrap();
+        budgets["metrics"].as_array_mut().unwrap().push(serde_json::json!({"id": "M-PERF-02A", "name": "cold",
+            "unit": "ms", "source": "browser.desktop_cold_init", "required": false, "gate": "hard",
+            "thresholds": {"full-dev": {"hard": 1}, "core-trace": {"hard": 1}, "core-min": {"hard": 1}}}));
+        let budgets = Budgets::parse("b.json", &budgets.to_string()).unwrap();
+        let env = crate::corpus::Environment {
+            id: "desktop".into(),
+            browser: crate::corpus::BrowserKind::Chromium,
+            cpu_throttling_rate: 1.0,
+            label: "desktop".into(),
+            metric: "M-PERF-02A".into(),
+            scenario_metrics: vec![],
+            host_metrics: Default::default(),
+        };
+        let mut v = release(Some(artifact(100, 50)), None);
+        v.benchmark_error = Some("cargo benchmark build failed".into());
+        let run = EnvironmentRun::planned(&env, false, "return 1;");
+        v.browsers =
+            vec![EnvironmentRun { error: Some(crate::runtime::RunError::environment("the page hung")), ..run }];
+        let records = build_records(&budgets, &[v], "c0ffee");
+        let cold = records.iter().find(|r| r.metric_id == "M-PERF-02A").unwrap();
+        assert_eq!((cold.status, cold.reason.as_deref()), (Status::Fail, Some("desktop: the page hung")));
+        let runtime = records.iter().find(|r| r.metric_id == "M-PERF-04A").unwrap();
+        assert!(runtime.reason.as_deref().is_some_and(|r| r.contains("benchmark build failed")), "{runtime:?}");
     }
 
     #[test]

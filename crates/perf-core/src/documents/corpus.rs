@@ -605,8 +605,9 @@ impl Corpus {
         Ok(())
     }
 
-    /// Each per-operation metric of environment `e` (at `at`): budgeted as one, listed by
-    /// exactly one scenario that drives an export, and fed by no other environment.
+    /// Each per-operation metric of environment `e` (at `at`): budgeted as one of its source
+    /// (a scenario export's, or a JS-API operation's), listed by exactly one scenario that
+    /// drives an operation, and fed by no other environment.
     fn check_environment_scenario_metrics<'a>(
         &self,
         file: &str,
@@ -620,7 +621,8 @@ impl Corpus {
             let rule = |message: String| Err(DocumentError::rule(file, at.clone(), message));
             let js_api = cx.budgets.metric(id).is_some_and(|m| m.source == Source::BrowserJsOpMedian);
             let source = if js_api { Source::BrowserJsOpMedian } else { Source::BrowserOpMedian };
-            if let Some(wrong) = wrong_source(cx, id, source, "a per-operation browser metric") {
+            let what = "a per-operation browser metric (browser.op_median, or browser.js_op_median)";
+            if let Some(wrong) = wrong_source(cx, id, source, what) {
                 return rule(wrong);
             }
             let listing: Vec<&Scenario> = self.scenarios.iter().filter(|s| s.metrics.contains(id)).collect();
@@ -637,8 +639,8 @@ impl Corpus {
         Ok(())
     }
 
-    /// The browser protocol and the hosts, both required with environments: no count of
-    /// zero, and a first call through the JS API.
+    /// The browser protocol, required with environments (no count of zero, a first call
+    /// through the JS API), and the hosts, required with a Chromium environment.
     fn check_browser_protocol(&self, file: &str) -> Result<(), DocumentError> {
         let Some(b) = &self.browser_protocol else {
             if self.environments.is_empty() {
@@ -676,7 +678,12 @@ impl Corpus {
                 ),
             ));
         }
+        // The hosts load in Chromium only: a corpus measured in Firefox alone has none.
+        let chromium = self.environments.iter().any(|e| e.browser == BrowserKind::Chromium);
         let Some(hosts) = &self.hosts else {
+            if !chromium {
+                return Ok(());
+            }
             return Err(DocumentError::rule(
                 file,
                 "/hosts",
@@ -807,14 +814,14 @@ fn check_cold_init_metric<'a>(
     Ok(())
 }
 
-/// "the <variant> module does not export …" for the scenario ABI functions of `name` that
-/// `exports` lacks; `None` when it has them all.
 /// Whether a first call's body uses `api` at all: an export name (what `first_call` was
 /// before it went through the JS API) or an empty body does not.
 fn mentions_api(body: &str) -> bool {
     body.split(|c: char| !(c.is_ascii_alphanumeric() || c == '_' || c == '$')).any(|word| word == "api")
 }
 
+/// "the <variant> module does not export …" for the scenario ABI functions of `name` that
+/// `exports` lacks; `None` when it has them all.
 fn missing_exports(name: &str, variant: VariantKind, exports: &BTreeSet<String>) -> Option<String> {
     let missing: Vec<String> =
         ABI_SUFFIXES.iter().map(|suffix| format!("{name}{suffix}")).filter(|f| !exports.contains(f)).collect();
@@ -1226,6 +1233,14 @@ mod tests {
         };
         let v = with_desktop();
         check(&v).unwrap();
+        // The hosts load in Chromium: a corpus measured in Firefox alone declares none.
+        let mut firefox_only = v.clone();
+        firefox_only.as_object_mut().unwrap().remove("hosts");
+        firefox_only["environments"][0]["browser"] = serde_json::json!("firefox");
+        firefox_only["environments"][0].as_object_mut().unwrap().remove("host_metrics");
+        let firefox_budgets = budgets_with(&[("M-COLD", "browser.desktop_cold_init")]);
+        let cx = CorpusContext { budgets: &firefox_budgets, exports: Some(&exports), only: None };
+        Corpus::parse("c.json", &firefox_only.to_string()).unwrap().check("c.json", &cx).unwrap();
 
         let cases: [Refused; 9] = [
             (

@@ -139,8 +139,9 @@ pub struct VariantReport {
     /// The build the runtime scenarios ran on, when it is not the production build.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub benchmark: Option<BenchmarkBuild>,
-    /// Why the benchmark build failed: its runtime metrics are not measured, while the
-    /// production build's sizes still are.
+    /// Why the benchmark build failed: what runs on it (the scenario exports, in wasmtime
+    /// and the browsers) is not measured, while what ships (sizes, cold init in the
+    /// browsers, JS-API operations, host apps) still is.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub benchmark_error: Option<String>,
     /// The scenarios run in the wasm engine; `None` when none ran (see the records' reasons).
