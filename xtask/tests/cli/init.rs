@@ -72,12 +72,15 @@ fn init_onboards_a_new_crate_and_a_wasm_bindgen_crate_that_perf_then_passes() {
             "2",
             "--browser-samples",
             "1",
-            // The npm hosts need the registry, which a test does not reach.
-            "--host",
-            "vanilla-js",
         ];
-        let first_call = ["--first-call", r#"return api.slugify("Hello, World");"#];
-        let init = if name == "slug" { [&init[..], &first_call[..]].concat() } else { init.to_vec() };
+        // The npm hosts need the registry, which a test does not reach.
+        let in_browsers = ["--first-call", r#"return api.slugify("Hello, World");"#, "--host", "vanilla-js"];
+        if name == "json-stats" {
+            let o = run(&[&init[..], &in_browsers[..]].concat());
+            assert_eq!(o.status.code(), Some(2), "{}", text(&o.stderr));
+            assert!(text(&o.stderr).contains("runs in wasmtime only"), "{}", text(&o.stderr));
+        }
+        let init = if name == "slug" { [&init[..], &in_browsers[..]].concat() } else { init.to_vec() };
         let o = run(&init);
         assert_eq!(o.status.code(), Some(0), "init {name}: {}", text(&o.stderr));
         let stdout = text(&o.stdout);
@@ -95,7 +98,7 @@ fn init_onboards_a_new_crate_and_a_wasm_bindgen_crate_that_perf_then_passes() {
             assert!(budgets.metric("M-FUEL-01A").is_some() && budgets.metric("M-WASMTIME-02A").is_some());
         } else {
             assert!(policy.wasm_bindgen.is_some() && policy.benchmark_features.is_empty());
-            drafted_for_the_browsers(&corpus, &budgets, &stdout, first_call[1]);
+            drafted_for_the_browsers(&corpus, &budgets, &stdout, in_browsers[1]);
         }
         let written = read("wasm_perf_budgets.json");
         let again = run(&init);
