@@ -365,9 +365,11 @@ fn a_module_expensive_to_compile_fails_browser_cold_init_against_an_active_basel
 /// baseline of the clean build: desktop Chromium's search through the JS API of what ships
 /// (M-WEB-05A) fails the baseline rule, while the same search through the benchmark build's
 /// raw scenario export (M-WEB-04A) stays green, as neither calls the binding; reverting
-/// passes. Both have the committed baseline's tolerance for them (+50% and +2 µs); the
-/// budgets are out of reach, so only the baseline rule can fail. The slow build has a
-/// target directory of its own, as the compile-heavy one does.
+/// passes. Both get +150% and +10 µs of room: the slowed search is 7-10x its anchor, while
+/// an unchanged raw search moved +68% beside a compiling build (the committed baseline's
+/// +50% suits a quiet runner, not a busy test machine). The budgets are out of reach, so
+/// only the baseline rule can fail. The slow build has a target directory of its own, as
+/// the compile-heavy one does.
 #[test]
 fn a_regression_only_the_js_api_shows_fails_its_metric_while_the_raw_export_stays_green() {
     let _turn = pipeline_lock();
@@ -379,8 +381,12 @@ fn a_regression_only_the_js_api_shows_fails_its_metric_while_the_raw_export_stay
     let documents = ["--policy", policy, "--budgets", budgets.as_str(), "--corpus", corpus.as_str()];
     // Cold init (one load a seed) and the vanilla host's time to ready (two loads) are not
     // the subject: the compile-heavy test's room.
-    let overrides =
-        [("M-WEB-04A", 50.0, 2.0), ("M-WEB-05A", 50.0, 2.0), ("M-PERF-02A", 150.0, 25.0), ("M-HOST-01A", 150.0, 25.0)];
+    let overrides = [
+        ("M-WEB-04A", 150.0, 10.0),
+        ("M-WEB-05A", 150.0, 10.0),
+        ("M-PERF-02A", 150.0, 25.0),
+        ("M-HOST-01A", 150.0, 25.0),
+    ];
     active_baseline(&baseline, &documents, &overrides);
 
     let summary_path = out.join("slowed.json");
