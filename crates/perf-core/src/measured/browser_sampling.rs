@@ -267,8 +267,8 @@ impl Sampling {
                 r.cache_canary = Some(canary);
                 if warm {
                     r.error = Some(RunError::environment(format!(
-                        "the cache canary found a fresh context warm ({fresh_b:.1} ms after {fresh_a:.1} ms): the samples \
-                         would not be cold"
+                        "the cache canary found a fresh context warm (fresh contexts {fresh_a:.1} and {fresh_b:.1} ms; \
+                         the page {same_0:.1} ms cold, {same_1:.1} ms from its cache): the samples would not be cold"
                     )));
                 }
             }
