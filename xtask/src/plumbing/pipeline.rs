@@ -14,7 +14,7 @@ use anyhow::{Context, anyhow, bail};
 use perf_core::attribution::Attribution;
 use perf_core::browser_sampling::Unavailable;
 use perf_core::budget::Budgets;
-use perf_core::corpus::{Corpus, CorpusContext};
+use perf_core::corpus::{Corpus, CorpusContext, Scenario};
 use perf_core::digest::sha256_hex;
 use perf_core::display::number;
 use perf_core::host::HostApp;
@@ -91,7 +91,7 @@ impl<'a> RuntimePlan<'a> {
     /// environments.
     fn uses(&self, engine: Engine) -> bool {
         match engine.browser() {
-            None => !self.bindgen && self.corpus.scenarios.iter().any(|s| s.js_api.is_none()),
+            None => !self.bindgen && self.corpus.scenarios.iter().any(Scenario::runs_in_wasmtime),
             Some(kind) => self.corpus.environments.iter().any(|x| x.browser == kind),
         }
     }
@@ -179,9 +179,8 @@ pub(crate) fn measure(
     let mut modules = Vec::new();
     let mut variants: Vec<VariantReport> = built
         .into_iter()
-        .map(|(mut report, loadable)| {
-            let Some(Loadable { runs, production }) = loadable else { return report };
-            let builds = VariantBuilds { scenarios: runs, production };
+        .map(|(mut report, builds)| {
+            let Some(builds) = builds else { return report };
             run_scenarios(&mut report, &builds, runtime, &loaded.budgets.value, narrowed_by.as_deref(), &mut steps);
             modules.push((report.variant, Arc::new(builds)));
             report
@@ -231,7 +230,7 @@ pub(crate) fn measure(
 fn build_hosts(
     sh: &Shell,
     runtime: &RuntimePlan,
-    built: &[(VariantReport, Option<Loadable>)],
+    built: &[(VariantReport, Option<VariantBuilds>)],
     steps: &mut Steps,
 ) -> Vec<(VariantKind, HostApp, Result<HostBuild, Unavailable>)> {
     // The corpus check made the hosts' environments existing Chromium ones, and a corpus
@@ -245,9 +244,9 @@ fn build_hosts(
     let probe = std::fs::read(host_app::hosts_dir().join("probe.js"));
     let caches = HostCaches::under(&crate::project_root());
     let mut out = Vec::new();
-    for (report, loadable) in built {
-        let Some(loadable) = loadable.as_ref().filter(|_| hosts.variants.contains(&report.variant)) else { continue };
-        let shipped = &loadable.production;
+    for (report, builds) in built {
+        let Some(builds) = builds.as_ref().filter(|_| hosts.variants.contains(&report.variant)) else { continue };
+        let shipped = &builds.production;
         for &app in &hosts.apps {
             if !runtime.hosts.contains(&app) {
                 let why = runtime.narrowed_by().unwrap_or_default();
@@ -310,7 +309,7 @@ fn build_and_measure(
     plans: &[VariantPlan],
     caches: &Caches,
     steps: &mut Steps,
-) -> Vec<(VariantReport, Option<Loadable>)> {
+) -> Vec<(VariantReport, Option<VariantBuilds>)> {
     std::thread::scope(|s| {
         let pending: Vec<_> = selected
             .iter()
@@ -335,7 +334,7 @@ fn build_and_measure(
                                     Ok(a) => report.attribution = Some(a),
                                     Err(e) => report.attribution_error = Some(format!("{e:#}")),
                                 }
-                                return (report, Some(m.loadable));
+                                return (report, Some(m.builds));
                             }
                             Err(e) => report.error = Some(format!("{e:#}")),
                         }
@@ -358,7 +357,7 @@ fn run_scenarios(
     narrowed_by: Option<&str>,
     steps: &mut Steps,
 ) {
-    if !runtime.corpus.scenarios.iter().any(|s| s.js_api.is_none()) {
+    if !runtime.corpus.scenarios.iter().any(Scenario::runs_in_wasmtime) {
         // Nothing to run in wasmtime: only the browsers' environments and operations.
     } else if runtime.bindgen {
         report.runtime_skipped = Some(
@@ -415,8 +414,8 @@ pub(crate) fn wasm_target_dir(target_directory: &Path) -> String {
     dir.strip_prefix(&root).unwrap_or(&dir).display().to_string()
 }
 
-/// Cargo's output and what ships, named as the summary shows them, and the module the
-/// scenarios run (the benchmark build's, or what ships; `None` when the benchmark build failed).
+/// Cargo's output and what ships, named as the summary shows them, and what the engines
+/// load of the variant (its two builds).
 struct Artifacts {
     pre_name: String,
     pre: Vec<u8>,
@@ -424,14 +423,7 @@ struct Artifacts {
     post: Vec<u8>,
     /// wasm-bindgen's glue files (none without wasm-bindgen).
     glue: Vec<Written>,
-    loadable: Loadable,
-}
-
-/// What the browsers load of a variant: the module its scenarios run (the benchmark
-/// build's, or what ships; `None` when the benchmark build failed), and what ships.
-struct Loadable {
-    runs: Option<Shipped>,
-    production: Shipped,
+    builds: VariantBuilds,
 }
 
 /// Builds and optimizes one variant, then its benchmark build when its plan has one; a
@@ -485,7 +477,10 @@ fn build_variant(
     };
     let production = built.shipped();
     let Built { pre: (pre_name, pre), post: (post_name, post), glue, .. } = built;
-    (report, Some(Artifacts { pre_name, pre, post_name, post, glue, loadable: Loadable { runs, production } }))
+    (
+        report,
+        Some(Artifacts { pre_name, pre, post_name, post, glue, builds: VariantBuilds { scenarios: runs, production } }),
+    )
 }
 
 /// A file the pipeline wrote: its path as the summary names it, and its bytes.
@@ -612,14 +607,14 @@ fn write_glue(sh: &Shell, glue_path: &str, files: Vec<(String, Vec<u8>)>) -> any
     Ok(written)
 }
 
-/// What measuring a variant's artifacts gives: both measurements, the attribution and the
-/// module the runtime scenarios run.
+/// What measuring a variant's artifacts gives: both measurements, the attribution and what
+/// the engines load of the variant.
 struct ArtifactFigures {
     pre: ArtifactMeasurement,
     post: ArtifactMeasurement,
     attribution: anyhow::Result<Attribution>,
     glue: Option<GlueMeasurement>,
-    loadable: Loadable,
+    builds: VariantBuilds,
 }
 
 /// Measures both artifacts of a variant (on two threads), attributes its bytes, and times it.
@@ -648,7 +643,7 @@ fn measure_artifacts(
     });
     let figures = measured.map(|(pre, post, glue)| {
         let attribution = attribution::attribute(variant, profiled(&a, &pre, &post));
-        ArtifactFigures { pre, post, attribution, glue, loadable: a.loadable }
+        ArtifactFigures { pre, post, attribution, glue, builds: a.builds }
     });
     (figures, phase("measure", variant.as_str(), t))
 }

@@ -57,8 +57,7 @@ pub fn run_variant(
     let scenarios: Vec<&Scenario> = corpus
         .scenarios
         .iter()
-        // An operation through the JS API runs in the browsers only: wasmtime has no JS.
-        .filter(|s| s.js_api.is_none())
+        .filter(|s| s.runs_in_wasmtime())
         .filter(|s| s.variants.contains(&variant) && selection.scenario.is_none_or(|id| id == s.id))
         .collect();
     let protocol = corpus.protocol;

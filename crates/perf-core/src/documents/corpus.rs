@@ -218,6 +218,14 @@ pub struct Scenario {
     pub seed_set: Vec<u64>,
 }
 
+impl Scenario {
+    /// Whether wasmtime runs it: every scenario but an operation through the JS API, which
+    /// runs in the browsers only (wasmtime has no JS).
+    pub fn runs_in_wasmtime(&self) -> bool {
+        self.js_api.is_none()
+    }
+}
+
 /// An operation through the public JS API: `setup`, the body of a function of `api` and
 /// `seed` whose value is the state (e.g. an index with documents), then `op`, the body of a
 /// function of `api` and `state`, timed per call. `api` is the glue's exports (for a
