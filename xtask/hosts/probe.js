@@ -6,8 +6,9 @@
 // { control, ready_ms, init_ms, first_call_ms, answer?, error? }. `ready_ms` is the
 // `wasm:ready` mark's time from navigation start (the host's boot, hydration and chunk
 // loading included); `init_ms` is init to first answer, the same in every host. With
-// `?control` in the URL the page skips the module (the same app, wasm stubbed): its
-// `ready_ms` is the host's own cost. A `wasm-probe` event on window says the result is there.
+// `?control` in the URL the page makes no call; the gate loads it so from the app's control
+// build (the subject stubbed out), whose `ready_ms` is the host's own cost. A `wasm-probe`
+// event on window says the result is there.
 import { firstCall } from "./calls.js";
 
 export async function probe(load) {

@@ -24,7 +24,7 @@ use xshell::Shell;
 use crate::browser_probe::{self, PAGE_PATH, VariantBuilds};
 use crate::browser_process::{self, BrowserProcess};
 use crate::browser_session::{BrowserSession, PageLoad};
-use crate::host_build::HostBuild;
+use crate::host_build::HostPages;
 use crate::host_site::ServedSite;
 use crate::loopback::Loopback;
 
@@ -35,7 +35,7 @@ const EXIT_GRACE: Duration = Duration::from_secs(2);
 /// The host apps built for the run: per variant and app, the build, or why there is none;
 /// and where the sizes of the scripts their pages load are memoized (the artifacts' cache).
 pub(crate) struct HostBuilds {
-    pub builds: Vec<(VariantKind, HostApp, Result<HostBuild, Unavailable>)>,
+    pub builds: Vec<(VariantKind, HostApp, Result<HostPages, Unavailable>)>,
     pub measure_cache: PathBuf,
 }
 
@@ -142,7 +142,7 @@ fn run_environment(
         for host in &mut run.hosts {
             let Some(site) = host_sites.iter().find(|s| s.variant == *variant && s.app == host.app) else { continue };
             match site.loaded_js(&hosts.measure_cache) {
-                Ok(js) => host.loaded_js = js,
+                Ok((page, control)) => (host.loaded_js, host.control_js) = (page, control),
                 Err(e) => eprintln!("note: the {} host's scripts were not measured: {e:#}", host.app.as_str()),
             }
         }
@@ -194,7 +194,8 @@ impl Started {
             }
         }
         let expression = browser_probe::expression(visit, modules, &self.server);
-        // The scripts of the first kept load of a host app's page are what it ships.
+        // The scripts of the first kept load of a host app's page are what it ships; of its
+        // control page's, what the host alone does.
         let mut counted = None;
         let page = match &visit.probe {
             Probe::Host { app, control } => {
@@ -203,9 +204,9 @@ impl Started {
                     let why = format!("the {} host has no site for this variant", app.as_str());
                     return Outcome::Failed { error: RunError::environment(why), browser_exited: None };
                 };
-                if !control && !visit.warm_up {
-                    self.host_sites[i].before_counted_load();
-                    counted = Some(i);
+                if !visit.warm_up && self.host_sites[i].counts(*control) {
+                    self.host_sites[i].before_counted_load(*control);
+                    counted = Some((i, *control));
                 }
                 self.host_sites[i].url(*control)
             }
@@ -220,8 +221,8 @@ impl Started {
         };
         let e = match self.session.evaluate_fresh(&load) {
             Ok(text) => {
-                if let Some(i) = counted {
-                    self.host_sites[i].after_counted_load();
+                if let Some((i, control)) = counted {
+                    self.host_sites[i].after_counted_load(control);
                 }
                 return Outcome::Returned(text);
             }

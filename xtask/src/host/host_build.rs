@@ -35,6 +35,7 @@ impl HostCaches {
 
 /// A host app, built: the folder the loopback server serves, the page a sample loads, and
 /// what it took.
+#[derive(Clone)]
 pub(crate) struct HostBuild {
     pub site: PathBuf,
     pub page: &'static str,
@@ -46,12 +47,20 @@ pub(crate) struct HostBuild {
     pub build_millis: Option<u64>,
 }
 
-/// Builds `app` around `pkg` (whose module file is `module_name`), or takes it from the cache.
+/// A host app's two builds a variant's samples load: the app around the variant's shipped
+/// module, and its control build (the subject stubbed out).
+pub(crate) struct HostPages {
+    pub page: HostBuild,
+    pub control: HostBuild,
+}
+
+/// Builds `app` around `pkg` (whose module file is `module_name`; a control build has none),
+/// or takes it from the cache.
 pub(crate) fn build(
     sh: &Shell,
     app: HostApp,
     pkg: &[PkgFile],
-    module_name: &str,
+    module_name: Option<&str>,
     caches: &HostCaches,
 ) -> anyhow::Result<HostBuild> {
     let facts = host_app::facts(app);
@@ -88,7 +97,7 @@ pub(crate) fn build(
         let t = Instant::now();
         npm(sh, app, &install, &["run", "build"])?;
         out.build_millis = Some(t.elapsed().as_millis() as u64);
-        if let Some(dir) = facts.module_beside {
+        if let (Some(dir), Some(module_name)) = (facts.module_beside, module_name) {
             let module = pkg.iter().find(|(name, _)| name == module_name).ok_or_else(|| anyhow!("no {module_name}"))?;
             write_atomic(&install.join(dir).join(module_name), &module.1)?;
         }
@@ -275,15 +284,15 @@ mod tests {
         let dir = fresh("host-build-cache");
         let caches = HostCaches { builds: dir.join("builds"), installs: dir.join("npm") };
         let sh = Shell::new().unwrap();
-        let first = build(&sh, HostApp::VanillaJs, &pkg(b"\0asm one"), "m.wasm", &caches).unwrap();
+        let first = build(&sh, HostApp::VanillaJs, &pkg(b"\0asm one"), Some("m.wasm"), &caches).unwrap();
         assert!(!first.cache_hit);
         assert_eq!((first.page, first.install_millis, first.build_millis), ("/", None, None));
         for file in ["index.html", "main.js", "pkg/m.wasm", "pkg/subject.js", "pkg/calls.js", "pkg/probe.js"] {
             assert!(first.site.join(file).is_file(), "{file} missing from {}", first.site.display());
         }
-        let again = build(&sh, HostApp::VanillaJs, &pkg(b"\0asm one"), "m.wasm", &caches).unwrap();
+        let again = build(&sh, HostApp::VanillaJs, &pkg(b"\0asm one"), Some("m.wasm"), &caches).unwrap();
         assert!(again.cache_hit && again.site == first.site);
-        let changed = build(&sh, HostApp::VanillaJs, &pkg(b"\0asm two"), "m.wasm", &caches).unwrap();
+        let changed = build(&sh, HostApp::VanillaJs, &pkg(b"\0asm two"), Some("m.wasm"), &caches).unwrap();
         assert!(!changed.cache_hit && changed.site != first.site, "new module bytes, new build");
         assert_eq!(std::fs::read(changed.site.join("pkg/m.wasm")).unwrap(), b"\0asm two");
     }
@@ -315,7 +324,7 @@ mod tests {
                    run) test ! -e stray || exit 9; mkdir -p dist && cp index.html dist/ && echo m > dist/app.js && echo s > stray ;;\n\
                    esac";
         let sh = fake_tools(&dir.join("bin"), Some("echo v20.20.2"), npm);
-        let first = build(&sh, HostApp::React, &pkg(b"\0asm one"), "m.wasm", &caches).unwrap();
+        let first = build(&sh, HostApp::React, &pkg(b"\0asm one"), Some("m.wasm"), &caches).unwrap();
         assert!(first.install_millis.is_some() && first.build_millis.is_some());
         let mut served: Vec<String> = walkdir::WalkDir::new(&first.site)
             .into_iter()
@@ -326,7 +335,7 @@ mod tests {
         served.sort();
         assert_eq!(served, ["app.js", "index.html"], "dist/ at the site's root, not the install");
         // New module bytes: the same install, a clean build (the stray file is gone first).
-        let second = build(&sh, HostApp::React, &pkg(b"\0asm two"), "m.wasm", &caches).unwrap();
+        let second = build(&sh, HostApp::React, &pkg(b"\0asm two"), Some("m.wasm"), &caches).unwrap();
         assert!(second.install_millis.is_none() && second.build_millis.is_some(), "installed once");
     }
 
@@ -337,7 +346,7 @@ mod tests {
         let npm = "[ \"$1\" = --version ] && { echo 11.0.0; exit 0; }\n\
                    echo 'npm error code E404' >&2\necho 'npm error 404 Not Found - GET vite' >&2\nexit 1";
         let sh = fake_tools(&dir.join("bin"), Some("echo v20.20.2"), npm);
-        let e = build(&sh, HostApp::React, &pkg(b"\0asm"), "m.wasm", &caches).err().unwrap();
+        let e = build(&sh, HostApp::React, &pkg(b"\0asm"), Some("m.wasm"), &caches).err().unwrap();
         let message = format!("{e:#}");
         assert!(message.contains("the react host: `npm ci --no-audit --no-fund`"), "{message}");
         assert!(message.contains("failed (exit status: 1); its last lines:"), "{message}");
@@ -345,10 +354,10 @@ mod tests {
         assert!(!dir.join("builds").exists() || std::fs::read_dir(dir.join("builds")).unwrap().next().is_none());
 
         let sh = fake_tools(&dir.join("no-node"), None, "echo 11.0.0");
-        let e = build(&sh, HostApp::Nextjs, &pkg(b"\0asm"), "m.wasm", &caches).err().unwrap();
+        let e = build(&sh, HostApp::Nextjs, &pkg(b"\0asm"), Some("m.wasm"), &caches).err().unwrap();
         assert!(format!("{e:#}").contains("the nextjs host is built with npm, and Node.js or npm is not on PATH"));
         let sh = fake_tools(&dir.join("old-node"), Some("echo v18.20.4"), "echo 9.2.0");
-        let e = build(&sh, HostApp::Nextjs, &pkg(b"\0asm"), "m.wasm", &caches).err().unwrap();
+        let e = build(&sh, HostApp::Nextjs, &pkg(b"\0asm"), Some("m.wasm"), &caches).err().unwrap();
         assert!(format!("{e:#}").contains("this Node.js is v18.20.4: install Node.js 20.19 or later"), "{e:#}");
     }
 }

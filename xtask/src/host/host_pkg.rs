@@ -6,6 +6,9 @@
 //!   `WebAssembly.instantiateStreaming`, `exports` is what it exports);
 //! - `calls.js`: `firstCall(api)`, the corpus's first call through the subject's API;
 //! - `probe.js`: the page contract (`xtask/hosts/probe.js`).
+//!
+//! The control build's `pkg/` has the same names with the subject stubbed out: no module,
+//! no glue, an `init()` that does nothing; so its page loads the host alone.
 
 use crate::browser_probe::Shipped;
 
@@ -53,6 +56,28 @@ pub(crate) fn pkg_files(shipped: &Shipped, first_call: &str, probe: &[u8]) -> Ve
     files
 }
 
+/// `pkg/`'s files for the control build: the host app with no subject (a stub `init()`, no
+/// module, no glue, no call), with the page contract `probe`, whose `?control` skips the
+/// call. The same for every subject and variant, so one build per host serves them all.
+pub(crate) fn control_pkg_files(probe: &[u8]) -> Vec<PkgFile> {
+    vec![
+        (
+            "subject.js".to_owned(),
+            b"// No subject: the control build loads the host alone (written by the gate).\n\
+              export default async function init() {}\n"
+                .to_vec(),
+        ),
+        ("subject.d.ts".to_owned(), b"export default function init(): Promise<void>;\n".to_vec()),
+        (
+            "calls.js".to_owned(),
+            b"// The control page makes no call (written by the gate).\n\
+              export function firstCall() {\n  throw new Error(\"the control build has no subject\");\n}\n"
+                .to_vec(),
+        ),
+        ("probe.js".to_owned(), probe.to_vec()),
+    ]
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -98,5 +123,13 @@ mod tests {
         let loader = text(&files, "subject.js");
         assert!(loader.contains("instantiateStreaming(fetch(new URL(\"./sample_kernel.wasm\", import.meta.url)), {})"));
         assert!(text(&files, "subject.d.ts").contains("export declare let exports"));
+    }
+
+    #[test]
+    fn the_control_build_has_the_same_names_and_no_subject() {
+        let files = control_pkg_files(b"probe");
+        assert_eq!(names(&files), ["subject.js", "subject.d.ts", "calls.js", "probe.js"]);
+        assert!(text(&files, "subject.js").contains("export default async function init() {}"));
+        assert!(!text(&files, "subject.js").contains("import"), "it loads nothing");
     }
 }

@@ -1,8 +1,9 @@
 //! A built host app as the loopback server serves it, at the root of an origin of its own
-//! (Next's export loads `/_next/...` by absolute path): every file of its site by its
-//! path, a folder's `index.html` at the folder too, each with its content type, and every
-//! module with a fresh nonce per fetch, as the probes' own modules are. While served, it
-//! notes the scripts its page fetched, which are what that host ships to a user.
+//! (Next's export loads `/_next/...` by absolute path), and its control build on another:
+//! every file of a site by its path, a folder's `index.html` at the folder too, each with
+//! its content type, and every module with a fresh nonce per fetch, as the probes' own
+//! modules are. While served, it notes the scripts each page fetched: what the app ships
+//! to a user, and what the host alone does.
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -13,24 +14,31 @@ use perf_core::host::HostApp;
 use perf_core::host_run::{LoadedFile, LoadedJs};
 use perf_core::policy::VariantKind;
 
-use crate::host_build::HostBuild;
+use crate::host_build::{HostBuild, HostPages};
 use crate::loopback::{Loopback, Resource};
 use crate::measure;
 
-/// A host app's build served on its own origin while an environment loads it.
+/// A host app served while an environment loads it: its page on one origin and its control
+/// build (the app with no subject) on another.
 pub(crate) struct ServedSite {
     pub variant: VariantKind,
     pub app: HostApp,
-    server: Loopback,
     page: &'static str,
+    app_origin: Origin,
+    control_origin: Origin,
+}
+
+/// One build served on its own origin, and the scripts its page fetched.
+struct Origin {
+    server: Loopback,
     /// The scripts of the site, by path (the bytes the server serves).
     scripts: BTreeMap<String, Arc<Vec<u8>>>,
-    /// The scripts the app's page fetched on its first kept load, in the order fetched.
+    /// The scripts the page fetched on its first kept load, in the order fetched.
     fetched: Option<Vec<String>>,
 }
 
-impl ServedSite {
-    pub(crate) fn serve(variant: VariantKind, app: HostApp, build: &HostBuild) -> anyhow::Result<ServedSite> {
+impl Origin {
+    fn serve(build: &HostBuild) -> anyhow::Result<Origin> {
         let routes = routes(&build.site)?;
         let scripts = routes
             .iter()
@@ -39,37 +47,12 @@ impl ServedSite {
                 _ => None,
             })
             .collect();
-        let server = Loopback::serve(routes)?;
-        Ok(ServedSite { variant, app, server, page: build.page, scripts, fetched: None })
-    }
-
-    /// The app's page, or its control page.
-    pub(crate) fn url(&self, control: bool) -> String {
-        self.server.url(self.page) + if control { "?control" } else { "" }
-    }
-
-    /// Before a load whose scripts count: forgets what was served before it.
-    pub(crate) fn before_counted_load(&self) {
-        self.server.take_served();
-    }
-
-    /// After that load: the scripts it fetched, kept the first time.
-    pub(crate) fn after_counted_load(&mut self) {
-        let served = self.server.take_served();
-        if self.fetched.is_none() {
-            let mut fetched: Vec<String> = Vec::new();
-            for path in served.into_iter().filter(|p| self.scripts.contains_key(p)) {
-                if !fetched.contains(&path) {
-                    fetched.push(path);
-                }
-            }
-            self.fetched = Some(fetched);
-        }
+        Ok(Origin { server: Loopback::serve(routes)?, scripts, fetched: None })
     }
 
     /// The scripts the page fetched, each measured (gzip and brotli memoized in `cache`);
     /// `None` before a counted load.
-    pub(crate) fn loaded_js(&self, cache: &Path) -> anyhow::Result<Option<LoadedJs>> {
+    fn loaded_js(&self, cache: &Path) -> anyhow::Result<Option<LoadedJs>> {
         let Some(fetched) = &self.fetched else { return Ok(None) };
         let mut files = Vec::new();
         for path in fetched {
@@ -82,6 +65,55 @@ impl ServedSite {
             });
         }
         Ok(Some(LoadedJs::of(files)))
+    }
+}
+
+impl ServedSite {
+    pub(crate) fn serve(variant: VariantKind, app: HostApp, pages: &HostPages) -> anyhow::Result<ServedSite> {
+        Ok(ServedSite {
+            variant,
+            app,
+            page: pages.page.page,
+            app_origin: Origin::serve(&pages.page)?,
+            control_origin: Origin::serve(&pages.control)?,
+        })
+    }
+
+    fn origin(&self, control: bool) -> &Origin {
+        if control { &self.control_origin } else { &self.app_origin }
+    }
+
+    /// The app's page, or its control page (the control build, told to make no call).
+    pub(crate) fn url(&self, control: bool) -> String {
+        self.origin(control).server.url(self.page) + if control { "?control" } else { "" }
+    }
+
+    /// Whether a load of this page still counts its scripts: until its first kept load.
+    pub(crate) fn counts(&self, control: bool) -> bool {
+        self.origin(control).fetched.is_none()
+    }
+
+    /// Before a load whose scripts count: forgets what was served before it.
+    pub(crate) fn before_counted_load(&self, control: bool) {
+        self.origin(control).server.take_served();
+    }
+
+    /// After that load: the scripts it fetched, in the order first fetched.
+    pub(crate) fn after_counted_load(&mut self, control: bool) {
+        let origin = if control { &mut self.control_origin } else { &mut self.app_origin };
+        let mut fetched: Vec<String> = Vec::new();
+        for path in origin.server.take_served().into_iter().filter(|p| origin.scripts.contains_key(p)) {
+            if !fetched.contains(&path) {
+                fetched.push(path);
+            }
+        }
+        origin.fetched = Some(fetched);
+    }
+
+    /// The scripts the app's page and its control page fetched (each `None` before its
+    /// counted load).
+    pub(crate) fn loaded_js(&self, cache: &Path) -> anyhow::Result<(Option<LoadedJs>, Option<LoadedJs>)> {
+        Ok((self.app_origin.loaded_js(cache)?, self.control_origin.loaded_js(cache)?))
     }
 }
 

@@ -30,7 +30,7 @@ use crate::atomic_write::write_atomic;
 use crate::attribution::{self, Profile};
 use crate::browser_probe::{Shipped, VariantBuilds};
 use crate::browser_runner::{self, BrowserSelection, HostBuilds};
-use crate::host_build::{self, HostBuild, HostCaches};
+use crate::host_build::{self, HostBuild, HostCaches, HostPages};
 use crate::optimize::{self, BINARYEN_VERSION, CacheOutcome};
 pub(crate) use crate::runner::Selection;
 use crate::settings::{Engine, RuntimeArgs};
@@ -224,15 +224,17 @@ pub(crate) fn measure(
     })
 }
 
-/// Builds the corpus's host apps around each of its variants' production builds (or takes
-/// them from the cache), when a Chromium environment that loads them runs; a failed build
-/// fails that host on that variant, and the others are still built.
+/// Builds the corpus's host apps around each of its variants' production builds, and each
+/// app's control build (the app with the subject stubbed out, one for every variant), or
+/// takes them from the cache, when a Chromium environment that loads them runs; a failed
+/// build fails that host (on that variant, or on all for its control), and the others are
+/// still built.
 fn build_hosts(
     sh: &Shell,
     runtime: &RuntimePlan,
     built: &[(VariantReport, Option<VariantBuilds>)],
     steps: &mut Steps,
-) -> Vec<(VariantKind, HostApp, Result<HostBuild, Unavailable>)> {
+) -> Vec<(VariantKind, HostApp, Result<HostPages, Unavailable>)> {
     // The corpus check made the hosts' environments existing Chromium ones, and a corpus
     // with hosts has a browser protocol, whose first call the hosts make.
     let chromium = runtime.engines.contains(&Engine::Chromium);
@@ -241,52 +243,75 @@ fn build_hosts(
     else {
         return Vec::new();
     };
-    let probe = std::fs::read(host_app::hosts_dir().join("probe.js"));
+    let probe = std::fs::read(host_app::hosts_dir().join("probe.js"))
+        .map_err(|e| anyhow!("cannot read the page contract xtask/hosts/probe.js: {e}"));
     let caches = HostCaches::under(&crate::project_root());
+    let hosted: Vec<&(VariantReport, Option<VariantBuilds>)> =
+        built.iter().filter(|(report, builds)| builds.is_some() && hosts.variants.contains(&report.variant)).collect();
+    let mut controls: Vec<(HostApp, Result<HostBuild, Unavailable>)> = Vec::new();
     let mut out = Vec::new();
-    for (report, builds) in built {
-        let Some(builds) = builds.as_ref().filter(|_| hosts.variants.contains(&report.variant)) else { continue };
+    for &app in &hosts.apps {
+        if !runtime.hosts.contains(&app) {
+            let why = runtime.narrowed_by().unwrap_or_default();
+            out.extend(hosted.iter().map(|(r, _)| (r.variant, app, Err(Unavailable::LeftOut(why.clone())))));
+            continue;
+        }
+        if hosted.is_empty() {
+            continue;
+        }
+        let t = Instant::now();
+        let control = probe
+            .as_ref()
+            .map_err(|e| anyhow!("{e}"))
+            .and_then(|probe| host_build::build(sh, app, &host_pkg::control_pkg_files(probe), None, &caches));
+        controls.push((app, counted(control, &format!("{}/control", app.as_str()), t, steps)));
+    }
+    for (report, builds) in hosted {
+        let Some(builds) = builds else { continue };
         let shipped = &builds.production;
-        for &app in &hosts.apps {
-            if !runtime.hosts.contains(&app) {
-                let why = runtime.narrowed_by().unwrap_or_default();
-                out.push((report.variant, app, Err(Unavailable::LeftOut(why))));
-                continue;
-            }
+        for (app, control) in &controls {
             let t = Instant::now();
-            let result = probe
-                .as_ref()
-                .map_err(|e| anyhow!("cannot read the page contract xtask/hosts/probe.js: {e}"))
-                .and_then(|probe| {
-                    let pkg = host_pkg::pkg_files(shipped, &protocol.first_call, probe);
-                    host_build::build(sh, app, &pkg, &shipped.module_name, &caches)
-                });
+            let result = probe.as_ref().map_err(|e| anyhow!("{e}")).and_then(|probe| {
+                let pkg = host_pkg::pkg_files(shipped, &protocol.first_call, probe);
+                host_build::build(sh, *app, &pkg, Some(&shipped.module_name), &caches)
+            });
             let name = format!("{}/{}", app.as_str(), report.variant.as_str());
-            let result = match result {
-                Ok(b) => {
-                    let ms = |m: Option<u64>| m.map(|m| m as f64);
-                    for (what, millis) in [("npm ci", ms(b.install_millis)), ("npm run build", ms(b.build_millis))] {
-                        if let Some(millis) = millis {
-                            steps.phases.push(PhaseTiming { phase: what.to_owned(), variant: name.clone(), millis });
-                        }
-                    }
-                    let (how, count) = match b.cache_hit {
-                        true => ("host (cached)", &mut steps.counts.host_cache_hits),
-                        false => ("host", &mut steps.counts.host_builds),
-                    };
-                    *count += 1;
-                    steps.phases.push(phase(how, &name, t));
-                    Ok(b)
-                }
-                Err(e) => {
-                    eprintln!("error: {e:#}");
-                    Err(Unavailable::Failed(RunError::environment(format!("{e:#}"))))
-                }
-            };
-            out.push((report.variant, app, result));
+            let pages = counted(result, &name, t, steps)
+                .and_then(|page| control.clone().map(|control| HostPages { page, control }));
+            out.push((report.variant, *app, pages));
         }
     }
     out
+}
+
+/// A host build's outcome, its steps counted and timed (since `t`) under `name`.
+fn counted(
+    result: anyhow::Result<HostBuild>,
+    name: &str,
+    t: Instant,
+    steps: &mut Steps,
+) -> Result<HostBuild, Unavailable> {
+    match result {
+        Ok(b) => {
+            let ms = |m: Option<u64>| m.map(|m| m as f64);
+            for (what, millis) in [("npm ci", ms(b.install_millis)), ("npm run build", ms(b.build_millis))] {
+                if let Some(millis) = millis {
+                    steps.phases.push(PhaseTiming { phase: what.to_owned(), variant: name.to_owned(), millis });
+                }
+            }
+            let (how, count) = match b.cache_hit {
+                true => ("host (cached)", &mut steps.counts.host_cache_hits),
+                false => ("host", &mut steps.counts.host_builds),
+            };
+            *count += 1;
+            steps.phases.push(phase(how, name, t));
+            Ok(b)
+        }
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            Err(Unavailable::Failed(RunError::environment(format!("{e:#}"))))
+        }
+    }
 }
 
 /// Says which rustflags from the environment the wasm builds ignore: the policy sets them.

@@ -424,7 +424,8 @@ fn a_regression_only_the_js_api_shows_fails_its_metric_while_the_raw_export_stay
 /// The corpus's hosts section, narrowed to vanilla-js (the npm hosts need the registry, which
 /// a test does not reach): the release build as it ships, loaded in the host app from
 /// navigation, answers its first call through its exports, and its time to ready feeds
-/// M-HOST-01A with the production module among the record's artifacts; the hosts left out
+/// M-HOST-01A with the production module among the record's artifacts, and its bytes (the
+/// control build's scripts, the page's with the module) M-HOST-03A and 04A; the hosts left out
 /// and the variants the section does not load are skipped, saying why.
 #[test]
 fn the_shipped_module_is_measured_in_a_host_app_and_what_was_left_out_says_so() {
@@ -448,13 +449,20 @@ fn the_shipped_module_is_measured_in_a_host_app_and_what_was_left_out_says_so() 
     for h in &hosts[1..] {
         assert_eq!(h.left_out.as_deref(), Some("this run selected --engine chromium --host vanilla-js"), "{h:?}");
     }
-    assert!(s.pipeline.phases.iter().any(|p| p.phase.starts_with("host") && p.variant == "vanilla-js/release"));
+    for build in ["vanilla-js/release", "vanilla-js/control"] {
+        assert!(s.pipeline.phases.iter().any(|p| p.phase.starts_with("host") && p.variant == build), "{build}");
+    }
     let steps = (s.pipeline.steps.host_builds, s.pipeline.steps.host_cache_hits);
-    assert!(steps == (1, 0) || steps == (0, 1), "one host, built or from the cache: {steps:?}");
+    assert_eq!(steps.0 + steps.1, 2, "one host and its control, built or from the cache: {steps:?}");
     let stdout = text(&o.stdout);
     assert!(stdout.contains(&format!(", {} host builds, {} host cache hits, ", steps.0, steps.1)), "{stdout}");
     let block = stdout.split("time to ready in the host apps").nth(1).unwrap_or_else(|| panic!("{stdout}"));
     assert!(block.lines().any(|l| l.starts_with("M-HOST-01A") && !l.ends_with("skip")), "measured on release: {block}");
+    let shipped_block = stdout.split("what the host apps ship, bytes").nth(1).unwrap_or_else(|| panic!("{stdout}"));
+    for id in ["M-HOST-03A", "M-HOST-04A"] {
+        assert!(shipped_block.lines().any(|l| l.starts_with(id) && !l.ends_with("skip")), "{id}: {shipped_block}");
+        assert_eq!(stdout.matches(&format!("\n{id} ")).count(), 1, "{id} in one block: {stdout}");
+    }
 
     // The reports' host grid: the figures of the host that ran, why the others have none.
     let report = std::fs::read_to_string(&markdown).unwrap();
@@ -466,7 +474,17 @@ fn the_shipped_module_is_measured_in_a_host_app_and_what_was_left_out_says_so() 
     assert_eq!(scripts, ["/main.js", "/pkg/calls.js", "/pkg/probe.js", "/pkg/subject.js"], "no module, no page");
     assert_eq!(js.gzip_bytes, js.files.iter().map(|f| f.gzip_bytes).sum::<u64>());
     assert!(js.raw_bytes > js.gzip_bytes && js.gzip_bytes > 0, "{js:?}");
-    let expected = format!("| {:.1} | {} |", figures.first_call_ms, perf_core::display::number(js.gzip_bytes as f64));
+    // The control page loads the control build: the same scripts, the subject stubbed out.
+    let alone = vanilla.control_js.as_ref().unwrap_or_else(|| panic!("the scripts its control loaded: {vanilla:?}"));
+    let mut control_scripts: Vec<&str> = alone.files.iter().map(|f| f.path.as_str()).collect();
+    control_scripts.sort();
+    assert_eq!(control_scripts, scripts);
+    let subject =
+        |js: &perf_core::host_run::LoadedJs| js.files.iter().find(|f| f.path == "/pkg/subject.js").unwrap().raw_bytes;
+    assert!(subject(alone) < subject(js), "a stub, not the module's loader: {alone:?}");
+    let number = |bytes: u64| perf_core::display::number(bytes as f64);
+    let expected =
+        format!("| {:.1} | {} | {} |", figures.first_call_ms, number(js.gzip_bytes), number(alone.gzip_bytes));
     assert!(row("vanilla-js").ends_with(&expected), "{grid}");
     assert!(row("react").contains("this run selected --engine chromium --host vanilla-js"), "{grid}");
     let page = std::fs::read_to_string(&html).unwrap();
@@ -478,6 +496,14 @@ fn the_shipped_module_is_measured_in_a_host_app_and_what_was_left_out_says_so() 
     let shipped = release.post_opt.as_ref().unwrap();
     assert!(ready.artifact_paths.contains(&shipped.path), "the production build: {:?}", ready.artifact_paths);
     assert!(!ready.artifact_paths.iter().any(|p| p.contains("bench")), "{:?}", ready.artifact_paths);
+    // Its bytes: counted, not timed, in the first hosts environment.
+    let host_alone = record("M-HOST-03A", "core-min");
+    assert_eq!(host_alone.value, Some(alone.gzip_bytes as f64), "{host_alone:?}");
+    let total = record("M-HOST-04A", "core-min");
+    assert_eq!(total.value, Some((js.gzip_bytes + shipped.gzip_bytes) as f64), "the page's scripts and the module");
+    for r in [host_alone, total] {
+        assert!(!r.wall_clock && r.seed_set.is_empty() && r.status == Status::Pass, "{r:?}");
+    }
     let next = record("M-HOST-01D", "core-min");
     assert_eq!(next.status, Status::Skip);
     assert!(next.reason.as_deref().is_some_and(|r| r.contains("the nextjs host was left out")), "{next:?}");

@@ -547,7 +547,7 @@ pub fn records(
             let judged = Record::judged(m, &v.budget_profile, v.variant, &origin.commit, measured, required);
             out.push(Record {
                 environment: found.map_or_else(|| "none".to_owned(), |f| f.environment.clone()),
-                seed_set: if m.source.is_size() { Vec::new() } else { origin.seed_set.clone() },
+                seed_set: if m.source.counts_bytes() { Vec::new() } else { origin.seed_set.clone() },
                 commands: found.map(|f| f.commands.clone()).unwrap_or_default(),
                 artifact_paths: found.map(|f| f.artifact_paths.clone()).unwrap_or_default(),
                 ..judged

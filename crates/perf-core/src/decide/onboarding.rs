@@ -185,6 +185,20 @@ pub fn draft_metrics(subject: &Subject, scenarios: &[String]) -> Vec<Metric> {
                 });
             }
         }
+        for app in HostApp::ALL {
+            let host = app.as_str();
+            for (kind, name, source) in [
+                (HOST_JS, format!("JS the {host} host loads on its own (gzip bytes)"), Source::BrowserHostJsGzip),
+                (
+                    HOST_TOTAL,
+                    format!("what the {host} host's page ships: its JS and the module (gzip bytes)"),
+                    Source::BrowserHostTotalGzip,
+                ),
+            ] {
+                metrics
+                    .push(Metric { required: false, ..metric(&host_metric_id(kind, app), &name, Unit::Bytes, source) });
+            }
+        }
         for (i, s) in scenarios.iter().enumerate() {
             let [desktop, mobile] = browser_op_metric_ids(i);
             metrics.extend([
@@ -225,11 +239,16 @@ fn fuel_metric_id(i: usize) -> String {
     format!("M-FUEL-{:02}A", i + 1)
 }
 
-/// A host app's time to ready on `side` (0 desktop, 1 phone): M-HOST-01A..D and 02A..D, the
-/// sample subjects' ids.
-fn host_metric_id(side: usize, app: HostApp) -> String {
+/// The kinds of host metric past the two times to ready: the host's own JS, and its page's
+/// total with the module.
+const HOST_JS: usize = 2;
+const HOST_TOTAL: usize = 3;
+
+/// A host app's metric of `kind`: its time to ready on the desktop (0) or the phone (1), or
+/// its bytes ([`HOST_JS`], [`HOST_TOTAL`]): M-HOST-01A..04D, the sample subjects' ids.
+fn host_metric_id(kind: usize, app: HostApp) -> String {
     let letter = ['A', 'B', 'C', 'D'][HostApp::ALL.iter().position(|a| *a == app).unwrap_or_default()];
-    format!("M-HOST-{:02}{letter}", side + 1)
+    format!("M-HOST-{:02}{letter}", kind + 1)
 }
 
 /// A wasm-bindgen crate's scenario `i` in desktop Chromium and on the emulated phone.
@@ -345,6 +364,10 @@ fn draft_browser_corpus(subject: &Subject, scenarios: &[String], samples: Sample
             variants: vec![VariantKind::Release],
             environments: vec!["desktop-chromium".to_owned(), "mobile-emulated-chromium".to_owned()],
             samples: samples.browser,
+            size_metrics: HostApp::ALL
+                .into_iter()
+                .map(|app| (app, vec![host_metric_id(HOST_JS, app), host_metric_id(HOST_TOTAL, app)]))
+                .collect(),
         }),
     }
 }

@@ -6,7 +6,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::browser::EnvironmentRun;
-use crate::budget::{Budgets, Engine, Metric, Source};
+use crate::budget::{Budgets, Engine, Family, Metric, Source};
 use crate::display::number;
 use crate::policy::VariantKind;
 use crate::run::{ArtifactMeasurement, GlueMeasurement, VariantReport};
@@ -124,7 +124,7 @@ fn record(budgets: &Budgets, m: &Metric, v: &VariantReport, commit: &str) -> Rec
     Record {
         environment,
         seed_set: match seeds {
-            _ if m.source.is_size() => Vec::new(),
+            _ if m.source.counts_bytes() => Vec::new(),
             Some(seeds) => seeds,
             None => budgets.seed_set.clone(),
         },
@@ -242,6 +242,7 @@ fn measured_value(m: &Metric, v: &VariantReport) -> Measurement {
             ))
         }
         Engine::Browser => match v.browsers.iter().find(|b| b.feeds(&m.id)) {
+            Some(b) if m.source.info().family == Family::HostSize => b.host_bytes(m, artifact),
             Some(b) => b.measurement(m),
             None => Measurement::NotMeasured(format!("no browser environment ran on the {variant} variant")),
         },

@@ -145,6 +145,17 @@ pub enum Source {
     /// metric per host): the median over page loads of the page contract's `wasm:ready`
     /// mark from navigation start, the framework's boot included, on the production build.
     BrowserHostReady,
+    /// The JavaScript a host app loads on its own: every script its control page fetched
+    /// (the same app built with the subject stubbed out), each file compressed on its own
+    /// and summed, as a server sends them. Counted in the first hosts environment's load.
+    BrowserHostJsRaw,
+    BrowserHostJsGzip,
+    BrowserHostJsBrotli,
+    /// What a host app's page ships in all: every script it fetched (the framework, the
+    /// app, the glue bundled in or beside) and the module.
+    BrowserHostTotalRaw,
+    BrowserHostTotalGzip,
+    BrowserHostTotalBrotli,
     RuntimeHeap,
     RuntimeScenarioP95,
     RuntimeReplayOverhead,
@@ -180,6 +191,8 @@ pub enum Family {
     Operation,
     /// A host app's boot with the module: fed only by a browser environment's host.
     HostBoot,
+    /// The bytes a host app's page loads: fed only by the hosts section.
+    HostSize,
 }
 
 /// Where a source's value comes from.
@@ -196,7 +209,7 @@ pub enum Engine {
 impl Source {
     /// Every source, in declaration order: the ids a budgets file may name (a source left
     /// out here cannot be read; the tests check the order against the declaration).
-    pub const ALL: [Source; 20] = [
+    pub const ALL: [Source; 26] = [
         Source::SizeRaw,
         Source::SizeGzip,
         Source::SizeBrotli,
@@ -213,6 +226,12 @@ impl Source {
         Source::BrowserOpMedian,
         Source::BrowserJsOpMedian,
         Source::BrowserHostReady,
+        Source::BrowserHostJsRaw,
+        Source::BrowserHostJsGzip,
+        Source::BrowserHostJsBrotli,
+        Source::BrowserHostTotalRaw,
+        Source::BrowserHostTotalGzip,
+        Source::BrowserHostTotalBrotli,
         Source::RuntimeHeap,
         Source::RuntimeScenarioP95,
         Source::RuntimeReplayOverhead,
@@ -220,8 +239,8 @@ impl Source {
     ];
 
     /// The ids of [`Source::ALL`], in its order: what an unknown source is told to be.
-    const IDS: [&'static str; 20] = {
-        let mut ids = [""; 20];
+    const IDS: [&'static str; 26] = {
+        let mut ids = [""; 26];
         let mut i = 0;
         while i < ids.len() {
             ids[i] = Source::ALL[i].info().id;
@@ -234,7 +253,7 @@ impl Source {
     /// compile until its row says what it is.
     pub const fn info(self) -> SourceInfo {
         use Engine::{Artifact, Browser, Wasmtime};
-        use Family::{ColdInit, GlueSize, HostBoot, ModuleSize, Operation};
+        use Family::{ColdInit, GlueSize, HostBoot, HostSize, ModuleSize, Operation};
         const DETERMINISTIC: bool = false;
         const WALL_CLOCK: bool = true;
         const fn row(id: &'static str, family: Family, engine: Engine, unit: Unit, wall_clock: bool) -> SourceInfo {
@@ -261,6 +280,17 @@ impl Source {
             Source::BrowserOpMedian => row("browser.op_median", Operation, Browser, Unit::Nanos, WALL_CLOCK),
             Source::BrowserJsOpMedian => row("browser.js_op_median", Operation, Browser, Unit::Nanos, WALL_CLOCK),
             Source::BrowserHostReady => row("browser.host_ready", HostBoot, Browser, Unit::Millis, WALL_CLOCK),
+            // The scripts a page fetches are found by loading it, but their bytes are counted.
+            Source::BrowserHostJsRaw => row("browser.host_js_raw", HostSize, Browser, Unit::Bytes, DETERMINISTIC),
+            Source::BrowserHostJsGzip => row("browser.host_js_gzip", HostSize, Browser, Unit::Bytes, DETERMINISTIC),
+            Source::BrowserHostJsBrotli => row("browser.host_js_brotli", HostSize, Browser, Unit::Bytes, DETERMINISTIC),
+            Source::BrowserHostTotalRaw => row("browser.host_total_raw", HostSize, Browser, Unit::Bytes, DETERMINISTIC),
+            Source::BrowserHostTotalGzip => {
+                row("browser.host_total_gzip", HostSize, Browser, Unit::Bytes, DETERMINISTIC)
+            }
+            Source::BrowserHostTotalBrotli => {
+                row("browser.host_total_brotli", HostSize, Browser, Unit::Bytes, DETERMINISTIC)
+            }
             // Bytes in use and fuel are counted, not timed: the same run to run.
             Source::RuntimeHeap => row("runtime.heap", Operation, Wasmtime, Unit::Bytes, DETERMINISTIC),
             Source::RuntimeScenarioP95 => row("runtime.scenario_p95", Operation, Wasmtime, Unit::Nanos, WALL_CLOCK),
@@ -301,12 +331,17 @@ impl Source {
         self.info().family == Family::GlueSize
     }
 
+    /// Counted in bytes, with no seeds: the artifact's sizes and the host pages' bytes.
+    pub fn counts_bytes(self) -> bool {
+        self.is_size() || self.info().family == Family::HostSize
+    }
+
     /// Measured on what ships (its bytes, its cold init, a host app loading it, an
     /// operation through its JS API), never on the benchmark build: only the scenario
     /// exports' operations need it.
     pub fn measures_production(self) -> bool {
         self.is_size()
-            || matches!(self.info().family, Family::HostBoot | Family::ColdInit)
+            || matches!(self.info().family, Family::HostBoot | Family::HostSize | Family::ColdInit)
             || self == Source::BrowserJsOpMedian
     }
 }
@@ -554,7 +589,7 @@ impl Budgets {
         Ok(profiles)
     }
 
-    /// Metric `m` at `at`: escalation only for warn-then-block, an artifact metric in its
+    /// Metric `m` at `at`: escalation only for warn-then-block, a counted size in its
     /// source's unit, and a valid threshold for every declared profile and no other.
     fn check_metric(&self, file: &str, at: &str, m: &Metric, profiles: &BTreeSet<&str>) -> Result<(), DocumentError> {
         match (m.gate, m.escalate_after) {
@@ -575,7 +610,7 @@ impl Budgets {
             _ => {}
         }
         let source = m.source.info();
-        if source.engine == Engine::Artifact && source.unit != m.unit {
+        if m.source.counts_bytes() && source.unit != m.unit {
             return Err(DocumentError::rule(
                 file,
                 format!("{at}/unit"),
@@ -833,11 +868,14 @@ mod tests {
             };
             assert!(info.id.starts_with(prefix), "{}: measured by {:?}", info.id, info.engine);
             let (sized, timed) = match info.family {
-                Family::ModuleSize | Family::GlueSize => (true, false),
+                Family::ModuleSize | Family::GlueSize | Family::HostSize => (true, false),
                 Family::ColdInit | Family::HostBoot => (false, true),
                 Family::Operation => (false, info.wall_clock),
             };
-            assert_eq!(sized, info.engine == Engine::Artifact, "{}: a size is the artifact's, only", info.id);
+            // A size is the artifact's, or a host page's (found by loading it in a browser).
+            let sized_by = info.engine == Engine::Artifact || (info.family == Family::HostSize && source.is_browser());
+            assert_eq!(sized, sized_by, "{}: a size is the artifact's or a host page's, only", info.id);
+            assert_eq!(sized, source.counts_bytes(), "{}", info.id);
             assert_eq!(timed, info.wall_clock, "{}: a cold init is timed", info.id);
             // A clock gives a time or a ratio of times; bytes, counts and fuel are counted.
             let clock_units = [Unit::Nanos, Unit::Micros, Unit::Millis, Unit::Percent];

@@ -561,13 +561,16 @@ impl Corpus {
             }
         }
         self.check_browser_protocol(file)?;
+        if let Some(hosts) = &self.hosts {
+            check_host_size_metrics(file, cx, hosts, &mut fed)?;
+        }
         for m in &cx.budgets.metrics {
             if m.source.is_browser() && !fed.contains_key(m.id.as_str()) {
-                return Err(DocumentError::rule(
-                    file,
-                    "/environments",
-                    format!("no environment feeds the budgeted browser metric {}", m.id),
-                ));
+                let (at, by) = match m.source.info().family {
+                    Family::HostSize => ("/hosts/size_metrics", "no host's size_metrics list"),
+                    _ => ("/environments", "no environment feeds"),
+                };
+                return Err(DocumentError::rule(file, at, format!("{by} the budgeted browser metric {}", m.id)));
             }
         }
         Ok(())
@@ -746,6 +749,46 @@ fn check_hosts(file: &str, hosts: &HostProtocol, environments: &[Environment]) -
     }
     if hosts.samples == 0 {
         return rule("samples", "expected a positive number".to_owned());
+    }
+    Ok(())
+}
+
+/// The hosts' size metrics: for a declared host, budgeted as a host page's bytes, one per
+/// source per host, each fed once.
+fn check_host_size_metrics<'a>(
+    file: &str,
+    cx: &CorpusContext,
+    hosts: &'a HostProtocol,
+    fed: &mut BTreeMap<&'a str, &'a str>,
+) -> Result<(), DocumentError> {
+    for (app, ids) in &hosts.size_metrics {
+        let name = app.as_str();
+        if !hosts.apps.contains(app) {
+            let message = format!("the hosts section does not load {name}");
+            return Err(DocumentError::rule(file, format!("/hosts/size_metrics/{name}"), message));
+        }
+        let mut sources = BTreeSet::new();
+        for (j, id) in ids.iter().enumerate() {
+            let rule =
+                |message: String| Err(DocumentError::rule(file, format!("/hosts/size_metrics/{name}/{j}"), message));
+            match cx.budgets.metric(id) {
+                None => return rule(format!("metric {id} is not in the budgets file")),
+                Some(m) if m.source.info().family != Family::HostSize => {
+                    return rule(format!(
+                        "{id} ({}) is not a host page's bytes: expected one of browser.host_js_raw, _gzip, _brotli, \
+                         browser.host_total_raw, _gzip, _brotli",
+                        m.source.as_str()
+                    ));
+                }
+                Some(m) if !sources.insert(m.source) => {
+                    return rule(format!("{name} already feeds a {} metric", m.source.as_str()));
+                }
+                Some(_) => {}
+            }
+            if let Some(other) = fed.insert(id.as_str(), name) {
+                return rule(format!("{id} is already fed by {other}"));
+            }
+        }
     }
     Ok(())
 }
@@ -1233,6 +1276,51 @@ mod tests {
     }
 
     #[test]
+    fn each_host_size_metric_is_a_host_pages_bytes_fed_once() {
+        let extra = [
+            ("M-JS-R", "browser.host_js_gzip"),
+            ("M-TOTAL-R", "browser.host_total_gzip"),
+            ("M-JS-V", "browser.host_js_gzip"),
+        ];
+        let budgets = browser_budgets(&extra);
+        let check = |v: &serde_json::Value| {
+            let cx = CorpusContext { budgets: &budgets, exports: Some(&exports), only: None };
+            Corpus::parse("c.json", &v.to_string()).unwrap().check("c.json", &cx)
+        };
+        let mut v = with_desktop();
+        v["hosts"]["size_metrics"] = serde_json::json!({"react": ["M-JS-R", "M-TOTAL-R"], "vanilla-js": ["M-JS-V"]});
+        check(&v).unwrap();
+        let cases: [Refused; 5] = [
+            (
+                |v| v["hosts"]["size_metrics"]["react"] = serde_json::json!(["M-JS-R"]),
+                "/hosts/size_metrics",
+                "no host's size_metrics list the budgeted browser metric M-TOTAL-R",
+            ),
+            (
+                |v| v["hosts"]["size_metrics"]["react"] = serde_json::json!(["M-JS-R", "M-TOTAL-R", "M-JS-V"]),
+                "/hosts/size_metrics/react/2",
+                "react already feeds a browser.host_js_gzip metric",
+            ),
+            (
+                |v| v["hosts"]["size_metrics"]["nextjs"] = serde_json::json!(["M-JS-V"]),
+                "/hosts/size_metrics/nextjs/0",
+                "M-JS-V is already fed by",
+            ),
+            (
+                |v| v["hosts"]["size_metrics"]["react"] = serde_json::json!(["M-JS-R", "M-TOTAL-R", "M-COLD"]),
+                "/hosts/size_metrics/react/2",
+                "M-COLD (browser.desktop_cold_init) is not a host page's bytes",
+            ),
+            (
+                |v| v["hosts"]["size_metrics"]["react"] = serde_json::json!(["M-JS-R", "M-TOTAL-R", "M-NONE"]),
+                "/hosts/size_metrics/react/2",
+                "metric M-NONE is not in the budgets file",
+            ),
+        ];
+        each_refused(&v, check, &cases);
+    }
+
+    #[test]
     fn a_subject_in_browsers_covers_every_host_and_makes_its_first_call_through_the_js_api() {
         let budgets = browser_budgets(&[]);
         let check = |v: &serde_json::Value| {
@@ -1336,6 +1424,7 @@ mod tests {
             variants: vec![VariantKind::Release],
             environments: vec!["desktop-chromium".into()],
             samples: 4,
+            size_metrics: Default::default(),
         };
         assert_eq!(check_hosts("c.json", &good, &envs), Ok(()));
         let cases: [(HostProtocol, &str, &str); 6] = [

@@ -3,6 +3,8 @@
 //! react, nextjs"). Each is an app under `xtask/hosts/<id>/` that loads the module the way
 //! its framework's users do.
 
+use std::collections::BTreeMap;
+
 use serde::{Deserialize, Serialize};
 
 use crate::policy::VariantKind;
@@ -56,7 +58,8 @@ impl std::str::FromStr for HostApp {
 /// protocol's `first_call` through the public JS API.
 /// ```json
 ///   "hosts": { "apps": ["vanilla-js", "typescript-sdk", "react", "nextjs"],
-///              "variants": ["release"], "environments": ["desktop-chromium"], "samples": 6 }
+///              "variants": ["release"], "environments": ["desktop-chromium"], "samples": 6,
+///              "size_metrics": { "react": ["M-HOST-03C", "M-HOST-04C"] } }
 /// ```
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -71,6 +74,11 @@ pub struct HostProtocol {
     /// Page loads per host, variant and environment: each of the app's page and of its
     /// control page (after one discarded warm-up of each).
     pub samples: u32,
+    /// Per host, the metrics its page's bytes feed (`browser.host_js_*`: the host alone;
+    /// `browser.host_total_*`: the page's scripts and the module), one per source. The
+    /// bytes are the same in every environment: the first of `environments` counts them.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub size_metrics: BTreeMap<HostApp, Vec<String>>,
 }
 
 #[cfg(test)]

@@ -109,6 +109,15 @@ fn canary_phase(browser: BrowserKind) -> CanaryPhase {
     }
 }
 
+/// The metrics `app`'s bytes feed in `env`: the first environment the hosts load in counts
+/// them (they are the same in every one).
+fn size_metrics(corpus: &Corpus, env: &Environment, app: HostApp) -> Vec<String> {
+    match &corpus.hosts {
+        Some(h) if h.environments.first() == Some(&env.id) => h.size_metrics.get(&app).cloned().unwrap_or_default(),
+        _ => Vec::new(),
+    }
+}
+
 impl EnvironmentPlan {
     pub fn of(corpus: &Corpus, env: &Environment, protocol: &BrowserProtocol) -> EnvironmentPlan {
         let required = corpus.coverage.required_environments.contains(&env.id);
@@ -132,7 +141,10 @@ impl EnvironmentPlan {
             hosts: hosts
                 .iter()
                 .flat_map(|h| &h.apps)
-                .map(|a| HostRun::planned(*a, env.host_metrics.get(a).map_or("", String::as_str)))
+                .map(|a| HostRun {
+                    size_metrics: size_metrics(corpus, env, *a),
+                    ..HostRun::planned(*a, env.host_metrics.get(a).map_or("", String::as_str))
+                })
                 .collect(),
             ..EnvironmentRun::planned(env, required, &protocol.first_call)
         };

@@ -6,12 +6,17 @@
 //! - **init → first answer**: from the `wasm:init-start` mark to the first call's answer,
 //!   the same work in every host;
 //! - **the first call** alone, through the public JS API (the corpus's `first_call`);
-//! - **the control's time to ready**: the host's own cost, with no module.
+//! - **the control's time to ready**: the host's own cost, with no module;
+//!
+//! and, counted on the first kept load of each page, the bytes it ships: the scripts the
+//! control page fetched (the host alone) and the app's page's scripts with the module.
 
 use serde::{Deserialize, Serialize};
 
+use crate::budget::Source;
 use crate::host::HostApp;
-use crate::runtime::RunError;
+use crate::run::ArtifactMeasurement;
+use crate::runtime::{Measurement, RunError};
 use crate::stats::median;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -20,6 +25,10 @@ pub struct HostRun {
     pub app: HostApp,
     /// The metric its time to ready feeds here (the environment's `host_metrics`).
     pub metric: String,
+    /// The metrics its pages' bytes feed (the hosts section's `size_metrics`; in its
+    /// first environment only, as the bytes are the same in every one).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub size_metrics: Vec<String>,
     /// Why it was not run (`--host` left it out).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub left_out: Option<String>,
@@ -41,6 +50,10 @@ pub struct HostRun {
     /// app, and the glue, bundled in or beside), each file compressed on its own.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub loaded_js: Option<LoadedJs>,
+    /// The JavaScript its control page loaded: the same app built with the subject stubbed
+    /// out (no glue, no module), so the host alone.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub control_js: Option<LoadedJs>,
 }
 
 /// Files a page fetched, measured, and their sums.
@@ -98,6 +111,7 @@ impl HostRun {
         HostRun {
             app,
             metric: metric.to_owned(),
+            size_metrics: Vec::new(),
             left_out: None,
             error: None,
             samples: Vec::new(),
@@ -105,7 +119,40 @@ impl HostRun {
             answer: None,
             figures: None,
             loaded_js: None,
+            control_js: None,
         }
+    }
+
+    /// The bytes `source` (a `browser.host_js_*` or `browser.host_total_*` one) counts:
+    /// the control page's scripts, or the app's page's with the shipped `module`.
+    pub fn bytes(&self, source: Source, module: &ArtifactMeasurement) -> Measurement {
+        let app = self.app.as_str();
+        if let Some(why) = &self.left_out {
+            return Measurement::LeftOut(format!("the {app} host was left out: {why}"));
+        }
+        if let Some(e) = &self.error {
+            return Measurement::Failed(format!("the {app} host: {}", e.message));
+        }
+        use Source::{
+            BrowserHostJsBrotli, BrowserHostJsGzip, BrowserHostJsRaw, BrowserHostTotalBrotli, BrowserHostTotalGzip,
+            BrowserHostTotalRaw,
+        };
+        let (page, js, module) = match source {
+            BrowserHostJsRaw | BrowserHostJsGzip | BrowserHostJsBrotli => ("control page", &self.control_js, None),
+            BrowserHostTotalRaw | BrowserHostTotalGzip | BrowserHostTotalBrotli => {
+                ("page", &self.loaded_js, Some(module))
+            }
+            _ => return Measurement::Failed(format!("{} is not a host page's bytes", source.as_str())),
+        };
+        let Some(js) = js else {
+            return Measurement::Failed(format!("the scripts of the {app} host's {page} were not counted"));
+        };
+        let value = match source {
+            BrowserHostJsRaw | BrowserHostTotalRaw => js.raw_bytes + module.map_or(0, |m| m.raw_bytes),
+            BrowserHostJsGzip | BrowserHostTotalGzip => js.gzip_bytes + module.map_or(0, |m| m.gzip_bytes),
+            _ => js.brotli_bytes + module.map_or(0, |m| m.brotli_bytes),
+        };
+        Measurement::Value(value as f64)
     }
 
     /// The medians, once both pages have samples and nothing failed.
@@ -140,9 +187,40 @@ mod tests {
         let figures = HostFigures { ready_ms: 80.0, init_ms: 35.0, first_call_ms: 2.0, control_ready_ms: 45.0 };
         assert_eq!((run.figures, &run.error), (Some(figures), &None));
 
-        let mut no_control = HostRun { control_ready_ms: vec![], figures: None, ..run };
+        let mut no_control = HostRun { control_ready_ms: vec![], figures: None, ..run.clone() };
         no_control.conclude();
         assert_eq!(no_control.figures, None);
         assert!(no_control.error.unwrap().message.contains("control page"));
+    }
+
+    #[test]
+    fn a_hosts_bytes_are_its_control_pages_scripts_or_its_pages_with_the_module() {
+        let file = |path: &str, raw, gzip, brotli| LoadedFile {
+            path: path.into(),
+            raw_bytes: raw,
+            gzip_bytes: gzip,
+            brotli_bytes: brotli,
+        };
+        let mut run = HostRun::planned(HostApp::React, "M-HOST");
+        run.control_js = Some(LoadedJs::of(vec![file("/a.js", 1000, 400, 300), file("/b.js", 100, 60, 50)]));
+        run.loaded_js = Some(LoadedJs::of(vec![file("/a.js", 1000, 400, 300), file("/c.js", 500, 200, 150)]));
+        let module = ArtifactMeasurement { brotli_bytes: 8_000, ..crate::record::tests::artifact(20_000, 9_000) };
+        let value = |run: &HostRun, source| match run.bytes(source, &module) {
+            Measurement::Value(v) => v,
+            other => panic!("{other:?}"),
+        };
+        assert_eq!(value(&run, Source::BrowserHostJsRaw), 1100.0);
+        assert_eq!(value(&run, Source::BrowserHostJsGzip), 460.0);
+        assert_eq!(value(&run, Source::BrowserHostJsBrotli), 350.0);
+        assert_eq!(value(&run, Source::BrowserHostTotalRaw), 21_500.0);
+        assert_eq!(value(&run, Source::BrowserHostTotalGzip), 9_600.0);
+        assert_eq!(value(&run, Source::BrowserHostTotalBrotli), 8_450.0);
+
+        let uncounted = HostRun { control_js: None, ..run.clone() };
+        assert!(matches!(uncounted.bytes(Source::BrowserHostJsGzip, &module),
+            Measurement::Failed(why) if why == "the scripts of the react host's control page were not counted"));
+        let left_out = HostRun { left_out: Some("--host vanilla-js".into()), ..run.clone() };
+        assert!(matches!(left_out.bytes(Source::BrowserHostTotalGzip, &module), Measurement::LeftOut(_)));
+        assert!(matches!(run.bytes(Source::SizeGzip, &module), Measurement::Failed(_)));
     }
 }

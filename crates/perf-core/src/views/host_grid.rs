@@ -1,6 +1,7 @@
 //! The host grid both reports show: per variant the hosts loaded, one row per host and
 //! environment with its time to ready, the control page's (the host alone), init → first
-//! answer, the first call and the scripts its page loaded, or why there is no figure.
+//! answer, the first call, the scripts its page loaded and those its control page loaded
+//! (the host alone), or why there is no figure.
 
 use crate::host::HostApp;
 use crate::host_run::{HostFigures, LoadedJs};
@@ -13,6 +14,8 @@ pub struct Row<'a> {
     pub figures: Option<HostFigures>,
     /// The scripts its page fetched.
     pub loaded_js: Option<&'a LoadedJs>,
+    /// The scripts its control page fetched: the host alone.
+    pub control_js: Option<&'a LoadedJs>,
     /// Why there are no figures: the host's error or why it was left out.
     pub note: Option<&'a str>,
 }
@@ -31,8 +34,14 @@ pub fn grids(summary: &Summary) -> Vec<(VariantKind, Vec<Row<'_>>)> {
             for b in &v.browsers {
                 if let Some(h) = b.hosts.iter().find(|h| h.app == app) {
                     let note = h.error.as_ref().map(|e| e.message.as_str()).or(h.left_out.as_deref());
-                    let loaded_js = h.loaded_js.as_ref();
-                    rows.push(Row { app, environment: &b.environment, figures: h.figures, loaded_js, note });
+                    rows.push(Row {
+                        app,
+                        environment: &b.environment,
+                        figures: h.figures,
+                        loaded_js: h.loaded_js.as_ref(),
+                        control_js: h.control_js.as_ref(),
+                        note,
+                    });
                 }
             }
         }

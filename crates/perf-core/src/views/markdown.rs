@@ -11,6 +11,7 @@ use crate::baseline::BaselineStatus;
 use crate::display::{number, signed};
 use crate::gate::GateReport;
 use crate::host_grid;
+use crate::host_run::LoadedJs;
 use crate::record::{self, Record};
 use crate::scorecard::{self, percent};
 use crate::status::Status;
@@ -115,11 +116,12 @@ fn hosts(out: &mut String, summary: &Summary) {
         let _ = writeln!(out, "### Host apps: {} (ms, medians over page loads)\n", variant.as_str());
         let _ = writeln!(
             out,
-            "| host | environment | time to ready | host alone | init → first answer | first call | JS loaded, bytes gzip |"
+            "| host | environment | time to ready | host alone | init → first answer | first call | JS loaded, bytes gzip | host alone's JS |"
         );
-        let _ = writeln!(out, "|---|---|---:|---:|---:|---:|---:|");
+        let _ = writeln!(out, "|---|---|---:|---:|---:|---:|---:|---:|");
         for r in rows {
-            let js = r.loaded_js.map_or("-".to_owned(), |js| number(js.gzip_bytes as f64));
+            let gzip = |js: Option<&LoadedJs>| js.map_or("-".to_owned(), |js| number(js.gzip_bytes as f64));
+            let js = format!("{} | {}", gzip(r.loaded_js), gzip(r.control_js));
             let cells = match (r.figures, r.note) {
                 (Some(f), _) => {
                     let ms = [f.ready_ms, f.control_ready_ms, f.init_ms, f.first_call_ms].map(|ms| format!("{ms:.1}"));

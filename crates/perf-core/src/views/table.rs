@@ -111,14 +111,24 @@ fn render_runtime(variants: &[VariantReport], records: &[Record], others: &[&Rec
         .iter()
         .flat_map(|v| v.browsers.iter().flat_map(|b| b.hosts.iter().map(|h| h.metric.as_str())))
         .collect();
+    let host_size_ids: Vec<&str> = variants
+        .iter()
+        .flat_map(|v| v.browsers.iter().flat_map(|b| b.hosts.iter().flat_map(|h| &h.size_metrics)))
+        .map(String::as_str)
+        .collect();
     let in_browser = |r: &&Record| browser_ids.contains(&r.metric_id.as_str());
     let per_op_in_browser = |r: &&Record| op_ids.contains(&r.metric_id.as_str());
     let in_host = |r: &&Record| host_ids.contains(&r.metric_id.as_str());
+    let host_bytes = |r: &&Record| host_size_ids.contains(&r.metric_id.as_str());
     match variants.iter().find_map(|v| v.runtime.as_ref()).map(|r| r.engine.as_str()) {
         Some(engine) => {
             let title = format!("\nruntime in {engine}: median of per-seed p95 (fuel: of per-seed medians)");
             let runtime = metric_ids(others().filter(|r| {
-                r.environment != STATIC_ENVIRONMENT && !in_browser(r) && !per_op_in_browser(r) && !in_host(r)
+                r.environment != STATIC_ENVIRONMENT
+                    && !in_browser(r)
+                    && !per_op_in_browser(r)
+                    && !in_host(r)
+                    && !host_bytes(r)
             }));
             out.push_str(&metric_block(&title, variants, records, &runtime));
         }
@@ -146,7 +156,13 @@ fn render_runtime(variants: &[VariantReport], records: &[Record], others: &[&Rec
                      navigation start (the host's boot included)";
         out.push_str(&metric_block(title, variants, records, &hosts));
     }
-    if !browsers.is_empty() || !per_op.is_empty() || !hosts.is_empty() {
+    let shipped_by_hosts = metric_ids(others().filter(host_bytes));
+    if !shipped_by_hosts.is_empty() {
+        let title = "\nwhat the host apps ship, bytes: the host alone (its control page's scripts), and its page's \
+                     scripts with the module";
+        out.push_str(&metric_block(title, variants, records, &shipped_by_hosts));
+    }
+    if !browsers.is_empty() || !per_op.is_empty() || !hosts.is_empty() || !shipped_by_hosts.is_empty() {
         out.push_str(&render_environments(variants));
     }
     out.push('\n');
