@@ -20,7 +20,8 @@ pub(crate) static CHROMIUM: BrowserSupport = BrowserSupport {
 
 /// Flags that keep Chromium quiet and steady (chrome-launcher's set): no first-run UI, no
 /// background networking (this machine's closed network refuses it, many times a second),
-/// no throttling of a page nobody looks at.
+/// no throttling of a page nobody looks at; and `measureUserAgentSpecificMemory()` measured
+/// at once, not at the next GC (up to 20 s later, by design against timing attacks).
 const FLAGS: &[&str] = &[
     "--headless",
     "--no-sandbox",
@@ -41,6 +42,7 @@ const FLAGS: &[&str] = &[
     "--metrics-recording-only",
     "--password-store=basic",
     "--remote-debugging-port=0",
+    "--enable-blink-features=ForceEagerMeasureMemory",
 ];
 
 fn arguments(profile: &Path) -> anyhow::Result<Vec<String>> {

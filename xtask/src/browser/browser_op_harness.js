@@ -9,7 +9,14 @@
 // far coarser than one operation, so a batch has as many operations (a power of two) as last
 // `batch_ms` at the rate measured after a calibration run; `warmup` batches are discarded and
 // `batches` timed. Returns a JSON string: { isolated, ops_per_batch, batch_ms: [..], error? }.
-async ({ url, glue, scenario, js_api, seed, batches, warmup, batch_ms }) => {
+// With `work.memory` (a memory-pressure scenario) nothing is timed: the operation runs
+// `warmup_ops` times, then `sample_ops` times with the module's linear memory
+// (`memory.buffer.byteLength`) read after each; then, where the page is cross-origin isolated
+// and the browser has it, `performance.measureUserAgentSpecificMemory()` gives the page's
+// memory as the browser attributes it. Returns { isolated, linear_bytes: [..], ua_bytes,
+// ua_unavailable, error? }.
+async ({ url, glue, scenario, js_api, seed, work }) => {
+  const { batches, warmup, batch_ms, memory } = work;
   const out = { isolated: self.crossOriginIsolated === true, ops_per_batch: 0, batch_ms: [] };
   let phase = "compile";
   try {
@@ -42,6 +49,31 @@ async ({ url, glue, scenario, js_api, seed, batches, warmup, batch_ms }) => {
     }
     // The page keeps every operation's value, so no call is dead code.
     let last;
+    if (memory) {
+      if (!(raw.memory instanceof WebAssembly.Memory)) {
+        throw new Error("the module exports no memory named `memory`");
+      }
+      for (let i = 0; i < memory.warmup_ops; i++) last = op();
+      const linear = [];
+      for (let i = 0; i < memory.sample_ops; i++) {
+        last = op();
+        linear.push(raw.memory.buffer.byteLength);
+      }
+      const result = { isolated: out.isolated, linear_bytes: linear, ua_bytes: null, ua_unavailable: null };
+      if (typeof performance.measureUserAgentSpecificMemory !== "function") {
+        result.ua_unavailable = "this browser has no performance.measureUserAgentSpecificMemory()";
+      } else if (!out.isolated) {
+        result.ua_unavailable = "the page is not cross-origin isolated";
+      } else {
+        result.ua_bytes = (await performance.measureUserAgentSpecificMemory()).bytes;
+      }
+      const status = teardown();
+      if (status !== 0) {
+        result.error = { phase: "status", message: `${scenario}_teardown returned ${status}` };
+      }
+      result.checksum = String(last).slice(0, 64);
+      return JSON.stringify(result);
+    }
     const batch = (n) => {
       const t0 = performance.now();
       for (let i = 0; i < n; i++) last = op();

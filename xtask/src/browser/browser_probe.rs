@@ -9,7 +9,7 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use perf_core::browser::OperationCall;
-use perf_core::browser_schedule::{Probe, Visit};
+use perf_core::browser_schedule::{Probe, Visit, Work};
 use perf_core::policy::VariantKind;
 use serde_json::json;
 
@@ -113,17 +113,18 @@ pub(crate) fn expression(visit: &Visit, modules: &[(VariantKind, Arc<VariantBuil
             let (url, glue) = urls(Build::Production);
             (COLD_INIT_HARNESS, json!({"url": url, "glue": glue, "first_call": first_call, "rounds": 1}))
         }
-        Probe::Operation { call, batches, .. } => {
+        Probe::Operation { call, work, .. } => {
             // A scenario export is the benchmark build's; the JS API is what ships.
             let (build, scenario, js_api) = match call {
                 OperationCall::Export(export) => (Build::Scenarios, Some(export), None),
                 OperationCall::JsApi(js) => (Build::Production, None, Some(json!({"setup": js.setup, "op": js.op}))),
             };
             let (url, glue) = urls(build);
-            let args = json!({
-                "url": url, "glue": glue, "scenario": scenario, "js_api": js_api, "seed": visit.seed,
-                "batches": batches.timed, "warmup": batches.warm_up, "batch_ms": batches.millis
-            });
+            let work = match work {
+                Work::Timed(b) => json!({"batches": b.timed, "warmup": b.warm_up, "batch_ms": b.millis}),
+                Work::Memory { warm_up, sampled } => json!({"memory": {"warmup_ops": warm_up, "sample_ops": sampled}}),
+            };
+            let args = json!({"url": url, "glue": glue, "scenario": scenario, "js_api": js_api, "seed": visit.seed, "work": work});
             (OPERATION_HARNESS, args)
         }
         // The host page loads its own module; the harness only reads what the page left.

@@ -247,11 +247,12 @@ fn measured_through_the_glue(v: &VariantReport) {
         let phases =
             b.phases.as_ref().unwrap_or_else(|| panic!("{} {}: {:?}", v.variant.as_str(), b.environment, b.error));
         assert!(phases.instantiate.median_of_p95 > 0.0 && phases.first_call.median_of_p95 > 0.0);
-        let timed: Vec<String> = b.operations.iter().map(|o| o.what()).collect();
+        // The memory-pressure scenario is sampled, not timed (and on the desktop only).
+        let timed: Vec<String> = b.operations.iter().filter(|o| o.metric != "M-PERF-03A").map(|o| o.what()).collect();
         let through_the_api =
             ["WI-JS-SEARCH-01's operation through the JS API", "WI-JS-ADD-01's operation through the JS API"];
         assert_eq!(timed, [&["index_search", "index_add"][..], &through_the_api[..]].concat(), "{}", b.environment);
-        for o in &b.operations {
+        for o in b.operations.iter().filter(|o| o.metric != "M-PERF-03A") {
             let per_op = o.per_op.as_ref().unwrap_or_else(|| panic!("{} {}: {:?}", b.environment, o.what(), o.error));
             assert_eq!(per_op.seeds.iter().map(|s| (s.seed, s.distribution.n)).collect::<Vec<_>>(), [(11, 5), (42, 5)]);
             assert!(o.ops_per_batch.iter().all(|(_, n)| *n >= 1) && per_op.seeds[0].distribution.p50 > 0.0);
@@ -294,6 +295,20 @@ fn a_wasm_bindgen_crate_is_gated_as_it_ships_module_and_glue_and_cold_init_runs_
         assert!(records.iter().all(|r| r.value.is_some_and(|v| v > 0.0) && r.wall_clock), "{records:?}");
     }
     assert!(text(&o.stdout).contains("one operation in browsers"), "{}", text(&o.stdout));
+    // Memory under pressure through the JS API: linear memory after each sampled operation
+    // (whole wasm pages), counted, not timed; and the page's memory as Chromium measures it.
+    let heap: Vec<_> = s.records.iter().filter(|r| r.metric_id == "M-PERF-03A").collect();
+    assert_eq!(heap.len(), 3, "one per variant: {heap:?}");
+    assert!(heap.iter().all(|r| r.value.is_some_and(|v| v > 0.0) && !r.wall_clock), "{heap:?}");
+    for v in &s.variants {
+        let desktop = v.browsers.iter().find(|b| b.environment == "desktop-chromium").unwrap();
+        let op = desktop.operations.iter().find(|o| o.metric == "M-PERF-03A").unwrap();
+        let memory = op.linear_memory.as_ref().unwrap_or_else(|| panic!("{op:?}"));
+        assert_eq!(memory.seeds.iter().map(|s| (s.seed, s.distribution.n)).collect::<Vec<_>>(), [(11, 500), (42, 500)]);
+        assert!(memory.seeds.iter().all(|s| s.distribution.max % 65536.0 == 0.0), "whole pages: {memory:?}");
+        assert_eq!(op.ua_memory_bytes.iter().map(|(seed, _)| *seed).collect::<Vec<_>>(), [11, 42], "{op:?}");
+        assert!(op.ua_memory_bytes.iter().all(|(_, bytes)| *bytes > 0) && op.per_op.is_none(), "{op:?}");
+    }
 }
 
 /// An active baseline at `baseline` from a rebaseline with `documents` on the tests'

@@ -238,7 +238,11 @@ fn every_runtime_figure_is_plausible(s: &Summary) {
 /// stood in for by wasmtime's figure.
 fn browser_metrics_left_out_say_so(s: &Summary) {
     let left_out: Vec<_> = s.records.iter().filter(|r| browser_metric(&r.metric_id)).collect();
-    assert_eq!(left_out.len(), 3 * (3 + 8), "three cold-init metrics and eight hosts' in each profile");
+    assert_eq!(
+        left_out.len(),
+        3 * (3 + 16),
+        "three cold-init metrics and the hosts' sixteen (time, bytes) per profile"
+    );
     for r in left_out {
         // The hosts' metrics are not required: the hosts load release only.
         let required = !r.metric_id.starts_with("M-HOST-");

@@ -141,6 +141,12 @@ pub enum Source {
     /// a browser environment, on what ships: the glue's marshalling (strings in and out,
     /// typed arrays, objects) included. Timed as `browser.op_median` is.
     BrowserJsOpMedian,
+    /// Linear memory (`memory.buffer.byteLength`) through a memory-pressure workload of the
+    /// subject's public JS API (a corpus scenario's `js_api`) in a browser, on what ships:
+    /// sampled after each of the protocol's `memory_sample_ops` operations, following its
+    /// `memory_warmup_ops`; per seed the p95, median over seeds. Counted: the same operations
+    /// on the same build allocate the same.
+    BrowserJsLinearMemory,
     /// A host app's time to ready in a browser environment (the environment lists the
     /// metric per host): the median over page loads of the page contract's `wasm:ready`
     /// mark from navigation start, the framework's boot included, on the production build.
@@ -209,7 +215,7 @@ pub enum Engine {
 impl Source {
     /// Every source, in declaration order: the ids a budgets file may name (a source left
     /// out here cannot be read; the tests check the order against the declaration).
-    pub const ALL: [Source; 26] = [
+    pub const ALL: [Source; 27] = [
         Source::SizeRaw,
         Source::SizeGzip,
         Source::SizeBrotli,
@@ -225,6 +231,7 @@ impl Source {
         Source::BrowserMobileColdInit,
         Source::BrowserOpMedian,
         Source::BrowserJsOpMedian,
+        Source::BrowserJsLinearMemory,
         Source::BrowserHostReady,
         Source::BrowserHostJsRaw,
         Source::BrowserHostJsGzip,
@@ -239,8 +246,8 @@ impl Source {
     ];
 
     /// The ids of [`Source::ALL`], in its order: what an unknown source is told to be.
-    const IDS: [&'static str; 26] = {
-        let mut ids = [""; 26];
+    const IDS: [&'static str; 27] = {
+        let mut ids = [""; 27];
         let mut i = 0;
         while i < ids.len() {
             ids[i] = Source::ALL[i].info().id;
@@ -279,6 +286,9 @@ impl Source {
             }
             Source::BrowserOpMedian => row("browser.op_median", Operation, Browser, Unit::Nanos, WALL_CLOCK),
             Source::BrowserJsOpMedian => row("browser.js_op_median", Operation, Browser, Unit::Nanos, WALL_CLOCK),
+            Source::BrowserJsLinearMemory => {
+                row("browser.js_linear_memory", Operation, Browser, Unit::Bytes, DETERMINISTIC)
+            }
             Source::BrowserHostReady => row("browser.host_ready", HostBoot, Browser, Unit::Millis, WALL_CLOCK),
             // The scripts a page fetches are found by loading it, but their bytes are counted.
             Source::BrowserHostJsRaw => row("browser.host_js_raw", HostSize, Browser, Unit::Bytes, DETERMINISTIC),
@@ -342,7 +352,12 @@ impl Source {
     pub fn measures_production(self) -> bool {
         self.is_size()
             || matches!(self.info().family, Family::HostBoot | Family::HostSize | Family::ColdInit)
-            || self == Source::BrowserJsOpMedian
+            || self.is_js_api()
+    }
+
+    /// Measured through the subject's public JS API by a corpus scenario's `js_api`.
+    pub fn is_js_api(self) -> bool {
+        matches!(self, Source::BrowserJsOpMedian | Source::BrowserJsLinearMemory)
     }
 }
 

@@ -448,12 +448,19 @@ fn check_scenario_metrics(file: &str, cx: &CorpusContext, at: &str, s: &Scenario
             Some(m) if m.source.is_browser() && m.source.info().family == Family::ColdInit => {
                 return rule(format!("{id} is measured in a browser, which no scenario engine here is"));
             }
-            Some(m) if (m.source == Source::BrowserJsOpMedian) != s.js_api.is_some() => {
+            Some(m) if s.js_api.is_some() && m.source != js_api_source(s.workload) => {
                 return rule(format!(
-                    "{id} ({}) cannot be fed by this scenario: a JS-API operation (`js_api`) feeds {} metrics, and \
-                     only those",
+                    "{id} ({}) cannot be fed by this scenario: a JS-API operation (`js_api`) of a {} workload feeds \
+                     {} metrics, and only those",
                     m.source.as_str(),
-                    Source::BrowserJsOpMedian.as_str()
+                    workload_name(s.workload),
+                    js_api_source(s.workload).as_str()
+                ));
+            }
+            Some(m) if s.js_api.is_none() && m.source.is_js_api() => {
+                return rule(format!(
+                    "{id} ({}) cannot be fed by this scenario: only a JS-API operation (`js_api`) feeds it",
+                    m.source.as_str()
                 ));
             }
             Some(m) if (m.source.info().family == Family::ColdInit) != (s.workload == Workload::ColdStart) => {
@@ -467,6 +474,15 @@ fn check_scenario_metrics(file: &str, cx: &CorpusContext, at: &str, s: &Scenario
         }
     }
     Ok(())
+}
+
+/// What a JS-API scenario of `workload` measures: linear memory under memory pressure, the
+/// time per operation otherwise.
+fn js_api_source(workload: Workload) -> Source {
+    match workload {
+        Workload::MemoryPressure => Source::BrowserJsLinearMemory,
+        _ => Source::BrowserJsOpMedian,
+    }
 }
 
 /// `export` or `js_api` as the workload needs it (a cold start drives neither, any other
@@ -630,9 +646,10 @@ impl Corpus {
         for (j, id) in e.scenario_metrics.iter().enumerate() {
             let at = format!("{at}/scenario_metrics/{j}");
             let rule = |message: String| Err(DocumentError::rule(file, at.clone(), message));
-            let js_api = cx.budgets.metric(id).is_some_and(|m| m.source == Source::BrowserJsOpMedian);
-            let source = if js_api { Source::BrowserJsOpMedian } else { Source::BrowserOpMedian };
-            let what = "a per-operation browser metric (browser.op_median, or browser.js_op_median)";
+            let js_api = cx.budgets.metric(id).filter(|m| m.source.is_js_api());
+            let source = js_api.map_or(Source::BrowserOpMedian, |m| m.source);
+            let what =
+                "a per-operation browser metric (browser.op_median, browser.js_op_median or browser.js_linear_memory)";
             if let Some(wrong) = wrong_source(cx, id, source, what) {
                 return rule(wrong);
             }
@@ -1227,13 +1244,17 @@ mod tests {
 
     #[test]
     fn an_operation_through_the_js_api_feeds_its_own_metrics_only() {
-        let budgets = browser_budgets(&[("M-OP", "browser.op_median"), ("M-JS", "browser.js_op_median")]);
+        let budgets = browser_budgets(&[
+            ("M-OP", "browser.op_median"),
+            ("M-JS", "browser.js_op_median"),
+            ("M-MEM", "browser.js_linear_memory"),
+        ]);
         let check = |v: &serde_json::Value| {
             let cx = CorpusContext { budgets: &budgets, exports: Some(&exports), only: None };
             Corpus::parse("c.json", &v.to_string()).unwrap().check("c.json", &cx)
         };
         let mut v = with_desktop();
-        v["environments"][0]["scenario_metrics"] = serde_json::json!(["M-OP", "M-JS"]);
+        v["environments"][0]["scenario_metrics"] = serde_json::json!(["M-OP", "M-JS", "M-MEM"]);
         v["scenarios"][1]["metrics"] = serde_json::json!(["M-PERF-04A", "M-OP"]);
         let mut js = v["scenarios"][1].clone();
         js["id"] = serde_json::json!("JS-SEND");
@@ -1241,13 +1262,18 @@ mod tests {
         js["js_api"] = serde_json::json!({"setup": "return api.exports.kernel_runtime_new(8);",
             "op": "return api.exports.kernel_send(state, 1n);"});
         js["metrics"] = serde_json::json!(["M-JS"]);
+        v["scenarios"].as_array_mut().unwrap().push(js.clone());
+        // Under memory pressure, a JS-API operation feeds linear memory.
+        js["id"] = serde_json::json!("JS-MEM");
+        js["workload"] = serde_json::json!("memory-pressure");
+        js["metrics"] = serde_json::json!(["M-MEM"]);
         v["scenarios"].as_array_mut().unwrap().push(js);
         check(&v).unwrap();
         let parsed = Corpus::parse("c.json", &v.to_string()).unwrap();
         let timed = &parsed.scenarios.last().unwrap().js_api;
         assert!(timed.as_ref().is_some_and(|c| c.op.contains("kernel_send")));
 
-        let cases: [Refused; 4] = [
+        let cases: [Refused; 5] = [
             (
                 |v| v["scenarios"][3]["export"] = serde_json::json!("channel_reserve_send"),
                 "/scenarios/3/js_api",
@@ -1261,15 +1287,21 @@ mod tests {
             (
                 |v| v["scenarios"][3]["metrics"] = serde_json::json!(["M-JS", "M-PERF-04A"]),
                 "/scenarios/3/metrics/1",
-                "a JS-API operation (`js_api`) feeds browser.js_op_median metrics, and only those",
+                "a JS-API operation (`js_api`) of a streaming-io workload feeds browser.js_op_median metrics, and \
+                 only those",
+            ),
+            (
+                |v| v["scenarios"][4]["metrics"] = serde_json::json!(["M-MEM", "M-PERF-04A"]),
+                "/scenarios/4/metrics/1",
+                "of a memory-pressure workload feeds browser.js_linear_memory metrics, and only those",
             ),
             (
                 |v| {
-                    v["scenarios"].as_array_mut().unwrap().pop();
+                    v["scenarios"].as_array_mut().unwrap().remove(3);
                     v["scenarios"][1]["metrics"] = serde_json::json!(["M-PERF-04A", "M-OP", "M-JS"]);
                 },
                 "/scenarios/1/metrics/2",
-                "cannot be fed by this scenario",
+                "M-JS (browser.js_op_median) cannot be fed by this scenario: only a JS-API operation (`js_api`) feeds it",
             ),
         ];
         each_refused(&v, check, &cases);

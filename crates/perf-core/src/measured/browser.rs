@@ -12,7 +12,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::budget::Metric;
+use crate::budget::{Metric, Source};
 use crate::corpus::{Environment, JsApiCall, Scenario};
 use crate::host_run::HostRun;
 use crate::run::ArtifactMeasurement;
@@ -118,6 +118,20 @@ pub struct OperationRun {
     /// Per seed, each batch's time per operation in ns.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub per_op: Option<Figures>,
+    /// Under memory pressure: per seed, linear memory (`memory.buffer.byteLength`, the
+    /// module's heap as wasm sees it) after each sampled operation, in bytes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub linear_memory: Option<Figures>,
+    /// Under memory pressure, per seed: the page's memory after the samples as the browser
+    /// attributes it (`performance.measureUserAgentSpecificMemory()`, cross-origin-isolated
+    /// Chromium pages only: JS heaps, the module's memory, DOM), in bytes. Not gated: a GC
+    /// moves it.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub ua_memory_bytes: Vec<(u64, u64)>,
+    /// Why a load had no such figure (the browser has no such API, or the page was not
+    /// isolated).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ua_memory_unavailable: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error: Option<RunError>,
 }
@@ -155,6 +169,9 @@ impl OperationRun {
             metric: metric.to_owned(),
             ops_per_batch: Vec::new(),
             per_op: None,
+            linear_memory: None,
+            ua_memory_bytes: Vec::new(),
+            ua_memory_unavailable: None,
             error: None,
         }
     }
@@ -383,6 +400,15 @@ impl EnvironmentRun {
             if let Some(e) = &op.error {
                 return Measurement::Failed(format!("{} timing {}: {}", self.environment, op.what(), e.message));
             }
+            if metric.source == Source::BrowserJsLinearMemory {
+                let Some(memory) = &op.linear_memory else {
+                    return Measurement::Failed(format!("{} sampled no memory of {}", self.environment, op.what()));
+                };
+                return match memory.unit.convert(memory.median_of_p95, metric.unit) {
+                    Some(v) => Measurement::Value(v),
+                    None => Measurement::Failed(format!("linear memory cannot be expressed in {}", metric.unit)),
+                };
+            }
             let per_op = op.per_op.as_ref();
             let medians: Vec<f64> = per_op.iter().flat_map(|f| &f.seeds).map(|s| s.distribution.p50).collect();
             let (Some(figures), Some(median)) = (per_op, stats::median(&medians)) else {
@@ -507,6 +533,17 @@ mod tests {
         assert!(
             matches!(run.measurement(&metric("M-OP", "us")), Measurement::Failed(m) if m.contains("timing search"))
         );
+
+        // Under memory pressure: the median over seeds of each seed's p95 of linear memory.
+        let memory = Metric { source: Source::BrowserJsLinearMemory, ..metric("M-MEM", "MiB") };
+        let call = OperationCall::JsApi(JsApiCall { setup: "return 1;".into(), op: "return 2;".into() });
+        let mut op = OperationRun::planned("HEAP", &call, "M-MEM");
+        run.operations.push(op.clone());
+        assert!(matches!(run.measurement(&memory), Measurement::Failed(m) if m.contains("sampled no memory")));
+        let pages = |mib: f64| vec![mib * 1024.0 * 1024.0; 20];
+        op.linear_memory = Figures::of(Unit::Bytes, &[(11, pages(1.0)), (29, pages(2.0)), (42, pages(1.5))]);
+        run.operations[1] = op;
+        assert_eq!(run.measurement(&memory), Measurement::Value(1.5));
     }
 
     #[test]

@@ -17,7 +17,7 @@ use serde::Deserialize;
 use serde::de::DeserializeOwned;
 
 use crate::browser::{BrowserIdentity, CacheCanary, CanaryPhase, CanaryVerdict, EnvironmentRun, Phases, Sample};
-use crate::browser_schedule::{EnvironmentPlan, Probe, TimedScenario, Visit};
+use crate::browser_schedule::{EnvironmentPlan, Probe, TimedScenario, Visit, Work};
 use crate::host::HostApp;
 use crate::host_run::{HostRun, HostSample};
 use crate::policy::VariantKind;
@@ -92,6 +92,16 @@ struct Round {
 struct TimedBatches {
     ops_per_batch: u32,
     batch_ms: Vec<f64>,
+}
+
+/// What the operation harness measures in one page load under memory pressure: linear
+/// memory after each sampled operation and, where the browser has it, its own measure of
+/// the page's memory after them.
+#[derive(Deserialize)]
+struct MemorySamples {
+    linear_bytes: Vec<f64>,
+    ua_bytes: Option<u64>,
+    ua_unavailable: Option<String>,
 }
 
 /// What a host app's page leaves in `window.__wasmProbe` (the page contract).
@@ -189,7 +199,10 @@ impl Sampling {
         match &visit.probe {
             Probe::Canary { rounds } => self.record_canary(*rounds, outcome),
             Probe::ColdInit { .. } => self.record_cold_init(visit, outcome),
-            Probe::Operation { metric, .. } => self.record_operation(visit, metric, outcome),
+            Probe::Operation { metric, work: Work::Timed(_), .. } => self.record_operation(visit, metric, outcome),
+            Probe::Operation { metric, work: Work::Memory { sampled, .. }, .. } => {
+                self.record_memory(visit, metric, *sampled, outcome)
+            }
             Probe::Host { app, control } => self.record_host(visit, *app, *control, outcome),
         }
     }
@@ -224,7 +237,11 @@ impl Sampling {
             let metric = &t.operation.metric;
             for (run, batches) in self.runs.iter_mut().zip(&self.batches) {
                 if let Some(op) = run.operations.iter_mut().find(|o| o.metric == *metric && o.error.is_none()) {
-                    op.per_op = Figures::of(Unit::Nanos, batches.get(metric).map(Vec::as_slice).unwrap_or_default());
+                    let samples = batches.get(metric).map(Vec::as_slice).unwrap_or_default();
+                    match t.memory {
+                        Some(_) => op.linear_memory = Figures::of(Unit::Bytes, samples),
+                        None => op.per_op = Figures::of(Unit::Nanos, samples),
+                    }
                 }
             }
         }
@@ -343,6 +360,33 @@ impl Sampling {
 }
 
 impl Sampling {
+    fn record_memory(&mut self, visit: &Visit, metric: &str, sampled: u32, outcome: Outcome) {
+        let Some(i) = self.variants.iter().position(|v| Some(*v) == visit.variant) else { return };
+        let samples = match outcome {
+            Outcome::Returned(text) => answer::<MemorySamples>(&self.browser, "operation harness", &text),
+            Outcome::Failed { error, .. } => Err(error),
+        };
+        let samples = samples.and_then(|m| match m.linear_bytes.len() == sampled as usize {
+            true => Ok(m),
+            false => Err(RunError::environment(format!(
+                "the harness returned {} samples of linear memory, not {sampled}",
+                m.linear_bytes.len()
+            ))),
+        });
+        let variant = self.variants[i];
+        let Some(op) = self.runs[i].operations.iter_mut().find(|o| o.metric == metric) else { return };
+        match samples {
+            Ok(m) => {
+                match (m.ua_bytes, m.ua_unavailable) {
+                    (Some(bytes), _) => op.ua_memory_bytes.push((visit.seed, bytes)),
+                    (None, why) => op.ua_memory_unavailable = why.or(Some("the page reported nothing".into())),
+                }
+                self.batches[i].entry(metric.to_owned()).or_default().push((visit.seed, m.linear_bytes));
+            }
+            Err(e) => op.error = Some(of_variant(variant, e)),
+        }
+    }
+
     fn record_host(&mut self, visit: &Visit, app: HostApp, control: bool, outcome: Outcome) {
         let Some(i) = self.variants.iter().position(|v| Some(*v) == visit.variant) else { return };
         let variant = self.variants[i];
@@ -616,6 +660,39 @@ mod tests {
             (Some("dev variant: unreachable"), &None)
         );
         assert_eq!(runs[1].operations[0].per_op.as_ref().map(|f| f.seeds.len()), Some(2));
+    }
+
+    #[test]
+    fn memory_samples_become_linear_memory_figures_and_a_short_page_fails_its_variant() {
+        let mut p = plan(&[("M-MEM", "grow", &[Dev, Release])]);
+        p.timed[0].memory = Some(Work::Memory { warm_up: 2, sampled: 3 });
+        let s = p.schedule(&protocol(0, 1), &[11, 29], &[Dev, Release]);
+        let (runs, _) = sample(&p, &all(&s), &[Dev, Release], |v| {
+            cold_canary(v).unwrap_or_else(|| match (&v.probe, v.variant, v.seed) {
+                (Probe::Operation { .. }, Some(Dev), _) => Outcome::Returned(
+                    r#"{"linear_bytes": [65536, 65536], "ua_bytes": null, "ua_unavailable": null}"#.into(),
+                ),
+                (Probe::Operation { .. }, _, 11) => Outcome::Returned(
+                    r#"{"linear_bytes": [65536, 131072, 131072], "ua_bytes": 2000000, "ua_unavailable": null}"#.into(),
+                ),
+                (Probe::Operation { .. }, _, _) => Outcome::Returned(
+                    r#"{"linear_bytes": [65536, 65536, 65536], "ua_bytes": null, "ua_unavailable": "not isolated"}"#
+                        .into(),
+                ),
+                _ => loaded(&[5.0]),
+            })
+        });
+        let dev = &runs[0].operations[0];
+        assert_eq!(
+            dev.error.as_ref().map(|e| e.message.as_str()),
+            Some("dev variant: the harness returned 2 samples of linear memory, not 3")
+        );
+        let release = &runs[1].operations[0];
+        let memory = release.linear_memory.as_ref().unwrap();
+        assert_eq!((memory.unit, memory.seeds.len(), &release.per_op), (Unit::Bytes, 2, &None));
+        assert_eq!(memory.seeds[0].distribution.p95, 131072.0);
+        assert_eq!(release.ua_memory_bytes, [(11, 2_000_000)]);
+        assert_eq!(release.ua_memory_unavailable.as_deref(), Some("not isolated"));
     }
 
     #[test]

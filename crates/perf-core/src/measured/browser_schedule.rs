@@ -11,7 +11,7 @@
 //! answers make is `browser_sampling.rs`'s.
 
 use crate::browser::{CanaryPhase, EnvironmentRun, OperationCall, OperationRun};
-use crate::corpus::{BrowserKind, BrowserProtocol, Corpus, Environment};
+use crate::corpus::{BrowserKind, BrowserProtocol, Corpus, Environment, Workload};
 use crate::host::HostApp;
 use crate::host_run::HostRun;
 use crate::policy::VariantKind;
@@ -26,12 +26,23 @@ pub enum Probe {
     /// One cold-init sample of the production build: fetch + compile, instantiate, and
     /// the first call through the public JS API (the body of a function of `api`).
     ColdInit { first_call: String },
-    /// A scenario's operations timed in batches, feeding `metric`: a scenario export (of
-    /// the benchmark build) or an operation through the JS API (of what ships).
-    Operation { metric: String, call: OperationCall, batches: Batches },
+    /// A scenario's operations, feeding `metric`: a scenario export (of the benchmark build)
+    /// or an operation through the JS API (of what ships), timed in batches or, under memory
+    /// pressure, with linear memory sampled after each.
+    Operation { metric: String, call: OperationCall, work: Work },
     /// A host app's page, loaded from navigation with the throttling already on; with
     /// `control`, the same app with the module stubbed.
     Host { app: HostApp, control: bool },
+}
+
+/// What a page does with a scenario's operation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Work {
+    /// Times it in batches.
+    Timed(Batches),
+    /// Runs it `warm_up` times, then `sampled` times reading linear memory after each (a
+    /// memory-pressure scenario: the corpus protocol's memory counts).
+    Memory { warm_up: u32, sampled: u32 },
 }
 
 /// How the page times a scenario's operations (the browser protocol's batch settings).
@@ -85,6 +96,8 @@ pub struct TimedScenario {
     pub operation: OperationRun,
     pub call: OperationCall,
     pub variants: Vec<VariantKind>,
+    /// A memory-pressure scenario's operation counts (`Work::Memory`); `None` to time it.
+    pub memory: Option<Work>,
 }
 
 /// What one corpus environment will measure, before its browser starts.
@@ -128,7 +141,11 @@ impl EnvironmentPlan {
                 let s = corpus.scenarios.iter().find(|s| s.metrics.contains(metric))?;
                 let call = OperationCall::of(s)?;
                 let operation = OperationRun::planned(&s.id, &call, metric);
-                Some(TimedScenario { operation, call, variants: s.variants.clone() })
+                let memory = (s.workload == Workload::MemoryPressure).then_some(Work::Memory {
+                    warm_up: corpus.protocol.memory_warmup_ops,
+                    sampled: corpus.protocol.memory_sample_ops,
+                });
+                Some(TimedScenario { operation, call, variants: s.variants.clone(), memory })
             })
             .collect();
         let hosts = corpus.hosts.as_ref().filter(|h| h.environments.contains(&env.id)).map(|h| HostCells {
@@ -192,7 +209,8 @@ impl EnvironmentPlan {
         };
         let mut operations = Vec::new();
         for t in &self.timed {
-            let probe = Probe::Operation { metric: t.operation.metric.clone(), call: t.call.clone(), batches };
+            let work = t.memory.unwrap_or(Work::Timed(batches));
+            let probe = Probe::Operation { metric: t.operation.metric.clone(), call: t.call.clone(), work };
             for &seed in seeds {
                 for &v in variants.iter().filter(|v| t.variants.contains(v)) {
                     operations.push(Visit { probe: probe.clone(), variant: Some(v), seed, warm_up: false });
@@ -255,6 +273,7 @@ pub(crate) mod tests {
                     operation: OperationRun::planned("SCN", &call, metric),
                     call,
                     variants: variants.to_vec(),
+                    memory: None,
                 }
             })
             .collect();
@@ -334,8 +353,21 @@ pub(crate) mod tests {
         let batches = Batches { timed: 30, warm_up: 5, millis: 2 };
         assert_eq!(
             s.operations[0].probe,
-            Probe::Operation { metric: "M-OP-A".into(), call: OperationCall::Export("search".into()), batches }
+            Probe::Operation {
+                metric: "M-OP-A".into(),
+                call: OperationCall::Export("search".into()),
+                work: Work::Timed(batches)
+            }
         );
+        // A memory-pressure scenario counts its operations instead of timing them.
+        let mut memory = plan(&[("M-MEM", "grow", &[Release])]);
+        memory.timed[0].memory = Some(Work::Memory { warm_up: 200, sampled: 500 });
+        let m = memory.schedule(&protocol(0, 1), &[11, 29], &[Release]);
+        assert_eq!(m.operations.len(), 2, "one load per seed");
+        assert!(matches!(
+            m.operations[0].probe,
+            Probe::Operation { work: Work::Memory { warm_up: 200, sampled: 500 }, .. }
+        ));
         assert_eq!(s.cold_init.len(), 6, "no warm-up: one sample per seed and variant");
     }
 

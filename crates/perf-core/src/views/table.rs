@@ -147,7 +147,8 @@ fn render_runtime(variants: &[VariantReport], records: &[Record], others: &[&Rec
     let per_op = metric_ids(others().filter(per_op_in_browser));
     if !per_op.is_empty() {
         let title = "\none operation in browsers: median over seeds of the per-seed median of batches (a \
-                     batch's time / its operations)";
+                     batch's time / its operations); memory: of the per-seed p95 of linear memory after each \
+                     operation";
         out.push_str(&metric_block(title, variants, records, &per_op));
     }
     let hosts = metric_ids(others().filter(in_host));
