@@ -44,6 +44,8 @@ pub(crate) struct BrowserSelection {
     pub browsers: Vec<BrowserKind>,
     /// The flag that narrowed the run, for the reason of what it left out.
     pub narrowed_by: Option<String>,
+    /// Load the hosts in every cell that can load them (`--all-cells`).
+    pub all_cells: bool,
 }
 
 /// Every corpus environment's run of every module (in `modules` order).
@@ -58,7 +60,7 @@ pub(crate) fn run_environments(
     let mut out: BTreeMap<VariantKind, Vec<EnvironmentRun>> = BTreeMap::new();
     let Some(protocol) = &corpus.browser_protocol else { return out };
     for env in &corpus.environments {
-        let plan = EnvironmentPlan::of(corpus, env, protocol);
+        let plan = EnvironmentPlan::of(corpus, env, protocol, selection.all_cells);
         let runs: Vec<EnvironmentRun> = if !selection.browsers.contains(&env.browser) {
             let why = selection.narrowed_by.as_deref().unwrap_or("not selected");
             modules.iter().map(|_| plan.left_out(why)).collect()

@@ -214,6 +214,12 @@ pub struct Perf {
     /// updated.
     #[arg(long = "host", value_name = "APP", value_parser = HostApp::from_str, conflicts_with = "partial_out")]
     pub hosts: Vec<HostApp>,
+    /// Load the host apps in every cell, not only the corpus's hosts section's: on every
+    /// variant, and in every environment that can load them (Firefox too, unthrottled).
+    /// The cells beyond the section give figures (the summary, the reports' host grid) and
+    /// feed no metric; the section's cells gate as always. More page loads: see the README.
+    #[arg(long)]
+    pub all_cells: bool,
     /// Run this runtime scenario only (sizes are still measured). A partial run does not
     /// update the warn streaks.
     #[arg(long, value_name = "ID")]

@@ -194,6 +194,7 @@ fn measure(sh: &Shell, out: &OutDir, drafts: &Drafts, scenarios: &[String]) -> a
         corpus_sha256: sha256_hex(json(&corpus)?.as_bytes()),
         engines: vec![flags::Engine::Wasmtime, flags::Engine::Chromium],
         hosts: if hosts.is_empty() { HostApp::ALL.to_vec() } else { hosts.to_vec() },
+        all_cells: false,
         selection: Selection { scenario: None, seed: None, command: &command },
         wait: true,
         bindgen: subject.bindgen,

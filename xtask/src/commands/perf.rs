@@ -20,7 +20,10 @@ impl flags::Perf {
         inputs::check_change_control(sh, &loaded.budgets)?;
         let command = repro_command(&self.inputs, &self.runtime);
         let selection = Selection { scenario: self.scenario.as_deref(), seed: self.seed, command: &command };
-        let runtime = RuntimePlan::load(&loaded, &self.runtime, selection, &self.engines, &self.hosts)?;
+        let runtime = RuntimePlan {
+            all_cells: self.all_cells,
+            ..RuntimePlan::load(&loaded, &self.runtime, selection, &self.engines, &self.hosts)?
+        };
         let narrowed = self.scenario.is_some() || self.seed.is_some() || runtime.narrowed_by().is_some();
         let selected = select_variants(&loaded, &self.profiles)?;
         if let Some(path) = &self.partial_out {

@@ -61,6 +61,9 @@ pub(crate) struct RuntimePlan<'a> {
     pub engines: Vec<Engine>,
     /// The host apps built and loaded (all unless `--host` narrowed the run).
     pub hosts: Vec<HostApp>,
+    /// Load the hosts on every variant and in every environment that can load them, beyond
+    /// the corpus's cells, for figures only (`--all-cells`).
+    pub all_cells: bool,
     pub selection: Selection<'a>,
     /// Wait for another measuring run's timed phase (else refuse, exit 2).
     pub wait: bool,
@@ -122,6 +125,7 @@ impl<'a> RuntimePlan<'a> {
                 engines.to_vec()
             },
             hosts: if hosts.is_empty() { HostApp::ALL.to_vec() } else { hosts.to_vec() },
+            all_cells: false,
             selection,
             wait: !args.no_wait,
             bindgen: loaded.policy.value.wasm_bindgen.is_some(),
@@ -189,7 +193,7 @@ pub(crate) fn measure(
     if !modules.is_empty() {
         let t = Instant::now();
         let browsers = runtime.engines.iter().filter_map(|e| e.browser()).collect();
-        let selection = BrowserSelection { browsers, narrowed_by };
+        let selection = BrowserSelection { browsers, narrowed_by, all_cells: runtime.all_cells };
         let corpus_seeds = || runtime.corpus.coverage.required_seed_set.clone();
         let seeds = runtime.selection.seed.map_or_else(corpus_seeds, |s| vec![s]);
         let mut runs =
@@ -237,17 +241,21 @@ fn build_hosts(
 ) -> Vec<(VariantKind, HostApp, Result<HostPages, Unavailable>)> {
     // The corpus check made the hosts' environments existing Chromium ones, and a corpus
     // with hosts has a browser protocol, whose first call the hosts make.
-    let chromium = runtime.engines.contains(&Engine::Chromium);
+    // With --all-cells, Firefox loads them too.
+    let loads = runtime.engines.contains(&Engine::Chromium)
+        || (runtime.all_cells && runtime.engines.contains(&Engine::Firefox));
     let (Some(hosts), Some(protocol)) =
-        (runtime.corpus.hosts.as_ref().filter(|_| chromium), &runtime.corpus.browser_protocol)
+        (runtime.corpus.hosts.as_ref().filter(|_| loads), &runtime.corpus.browser_protocol)
     else {
         return Vec::new();
     };
     let probe = std::fs::read(host_app::hosts_dir().join("probe.js"))
         .map_err(|e| anyhow!("cannot read the page contract xtask/hosts/probe.js: {e}"));
     let caches = HostCaches::under(&crate::project_root());
-    let hosted: Vec<&(VariantReport, Option<VariantBuilds>)> =
-        built.iter().filter(|(report, builds)| builds.is_some() && hosts.variants.contains(&report.variant)).collect();
+    let hosted: Vec<&(VariantReport, Option<VariantBuilds>)> = built
+        .iter()
+        .filter(|(report, builds)| builds.is_some() && (runtime.all_cells || hosts.variants.contains(&report.variant)))
+        .collect();
     let mut controls: Vec<(HostApp, Result<HostBuild, Unavailable>)> = Vec::new();
     let mut out = Vec::new();
     for &app in &hosts.apps {

@@ -441,14 +441,16 @@ fn a_regression_only_the_js_api_shows_fails_its_metric_while_the_raw_export_stay
 /// navigation, answers its first call through its exports, and its time to ready feeds
 /// M-HOST-01A with the production module among the record's artifacts, and its bytes (the
 /// control build's scripts, the page's with the module) M-HOST-03A and 04A; the hosts left out
-/// and the variants the section does not load are skipped, saying why.
+/// are skipped, saying why; `--all-cells` loads the host on the variants the section does not
+/// (dev, canary) for figures that feed no metric.
 #[test]
 fn the_shipped_module_is_measured_in_a_host_app_and_what_was_left_out_says_so() {
     let _turn = pipeline_lock();
     let out = scratch("hosts");
     let summary = out.join("summary.json");
     let (budgets, corpus) = (fixture("budgets/chromium-desktop.json"), fixture("corpus/quick-chromium.json"));
-    let args = ["--budgets", &budgets, "--corpus", &corpus, "--engine", "chromium", "--host", "vanilla-js"];
+    let args =
+        ["--budgets", &budgets, "--corpus", &corpus, "--engine", "chromium", "--host", "vanilla-js", "--all-cells"];
     let (markdown, html) = (out.join("report.md"), out.join("report.html"));
     let written = ["--summary", summary.to_str().unwrap(), "--markdown", markdown.to_str().unwrap()];
     let o = perf(&out, &[&args[..], &written[..], &["--html", html.to_str().unwrap()]].concat());
@@ -464,11 +466,12 @@ fn the_shipped_module_is_measured_in_a_host_app_and_what_was_left_out_says_so() 
     for h in &hosts[1..] {
         assert_eq!(h.left_out.as_deref(), Some("this run selected --engine chromium --host vanilla-js"), "{h:?}");
     }
-    for build in ["vanilla-js/release", "vanilla-js/control"] {
+    // --all-cells: the host on every variant, and one control build for all.
+    for build in ["vanilla-js/dev", "vanilla-js/canary", "vanilla-js/release", "vanilla-js/control"] {
         assert!(s.pipeline.phases.iter().any(|p| p.phase.starts_with("host") && p.variant == build), "{build}");
     }
     let steps = (s.pipeline.steps.host_builds, s.pipeline.steps.host_cache_hits);
-    assert_eq!(steps.0 + steps.1, 2, "one host and its control, built or from the cache: {steps:?}");
+    assert_eq!(steps.0 + steps.1, 4, "one host on three variants and its control, built or cached: {steps:?}");
     let stdout = text(&o.stdout);
     assert!(stdout.contains(&format!(", {} host builds, {} host cache hits, ", steps.0, steps.1)), "{stdout}");
     let block = stdout.split("time to ready in the host apps").nth(1).unwrap_or_else(|| panic!("{stdout}"));
@@ -522,7 +525,15 @@ fn the_shipped_module_is_measured_in_a_host_app_and_what_was_left_out_says_so() 
     let next = record("M-HOST-01D", "core-min");
     assert_eq!(next.status, Status::Skip);
     assert!(next.reason.as_deref().is_some_and(|r| r.contains("the nextjs host was left out")), "{next:?}");
-    let dev = record("M-HOST-01A", "full-dev");
-    assert_eq!(dev.status, Status::Skip);
-    assert!(dev.reason.as_deref().is_some_and(|r| r.contains("does not load the dev variant")), "{dev:?}");
+    // The cells beyond the corpus's (the dev variant here) give figures and feed no metric.
+    let dev_run = s.variants.iter().find(|v| v.variant.as_str() == "dev").unwrap();
+    let dev_vanilla = &dev_run.browsers[0].hosts[0];
+    assert_eq!((dev_vanilla.samples.len(), dev_vanilla.answer.as_deref()), (2, Some("42")), "{dev_vanilla:?}");
+    assert!(dev_vanilla.figures_only.as_deref().is_some_and(|r| r.contains("--all-cells")), "{dev_vanilla:?}");
+    assert!(report.contains("### Host apps: dev"), "{report}");
+    for id in ["M-HOST-01A", "M-HOST-03A"] {
+        let dev = record(id, "full-dev");
+        assert_eq!((dev.status, dev.value), (Status::Skip, None), "{dev:?}");
+        assert!(dev.reason.as_deref().is_some_and(|r| r.contains("does not gate the dev variant here")), "{dev:?}");
+    }
 }

@@ -382,7 +382,7 @@ impl EnvironmentRun {
         }
         if let Some(host) = self.hosts.iter().find(|h| h.metric == metric.id) {
             let app = host.app.as_str();
-            if let Some(why) = &host.left_out {
+            if let Some(why) = host.left_out.as_ref().or(host.figures_only.as_ref()) {
                 return Measurement::LeftOut(format!("the {app} host was left out: {why}"));
             }
             if let Some(e) = &host.error {

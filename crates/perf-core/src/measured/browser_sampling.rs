@@ -61,6 +61,8 @@ pub struct Sampling {
     batches: Vec<BTreeMap<String, SeedBatches>>,
     /// The variants the host apps load.
     host_variants: Vec<VariantKind>,
+    /// Those whose loads feed the host metrics (the others give figures only).
+    gated_host_variants: Vec<VariantKind>,
 }
 
 /// Each seed's batches of one scenario, in ns per operation.
@@ -154,6 +156,7 @@ impl Sampling {
             isolated: vec![true; variants.len()],
             batches: variants.iter().map(|_| BTreeMap::new()).collect(),
             host_variants: plan.hosts.as_ref().map(|h| h.variants.clone()).unwrap_or_default(),
+            gated_host_variants: plan.hosts.as_ref().map(|h| h.gated_variants.clone()).unwrap_or_default(),
         }
     }
 
@@ -227,6 +230,12 @@ impl Sampling {
                 if !self.host_variants.contains(&variant) {
                     host.left_out =
                         Some(format!("the corpus's hosts section does not load the {} variant", variant.as_str()));
+                } else if !self.gated_host_variants.contains(&variant) && host.left_out.is_none() {
+                    host.figures_only = Some(format!(
+                        "the corpus's hosts section does not gate the {} variant here: --all-cells loaded it for \
+                         its figures",
+                        variant.as_str()
+                    ));
                 }
                 if !stopped {
                     host.conclude();
@@ -700,7 +709,7 @@ mod tests {
         use crate::browser_schedule::HostCells;
         let apps = vec![HostApp::VanillaJs, HostApp::React, HostApp::Nextjs];
         let p = EnvironmentPlan {
-            hosts: Some(HostCells { apps, variants: vec![Release], samples: 2 }),
+            hosts: Some(HostCells { apps, variants: vec![Release], samples: 2, gated_variants: vec![Release] }),
             planned: EnvironmentRun {
                 hosts: [HostApp::VanillaJs, HostApp::React, HostApp::Nextjs]
                     .map(|a| crate::host_run::HostRun::planned(a, a.as_str()))
@@ -748,5 +757,33 @@ mod tests {
         assert_eq!(e.kind, RunErrorKind::Trap);
         assert!(e.message.contains("release variant: the page threw: TypeError"), "{e:?}");
         assert_eq!(runs[1].error, None, "a host's failure is its own");
+
+        // --all-cells: dev is loaded too, for figures that gate nothing.
+        let wide = EnvironmentPlan {
+            hosts: Some(HostCells {
+                apps: vec![HostApp::VanillaJs],
+                variants: vec![Dev, Release],
+                samples: 1,
+                gated_variants: vec![Release],
+            }),
+            planned: EnvironmentRun {
+                hosts: vec![crate::host_run::HostRun::planned(HostApp::VanillaJs, "M-HOST")],
+                ..plan(&[]).planned
+            },
+            ..plan(&[])
+        };
+        let s = wide.schedule(&protocol(0, 1), &[11], &[Dev, Release]);
+        let (runs, _) = sample(&wide, &all(&s), &[Dev, Release], |v| {
+            cold_canary(v).unwrap_or_else(|| match &v.probe {
+                Probe::Host { control, .. } => Outcome::Returned(format!(
+                    r#"{{"control": {control}, "ready_ms": 50.0, "init_ms": 20.0, "first_call_ms": 1.5, "answer": "2"}}"#
+                )),
+                _ => loaded(&[5.0]),
+            })
+        });
+        let (dev, release) = (&runs[0].hosts[0], &runs[1].hosts[0]);
+        assert!(dev.figures.is_some() && release.figures.is_some(), "{dev:?} {release:?}");
+        assert!(dev.figures_only.as_deref().is_some_and(|r| r.contains("does not gate the dev variant")), "{dev:?}");
+        assert_eq!(release.figures_only, None);
     }
 }

@@ -87,6 +87,9 @@ pub struct HostCells {
     pub apps: Vec<HostApp>,
     pub variants: Vec<VariantKind>,
     pub samples: u32,
+    /// The variants whose loads feed the host metrics: the corpus's own cells. The others
+    /// (`--all-cells`) give figures only.
+    pub gated_variants: Vec<VariantKind>,
 }
 
 /// A scenario an environment times per operation, and the variants it runs on (the corpus
@@ -132,7 +135,9 @@ fn size_metrics(corpus: &Corpus, env: &Environment, app: HostApp) -> Vec<String>
 }
 
 impl EnvironmentPlan {
-    pub fn of(corpus: &Corpus, env: &Environment, protocol: &BrowserProtocol) -> EnvironmentPlan {
+    /// `env`'s plan; with `all_cells`, it loads every host on every variant (an unthrottled
+    /// environment the hosts section leaves out too), for figures beyond what the corpus gates.
+    pub fn of(corpus: &Corpus, env: &Environment, protocol: &BrowserProtocol, all_cells: bool) -> EnvironmentPlan {
         let required = corpus.coverage.required_environments.contains(&env.id);
         let timed: Vec<TimedScenario> = env
             .scenario_metrics
@@ -148,10 +153,15 @@ impl EnvironmentPlan {
                 Some(TimedScenario { operation, call, variants: s.variants.clone(), memory })
             })
             .collect();
-        let hosts = corpus.hosts.as_ref().filter(|h| h.environments.contains(&env.id)).map(|h| HostCells {
+        let gated = corpus.hosts.as_ref().is_some_and(|h| h.environments.contains(&env.id));
+        // A throttled environment must hold its throttling from navigation, which only
+        // Chromium's protocol can.
+        let loadable = env.browser == BrowserKind::Chromium || env.cpu_throttling_rate == 1.0;
+        let hosts = corpus.hosts.as_ref().filter(|_| gated || (all_cells && loadable)).map(|h| HostCells {
             apps: h.apps.clone(),
-            variants: h.variants.clone(),
+            variants: if all_cells { VariantKind::ALL.to_vec() } else { h.variants.clone() },
             samples: h.samples,
+            gated_variants: if gated { h.variants.clone() } else { Vec::new() },
         });
         let planned = EnvironmentRun {
             operations: timed.iter().map(|t| t.operation.clone()).collect(),
@@ -378,6 +388,7 @@ pub(crate) mod tests {
                 apps: vec![HostApp::VanillaJs, HostApp::React],
                 variants: vec![Release],
                 samples: 2,
+                gated_variants: vec![Release],
             }),
             ..plan(&[])
         };

@@ -32,6 +32,10 @@ pub struct HostRun {
     /// Why it was not run (`--host` left it out).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub left_out: Option<String>,
+    /// Why its figures feed no metric: a cell the corpus does not gate, loaded by
+    /// `--all-cells`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub figures_only: Option<String>,
     /// Why it stopped: its build failed, or a page did not answer.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error: Option<RunError>,
@@ -113,6 +117,7 @@ impl HostRun {
             metric: metric.to_owned(),
             size_metrics: Vec::new(),
             left_out: None,
+            figures_only: None,
             error: None,
             samples: Vec::new(),
             control_ready_ms: Vec::new(),
@@ -127,7 +132,7 @@ impl HostRun {
     /// the control page's scripts, or the app's page's with the shipped `module`.
     pub fn bytes(&self, source: Source, module: &ArtifactMeasurement) -> Measurement {
         let app = self.app.as_str();
-        if let Some(why) = &self.left_out {
+        if let Some(why) = self.left_out.as_ref().or(self.figures_only.as_ref()) {
             return Measurement::LeftOut(format!("the {app} host was left out: {why}"));
         }
         if let Some(e) = &self.error {
