@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 use crate::browser::EnvironmentRun;
 use crate::budget::{Budgets, Engine, Family, Metric, Source};
 use crate::display::number;
+use crate::host_run::HostRun;
 use crate::policy::VariantKind;
 use crate::run::{ArtifactMeasurement, GlueMeasurement, VariantReport};
 use crate::runtime::Measurement;
@@ -242,7 +243,7 @@ fn measured_value(m: &Metric, v: &VariantReport) -> Measurement {
             ))
         }
         Engine::Browser => match v.browsers.iter().find(|b| b.feeds(&m.id)) {
-            Some(b) if m.source.info().family == Family::HostSize => b.host_bytes(m, artifact),
+            Some(b) if m.source.info().family == Family::HostSize => environment_host_bytes(b, m, artifact),
             Some(b) => b.measurement(m),
             None => Measurement::NotMeasured(format!("no browser environment ran on the {variant} variant")),
         },
@@ -252,6 +253,50 @@ fn measured_value(m: &Metric, v: &VariantReport) -> Measurement {
             (None, None) => Measurement::NotMeasured(format!("no scenario ran on the {variant} variant")),
         },
     }
+}
+
+/// The value of `m`, a host page's bytes, in environment `b` (`module` is the shipped module).
+fn environment_host_bytes(b: &EnvironmentRun, m: &Metric, module: &ArtifactMeasurement) -> Measurement {
+    if let Some(e) = &b.error {
+        return Measurement::Failed(format!("{}: {}", b.environment, e.message));
+    }
+    if let Some(why) = &b.left_out {
+        return Measurement::LeftOut(format!("{} was left out: {why}", b.environment));
+    }
+    match b.hosts.iter().find(|h| h.size_metrics.contains(&m.id)) {
+        Some(host) => host_bytes(host, m.source, module),
+        None => Measurement::Failed(format!("{} counts no host's bytes for {}", b.environment, m.id)),
+    }
+}
+
+/// The bytes `source` (a `browser.host_js_*` or `browser.host_total_*` one) of `host`
+/// counts: the control page's scripts, or the app's page's with the shipped `module`.
+fn host_bytes(host: &HostRun, source: Source, module: &ArtifactMeasurement) -> Measurement {
+    let app = host.app.as_str();
+    if let Some(why) = host.left_out.as_ref().or(host.figures_only.as_ref()) {
+        return Measurement::LeftOut(format!("the {app} host was left out: {why}"));
+    }
+    if let Some(e) = &host.error {
+        return Measurement::Failed(format!("the {app} host: {}", e.message));
+    }
+    use Source::{
+        BrowserHostJsBrotli, BrowserHostJsGzip, BrowserHostJsRaw, BrowserHostTotalBrotli, BrowserHostTotalGzip,
+        BrowserHostTotalRaw,
+    };
+    let (page, js, module) = match source {
+        BrowserHostJsRaw | BrowserHostJsGzip | BrowserHostJsBrotli => ("control page", &host.control_js, None),
+        BrowserHostTotalRaw | BrowserHostTotalGzip | BrowserHostTotalBrotli => ("page", &host.loaded_js, Some(module)),
+        _ => return Measurement::Failed(format!("{} is not a host page's bytes", source.as_str())),
+    };
+    let Some(js) = js else {
+        return Measurement::Failed(format!("the scripts of the {app} host's {page} were not counted"));
+    };
+    let value = match source {
+        BrowserHostJsRaw | BrowserHostTotalRaw => js.raw_bytes + module.map_or(0, |m| m.raw_bytes),
+        BrowserHostJsGzip | BrowserHostTotalGzip => js.gzip_bytes + module.map_or(0, |m| m.gzip_bytes),
+        _ => js.brotli_bytes + module.map_or(0, |m| m.brotli_bytes),
+    };
+    Measurement::Value(value as f64)
 }
 
 /// A size's value: the production build's optimized module's bytes, or its JS glue's.
@@ -511,5 +556,38 @@ pub(crate) mod tests {
                 "{required:?}"
             );
         }
+    }
+
+    #[test]
+    fn a_hosts_bytes_are_its_control_pages_scripts_or_its_pages_with_the_module() {
+        let file = |path: &str, raw, gzip, brotli| crate::host_run::LoadedFile {
+            path: path.into(),
+            raw_bytes: raw,
+            gzip_bytes: gzip,
+            brotli_bytes: brotli,
+        };
+        let mut run = HostRun::planned(crate::host::HostApp::React, "M-HOST");
+        run.control_js =
+            Some(crate::host_run::LoadedJs::of(vec![file("/a.js", 1000, 400, 300), file("/b.js", 100, 60, 50)]));
+        run.loaded_js =
+            Some(crate::host_run::LoadedJs::of(vec![file("/a.js", 1000, 400, 300), file("/c.js", 500, 200, 150)]));
+        let module = ArtifactMeasurement { brotli_bytes: 8_000, ..artifact(20_000, 9_000) };
+        let value = |run: &HostRun, source| match host_bytes(run, source, &module) {
+            Measurement::Value(v) => v,
+            other => panic!("{other:?}"),
+        };
+        assert_eq!(value(&run, Source::BrowserHostJsRaw), 1100.0);
+        assert_eq!(value(&run, Source::BrowserHostJsGzip), 460.0);
+        assert_eq!(value(&run, Source::BrowserHostJsBrotli), 350.0);
+        assert_eq!(value(&run, Source::BrowserHostTotalRaw), 21_500.0);
+        assert_eq!(value(&run, Source::BrowserHostTotalGzip), 9_600.0);
+        assert_eq!(value(&run, Source::BrowserHostTotalBrotli), 8_450.0);
+
+        let uncounted = HostRun { control_js: None, ..run.clone() };
+        assert!(matches!(host_bytes(&uncounted, Source::BrowserHostJsGzip, &module),
+            Measurement::Failed(why) if why == "the scripts of the react host's control page were not counted"));
+        let left_out = HostRun { left_out: Some("--host vanilla-js".into()), ..run.clone() };
+        assert!(matches!(host_bytes(&left_out, Source::BrowserHostTotalGzip, &module), Measurement::LeftOut(_)));
+        assert!(matches!(host_bytes(&run, Source::SizeGzip, &module), Measurement::Failed(_)));
     }
 }

@@ -15,7 +15,6 @@ use serde::{Deserialize, Serialize};
 use crate::budget::{Metric, Source};
 use crate::corpus::{Environment, JsApiCall, Scenario};
 use crate::host_run::HostRun;
-use crate::run::ArtifactMeasurement;
 use crate::runtime::{Figures, Measurement, RunError};
 use crate::stats::{self, Interval};
 use crate::unit::Unit;
@@ -355,20 +354,6 @@ impl EnvironmentRun {
             .as_ref()
             .map_or("browser not started".to_owned(), |b| format!("{} {} ({})", b.name, b.version, b.engine));
         format!("{}: {browser}; {}", self.environment, self.label)
-    }
-
-    /// The value of `metric`, a host page's bytes (`module` is the shipped module).
-    pub fn host_bytes(&self, metric: &Metric, module: &ArtifactMeasurement) -> Measurement {
-        if let Some(e) = &self.error {
-            return Measurement::Failed(format!("{}: {}", self.environment, e.message));
-        }
-        if let Some(why) = &self.left_out {
-            return Measurement::LeftOut(format!("{} was left out: {why}", self.environment));
-        }
-        match self.hosts.iter().find(|h| h.size_metrics.contains(&metric.id)) {
-            Some(host) => host.bytes(metric.source, module),
-            None => Measurement::Failed(format!("{} counts no host's bytes for {}", self.environment, metric.id)),
-        }
     }
 
     /// The value of `metric` from this environment's samples: its cold init, or the

@@ -13,10 +13,8 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::budget::Source;
 use crate::host::HostApp;
-use crate::run::ArtifactMeasurement;
-use crate::runtime::{Measurement, RunError};
+use crate::runtime::RunError;
 use crate::stats::median;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -128,38 +126,6 @@ impl HostRun {
         }
     }
 
-    /// The bytes `source` (a `browser.host_js_*` or `browser.host_total_*` one) counts:
-    /// the control page's scripts, or the app's page's with the shipped `module`.
-    pub fn bytes(&self, source: Source, module: &ArtifactMeasurement) -> Measurement {
-        let app = self.app.as_str();
-        if let Some(why) = self.left_out.as_ref().or(self.figures_only.as_ref()) {
-            return Measurement::LeftOut(format!("the {app} host was left out: {why}"));
-        }
-        if let Some(e) = &self.error {
-            return Measurement::Failed(format!("the {app} host: {}", e.message));
-        }
-        use Source::{
-            BrowserHostJsBrotli, BrowserHostJsGzip, BrowserHostJsRaw, BrowserHostTotalBrotli, BrowserHostTotalGzip,
-            BrowserHostTotalRaw,
-        };
-        let (page, js, module) = match source {
-            BrowserHostJsRaw | BrowserHostJsGzip | BrowserHostJsBrotli => ("control page", &self.control_js, None),
-            BrowserHostTotalRaw | BrowserHostTotalGzip | BrowserHostTotalBrotli => {
-                ("page", &self.loaded_js, Some(module))
-            }
-            _ => return Measurement::Failed(format!("{} is not a host page's bytes", source.as_str())),
-        };
-        let Some(js) = js else {
-            return Measurement::Failed(format!("the scripts of the {app} host's {page} were not counted"));
-        };
-        let value = match source {
-            BrowserHostJsRaw | BrowserHostTotalRaw => js.raw_bytes + module.map_or(0, |m| m.raw_bytes),
-            BrowserHostJsGzip | BrowserHostTotalGzip => js.gzip_bytes + module.map_or(0, |m| m.gzip_bytes),
-            _ => js.brotli_bytes + module.map_or(0, |m| m.brotli_bytes),
-        };
-        Measurement::Value(value as f64)
-    }
-
     /// The medians, once both pages have samples and nothing failed.
     pub fn conclude(&mut self) {
         if self.error.is_some() || self.left_out.is_some() {
@@ -196,36 +162,5 @@ mod tests {
         no_control.conclude();
         assert_eq!(no_control.figures, None);
         assert!(no_control.error.unwrap().message.contains("control page"));
-    }
-
-    #[test]
-    fn a_hosts_bytes_are_its_control_pages_scripts_or_its_pages_with_the_module() {
-        let file = |path: &str, raw, gzip, brotli| LoadedFile {
-            path: path.into(),
-            raw_bytes: raw,
-            gzip_bytes: gzip,
-            brotli_bytes: brotli,
-        };
-        let mut run = HostRun::planned(HostApp::React, "M-HOST");
-        run.control_js = Some(LoadedJs::of(vec![file("/a.js", 1000, 400, 300), file("/b.js", 100, 60, 50)]));
-        run.loaded_js = Some(LoadedJs::of(vec![file("/a.js", 1000, 400, 300), file("/c.js", 500, 200, 150)]));
-        let module = ArtifactMeasurement { brotli_bytes: 8_000, ..crate::record::tests::artifact(20_000, 9_000) };
-        let value = |run: &HostRun, source| match run.bytes(source, &module) {
-            Measurement::Value(v) => v,
-            other => panic!("{other:?}"),
-        };
-        assert_eq!(value(&run, Source::BrowserHostJsRaw), 1100.0);
-        assert_eq!(value(&run, Source::BrowserHostJsGzip), 460.0);
-        assert_eq!(value(&run, Source::BrowserHostJsBrotli), 350.0);
-        assert_eq!(value(&run, Source::BrowserHostTotalRaw), 21_500.0);
-        assert_eq!(value(&run, Source::BrowserHostTotalGzip), 9_600.0);
-        assert_eq!(value(&run, Source::BrowserHostTotalBrotli), 8_450.0);
-
-        let uncounted = HostRun { control_js: None, ..run.clone() };
-        assert!(matches!(uncounted.bytes(Source::BrowserHostJsGzip, &module),
-            Measurement::Failed(why) if why == "the scripts of the react host's control page were not counted"));
-        let left_out = HostRun { left_out: Some("--host vanilla-js".into()), ..run.clone() };
-        assert!(matches!(left_out.bytes(Source::BrowserHostTotalGzip, &module), Measurement::LeftOut(_)));
-        assert!(matches!(run.bytes(Source::SizeGzip, &module), Measurement::Failed(_)));
     }
 }
