@@ -504,6 +504,12 @@ fn the_shipped_module_is_measured_in_a_host_app_and_what_was_left_out_says_so() 
     let expected =
         format!("| {:.1} | {} | {} |", figures.first_call_ms, number(js.gzip_bytes), number(alone.gzip_bytes));
     assert!(row("vanilla-js").ends_with(&expected), "{grid}");
+    // The table's host grid too.
+    let table_grid = stdout.split("host apps on release: medians in ms").nth(1).unwrap_or_else(|| panic!("{stdout}"));
+    let line = table_grid.lines().find(|l| l.starts_with("vanilla-js      desktop-chromium")).unwrap();
+    let expected =
+        format!("{:>6.1} {:>9} {:>9}", figures.first_call_ms, number(js.gzip_bytes), number(alone.gzip_bytes));
+    assert!(line.ends_with(&expected) && line.contains(&format!(" {:.1} ", figures.ready_ms)), "{line} / {expected}");
     assert!(row("react").contains("this run selected --engine chromium --host vanilla-js"), "{grid}");
     let page = std::fs::read_to_string(&html).unwrap();
     assert!(page.contains("<h2>Host apps: release (ms, medians over page loads)</h2>"), "the HTML report too");

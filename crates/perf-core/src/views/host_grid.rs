@@ -6,7 +6,7 @@
 use crate::host::HostApp;
 use crate::host_run::{HostFigures, LoadedJs};
 use crate::policy::VariantKind;
-use crate::summary::Summary;
+use crate::run::VariantReport;
 
 pub struct Row<'a> {
     pub app: HostApp,
@@ -22,9 +22,9 @@ pub struct Row<'a> {
 
 /// Each variant that loaded a host (not only left them out), with its rows in host order,
 /// then environment order.
-pub fn grids(summary: &Summary) -> Vec<(VariantKind, Vec<Row<'_>>)> {
+pub fn grids(variants: &[VariantReport]) -> Vec<(VariantKind, Vec<Row<'_>>)> {
     let mut out = Vec::new();
-    for v in &summary.variants {
+    for v in variants {
         let loaded = v.browsers.iter().flat_map(|b| &b.hosts).any(|h| h.figures.is_some() || h.error.is_some());
         if !loaded {
             continue;

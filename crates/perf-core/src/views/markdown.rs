@@ -112,7 +112,7 @@ pub fn report(summary: &Summary, gate: &GateReport) -> String {
 
 /// The host grid: each host app's figures in each environment, per variant that loaded them.
 fn hosts(out: &mut String, summary: &Summary) {
-    for (variant, rows) in host_grid::grids(summary) {
+    for (variant, rows) in host_grid::grids(&summary.variants) {
         let _ = writeln!(out, "### Host apps: {} (ms, medians over page loads)\n", variant.as_str());
         let _ = writeln!(
             out,

@@ -8,6 +8,8 @@ use crate::browser::CanaryVerdict;
 use crate::budget::{Budgets, Source};
 use crate::display::{number, signed};
 use crate::gate::GateReport;
+use crate::host_grid;
+use crate::host_run::LoadedJs;
 use crate::pipeline::PipelineReport;
 use crate::record::{self, Record, STATIC_ENVIRONMENT, metric_ids};
 use crate::run::VariantReport;
@@ -157,6 +159,7 @@ fn render_runtime(variants: &[VariantReport], records: &[Record], others: &[&Rec
                      navigation start (the host's boot included)";
         out.push_str(&metric_block(title, variants, records, &hosts));
     }
+    out.push_str(&render_host_grids(variants));
     let shipped_by_hosts = metric_ids(others().filter(host_bytes));
     if !shipped_by_hosts.is_empty() {
         let title = "\nwhat the host apps ship, bytes: the host alone (its control page's scripts), and its page's \
@@ -167,6 +170,39 @@ fn render_runtime(variants: &[VariantReport], records: &[Record], others: &[&Rec
         out.push_str(&render_environments(variants));
     }
     out.push('\n');
+    out
+}
+
+/// The host grid, per variant that loaded the host apps: one line per host and environment
+/// with its medians in ms and the gzip bytes its page and the host alone loaded, or why
+/// there are none.
+fn render_host_grids(variants: &[VariantReport]) -> String {
+    let mut out = String::new();
+    for (variant, rows) in host_grid::grids(variants) {
+        let _ = writeln!(out, "\nhost apps on {}: medians in ms; the JS loaded, gzip bytes", variant.as_str());
+        let _ = writeln!(
+            out,
+            "{:<15} {:<26} {:>8} {:>8} {:>9} {:>6} {:>9} {:>9}",
+            "host", "environment", "ready", "alone", "init→1st", "call", "page JS", "host JS"
+        );
+        for r in rows {
+            let gzip = |js: Option<&LoadedJs>| js.map_or("-".to_owned(), |js| number(js.gzip_bytes as f64));
+            let figures = match (r.figures, r.note) {
+                (Some(f), _) => format!(
+                    "{:>8.1} {:>8.1} {:>9.1} {:>6.1} {:>9} {:>9}",
+                    f.ready_ms,
+                    f.control_ready_ms,
+                    f.init_ms,
+                    f.first_call_ms,
+                    gzip(r.loaded_js),
+                    gzip(r.control_js)
+                ),
+                // An error's first line: the rest is in the summary.
+                (None, note) => note.and_then(|n| n.lines().next()).unwrap_or("not measured").to_owned(),
+            };
+            let _ = writeln!(out, "{:<15} {:<26} {figures}", r.app.as_str(), r.environment);
+        }
+    }
     out
 }
 
