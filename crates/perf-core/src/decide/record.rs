@@ -257,14 +257,11 @@ fn measured_value(m: &Metric, v: &VariantReport) -> Measurement {
 
 /// The value of `m`, a host page's bytes, in environment `b` (`module` is the shipped module).
 fn environment_host_bytes(b: &EnvironmentRun, m: &Metric, module: &ArtifactMeasurement) -> Measurement {
-    if let Some(e) = &b.error {
-        return Measurement::Failed(format!("{}: {}", b.environment, e.message));
-    }
-    if let Some(why) = &b.left_out {
-        return Measurement::LeftOut(format!("{} was left out: {why}", b.environment));
+    if let Some(unavailable) = b.unavailable() {
+        return unavailable;
     }
     match b.hosts.iter().find(|h| h.size_metrics.contains(&m.id)) {
-        Some(host) => host_bytes(host, m.source, module),
+        Some(host) => host.unavailable(&b.environment).unwrap_or_else(|| host_bytes(host, m.source, module)),
         None => Measurement::Failed(format!("{} counts no host's bytes for {}", b.environment, m.id)),
     }
 }
@@ -273,12 +270,6 @@ fn environment_host_bytes(b: &EnvironmentRun, m: &Metric, module: &ArtifactMeasu
 /// counts: the control page's scripts, or the app's page's with the shipped `module`.
 fn host_bytes(host: &HostRun, source: Source, module: &ArtifactMeasurement) -> Measurement {
     let app = host.app.as_str();
-    if let Some(why) = host.left_out.as_ref().or(host.figures_only.as_ref()) {
-        return Measurement::LeftOut(format!("the {app} host was left out: {why}"));
-    }
-    if let Some(e) = &host.error {
-        return Measurement::Failed(format!("the {app} host: {}", e.message));
-    }
     use Source::{
         BrowserHostJsBrotli, BrowserHostJsGzip, BrowserHostJsRaw, BrowserHostTotalBrotli, BrowserHostTotalGzip,
         BrowserHostTotalRaw,
@@ -586,8 +577,27 @@ pub(crate) mod tests {
         let uncounted = HostRun { control_js: None, ..run.clone() };
         assert!(matches!(host_bytes(&uncounted, Source::BrowserHostJsGzip, &module),
             Measurement::Failed(why) if why == "the scripts of the react host's control page were not counted"));
-        let left_out = HostRun { left_out: Some("--host vanilla-js".into()), ..run.clone() };
-        assert!(matches!(host_bytes(&left_out, Source::BrowserHostTotalGzip, &module), Measurement::LeftOut(_)));
         assert!(matches!(host_bytes(&run, Source::SizeGzip, &module), Measurement::Failed(_)));
+
+        // Through its environment: a host left out is not measured.
+        let env = crate::corpus::Environment {
+            id: "desktop".into(),
+            browser: crate::corpus::BrowserKind::Chromium,
+            cpu_throttling_rate: 1.0,
+            label: "desktop".into(),
+            metric: "M-PERF-02A".into(),
+            scenario_metrics: vec![],
+            host_metrics: Default::default(),
+        };
+        let left_out = HostRun {
+            left_out: Some("--host vanilla-js".into()),
+            size_metrics: vec!["M-HOST-04C".into()],
+            ..run.clone()
+        };
+        let b = EnvironmentRun { hosts: vec![left_out], ..EnvironmentRun::planned(&env, false, "return 1;") };
+        let metric: Metric = serde_json::from_value(serde_json::json!({"id": "M-HOST-04C", "name": "total",
+            "unit": "bytes", "source": "browser.host_total_gzip", "required": false, "gate": "hard", "thresholds": {}}))
+        .unwrap();
+        assert!(matches!(environment_host_bytes(&b, &metric, &module), Measurement::LeftOut(_)));
     }
 }

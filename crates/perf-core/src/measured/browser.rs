@@ -356,25 +356,31 @@ impl EnvironmentRun {
         format!("{}: {browser}; {}", self.environment, self.label)
     }
 
+    /// Why nothing of this environment can be measured: it failed, or was left out.
+    pub fn unavailable(&self) -> Option<Measurement> {
+        if let Some(e) = &self.error {
+            return Some(Measurement::Failed(format!("{}: {}", self.environment, e.message)));
+        }
+        let why = self.left_out.as_ref()?;
+        Some(Measurement::LeftOut(format!("{} was left out: {why}", self.environment)))
+    }
+
     /// The value of `metric` from this environment's samples: its cold init, or the
     /// per-operation time of the scenario that feeds it.
     pub fn measurement(&self, metric: &Metric) -> Measurement {
-        if let Some(e) = &self.error {
-            return Measurement::Failed(format!("{}: {}", self.environment, e.message));
-        }
-        if let Some(why) = &self.left_out {
-            return Measurement::LeftOut(format!("{} was left out: {why}", self.environment));
+        if let Some(unavailable) = self.unavailable() {
+            return unavailable;
         }
         if let Some(host) = self.hosts.iter().find(|h| h.metric == metric.id) {
-            let app = host.app.as_str();
-            if let Some(why) = host.left_out.as_ref().or(host.figures_only.as_ref()) {
-                return Measurement::LeftOut(format!("the {app} host was left out: {why}"));
-            }
-            if let Some(e) = &host.error {
-                return Measurement::Failed(format!("{} in the {app} host: {}", self.environment, e.message));
+            if let Some(unavailable) = host.unavailable(&self.environment) {
+                return unavailable;
             }
             let Some(figures) = &host.figures else {
-                return Measurement::Failed(format!("{} loaded no page of the {app} host", self.environment));
+                return Measurement::Failed(format!(
+                    "{} loaded no page of the {} host",
+                    self.environment,
+                    host.app.as_str()
+                ));
             };
             return match Unit::Millis.convert(figures.ready_ms, metric.unit) {
                 Some(v) => Measurement::Value(v),

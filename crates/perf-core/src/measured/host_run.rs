@@ -14,7 +14,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::host::HostApp;
-use crate::runtime::RunError;
+use crate::runtime::{Measurement, RunError};
 use crate::stats::median;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -124,6 +124,17 @@ impl HostRun {
             loaded_js: None,
             control_js: None,
         }
+    }
+
+    /// Why none of its figures feed a metric, in `environment`: it was left out or loaded
+    /// for its figures only, or it failed.
+    pub fn unavailable(&self, environment: &str) -> Option<Measurement> {
+        let app = self.app.as_str();
+        if let Some(why) = self.left_out.as_ref().or(self.figures_only.as_ref()) {
+            return Some(Measurement::LeftOut(format!("the {app} host was left out: {why}")));
+        }
+        let e = self.error.as_ref()?;
+        Some(Measurement::Failed(format!("{environment} in the {app} host: {}", e.message)))
     }
 
     /// The medians, once both pages have samples and nothing failed.
