@@ -3,6 +3,7 @@
 //! answer, the first call, the scripts its page loaded and those its control page loaded
 //! (the host alone), or why there is no figure.
 
+use crate::display::number;
 use crate::host::HostApp;
 use crate::host_run::{HostFigures, LoadedJs};
 use crate::policy::VariantKind;
@@ -48,4 +49,9 @@ pub fn grids(variants: &[VariantReport]) -> Vec<(VariantKind, Vec<Row<'_>>)> {
         out.push((v.variant, rows));
     }
     out
+}
+
+/// A grid's bytes cell: the scripts' gzip bytes, or `-` where they were not counted.
+pub fn gzip_cell(js: Option<&LoadedJs>) -> String {
+    js.map_or("-".to_owned(), |js| number(js.gzip_bytes as f64))
 }

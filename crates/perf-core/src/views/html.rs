@@ -10,7 +10,6 @@ use crate::attribution::readable;
 use crate::display::number;
 use crate::gate::GateReport;
 use crate::host_grid;
-use crate::host_run::LoadedJs;
 use crate::policy::VariantKind;
 use crate::record;
 use crate::scorecard::{self, percent};
@@ -313,14 +312,16 @@ fn host_table(rows: &[host_grid::Row]) -> String {
          <th>init → first answer</th><th>first call</th><th>JS loaded, bytes gzip</th><th>host alone's JS</th></tr>\n",
     );
     for r in rows {
-        let gzip = |js: Option<&LoadedJs>| js.map_or("-".to_owned(), |js| number(js.gzip_bytes as f64));
-        let cells =
-            match (r.figures, r.note) {
-                (Some(f), _) => [f.ready_ms, f.control_ready_ms, f.init_ms, f.first_call_ms]
-                    .map(|ms| format!("<td class=\"n\">{ms:.1}</td>"))
-                    .concat(),
-                (None, note) => format!("<td colspan=\"4\">{}</td>", esc(note.unwrap_or("not measured"))),
-            } + &format!("<td class=\"n\">{}</td><td class=\"n\">{}</td>", gzip(r.loaded_js), gzip(r.control_js));
+        let cells = match (r.figures, r.note) {
+            (Some(f), _) => [f.ready_ms, f.control_ready_ms, f.init_ms, f.first_call_ms]
+                .map(|ms| format!("<td class=\"n\">{ms:.1}</td>"))
+                .concat(),
+            (None, note) => format!("<td colspan=\"4\">{}</td>", esc(note.unwrap_or("not measured"))),
+        } + &format!(
+            "<td class=\"n\">{}</td><td class=\"n\">{}</td>",
+            host_grid::gzip_cell(r.loaded_js),
+            host_grid::gzip_cell(r.control_js)
+        );
         let _ = writeln!(out, "<tr><td>{}</td><td>{}</td>{cells}</tr>", r.app.as_str(), esc(r.environment));
     }
     out.push_str("</table>\n");

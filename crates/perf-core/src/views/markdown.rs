@@ -11,7 +11,6 @@ use crate::baseline::BaselineStatus;
 use crate::display::{number, signed};
 use crate::gate::GateReport;
 use crate::host_grid;
-use crate::host_run::LoadedJs;
 use crate::record::{self, Record};
 use crate::scorecard::{self, percent};
 use crate::status::Status;
@@ -120,8 +119,7 @@ fn hosts(out: &mut String, summary: &Summary) {
         );
         let _ = writeln!(out, "|---|---|---:|---:|---:|---:|---:|---:|");
         for r in rows {
-            let gzip = |js: Option<&LoadedJs>| js.map_or("-".to_owned(), |js| number(js.gzip_bytes as f64));
-            let js = format!("{} | {}", gzip(r.loaded_js), gzip(r.control_js));
+            let js = format!("{} | {}", host_grid::gzip_cell(r.loaded_js), host_grid::gzip_cell(r.control_js));
             let cells = match (r.figures, r.note) {
                 (Some(f), _) => {
                     let ms = [f.ready_ms, f.control_ready_ms, f.init_ms, f.first_call_ms].map(|ms| format!("{ms:.1}"));

@@ -9,7 +9,6 @@ use crate::budget::{Budgets, Source};
 use crate::display::{number, signed};
 use crate::gate::GateReport;
 use crate::host_grid;
-use crate::host_run::LoadedJs;
 use crate::pipeline::PipelineReport;
 use crate::record::{self, Record, STATIC_ENVIRONMENT, metric_ids};
 use crate::run::VariantReport;
@@ -186,7 +185,6 @@ fn render_host_grids(variants: &[VariantReport]) -> String {
             "host", "environment", "ready", "alone", "init→1st", "call", "page JS", "host JS"
         );
         for r in rows {
-            let gzip = |js: Option<&LoadedJs>| js.map_or("-".to_owned(), |js| number(js.gzip_bytes as f64));
             let figures = match (r.figures, r.note) {
                 (Some(f), _) => format!(
                     "{:>8.1} {:>8.1} {:>9.1} {:>6.1} {:>9} {:>9}",
@@ -194,8 +192,8 @@ fn render_host_grids(variants: &[VariantReport]) -> String {
                     f.control_ready_ms,
                     f.init_ms,
                     f.first_call_ms,
-                    gzip(r.loaded_js),
-                    gzip(r.control_js)
+                    host_grid::gzip_cell(r.loaded_js),
+                    host_grid::gzip_cell(r.control_js)
                 ),
                 // An error's first line: the rest is in the summary.
                 (None, note) => note.and_then(|n| n.lines().next()).unwrap_or("not measured").to_owned(),
