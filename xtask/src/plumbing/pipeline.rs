@@ -252,9 +252,10 @@ fn build_hosts(
     let probe = std::fs::read(host_app::hosts_dir().join("probe.js"))
         .map_err(|e| anyhow!("cannot read the page contract xtask/hosts/probe.js: {e}"));
     let caches = HostCaches::under(&crate::project_root());
-    let hosted: Vec<&(VariantReport, Option<VariantBuilds>)> = built
+    let hosted: Vec<(&VariantReport, &VariantBuilds)> = built
         .iter()
-        .filter(|(report, builds)| builds.is_some() && (runtime.all_cells || hosts.variants.contains(&report.variant)))
+        .filter_map(|(report, builds)| Some((report, builds.as_ref()?)))
+        .filter(|(report, _)| runtime.all_cells || hosts.variants.contains(&report.variant))
         .collect();
     let mut controls: Vec<(HostApp, Result<HostBuild, Unavailable>)> = Vec::new();
     let mut out = Vec::new();
@@ -275,7 +276,6 @@ fn build_hosts(
         controls.push((app, counted(control, &format!("{}/control", app.as_str()), t, steps)));
     }
     for (report, builds) in hosted {
-        let Some(builds) = builds else { continue };
         let shipped = &builds.production;
         for (app, control) in &controls {
             let t = Instant::now();
