@@ -29,6 +29,12 @@ fn processes_with(needle: &str) -> Vec<(u32, String)> {
     found
 }
 
+/// Whether a browser profile under `tmp` says its browser listens for the protocol.
+fn listening_under(tmp: &std::path::Path) -> bool {
+    let profiles = std::fs::read_dir(tmp).into_iter().flatten().flatten();
+    profiles.into_iter().any(|p| p.path().join("DevToolsActivePort").is_file())
+}
+
 /// Every corpus environment measures every variant in its real browser, each sample cold
 /// (the canary never finds a fresh context warm) and cross-origin isolated, and the records
 /// name the browser, its version and engine.
@@ -108,9 +114,11 @@ fn a_killed_browser_fails_clean_and_leaves_nothing() {
         .unwrap();
     let needle = tmp.display().to_string();
     let started = std::time::Instant::now();
+    // The browser listens once its profile holds DevToolsActivePort: killed before that, it
+    // would be a browser that never started (a first start after an install takes seconds).
     let browser = loop {
         let main = processes_with(&needle).into_iter().find(|(_, l)| l.contains("--remote-debugging-port"));
-        if let Some((pid, _)) = main {
+        if let Some((pid, _)) = main.filter(|_| listening_under(&tmp)) {
             break pid;
         }
         assert!(started.elapsed().as_secs() < 120, "no browser started under {needle}");
