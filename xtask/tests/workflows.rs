@@ -150,6 +150,84 @@ fn every_measuring_job_sets_up_a_pinned_node_before_it_measures() {
     assert_eq!(measuring, 3, "the gate, the matrix's jobs and the rebaseline");
 }
 
+/// The browser builds `.github/browsers.env` names: one exact Chrome for Testing version
+/// (four numbers) and one exact Firefox release.
+fn pinned_browsers() -> (String, String) {
+    let text = std::fs::read_to_string(root().join(".github/browsers.env")).unwrap();
+    let value = |key: &str| {
+        let found: Vec<&str> = text.lines().filter_map(|l| l.strip_prefix(&format!("{key}="))).collect();
+        assert_eq!(found.len(), 1, ".github/browsers.env names one {key} version: {found:?}");
+        found[0].to_owned()
+    };
+    let (chrome, firefox) = (value("chrome"), value("firefox"));
+    let numbers = |v: &str| v.split('.').filter(|n| !n.is_empty() && n.chars().all(|c| c.is_ascii_digit())).count();
+    assert_eq!(numbers(&chrome), 4, "chrome={chrome} is not one exact Chrome for Testing version");
+    let release = firefox.strip_suffix("esr").unwrap_or(&firefox);
+    assert!((2..=3).contains(&numbers(release)) && release.split('.').count() == numbers(release), "firefox={firefox}");
+    (chrome, firefox)
+}
+
+/// Every job that drives a browser (it measures, or runs the suite) installs the builds
+/// `.github/browsers.env` names, through the SHA-pinned setup actions, and points the tool at
+/// them before its first cargo step: no job measures with whatever the runner image carries.
+/// The step that reads the file runs here, on the committed file.
+#[test]
+fn every_browser_job_installs_the_pinned_browsers() {
+    let (chrome, firefox) = pinned_browsers();
+    let mut driving = 0;
+    for (name, text, workflow) in workflows() {
+        assert!(!text.contains("/usr/bin/google-chrome"), "{name}: the runner image's Chrome");
+        for (job, j) in jobs(&workflow) {
+            let steps = steps(j);
+            let drives = |s: &Value| {
+                s["run"].as_str().is_some_and(|r| {
+                    r.contains("cargo xtask perf") || r.contains("cargo xtask rebaseline") || r.contains("cargo test")
+                })
+            };
+            let Some(first) = steps.iter().position(drives) else { continue };
+            driving += 1;
+            let at = |id: &str| steps.iter().position(|s| s["id"].as_str() == Some(id));
+            let (Some(versions), Some(chrome_step), Some(firefox_step)) = (at("browsers"), at("chrome"), at("firefox"))
+            else {
+                panic!("{name} {job}: drives a browser without the pinned-browser steps")
+            };
+            let uses = |i: usize| steps[i]["uses"].as_str().unwrap_or_default();
+            assert!(uses(chrome_step).starts_with("browser-actions/setup-chrome@"), "{name} {job}");
+            assert!(uses(firefox_step).starts_with("browser-actions/setup-firefox@"), "{name} {job}");
+            let with = |i: usize, key: &str| steps[i]["with"][key].as_str().unwrap_or_default().to_owned();
+            assert_eq!(with(chrome_step, "chrome-version"), "${{ steps.browsers.outputs.chrome }}", "{name} {job}");
+            assert_eq!(with(firefox_step, "firefox-version"), "${{ steps.browsers.outputs.firefox }}", "{name} {job}");
+            let points = steps.iter().position(|s| {
+                let env = |k: &str| s["env"][k].as_str().unwrap_or_default().to_owned();
+                let run = s["run"].as_str().unwrap_or_default();
+                env("CHROME_PATH") == "${{ steps.chrome.outputs.chrome-path }}"
+                    && env("FIREFOX_PATH") == "${{ steps.firefox.outputs.firefox-path }}"
+                    && run.contains("WASM_BUDGET_GATE_CHROMIUM=$CHROME_PATH")
+                    && run.contains("WASM_BUDGET_GATE_FIREFOX=$FIREFOX_PATH")
+                    && run.contains("$GITHUB_ENV")
+            });
+            let Some(points) = points else { panic!("{name} {job}: the tool is not pointed at the pinned browsers") };
+            assert!(versions < chrome_step && chrome_step < points && firefox_step < points && points < first, "{name} {job}");
+            assert!(j["env"]["WASM_BUDGET_GATE_CHROMIUM"].is_null(), "{name} {job}: a job-level browser path");
+
+            let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("pinned-browsers-{name}-{job}"));
+            std::fs::create_dir_all(&dir).unwrap();
+            let output = dir.join("github-output");
+            std::fs::write(&output, "").unwrap();
+            let ran = std::process::Command::new("bash")
+                .args(["--noprofile", "--norc", "-eo", "pipefail", "-c", steps[versions]["run"].as_str().unwrap()])
+                .current_dir(root())
+                .env("GITHUB_OUTPUT", &output)
+                .output()
+                .unwrap();
+            assert!(ran.status.success(), "{name} {job}: {}", String::from_utf8_lossy(&ran.stderr));
+            let read = std::fs::read_to_string(&output).unwrap();
+            assert_eq!(read, format!("chrome={chrome}\nfirefox={firefox}\n"), "{name} {job}");
+        }
+    }
+    assert_eq!(driving, 4, "the gate, the matrix's measuring job, the rebaseline's collect job and the project checks");
+}
+
 #[test]
 fn every_action_is_pinned_by_commit_sha_with_its_version_noted() {
     for (name, text, workflow) in workflows() {
