@@ -20,7 +20,9 @@ mod views;
 
 pub use decide::{conclude, gate, measurements, onboarding, ratchet, rebaseline, record, regression, summary};
 pub use documents::{budget, corpus, host, plan, policy, streak};
-pub use leaves::{digest, display, document, json_text, sections, self_test, shell, stats, status, unit, warn_issue};
+pub use leaves::{
+    digest, display, document, json_text, sections, self_test, sequential, shell, stats, status, unit, warn_issue,
+};
 pub use measured::{
     attribution, baseline, browser, browser_sampling, browser_schedule, host_run, partial, pipeline, run, runtime,
 };

@@ -1,0 +1,321 @@
+//! Decisions from timed samples that stop as soon as they are decided, with a known error
+//! rate: looks planned in advance (after n, 2n and 4n samples per seed), the error budget
+//! split evenly across them (Bonferroni: over all looks, a wrong decision in either
+//! direction has probability at most α), and at each look a percentile bootstrap interval of
+//! the contract's statistic, the median over seeds of each seed's p95, resampled within
+//! seeds.
+//!
+//! Why planned looks, not a check after every batch: re-checking a fixed 95% interval after
+//! each batch (Tachometer's rule) raises the false-alarm rate far above 5%, and a few looks
+//! fixed in advance, each at α / looks, keep the bound.
+//!
+//! Two questions are asked this way: did the head change against the base, sample for sample
+//! in the same run (`compare_paired`: pairs resampled together, so what both sides shared,
+//! the machine's state at that moment, cancels); and where does a value stand against its
+//! warn and hard thresholds (`judge_thresholds`).
+
+use serde::{Deserialize, Serialize};
+
+use crate::stats::{median, percentile};
+
+/// The plan of looks of one metric.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Design {
+    /// Samples per seed at each look, increasing; the last is the cap.
+    pub looks: Vec<usize>,
+    /// The chance of a wrong decision in each direction, over all looks together.
+    pub alpha: f64,
+    /// Bootstrap resamples at each look.
+    pub resamples: usize,
+    /// The smallest relative change a comparison calls a change (0.1: 10%). Smaller ones are
+    /// noise on a shared machine, and an interval of a p95 narrower than about ±10% takes
+    /// more samples than a run can spend (docs/perf.md, the simulated error rates).
+    pub margin: f64,
+}
+
+impl Design {
+    /// `count` looks after `first`, `2·first`, `4·first`… samples per seed; α = 5%, a 10%
+    /// margin.
+    pub fn doubling(first: usize, count: u32) -> Design {
+        Design { looks: (0..count).map(|k| first << k).collect(), alpha: 0.05, resamples: 2000, margin: 0.1 }
+    }
+
+    /// The look that `n` samples per seed complete (1-based), if `n` is one.
+    pub fn look_at(&self, n: usize) -> Option<usize> {
+        self.looks.iter().position(|&l| l == n).map(|i| i + 1)
+    }
+
+    pub fn cap(&self) -> usize {
+        self.looks.last().copied().unwrap_or(0)
+    }
+
+    /// The one-sided error each look may spend.
+    fn alpha_per_look(&self) -> f64 {
+        self.alpha / self.looks.len().max(1) as f64
+    }
+}
+
+/// What a paired comparison concluded about the head against the base.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Change {
+    /// The whole interval of head / base lies within the margin.
+    Same,
+    /// The whole interval lies above 1 + margin.
+    Regressed,
+    /// The whole interval lies below 1 / (1 + margin).
+    Improved,
+    /// The interval straddles a boundary: sample more, or, at the last look, a warning.
+    Undecided,
+}
+
+/// Where a value stands against its warn and hard thresholds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Standing {
+    /// The whole interval lies below the warn threshold (below hard where there is no warn).
+    Below,
+    /// The whole interval lies between warn and hard (above warn where there is no hard).
+    Between,
+    /// The whole interval lies above the hard threshold.
+    Above,
+    /// The interval straddles a threshold: sample more, or, at the last look, a warning.
+    Undecided,
+}
+
+/// One look's interval: what was decided from how many samples.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Look<T> {
+    pub decision: T,
+    /// Whether sampling stops here: decided, or the last look.
+    pub stop: bool,
+    /// This look (1-based) and how many were planned.
+    pub look: usize,
+    pub looks: usize,
+    pub samples_per_seed: usize,
+    /// The statistic (for a comparison: head's over base's) and its interval at this look's
+    /// confidence (1 − 2α / looks, two-sided).
+    pub value: f64,
+    pub low: f64,
+    pub high: f64,
+}
+
+/// Compares `head` with `base`, seed by seed, sample `i` of one taken beside sample `i` of the
+/// other. `None` when a seed has no samples, the two sides differ in shape, or a sample is
+/// not a positive number.
+pub fn compare_paired(base: &[Vec<f64>], head: &[Vec<f64>], design: &Design) -> Option<Look<Change>> {
+    let n = samples_per_seed(base)?;
+    if samples_per_seed(head)? != n || base.len() != head.len() {
+        return None;
+    }
+    let value = statistic(head)? / statistic(base)?;
+    let mut rng = SplitMix64(BOOTSTRAP_SEED);
+    let (mut a, mut b) = (Vec::with_capacity(n), Vec::with_capacity(n));
+    let draws: Vec<f64> = (0..design.resamples)
+        .map(|_| {
+            let (mut base_p95, mut head_p95) = (Vec::new(), Vec::new());
+            for (bs, hs) in base.iter().zip(head) {
+                a.clear();
+                b.clear();
+                for _ in 0..n {
+                    let i = rng.below(n);
+                    a.push(bs[i]);
+                    b.push(hs[i]);
+                }
+                base_p95.push(p95(&mut a));
+                head_p95.push(p95(&mut b));
+            }
+            median(&head_p95).unwrap_or(f64::NAN) / median(&base_p95).unwrap_or(f64::NAN)
+        })
+        .collect();
+    let (low, high) = interval(&draws, design)?;
+    let up = 1.0 + design.margin;
+    let decision = if low > up {
+        Change::Regressed
+    } else if high < 1.0 / up {
+        Change::Improved
+    } else if low >= 1.0 / up && high <= up {
+        Change::Same
+    } else {
+        Change::Undecided
+    };
+    Some(finish(decision, decision != Change::Undecided, n, value, low, high, design))
+}
+
+/// Where `samples` (per seed) stand against `warn` and `hard`; `None` as for
+/// `compare_paired`, or when there is no threshold.
+pub fn judge_thresholds(
+    samples: &[Vec<f64>],
+    warn: Option<f64>,
+    hard: Option<f64>,
+    design: &Design,
+) -> Option<Look<Standing>> {
+    let n = samples_per_seed(samples)?;
+    let value = statistic(samples)?;
+    let lowest = warn.or(hard)?;
+    let mut rng = SplitMix64(BOOTSTRAP_SEED);
+    let mut a = Vec::with_capacity(n);
+    let draws: Vec<f64> = (0..design.resamples)
+        .map(|_| {
+            let p95s: Vec<f64> = samples
+                .iter()
+                .map(|s| {
+                    a.clear();
+                    a.extend((0..n).map(|_| s[rng.below(n)]));
+                    p95(&mut a)
+                })
+                .collect();
+            median(&p95s).unwrap_or(f64::NAN)
+        })
+        .collect();
+    let (low, high) = interval(&draws, design)?;
+    let decision = if high < lowest {
+        Standing::Below
+    } else if hard.is_some_and(|h| low > h) {
+        Standing::Above
+    } else if warn.is_some_and(|w| low > w) && hard.is_none_or(|h| high < h) {
+        Standing::Between
+    } else {
+        Standing::Undecided
+    };
+    Some(finish(decision, decision != Standing::Undecided, n, value, low, high, design))
+}
+
+fn finish<T>(decision: T, decided: bool, n: usize, value: f64, low: f64, high: f64, design: &Design) -> Look<T> {
+    let look = design.look_at(n).unwrap_or_else(|| design.looks.iter().filter(|&&l| l <= n).count().max(1));
+    Look {
+        decision,
+        stop: decided || n >= design.cap(),
+        look,
+        looks: design.looks.len(),
+        samples_per_seed: n,
+        value,
+        low,
+        high,
+    }
+}
+
+/// The fixed seed of every bootstrap: the same samples give the same interval.
+const BOOTSTRAP_SEED: u64 = 0x05EE_D0FB_0075;
+
+/// Every seed's sample count, when all seeds have the same, positive one and every sample is
+/// a positive number.
+fn samples_per_seed(per_seed: &[Vec<f64>]) -> Option<usize> {
+    let n = per_seed.first()?.len();
+    let fine = n > 0 && per_seed.iter().all(|s| s.len() == n && s.iter().all(|x| x.is_finite() && *x > 0.0));
+    fine.then_some(n)
+}
+
+/// The contract's statistic: the median over seeds of each seed's p95.
+fn statistic(per_seed: &[Vec<f64>]) -> Option<f64> {
+    median(&per_seed.iter().map(|s| percentile(s, 95.0)).collect::<Option<Vec<f64>>>()?)
+}
+
+/// The p95 of `v` (reordered in place), interpolated as `stats::percentile` does; by
+/// selection, not sorting, as the bootstrap asks for thousands.
+fn p95(v: &mut [f64]) -> f64 {
+    let rank = 0.95 * (v.len() - 1) as f64;
+    let lo = rank.floor() as usize;
+    let (_, &mut below, above) = v.select_nth_unstable_by(lo, f64::total_cmp);
+    let next = above.iter().copied().min_by(f64::total_cmp).unwrap_or(below);
+    below + (next - below) * (rank - lo as f64)
+}
+
+/// The percentile interval of `draws` at this design's per-look confidence.
+fn interval(draws: &[f64], design: &Design) -> Option<(f64, f64)> {
+    let tail = 100.0 * design.alpha_per_look();
+    Some((percentile(draws, tail)?, percentile(draws, 100.0 - tail)?))
+}
+
+/// SplitMix64 (Steele, Lea and Flood 2014): a small generator with a fixed seed, so a
+/// bootstrap is reproducible; its quality is ample for drawing indices.
+struct SplitMix64(u64);
+
+impl SplitMix64 {
+    fn next(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    }
+
+    /// A uniform index below `n` (Lemire's multiply-shift; its bias is below 2⁻⁵⁰ here).
+    fn below(&mut self, n: usize) -> usize {
+        ((u128::from(self.next()) * n as u128) >> 64) as usize
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Five seeds of `n` samples from `draw`.
+    fn seeds(n: usize, mut draw: impl FnMut() -> f64) -> Vec<Vec<f64>> {
+        (0..5).map(|_| (0..n).map(|_| draw()).collect()).collect()
+    }
+
+    #[test]
+    fn doubling_plans_looks_and_names_the_look_a_count_completes() {
+        let d = Design::doubling(10, 3);
+        assert_eq!(d.looks, vec![10, 20, 40]);
+        assert_eq!((d.look_at(20), d.look_at(25), d.cap()), (Some(2), None, 40));
+    }
+
+    #[test]
+    fn a_clear_regression_is_decided_at_the_first_look_and_a_flat_pair_is_same() {
+        let d = Design::doubling(10, 3);
+        let base = seeds(10, || 50.0);
+        let slower = seeds(10, || 80.0);
+        let r = compare_paired(&base, &slower, &d).unwrap();
+        assert_eq!((r.decision, r.stop, r.look, r.looks), (Change::Regressed, true, 1, 3));
+        assert!((r.value - 1.6).abs() < 1e-12, "{r:?}");
+        let same = compare_paired(&base, &base, &d).unwrap();
+        assert_eq!((same.decision, same.value, same.low, same.high), (Change::Same, 1.0, 1.0, 1.0));
+        let faster = compare_paired(&slower, &base, &d).unwrap();
+        assert_eq!(faster.decision, Change::Improved);
+    }
+
+    #[test]
+    fn a_straddling_interval_samples_on_and_is_undecided_at_the_cap() {
+        let d = Design::doubling(2, 2);
+        // One seed's pair says +40%, the next says −30%: nothing to conclude from two.
+        let base = vec![vec![10.0, 10.0], vec![10.0, 10.0], vec![10.0, 10.0]];
+        let head = vec![vec![14.0, 9.0], vec![7.0, 10.0], vec![10.0, 13.0]];
+        let first = compare_paired(&base, &head, &d).unwrap();
+        assert_eq!((first.decision, first.stop), (Change::Undecided, false));
+        // At the cap: most resamples say slower, a quarter say faster.
+        let spread = vec![vec![6.0, 7.0, 8.0, 14.0]; 3];
+        let last = compare_paired(&vec![vec![10.0; 4]; 3], &spread, &d).unwrap();
+        assert_eq!((last.decision, last.stop, last.look), (Change::Undecided, true, 2));
+    }
+
+    #[test]
+    fn bad_shapes_and_values_are_refused() {
+        let d = Design::doubling(2, 2);
+        assert_eq!(compare_paired(&[], &[], &d), None);
+        assert_eq!(compare_paired(&[vec![1.0, 2.0]], &[vec![1.0]], &d), None);
+        assert_eq!(compare_paired(&[vec![1.0, f64::NAN]], &[vec![1.0, 1.0]], &d), None);
+        assert_eq!(compare_paired(&[vec![0.0, 1.0]], &[vec![1.0, 1.0]], &d), None);
+        assert_eq!(judge_thresholds(&[vec![1.0, 2.0]], None, None, &d), None);
+    }
+
+    #[test]
+    fn thresholds_stand_below_between_above_or_undecided() {
+        let d = Design::doubling(10, 3);
+        let at = |v: f64| seeds(10, || v);
+        let judge = |v, warn, hard| judge_thresholds(&at(v), warn, hard, &d).unwrap().decision;
+        assert_eq!(judge(50.0, Some(60.0), Some(80.0)), Standing::Below);
+        assert_eq!(judge(70.0, Some(60.0), Some(80.0)), Standing::Between);
+        assert_eq!(judge(90.0, Some(60.0), Some(80.0)), Standing::Above);
+        assert_eq!(judge(90.0, None, Some(80.0)), Standing::Above);
+        assert_eq!(judge(70.0, None, Some(80.0)), Standing::Below);
+        assert_eq!(judge(70.0, Some(60.0), None), Standing::Between);
+        // Each seed spread over 50..77: a third of the resamples miss its top value.
+        let noisy = vec![(0..10).map(|k| 50.0 + 3.0 * f64::from(k)).collect::<Vec<f64>>(); 5];
+        let look = judge_thresholds(&noisy, Some(75.0), Some(90.0), &d).unwrap();
+        assert_eq!((look.decision, look.stop), (Standing::Undecided, false), "{look:?}");
+    }
+}
