@@ -207,7 +207,10 @@ fn every_browser_job_installs_the_pinned_browsers() {
                     && run.contains("$GITHUB_ENV")
             });
             let Some(points) = points else { panic!("{name} {job}: the tool is not pointed at the pinned browsers") };
-            assert!(versions < chrome_step && chrome_step < points && firefox_step < points && points < first, "{name} {job}");
+            assert!(
+                versions < chrome_step && chrome_step < points && firefox_step < points && points < first,
+                "{name} {job}"
+            );
             assert!(j["env"]["WASM_BUDGET_GATE_CHROMIUM"].is_null(), "{name} {job}: a job-level browser path");
 
             let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("pinned-browsers-{name}-{job}"));

@@ -165,14 +165,22 @@ impl BrowserProcess {
                 Ok(url) => break url,
                 Err(mpsc::RecvTimeoutError::Timeout) if started.elapsed() < START_TIMEOUT => {
                     if let Some(status) = process.child.try_wait()? {
-                        bail!("the browser exited ({status}) before it listened: {}{}", exe.display(), process.stderr_tail());
+                        bail!(
+                            "the browser exited ({status}) before it listened: {}{}",
+                            exe.display(),
+                            process.stderr_tail()
+                        );
                     }
                 }
                 // Its stderr closed: it has exited (killed, or its launcher script died), or is
                 // about to; waiting out the start timeout would only hide that.
                 Err(mpsc::RecvTimeoutError::Disconnected) => match process.exit_status(Duration::from_secs(2)) {
                     Some(status) => {
-                        bail!("the browser exited ({status}) before it listened: {}{}", exe.display(), process.stderr_tail())
+                        bail!(
+                            "the browser exited ({status}) before it listened: {}{}",
+                            exe.display(),
+                            process.stderr_tail()
+                        )
                     }
                     None => bail!("{} closed its stderr before it listened{}", exe.display(), process.stderr_tail()),
                 },
