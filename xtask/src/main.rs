@@ -28,7 +28,7 @@ use browser::{
 use build::{attribution, bindgen, canary_module, leb128, measure, optimize};
 use commands::{flags, measured_elsewhere};
 use host::{host_app, host_build, host_pkg, host_site};
-use machine::{atomic_write, install_consent, timing_lock, toolchain, workspace::project_root};
+use machine::{atomic_write, install_consent, timing_lock, toolchain, workspace::project_root, worktree};
 use plumbing::{gate, inputs, outputs, pipeline, settings, summary_schema};
 use wasmtime::runner;
 

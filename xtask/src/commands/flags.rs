@@ -238,6 +238,14 @@ pub struct Perf {
     /// streaks are not touched.
     #[arg(long, value_name = "FILE", conflicts_with_all = ["scenario", "seed", "step_summary"])]
     pub partial_out: Option<PathBuf>,
+    /// Build REF too (a commit, branch or tag: `HEAD`, `HEAD~1`, `origin/main`), from a git
+    /// worktree kept under artifacts/compare/<commit> with its own target directory (a
+    /// second run against it rebuilds nothing), and compare what ships with it exactly: every
+    /// size metric of every variant, REF's beside the working tree's, in the table and the
+    /// summary (`against_base`). Timings are not compared yet. Exit 2 when REF is not a
+    /// commit or its build fails (after the summary is written).
+    #[arg(long, value_name = "REF", conflicts_with = "partial_out")]
+    pub compare: Option<String>,
     #[command(flatten)]
     pub gate: GateArgs,
     #[command(flatten)]

@@ -39,6 +39,6 @@ impl flags::Gate {
                 missing.join(", ")
             );
         }
-        outputs::conclude_and_write(&loaded, files, run, &self.output, missing.is_empty())
+        outputs::conclude_and_write(&loaded, files, run, None, &self.output, missing.is_empty())
     }
 }

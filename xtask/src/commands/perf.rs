@@ -1,7 +1,8 @@
 //! `cargo xtask perf`: build each variant as the policy declares, run wasm-opt, measure the
 //! artifacts, run the runtime scenarios (`pipeline.rs`), then gate against the budgets and
 //! write the summary and reports (`outputs.rs`); or, with `--partial-out`, write one matrix
-//! job's run for `cargo xtask gate --merge`.
+//! job's run for `cargo xtask gate --merge`. With `--compare REF`, REF's builds too
+//! (`worktree.rs`, `pipeline::build_base`), and what ships against them.
 
 use std::path::Path;
 
@@ -12,6 +13,7 @@ use perf_core::status::Status;
 use xshell::Shell;
 
 use crate::pipeline::{self, RuntimePlan, Selection};
+use crate::worktree::BaseCheckout;
 use crate::{flags, gate, inputs, outputs};
 
 impl flags::Perf {
@@ -30,10 +32,14 @@ impl flags::Perf {
             let run = pipeline::measure(sh, &loaded, &runtime, &selected)?;
             return outputs::write_partial(&loaded, &run, path, self.output.json);
         }
-        // Read before anything is built: bad gate input fails in a second, not after builds.
+        // Read before anything is built: bad gate input (or a REF that is not a commit) fails
+        // in a second, not after builds.
         let files = gate::load(sh, &self.gate)?;
+        let base = self.compare.as_deref().map(|r| BaseCheckout::prepare(sh, r)).transpose()?;
         let run = pipeline::measure(sh, &loaded, &runtime, &selected)?;
-        outputs::conclude_and_write(&loaded, files, run, &self.output, !narrowed)
+        // After the head's timings: the base's builds must not share the cores with them.
+        let base = base.map(|b| pipeline::build_base(sh, &loaded, &b, &selected)).transpose()?;
+        outputs::conclude_and_write(&loaded, files, run, base, &self.output, !narrowed)
     }
 }
 

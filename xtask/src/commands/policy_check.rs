@@ -25,8 +25,8 @@ impl flags::PolicyCheck {
         let cx = inputs::policy_context(&loaded, &package);
         let verdict =
             policy.validate(&loaded.policy.name, &cx).and_then(|()| inputs::check_change_control(sh, &loaded.budgets));
-        let target_dir = pipeline::wasm_target_dir(&package.target_directory);
-        let remaps = toolchain::path_remaps(sh, &toolchain::versions(sh)?)?;
+        let target_dir = pipeline::wasm_target_dir(&crate::project_root(), &package.target_directory);
+        let remaps = toolchain::path_remaps(sh, &toolchain::versions(sh)?, &crate::project_root())?;
         let plan_cx = PlanContext {
             package: &package.name,
             lib_name: &package.lib_name,

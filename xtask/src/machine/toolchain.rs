@@ -49,14 +49,14 @@ pub fn versions(sh: &Shell) -> anyhow::Result<Versions> {
 /// The flags that keep this machine's paths (the checkout, the toolchain's `rust-src`,
 /// `$CARGO_HOME`) out of the wasm builds: `perf_core::plan::path_remaps` for this
 /// checkout, rustc and cargo home.
-pub fn path_remaps(sh: &Shell, versions: &Versions) -> anyhow::Result<Vec<String>> {
+pub fn path_remaps(sh: &Shell, versions: &Versions, workspace: &std::path::Path) -> anyhow::Result<Vec<String>> {
     let sysroot = cmd!(sh, "rustc --print sysroot").quiet().read().context("cannot run rustc --print sysroot")?;
     let hash = versions.rustc.lines().find_map(|l| l.strip_prefix("commit-hash: ")).unwrap_or("unknown");
     let cargo_home = match std::env::var_os("CARGO_HOME") {
         Some(home) => std::path::PathBuf::from(home),
         None => std::env::home_dir().context("no CARGO_HOME and no home directory")?.join(".cargo"),
     };
-    let workspace = crate::project_root().display().to_string();
+    let workspace = workspace.display().to_string();
     Ok(perf_core::plan::path_remaps(&workspace, sysroot.trim(), hash, &cargo_home.display().to_string()))
 }
 

@@ -5,7 +5,8 @@
 
 use std::path::Path;
 
-use anyhow::{Context, anyhow};
+use anyhow::{Context, anyhow, bail};
+use perf_core::against_base::AgainstBase;
 use perf_core::conclude::{GateContext, conclude};
 use perf_core::gate::GateReport;
 use perf_core::record;
@@ -16,6 +17,7 @@ use perf_core::summary::Summary;
 use perf_core::table;
 
 use crate::atomic_write::{write_atomic, write_json_atomic};
+use crate::pipeline::BaseRun;
 use crate::{gate, inputs, settings, summary_schema};
 
 /// Concludes `run` (perf-core decides) and writes every output; the streaks only when
@@ -25,6 +27,7 @@ pub(crate) fn conclude_and_write(
     loaded: &inputs::Loaded,
     mut files: gate::Loaded,
     run: Run,
+    base: Option<BaseRun>,
     out: &settings::OutputArgs,
     write_streaks: bool,
 ) -> anyhow::Result<Status> {
@@ -37,9 +40,23 @@ pub(crate) fn conclude_and_write(
         issues_url: files.issues_url.as_deref(),
         measured_elsewhere: &[],
     };
-    let (summary, report) = conclude(run, budgets, &cx, &mut streaks);
+    let (mut summary, report) = conclude(run, budgets, &cx, &mut streaks);
+    if let Some(b) = &base {
+        let against = AgainstBase::of(&b.reference, &b.commit, budgets, &summary.records, &b.variants);
+        summary = summary.with_against_base(against);
+    }
     write_concluded(loaded, &files, &summary, &report, write_streaks.then_some(&streaks), out)?;
     stop_on_broken_input(&summary.variants, &inputs::resolve(&out.summary).1)?;
+    if let Some(b) = base {
+        let broken = broken_variants(&b.variants);
+        if !broken.is_empty() {
+            bail!(
+                "--compare {}: the base's build failed (the summary, written, has no base sizes for it):\n  {}",
+                b.reference,
+                broken.join("\n  ")
+            );
+        }
+    }
     Ok(summary.verdict)
 }
 
@@ -80,6 +97,9 @@ pub(crate) fn write_concluded(
         println!("{}", serde_json::to_string_pretty(summary)?);
     } else {
         print!("{}", table::render(budgets, &summary.variants, &summary.records, &summary.pipeline));
+        if let Some(against) = &summary.against_base {
+            print!("{}", table::render_against_base(against));
+        }
         println!("verdict: {}", summary.verdict.as_str());
         print!("{}", table::render_gate(report, &files.notes));
         println!("summary: {summary_name}, report: {}", files.report.1);

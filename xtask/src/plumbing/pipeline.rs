@@ -34,6 +34,7 @@ use crate::host_build::{self, HostBuild, HostCaches, HostPages};
 use crate::optimize::{self, BINARYEN_VERSION, CacheOutcome};
 pub(crate) use crate::runner::Selection;
 use crate::settings::{Engine, RuntimeArgs};
+use crate::worktree::BaseCheckout;
 use crate::{bindgen, inputs, measure, runner, timing_lock, toolchain};
 use crate::{host_app, host_pkg};
 
@@ -45,6 +46,27 @@ const OVERRIDING_ENV: [&str; 3] = ["RUSTFLAGS", "CARGO_ENCODED_RUSTFLAGS", "CARG
 struct Caches {
     wasm_opt: PathBuf,
     measure: PathBuf,
+}
+
+impl Caches {
+    /// The project's, under `artifacts/cache`: a base commit's builds share them.
+    fn of_project() -> Caches {
+        let root = crate::project_root();
+        Caches { wasm_opt: root.join("artifacts/cache/wasm-opt"), measure: root.join("artifacts/cache/measure") }
+    }
+}
+
+/// What a checkout's build plans are made with: its package, where cargo builds the wasm
+/// target, and the path remaps that make its paths `/workspace`.
+fn plan_context<'a>(package: &'a toolchain::PackageInfo, target_dir: &'a str, remaps: &'a [String]) -> PlanContext<'a> {
+    PlanContext {
+        package: &package.name,
+        lib_name: &package.lib_name,
+        target_dir,
+        remaps,
+        binaryen: BINARYEN_VERSION,
+        wasm_bindgen: bindgen::WASM_BINDGEN_VERSION,
+    }
 }
 
 /// The expensive steps taken so far and the time each phase took.
@@ -147,17 +169,10 @@ pub(crate) fn measure(
     let versions = toolchain::versions(sh)?;
     let commit = toolchain::git_commit(sh);
     let root = crate::project_root();
-    let caches =
-        Caches { wasm_opt: root.join("artifacts/cache/wasm-opt"), measure: root.join("artifacts/cache/measure") };
-    let (target_dir, remaps) = (wasm_target_dir(&package.target_directory), toolchain::path_remaps(sh, &versions)?);
-    let cx = PlanContext {
-        package: &package.name,
-        lib_name: &package.lib_name,
-        target_dir: &target_dir,
-        remaps: &remaps,
-        binaryen: BINARYEN_VERSION,
-        wasm_bindgen: bindgen::WASM_BINDGEN_VERSION,
-    };
+    let caches = Caches::of_project();
+    let target_dir = wasm_target_dir(&root, &package.target_directory);
+    let remaps = toolchain::path_remaps(sh, &versions, &root)?;
+    let cx = plan_context(&package, &target_dir, &remaps);
     let plans: Vec<VariantPlan> = selected
         .iter()
         .map(|v| {
@@ -225,6 +240,52 @@ pub(crate) fn measure(
         corpus_sha256: runtime.corpus_sha256.clone(),
         variants,
         pipeline,
+    })
+}
+
+/// The base's builds for `perf --compare REF`.
+pub(crate) struct BaseRun {
+    pub reference: String,
+    pub commit: String,
+    /// Each selected variant's production build, measured (or why it failed).
+    pub variants: Vec<VariantReport>,
+}
+
+/// Builds and measures each of `selected` as the head's are, from the base's checkout with
+/// its own target directory, its paths remapped to the same `/workspace`, so that the same
+/// sources give the same bytes. Nothing runs on the builds yet (no benchmark build).
+pub(crate) fn build_base(
+    sh: &Shell,
+    loaded: &inputs::Loaded,
+    base: &BaseCheckout,
+    selected: &[&Variant],
+) -> anyhow::Result<BaseRun> {
+    let started = Instant::now();
+    let _in_checkout = sh.push_dir(&base.dir);
+    let package = toolchain::package_info(sh, &loaded.package)
+        .with_context(|| format!("--compare {}: the base's package {}", base.reference, loaded.package))?;
+    let versions = toolchain::versions(sh)?;
+    let caches = Caches::of_project();
+    let target_dir = wasm_target_dir(&base.dir, &package.target_directory);
+    let remaps = toolchain::path_remaps(sh, &versions, &base.dir)?;
+    let cx = plan_context(&package, &target_dir, &remaps);
+    let policy = &loaded.policy.value;
+    let plans: Vec<VariantPlan> =
+        selected.iter().map(|v| VariantPlan { benchmark: None, ..VariantPlan::of(policy, v, &cx) }).collect();
+    let mut steps = Steps { counts: StepCounts::default(), phases: Vec::new() };
+    let built = build_and_measure(sh, selected, &plans, &caches, &mut steps);
+    eprintln!(
+        "note: {} ({}) built for --compare: {} cargo builds, {} wasm-opt runs, {:.1} s",
+        base.reference,
+        &base.commit[..12],
+        steps.counts.cargo_builds,
+        steps.counts.wasm_opt_runs,
+        started.elapsed().as_secs_f64()
+    );
+    Ok(BaseRun {
+        reference: base.reference.clone(),
+        commit: base.commit.clone(),
+        variants: built.into_iter().map(|(report, _)| report).collect(),
     })
 }
 
@@ -436,15 +497,14 @@ fn pipeline_report(
 /// directory of this checkout's own: cargo keys a workspace member's build by its path
 /// relative to the workspace, so two checkouts would otherwise share one uplifted `.wasm`
 /// and cargo would call the other checkout's build fresh.
-pub(crate) fn wasm_target_dir(target_directory: &Path) -> String {
-    let root = crate::project_root();
-    let dir = if target_directory.starts_with(&root) {
+pub(crate) fn wasm_target_dir(root: &Path, target_directory: &Path) -> String {
+    let dir = if target_directory.starts_with(root) {
         target_directory.join("perf-wasm")
     } else {
         let checkout = sha256_hex(root.as_os_str().as_encoded_bytes());
         target_directory.join(format!("perf-wasm-{}", &checkout[..16]))
     };
-    dir.strip_prefix(&root).unwrap_or(&dir).display().to_string()
+    dir.strip_prefix(root).unwrap_or(&dir).display().to_string()
 }
 
 /// Cargo's output and what ships, named as the summary shows them, and what the engines

@@ -1,6 +1,7 @@
 //! `cargo xtask perf`: the pipeline end to end on the sample kernel (the shared reference
 //! run), an edited policy and a variant that fails to build, the committed corpus's whole
-//! protocol, two checkouts sharing a target directory, and a scenario run alone.
+//! protocol, two checkouts sharing a target directory, a scenario run alone, and what ships
+//! against a base commit's builds (`--compare`).
 
 use std::path::Path;
 
@@ -336,6 +337,86 @@ fn two_checkouts_sharing_a_target_dir_each_measure_their_own_source() {
     assert!(names.iter().any(|n| n == "only_in_checkout_b"), "b measured a's build: {names:?}");
     assert_ne!(built_a.sha256, built_b.sha256);
     let _ = std::fs::remove_dir_all(&target);
+}
+
+/// `--compare REF` in a scratch repository: REF is built from a worktree and what ships is
+/// compared exactly. An export added since REF (uncommitted) grows every variant's module and
+/// nothing else; once committed, against itself, every size is the same; a REF that is not a
+/// commit exits 2 before anything is built, naming it.
+#[test]
+fn compare_builds_the_base_from_a_worktree_and_compares_what_ships_exactly() {
+    let _copies = copies_lock();
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("compare");
+    let (checkout, target) = (dir.join("checkout"), dir.join("target"));
+    support::copy_checkout_keeping_caches(&checkout);
+    let git = |args: &[&str]| {
+        let o = std::process::Command::new("git")
+            .args(["-c", "user.name=t", "-c", "user.email=t@t", "-c", "commit.gpgsign=false"])
+            .args(args)
+            // Fixed dates: the same commits every run, so the base's builds are cached.
+            .envs([("GIT_AUTHOR_DATE", "2026-12-04T00:00:00Z"), ("GIT_COMMITTER_DATE", "2026-12-04T00:00:00Z")])
+            .current_dir(&checkout)
+            .output()
+            .unwrap();
+        assert!(o.status.success(), "git {args:?}: {}", text(&o.stderr));
+        text(&o.stdout).trim().to_owned()
+    };
+    git(&["init", "--quiet"]);
+    git(&["add", "--all"]);
+    git(&["commit", "--quiet", "-m", "base"]);
+    let base = git(&["rev-parse", "HEAD"]);
+    let lib = checkout.join("crates/sample-kernel/src/lib.rs");
+    let added = std::fs::read_to_string(&lib).unwrap()
+        + "\n/// Added since the base.\n#[unsafe(no_mangle)]\npub extern \"C\" fn added_since_base() -> u32 {\n    0x0add\n}\n";
+    std::fs::write(&lib, added).unwrap();
+    let documents = wasmtime_documents();
+    let summary = dir.join("summary.json");
+    let compare = |reference: &str| {
+        let args = ["perf", "--compare", reference, "--summary", summary.to_str().unwrap(), "--baseline", "none.json"];
+        let args = on_test_protocol(&[&args[..], &documents.each_ref().map(String::as_str)].concat());
+        support::xtask_command()
+            .args(&args)
+            .env("CARGO_TARGET_DIR", &target)
+            .env("CARGO_MANIFEST_DIR", checkout.join("xtask"))
+            .current_dir(&checkout)
+            .output()
+            .unwrap()
+    };
+
+    let o = compare("HEAD");
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
+    let against = read_summary(&summary).against_base.expect("the summary compares with the base");
+    assert_eq!((against.reference.as_str(), against.commit.as_str()), ("HEAD", base.as_str()));
+    let grew: Vec<(VariantKind, &str)> = against
+        .sizes
+        .iter()
+        .filter(|s| s.head.zip(s.base).is_some_and(|(h, b)| h > b))
+        .map(|s| (s.variant, s.metric_id.as_str()))
+        .collect();
+    for variant in [VariantKind::Dev, VariantKind::Canary, VariantKind::Release] {
+        assert!(grew.contains(&(variant, "M-PERF-01A")), "{variant:?}'s module grew by the export: {grew:?}");
+    }
+    // An export is code: the data section stays (the compressed sizes may go either way).
+    let data = against.sizes.iter().filter(|s| s.metric_id == "M-SIZE-02B");
+    assert!(data.clone().count() == 3 && data.clone().all(|s| s.base == s.head), "{:?}", against.sizes);
+    let stdout = text(&o.stdout);
+    assert!(
+        stdout.contains("against HEAD (") && stdout.contains("sizes of what ships that differ, exactly"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("timings against HEAD: not compared"), "{stdout}");
+
+    git(&["commit", "--quiet", "--all", "-m", "head"]);
+    let o = compare("HEAD");
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
+    let against = read_summary(&summary).against_base.unwrap();
+    assert_eq!(against.changed().count(), 0, "A/A: the same sources give the same bytes: {:?}", against.sizes);
+    assert!(!against.sizes.is_empty());
+    assert!(text(&o.stdout).contains("every size of what ships is the same"), "{}", text(&o.stdout));
+
+    let o = compare("no-such-ref");
+    assert_eq!(o.status.code(), Some(2));
+    assert!(text(&o.stderr).contains("--compare no-such-ref: not a commit"), "{}", text(&o.stderr));
 }
 
 /// `--scenario ID --seed N` (each scenario's `repro`) runs that scenario alone on that seed,

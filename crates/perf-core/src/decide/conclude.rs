@@ -79,6 +79,7 @@ pub fn conclude_records(
         variants,
         records,
         pipeline,
+        against_base: None,
     };
     summary.report_signature = summary.signature();
     (summary, report)

@@ -1,7 +1,9 @@
 //! Deciding: a measured run (or figures measured elsewhere) judged into records against the
-//! budgets, then the gate's rules (hard budget, warn-then-block, baseline), the summary, and
-//! the drafts that rewrite a baseline or onboard a crate. Imports every layer but views.
+//! budgets, then the gate's rules (hard budget, warn-then-block, baseline), the summary, what
+//! ships against a base commit's builds, and the drafts that rewrite a baseline or onboard a
+//! crate. Imports every layer but views.
 
+pub mod against_base;
 pub mod conclude;
 pub mod gate;
 pub mod measurements;

@@ -10,6 +10,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::against_base::AgainstBase;
 use crate::attribution::Attribution;
 use crate::digest;
 use crate::pipeline::PipelineReport;
@@ -35,6 +36,9 @@ pub struct Summary {
     pub variants: Vec<VariantReport>,
     pub records: Vec<Record>,
     pub pipeline: PipelineReport,
+    /// With `perf --compare REF`: the sizes of what ships against REF's builds, exactly.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub against_base: Option<AgainstBase>,
 }
 
 /// Fail if any record or the pipeline failed, warn if any warned, pass otherwise.
@@ -48,6 +52,14 @@ impl Summary {
     pub fn signature(&self) -> String {
         let value = serde_json::to_value(Signed::of(self)).unwrap_or_default();
         digest::sha256_hex(digest::canonical_json(&value).as_bytes())
+    }
+
+    /// This summary with `against` beside its records, signed again (the sizes of both sides
+    /// are deterministic, so signed).
+    pub fn with_against_base(self, against: AgainstBase) -> Summary {
+        let mut summary = Summary { against_base: Some(against), ..self };
+        summary.report_signature = summary.signature();
+        summary
     }
 }
 
@@ -65,6 +77,8 @@ struct Signed<'a> {
     provenance: &'a Provenance,
     variants: Vec<SignedVariant<'a>>,
     records: Vec<SignedRecord<'a>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    against_base: Option<&'a AgainstBase>,
 }
 
 #[derive(Serialize)]
@@ -164,6 +178,7 @@ impl<'a> Signed<'a> {
             variants,
             records,
             pipeline: _,
+            against_base,
         } = s;
         Signed {
             schema_version,
@@ -173,6 +188,7 @@ impl<'a> Signed<'a> {
             provenance,
             variants: variants.iter().map(SignedVariant::of).collect(),
             records: records.iter().map(SignedRecord::of).collect(),
+            against_base: against_base.as_ref(),
         }
     }
 }
@@ -343,6 +359,7 @@ mod tests {
             report_signature: String::new(),
             provenance: Provenance::for_tests("rustc 1.95.0"),
             variants: variants.clone(),
+            against_base: None,
             records,
             pipeline,
         };
@@ -389,6 +406,7 @@ mod tests {
                     report_signature: String::new(),
                     provenance: Provenance::for_tests("rustc 1.95.0"),
                     variants: Vec::new(),
+                    against_base: None,
                     records: vec![record],
                     pipeline: pipeline(Status::Pass),
                 }

@@ -4,6 +4,7 @@
 
 use std::fmt::Write;
 
+use crate::against_base::{AgainstBase, SizeChange};
 use crate::browser::CanaryVerdict;
 use crate::budget::{Budgets, Source};
 use crate::display::{number, signed};
@@ -85,6 +86,49 @@ pub fn render(budgets: &Budgets, variants: &[VariantReport], records: &[Record],
             let _ = writeln!(out, "note: no size attribution for the {} variant: {e}", v.variant.as_str());
         }
     }
+    out
+}
+
+/// `perf --compare REF`'s block: the sizes of what ships that differ from REF's builds, or
+/// that none does; and what is not compared yet.
+pub fn render_against_base(a: &AgainstBase) -> String {
+    let mut out = String::new();
+    let short = a.commit.get(..12).unwrap_or(&a.commit);
+    let changed: Vec<_> = a.changed().collect();
+    if changed.is_empty() {
+        let _ = writeln!(
+            out,
+            "against {} ({short}): every size of what ships is the same ({} sizes)",
+            a.reference,
+            a.sizes.len()
+        );
+    } else {
+        let _ = writeln!(out, "against {} ({short}): sizes of what ships that differ, exactly", a.reference);
+        let _ = writeln!(
+            out,
+            "{:<14} {:<8} {:<6} {:>12} {:>12} {:>10}",
+            "metric", "variant", "unit", "base", "head", "change"
+        );
+        let value = |v: Option<f64>| v.map_or_else(|| "none".to_owned(), number);
+        for s in &changed {
+            let change = match s.change() {
+                SizeChange::Changed(by) => signed(by),
+                SizeChange::Same | SizeChange::OneSided => "-".to_owned(),
+            };
+            let _ = writeln!(
+                out,
+                "{:<14} {:<8} {:<6} {:>12} {:>12} {:>10}",
+                s.metric_id,
+                s.variant.as_str(),
+                s.unit.as_str(),
+                value(s.base),
+                value(s.head),
+                change
+            );
+        }
+        let _ = writeln!(out, "{} other sizes the same", a.sizes.len() - changed.len());
+    }
+    let _ = writeln!(out, "timings against {}: not compared (paired sampling is not built yet)", a.reference);
     out
 }
 
@@ -321,4 +365,42 @@ fn render_elsewhere(records: &[Record]) -> String {
         let _ = writeln!(out, "{}: {} ({}, {}): {}", r.status.as_str(), r.metric_id, r.profile, r.metric, r.explain());
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::against_base::SizeAgainstBase;
+    use crate::policy::VariantKind;
+    use crate::unit::Unit;
+
+    #[test]
+    fn the_block_against_a_base_lists_what_differs_and_says_what_is_not_compared() {
+        let size = |metric_id: &str, base, head| SizeAgainstBase {
+            profile: "core-min".into(),
+            variant: VariantKind::Release,
+            metric_id: metric_id.into(),
+            unit: Unit::Bytes,
+            base,
+            head,
+        };
+        let mut a = AgainstBase {
+            reference: "HEAD~1".into(),
+            commit: "0123456789abcdef0123456789abcdef01234567".into(),
+            sizes: vec![size("M-PERF-01A", Some(22_273.0), Some(22_297.0)), size("M-PERF-01B", Some(10.0), Some(10.0))],
+        };
+        let text = render_against_base(&a);
+        assert!(
+            text.starts_with("against HEAD~1 (0123456789ab): sizes of what ships that differ, exactly\n"),
+            "{text}"
+        );
+        assert!(text.contains("M-PERF-01A     release  bytes        22,273       22,297        +24\n"), "{text}");
+        assert!(text.contains("1 other sizes the same\ntimings against HEAD~1: not compared"), "{text}");
+        a.sizes.remove(0);
+        let same = render_against_base(&a);
+        assert!(
+            same.starts_with("against HEAD~1 (0123456789ab): every size of what ships is the same (1 sizes)\n"),
+            "{same}"
+        );
+    }
 }
