@@ -253,40 +253,40 @@ pub(crate) struct BaseRun {
 
 /// Builds and measures each of `selected` as the head's are, from the base's checkout with
 /// its own target directory, its paths remapped to the same `/workspace`, so that the same
-/// sources give the same bytes. Nothing runs on the builds yet (no benchmark build).
-pub(crate) fn build_base(
-    sh: &Shell,
-    loaded: &inputs::Loaded,
-    base: &BaseCheckout,
-    selected: &[&Variant],
-) -> anyhow::Result<BaseRun> {
+/// sources give the same bytes. Nothing runs on the builds yet (no benchmark build). What
+/// failed is in the variants' `error`, so the summary is still written.
+pub(crate) fn build_base(sh: &Shell, loaded: &inputs::Loaded, base: &BaseCheckout, selected: &[&Variant]) -> BaseRun {
     let started = Instant::now();
     let _in_checkout = sh.push_dir(&base.dir);
-    let package = toolchain::package_info(sh, &loaded.package)
-        .with_context(|| format!("--compare {}: the base's package {}", base.reference, loaded.package))?;
-    let versions = toolchain::versions(sh)?;
-    let caches = Caches::of_project();
-    let target_dir = wasm_target_dir(&base.dir, &package.target_directory);
-    let remaps = toolchain::path_remaps(sh, &versions, &base.dir)?;
-    let cx = plan_context(&package, &target_dir, &remaps);
-    let policy = &loaded.policy.value;
-    let plans: Vec<VariantPlan> =
-        selected.iter().map(|v| VariantPlan { benchmark: None, ..VariantPlan::of(policy, v, &cx) }).collect();
-    let mut steps = Steps { counts: StepCounts::default(), phases: Vec::new() };
-    let built = build_and_measure(sh, selected, &plans, &caches, &mut steps);
-    eprintln!(
-        "note: {} ({}) built for --compare: {} cargo builds, {} wasm-opt runs, {:.1} s",
-        base.reference,
-        &base.commit[..12],
-        steps.counts.cargo_builds,
-        steps.counts.wasm_opt_runs,
-        started.elapsed().as_secs_f64()
-    );
-    Ok(BaseRun {
-        reference: base.reference.clone(),
-        commit: base.commit.clone(),
-        variants: built.into_iter().map(|(report, _)| report).collect(),
-    })
+    let built = (|| {
+        let package = toolchain::package_info(sh, &loaded.package)?;
+        let versions = toolchain::versions(sh)?;
+        let target_dir = wasm_target_dir(&base.dir, &package.target_directory);
+        let remaps = toolchain::path_remaps(sh, &versions, &base.dir)?;
+        let cx = plan_context(&package, &target_dir, &remaps);
+        let policy = &loaded.policy.value;
+        let plans: Vec<VariantPlan> =
+            selected.iter().map(|v| VariantPlan { benchmark: None, ..VariantPlan::of(policy, v, &cx) }).collect();
+        let mut steps = Steps { counts: StepCounts::default(), phases: Vec::new() };
+        let built = build_and_measure(sh, selected, &plans, &Caches::of_project(), &mut steps);
+        eprintln!(
+            "note: {} ({}) built for --compare: {} cargo builds, {} wasm-opt runs, {:.1} s",
+            base.reference,
+            &base.commit[..12],
+            steps.counts.cargo_builds,
+            steps.counts.wasm_opt_runs,
+            started.elapsed().as_secs_f64()
+        );
+        anyhow::Ok(built.into_iter().map(|(report, _)| report).collect())
+    })();
+    let variants = built.unwrap_or_else(|e: anyhow::Error| {
+        let why = format!("the base's build could not start: {e:#}");
+        selected
+            .iter()
+            .map(|v| VariantReport { error: Some(why.clone()), ..VariantReport::planned(v, Vec::new()) })
+            .collect()
+    });
+    BaseRun { reference: base.reference.clone(), commit: base.commit.clone(), variants }
 }
 
 /// Builds the corpus's host apps around each of its variants' production builds, and each

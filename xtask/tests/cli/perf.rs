@@ -342,7 +342,8 @@ fn two_checkouts_sharing_a_target_dir_each_measure_their_own_source() {
 /// `--compare REF` in a scratch repository: REF is built from a worktree and what ships is
 /// compared exactly. An export added since REF (uncommitted) grows every variant's module and
 /// nothing else; once committed, against itself, every size is the same; a REF that is not a
-/// commit exits 2 before anything is built, naming it.
+/// commit exits 2 before anything is built, naming it; a base that does not build exits 2
+/// after the summary is written.
 #[test]
 fn compare_builds_the_base_from_a_worktree_and_compares_what_ships_exactly() {
     let _copies = copies_lock();
@@ -417,6 +418,18 @@ fn compare_builds_the_base_from_a_worktree_and_compares_what_ships_exactly() {
     let o = compare("no-such-ref");
     assert_eq!(o.status.code(), Some(2));
     assert!(text(&o.stderr).contains("--compare no-such-ref: not a commit"), "{}", text(&o.stderr));
+
+    // A base that does not build: exit 2, the summary written first, no base sizes.
+    let good = std::fs::read_to_string(&lib).unwrap();
+    std::fs::write(&lib, format!("{good}\nfn broken_since_base( {{\n")).unwrap();
+    git(&["commit", "--quiet", "--all", "-m", "broken"]);
+    std::fs::write(&lib, good).unwrap();
+    let _ = std::fs::remove_file(&summary);
+    let o = compare("HEAD");
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o.stderr));
+    assert!(text(&o.stderr).contains("--compare HEAD: the base's build failed"), "{}", text(&o.stderr));
+    let against = read_summary(&summary).against_base.unwrap();
+    assert!(against.sizes.iter().all(|s| s.base.is_none() && s.head.is_some()), "{:?}", against.sizes);
 }
 
 /// `--scenario ID --seed N` (each scenario's `repro`) runs that scenario alone on that seed,
