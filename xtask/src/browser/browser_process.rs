@@ -58,13 +58,50 @@ pub(crate) fn ensure_installed(sh: &Shell, kind: BrowserKind) -> anyhow::Result<
             "{exe} is not installed and this tool cannot install it here; run `sudo {install}` (or your system's equivalent)"
         );
     }
-    eprintln!("note: {exe} is not installed; installing it: {}{install}", if sudo { "sudo " } else { "" });
+    // apt's output (about 1,000 lines for a browser) goes to a log; the terminal gets a line.
+    let log = crate::project_root().join(format!("artifacts/logs/install-{package}.log"));
+    let shown = log.strip_prefix(crate::project_root()).unwrap_or(&log).display().to_string();
+    eprintln!(
+        "note: {exe} is not installed; installing it: {}{install} (output in {shown})",
+        if sudo { "sudo " } else { "" }
+    );
+    let started = std::time::Instant::now();
     let (program, prefix): (&str, &[&str]) = if sudo { ("sudo", &["-n"]) } else { ("env", &[]) };
-    let run = |args: &[&str]| cmd!(sh, "{program} {prefix...} DEBIAN_FRONTEND=noninteractive {args...}").quiet().run();
+    apt_install(sh, program, prefix, package, &log).with_context(|| format!("`{install}` failed"))?;
+    let path = on_path(exe).ok_or_else(|| anyhow!("`{install}` succeeded but {exe} is still not on PATH"))?;
+    eprintln!("note: {exe} installed in {:.0} s", started.elapsed().as_secs_f64());
+    Ok(path)
+}
+
+/// `apt-get update`, then `apt-get install -y package`, through `program prefix…` (`env` or
+/// `sudo -n`), their output written to `log`; an error names the step, the log and its last
+/// lines.
+fn apt_install(sh: &Shell, program: &str, prefix: &[&str], package: &str, log: &Path) -> anyhow::Result<()> {
+    let mut written = Vec::new();
     // The package lists may be stale or absent on a fresh machine.
-    run(&["apt-get", "update", "-q"]).with_context(|| format!("apt-get update, before installing {package}"))?;
-    run(&["apt-get", "install", "-y", "-q", package]).with_context(|| format!("`{install}` failed"))?;
-    on_path(exe).ok_or_else(|| anyhow!("`{install}` succeeded but {exe} is still not on PATH"))
+    for args in [&["apt-get", "update", "-q"][..], &["apt-get", "install", "-y", "-q", package]] {
+        let o = cmd!(sh, "{program} {prefix...} DEBIAN_FRONTEND=noninteractive {args...}")
+            .quiet()
+            .ignore_status()
+            .output()?;
+        written.extend_from_slice(format!("$ {}\n", args.join(" ")).as_bytes());
+        written.extend_from_slice(&o.stdout);
+        written.extend_from_slice(&o.stderr);
+        crate::atomic_write::write_atomic(log, &written)?;
+        if !o.status.success() {
+            let text = String::from_utf8_lossy(&written);
+            let mut tail: Vec<&str> = text.lines().rev().take(8).collect();
+            tail.reverse();
+            bail!(
+                "`{}` exited with {}; the last lines of {}:\n  {}",
+                args.join(" "),
+                o.status,
+                log.display(),
+                tail.join("\n  ")
+            );
+        }
+    }
+    Ok(())
 }
 
 fn on_path(exe: &str) -> Option<PathBuf> {
@@ -239,6 +276,38 @@ impl Drop for BrowserProcess {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// apt's output goes to the log, not the terminal; a failed step names itself, the log
+    /// and its last lines. (A stand-in `apt-get` on PATH: nothing is installed.)
+    #[test]
+    fn apt_output_goes_to_a_log_and_a_failure_shows_its_last_lines() {
+        let dir = crate::project_root().join("artifacts/test/apt-install");
+        let _ = std::fs::remove_dir_all(&dir);
+        let bin = dir.join("bin");
+        std::fs::create_dir_all(&bin).unwrap();
+        let script = "#!/bin/sh\nfor i in $(seq 1 300); do echo \"$1 line $i\"; done\n\
+                      [ \"$3\" = \"-q\" ] && [ \"$4\" = missing ] && { echo 'E: Unable to locate package missing' >&2; exit 100; }\nexit 0\n";
+        let apt = bin.join("apt-get");
+        std::fs::write(&apt, script).unwrap();
+        std::fs::set_permissions(&apt, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+        let sh = Shell::new().unwrap();
+        sh.set_var("PATH", format!("{}:{}", bin.display(), std::env::var("PATH").unwrap()));
+        let log = dir.join("install.log");
+        apt_install(&sh, "env", &[], "present", &log).unwrap();
+        let text = std::fs::read_to_string(&log).unwrap();
+        assert_eq!(text.lines().count(), 602, "both steps, each with its command line");
+        assert!(
+            text.starts_with("$ apt-get update -q\nupdate line 1\n")
+                && text.contains("$ apt-get install -y -q present\n")
+        );
+        let e = format!("{:#}", apt_install(&sh, "env", &[], "missing", &log).unwrap_err());
+        assert!(e.contains("`apt-get install -y -q missing` exited with exit status: 100"), "{e}");
+        assert!(
+            e.contains("install.log") && e.ends_with("install line 300\n  E: Unable to locate package missing"),
+            "{e}"
+        );
+        let _ = std::fs::remove_dir_all(&dir);
+    }
 
     #[test]
     fn only_the_profiles_of_dead_runs_are_swept() {
