@@ -241,9 +241,12 @@ pub struct Perf {
     /// Build REF too (a commit, branch or tag: `HEAD`, `HEAD~1`, `origin/main`), from a git
     /// worktree kept under artifacts/compare/<commit> with its own target directory (a
     /// second run against it rebuilds nothing), and compare what ships with it exactly: every
-    /// size metric of every variant, REF's beside the working tree's, in the table and the
-    /// summary (`against_base`). Timings are not compared yet. Exit 2 when REF is not a
-    /// commit or its build fails (after the summary is written).
+    /// size metric of every variant, REF's beside the working tree's. wasmtime's operations
+    /// of both are timed in alternation and each per-operation p95 decided same, regressed,
+    /// improved or undecided (a 10% margin, at most 5% false alarms): regressed exits 1,
+    /// undecided warns. In the table and the summary (`against_base`). The browsers' timings
+    /// are not compared yet. Exit 2 when REF is not a commit or its build fails (after the
+    /// summary is written).
     #[arg(long, value_name = "REF", conflicts_with = "partial_out")]
     pub compare: Option<String>,
     #[command(flatten)]

@@ -36,9 +36,7 @@ impl flags::Perf {
         // in a second, not after builds.
         let files = gate::load(sh, &self.gate)?;
         let base = self.compare.as_deref().map(|r| BaseCheckout::prepare(sh, r)).transpose()?;
-        let run = pipeline::measure(sh, &loaded, &runtime, &selected)?;
-        // After the head's timings: the base's builds must not share the cores with them.
-        let base = base.map(|b| pipeline::build_base(sh, &loaded, &b, &selected));
+        let (run, base) = pipeline::measure_against(sh, &loaded, &runtime, &selected, base.as_ref())?;
         outputs::conclude_and_write(&loaded, files, run, base, &self.output, !narrowed)
     }
 }

@@ -42,7 +42,8 @@ pub(crate) fn conclude_and_write(
     };
     let (mut summary, report) = conclude(run, budgets, &cx, &mut streaks);
     if let Some(b) = &base {
-        let against = AgainstBase::of(&b.reference, &b.commit, budgets, &summary.records, &b.variants);
+        let timings = b.timings.clone();
+        let against = AgainstBase::of(&b.reference, &b.commit, budgets, &summary.records, &b.variants, timings);
         summary = summary.with_against_base(against);
     }
     write_concluded(loaded, &files, &summary, &report, write_streaks.then_some(&streaks), out)?;
@@ -54,6 +55,20 @@ pub(crate) fn conclude_and_write(
                 "--compare {}: the base's build failed (the summary, written, has no base sizes for it):\n  {}",
                 b.reference,
                 broken.join("\n  ")
+            );
+        }
+        let uncompared: Vec<String> = b
+            .timings
+            .iter()
+            .filter_map(|t| {
+                Some(format!("{} ({}, {}): {}", t.metric_id, t.variant.as_str(), t.scenario, t.error.as_ref()?))
+            })
+            .collect();
+        if !uncompared.is_empty() {
+            bail!(
+                "--compare {}: timings not compared (the summary is written):\n  {}",
+                b.reference,
+                uncompared.join("\n  ")
             );
         }
     }

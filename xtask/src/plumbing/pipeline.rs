@@ -11,6 +11,7 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use anyhow::{Context, anyhow, bail};
+use perf_core::against_base::TimingAgainstBase;
 use perf_core::attribution::Attribution;
 use perf_core::browser_sampling::Unavailable;
 use perf_core::budget::Budgets;
@@ -162,6 +163,19 @@ pub(crate) fn measure(
     runtime: &RuntimePlan,
     selected: &[&Variant],
 ) -> anyhow::Result<Run> {
+    measure_against(sh, loaded, runtime, selected, None).map(|(run, _)| run)
+}
+
+/// [`measure`], and with `base` (`perf --compare`) the base's builds too, made before the
+/// timed phase, in which each variant's wasmtime operations are then timed in alternation
+/// with the base's.
+pub(crate) fn measure_against(
+    sh: &Shell,
+    loaded: &inputs::Loaded,
+    runtime: &RuntimePlan,
+    selected: &[&Variant],
+    base: Option<&BaseCheckout>,
+) -> anyhow::Result<(Run, Option<BaseRun>)> {
     let started = Instant::now();
     let policy = &loaded.policy.value;
     let package = inputs::validated_package(sh, loaded)?;
@@ -190,6 +204,14 @@ pub(crate) fn measure(
     // Before the timing lock: an npm build must not share the cores with a timing.
     let host_builds =
         HostBuilds { builds: build_hosts(sh, runtime, &built, &mut steps), measure_cache: caches.measure.clone() };
+    // The base's builds too, before the timings, which must not share the cores with them.
+    let (mut base_run, base_builds) = match base {
+        Some(b) => {
+            let (run, builds) = build_base(sh, loaded, b, selected, runtime.runs_anything());
+            (Some(run), builds)
+        }
+        None => (None, Vec::new()),
+    };
     // After the builds, one variant at a time: the timings must not share the cores with
     // a build or with brotli, this run's or (the timing lock) another's.
     let timing =
@@ -201,6 +223,10 @@ pub(crate) fn measure(
         .map(|(mut report, builds)| {
             let Some(builds) = builds else { return report };
             run_scenarios(&mut report, &builds, runtime, &loaded.budgets.value, narrowed_by.as_deref(), &mut steps);
+            if let Some(base_run) = &mut base_run {
+                let base = base_builds.iter().find(|(v, _)| *v == report.variant).map(|(_, b)| b);
+                compare_scenarios(&report, &builds, base, runtime, &loaded.budgets.value, base_run, &mut steps);
+            }
             modules.push((report.variant, Arc::new(builds)));
             report
         })
@@ -231,7 +257,7 @@ pub(crate) fn measure(
         policy_sha256: loaded.policy.sha256.clone(),
         budgets_sha256: loaded.budgets.sha256.clone(),
     };
-    Ok(Run {
+    let run = Run {
         schema_version: run::SCHEMA_VERSION.to_owned(),
         commit,
         package: package.name,
@@ -240,7 +266,44 @@ pub(crate) fn measure(
         corpus_sha256: runtime.corpus_sha256.clone(),
         variants,
         pipeline,
-    })
+    };
+    Ok((run, base_run))
+}
+
+/// A variant's wasmtime operations, the head's against the base's, in alternation
+/// (`runner::compare_variant`), as rows of `base_run`; a base without a benchmark build gives
+/// each scenario's rows its reason.
+fn compare_scenarios(
+    report: &VariantReport,
+    builds: &VariantBuilds,
+    base: Option<&VariantBuilds>,
+    runtime: &RuntimePlan,
+    budgets: &Budgets,
+    base_run: &mut BaseRun,
+    steps: &mut Steps,
+) {
+    if runtime.bindgen || !runtime.engines.contains(&Engine::Wasmtime) {
+        return;
+    }
+    let Some(head) = &builds.scenarios else { return };
+    let t = Instant::now();
+    let outcomes = match base.and_then(|b| b.scenarios.as_ref()) {
+        Some(base) => {
+            let (corpus, selection) = (&runtime.corpus, &runtime.selection);
+            runner::compare_variant(&head.module, &base.module, report.variant, corpus, budgets, selection)
+        }
+        None => {
+            let why = "the base has no benchmark build of this variant (its build failed)".to_owned();
+            let scenarios = runtime.corpus.scenarios.iter().filter(|s| s.runs_in_wasmtime() && s.export.is_some());
+            scenarios.map(|s| (s.id.clone(), Err(why.clone()))).collect()
+        }
+    };
+    for (id, outcome) in outcomes {
+        if let Some(scenario) = runtime.corpus.scenarios.iter().find(|s| s.id == id) {
+            base_run.timings.extend(TimingAgainstBase::of(budgets, report, scenario, &outcome));
+        }
+    }
+    steps.phases.push(phase("compare", report.variant.as_str(), t));
 }
 
 /// The base's builds for `perf --compare REF`.
@@ -249,13 +312,21 @@ pub(crate) struct BaseRun {
     pub commit: String,
     /// Each selected variant's production build, measured (or why it failed).
     pub variants: Vec<VariantReport>,
+    /// The timed metrics compared in alternation with the head's.
+    pub timings: Vec<TimingAgainstBase>,
 }
 
 /// Builds and measures each of `selected` as the head's are, from the base's checkout with
 /// its own target directory, its paths remapped to the same `/workspace`, so that the same
-/// sources give the same bytes. Nothing runs on the builds yet (no benchmark build). What
-/// failed is in the variants' `error`, so the summary is still written.
-pub(crate) fn build_base(sh: &Shell, loaded: &inputs::Loaded, base: &BaseCheckout, selected: &[&Variant]) -> BaseRun {
+/// sources give the same bytes; with `benchmark`, their benchmark builds too, for the
+/// paired timings. What failed is in the variants' `error`, so the summary is still written.
+fn build_base(
+    sh: &Shell,
+    loaded: &inputs::Loaded,
+    base: &BaseCheckout,
+    selected: &[&Variant],
+    benchmark: bool,
+) -> (BaseRun, Vec<(VariantKind, VariantBuilds)>) {
     let started = Instant::now();
     let _in_checkout = sh.push_dir(&base.dir);
     let built = (|| {
@@ -265,8 +336,11 @@ pub(crate) fn build_base(sh: &Shell, loaded: &inputs::Loaded, base: &BaseCheckou
         let remaps = toolchain::path_remaps(sh, &versions, &base.dir)?;
         let cx = plan_context(&package, &target_dir, &remaps);
         let policy = &loaded.policy.value;
-        let plans: Vec<VariantPlan> =
-            selected.iter().map(|v| VariantPlan { benchmark: None, ..VariantPlan::of(policy, v, &cx) }).collect();
+        let plans: Vec<VariantPlan> = selected
+            .iter()
+            .map(|v| VariantPlan::of(policy, v, &cx))
+            .map(|p| VariantPlan { benchmark: p.benchmark.filter(|_| benchmark), ..p })
+            .collect();
         let mut steps = Steps { counts: StepCounts::default(), phases: Vec::new() };
         let built = build_and_measure(sh, selected, &plans, &Caches::of_project(), &mut steps);
         eprintln!(
@@ -277,16 +351,20 @@ pub(crate) fn build_base(sh: &Shell, loaded: &inputs::Loaded, base: &BaseCheckou
             steps.counts.wasm_opt_runs,
             started.elapsed().as_secs_f64()
         );
-        anyhow::Ok(built.into_iter().map(|(report, _)| report).collect())
+        anyhow::Ok(built)
     })();
-    let variants = built.unwrap_or_else(|e: anyhow::Error| {
+    let built = built.unwrap_or_else(|e: anyhow::Error| {
         let why = format!("the base's build could not start: {e:#}");
-        selected
-            .iter()
-            .map(|v| VariantReport { error: Some(why.clone()), ..VariantReport::planned(v, Vec::new()) })
-            .collect()
+        let failed = |v: &Variant| VariantReport { error: Some(why.clone()), ..VariantReport::planned(v, Vec::new()) };
+        selected.iter().map(|v| (failed(v), None)).collect()
     });
-    BaseRun { reference: base.reference.clone(), commit: base.commit.clone(), variants }
+    let (mut variants, mut builds) = (Vec::new(), Vec::new());
+    for (report, built) in built {
+        builds.extend(built.map(|b| (report.variant, b)));
+        variants.push(report);
+    }
+    let run = BaseRun { reference: base.reference.clone(), commit: base.commit.clone(), variants, timings: Vec::new() };
+    (run, builds)
 }
 
 /// Builds the corpus's host apps around each of its variants' production builds, and each

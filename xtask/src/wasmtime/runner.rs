@@ -12,11 +12,13 @@ use std::hint::black_box;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
+use perf_core::against_base::PairedOutcome;
 use perf_core::budget::{Budgets, Source};
 use perf_core::corpus::{Corpus, Limits, Protocol, Scenario};
 use perf_core::policy::VariantKind;
 use perf_core::runtime::{Calibration, Figures, FuelFigures, RunError, RunErrorKind, RuntimeReport, ScenarioRun};
-use perf_core::stats::Distribution;
+use perf_core::sequential::{Design, compare_paired};
+use perf_core::stats::{Distribution, median_of_p95};
 use perf_core::unit::Unit;
 use wasm_scenario::HEAP_IN_USE_EXPORT;
 use wasmtime::{
@@ -508,6 +510,110 @@ fn interleaved(
         refs.push((seed, times_b));
     }
     Ok((figures(Unit::Nanos, &main)?, figures(Unit::Nanos, &refs)?))
+}
+
+/// The head's and a base commit's benchmark builds of one variant (`perf --compare`): each
+/// wasmtime scenario on the variant that feeds a per-operation p95, its operations timed in
+/// alternation (ABBA, so neither side always goes first), each side in its own instance per
+/// seed, set up and warmed up first; decided by `sequential::compare_paired` at looks after
+/// a quarter, half and all of the protocol's iterations, stopping once decided. The times
+/// are raw: the harness's own cost is on both sides.
+pub fn compare_variant(
+    head: &[u8],
+    base: &[u8],
+    variant: VariantKind,
+    corpus: &Corpus,
+    budgets: &Budgets,
+    selection: &Selection,
+) -> Vec<(String, PairedOutcome)> {
+    let timed = |s: &Scenario| {
+        s.metrics.iter().any(|id| budgets.metric(id).is_some_and(|m| m.source == Source::RuntimeScenarioP95))
+    };
+    let scenarios: Vec<&Scenario> = corpus
+        .scenarios
+        .iter()
+        .filter(|s| s.runs_in_wasmtime() && s.export.is_some() && s.variants.contains(&variant) && timed(s))
+        .filter(|s| selection.scenario.is_none_or(|id| id == s.id))
+        .collect();
+    let protocol = corpus.protocol;
+    let design = Design::doubling((protocol.iterations_per_seed as usize / 4).max(1), 3);
+    let ticking = AtomicBool::new(true);
+    let timing = engine(false);
+    std::thread::scope(|s| {
+        s.spawn(|| {
+            while ticking.load(Ordering::Relaxed) {
+                std::thread::sleep(TICK);
+                timing.increment_epoch();
+            }
+        });
+        let compile = |bytes: &[u8], side: &str| {
+            Module::new(&timing, bytes).map_err(|e| format!("the {side}'s benchmark build does not compile: {e:#}"))
+        };
+        let modules = compile(head, "head").and_then(|h| Ok((h, compile(base, "base")?)));
+        let outcomes = scenarios
+            .iter()
+            .map(|sc| {
+                let outcome = match &modules {
+                    Ok((h, b)) => paired(h, b, sc, &seeds(sc, selection), protocol, &design),
+                    Err(e) => Err(e.clone()),
+                };
+                (sc.id.clone(), outcome)
+            })
+            .collect();
+        ticking.store(false, Ordering::Relaxed);
+        outcomes
+    })
+}
+
+/// One scenario's paired operations, looked at as `design` plans.
+fn paired(
+    head: &Module,
+    base: &Module,
+    scenario: &Scenario,
+    seeds: &[u64],
+    p: Protocol,
+    design: &Design,
+) -> PairedOutcome {
+    let export = scenario.export.as_deref().unwrap_or_default();
+    eprintln!("comparing {} with the base ({} seeds)", scenario.id, seeds.len());
+    let side = |module: &Module, seed: u64| {
+        prepared(module, p.limits, Meter::Clock, export, seed, p.warmup_iterations).map_err(|e| e.message)
+    };
+    let mut pairs = Vec::new();
+    for &seed in seeds {
+        pairs.push((side(head, seed)?, side(base, seed)?, Vec::new(), Vec::new()));
+    }
+    for &target in &design.looks {
+        for ((h, h_abi), (b, b_abi), head_times, base_times) in &mut pairs {
+            while head_times.len() < target {
+                let head_first = head_times.len() % 2 == 0;
+                for head_now in [head_first, !head_first] {
+                    let (guest, abi, times) = if head_now {
+                        (&mut *h, &*h_abi, &mut *head_times)
+                    } else {
+                        (&mut *b, &*b_abi, &mut *base_times)
+                    };
+                    times.push(timed_op(guest, abi, 0.0).map_err(|e| e.message)?);
+                }
+            }
+        }
+        let (base_times, head_times): (Vec<Vec<f64>>, Vec<Vec<f64>>) =
+            pairs.iter().map(|(_, _, h, b)| (b.clone(), h.clone())).unzip();
+        let look = compare_paired(&base_times, &head_times, design)
+            .ok_or_else(|| "a timed operation read 0 ns: below the clock's resolution".to_owned())?;
+        if look.stop {
+            for ((h, h_abi), (b, b_abi), _, _) in &mut pairs {
+                h_abi.teardown(h).map_err(|e| e.message)?;
+                b_abi.teardown(b).map_err(|e| e.message)?;
+            }
+            let statistic = |per_seed: &[Vec<f64>]| {
+                let seeds: Option<Vec<Distribution>> = per_seed.iter().map(|s| Distribution::of(s)).collect();
+                seeds.and_then(|s| median_of_p95(&s)).unwrap_or(f64::NAN)
+            };
+            return Ok((look, statistic(&base_times), statistic(&head_times)));
+        }
+    }
+    Err("the design planned no look".to_owned())
 }
 
 /// The cost of timing an operation that does nothing, through the same call path.

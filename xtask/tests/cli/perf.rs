@@ -6,6 +6,7 @@
 use std::path::Path;
 
 use perf_core::policy::VariantKind;
+use perf_core::sequential::Change;
 use perf_core::status::Status;
 use perf_core::summary::Summary;
 
@@ -339,29 +340,33 @@ fn two_checkouts_sharing_a_target_dir_each_measure_their_own_source() {
     let _ = std::fs::remove_dir_all(&target);
 }
 
-/// `--compare REF` in a scratch repository: REF is built from a worktree and what ships is
-/// compared exactly. An export added since REF (uncommitted) grows every variant's module and
-/// nothing else; once committed, against itself, every size is the same; a REF that is not a
-/// commit exits 2 before anything is built, naming it; a base that does not build exits 2
-/// after the summary is written.
+/// `git args` in `repo`, its stdout trimmed; fixed dates, so the same commits every run and
+/// the base's builds stay cached.
+fn git_in(repo: &Path, args: &[&str]) -> String {
+    let o = std::process::Command::new("git")
+        .args(["-c", "user.name=t", "-c", "user.email=t@t", "-c", "commit.gpgsign=false"])
+        .args(args)
+        .envs([("GIT_AUTHOR_DATE", "2026-12-04T00:00:00Z"), ("GIT_COMMITTER_DATE", "2026-12-04T00:00:00Z")])
+        .current_dir(repo)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "git {args:?}: {}", text(&o.stderr));
+    text(&o.stdout).trim().to_owned()
+}
+
+/// `--compare REF` in a scratch repository: REF is built from a worktree, what ships is
+/// compared exactly and wasmtime's operations in alternation. An export and a slower
+/// reserve+send added since REF (uncommitted) grow every variant's module, and M-PERF-04A is
+/// regressed in every variant (exit 1); once committed, against itself, every size is the
+/// same and no timing regressed; a REF that is not a commit exits 2 before anything is
+/// built, naming it; a base that does not build exits 2 after the summary is written.
 #[test]
 fn compare_builds_the_base_from_a_worktree_and_compares_what_ships_exactly() {
     let _copies = copies_lock();
     let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("compare");
     let (checkout, target) = (dir.join("checkout"), dir.join("target"));
     support::copy_checkout_keeping_caches(&checkout);
-    let git = |args: &[&str]| {
-        let o = std::process::Command::new("git")
-            .args(["-c", "user.name=t", "-c", "user.email=t@t", "-c", "commit.gpgsign=false"])
-            .args(args)
-            // Fixed dates: the same commits every run, so the base's builds are cached.
-            .envs([("GIT_AUTHOR_DATE", "2026-12-04T00:00:00Z"), ("GIT_COMMITTER_DATE", "2026-12-04T00:00:00Z")])
-            .current_dir(&checkout)
-            .output()
-            .unwrap();
-        assert!(o.status.success(), "git {args:?}: {}", text(&o.stderr));
-        text(&o.stdout).trim().to_owned()
-    };
+    let git = |args: &[&str]| git_in(&checkout, args);
     git(&["init", "--quiet"]);
     git(&["add", "--all"]);
     git(&["commit", "--quiet", "-m", "base"]);
@@ -369,7 +374,16 @@ fn compare_builds_the_base_from_a_worktree_and_compares_what_ships_exactly() {
     let lib = checkout.join("crates/sample-kernel/src/lib.rs");
     let added = std::fs::read_to_string(&lib).unwrap()
         + "\n/// Added since the base.\n#[unsafe(no_mangle)]\npub extern \"C\" fn added_since_base() -> u32 {\n    0x0add\n}\n";
-    std::fs::write(&lib, added).unwrap();
+    std::fs::write(
+        &lib,
+        added.replace("#[cfg(feature = \"slow-reserve-send\")]\npub mod slowdown;", "pub mod slowdown;"),
+    )
+    .unwrap();
+    let exports = checkout.join("crates/sample-kernel/src/exports.rs");
+    let spin = "#[cfg(feature = \"slow-reserve-send\")]\n        let v = crate::slowdown::spin(v);";
+    let as_committed = std::fs::read_to_string(&exports).unwrap();
+    assert!(as_committed.contains(spin), "the seeded slowdown moved");
+    std::fs::write(&exports, as_committed.replace(spin, "let v = crate::slowdown::spin(v);")).unwrap();
     let documents = wasmtime_documents();
     let summary = dir.join("summary.json");
     let compare = |reference: &str| {
@@ -385,8 +399,17 @@ fn compare_builds_the_base_from_a_worktree_and_compares_what_ships_exactly() {
     };
 
     let o = compare("HEAD");
-    assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
+    assert_eq!(o.status.code(), Some(1), "the slower operation fails the run: {}", text(&o.stdout));
     let against = read_summary(&summary).against_base.expect("the summary compares with the base");
+    let slower: Vec<(VariantKind, Option<Change>)> =
+        against.timings.iter().filter(|t| t.metric_id == "M-PERF-04A").map(|t| (t.variant, t.change())).collect();
+    let regressed = Some(Change::Regressed);
+    assert_eq!(
+        slower,
+        [(VariantKind::Dev, regressed), (VariantKind::Canary, regressed), (VariantKind::Release, regressed)],
+        "{}",
+        text(&o.stdout)
+    );
     assert_eq!((against.reference.as_str(), against.commit.as_str()), ("HEAD", base.as_str()));
     let grew: Vec<(VariantKind, &str)> = against
         .sizes
@@ -405,13 +428,20 @@ fn compare_builds_the_base_from_a_worktree_and_compares_what_ships_exactly() {
         stdout.contains("against HEAD (") && stdout.contains("sizes of what ships that differ, exactly"),
         "{stdout}"
     );
-    assert!(stdout.contains("timings against HEAD: not compared"), "{stdout}");
+    assert!(stdout.contains("wasmtime timings against HEAD, sampled in alternation"), "{stdout}");
+    assert!(stdout.contains("browser timings against HEAD: not compared"), "{stdout}");
 
+    // The export stays, the slowdown goes: then against itself.
+    std::fs::write(&exports, as_committed).unwrap();
+    std::fs::write(&lib, &added).unwrap();
     git(&["commit", "--quiet", "--all", "-m", "head"]);
     let o = compare("HEAD");
     assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
     let against = read_summary(&summary).against_base.unwrap();
     assert_eq!(against.changed().count(), 0, "A/A: the same sources give the same bytes: {:?}", against.sizes);
+    assert!(!against.timings.is_empty() && against.timings.iter().all(|t| t.error.is_none()));
+    let alarms: Vec<_> = against.timings.iter().filter(|t| t.change() == Some(Change::Regressed)).collect();
+    assert!(alarms.is_empty(), "A/A: no timing regressed: {alarms:?}");
     assert!(!against.sizes.is_empty());
     assert!(text(&o.stdout).contains("every size of what ships is the same"), "{}", text(&o.stdout));
 

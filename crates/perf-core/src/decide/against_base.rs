@@ -2,14 +2,17 @@
 //! deterministic: every size metric of what ships (the module's bytes and sections, the JS
 //! glue) of each variant, the base's beside the head's, exactly. The same sources with the
 //! same tools give the same bytes, so any difference is the change's, however small; no
-//! tolerance, no noise. Timings are decided by paired sampling (`sequential`), not here.
+//! tolerance, no noise. Timings come measured in alternation with the base and decided by
+//! `sequential::compare_paired`; here they become one row per metric they feed.
 
 use serde::{Deserialize, Serialize};
 
-use crate::budget::{Budgets, Engine};
+use crate::budget::{Budgets, Engine, Source};
+use crate::corpus::Scenario;
 use crate::policy::VariantKind;
 use crate::record::{Record, build_records};
 use crate::run::VariantReport;
+use crate::sequential::{Change, Look};
 use crate::unit::Unit;
 
 /// The head's size records against the base's.
@@ -21,6 +24,62 @@ pub struct AgainstBase {
     /// The commit it resolved to, whose sources the base was built from.
     pub commit: String,
     pub sizes: Vec<SizeAgainstBase>,
+    /// The timed metrics compared in alternation (wasmtime's per-operation p95 so far).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub timings: Vec<TimingAgainstBase>,
+}
+
+/// One timed metric of one variant: both sides' statistic (the median over seeds of the
+/// per-seed p95) and the paired decision, or why there is none.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TimingAgainstBase {
+    pub profile: String,
+    pub variant: VariantKind,
+    pub metric_id: String,
+    pub scenario: String,
+    pub unit: Unit,
+    pub base: Option<f64>,
+    pub head: Option<f64>,
+    /// The look sampling stopped at: the outcome, head / base and its interval.
+    pub look: Option<Look<Change>>,
+    pub error: Option<String>,
+}
+
+/// A scenario's paired timing as the runner hands it over: the decision with each side's
+/// statistic in ns, or why it could not run.
+pub type PairedOutcome = Result<(Look<Change>, f64, f64), String>;
+
+impl TimingAgainstBase {
+    /// One row per metric of `scenario` fed by its per-operation p95, in the metric's unit.
+    pub fn of(budgets: &Budgets, report: &VariantReport, scenario: &Scenario, outcome: &PairedOutcome) -> Vec<Self> {
+        let metrics = scenario.metrics.iter().filter_map(|id| budgets.metric(id));
+        metrics
+            .filter(|m| m.source == Source::RuntimeScenarioP95)
+            .map(|m| {
+                let unit = |ns: f64| Unit::Nanos.convert(ns, m.unit);
+                let (look, base, head, error) = match outcome {
+                    Ok((look, base, head)) => (Some(look.clone()), unit(*base), unit(*head), None),
+                    Err(e) => (None, None, None, Some(e.clone())),
+                };
+                TimingAgainstBase {
+                    profile: report.budget_profile.clone(),
+                    variant: report.variant,
+                    metric_id: m.id.clone(),
+                    scenario: scenario.id.clone(),
+                    unit: m.unit,
+                    base,
+                    head,
+                    look,
+                    error,
+                }
+            })
+            .collect()
+    }
+
+    pub fn change(&self) -> Option<Change> {
+        self.look.as_ref().map(|l| l.decision)
+    }
 }
 
 /// One size metric of one variant, both sides.
@@ -59,13 +118,15 @@ impl SizeAgainstBase {
 
 impl AgainstBase {
     /// Pairs each of `head`'s size records (of the artifact's bytes) with the same record of
-    /// `base`, the base's builds judged against the same budgets.
+    /// `base`, the base's builds judged against the same budgets; `timings` were compared in
+    /// the run.
     pub fn of(
         reference: &str,
         commit: &str,
         budgets: &Budgets,
         head: &[Record],
         base: &[VariantReport],
+        timings: Vec<TimingAgainstBase>,
     ) -> AgainstBase {
         let base = build_records(budgets, base, commit);
         let of_artifact = |r: &&Record| {
@@ -86,7 +147,7 @@ impl AgainstBase {
                 }
             })
             .collect();
-        AgainstBase { reference: reference.to_owned(), commit: commit.to_owned(), sizes }
+        AgainstBase { reference: reference.to_owned(), commit: commit.to_owned(), sizes, timings }
     }
 
     /// The sizes that differ, in order.
@@ -105,15 +166,16 @@ mod tests {
         let budgets = Budgets::parse("b.json", BUDGETS).unwrap();
         let head_variants = [release(Some(artifact(100, 51)), None)];
         let head = build_records(&budgets, &head_variants, "head");
-        let same = AgainstBase::of("HEAD", "abc", &budgets, &head, &head_variants);
+        let same = AgainstBase::of("HEAD", "abc", &budgets, &head, &head_variants, Vec::new());
         let ids: Vec<&str> = same.sizes.iter().map(|s| s.metric_id.as_str()).collect();
         assert_eq!(ids, ["M-PERF-01A", "M-PERF-01B"], "a scenario's time is not compared here");
         assert_eq!(same.changed().count(), 0);
         let larger = [release(Some(artifact(124, 51)), None)];
-        let smaller = AgainstBase::of("HEAD~1", "abc", &budgets, &head, &larger);
+        let smaller = AgainstBase::of("HEAD~1", "abc", &budgets, &head, &larger, Vec::new());
         let changed: Vec<(&str, SizeChange)> = smaller.changed().map(|s| (s.metric_id.as_str(), s.change())).collect();
         assert_eq!(changed, [("M-PERF-01A", SizeChange::Changed(-24.0))]);
-        let failed = AgainstBase::of("HEAD~1", "abc", &budgets, &head, &[release(None, Some("cargo build failed"))]);
+        let failed =
+            AgainstBase::of("HEAD~1", "abc", &budgets, &head, &[release(None, Some("cargo build failed"))], Vec::new());
         assert!(failed.sizes.iter().all(|s| s.change() == SizeChange::OneSided && s.base.is_none()));
     }
 }

@@ -10,7 +10,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::against_base::AgainstBase;
+use crate::against_base::{AgainstBase, SizeAgainstBase};
 use crate::attribution::Attribution;
 use crate::digest;
 use crate::pipeline::PipelineReport;
@@ -18,6 +18,7 @@ use crate::policy::VariantKind;
 use crate::record::Record;
 use crate::run::{ArtifactMeasurement, BenchmarkBuild, GlueMeasurement, Provenance, VariantReport};
 use crate::runtime::{Figures, FuelFigures, RunError, RuntimeReport, ScenarioRun};
+use crate::sequential::Change;
 use crate::status::Status;
 use crate::unit::Unit;
 
@@ -38,7 +39,7 @@ pub struct Summary {
     pub pipeline: PipelineReport,
     /// With `perf --compare REF`: the sizes of what ships against REF's builds, exactly.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub against_base: Option<AgainstBase>,
+    pub against_base: Option<Box<AgainstBase>>,
 }
 
 /// Fail if any record or the pipeline failed, warn if any warned, pass otherwise.
@@ -54,10 +55,17 @@ impl Summary {
         digest::sha256_hex(digest::canonical_json(&value).as_bytes())
     }
 
-    /// This summary with `against` beside its records, signed again (the sizes of both sides
-    /// are deterministic, so signed).
+    /// This summary with `against` beside its records, signed again (the sizes of both sides,
+    /// not the timings). A timing that regressed against the base fails the run, one left
+    /// undecided at the cap warns (one that could not be compared is the caller's tool error).
     pub fn with_against_base(self, against: AgainstBase) -> Summary {
-        let mut summary = Summary { against_base: Some(against), ..self };
+        let timed = against.timings.iter().map(|t| match t.change() {
+            Some(Change::Regressed) => Status::Fail,
+            Some(Change::Undecided) => Status::Warn,
+            Some(Change::Same | Change::Improved) | None => Status::Pass,
+        });
+        let verdict = timed.fold(self.verdict, Status::worst);
+        let mut summary = Summary { verdict, against_base: Some(Box::new(against)), ..self };
         summary.report_signature = summary.signature();
         summary
     }
@@ -78,7 +86,15 @@ struct Signed<'a> {
     variants: Vec<SignedVariant<'a>>,
     records: Vec<SignedRecord<'a>>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    against_base: Option<&'a AgainstBase>,
+    against_base: Option<SignedAgainstBase<'a>>,
+}
+
+/// What ships against the base: the sizes, not the timings (wall-clock).
+#[derive(Serialize)]
+struct SignedAgainstBase<'a> {
+    reference: &'a str,
+    commit: &'a str,
+    sizes: &'a [SizeAgainstBase],
 }
 
 #[derive(Serialize)]
@@ -188,7 +204,10 @@ impl<'a> Signed<'a> {
             provenance,
             variants: variants.iter().map(SignedVariant::of).collect(),
             records: records.iter().map(SignedRecord::of).collect(),
-            against_base: against_base.as_ref(),
+            against_base: against_base.as_ref().map(|a| {
+                let AgainstBase { reference, commit, sizes, timings: _ } = &**a;
+                SignedAgainstBase { reference, commit, sizes }
+            }),
         }
     }
 }

@@ -128,7 +128,45 @@ pub fn render_against_base(a: &AgainstBase) -> String {
         }
         let _ = writeln!(out, "{} other sizes the same", a.sizes.len() - changed.len());
     }
-    let _ = writeln!(out, "timings against {}: not compared (paired sampling is not built yet)", a.reference);
+    if !a.timings.is_empty() {
+        let _ = writeln!(
+            out,
+            "wasmtime timings against {}, sampled in alternation: median over seeds of the per-seed p95",
+            a.reference
+        );
+        let _ = writeln!(
+            out,
+            "{:<14} {:<8} {:<5} {:>10} {:>10} {:>9} {:>16}  {:<10} pairs/seed",
+            "metric", "variant", "unit", "base", "head", "head/base", "interval", "outcome"
+        );
+        for t in &a.timings {
+            let value = |v: Option<f64>| v.map_or_else(|| "-".to_owned(), number);
+            let (ratio, interval, outcome, pairs) = match (&t.look, &t.error) {
+                (Some(l), _) => (
+                    format!("{:.3}", l.value),
+                    format!("[{:.3}, {:.3}]", l.low, l.high),
+                    format!("{:?}", l.decision).to_lowercase(),
+                    format!("{} (look {} of {})", l.samples_per_seed, l.look, l.looks),
+                ),
+                (None, e) => ("-".into(), "-".into(), "not compared".into(), e.clone().unwrap_or_default()),
+            };
+            let _ = writeln!(
+                out,
+                "{:<14} {:<8} {:<5} {:>10} {:>10} {:>9} {:>16}  {:<10} {}",
+                t.metric_id,
+                t.variant.as_str(),
+                t.unit.as_str(),
+                value(t.base),
+                value(t.head),
+                ratio,
+                interval,
+                outcome,
+                pairs
+            );
+        }
+    }
+    let _ =
+        writeln!(out, "browser timings against {}: not compared (paired sampling there is not built yet)", a.reference);
     out
 }
 
@@ -388,6 +426,7 @@ mod tests {
             reference: "HEAD~1".into(),
             commit: "0123456789abcdef0123456789abcdef01234567".into(),
             sizes: vec![size("M-PERF-01A", Some(22_273.0), Some(22_297.0)), size("M-PERF-01B", Some(10.0), Some(10.0))],
+            timings: Vec::new(),
         };
         let text = render_against_base(&a);
         assert!(
@@ -395,7 +434,33 @@ mod tests {
             "{text}"
         );
         assert!(text.contains("M-PERF-01A     release  bytes        22,273       22,297        +24\n"), "{text}");
-        assert!(text.contains("1 other sizes the same\ntimings against HEAD~1: not compared"), "{text}");
+        assert!(text.contains("1 other sizes the same\nbrowser timings against HEAD~1: not compared"), "{text}");
+        a.timings.push(crate::against_base::TimingAgainstBase {
+            profile: "core-min".into(),
+            variant: VariantKind::Release,
+            metric_id: "M-PERF-04A".into(),
+            scenario: "WB-CHAN-01".into(),
+            unit: Unit::Micros,
+            base: Some(0.15),
+            head: Some(0.3),
+            look: Some(crate::sequential::Look {
+                decision: crate::sequential::Change::Regressed,
+                stop: true,
+                look: 1,
+                looks: 3,
+                samples_per_seed: 500,
+                value: 2.0,
+                low: 1.8,
+                high: 2.2,
+            }),
+            error: None,
+        });
+        let timed = render_against_base(&a);
+        assert!(
+            timed.contains("M-PERF-04A     release  us         0.150      0.300     2.000   [1.800, 2.200]  regressed  500 (look 1 of 3)\n"),
+            "{timed}"
+        );
+        a.timings.clear();
         a.sizes.remove(0);
         let same = render_against_base(&a);
         assert!(
