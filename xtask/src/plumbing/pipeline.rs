@@ -21,7 +21,7 @@ use perf_core::display::number;
 use perf_core::host::HostApp;
 use perf_core::pipeline::{Contention, PhaseTiming, PipelineReport, StepBudget, StepCounts, rounded_millis};
 use perf_core::plan::{Build, PlanContext, VariantPlan};
-use perf_core::policy::{Variant, VariantKind};
+use perf_core::policy::{Policy, Variant, VariantKind};
 use perf_core::run::{self, ArtifactMeasurement, BenchmarkBuild, GlueMeasurement, Provenance, Run, VariantReport};
 use perf_core::runtime::RunError;
 use perf_core::sections::exported_functions;
@@ -68,6 +68,12 @@ fn plan_context<'a>(package: &'a toolchain::PackageInfo, target_dir: &'a str, re
         binaryen: BINARYEN_VERSION,
         wasm_bindgen: bindgen::WASM_BINDGEN_VERSION,
     }
+}
+
+/// Each of `selected`'s build plan, its benchmark build only `with_benchmark`.
+fn variant_plans(policy: &Policy, selected: &[&Variant], cx: &PlanContext, with_benchmark: bool) -> Vec<VariantPlan> {
+    let plan = |v: &&Variant| VariantPlan::of(policy, v, cx);
+    selected.iter().map(plan).map(|p| VariantPlan { benchmark: p.benchmark.filter(|_| with_benchmark), ..p }).collect()
 }
 
 /// The expensive steps taken so far and the time each phase took.
@@ -187,14 +193,8 @@ pub(crate) fn measure_against(
     let target_dir = wasm_target_dir(&root, &package.target_directory);
     let remaps = toolchain::path_remaps(sh, &versions, &root)?;
     let cx = plan_context(&package, &target_dir, &remaps);
-    let plans: Vec<VariantPlan> = selected
-        .iter()
-        .map(|v| {
-            let plan = VariantPlan::of(policy, v, &cx);
-            // A run that runs nothing needs no benchmark build.
-            VariantPlan { benchmark: plan.benchmark.filter(|_| runtime.runs_anything()), ..plan }
-        })
-        .collect();
+    // A run that runs nothing needs no benchmark build.
+    let plans = variant_plans(policy, selected, &cx, runtime.runs_anything());
     note_ignored_rustflags(&policy.target);
 
     let locks = timing_lock::Locks::from_env();
@@ -287,21 +287,13 @@ fn compare_scenarios(
     }
     let Some(head) = &builds.scenarios else { return };
     let t = Instant::now();
-    let outcomes = match base.and_then(|b| b.scenarios.as_ref()) {
-        Some(base) => {
-            let (corpus, selection) = (&runtime.corpus, &runtime.selection);
-            runner::compare_variant(&head.module, &base.module, report.variant, corpus, budgets, selection)
-        }
-        None => {
-            let why = "the base has no benchmark build of this variant (its build failed)".to_owned();
-            let scenarios = runtime.corpus.scenarios.iter().filter(|s| s.runs_in_wasmtime() && s.export.is_some());
-            scenarios.map(|s| (s.id.clone(), Err(why.clone()))).collect()
-        }
-    };
-    for (id, outcome) in outcomes {
-        if let Some(scenario) = runtime.corpus.scenarios.iter().find(|s| s.id == id) {
-            base_run.timings.extend(TimingAgainstBase::of(budgets, report, scenario, &outcome));
-        }
+    let base = base
+        .and_then(|b| b.scenarios.as_ref())
+        .map(|b| &b.module[..])
+        .ok_or_else(|| "the base has no benchmark build of this variant (its build failed)".to_owned());
+    let (corpus, selection) = (&runtime.corpus, &runtime.selection);
+    for (scenario, outcome) in runner::compare_variant(&head.module, base, report.variant, corpus, budgets, selection) {
+        base_run.timings.extend(TimingAgainstBase::of(budgets, report, scenario, &outcome));
     }
     steps.phases.push(phase("compare", report.variant.as_str(), t));
 }
@@ -331,16 +323,13 @@ fn build_base(
     let _in_checkout = sh.push_dir(&base.dir);
     let built = (|| {
         let package = toolchain::package_info(sh, &loaded.package)?;
+        // The checkout's own rustc (its rust-toolchain.toml may pin another): what its cargo runs.
         let versions = toolchain::versions(sh)?;
         let target_dir = wasm_target_dir(&base.dir, &package.target_directory);
         let remaps = toolchain::path_remaps(sh, &versions, &base.dir)?;
         let cx = plan_context(&package, &target_dir, &remaps);
         let policy = &loaded.policy.value;
-        let plans: Vec<VariantPlan> = selected
-            .iter()
-            .map(|v| VariantPlan::of(policy, v, &cx))
-            .map(|p| VariantPlan { benchmark: p.benchmark.filter(|_| benchmark), ..p })
-            .collect();
+        let plans = variant_plans(policy, selected, &cx, benchmark);
         let mut steps = Steps { counts: StepCounts::default(), phases: Vec::new() };
         let built = build_and_measure(sh, selected, &plans, &Caches::of_project(), &mut steps);
         eprintln!(

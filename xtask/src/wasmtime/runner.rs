@@ -18,7 +18,7 @@ use perf_core::corpus::{Corpus, Limits, Protocol, Scenario};
 use perf_core::policy::VariantKind;
 use perf_core::runtime::{Calibration, Figures, FuelFigures, RunError, RunErrorKind, RuntimeReport, ScenarioRun};
 use perf_core::sequential::{Design, compare_paired};
-use perf_core::stats::{Distribution, median_of_p95};
+use perf_core::stats::{Distribution, median_of_seed_p95s};
 use perf_core::unit::Unit;
 use wasm_scenario::HEAP_IN_USE_EXPORT;
 use wasmtime::{
@@ -63,18 +63,10 @@ pub fn run_variant(
         .filter(|s| s.variants.contains(&variant) && selection.scenario.is_none_or(|id| id == s.id))
         .collect();
     let protocol = corpus.protocol;
-    let ticking = AtomicBool::new(true);
     let timing = engine(false);
     let fuel = engine(true);
-    let scenarios = std::thread::scope(|s| {
-        // The epoch clock of the timing engine; it stops when the scenarios are done.
-        s.spawn(|| {
-            while ticking.load(Ordering::Relaxed) {
-                std::thread::sleep(TICK);
-                timing.increment_epoch();
-            }
-        });
-        let runs = match Compiled::new(modules, &timing, &fuel, protocol.limits) {
+    let (calibration, scenarios) = with_epoch_clock(&timing, || {
+        match Compiled::new(modules, &timing, &fuel, protocol.limits) {
             Ok(compiled) => {
                 let calibration = calibrate(&timing, protocol);
                 let runs: Vec<ScenarioRun> = scenarios
@@ -85,11 +77,8 @@ pub fn run_variant(
             }
             // A module that cannot be compiled or instantiated fails every scenario the same way.
             Err(e) => (None, scenarios.iter().map(|sc| failed_run(sc, selection, e.clone())).collect()),
-        };
-        ticking.store(false, Ordering::Relaxed);
-        runs
+        }
     });
-    let (calibration, scenarios) = scenarios;
     let narrowed: Vec<String> =
         [selection.scenario.map(|id| format!("--scenario {id}")), selection.seed.map(|seed| format!("--seed {seed}"))]
             .into_iter()
@@ -97,6 +86,22 @@ pub fn run_variant(
             .collect();
     let selection = (!narrowed.is_empty()).then(|| narrowed.join(" "));
     RuntimeReport { engine: ENGINE.to_owned(), calibration, selection, scenarios }
+}
+
+/// `f`, with the timing engine's epoch clock ticking (its calls' time limits) until it returns.
+fn with_epoch_clock<R>(timing: &Engine, f: impl FnOnce() -> R) -> R {
+    let ticking = AtomicBool::new(true);
+    std::thread::scope(|s| {
+        s.spawn(|| {
+            while ticking.load(Ordering::Relaxed) {
+                std::thread::sleep(TICK);
+                timing.increment_epoch();
+            }
+        });
+        let result = f();
+        ticking.store(false, Ordering::Relaxed);
+        result
+    })
 }
 
 fn engine(consume_fuel: bool) -> Engine {
@@ -517,15 +522,16 @@ fn interleaved(
 /// alternation (ABBA, so neither side always goes first), each side in its own instance per
 /// seed, set up and warmed up first; decided by `sequential::compare_paired` at looks after
 /// a quarter, half and all of the protocol's iterations, stopping once decided. The times
-/// are raw: the harness's own cost is on both sides.
-pub fn compare_variant(
+/// are raw: the harness's own cost is on both sides. `base` is `Err(why)` when the base has
+/// no benchmark build: each of those scenarios then carries the reason.
+pub fn compare_variant<'c>(
     head: &[u8],
-    base: &[u8],
+    base: Result<&[u8], String>,
     variant: VariantKind,
-    corpus: &Corpus,
+    corpus: &'c Corpus,
     budgets: &Budgets,
     selection: &Selection,
-) -> Vec<(String, PairedOutcome)> {
+) -> Vec<(&'c Scenario, PairedOutcome)> {
     let timed = |s: &Scenario| {
         s.metrics.iter().any(|id| budgets.metric(id).is_some_and(|m| m.source == Source::RuntimeScenarioP95))
     };
@@ -537,31 +543,22 @@ pub fn compare_variant(
         .collect();
     let protocol = corpus.protocol;
     let design = Design::doubling((protocol.iterations_per_seed as usize / 4).max(1), 3);
-    let ticking = AtomicBool::new(true);
     let timing = engine(false);
-    std::thread::scope(|s| {
-        s.spawn(|| {
-            while ticking.load(Ordering::Relaxed) {
-                std::thread::sleep(TICK);
-                timing.increment_epoch();
-            }
-        });
-        let compile = |bytes: &[u8], side: &str| {
-            Module::new(&timing, bytes).map_err(|e| format!("the {side}'s benchmark build does not compile: {e:#}"))
-        };
-        let modules = compile(head, "head").and_then(|h| Ok((h, compile(base, "base")?)));
-        let outcomes = scenarios
-            .iter()
+    let compile = |bytes: &[u8], side: &str| {
+        Module::new(&timing, bytes).map_err(|e| format!("the {side}'s benchmark build does not compile: {e:#}"))
+    };
+    let modules = base.and_then(|base| Ok((compile(head, "head")?, compile(base, "base")?)));
+    with_epoch_clock(&timing, || {
+        scenarios
+            .into_iter()
             .map(|sc| {
                 let outcome = match &modules {
                     Ok((h, b)) => paired(h, b, sc, &seeds(sc, selection), protocol, &design),
                     Err(e) => Err(e.clone()),
                 };
-                (sc.id.clone(), outcome)
+                (sc, outcome)
             })
-            .collect();
-        ticking.store(false, Ordering::Relaxed);
-        outcomes
+            .collect()
     })
 }
 
@@ -579,37 +576,36 @@ fn paired(
     let side = |module: &Module, seed: u64| {
         prepared(module, p.limits, Meter::Clock, export, seed, p.warmup_iterations).map_err(|e| e.message)
     };
-    let mut pairs = Vec::new();
+    let mut heads = Vec::new();
+    let mut bases = Vec::new();
     for &seed in seeds {
-        pairs.push((side(head, seed)?, side(base, seed)?, Vec::new(), Vec::new()));
+        heads.push(side(head, seed)?);
+        bases.push(side(base, seed)?);
     }
+    let (mut head_times, mut base_times) = (vec![Vec::new(); seeds.len()], vec![Vec::new(); seeds.len()]);
+    let time = |(guest, abi): &mut (Guest, Abi), times: &mut Vec<f64>| -> Result<(), String> {
+        times.push(timed_op(guest, abi, 0.0).map_err(|e| e.message)?);
+        Ok(())
+    };
     for &target in &design.looks {
-        for ((h, h_abi), (b, b_abi), head_times, base_times) in &mut pairs {
-            while head_times.len() < target {
-                let head_first = head_times.len() % 2 == 0;
-                for head_now in [head_first, !head_first] {
-                    let (guest, abi, times) = if head_now {
-                        (&mut *h, &*h_abi, &mut *head_times)
-                    } else {
-                        (&mut *b, &*b_abi, &mut *base_times)
-                    };
-                    times.push(timed_op(guest, abi, 0.0).map_err(|e| e.message)?);
+        for s in 0..seeds.len() {
+            while head_times[s].len() < target {
+                if head_times[s].len() % 2 == 0 {
+                    time(&mut heads[s], &mut head_times[s])?;
+                    time(&mut bases[s], &mut base_times[s])?;
+                } else {
+                    time(&mut bases[s], &mut base_times[s])?;
+                    time(&mut heads[s], &mut head_times[s])?;
                 }
             }
         }
-        let (base_times, head_times): (Vec<Vec<f64>>, Vec<Vec<f64>>) =
-            pairs.iter().map(|(_, _, h, b)| (b.clone(), h.clone())).unzip();
         let look = compare_paired(&base_times, &head_times, design)
             .ok_or_else(|| "a timed operation read 0 ns: below the clock's resolution".to_owned())?;
         if look.stop {
-            for ((h, h_abi), (b, b_abi), _, _) in &mut pairs {
-                h_abi.teardown(h).map_err(|e| e.message)?;
-                b_abi.teardown(b).map_err(|e| e.message)?;
+            for (guest, abi) in heads.iter_mut().chain(&mut bases) {
+                abi.teardown(guest).map_err(|e| e.message)?;
             }
-            let statistic = |per_seed: &[Vec<f64>]| {
-                let seeds: Option<Vec<Distribution>> = per_seed.iter().map(|s| Distribution::of(s)).collect();
-                seeds.and_then(|s| median_of_p95(&s)).unwrap_or(f64::NAN)
-            };
+            let statistic = |per_seed: &[Vec<f64>]| median_of_seed_p95s(per_seed).unwrap_or(f64::NAN);
             return Ok((look, statistic(&base_times), statistic(&head_times)));
         }
     }

@@ -16,7 +16,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::stats::{median, percentile};
+use crate::stats::{median, median_of_seed_p95s, percentile};
 
 /// The plan of looks of one metric.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -110,7 +110,7 @@ pub fn compare_paired(base: &[Vec<f64>], head: &[Vec<f64>], design: &Design) -> 
     if samples_per_seed(head)? != n || base.len() != head.len() {
         return None;
     }
-    let value = statistic(head)? / statistic(base)?;
+    let value = median_of_seed_p95s(head)? / median_of_seed_p95s(base)?;
     let mut rng = SplitMix64(BOOTSTRAP_SEED);
     let (mut a, mut b) = (Vec::with_capacity(n), Vec::with_capacity(n));
     let draws: Vec<f64> = (0..design.resamples)
@@ -153,7 +153,7 @@ pub fn judge_thresholds(
     design: &Design,
 ) -> Option<Look<Standing>> {
     let n = samples_per_seed(samples)?;
-    let value = statistic(samples)?;
+    let value = median_of_seed_p95s(samples)?;
     let lowest = warn.or(hard)?;
     let mut rng = SplitMix64(BOOTSTRAP_SEED);
     let mut a = Vec::with_capacity(n);
@@ -206,11 +206,6 @@ fn samples_per_seed(per_seed: &[Vec<f64>]) -> Option<usize> {
     let n = per_seed.first()?.len();
     let fine = n > 0 && per_seed.iter().all(|s| s.len() == n && s.iter().all(|x| x.is_finite() && *x > 0.0));
     fine.then_some(n)
-}
-
-/// The contract's statistic: the median over seeds of each seed's p95.
-fn statistic(per_seed: &[Vec<f64>]) -> Option<f64> {
-    median(&per_seed.iter().map(|s| percentile(s, 95.0)).collect::<Option<Vec<f64>>>()?)
 }
 
 /// The p95 of `v` (reordered in place), interpolated as `stats::percentile` does; by

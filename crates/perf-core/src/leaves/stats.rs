@@ -49,6 +49,11 @@ pub fn median_of_p95(per_seed: &[Distribution]) -> Option<f64> {
     median(&per_seed.iter().map(|d| d.p95).collect::<Vec<_>>())
 }
 
+/// The same gate value from each seed's raw samples; `None` when a seed has none.
+pub fn median_of_seed_p95s(per_seed: &[Vec<f64>]) -> Option<f64> {
+    median(&per_seed.iter().map(|s| percentile(s, 95.0)).collect::<Option<Vec<f64>>>()?)
+}
+
 /// A sample's median and a distribution-free 95% interval for it: the order statistics at
 /// ranks n/2 ∓ 1.96·√n/2 (the normal approximation of the binomial), clamped to the sample.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
