@@ -70,6 +70,18 @@ pub enum Change {
     Undecided,
 }
 
+impl Change {
+    /// As the summary's JSON names it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Change::Same => "same",
+            Change::Regressed => "regressed",
+            Change::Improved => "improved",
+            Change::Undecided => "undecided",
+        }
+    }
+}
+
 /// Where a value stands against its warn and hard thresholds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]

@@ -104,27 +104,17 @@ pub fn render_against_base(a: &AgainstBase) -> String {
         );
     } else {
         let _ = writeln!(out, "against {} ({short}): sizes of what ships that differ, exactly", a.reference);
-        let _ = writeln!(
-            out,
-            "{:<14} {:<8} {:<6} {:>12} {:>12} {:>10}",
-            "metric", "variant", "unit", "base", "head", "change"
-        );
+        let mut row = |[m, v, u, b, h, change]: [&str; 6]| {
+            let _ = writeln!(out, "{m:<14} {v:<8} {u:<6} {b:>12} {h:>12} {change:>10}");
+        };
+        row(["metric", "variant", "unit", "base", "head", "change"]);
         let value = |v: Option<f64>| v.map_or_else(|| "none".to_owned(), number);
         for s in &changed {
             let change = match s.change() {
                 SizeChange::Changed(by) => signed(by),
                 SizeChange::Same | SizeChange::OneSided => "-".to_owned(),
             };
-            let _ = writeln!(
-                out,
-                "{:<14} {:<8} {:<6} {:>12} {:>12} {:>10}",
-                s.metric_id,
-                s.variant.as_str(),
-                s.unit.as_str(),
-                value(s.base),
-                value(s.head),
-                change
-            );
+            row([&s.metric_id, s.variant.as_str(), s.unit.as_str(), &value(s.base), &value(s.head), &change]);
         }
         let _ = writeln!(out, "{} other sizes the same", a.sizes.len() - changed.len());
     }
@@ -134,35 +124,23 @@ pub fn render_against_base(a: &AgainstBase) -> String {
             "wasmtime timings against {}, sampled in alternation: median over seeds of the per-seed p95",
             a.reference
         );
-        let _ = writeln!(
-            out,
-            "{:<14} {:<8} {:<5} {:>10} {:>10} {:>9} {:>16}  {:<10} pairs/seed",
-            "metric", "variant", "unit", "base", "head", "head/base", "interval", "outcome"
-        );
+        let mut row = |[m, v, u, b, h, r, i, o, pairs]: [&str; 9]| {
+            let _ = writeln!(out, "{m:<14} {v:<8} {u:<5} {b:>10} {h:>10} {r:>9} {i:>16}  {o:<10} {pairs}");
+        };
+        row(["metric", "variant", "unit", "base", "head", "head/base", "interval", "outcome", "pairs/seed"]);
+        let value = |v: Option<f64>| v.map_or_else(|| "-".to_owned(), number);
         for t in &a.timings {
-            let value = |v: Option<f64>| v.map_or_else(|| "-".to_owned(), number);
             let (ratio, interval, outcome, pairs) = match (&t.look, &t.error) {
                 (Some(l), _) => (
                     format!("{:.3}", l.value),
                     format!("[{:.3}, {:.3}]", l.low, l.high),
-                    format!("{:?}", l.decision).to_lowercase(),
+                    l.decision.as_str().to_owned(),
                     format!("{} (look {} of {})", l.samples_per_seed, l.look, l.looks),
                 ),
                 (None, e) => ("-".into(), "-".into(), "not compared".into(), e.clone().unwrap_or_default()),
             };
-            let _ = writeln!(
-                out,
-                "{:<14} {:<8} {:<5} {:>10} {:>10} {:>9} {:>16}  {:<10} {}",
-                t.metric_id,
-                t.variant.as_str(),
-                t.unit.as_str(),
-                value(t.base),
-                value(t.head),
-                ratio,
-                interval,
-                outcome,
-                pairs
-            );
+            let (base, head) = (value(t.base), value(t.head));
+            row([&t.metric_id, t.variant.as_str(), t.unit.as_str(), &base, &head, &ratio, &interval, &outcome, &pairs]);
         }
     }
     let _ =
