@@ -128,6 +128,11 @@ impl<'a> RuntimePlan<'a> {
         }
     }
 
+    /// Whether wasmtime runs scenarios in this run: what `--compare` times in alternation.
+    fn runs_in_wasmtime(&self) -> bool {
+        self.uses(Engine::Wasmtime) && self.engines.contains(&Engine::Wasmtime)
+    }
+
     /// Whether this run runs anything at all (else no benchmark build is needed).
     fn runs_anything(&self) -> bool {
         self.engines.iter().any(|e| self.uses(*e))
@@ -207,7 +212,7 @@ pub(crate) fn measure_against(
     // The base's builds too, before the timings, which must not share the cores with them.
     let (mut base_run, base_builds) = match base {
         Some(b) => {
-            let (run, builds) = build_base(sh, loaded, b, selected, runtime.runs_anything());
+            let (run, builds) = build_base(sh, loaded, b, selected, runtime.runs_in_wasmtime());
             (Some(run), builds)
         }
         None => (None, Vec::new()),
@@ -282,7 +287,7 @@ fn compare_scenarios(
     base_run: &mut BaseRun,
     steps: &mut Steps,
 ) {
-    if runtime.bindgen || !runtime.engines.contains(&Engine::Wasmtime) {
+    if !runtime.runs_in_wasmtime() {
         return;
     }
     let Some(head) = &builds.scenarios else { return };
@@ -311,7 +316,7 @@ pub(crate) struct BaseRun {
 /// Builds and measures each of `selected` as the head's are, from the base's checkout with
 /// its own target directory, its paths remapped to the same `/workspace`, so that the same
 /// sources give the same bytes; with `benchmark`, their benchmark builds too, for the
-/// paired timings. What failed is in the variants' `error`, so the summary is still written.
+/// paired timings in wasmtime (the browsers do not compare yet). What failed is in the variants' `error`, so the summary is still written.
 fn build_base(
     sh: &Shell,
     loaded: &inputs::Loaded,
