@@ -63,6 +63,8 @@ pub extern "C" fn kernel_runtime_new(channel_capacity: u32) -> u32 {
     }
     #[cfg(feature = "compile-heavy")]
     std::hint::black_box(crate::compile_heavy::warm_up(u64::from(channel_capacity)));
+    #[cfg(feature = "slow-start")]
+    std::hint::black_box(crate::compile_heavy::slow_start(u64::from(channel_capacity)));
     let runtime = Runtime { region: Region::new(channel_capacity as usize), received: 0, drained: None };
     let mut all = runtimes();
     let index = match all.iter().position(Option::is_none) {

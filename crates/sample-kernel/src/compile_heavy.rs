@@ -1,8 +1,10 @@
-//! A module that is expensive to compile: 16,384 distinct functions, each called once when
-//! a runtime is created (`kernel_runtime_new`, the public API's first call). V8 compiles a
-//! function lazily on its first call, so a browser pays for all of them inside cold init. Only the gate's own tests enable the
-//! `compile-heavy` feature, to prove that cold init in a browser (M-PERF-02A) fails an active
-//! baseline and that reverting passes.
+//! A module that is expensive to compile: distinct functions, each called once when a
+//! runtime is created (`kernel_runtime_new`, the public API's first call). V8 compiles a
+//! function lazily on its first call, so a browser pays for all of them inside cold init.
+//! Only the gate's own tests enable these features: `compile-heavy` (16,384 functions) to
+//! prove that cold init in a browser (M-PERF-02A) fails an active baseline and that
+//! reverting passes; `slow-start` (2,048) to prove that `perf --compare` finds a slower
+//! start against the parent commit.
 
 /// One function per `(P, A, B)`: its own constants in every step, so neither LLVM nor
 /// wasm-opt can fold two of them into one.
@@ -39,6 +41,7 @@ macro_rules! grid {
 }
 
 /// Every grid of each listed `P`, A and B in 0..64.
+#[cfg(feature = "compile-heavy")]
 macro_rules! planes {
     ($($p:literal)*) => {
         [$(
@@ -55,9 +58,23 @@ macro_rules! planes {
 /// functions for the browser to compile. So many because the effect must stand well clear of
 /// a clean module's noise: with 4,096, cold init went from 12–28 ms to 55–85 ms on a quiet
 /// machine, which a 150% tolerance over an anchor measured at 28 ms did not always flag.
+#[cfg(feature = "compile-heavy")]
 static FUNCTIONS: [[[fn(u64) -> u64; 64]; 64]; 4] = planes!(0 1 2 3);
 
 /// Runs all 16,384 functions once, chained so that none can be skipped.
+#[cfg(feature = "compile-heavy")]
 pub fn warm_up(seed: u64) -> u64 {
     FUNCTIONS.iter().flatten().flatten().fold(seed, |acc, f| f(acc))
+}
+
+/// 2,048 functions of their own plane (`P` = 4): a slower start, not a module too slow to
+/// miss (`compile-heavy`'s 4,096 moved cold init from 12–28 ms to 55–85 ms).
+#[cfg(feature = "slow-start")]
+static SLOW_START: [[fn(u64) -> u64; 64]; 32] = grid!(4;
+    0 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20 21 22 23 24 25 26 27 28 29 30 31);
+
+/// Runs the 2,048 functions once, chained.
+#[cfg(feature = "slow-start")]
+pub fn slow_start(seed: u64) -> u64 {
+    SLOW_START.iter().flatten().fold(seed, |acc, f| f(acc))
 }

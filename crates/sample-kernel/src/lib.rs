@@ -26,7 +26,7 @@ pub mod exports;
 #[cfg(feature = "host-diagnostics")]
 pub mod diagnostics;
 
-#[cfg(feature = "compile-heavy")]
+#[cfg(any(feature = "compile-heavy", feature = "slow-start"))]
 pub mod compile_heavy;
 #[cfg(feature = "mono-bloat")]
 pub mod mono_bloat;

@@ -9,7 +9,7 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use perf_core::browser::OperationCall;
-use perf_core::browser_schedule::{Probe, Visit, Work};
+use perf_core::browser_schedule::{Probe, Side, Visit, Work};
 use perf_core::policy::VariantKind;
 use serde_json::json;
 
@@ -44,6 +44,33 @@ pub(crate) struct VariantBuilds {
     pub production: Shipped,
 }
 
+/// Each variant's builds the browsers load: the working tree's and, with `--compare`, the
+/// base commit's (`None` without `--compare`).
+pub(crate) struct Modules {
+    pub head: Vec<(VariantKind, Arc<VariantBuilds>)>,
+    pub base: Option<BaseModules>,
+}
+
+/// The base commit's builds the browsers compare with.
+pub(crate) struct BaseModules {
+    /// The variants it built.
+    pub builds: Vec<(VariantKind, Arc<VariantBuilds>)>,
+    /// How many comparisons with the base the run makes in all: they share its error rate
+    /// (`Design::within`).
+    pub family: usize,
+}
+
+impl Modules {
+    /// The builds `visit` loads; `None` for the canary's own module, or a variant that side lacks.
+    pub fn of(&self, visit: &Visit) -> Option<&(VariantKind, Arc<VariantBuilds>)> {
+        let side = match visit.side {
+            Side::Head => &self.head,
+            Side::Base => &self.base.as_ref()?.builds,
+        };
+        side.iter().find(|(v, _)| Some(*v) == visit.variant)
+    }
+}
+
 /// Which of a variant's builds a probe loads, and where the server keeps it.
 #[derive(Clone, Copy)]
 enum Build {
@@ -59,26 +86,32 @@ impl Build {
         }
     }
 
-    /// The folder of `variant`'s build: `/m/<variant>` (scenarios) or `/p/<variant>`; the
-    /// module is served beside it as `<folder>.wasm`, the glue inside it.
-    fn folder(self, variant: VariantKind) -> String {
+    /// The folder of `variant`'s build: `/m/<variant>` (scenarios) or `/p/<variant>`, under
+    /// `/base` for the base commit's (`--compare`); the module is served beside it as
+    /// `<folder>.wasm`, the glue inside it.
+    fn folder(self, variant: VariantKind, side: Side) -> String {
         let prefix = match self {
             Build::Scenarios => "m",
             Build::Production => "p",
         };
-        format!("/{prefix}/{}", variant.as_str())
+        let side = match side {
+            Side::Head => "",
+            Side::Base => "/base",
+        };
+        format!("{side}/{prefix}/{}", variant.as_str())
     }
 }
 
 /// What the loopback server serves the probes: the page, each variant's two builds (each
-/// module with a fresh nonce per fetch, and its glue), and the cache canary's module (the
-/// same bytes every time).
-pub(crate) fn routes(modules: &[(VariantKind, Arc<VariantBuilds>)]) -> BTreeMap<String, Resource> {
+/// module with a fresh nonce per fetch, and its glue), the base commit's beside them
+/// (`--compare`), and the cache canary's module (the same bytes every time).
+pub(crate) fn routes(modules: &Modules) -> BTreeMap<String, Resource> {
     let mut routes = BTreeMap::from([(PAGE_PATH.to_owned(), Resource::Page(PAGE.to_owned()))]);
-    for (variant, builds) in modules {
+    let base = modules.base.iter().flat_map(|b| &b.builds).map(|b| (Side::Base, b));
+    for (side, (variant, builds)) in modules.head.iter().map(|b| (Side::Head, b)).chain(base) {
         for build in [Build::Scenarios, Build::Production] {
             let Some(shipped) = Build::of(builds, build) else { continue };
-            let folder = build.folder(*variant);
+            let folder = build.folder(*variant, side);
             routes.insert(format!("{folder}.wasm"), Resource::Module(Arc::new(shipped.module.clone())));
             for (path, js) in &shipped.glue {
                 routes.insert(format!("{folder}/{path}"), Resource::Script(Arc::new(js.clone())));
@@ -90,12 +123,12 @@ pub(crate) fn routes(modules: &[(VariantKind, Arc<VariantBuilds>)]) -> BTreeMap<
 }
 
 /// The expression `visit`'s page evaluates: its probe's harness called with its arguments.
-pub(crate) fn expression(visit: &Visit, modules: &[(VariantKind, Arc<VariantBuilds>)], server: &Loopback) -> String {
-    let builds = modules.iter().find(|(v, _)| Some(*v) == visit.variant);
+pub(crate) fn expression(visit: &Visit, modules: &Modules, server: &Loopback) -> String {
+    let builds = modules.of(visit);
     // The module's URL and its main glue file's, when it has glue.
     let urls = |build: Build| match builds {
         Some((variant, builds)) => {
-            let folder = build.folder(*variant);
+            let folder = build.folder(*variant, visit.side);
             let main = Build::of(builds, build).and_then(|b| b.glue.first());
             let glue = main.map(|(main, _)| server.url(&format!("{folder}/{main}")));
             (server.url(&format!("{folder}.wasm")), glue)

@@ -5,14 +5,15 @@
 //! round-robin, the timed scenarios) run page load by page load, each in a fresh browser
 //! context, and each outcome handed to `perf_core::browser_sampling`, which decides what it
 //! makes of it (one variant's failure does not stop the others; a browser that dies fails
-//! every variant it had left, naming the cause).
+//! every variant it had left, naming the cause). With `--compare`, the same browser then
+//! loads the head's and the base's builds in alternation (`perf_core::browser_pairing`).
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
-use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use perf_core::browser::{EnvironmentRun, OperationCall};
+use perf_core::browser_pairing::{PairedTiming, Pairing};
 use perf_core::browser_sampling::{Outcome, Sampling, Unavailable};
 use perf_core::browser_schedule::{EnvironmentPlan, Probe, Visit};
 use perf_core::corpus::{BrowserKind, BrowserProtocol, Corpus, Environment};
@@ -21,7 +22,7 @@ use perf_core::policy::VariantKind;
 use perf_core::runtime::RunError;
 use xshell::Shell;
 
-use crate::browser_probe::{self, PAGE_PATH, VariantBuilds};
+use crate::browser_probe::{self, Modules, PAGE_PATH};
 use crate::browser_process::{self, BrowserProcess};
 use crate::browser_session::{BrowserSession, PageLoad};
 use crate::host_build::HostPages;
@@ -48,37 +49,74 @@ pub(crate) struct BrowserSelection {
     pub all_cells: bool,
 }
 
-/// Every corpus environment's run of every module (in `modules` order).
+/// How many cells the selected environments compare with the base over `variants`.
+pub(crate) fn compared_cells(
+    corpus: &Corpus,
+    selection: &BrowserSelection,
+    seeds: &[u64],
+    variants: &[VariantKind],
+) -> usize {
+    let Some(protocol) = &corpus.browser_protocol else { return 0 };
+    let selected = corpus.environments.iter().filter(|e| selection.browsers.contains(&e.browser));
+    selected
+        .map(|env| {
+            Pairing::count(&EnvironmentPlan::of(corpus, env, protocol, selection.all_cells), protocol, seeds, variants)
+        })
+        .sum()
+}
+
+/// What the browsers measured: each variant's run of every environment and, with a base,
+/// each environment's comparisons.
+#[derive(Default)]
+pub(crate) struct BrowserRuns {
+    pub runs: BTreeMap<VariantKind, Vec<EnvironmentRun>>,
+    /// Per environment that ran, its cells compared with the base's builds.
+    pub paired: Vec<(String, Vec<PairedTiming>)>,
+}
+
+/// Every corpus environment's run of every module (in `modules.head` order), and with a
+/// base, the comparison of each environment that ran.
 pub(crate) fn run_environments(
     sh: &Shell,
     corpus: &Corpus,
     selection: &BrowserSelection,
-    modules: &[(VariantKind, Arc<VariantBuilds>)],
+    modules: &Modules,
     hosts: &HostBuilds,
     seeds: &[u64],
-) -> BTreeMap<VariantKind, Vec<EnvironmentRun>> {
-    let mut out: BTreeMap<VariantKind, Vec<EnvironmentRun>> = BTreeMap::new();
+) -> BrowserRuns {
+    let mut out = BrowserRuns::default();
     let Some(protocol) = &corpus.browser_protocol else { return out };
     for env in &corpus.environments {
         let plan = EnvironmentPlan::of(corpus, env, protocol, selection.all_cells);
         let runs: Vec<EnvironmentRun> = if !selection.browsers.contains(&env.browser) {
             let why = selection.narrowed_by.as_deref().unwrap_or("not selected");
-            modules.iter().map(|_| plan.left_out(why)).collect()
+            modules.head.iter().map(|_| plan.left_out(why)).collect()
         } else {
             eprintln!("note: measuring cold init in {} ({})", env.id, env.label);
             match run_environment(sh, env, protocol, modules, hosts, seeds, &plan) {
-                Ok(runs) => runs,
+                Ok((runs, paired)) => {
+                    out.paired.extend(paired.map(|p| (env.id.clone(), p)));
+                    runs
+                }
                 Err(e) => {
                     let why = format!("{}: {e:#}", browser_process::support(env.browser).executable);
-                    modules.iter().map(|_| plan.not_started(&why)).collect()
+                    if modules.base.is_some() {
+                        let cells = Pairing::not_compared(&plan, protocol, seeds, &variants_of(modules), &why);
+                        out.paired.push((env.id.clone(), cells));
+                    }
+                    modules.head.iter().map(|_| plan.not_started(&why)).collect()
                 }
             }
         };
-        for ((variant, _), run) in modules.iter().zip(runs) {
-            out.entry(*variant).or_default().push(run);
+        for ((variant, _), run) in modules.head.iter().zip(runs) {
+            out.runs.entry(*variant).or_default().push(run);
         }
     }
     out
+}
+
+fn variants_of(modules: &Modules) -> Vec<VariantKind> {
+    modules.head.iter().map(|(v, _)| *v).collect()
 }
 
 /// A started environment: the loopback server, the browser and its protocol session.
@@ -95,18 +133,19 @@ struct Started {
 }
 
 /// Starts `env`'s browser, runs its schedule over `modules` and `seeds`, and returns each
-/// variant's run; an error means the browser could not be started or reached.
+/// variant's run and, with a base, what the comparison found (`None` without one); an error
+/// means the browser could not be started or reached.
 fn run_environment(
     sh: &Shell,
     env: &Environment,
     protocol: &BrowserProtocol,
-    modules: &[(VariantKind, Arc<VariantBuilds>)],
+    modules: &Modules,
     hosts: &HostBuilds,
     seeds: &[u64],
     plan: &EnvironmentPlan,
-) -> anyhow::Result<Vec<EnvironmentRun>> {
+) -> anyhow::Result<(Vec<EnvironmentRun>, Option<Vec<PairedTiming>>)> {
     let mut started = Started::start(sh, env, protocol, modules)?;
-    let variants: Vec<VariantKind> = modules.iter().map(|(v, _)| *v).collect();
+    let variants = variants_of(modules);
     let mut sampling = Sampling::new(plan, &variants, started.session.identity(), &started.process.command_line);
     if plan.hosts.is_some() {
         for (variant, app, build) in &hosts.builds {
@@ -129,12 +168,36 @@ fn run_environment(
     started.run(&schedule.hosts, modules, &mut sampling);
     if sampling.stopped() {
         // The canary failed, perhaps on a hung browser: killed on drop, not asked to close.
-        return Ok(sampling.finish());
+        let why = "the cache canary failed: no sample would be known cold";
+        let paired = modules.base.as_ref().map(|_| Pairing::not_compared(plan, protocol, seeds, &variants, why));
+        return Ok((sampling.finish(), paired));
     }
     if !plan.timed.is_empty() {
         eprintln!("note: timing {} scenario(s) per operation in {}", plan.timed.len(), env.id);
     }
     started.run(&schedule.operations, modules, &mut sampling);
+    let paired = modules.base.as_ref().map(|base| {
+        eprintln!("note: comparing with the base in {}, in alternation", env.id);
+        let missing: Vec<(VariantKind, String)> = variants
+            .iter()
+            .filter(|v| !base.builds.iter().any(|(b, _)| b == *v))
+            .map(|v| (*v, "the base has no build of this variant (its build failed)".to_owned()))
+            .collect();
+        let identity = started.session.identity().clone();
+        let mut pairing = Pairing::new(plan, protocol, seeds, &variants, &identity, &missing, base.family);
+        let (t, mut loads) = (Instant::now(), 0);
+        while let Some(round) = pairing.next_round() {
+            for visit in round {
+                if pairing.wants(&visit) {
+                    let outcome = started.load(&visit, modules);
+                    pairing.record(&visit, outcome);
+                    loads += 1;
+                }
+            }
+        }
+        eprintln!("note: {loads} paired loads in {}, {:.1} s", env.id, t.elapsed().as_secs_f64());
+        pairing.finish()
+    });
     let Started { session, process, server, host_sites, .. } = started;
     session.close();
     drop(process);
@@ -149,16 +212,11 @@ fn run_environment(
             }
         }
     }
-    Ok(runs)
+    Ok((runs, paired))
 }
 
 impl Started {
-    fn start(
-        sh: &Shell,
-        env: &Environment,
-        protocol: &BrowserProtocol,
-        modules: &[(VariantKind, Arc<VariantBuilds>)],
-    ) -> anyhow::Result<Started> {
+    fn start(sh: &Shell, env: &Environment, protocol: &BrowserProtocol, modules: &Modules) -> anyhow::Result<Started> {
         let timeout = Duration::from_millis(protocol.millis_per_call);
         let exe = browser_process::ensure_installed(sh, env.browser)?;
         let server = Loopback::serve(browser_probe::routes(modules))?;
@@ -176,7 +234,7 @@ impl Started {
     }
 
     /// Loads each of `visits` that `sampling` still wants and hands it the outcome.
-    fn run(&mut self, visits: &[Visit], modules: &[(VariantKind, Arc<VariantBuilds>)], sampling: &mut Sampling) {
+    fn run(&mut self, visits: &[Visit], modules: &Modules, sampling: &mut Sampling) {
         for visit in visits {
             if sampling.wants(visit) {
                 let outcome = self.load(visit, modules);
@@ -186,14 +244,13 @@ impl Started {
     }
 
     /// One page load in a fresh context; a failure names the browser's exit when it died.
-    fn load(&mut self, visit: &Visit, modules: &[(VariantKind, Arc<VariantBuilds>)]) -> Outcome {
+    fn load(&mut self, visit: &Visit, modules: &Modules) -> Outcome {
         // A scenario export runs on the benchmark build, which a variant may lack.
-        if let Probe::Operation { call: OperationCall::Export(export), .. } = &visit.probe {
-            let builds = modules.iter().find(|(v, _)| Some(*v) == visit.variant);
-            if builds.is_some_and(|(_, b)| b.scenarios.is_none()) {
-                let why = format!("{export} is the benchmark build's, which failed to build");
-                return Outcome::Failed { error: RunError::environment(why), browser_exited: None };
-            }
+        if let Probe::Operation { call: OperationCall::Export(export), .. } = &visit.probe
+            && modules.of(visit).is_some_and(|(_, b)| b.scenarios.is_none())
+        {
+            let why = format!("{export} is the benchmark build's, which failed to build");
+            return Outcome::Failed { error: RunError::environment(why), browser_exited: None };
         }
         let expression = browser_probe::expression(visit, modules, &self.server);
         // The scripts of the first kept load of a host app's page are what it ships; of its

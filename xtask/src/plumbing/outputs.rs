@@ -61,7 +61,9 @@ pub(crate) fn conclude_and_write(
             .timings
             .iter()
             .filter_map(|t| {
-                Some(format!("{} ({}, {}): {}", t.metric_id, t.variant.as_str(), t.scenario, t.error.as_ref()?))
+                let what = t.scenario.as_deref().map_or(String::new(), |s| format!(", {s}"));
+                let (m, v, e) = (&t.metric_id, t.variant.as_str(), &t.environment);
+                Some(format!("{m} ({v}, {e}{what}): {}", t.error.as_ref()?))
             })
             .collect();
         if !uncompared.is_empty() {

@@ -29,7 +29,7 @@ use xshell::{Shell, cmd};
 
 use crate::atomic_write::write_atomic;
 use crate::attribution::{self, Profile};
-use crate::browser_probe::{Shipped, VariantBuilds};
+use crate::browser_probe::{BaseModules, Modules, Shipped, VariantBuilds};
 use crate::browser_runner::{self, BrowserSelection, HostBuilds};
 use crate::host_build::{self, HostBuild, HostCaches, HostPages};
 use crate::optimize::{self, BINARYEN_VERSION, CacheOutcome};
@@ -212,7 +212,7 @@ pub(crate) fn measure_against(
     // The base's builds too, before the timings, which must not share the cores with them.
     let (mut base_run, base_builds) = match base {
         Some(b) => {
-            let (run, builds) = build_base(sh, loaded, b, selected, runtime.runs_in_wasmtime());
+            let (run, builds) = build_base(sh, loaded, b, selected, runs_scenario_exports(runtime));
             (Some(run), builds)
         }
         None => (None, Vec::new()),
@@ -222,6 +222,13 @@ pub(crate) fn measure_against(
     let timing =
         if built.iter().any(|(_, runs)| runs.is_some()) { Some(locks.timing(&activity, runtime.wait)?) } else { None };
     let narrowed_by = runtime.narrowed_by();
+    let browsers = runtime.engines.iter().filter_map(|e| e.browser()).collect();
+    let corpus_seeds = || runtime.corpus.coverage.required_seed_set.clone();
+    let seeds = runtime.selection.seed.map_or_else(corpus_seeds, |s| vec![s]);
+    let selection = BrowserSelection { browsers, narrowed_by: narrowed_by.clone(), all_cells: runtime.all_cells };
+    if let Some(base_run) = &mut base_run {
+        base_run.family = comparisons(runtime, &loaded.budgets.value, &built, &selection, &seeds).max(1);
+    }
     let mut modules = Vec::new();
     let mut variants: Vec<VariantReport> = built
         .into_iter()
@@ -229,7 +236,7 @@ pub(crate) fn measure_against(
             let Some(builds) = builds else { return report };
             run_scenarios(&mut report, &builds, runtime, &loaded.budgets.value, narrowed_by.as_deref(), &mut steps);
             if let Some(base_run) = &mut base_run {
-                let base = base_builds.iter().find(|(v, _)| *v == report.variant).map(|(_, b)| b);
+                let base = base_builds.iter().find(|(v, _)| *v == report.variant).map(|(_, b)| &**b);
                 compare_scenarios(&report, &builds, base, runtime, &loaded.budgets.value, base_run, &mut steps);
             }
             modules.push((report.variant, Arc::new(builds)));
@@ -238,14 +245,21 @@ pub(crate) fn measure_against(
         .collect();
     if !modules.is_empty() {
         let t = Instant::now();
-        let browsers = runtime.engines.iter().filter_map(|e| e.browser()).collect();
-        let selection = BrowserSelection { browsers, narrowed_by, all_cells: runtime.all_cells };
-        let corpus_seeds = || runtime.corpus.coverage.required_seed_set.clone();
-        let seeds = runtime.selection.seed.map_or_else(corpus_seeds, |s| vec![s]);
-        let mut runs =
+        let base = base_run.as_ref().map(|b| BaseModules { builds: base_builds.clone(), family: b.family });
+        let modules = Modules { head: modules, base };
+        let mut browsers =
             browser_runner::run_environments(sh, &runtime.corpus, &selection, &modules, &host_builds, &seeds);
         for v in &mut variants {
-            v.browsers = runs.remove(&v.variant).unwrap_or_default();
+            v.browsers = browsers.runs.remove(&v.variant).unwrap_or_default();
+        }
+        if let Some(base_run) = &mut base_run {
+            for (environment, cells) in &browsers.paired {
+                for cell in cells {
+                    let Some(report) = variants.iter().find(|v| v.variant == cell.variant) else { continue };
+                    let row = TimingAgainstBase::of_browser(&loaded.budgets.value, report, environment, cell);
+                    base_run.timings.extend(row);
+                }
+            }
         }
         steps.phases.push(phase("browsers", "all", t));
     }
@@ -297,10 +311,44 @@ fn compare_scenarios(
         .map(|b| &b.module[..])
         .ok_or_else(|| "the base has no benchmark build of this variant (its build failed)".to_owned());
     let (corpus, selection) = (&runtime.corpus, &runtime.selection);
-    for (scenario, outcome) in runner::compare_variant(&head.module, base, report.variant, corpus, budgets, selection) {
+    let family = base_run.family;
+    let compared = runner::compare_variant(&head.module, base, report.variant, corpus, budgets, selection, family);
+    for (scenario, outcome) in compared {
         base_run.timings.extend(TimingAgainstBase::of(budgets, report, scenario, &outcome));
     }
     steps.phases.push(phase("compare", report.variant.as_str(), t));
+}
+
+/// How many timings `--compare` compares in all: wasmtime's operations on each variant built
+/// and the selected browsers' cells; they share the run's error rate (`Design::within`).
+fn comparisons(
+    runtime: &RuntimePlan,
+    budgets: &Budgets,
+    built: &[(VariantReport, Option<VariantBuilds>)],
+    selection: &BrowserSelection,
+    seeds: &[u64],
+) -> usize {
+    let variants: Vec<VariantKind> = built.iter().filter(|(_, b)| b.is_some()).map(|(r, _)| r.variant).collect();
+    let wasmtime: usize = match runtime.runs_in_wasmtime() {
+        true => {
+            let compared =
+                |v: &VariantKind| runner::compared_scenarios(*v, &runtime.corpus, budgets, &runtime.selection);
+            variants.iter().map(|v| compared(v).len()).sum()
+        }
+        false => 0,
+    };
+    wasmtime + browser_runner::compared_cells(&runtime.corpus, selection, seeds, &variants)
+}
+
+/// Whether the run times a scenario's export, which runs on the benchmark build: in
+/// wasmtime, or in a selected browser's environment.
+fn runs_scenario_exports(runtime: &RuntimePlan) -> bool {
+    let corpus = &runtime.corpus;
+    let exported = |metric: &String| corpus.scenarios.iter().any(|s| s.export.is_some() && s.metrics.contains(metric));
+    let in_browsers = corpus.environments.iter().any(|env| {
+        runtime.engines.iter().any(|e| e.browser() == Some(env.browser)) && env.scenario_metrics.iter().any(exported)
+    });
+    runtime.runs_in_wasmtime() || in_browsers
 }
 
 /// The base's builds for `perf --compare REF`.
@@ -311,19 +359,22 @@ pub(crate) struct BaseRun {
     pub variants: Vec<VariantReport>,
     /// The timed metrics compared in alternation with the head's.
     pub timings: Vec<TimingAgainstBase>,
+    /// How many they are to be (set before the timings): they share the run's error rate.
+    pub family: usize,
 }
 
 /// Builds and measures each of `selected` as the head's are, from the base's checkout with
 /// its own target directory, its paths remapped to the same `/workspace`, so that the same
 /// sources give the same bytes; with `benchmark`, their benchmark builds too, for the
-/// paired timings in wasmtime (the browsers do not compare yet). What failed is in the variants' `error`, so the summary is still written.
+/// paired timings of scenario exports. What failed is in the variants' `error`, so the
+/// summary is still written.
 fn build_base(
     sh: &Shell,
     loaded: &inputs::Loaded,
     base: &BaseCheckout,
     selected: &[&Variant],
     benchmark: bool,
-) -> (BaseRun, Vec<(VariantKind, VariantBuilds)>) {
+) -> (BaseRun, Vec<(VariantKind, Arc<VariantBuilds>)>) {
     let started = Instant::now();
     let _in_checkout = sh.push_dir(&base.dir);
     let built = (|| {
@@ -354,10 +405,16 @@ fn build_base(
     });
     let (mut variants, mut builds) = (Vec::new(), Vec::new());
     for (report, built) in built {
-        builds.extend(built.map(|b| (report.variant, b)));
+        builds.extend(built.map(|b| (report.variant, Arc::new(b))));
         variants.push(report);
     }
-    let run = BaseRun { reference: base.reference.clone(), commit: base.commit.clone(), variants, timings: Vec::new() };
+    let run = BaseRun {
+        reference: base.reference.clone(),
+        commit: base.commit.clone(),
+        variants,
+        timings: Vec::new(),
+        family: 1,
+    };
     (run, builds)
 }
 

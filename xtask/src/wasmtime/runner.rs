@@ -12,11 +12,11 @@ use std::hint::black_box;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
-use perf_core::against_base::PairedOutcome;
 use perf_core::budget::{Budgets, Source};
 use perf_core::corpus::{Corpus, Limits, Protocol, Scenario};
 use perf_core::policy::VariantKind;
 use perf_core::runtime::{Calibration, Figures, FuelFigures, RunError, RunErrorKind, RuntimeReport, ScenarioRun};
+use perf_core::sequential::PairedOutcome;
 use perf_core::sequential::{Design, compare_paired};
 use perf_core::stats::{Distribution, median_of_seed_p95s};
 use perf_core::unit::Unit;
@@ -531,18 +531,11 @@ pub fn compare_variant<'c>(
     corpus: &'c Corpus,
     budgets: &Budgets,
     selection: &Selection,
+    family: usize,
 ) -> Vec<(&'c Scenario, PairedOutcome)> {
-    let timed = |s: &Scenario| {
-        s.metrics.iter().any(|id| budgets.metric(id).is_some_and(|m| m.source == Source::RuntimeScenarioP95))
-    };
-    let scenarios: Vec<&Scenario> = corpus
-        .scenarios
-        .iter()
-        .filter(|s| s.runs_in_wasmtime() && s.export.is_some() && s.variants.contains(&variant) && timed(s))
-        .filter(|s| selection.scenario.is_none_or(|id| id == s.id))
-        .collect();
+    let scenarios = compared_scenarios(variant, corpus, budgets, selection);
     let protocol = corpus.protocol;
-    let design = Design::doubling((protocol.iterations_per_seed as usize / 4).max(1), 3);
+    let design = Design::doubling((protocol.iterations_per_seed as usize / 4).max(1), 3).within(family);
     let timing = engine(false);
     let compile = |bytes: &[u8], side: &str| {
         Module::new(&timing, bytes).map_err(|e| format!("the {side}'s benchmark build does not compile: {e:#}"))
@@ -560,6 +553,25 @@ pub fn compare_variant<'c>(
             })
             .collect()
     })
+}
+
+/// The scenarios `compare_variant` compares on `variant`: those wasmtime runs that feed a
+/// per-operation p95 (or the one `--scenario` names).
+pub fn compared_scenarios<'c>(
+    variant: VariantKind,
+    corpus: &'c Corpus,
+    budgets: &Budgets,
+    selection: &Selection,
+) -> Vec<&'c Scenario> {
+    let timed = |s: &Scenario| {
+        s.metrics.iter().any(|id| budgets.metric(id).is_some_and(|m| m.source == Source::RuntimeScenarioP95))
+    };
+    corpus
+        .scenarios
+        .iter()
+        .filter(|s| s.runs_in_wasmtime() && s.export.is_some() && s.variants.contains(&variant) && timed(s))
+        .filter(|s| selection.scenario.is_none_or(|id| id == s.id))
+        .collect()
 }
 
 /// One scenario's paired operations, looked at as `design` plans.

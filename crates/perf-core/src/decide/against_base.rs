@@ -7,12 +7,13 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::browser_pairing::PairedTiming;
 use crate::budget::{Budgets, Engine, Source};
 use crate::corpus::Scenario;
 use crate::policy::VariantKind;
 use crate::record::{Record, build_records};
 use crate::run::VariantReport;
-use crate::sequential::{Change, Look};
+use crate::sequential::{Change, Look, PairedOutcome};
 use crate::unit::Unit;
 
 /// The head's size records against the base's.
@@ -24,7 +25,8 @@ pub struct AgainstBase {
     /// The commit it resolved to, whose sources the base was built from.
     pub commit: String,
     pub sizes: Vec<SizeAgainstBase>,
-    /// The timed metrics compared in alternation (wasmtime's per-operation p95 so far).
+    /// The timed metrics compared in alternation: wasmtime's per-operation p95, and in each
+    /// browser, cold init and the per-operation p95 of the timed scenarios.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub timings: Vec<TimingAgainstBase>,
 }
@@ -37,7 +39,11 @@ pub struct TimingAgainstBase {
     pub profile: String,
     pub variant: VariantKind,
     pub metric_id: String,
-    pub scenario: String,
+    /// "wasmtime", or the corpus environment (a browser) it was compared in.
+    pub environment: String,
+    /// The scenario whose operations it times; `None` for cold init.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scenario: Option<String>,
     pub unit: Unit,
     pub base: Option<f64>,
     pub head: Option<f64>,
@@ -46,10 +52,6 @@ pub struct TimingAgainstBase {
     pub error: Option<String>,
 }
 
-/// A scenario's paired timing as the runner hands it over: the decision with each side's
-/// statistic in ns, or why it could not run.
-pub type PairedOutcome = Result<(Look<Change>, f64, f64), String>;
-
 impl TimingAgainstBase {
     /// One row per metric of `scenario` fed by its per-operation p95, in the metric's unit.
     pub fn of(budgets: &Budgets, report: &VariantReport, scenario: &Scenario, outcome: &PairedOutcome) -> Vec<Self> {
@@ -57,24 +59,49 @@ impl TimingAgainstBase {
         metrics
             .filter(|m| m.source == Source::RuntimeScenarioP95)
             .map(|m| {
-                let unit = |ns: f64| Unit::Nanos.convert(ns, m.unit);
-                let (look, base, head, error) = match outcome {
-                    Ok((look, base, head)) => (Some(look.clone()), unit(*base), unit(*head), None),
-                    Err(e) => (None, None, None, Some(e.clone())),
-                };
-                TimingAgainstBase {
-                    profile: report.budget_profile.clone(),
-                    variant: report.variant,
-                    metric_id: m.id.clone(),
-                    scenario: scenario.id.clone(),
-                    unit: m.unit,
-                    base,
-                    head,
-                    look,
-                    error,
-                }
+                let mut row = Self::row(report, "wasmtime", &m.id, Unit::Nanos, m.unit, outcome);
+                row.scenario = Some(scenario.id.clone());
+                row
             })
             .collect()
+    }
+
+    /// The row of a metric compared in browser `environment`, in the metric's unit; `None`
+    /// for a metric the budgets do not hold.
+    pub fn of_browser(budgets: &Budgets, report: &VariantReport, environment: &str, t: &PairedTiming) -> Option<Self> {
+        let m = budgets.metric(&t.metric)?;
+        let mut row = Self::row(report, environment, &m.id, t.unit, m.unit, &t.outcome);
+        row.scenario = t.scenario.clone();
+        Some(row)
+    }
+
+    /// `outcome`'s statistics, measured in `measured`, converted to the metric's `unit`.
+    fn row(
+        report: &VariantReport,
+        environment: &str,
+        metric_id: &str,
+        measured: Unit,
+        unit: Unit,
+        outcome: &PairedOutcome,
+    ) -> Self {
+        let (look, base, head, error) = match outcome {
+            Ok((look, base, head)) => {
+                (Some(look.clone()), measured.convert(*base, unit), measured.convert(*head, unit), None)
+            }
+            Err(e) => (None, None, None, Some(e.clone())),
+        };
+        TimingAgainstBase {
+            profile: report.budget_profile.clone(),
+            variant: report.variant,
+            metric_id: metric_id.to_owned(),
+            environment: environment.to_owned(),
+            scenario: None,
+            unit,
+            base,
+            head,
+            look,
+            error,
+        }
     }
 
     pub fn change(&self) -> Option<Change> {

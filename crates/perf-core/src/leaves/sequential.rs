@@ -41,6 +41,16 @@ impl Design {
         Design { looks: (0..count).map(|k| first << k).collect(), alpha: 0.05, resamples: 2000, margin: 0.1 }
     }
 
+    /// This design for one of `cells` comparisons of a run (the metrics × variants ×
+    /// environments it compares): the run's α split evenly among them (Bonferroni), so that
+    /// a false "regressed" anywhere in the run has probability at most α; and enough
+    /// resamples that each look's tail holds ten draws or more.
+    pub fn within(mut self, cells: usize) -> Design {
+        self.alpha /= cells.max(1) as f64;
+        self.resamples = self.resamples.max((10.0 / self.alpha_per_look()).ceil() as usize);
+        self
+    }
+
     /// The look that `n` samples per seed complete (1-based), if `n` is one.
     pub fn look_at(&self, n: usize) -> Option<usize> {
         self.looks.iter().position(|&l| l == n).map(|i| i + 1)
@@ -113,6 +123,10 @@ pub struct Look<T> {
     pub low: f64,
     pub high: f64,
 }
+
+/// A paired comparison as a runner hands it over: the decision with each side's statistic
+/// (base, then head), or why it could not run.
+pub type PairedOutcome = Result<(Look<Change>, f64, f64), String>;
 
 /// Compares `head` with `base`, seed by seed, sample `i` of one taken beside sample `i` of the
 /// other. `None` when a seed has no samples, the two sides differ in shape, or a sample is
@@ -269,6 +283,16 @@ mod tests {
         let d = Design::doubling(10, 3);
         assert_eq!(d.looks, vec![10, 20, 40]);
         assert_eq!((d.look_at(20), d.look_at(25), d.cap()), (Some(2), None, 40));
+    }
+
+    #[test]
+    fn a_run_of_many_comparisons_splits_its_alpha_and_resamples_enough_for_each_tail() {
+        let one = Design::doubling(10, 3).within(1);
+        assert_eq!((one.alpha, one.resamples), (0.05, 2000), "one comparison: the design as it is");
+        let nine = Design::doubling(10, 3).within(9);
+        assert!((nine.alpha - 0.05 / 9.0).abs() < 1e-15);
+        let tail_draws = nine.resamples as f64 * nine.alpha / 3.0;
+        assert!((10.0..10.01).contains(&tail_draws), "{}", nine.resamples);
     }
 
     #[test]

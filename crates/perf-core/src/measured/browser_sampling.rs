@@ -76,24 +76,31 @@ struct CanaryRecord {
 
 /// What the cold-init harness measures in one page load.
 #[derive(Deserialize)]
-struct Loaded {
+pub(crate) struct Loaded {
     isolated: bool,
-    rounds: Vec<Round>,
+    pub rounds: Vec<Round>,
 }
 
 /// One round of the cold-init harness: its phases and what the first call answered.
 #[derive(Deserialize)]
-struct Round {
+pub(crate) struct Round {
     #[serde(flatten)]
-    sample: Sample,
-    answer: String,
+    pub sample: Sample,
+    pub answer: String,
 }
 
 /// What the operation harness measures in one page load.
 #[derive(Deserialize)]
-struct TimedBatches {
+pub(crate) struct TimedBatches {
     ops_per_batch: u32,
-    batch_ms: Vec<f64>,
+    pub batch_ms: Vec<f64>,
+}
+
+impl TimedBatches {
+    /// Each batch's time per operation, in ns.
+    pub fn per_op_ns(&self) -> Vec<f64> {
+        self.batch_ms.iter().map(|ms| ms * 1e6 / f64::from(self.ops_per_batch.max(1))).collect()
+    }
 }
 
 /// What the operation harness measures in one page load under memory pressure: linear
@@ -359,9 +366,7 @@ impl Sampling {
         match timed {
             Ok(b) => {
                 op.ops_per_batch.push((visit.seed, b.ops_per_batch));
-                // ms per batch -> ns per operation.
-                let ns = b.batch_ms.iter().map(|ms| ms * 1e6 / f64::from(b.ops_per_batch.max(1))).collect();
-                self.batches[i].entry(metric.to_owned()).or_default().push((visit.seed, ns));
+                self.batches[i].entry(metric.to_owned()).or_default().push((visit.seed, b.per_op_ns()));
             }
             Err(e) => op.error = Some(of_variant(variant, e)),
         }
@@ -449,7 +454,7 @@ fn of_variant(variant: VariantKind, e: RunError) -> RunError {
 
 /// What the `harness` measured, from the JSON `text` it returned; a page that stopped is an
 /// error classified by where it stopped.
-fn answer<T: DeserializeOwned>(browser: &BrowserIdentity, harness: &str, text: &str) -> Result<T, RunError> {
+pub(crate) fn answer<T: DeserializeOwned>(browser: &BrowserIdentity, harness: &str, text: &str) -> Result<T, RunError> {
     let page: Page<T> =
         serde_json::from_str(text).map_err(|e| RunError::environment(format!("the {harness} returned {text}: {e}")))?;
     let Some(e) = page.error else { return Ok(page.measured) };

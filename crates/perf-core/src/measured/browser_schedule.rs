@@ -56,12 +56,21 @@ pub struct Batches {
     pub millis: u32,
 }
 
+/// Whose build a page load measures: the working tree's, or the base commit's (`perf
+/// --compare`, whose modules the server keeps apart).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Side {
+    Head,
+    Base,
+}
+
 /// One page load in a fresh browser context.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Visit {
     pub probe: Probe,
     /// The variant whose module the page loads; `None` for the canary's own module.
     pub variant: Option<VariantKind>,
+    pub side: Side,
     pub seed: u64,
     /// A warm-up load: measured like the others, its figures discarded.
     pub warm_up: bool,
@@ -200,7 +209,13 @@ impl EnvironmentPlan {
         };
         let canary = [2, 1, 1]
             .into_iter()
-            .map(|rounds| Visit { probe: Probe::Canary { rounds }, variant: None, seed: first_seed, warm_up: false })
+            .map(|rounds| Visit {
+                probe: Probe::Canary { rounds },
+                variant: None,
+                side: Side::Head,
+                seed: first_seed,
+                warm_up: false,
+            })
             .collect();
         let sample = Probe::ColdInit { first_call: protocol.first_call.clone() };
         let warm_ups = (0..protocol.warmup_samples).map(|_| (first_seed, true));
@@ -209,7 +224,13 @@ impl EnvironmentPlan {
             .chain(kept)
             .flat_map(|(seed, warm_up)| {
                 let probe = &sample;
-                variants.iter().map(move |&v| Visit { probe: probe.clone(), variant: Some(v), seed, warm_up })
+                variants.iter().map(move |&v| Visit {
+                    probe: probe.clone(),
+                    variant: Some(v),
+                    side: Side::Head,
+                    seed,
+                    warm_up,
+                })
             })
             .collect();
         let batches = Batches {
@@ -223,7 +244,13 @@ impl EnvironmentPlan {
             let probe = Probe::Operation { metric: t.operation.metric.clone(), call: t.call.clone(), work };
             for &seed in seeds {
                 for &v in variants.iter().filter(|v| t.variants.contains(v)) {
-                    operations.push(Visit { probe: probe.clone(), variant: Some(v), seed, warm_up: false });
+                    operations.push(Visit {
+                        probe: probe.clone(),
+                        variant: Some(v),
+                        side: Side::Head,
+                        seed,
+                        warm_up: false,
+                    });
                 }
             }
         }
@@ -235,8 +262,13 @@ impl EnvironmentPlan {
     fn host_visits(&self, seed: u64, variants: &[VariantKind]) -> Vec<Visit> {
         let Some(h) = &self.hosts else { return Vec::new() };
         let variants: Vec<VariantKind> = variants.iter().copied().filter(|v| h.variants.contains(v)).collect();
-        let visit =
-            |app, control, v, warm_up| Visit { probe: Probe::Host { app, control }, variant: Some(v), seed, warm_up };
+        let visit = |app, control, v, warm_up| Visit {
+            probe: Probe::Host { app, control },
+            variant: Some(v),
+            side: Side::Head,
+            seed,
+            warm_up,
+        };
         let warm_up = h.apps.iter().flat_map(|&a| variants.iter().map(move |&v| visit(a, false, v, true)));
         let rounds = (0..h.samples).flat_map(|_| {
             h.apps.iter().flat_map(|&a| {

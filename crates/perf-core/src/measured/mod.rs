@@ -6,6 +6,7 @@
 pub mod attribution;
 pub mod baseline;
 pub mod browser;
+pub mod browser_pairing;
 pub mod browser_sampling;
 pub mod browser_schedule;
 pub mod host_run;

@@ -121,13 +121,13 @@ pub fn render_against_base(a: &AgainstBase) -> String {
     if !a.timings.is_empty() {
         let _ = writeln!(
             out,
-            "wasmtime timings against {}, sampled in alternation: median over seeds of the per-seed p95",
+            "timings against {}, sampled in alternation: median over seeds of the per-seed p95",
             a.reference
         );
-        let mut row = |[m, v, u, b, h, r, i, o, pairs]: [&str; 9]| {
-            let _ = writeln!(out, "{m:<14} {v:<8} {u:<5} {b:>10} {h:>10} {r:>9} {i:>16}  {o:<10} {pairs}");
+        let mut row = |[m, v, e, u, b, h, r, i, o, pairs]: [&str; 10]| {
+            let _ = writeln!(out, "{m:<14} {v:<8} {e:<24} {u:<5} {b:>10} {h:>10} {r:>9} {i:>16}  {o:<10} {pairs}");
         };
-        row(["metric", "variant", "unit", "base", "head", "head/base", "interval", "outcome", "pairs/seed"]);
+        row(["metric", "variant", "where", "unit", "base", "head", "head/base", "interval", "outcome", "pairs/seed"]);
         let value = |v: Option<f64>| v.map_or_else(|| "-".to_owned(), number);
         for t in &a.timings {
             let (ratio, interval, outcome, pairs) = match (&t.look, &t.error) {
@@ -140,11 +140,17 @@ pub fn render_against_base(a: &AgainstBase) -> String {
                 (None, e) => ("-".into(), "-".into(), "not compared".into(), e.clone().unwrap_or_default()),
             };
             let (base, head) = (value(t.base), value(t.head));
-            row([&t.metric_id, t.variant.as_str(), t.unit.as_str(), &base, &head, &ratio, &interval, &outcome, &pairs]);
+            let (m, v, e, u) = (&t.metric_id, t.variant.as_str(), &t.environment, t.unit.as_str());
+            row([m, v, e, u, &base, &head, &ratio, &interval, &outcome, &pairs]);
         }
     }
-    let _ =
-        writeln!(out, "browser timings against {}: not compared (paired sampling there is not built yet)", a.reference);
+    if a.timings.iter().any(|t| t.environment != "wasmtime") {
+        let _ = writeln!(
+            out,
+            "not compared against {}: the host apps' pages (their timings gate as measured)",
+            a.reference
+        );
+    }
     out
 }
 
@@ -412,12 +418,13 @@ mod tests {
             "{text}"
         );
         assert!(text.contains("M-PERF-01A     release  bytes        22,273       22,297        +24\n"), "{text}");
-        assert!(text.contains("1 other sizes the same\nbrowser timings against HEAD~1: not compared"), "{text}");
+        assert!(text.ends_with("1 other sizes the same\n"), "{text}");
         a.timings.push(crate::against_base::TimingAgainstBase {
             profile: "core-min".into(),
             variant: VariantKind::Release,
             metric_id: "M-PERF-04A".into(),
-            scenario: "WB-CHAN-01".into(),
+            environment: "desktop-chromium".into(),
+            scenario: Some("WB-CHAN-01".into()),
             unit: Unit::Micros,
             base: Some(0.15),
             head: Some(0.3),
@@ -435,8 +442,14 @@ mod tests {
         });
         let timed = render_against_base(&a);
         assert!(
-            timed.contains("M-PERF-04A     release  us         0.150      0.300     2.000   [1.800, 2.200]  regressed  500 (look 1 of 3)\n"),
+            timed.contains(
+                "M-PERF-04A     release  desktop-chromium         us         0.150      0.300     2.000   [1.800, \
+                 2.200]  regressed  500 (look 1 of 3)\n"
+            ),
             "{timed}"
+        );
+        assert!(
+            timed.ends_with("not compared against HEAD~1: the host apps' pages (their timings gate as measured)\n")
         );
         a.timings.clear();
         a.sizes.remove(0);
