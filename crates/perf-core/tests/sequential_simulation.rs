@@ -8,7 +8,7 @@
 use perf_core::sequential::{Change, Design, Look, compare_paired};
 
 /// What a run would do with pairs from `pair`: five seeds sampled to the next look,
-/// decided, stopped once decided.
+/// decided, stopped once decided or once the last look could not decide.
 fn sequential(design: &Design, mut pair: impl FnMut() -> (f64, f64)) -> Look<Change> {
     let (mut base, mut head) = (vec![Vec::new(); 5], vec![Vec::new(); 5]);
     for &n in &design.looks {
@@ -50,11 +50,12 @@ fn page_loads(shift: f64, tail: bool, seed: u64) -> impl FnMut() -> (f64, f64) {
 }
 
 /// `SEQUENTIAL_TRIALS` (default 30) sets the trials per case; the bounds asserted are the
-/// design's (false changes at most 5%) and the power docs/perf.md records, with room.
+/// design's (false changes at most 5%) and the power docs/perf.md records, with room. Each
+/// case runs twice: as one comparison (α = 5%), and as one of the sample's 21 in a
+/// `--compare` run, which share the 5% (`Design::within`).
 #[test]
 fn simulated_error_rates_hold_the_bounds() {
     let trials: u64 = std::env::var("SEQUENTIAL_TRIALS").ok().and_then(|t| t.parse().ok()).unwrap_or(30);
-    let design = Design::doubling(10, 3);
     let cases = [
         ("A/A", 1.0, false),
         ("A/A, heavy tails", 1.0, true),
@@ -64,34 +65,43 @@ fn simulated_error_rates_hold_the_bounds() {
         ("+30%, heavy tails", 1.30, true),
         ("-30%", 1.0 / 1.3, false),
     ];
-    eprintln!("| case | regressed | same | improved | undecided | mean samples per seed |");
-    for (name, shift, tail) in cases {
-        let mut count = std::collections::BTreeMap::new();
-        let mut samples = 0;
-        for t in 0..trials {
-            let look = sequential(&design, page_loads(shift, tail, 1000 + t));
-            *count.entry(format!("{:?}", look.decision)).or_insert(0u64) += 1;
-            samples += look.samples_per_seed;
-        }
-        let rate = |k: &str| count.get(k).copied().unwrap_or(0) as f64 / trials as f64;
-        eprintln!(
-            "| {name} | {:.1}% | {:.1}% | {:.1}% | {:.1}% | {:.1} |",
-            100.0 * rate("Regressed"),
-            100.0 * rate("Same"),
-            100.0 * rate("Improved"),
-            100.0 * rate("Undecided"),
-            samples as f64 / trials as f64
-        );
-        if shift == 1.0 {
-            assert!(rate("Regressed") <= 0.05 && rate("Improved") <= 0.05, "{name}: {count:?}");
-        }
-        // Observed over 1,000 trials: 98.8% without tails, 76.5% with (docs/perf.md).
-        if shift >= 1.3 {
-            let floor = if tail { 0.6 } else { 0.9 };
-            assert!(rate("Regressed") >= floor, "{name}: {count:?}");
-        }
-        if shift < 1.0 {
-            assert!(rate("Improved") >= 0.9 && rate("Regressed") == 0.0, "{name}: {count:?}");
+    // The floors of +30%'s "regressed" and −30%'s "improved", without and with heavy tails.
+    // Observed over 1,000 trials (docs/perf.md): one comparison 98.4% and 69.1%; one of 21,
+    // 83.8% and 35.9%.
+    let designs = [
+        ("one comparison", Design::doubling(10, 3), (0.9, 0.6)),
+        ("one of 21", Design::doubling(10, 3).within(21), (0.7, 0.2)),
+    ];
+    for (design_name, design, (floor, tail_floor)) in designs {
+        eprintln!("{design_name}:");
+        eprintln!("| case | regressed | same | improved | undecided | mean samples per seed |");
+        for (name, shift, tail) in cases {
+            let mut count = std::collections::BTreeMap::new();
+            let mut samples = 0;
+            for t in 0..trials {
+                let look = sequential(&design, page_loads(shift, tail, 1000 + t));
+                *count.entry(format!("{:?}", look.decision)).or_insert(0u64) += 1;
+                samples += look.samples_per_seed;
+            }
+            let rate = |k: &str| count.get(k).copied().unwrap_or(0) as f64 / trials as f64;
+            eprintln!(
+                "| {name} | {:.1}% | {:.1}% | {:.1}% | {:.1}% | {:.1} |",
+                100.0 * rate("Regressed"),
+                100.0 * rate("Same"),
+                100.0 * rate("Improved"),
+                100.0 * rate("Undecided"),
+                samples as f64 / trials as f64
+            );
+            if shift == 1.0 {
+                assert!(rate("Regressed") <= 0.05 && rate("Improved") <= 0.05, "{design_name}, {name}: {count:?}");
+            }
+            if shift >= 1.3 {
+                let floor = if tail { tail_floor } else { floor };
+                assert!(rate("Regressed") >= floor, "{design_name}, {name}: {count:?}");
+            }
+            if shift < 1.0 {
+                assert!(rate("Improved") >= floor && rate("Regressed") == 0.0, "{design_name}, {name}: {count:?}");
+            }
         }
     }
 }

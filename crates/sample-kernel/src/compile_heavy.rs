@@ -1,10 +1,10 @@
 //! A module that is expensive to compile: distinct functions, each called once when a
 //! runtime is created (`kernel_runtime_new`, the public API's first call). V8 compiles a
 //! function lazily on its first call, so a browser pays for all of them inside cold init.
-//! Only the gate's own tests enable these features: `compile-heavy` (16,384 functions) to
-//! prove that cold init in a browser (M-PERF-02A) fails an active baseline and that
-//! reverting passes; `slow-start` (2,048) to prove that `perf --compare` finds a slower
-//! start against the parent commit.
+//! Only the gate's own checks enable these features: `compile-heavy` (16,384 functions), in
+//! a test, to prove that cold init in a browser (M-PERF-02A) fails an active baseline and
+//! that reverting passes; `slow-start` (2,048), in a commit measured against its parent, to
+//! prove that `perf --compare` finds a slower start (docs/perf.md records the runs).
 
 /// One function per `(P, A, B)`: its own constants in every step, so neither LLVM nor
 /// wasm-opt can fold two of them into one.
@@ -68,7 +68,7 @@ pub fn warm_up(seed: u64) -> u64 {
 }
 
 /// 2,048 functions of their own plane (`P` = 4): a slower start, not a module too slow to
-/// miss (`compile-heavy`'s 4,096 moved cold init from 12–28 ms to 55–85 ms).
+/// miss (4,096 such functions moved cold init from 12–28 ms to 55–85 ms).
 #[cfg(feature = "slow-start")]
 static SLOW_START: [[fn(u64) -> u64; 64]; 32] = grid!(4;
     0 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20 21 22 23 24 25 26 27 28 29 30 31);

@@ -241,12 +241,13 @@ pub struct Perf {
     /// Build REF too (a commit, branch or tag: `HEAD`, `HEAD~1`, `origin/main`), from a git
     /// worktree kept under artifacts/compare/<commit> with its own target directory (a
     /// second run against it rebuilds nothing), and compare what ships with it exactly: every
-    /// size metric of every variant, REF's beside the working tree's. wasmtime's operations
-    /// of both are timed in alternation and each per-operation p95 decided same, regressed,
-    /// improved or undecided (a 10% margin, at most 5% false alarms): regressed exits 1,
-    /// undecided warns. In the table and the summary (`against_base`). The browsers' timings
-    /// are not compared yet. Exit 2 when REF is not a commit or its build fails (after the
-    /// summary is written).
+    /// size metric of every variant, REF's beside the working tree's. The timings of both
+    /// (wasmtime's operations; each browser's cold init and JS-API operations, a fresh
+    /// context per load) are sampled in alternation and each decided same, regressed,
+    /// improved or undecided (a 10% margin; the run's comparisons share 5% of false alarms):
+    /// regressed exits 1, undecided warns. In the table and the summary (`against_base`).
+    /// The host apps' pages are not compared. Exit 2 when REF is not a commit or its build
+    /// fails (after the summary is written).
     #[arg(long, value_name = "REF", conflicts_with = "partial_out")]
     pub compare: Option<String>,
     #[command(flatten)]

@@ -115,7 +115,7 @@ pub(crate) fn write_concluded(
     } else {
         print!("{}", table::render(budgets, &summary.variants, &summary.records, &summary.pipeline));
         if let Some(against) = &summary.against_base {
-            print!("{}", table::render_against_base(against));
+            print!("{}", table::render_against_base(against, &summary.variants));
         }
         println!("verdict: {}", summary.verdict.as_str());
         print!("{}", table::render_gate(report, &files.notes));

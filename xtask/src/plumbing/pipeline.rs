@@ -13,6 +13,7 @@ use std::time::Instant;
 use anyhow::{Context, anyhow, bail};
 use perf_core::against_base::TimingAgainstBase;
 use perf_core::attribution::Attribution;
+use perf_core::browser_pairing::PairedTiming;
 use perf_core::browser_sampling::Unavailable;
 use perf_core::budget::Budgets;
 use perf_core::corpus::{Corpus, CorpusContext, Scenario};
@@ -253,13 +254,7 @@ pub(crate) fn measure_against(
             v.browsers = browsers.runs.remove(&v.variant).unwrap_or_default();
         }
         if let Some(base_run) = &mut base_run {
-            for (environment, cells) in &browsers.paired {
-                for cell in cells {
-                    let Some(report) = variants.iter().find(|v| v.variant == cell.variant) else { continue };
-                    let row = TimingAgainstBase::of_browser(&loaded.budgets.value, report, environment, cell);
-                    base_run.timings.extend(row);
-                }
-            }
+            base_run.timings.extend(paired_rows(&loaded.budgets.value, &variants, &browsers.paired));
         }
         steps.phases.push(phase("browsers", "all", t));
     }
@@ -268,25 +263,43 @@ pub(crate) fn measure_against(
 
     let benchmark_builds = plans.iter().any(|p| p.benchmark.is_some());
     let pipeline = pipeline_report(steps, selected, benchmark_builds, started, contention);
-    let provenance = Provenance {
+    let run = Run {
+        schema_version: run::SCHEMA_VERSION.to_owned(),
+        commit,
+        package: package.name,
+        seed_set: loaded.budgets.value.seed_set.clone(),
+        provenance: provenance(versions, loaded),
+        corpus_sha256: runtime.corpus_sha256.clone(),
+        variants,
+        pipeline,
+    };
+    Ok((run, base_run))
+}
+
+/// What a run's figures were made with: the tools' versions and the documents' digests.
+fn provenance(versions: toolchain::Versions, loaded: &inputs::Loaded) -> Provenance {
+    Provenance {
         rustc: versions.rustc,
         cargo: versions.cargo,
         binaryen: BINARYEN_VERSION.to_owned(),
         host: versions.host,
         policy_sha256: loaded.policy.sha256.clone(),
         budgets_sha256: loaded.budgets.sha256.clone(),
-    };
-    let run = Run {
-        schema_version: run::SCHEMA_VERSION.to_owned(),
-        commit,
-        package: package.name,
-        seed_set: loaded.budgets.value.seed_set.clone(),
-        provenance,
-        corpus_sha256: runtime.corpus_sha256.clone(),
-        variants,
-        pipeline,
-    };
-    Ok((run, base_run))
+    }
+}
+
+/// The browsers' paired cells, per environment, as rows against the base.
+fn paired_rows<'a>(
+    budgets: &'a Budgets,
+    variants: &'a [VariantReport],
+    paired: &'a [(String, Vec<PairedTiming>)],
+) -> impl Iterator<Item = TimingAgainstBase> + 'a {
+    paired.iter().flat_map(move |(environment, cells)| {
+        cells.iter().filter_map(move |cell| {
+            let report = variants.iter().find(|v| v.variant == cell.variant)?;
+            TimingAgainstBase::of_browser(budgets, report, environment, cell)
+        })
+    })
 }
 
 /// A variant's wasmtime operations, the head's against the base's, in alternation

@@ -32,7 +32,8 @@ pub struct AgainstBase {
 }
 
 /// One timed metric of one variant: both sides' statistic (the median over seeds of the
-/// per-seed p95) and the paired decision, or why there is none.
+/// per-seed p95; a browser's cold init, whose `scenario` is `None`, pools its seeds: the p95
+/// of all its loads) and the paired decision, or why there is none.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct TimingAgainstBase {

@@ -659,7 +659,6 @@ mod tests {
     #[test]
     fn a_browser_major_other_than_the_baselines_is_drift_and_its_cold_init_is_not_compared() {
         use crate::browser::{BrowserIdentity, EnvironmentRun};
-        use crate::corpus::{BrowserKind, Environment};
         let browser_budgets = Budgets::parse(
             "b.json",
             &json!({
@@ -686,15 +685,7 @@ mod tests {
         let ran = |version: &str| {
             let mut v = VariantReport::planned(&policy.profiles[2], vec![]);
             assert_eq!(v.budget_profile, "core-min");
-            let env = Environment {
-                id: "desktop-chromium".into(),
-                browser: BrowserKind::Chromium,
-                cpu_throttling_rate: 1.0,
-                label: "desktop".into(),
-                metric: "M-CHR".into(),
-                scenario_metrics: Vec::new(),
-                host_metrics: Default::default(),
-            };
+            let env = crate::corpus::Environment::chromium("desktop-chromium", "M-CHR");
             let browser = BrowserIdentity::new("Chromium", version, "V8 15.6");
             v.browsers = vec![EnvironmentRun { browser, ..EnvironmentRun::planned(&env, true, "return 1;") }];
             vec![v]

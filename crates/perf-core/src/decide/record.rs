@@ -450,15 +450,7 @@ pub(crate) mod tests {
             "unit": "ms", "source": "browser.desktop_cold_init", "required": false, "gate": "hard",
             "thresholds": {"full-dev": {"hard": 1}, "core-trace": {"hard": 1}, "core-min": {"hard": 1}}}));
         let budgets = Budgets::parse("b.json", &budgets.to_string()).unwrap();
-        let env = crate::corpus::Environment {
-            id: "desktop".into(),
-            browser: crate::corpus::BrowserKind::Chromium,
-            cpu_throttling_rate: 1.0,
-            label: "desktop".into(),
-            metric: "M-PERF-02A".into(),
-            scenario_metrics: vec![],
-            host_metrics: Default::default(),
-        };
+        let env = crate::corpus::Environment::chromium("desktop", "M-PERF-02A");
         let mut v = release(Some(artifact(100, 50)), None);
         v.benchmark_error = Some("cargo benchmark build failed".into());
         let run = EnvironmentRun::planned(&env, false, "return 1;");
@@ -580,15 +572,7 @@ pub(crate) mod tests {
         assert!(matches!(host_bytes(&run, Source::SizeGzip, &module), Measurement::Failed(_)));
 
         // Through its environment: a host left out is not measured.
-        let env = crate::corpus::Environment {
-            id: "desktop".into(),
-            browser: crate::corpus::BrowserKind::Chromium,
-            cpu_throttling_rate: 1.0,
-            label: "desktop".into(),
-            metric: "M-PERF-02A".into(),
-            scenario_metrics: vec![],
-            host_metrics: Default::default(),
-        };
+        let env = crate::corpus::Environment::chromium("desktop", "M-PERF-02A");
         let left_out = HostRun {
             left_out: Some("--host vanilla-js".into()),
             size_metrics: vec!["M-HOST-04C".into()],

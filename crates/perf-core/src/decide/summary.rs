@@ -57,7 +57,7 @@ impl Summary {
 
     /// This summary with `against` beside its records, signed again (the sizes of both sides,
     /// not the timings). A timing that regressed against the base fails the run, one left
-    /// undecided at the cap warns (one that could not be compared is the caller's tool error).
+    /// undecided warns (one that could not be compared is the caller's tool error).
     pub fn with_against_base(self, against: AgainstBase) -> Summary {
         let timed = against.timings.iter().map(|t| match t.change() {
             Some(Change::Regressed) => Status::Fail,

@@ -1059,6 +1059,23 @@ pub fn run_self_test(file: &str, valid: &serde_json::Value, cx: &CorpusContext) 
 }
 
 #[cfg(test)]
+impl Environment {
+    /// Test data: an unthrottled desktop Chromium environment `id` whose cold init feeds
+    /// `metric`, with no operation or host metrics.
+    pub(crate) fn chromium(id: &str, metric: &str) -> Environment {
+        Environment {
+            id: id.into(),
+            browser: BrowserKind::Chromium,
+            cpu_throttling_rate: 1.0,
+            label: "desktop".into(),
+            metric: metric.into(),
+            scenario_metrics: Vec::new(),
+            host_metrics: BTreeMap::new(),
+        }
+    }
+}
+
+#[cfg(test)]
 mod tests {
     use super::*;
 

@@ -41,8 +41,8 @@ impl Design {
         Design { looks: (0..count).map(|k| first << k).collect(), alpha: 0.05, resamples: 2000, margin: 0.1 }
     }
 
-    /// This design for one of `cells` comparisons of a run (the metrics × variants ×
-    /// environments it compares): the run's α split evenly among them (Bonferroni), so that
+    /// This design for one of `cells` comparisons of a run (a scenario's or a cold init's, per
+    /// variant and engine or browser): the run's α split evenly among them (Bonferroni), so that
     /// a false "regressed" anywhere in the run has probability at most α; and enough
     /// resamples that each look's tail holds ten draws or more.
     pub fn within(mut self, cells: usize) -> Design {
@@ -111,7 +111,8 @@ pub enum Standing {
 #[serde(deny_unknown_fields)]
 pub struct Look<T> {
     pub decision: T,
-    /// Whether sampling stops here: decided, or the last look.
+    /// Whether sampling stops here: decided, the last look, or (for a comparison) undecided
+    /// with no prospect of a decision by the last look.
     pub stop: bool,
     /// This look (1-based) and how many were planned.
     pub look: usize,
@@ -157,8 +158,21 @@ pub fn compare_paired(base: &[Vec<f64>], head: &[Vec<f64>], design: &Design) -> 
         })
         .collect();
     let (low, high) = interval(&draws, design)?;
-    let up = 1.0 + design.margin;
-    let decision = if low > up {
+    let decision = change_of(low, high, design.margin);
+    // Futility: an interval narrows about as 1/√n, so this one, narrowed to the cap's n
+    // around the same ratio, is what the cap can hope for. Where even that decides nothing,
+    // sampling on only spends time; stopping early can only withhold a decision, never make
+    // one, so the error bound stands.
+    let narrow = (n as f64 / design.cap().max(n) as f64).sqrt();
+    let at_cap = |bound: f64| value * (bound / value).powf(narrow);
+    let futile = change_of(at_cap(low), at_cap(high), design.margin) == Change::Undecided;
+    Some(finish(decision, decision != Change::Undecided || futile, n, value, low, high, design))
+}
+
+/// What an interval of head / base says, against a relative `margin`.
+fn change_of(low: f64, high: f64, margin: f64) -> Change {
+    let up = 1.0 + margin;
+    if low > up {
         Change::Regressed
     } else if high < 1.0 / up {
         Change::Improved
@@ -166,8 +180,7 @@ pub fn compare_paired(base: &[Vec<f64>], head: &[Vec<f64>], design: &Design) -> 
         Change::Same
     } else {
         Change::Undecided
-    };
-    Some(finish(decision, decision != Change::Undecided, n, value, low, high, design))
+    }
 }
 
 /// Where `samples` (per seed) stand against `warn` and `hard`; `None` as for
@@ -310,13 +323,18 @@ mod tests {
     }
 
     #[test]
-    fn a_straddling_interval_samples_on_and_is_undecided_at_the_cap() {
+    fn a_straddling_interval_samples_on_while_the_cap_could_decide_and_is_undecided_there() {
         let d = Design::doubling(2, 2);
-        // One seed's pair says +40%, the next says −30%: nothing to conclude from two.
-        let base = vec![vec![10.0, 10.0], vec![10.0, 10.0], vec![10.0, 10.0]];
+        let base = vec![vec![10.0, 10.0]; 3];
+        // +57% in most resamples, +5% in a few: narrowed to the cap's n, above the margin.
+        let likely_slower = vec![vec![16.0, 10.5]; 3];
+        let first = compare_paired(&base, &likely_slower, &d).unwrap();
+        assert_eq!((first.decision, first.stop), (Change::Undecided, false), "{first:?}");
+        // One seed's pair says +40%, the next says −30%: even narrowed to the cap's n, the
+        // interval would straddle the margin, so sampling stops, undecided.
         let head = vec![vec![14.0, 9.0], vec![7.0, 10.0], vec![10.0, 13.0]];
-        let first = compare_paired(&base, &head, &d).unwrap();
-        assert_eq!((first.decision, first.stop), (Change::Undecided, false));
+        let futile = compare_paired(&base, &head, &d).unwrap();
+        assert_eq!((futile.decision, futile.stop, futile.look), (Change::Undecided, true, 1), "{futile:?}");
         // At the cap: most resamples say slower, a quarter say faster.
         let spread = vec![vec![6.0, 7.0, 8.0, 14.0]; 3];
         let last = compare_paired(&vec![vec![10.0; 4]; 3], &spread, &d).unwrap();

@@ -4,9 +4,12 @@
 //!
 //! The order: a discarded warm-up of both sides of every cell (the first load of a module
 //! pays for the server's and the browser's first touch), then, look by look, per seed, pair
-//! by pair, every cell still undecided: pair `k` loads head then base when `k` is even and
-//! base then head when odd (ABBA), so a drift in the machine's state lands on both sides
-//! alike. A cell stops at the first look that decides it, or at its last look (undecided).
+//! by pair, every cell still undecided: pair `k` of the `s`-th seed loads head then base when
+//! `s + k` is even and base then head when odd (ABBA, alternating over the seeds too, so a
+//! look of one pair per seed is balanced as well), so a drift in the machine's state lands on
+//! both sides alike. A cell stops once a look decides it or shows that its last look could
+//! not (`compare_paired`), or at its last look (undecided). A browser that exits ends every
+//! cell.
 //!
 //! What pairs: sample `i` of the head with sample `i` of the base, of the same seed. A cold
 //! init load gives one sample (its total: fetch and compile, instantiate, first call), an
@@ -170,14 +173,14 @@ impl Pairing {
             }
         }
         let most = open.iter().map(|c| loads(c, round)).max().unwrap_or(0);
-        for &seed in &self.seeds {
+        for (s, &seed) in self.seeds.iter().enumerate() {
             for k in 0..most {
                 for c in &open {
                     let done = if round == 0 { 0 } else { loads(c, round - 1) };
                     if k < done || k >= loads(c, round) {
                         continue;
                     }
-                    let sides = if k % 2 == 0 { [Side::Head, Side::Base] } else { [Side::Base, Side::Head] };
+                    let sides = if (s + k) % 2 == 0 { [Side::Head, Side::Base] } else { [Side::Base, Side::Head] };
                     visits.extend(sides.map(|side| visit(c, side, seed, false)));
                 }
             }
@@ -191,8 +194,16 @@ impl Pairing {
         self.cells.iter().any(|c| c.of(visit) && c.error.is_none())
     }
 
-    /// Folds what `visit`'s load came to into its cell; a failed load ends the cell.
+    /// Folds what `visit`'s load came to into its cell; a failed load ends the cell, and a
+    /// browser that exited ends them all (each would wait out its timeout for nothing).
     pub fn record(&mut self, visit: &Visit, outcome: Outcome) {
+        if let Outcome::Failed { error, browser_exited: Some(stderr) } = &outcome {
+            let why = format!("the browser exited: {} {stderr}", error.message);
+            for cell in self.cells.iter_mut().filter(|c| c.error.is_none()) {
+                cell.error = Some(why.trim_end().to_owned());
+            }
+            return;
+        }
         let Some(seed) = self.seeds.iter().position(|s| *s == visit.seed) else { return };
         let browser = &self.browser;
         let Some(cell) = self.cells.iter_mut().find(|c| c.of(visit)) else { return };
@@ -226,7 +237,12 @@ impl Pairing {
         for c in self.cells.iter_mut().filter(|c| c.open()) {
             match compare_paired(&c.base, &c.head, &c.design) {
                 Some(look) => c.look = Some(look),
-                None => c.error = Some("a paired sample read 0 or nothing: below the clock's resolution".to_owned()),
+                None => {
+                    c.error = Some(
+                        "not comparable: a side without samples, or a sample of 0 (below the clock's resolution)"
+                            .to_owned(),
+                    )
+                }
             }
         }
     }
@@ -379,8 +395,9 @@ mod tests {
                 (Some(Release), Side::Base, 11, false),
             ]
         );
-        // The second pair of a seed starts with the base.
+        // The second pair of a seed starts with the base, and so does the next seed's first.
         assert_eq!((made[8].variant, made[8].side), (Some(Dev), Side::Base));
+        assert_eq!((made[12].variant, made[12].side, made[12].seed), (Some(Dev), Side::Base, 29));
         let release = results.iter().find(|r| r.variant == Release).unwrap();
         let (look, base, head) = release.outcome.clone().unwrap();
         // Cold init pools its seeds: two seeds' two loads a side.
@@ -440,5 +457,21 @@ mod tests {
         let (made, results) = run(pairing, |_, _| cold(20.0, "42"));
         assert!(made.is_empty());
         assert_eq!(results[0].outcome, Err("the base's build of this variant failed".to_owned()));
+    }
+
+    #[test]
+    fn a_browser_that_exits_ends_every_cell_at_once() {
+        let p = plan(&[]);
+        let pairing = Pairing::new(&p, &protocol(0, 2), &[11], &[Dev, Release], &chromium(), &[], 1);
+        let (made, results) = run(pairing, |_, i| match i {
+            0 => Outcome::Failed {
+                error: RunError::environment("the connection closed"),
+                browser_exited: Some("Trace/breakpoint trap".to_owned()),
+            },
+            _ => cold(20.0, "42"),
+        });
+        assert_eq!(made.len(), 1, "no load after the browser exited");
+        let why = Err("the browser exited: the connection closed Trace/breakpoint trap".to_owned());
+        assert!(results.iter().all(|r| r.outcome == why), "{results:?}");
     }
 }

@@ -90,8 +90,9 @@ pub fn render(budgets: &Budgets, variants: &[VariantReport], records: &[Record],
 }
 
 /// `perf --compare REF`'s block: the sizes of what ships that differ from REF's builds, or
-/// that none does; and what is not compared yet.
-pub fn render_against_base(a: &AgainstBase) -> String {
+/// that none does; the timings sampled in alternation with REF's; and, where `variants`
+/// loaded host apps, that their pages are not compared.
+pub fn render_against_base(a: &AgainstBase, variants: &[VariantReport]) -> String {
     let mut out = String::new();
     let short = a.commit.get(..12).unwrap_or(&a.commit);
     let changed: Vec<_> = a.changed().collect();
@@ -121,13 +122,14 @@ pub fn render_against_base(a: &AgainstBase) -> String {
     if !a.timings.is_empty() {
         let _ = writeln!(
             out,
-            "timings against {}, sampled in alternation: median over seeds of the per-seed p95",
+            "timings against {}, sampled in alternation: the median over seeds of each seed's p95 \
+             (a browser's cold init: the p95 of its loads, the seeds pooled)",
             a.reference
         );
         let mut row = |[m, v, e, u, b, h, r, i, o, pairs]: [&str; 10]| {
             let _ = writeln!(out, "{m:<14} {v:<8} {e:<24} {u:<5} {b:>10} {h:>10} {r:>9} {i:>16}  {o:<10} {pairs}");
         };
-        row(["metric", "variant", "where", "unit", "base", "head", "head/base", "interval", "outcome", "pairs/seed"]);
+        row(["metric", "variant", "where", "unit", "base", "head", "head/base", "interval", "outcome", "pairs"]);
         let value = |v: Option<f64>| v.map_or_else(|| "-".to_owned(), number);
         for t in &a.timings {
             let (ratio, interval, outcome, pairs) = match (&t.look, &t.error) {
@@ -135,7 +137,13 @@ pub fn render_against_base(a: &AgainstBase) -> String {
                     format!("{:.3}", l.value),
                     format!("[{:.3}, {:.3}]", l.low, l.high),
                     l.decision.as_str().to_owned(),
-                    format!("{} (look {} of {})", l.samples_per_seed, l.look, l.looks),
+                    format!(
+                        "{} {} (look {} of {})",
+                        l.samples_per_seed,
+                        if t.scenario.is_some() { "a seed" } else { "pooled" },
+                        l.look,
+                        l.looks
+                    ),
                 ),
                 (None, e) => ("-".into(), "-".into(), "not compared".into(), e.clone().unwrap_or_default()),
             };
@@ -144,7 +152,8 @@ pub fn render_against_base(a: &AgainstBase) -> String {
             row([m, v, e, u, &base, &head, &ratio, &interval, &outcome, &pairs]);
         }
     }
-    if a.timings.iter().any(|t| t.environment != "wasmtime") {
+    let hosts = variants.iter().any(|v| v.browsers.iter().any(|b| !b.hosts.is_empty()));
+    if hosts && a.timings.iter().any(|t| t.environment != "wasmtime") {
         let _ = writeln!(
             out,
             "not compared against {}: the host apps' pages (their timings gate as measured)",
@@ -412,7 +421,7 @@ mod tests {
             sizes: vec![size("M-PERF-01A", Some(22_273.0), Some(22_297.0)), size("M-PERF-01B", Some(10.0), Some(10.0))],
             timings: Vec::new(),
         };
-        let text = render_against_base(&a);
+        let text = render_against_base(&a, &[]);
         assert!(
             text.starts_with("against HEAD~1 (0123456789ab): sizes of what ships that differ, exactly\n"),
             "{text}"
@@ -440,20 +449,35 @@ mod tests {
             }),
             error: None,
         });
-        let timed = render_against_base(&a);
+        let timed = render_against_base(&a, &[]);
         assert!(
             timed.contains(
                 "M-PERF-04A     release  desktop-chromium         us         0.150      0.300     2.000   [1.800, \
-                 2.200]  regressed  500 (look 1 of 3)\n"
+                 2.200]  regressed  500 a seed (look 1 of 3)\n"
             ),
             "{timed}"
         );
+        assert!(!timed.contains("host apps"), "a run without host apps says nothing of them: {timed}");
+        // A browser's cold init pools its seeds' loads, and a run that loaded host apps says
+        // they are not compared.
+        a.timings[0].scenario = None;
+        let policy =
+            crate::policy::Policy::parse("p.json", include_str!("../../../../.github/wasm_optimization_policy.json"))
+                .unwrap();
+        let mut release = VariantReport::planned(&policy.profiles[2], vec![]);
+        let env = crate::corpus::Environment::chromium("desktop-chromium", "M-PERF-02A");
+        let mut run = crate::browser::EnvironmentRun::planned(&env, true, "return 1;");
+        run.hosts.push(crate::host_run::HostRun::planned(crate::host::HostApp::React, "M-HOST-02C"));
+        release.browsers.push(run);
+        let hosted = render_against_base(&a, &[release]);
+        assert!(hosted.contains("regressed  500 pooled (look 1 of 3)\n"), "{hosted}");
         assert!(
-            timed.ends_with("not compared against HEAD~1: the host apps' pages (their timings gate as measured)\n")
+            hosted.ends_with("not compared against HEAD~1: the host apps' pages (their timings gate as measured)\n"),
+            "{hosted}"
         );
         a.timings.clear();
         a.sizes.remove(0);
-        let same = render_against_base(&a);
+        let same = render_against_base(&a, &[]);
         assert!(
             same.starts_with("against HEAD~1 (0123456789ab): every size of what ships is the same (1 sizes)\n"),
             "{same}"
