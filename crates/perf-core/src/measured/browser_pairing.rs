@@ -224,11 +224,9 @@ impl Pairing {
         }
     }
 
-    /// Every cell's result, in order: its last look, or why it has none.
-    pub fn finish(mut self) -> Vec<PairedTiming> {
-        if self.rounds > 0 {
-            self.look();
-        }
+    /// Every cell's result, in order: its last look, or why it has none. `next_round` took
+    /// the last look when it returned `None`.
+    pub fn finish(self) -> Vec<PairedTiming> {
         self.cells.into_iter().map(Cell::result).collect()
     }
 
