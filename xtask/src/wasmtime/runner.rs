@@ -8,6 +8,7 @@
 //! caught there the same way every time), then under the clock in an engine without fuel
 //! metering, whose instrumentation would otherwise be part of every timing.
 
+use std::collections::BTreeMap;
 use std::hint::black_box;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
@@ -519,11 +520,12 @@ fn interleaved(
 
 /// The head's and a base commit's benchmark builds of one variant (`perf --compare`): each
 /// wasmtime scenario on the variant that feeds a per-operation p95, its operations timed in
-/// alternation (ABBA, so neither side always goes first), each side in its own instance per
-/// seed, set up and warmed up first; decided by `sequential::compare_paired` at looks after
-/// a quarter, half and all of the protocol's iterations, stopping once decided. The times
-/// are raw: the harness's own cost is on both sides. `base` is `Err(why)` when the base has
-/// no benchmark build: each of those scenarios then carries the reason.
+/// alternation (ABBA, so neither side always goes first), each side compiled and
+/// instantiated anew per seed (`SeedBuilds`), set up and warmed up first; decided by
+/// `sequential::compare_paired` at looks after a quarter, half and all of the protocol's
+/// iterations, stopping once decided. The times are raw: the harness's own cost is on both
+/// sides. `base` is `Err(why)` when the base has no benchmark build: each of those
+/// scenarios then carries the reason.
 pub fn compare_variant<'c>(
     head: &[u8],
     base: Result<&[u8], String>,
@@ -537,22 +539,47 @@ pub fn compare_variant<'c>(
     let protocol = corpus.protocol;
     let design = Design::doubling((protocol.iterations_per_seed as usize / 4).max(1), 3).within(family);
     let timing = engine(false);
-    let compile = |bytes: &[u8], side: &str| {
-        Module::new(&timing, bytes).map_err(|e| format!("the {side}'s benchmark build does not compile: {e:#}"))
-    };
-    let modules = base.and_then(|base| Ok((compile(head, "head")?, compile(base, "base")?)));
+    let mut builds = base.map(|base| SeedBuilds { engine: &timing, head, base, by_seed: BTreeMap::new() });
     with_epoch_clock(&timing, || {
         scenarios
             .into_iter()
             .map(|sc| {
-                let outcome = match &modules {
-                    Ok((h, b)) => paired(h, b, sc, &seeds(sc, selection), protocol, &design),
+                let outcome = match &mut builds {
+                    Ok(builds) => paired(builds, sc, &seeds(sc, selection), protocol, &design),
                     Err(e) => Err(e.clone()),
                 };
                 (sc, outcome)
             })
             .collect()
     })
+}
+
+/// The head's and the base's benchmark builds, each compiled anew for each seed (and shared
+/// by that seed's scenarios). Two compilations of the same bytes ran 5-8% apart on every
+/// operation here, and up to 16% on one seed (code placement): with one compilation per
+/// side, that bias was shared by every sample and an A/A run was called regressed
+/// (docs/perf.md, "A/A runs"). Compiled per seed, it is part of the seeds' spread, which
+/// the comparison resamples.
+struct SeedBuilds<'b> {
+    engine: &'b Engine,
+    head: &'b [u8],
+    base: &'b [u8],
+    by_seed: BTreeMap<u64, (Module, Module)>,
+}
+
+impl SeedBuilds<'_> {
+    /// The head's and the base's compilations for `seed`.
+    fn of(&mut self, seed: u64) -> Result<(Module, Module), String> {
+        if let Some(pair) = self.by_seed.get(&seed) {
+            return Ok(pair.clone());
+        }
+        let compile = |bytes: &[u8], side: &str| {
+            Module::new(self.engine, bytes).map_err(|e| format!("the {side}'s benchmark build does not compile: {e:#}"))
+        };
+        let pair = (compile(self.head, "head")?, compile(self.base, "base")?);
+        self.by_seed.insert(seed, pair.clone());
+        Ok(pair)
+    }
 }
 
 /// The scenarios `compare_variant` compares on `variant`: those wasmtime runs that feed a
@@ -575,14 +602,7 @@ pub fn compared_scenarios<'c>(
 }
 
 /// One scenario's paired operations, looked at as `design` plans.
-fn paired(
-    head: &Module,
-    base: &Module,
-    scenario: &Scenario,
-    seeds: &[u64],
-    p: Protocol,
-    design: &Design,
-) -> PairedOutcome {
+fn paired(builds: &mut SeedBuilds, scenario: &Scenario, seeds: &[u64], p: Protocol, design: &Design) -> PairedOutcome {
     let export = scenario.export.as_deref().unwrap_or_default();
     eprintln!("comparing {} with the base ({} seeds)", scenario.id, seeds.len());
     let side = |module: &Module, seed: u64| {
@@ -591,8 +611,9 @@ fn paired(
     let mut heads = Vec::new();
     let mut bases = Vec::new();
     for &seed in seeds {
-        heads.push(side(head, seed)?);
-        bases.push(side(base, seed)?);
+        let (head, base) = builds.of(seed)?;
+        heads.push(side(&head, seed)?);
+        bases.push(side(&base, seed)?);
     }
     let (mut head_times, mut base_times) = (vec![Vec::new(); seeds.len()], vec![Vec::new(); seeds.len()]);
     let time = |(guest, abi): &mut (Guest, Abi), times: &mut Vec<f64>| -> Result<(), String> {
