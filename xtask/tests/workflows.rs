@@ -307,7 +307,7 @@ fn the_gate_writes_its_own_job_summary_and_uploads_always() {
     let (_, _, regression) = all.iter().find(|(n, _, _)| n == "perf-regression.yml").unwrap();
     let gate_steps = steps(&regression["jobs"]["gate"]);
     let run = gate_steps.iter().filter_map(|s| s["run"].as_str()).find(|r| r.contains("cargo xtask perf")).unwrap();
-    assert_eq!(run.trim(), "cargo xtask perf --step-summary \"$GITHUB_STEP_SUMMARY\"");
+    assert_eq!(run.trim(), "cargo xtask perf ${BASE:+--compare \"$BASE\"} --step-summary \"$GITHUB_STEP_SUMMARY\"");
     let upload =
         gate_steps.iter().find(|s| s["uses"].as_str().is_some_and(|u| u.starts_with("actions/upload-artifact@")));
     assert_eq!(upload.unwrap()["if"].as_str(), Some("always()"), "results are uploaded also when the gate fails");
@@ -403,8 +403,11 @@ fn the_report_jobs_run_no_project_code_and_write_only_what_they_must() {
 
 /// What the runner would put into a step's env: a local value for each expression the
 /// workflows use. An expression missing here fails the test, so a new one gets a value.
-const EXPRESSIONS: [(&str, &str); 4] = [
+const EXPRESSIONS: [(&str, &str); 5] = [
     ("${{ github.head_ref || github.ref_name }}", "main"),
+    // The copy is no git repository: no base commit, no `--compare` (the test of the base
+    // step runs the step with one).
+    ("${{ steps.base.outputs.commit }}", ""),
     ("${{ github.base_ref || github.ref_name }}", "main"),
     ("${{ inputs.runs }}", "1"),
     ("${{ inputs.activate }}", "false"),
@@ -802,4 +805,123 @@ fn the_workflows_cargo_xtask_lines_pass_locally() {
         "the single job's two gates' and the merge's job summaries"
     );
     let _ = std::fs::remove_dir_all(&checkout);
+}
+
+/// `git` in `repo`, with a fixed author and date, its output trimmed.
+fn git(repo: &Path, args: &[&str]) -> String {
+    let o = std::process::Command::new("git")
+        .args([
+            "-c",
+            "user.name=t",
+            "-c",
+            "user.email=t@t",
+            "-c",
+            "commit.gpgsign=false",
+            "-c",
+            "init.defaultBranch=main",
+        ])
+        .args(args)
+        .envs([("GIT_AUTHOR_DATE", "2026-12-05T00:00:00Z"), ("GIT_COMMITTER_DATE", "2026-12-05T00:00:00Z")])
+        .current_dir(repo)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "git {args:?}: {}", String::from_utf8_lossy(&o.stderr));
+    String::from_utf8(o.stdout).unwrap().trim().to_owned()
+}
+
+/// The gate compares with a base commit it picks itself: on a pull request, the first parent
+/// of GitHub's merge commit (the base branch as the pull request merges into it); on a push,
+/// the commit before it, else HEAD~1 (a new branch's all-zero `before`, a force push whose
+/// old commit is gone, a manual run); a root commit, none. The base step's script runs here
+/// on a scratch history, and each measuring step passes what it printed to `--compare`
+/// (run through a cargo that echoes its arguments), or no `--compare` when it is empty.
+#[test]
+fn the_gate_compares_with_the_merge_commits_first_parent_or_the_commit_before_the_push() {
+    let workflow = workflows().into_iter().find(|(n, _, _)| n == "perf-regression.yml").unwrap().2;
+    let gate = &workflow["jobs"]["gate"];
+    assert_eq!(steps(gate)[0]["with"]["fetch-depth"].as_u64(), Some(0), "the base commit must be fetched");
+    let base_step = steps(gate).iter().find(|s| s["id"].as_str() == Some("base")).expect("a step with id: base");
+    let script = base_step["run"].as_str().unwrap();
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("gate-base");
+    let _ = std::fs::remove_dir_all(&dir);
+    let repo = dir.join("repo");
+    std::fs::create_dir_all(&repo).unwrap();
+    let commit = |name: &str| {
+        std::fs::write(repo.join(name), name).unwrap();
+        git(&repo, &["add", name]);
+        git(&repo, &["commit", "--quiet", "-m", name]);
+        git(&repo, &["rev-parse", "HEAD"])
+    };
+    git(&repo, &["init", "--quiet"]);
+    let root_commit = commit("a");
+    let picks = |event: &str, before: &str| {
+        let output = dir.join("github-output");
+        let _ = std::fs::remove_file(&output);
+        let env = [("EVENT", event), ("BEFORE", before), ("GITHUB_OUTPUT", output.to_str().unwrap())];
+        let o = run_script(&dir, &repo, script, &env);
+        assert!(o.status.success(), "{event} {before}: {}", String::from_utf8_lossy(&o.stderr));
+        std::fs::read_to_string(&output).unwrap().trim().strip_prefix("commit=").unwrap().to_owned()
+    };
+    let zeros = "0".repeat(40);
+    assert_eq!(picks("push", &zeros), "", "a root commit has no base");
+    let main_tip = commit("b");
+    git(&repo, &["checkout", "--quiet", "-b", "feature", &root_commit]);
+    let feature = commit("c");
+    git(&repo, &["checkout", "--quiet", "main"]);
+    git(&repo, &["merge", "--quiet", "--no-ff", "-m", "merge", "feature"]);
+    assert_eq!(picks("pull_request", ""), main_tip, "a pull request: the merge commit's first parent");
+    assert_eq!(picks("push", &feature), feature, "a push: the commit before it");
+    assert_eq!(picks("push", &zeros), main_tip, "a new branch: HEAD~1");
+    assert_eq!(picks("push", &"e".repeat(40)), main_tip, "an old commit not fetched: HEAD~1");
+    assert_eq!(picks("workflow_dispatch", ""), main_tip, "a manual run: HEAD~1");
+
+    // Each measuring step of the gate passes the base step's output on.
+    let echo = dir.join("bin");
+    std::fs::create_dir_all(&echo).unwrap();
+    std::fs::write(echo.join("cargo"), "#!/usr/bin/env bash\nprintf '%s\\n' \"$@\" >> \"$ARGS_LOG\"\n").unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(echo.join("cargo"), std::fs::Permissions::from_mode(0o755)).unwrap();
+    let measuring: Vec<&Value> =
+        steps(gate).iter().filter(|s| s["run"].as_str().is_some_and(|r| r.contains("cargo xtask perf"))).collect();
+    assert_eq!(measuring.len(), 2, "the sample's gate and word-index's");
+    for step in measuring {
+        assert_eq!(step["env"]["BASE"].as_str(), Some("${{ steps.base.outputs.commit }}"), "{step:?}");
+        for (base, expected) in [("0123abc", true), ("", false)] {
+            let log = dir.join("args");
+            let _ = std::fs::remove_file(&log);
+            let env = [("BASE", base), ("ARGS_LOG", log.to_str().unwrap()), ("GITHUB_STEP_SUMMARY", "s.md")];
+            let o = run_script(&dir, &repo, step["run"].as_str().unwrap(), &env);
+            assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+            let args = std::fs::read_to_string(&log).unwrap();
+            let args: Vec<&str> = args.lines().collect();
+            let compared = args.windows(2).any(|w| w == ["--compare", base]);
+            assert_eq!(compared, expected, "BASE={base:?}: {args:?}");
+            assert!(expected || !args.contains(&"--compare"), "BASE empty: {args:?}");
+        }
+    }
+    // The base's builds are cached per base commit (and toolchain).
+    let cache = steps(gate)
+        .iter()
+        .find(|s| s["with"]["path"].as_str() == Some("artifacts/compare"))
+        .expect("a cache of artifacts/compare");
+    let key = cache["with"]["key"].as_str().unwrap();
+    assert!(key.contains("${{ steps.base.outputs.commit }}") && key.contains("steps.toolchain.outputs.rustc"), "{key}");
+}
+
+/// Runs `script` as GitHub runs `shell: bash`, in `cwd`, with `dir/bin` first on PATH and
+/// only `env` besides PATH and HOME.
+fn run_script(dir: &Path, cwd: &Path, script: &str, env: &[(&str, &str)]) -> std::process::Output {
+    let file = dir.join("script.sh");
+    std::fs::write(&file, script).unwrap();
+    let path = format!("{}:{}", dir.join("bin").display(), std::env::var("PATH").unwrap());
+    std::process::Command::new("bash")
+        .args(["--noprofile", "--norc", "-eo", "pipefail"])
+        .arg(&file)
+        .current_dir(cwd)
+        .env_clear()
+        .env("PATH", path)
+        .env("HOME", std::env::var("HOME").unwrap())
+        .envs(env.iter().copied())
+        .output()
+        .unwrap()
 }

@@ -1,7 +1,8 @@
 //! The base commit's sources for `perf --compare REF`: a detached git worktree of the commit
 //! under `artifacts/compare/<commit>`, kept between runs. A second run against the same
 //! commit finds its sources and its own target directory there and rebuilds nothing; a
-//! worktree that is at another commit or was edited is made anew.
+//! worktree that is at another commit, was edited or lost its git metadata (restored from a
+//! CI cache) is made anew around its target directory.
 
 use std::path::{Path, PathBuf};
 
@@ -32,6 +33,13 @@ impl BaseCheckout {
             })?;
         let dir = crate::project_root().join("artifacts/compare").join(&commit);
         if !clean_at(sh, &dir, &commit) {
+            // The checkout's target directory is the commit's builds, whatever became of the
+            // checkout: a CI cache restores `artifacts/compare` without the git metadata the
+            // worktree had on another runner. It is kept, and cargo rebuilds only what the
+            // new checkout's file times make stale (the commit's own crates).
+            let (target, kept) = (dir.join("target"), dir.with_extension("target"));
+            let _ = std::fs::remove_dir_all(&kept);
+            let keep = target.is_dir() && std::fs::rename(&target, &kept).is_ok();
             if dir.exists() {
                 // Best effort: what stays is removed by hand, and `worktree add` says so.
                 let _ = cmd!(sh, "git worktree remove --force {dir}").quiet().ignore_stderr().run();
@@ -43,6 +51,11 @@ impl BaseCheckout {
                 .quiet()
                 .run()
                 .with_context(|| format!("--compare {reference}: cannot check out {commit} in {}", dir.display()))?;
+            if keep {
+                std::fs::rename(&kept, &target)
+                    .with_context(|| format!("--compare {reference}: cannot move {} back", kept.display()))?;
+                eprintln!("note: kept the base's builds in {}", target.display());
+            }
         }
         Ok(BaseCheckout { reference: reference.to_owned(), commit, dir })
     }

@@ -3,8 +3,9 @@
 //! protocol, two checkouts sharing a target directory, a scenario run alone, and what ships
 //! against a base commit's builds (`--compare`).
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
+use perf_core::against_base::AgainstBase;
 use perf_core::policy::VariantKind;
 use perf_core::sequential::Change;
 use perf_core::status::Status;
@@ -411,18 +412,7 @@ fn compare_builds_the_base_from_a_worktree_and_compares_what_ships_exactly() {
         text(&o.stdout)
     );
     assert_eq!((against.reference.as_str(), against.commit.as_str()), ("HEAD", base.as_str()));
-    let grew: Vec<(VariantKind, &str)> = against
-        .sizes
-        .iter()
-        .filter(|s| s.head.zip(s.base).is_some_and(|(h, b)| h > b))
-        .map(|s| (s.variant, s.metric_id.as_str()))
-        .collect();
-    for variant in [VariantKind::Dev, VariantKind::Canary, VariantKind::Release] {
-        assert!(grew.contains(&(variant, "M-PERF-01A")), "{variant:?}'s module grew by the export: {grew:?}");
-    }
-    // An export is code: the data section stays (the compressed sizes may go either way).
-    let data = against.sizes.iter().filter(|s| s.metric_id == "M-SIZE-02B");
-    assert!(data.clone().count() == 3 && data.clone().all(|s| s.base == s.head), "{:?}", against.sizes);
+    every_module_grew_by_code(&against);
     let stdout = text(&o.stdout);
     assert!(
         stdout.contains("against HEAD (") && stdout.contains("sizes of what ships that differ, exactly"),
@@ -435,8 +425,11 @@ fn compare_builds_the_base_from_a_worktree_and_compares_what_ships_exactly() {
     std::fs::write(&exports, as_committed).unwrap();
     std::fs::write(&lib, &added).unwrap();
     git(&["commit", "--quiet", "--all", "-m", "head"]);
+    let restored = restored_from_a_ci_cache(&checkout, &git(&["rev-parse", "HEAD"]));
     let o = compare("HEAD");
     assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
+    assert!(restored.join("target/kept").exists() && restored.join("Cargo.toml").exists(), "{}", text(&o.stderr));
+    assert!(text(&o.stderr).contains("note: kept the base's builds in"), "{}", text(&o.stderr));
     let against = read_summary(&summary).against_base.unwrap();
     assert_eq!(against.changed().count(), 0, "A/A: the same sources give the same bytes: {:?}", against.sizes);
     assert!(!against.timings.is_empty() && against.timings.iter().all(|t| t.error.is_none()));
@@ -460,6 +453,32 @@ fn compare_builds_the_base_from_a_worktree_and_compares_what_ships_exactly() {
     assert!(text(&o.stderr).contains("--compare HEAD: the base's build failed"), "{}", text(&o.stderr));
     let against = read_summary(&summary).against_base.unwrap();
     assert!(against.sizes.iter().all(|s| s.base.is_none() && s.head.is_some()), "{:?}", against.sizes);
+}
+
+/// Every variant's module grew against the base, and its data section did not: an export
+/// is code (the compressed sizes may go either way).
+fn every_module_grew_by_code(against: &AgainstBase) {
+    let grew: Vec<(VariantKind, &str)> = against
+        .sizes
+        .iter()
+        .filter(|s| s.head.zip(s.base).is_some_and(|(h, b)| h > b))
+        .map(|s| (s.variant, s.metric_id.as_str()))
+        .collect();
+    for variant in [VariantKind::Dev, VariantKind::Canary, VariantKind::Release] {
+        assert!(grew.contains(&(variant, "M-PERF-01A")), "{variant:?}'s module grew by the export: {grew:?}");
+    }
+    let data = against.sizes.iter().filter(|s| s.metric_id == "M-SIZE-02B");
+    assert!(data.clone().count() == 3 && data.clone().all(|s| s.base == s.head), "{:?}", against.sizes);
+}
+
+/// The base's checkout of `commit` as a CI cache restores it: without the git metadata it
+/// had on another runner, with its target directory (holding a file `kept`).
+fn restored_from_a_ci_cache(checkout: &Path, commit: &str) -> PathBuf {
+    let restored = checkout.join("artifacts/compare").join(commit);
+    std::fs::create_dir_all(restored.join("target")).unwrap();
+    std::fs::write(restored.join(".git"), "gitdir: /nonexistent/.git/worktrees/gone\n").unwrap();
+    std::fs::write(restored.join("target/kept"), "").unwrap();
+    restored
 }
 
 /// `--scenario ID --seed N` (each scenario's `repro`) runs that scenario alone on that seed,

@@ -1,11 +1,12 @@
 //! The Markdown report of a run (`artifacts/wasm_perf_report.md`, a CI job summary, a pull
-//! request): the verdict first, a scorecard per variant, the size changes against the
-//! baseline's items, monomorphization bloat, ratchet hints, every finding and every metric
+//! request): the verdict first, a scorecard per variant, what differs from a base commit
+//! (`--compare`), the size changes against the baseline's items, monomorphization bloat, ratchet hints, every finding and every metric
 //! that was not measured, with its reason. Built from the summary and the gate report alone, so
 //! it says nothing the JSON files do not.
 
 use std::fmt::Write;
 
+use crate::against_base::SizeChange;
 use crate::attribution::readable;
 use crate::baseline::BaselineStatus;
 use crate::display::{number, signed};
@@ -13,6 +14,7 @@ use crate::gate::GateReport;
 use crate::host_grid;
 use crate::record::{self, Record};
 use crate::scorecard::{self, percent};
+use crate::sequential::Change;
 use crate::status::Status;
 use crate::summary::Summary;
 
@@ -80,6 +82,7 @@ pub fn report(summary: &Summary, gate: &GateReport) -> String {
         out.push('\n');
     }
 
+    against_base(&mut out, summary);
     hosts(&mut out, summary);
     size_changes(&mut out, summary, gate);
     monos(&mut out, summary);
@@ -107,6 +110,65 @@ pub fn report(summary: &Summary, gate: &GateReport) -> String {
         out = out.replace("\n\n\n", "\n\n");
     }
     out
+}
+
+/// The head against a base commit's builds (`--compare`): the sizes of what ships that
+/// differ, exactly, and every paired timing's outcome.
+fn against_base(out: &mut String, summary: &Summary) {
+    let Some(a) = &summary.against_base else { return };
+    let short = a.commit.get(..12).unwrap_or(&a.commit);
+    let _ = writeln!(out, "### Against {} (`{}`)\n", cell_text(&a.reference), cell_text(short));
+    let changed: Vec<_> = a.changed().collect();
+    if changed.is_empty() {
+        let _ = writeln!(out, "Every size of what ships is the same ({} sizes).\n", a.sizes.len());
+    } else {
+        let _ = writeln!(out, "| metric | variant | unit | base | head | change |");
+        let _ = writeln!(out, "|---|---|---|---:|---:|---:|");
+        let value = |v: Option<f64>| v.map_or_else(|| "none".to_owned(), number);
+        for s in &changed {
+            let change = match s.change() {
+                SizeChange::Changed(by) => signed(by),
+                SizeChange::Same | SizeChange::OneSided => "-".to_owned(),
+            };
+            let (m, v, u) = (&s.metric_id, s.variant.as_str(), s.unit.as_str());
+            let _ = writeln!(out, "| {m} | {v} | {u} | {} | {} | {change} |", value(s.base), value(s.head));
+        }
+        let same = a.sizes.len() - changed.len();
+        let _ = writeln!(out, "\n{same} other {} the same.\n", if same == 1 { "size is" } else { "sizes are" });
+    }
+    if a.timings.is_empty() {
+        return;
+    }
+    let _ = writeln!(
+        out,
+        "Timings sampled in alternation with the base's, in this run: head/base of the median over seeds of each \
+         seed's p95 (a browser's cold init: the p95 of its loads), regressed when its interval lies wholly above \
+         1.10, improved wholly below 1/1.10, same wholly within.\n"
+    );
+    let _ = writeln!(out, "| metric | variant | where | head/base | interval | outcome | samples |");
+    let _ = writeln!(out, "|---|---|---|---:|---|---|---|");
+    for t in &a.timings {
+        let (m, v, e) = (&t.metric_id, t.variant.as_str(), cell_text(&t.environment));
+        let _ = match (&t.look, &t.error) {
+            (Some(l), _) => {
+                let outcome = match l.decision {
+                    Change::Regressed => "**regressed**",
+                    other => other.as_str(),
+                };
+                let per = if t.scenario.is_some() { "a seed" } else { "pooled" };
+                writeln!(
+                    out,
+                    "| {m} | {v} | {e} | {:.3} | [{:.3}, {:.3}] | {outcome} | {} {per} (look {} of {}) |",
+                    l.value, l.low, l.high, l.samples_per_seed, l.look, l.looks
+                )
+            }
+            (None, why) => {
+                let why = cell_text(why.as_deref().unwrap_or_default());
+                writeln!(out, "| {m} | {v} | {e} | - | - | **not compared** | {why} |")
+            }
+        };
+    }
+    out.push('\n');
 }
 
 /// The host grid: each host app's figures in each environment, per variant that loaded them.
