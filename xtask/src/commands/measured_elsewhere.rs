@@ -29,6 +29,7 @@ pub(crate) fn run(cmd: flags::Gate, sh: &Shell) -> anyhow::Result<Status> {
                     host: format!("{} ({})", m.environment.device, m.environment.runner),
                     policy_sha256: loaded.policy.sha256.clone(),
                     budgets_sha256: loaded.budgets.sha256.clone(),
+                    runner: None,
                 };
                 (m.origin(&name), provenance, true)
             }
@@ -55,6 +56,7 @@ pub(crate) fn run(cmd: flags::Gate, sh: &Shell) -> anyhow::Result<Status> {
                 host: b.provenance.host.clone(),
                 policy_sha256: b.provenance.policy_sha256.clone(),
                 budgets_sha256: loaded.budgets.sha256.clone(),
+                runner: b.provenance.runner.clone(),
             };
             (Origin::of_baseline(&doc.name, b, &budgets.seed_set), provenance, false)
         }

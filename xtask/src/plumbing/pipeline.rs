@@ -285,7 +285,15 @@ fn provenance(versions: toolchain::Versions, loaded: &inputs::Loaded) -> Provena
         host: versions.host,
         policy_sha256: loaded.policy.sha256.clone(),
         budgets_sha256: loaded.budgets.sha256.clone(),
+        runner: runner_image(),
     }
+}
+
+/// The GitHub-hosted runner image this run measures on, as GitHub names it in every job's
+/// environment (`ImageOS`, `ImageVersion`); `None` elsewhere.
+fn runner_image() -> Option<String> {
+    let var = |key| std::env::var(key).ok().filter(|v: &String| !v.trim().is_empty());
+    Some(format!("{} {}", var("ImageOS")?, var("ImageVersion")?))
 }
 
 /// The browsers' paired cells, per environment, as rows against the base.

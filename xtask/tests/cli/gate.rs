@@ -258,6 +258,57 @@ fn gate_current_compares_two_baselines_without_touching_the_streaks() {
     assert!(!out.join("streaks.json").exists(), "a comparison of two baselines is not a run");
 }
 
+/// A baseline's timings gate only runs on the runner image they were measured on: figures
+/// from another image (here the committed baseline, made off a hosted runner, against one
+/// made on GitHub's) skip their timing comparisons, naming both machines, while a grown size
+/// still fails; on the same machine the timing is compared and fails too.
+#[test]
+fn timings_are_not_compared_across_runner_images() {
+    let out = scratch("runner-image");
+    let mut base = read_json(&root().join("baselines/baseline_latest.json"));
+    base["status"] = "active".into();
+    let a = out.join("a.json");
+    std::fs::write(&a, serde_json::to_string_pretty(&base).unwrap()).unwrap();
+    let mut run = base.clone();
+    for m in run["metrics"].as_array_mut().unwrap().iter_mut().filter(|m| m["profile"] == "core-min") {
+        match m["metric_id"].as_str() {
+            Some("M-PERF-01A") => m["value"] = (m["value"].as_f64().unwrap() + 2000.0).into(),
+            Some("M-PERF-04A") => m["value"] = 5.0.into(),
+            _ => {}
+        }
+    }
+    let gate = |run: &serde_json::Value| {
+        let current = out.join("current.json");
+        std::fs::write(&current, serde_json::to_string_pretty(run).unwrap()).unwrap();
+        let mut args = vec!["gate", "--current", current.to_str().unwrap(), "--baseline", a.to_str().unwrap()];
+        let outputs = [
+            ("--state", "streaks.json"),
+            ("--report", "report.json"),
+            ("--summary", "summary.json"),
+            ("--events", "events.ndjson"),
+            ("--markdown", "report.md"),
+            ("--html", "report.html"),
+        ];
+        let files: Vec<(&str, String)> =
+            outputs.iter().map(|(flag, name)| (*flag, out.join(name).display().to_string())).collect();
+        args.extend(files.iter().flat_map(|(flag, path)| [*flag, path.as_str()]));
+        let o = xtask(&args);
+        assert_eq!(o.status.code(), Some(1), "{}", both(&o));
+        text(&o.stdout)
+    };
+    let same_machine = gate(&run);
+    assert!(same_machine.contains("fail [baseline] M-PERF-04A (core-min): regressed 0.07 -> 5 us"), "{same_machine}");
+    run["provenance"]["runner"] = "ubuntu22 20250105.1.0".into();
+    let elsewhere = gate(&run);
+    assert!(elsewhere.contains("fail [baseline] M-PERF-01A (core-min): regressed 22273 -> 24273 bytes"), "{elsewhere}");
+    assert!(
+        elsewhere
+            .contains("skip [baseline] M-PERF-04A (core-min): not compared across machines (regressed 0.07 -> 5 us")
+            && elsewhere.contains("measured on no runner image, this run on runner image ubuntu22 20250105.1.0)"),
+        "{elsewhere}"
+    );
+}
+
 #[test]
 fn change_log_evidence_that_git_ignores_is_refused() {
     let out = scratch("ignored-evidence");

@@ -27,7 +27,16 @@ pub fn target_dir() -> PathBuf {
 /// the machine (a missing target or browser is an error naming the command to run).
 pub fn xtask_command() -> Command {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_xtask"));
-    for key in ["GITHUB_ACTIONS", "GITHUB_HEAD_REF", "GITHUB_REF_NAME", "GITHUB_BASE_REF", "GITHUB_RUN_ID"] {
+    // What a GitHub runner sets would change what a run records (the branch, the runner image).
+    for key in [
+        "GITHUB_ACTIONS",
+        "GITHUB_HEAD_REF",
+        "GITHUB_REF_NAME",
+        "GITHUB_BASE_REF",
+        "GITHUB_RUN_ID",
+        "ImageOS",
+        "ImageVersion",
+    ] {
         cmd.env_remove(key);
     }
     cmd.env(NO_INSTALL, "1");

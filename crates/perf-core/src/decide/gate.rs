@@ -148,6 +148,9 @@ pub struct GateInput<'a> {
     /// `rustc -vV` and the binaryen version of this run.
     pub rustc: &'a str,
     pub binaryen: &'a str,
+    /// The CI runner image this run measured on (`None` off a hosted runner): the
+    /// baseline's timings gate only on the image they were measured on.
+    pub runner: Option<&'a str>,
     /// The repository's issues page, where the warn issues are (`None` off GitHub).
     pub issues_url: Option<&'a str>,
     /// The browsers behind the records (a run's browser environments, or the device of
@@ -301,6 +304,14 @@ fn baseline_checks(input: &GateInput, baseline: &Baseline, records: &[Record]) -
         )));
     }
     let drifted_browser = |metric_id: &str| browser_drift.iter().any(|(_, m)| m == metric_id);
+    // A timing is the machine's as much as the code's: the baseline's gate only runs on the
+    // runner image they were measured on (or, both off a hosted runner, the same kind of
+    // machine). Elsewhere `--compare` decides timings against the base commit, measured in the
+    // same run.
+    let other_runner = (baseline.provenance.runner.as_deref() != input.runner).then(|| {
+        let name = |r: Option<&str>| r.map_or_else(|| "no runner image".to_owned(), |r| format!("runner image {r}"));
+        format!("measured on {}, this run on {}", name(baseline.provenance.runner.as_deref()), name(input.runner))
+    });
     for c in regression::compare(baseline, records) {
         let mut reason = c.finding.describe(&c);
         let comparable = matches!(c.finding, Finding::Within | Finding::Regression);
@@ -309,6 +320,9 @@ fn baseline_checks(input: &GateInput, baseline: &Baseline, records: &[Record]) -
             (false, Status::Skip)
         } else if comparable && drifted_browser(&c.metric_id) {
             reason = format!("not compared across browser versions ({reason})");
+            (false, Status::Skip)
+        } else if let Some(runners) = other_runner.as_ref().filter(|_| comparable && c.unit.is_time()) {
+            reason = format!("not compared across machines ({reason}; {runners})");
             (false, Status::Skip)
         } else if matches!(c.finding, Finding::NotMeasured) && left_out(records, &c.profile, &c.metric_id) {
             // The user narrowed the run on purpose; the summary says so and no streak moves.
@@ -637,6 +651,7 @@ mod tests {
                     run_id: "r1",
                     rustc: case.rustc,
                     binaryen: "116",
+                    runner: None,
                     issues_url: None,
                     browsers: &[],
                     attributions: &[],
@@ -728,6 +743,7 @@ mod tests {
                 run_id: "r",
                 rustc: RUSTC,
                 binaryen: "116",
+                runner: None,
                 issues_url: None,
                 browsers: &crate::run::browsers_ran(&variants),
                 attributions: &[],
@@ -754,6 +770,7 @@ mod tests {
             run_id: "r",
             rustc: RUSTC,
             binaryen: "117",
+            runner: None,
             issues_url: None,
             browsers: &[],
             attributions: &[],
@@ -772,6 +789,58 @@ mod tests {
     }
 
     #[test]
+    fn timings_are_compared_only_on_the_runner_image_they_were_measured_on() {
+        let budgets = budgets();
+        // Both regressed against the baseline: +4,000 bytes and 5 → 9 µs.
+        let recs = records(&budgets, 29000.0, 9.0);
+        let mut on_image = baseline("active", anchored(json!(25000), json!(5)));
+        on_image.provenance.runner = Some("ubuntu22 20241201.1.0".into());
+        let developer = baseline("active", anchored(json!(25000), json!(5)));
+        let regression = |b: &Baseline, runner: Option<&str>| {
+            let input = GateInput {
+                budgets: &budgets,
+                baseline: Some(b),
+                branch: "main",
+                run_id: "r",
+                rustc: RUSTC,
+                binaryen: "116",
+                runner,
+                issues_url: None,
+                browsers: &[],
+                attributions: &[],
+            };
+            let report = evaluate(&input, &recs, &mut StreakState::default());
+            let check = |id: &str| {
+                let c = report.checks.iter().find(|c| c.rule == Rule::Regression && c.metric_id == id).unwrap();
+                (c.status, c.message.clone())
+            };
+            (check("M-HARD"), check("M-OP"))
+        };
+        let image = Some("ubuntu22 20241201.1.0");
+        for (b, runner) in [(&on_image, image), (&developer, None)] {
+            let ((size, _), (timing, _)) = regression(b, runner);
+            assert_eq!((size, timing), (Status::Fail, Status::Fail), "same machine: both compared ({runner:?})");
+        }
+        for (b, runner, says) in [
+            (
+                &on_image,
+                Some("ubuntu22 20250105.1.0"),
+                "runner image ubuntu22 20241201.1.0, this run on runner image ubuntu22 20250105.1.0",
+            ),
+            (&on_image, None, "runner image ubuntu22 20241201.1.0, this run on no runner image"),
+            (&developer, image, "measured on no runner image, this run on runner image ubuntu22 20241201.1.0"),
+        ] {
+            let ((size, _), (timing, message)) = regression(b, runner);
+            assert_eq!(size, Status::Fail, "sizes do not depend on the machine: {runner:?}");
+            assert_eq!(timing, Status::Skip, "{message}");
+            assert!(
+                message.starts_with("not compared across machines (regressed") && message.contains(says),
+                "{message}"
+            );
+        }
+    }
+
+    #[test]
     fn escalation_decides_the_metric_and_no_baseline_means_no_regression_checks() {
         let budgets = budgets();
         let mut streaks = StreakState::default();
@@ -782,6 +851,7 @@ mod tests {
             run_id: "r",
             rustc: RUSTC,
             binaryen: "116",
+            runner: None,
             issues_url: Some("https://github.com/o/r/issues"),
             browsers: &[],
             attributions: &[],

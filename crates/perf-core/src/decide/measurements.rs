@@ -255,6 +255,9 @@ pub fn baseline_provenance(m: &Measurements, policy_sha256: &str) -> BaselinePro
         binaryen: m.provenance.binaryen.clone(),
         policy_sha256: policy_sha256.to_owned(),
         host: format!("{}, {} ({})", e.device, e.os, e.runner),
+        // A farm's runner names its job as often as its machine: the device is the host, and
+        // browser drift checks the browser.
+        runner: None,
         browsers: e.browser_major().map(|b| (e.id.clone(), b)).into_iter().collect(),
     }
 }

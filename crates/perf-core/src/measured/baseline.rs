@@ -74,6 +74,10 @@ pub struct BaselineProvenance {
     pub binaryen: String,
     pub policy_sha256: String,
     pub host: String,
+    /// The CI runner image its values were measured on (`None`: not a hosted runner). Its
+    /// timing values gate only runs on the same image.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub runner: Option<String>,
     /// Per browser environment, the browser and major version its values were measured in
     /// (e.g. "desktop-chromium": "Chromium 156"): a run in another major is browser drift.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]

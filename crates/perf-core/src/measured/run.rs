@@ -52,7 +52,8 @@ impl Run {
     }
 
     /// What a baseline written from this run records of where it was measured: the commit,
-    /// the tools, the policy, the host and each browser environment's browser.
+    /// the tools, the policy, the host, the runner image and each browser environment's
+    /// browser.
     pub fn baseline_provenance(&self) -> BaselineProvenance {
         let p = &self.provenance;
         BaselineProvenance {
@@ -61,6 +62,7 @@ impl Run {
             binaryen: p.binaryen.clone(),
             policy_sha256: p.policy_sha256.clone(),
             host: p.host.clone(),
+            runner: p.runner.clone(),
             browsers: browsers(&self.variants),
         }
     }
@@ -114,6 +116,10 @@ pub struct Provenance {
     pub host: String,
     pub policy_sha256: String,
     pub budgets_sha256: String,
+    /// The CI runner image the figures were measured on (GitHub's `ImageOS` and
+    /// `ImageVersion`); `None` off a hosted runner (a developer's machine).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub runner: Option<String>,
 }
 
 /// One built variant: how it was made and what its artifacts measure.
@@ -233,6 +239,7 @@ impl Provenance {
             host: "x86_64-unknown-linux-gnu".to_owned(),
             policy_sha256: "p".to_owned(),
             budgets_sha256: "b".to_owned(),
+            runner: None,
         }
     }
 }
