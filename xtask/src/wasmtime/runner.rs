@@ -57,6 +57,36 @@ pub fn run_variant(
     budgets: &Budgets,
     selection: &Selection,
 ) -> RuntimeReport {
+    run(modules, variant, corpus, budgets, selection, Clock::On)
+}
+
+/// What `run_variant` figures without a clock: fuel per operation and heap in use, which
+/// depend on the code alone (a base commit's, compared exactly with `--compare`).
+pub fn run_deterministic(
+    modules: Modules,
+    variant: VariantKind,
+    corpus: &Corpus,
+    budgets: &Budgets,
+    selection: &Selection,
+) -> RuntimeReport {
+    run(modules, variant, corpus, budgets, selection, Clock::Off)
+}
+
+/// Whether a run times anything (cold start, operations) besides its deterministic figures.
+#[derive(Clone, Copy, PartialEq)]
+enum Clock {
+    On,
+    Off,
+}
+
+fn run(
+    modules: Modules,
+    variant: VariantKind,
+    corpus: &Corpus,
+    budgets: &Budgets,
+    selection: &Selection,
+    clock: Clock,
+) -> RuntimeReport {
     let scenarios: Vec<&Scenario> = corpus
         .scenarios
         .iter()
@@ -69,10 +99,10 @@ pub fn run_variant(
     let (calibration, scenarios) = with_epoch_clock(&timing, || {
         match Compiled::new(modules, &timing, &fuel, protocol.limits) {
             Ok(compiled) => {
-                let calibration = calibrate(&timing, protocol);
+                let calibration = if clock == Clock::On { calibrate(&timing, protocol) } else { None };
                 let runs: Vec<ScenarioRun> = scenarios
                     .iter()
-                    .map(|sc| run_scenario(&compiled, sc, budgets, protocol, calibration, selection))
+                    .map(|sc| run_scenario(&compiled, sc, budgets, protocol, (clock, calibration), selection))
                     .collect();
                 (calibration, runs)
             }
@@ -360,7 +390,7 @@ fn run_scenario(
     scenario: &Scenario,
     budgets: &Budgets,
     protocol: Protocol,
-    calibration: Option<Calibration>,
+    (clock, calibration): (Clock, Option<Calibration>),
     selection: &Selection,
 ) -> ScenarioRun {
     let mut run = empty_run(scenario, selection);
@@ -370,12 +400,17 @@ fn run_scenario(
     eprintln!("running {} ({} seeds)", scenario.id, seeds.len());
     let result = (|| -> Result<(), RunError> {
         let Some(export) = &scenario.export else {
-            run.timing = Some(cold_init(compiled, &seeds, protocol.cold_start_samples_per_seed)?);
+            if clock == Clock::On {
+                run.timing = Some(cold_init(compiled, &seeds, protocol.cold_start_samples_per_seed)?);
+            }
             return Ok(());
         };
         run.fuel = Some(fuel(compiled, export, &seeds, protocol)?);
         if feeds(Source::RuntimeHeap) {
             run.heap = Some(heap(compiled, export, &seeds, protocol)?);
+        }
+        if clock == Clock::Off {
+            return Ok(());
         }
         let offset = calibration.map_or(0.0, |c| c.empty_op_ns.p50);
         match &scenario.reference_export {

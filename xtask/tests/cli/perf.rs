@@ -415,7 +415,7 @@ fn compare_builds_the_base_from_a_worktree_and_compares_what_ships_exactly() {
     every_module_grew_by_code(&against);
     let stdout = text(&o.stdout);
     assert!(
-        stdout.contains("against HEAD (") && stdout.contains("sizes of what ships that differ, exactly"),
+        stdout.contains("against HEAD (") && stdout.contains("exact figures that differ (sizes of what ships"),
         "{stdout}"
     );
     assert!(stdout.contains("timings against HEAD, sampled in alternation"), "{stdout}");
@@ -431,12 +431,12 @@ fn compare_builds_the_base_from_a_worktree_and_compares_what_ships_exactly() {
     assert!(restored.join("target/kept").exists() && restored.join("Cargo.toml").exists(), "{}", text(&o.stderr));
     assert!(text(&o.stderr).contains("note: kept the base's builds in"), "{}", text(&o.stderr));
     let against = read_summary(&summary).against_base.unwrap();
-    assert_eq!(against.changed().count(), 0, "A/A: the same sources give the same bytes: {:?}", against.sizes);
+    assert_eq!(against.changed().count(), 0, "A/A: the same sources give the same bytes: {:?}", against.exact);
     assert!(!against.timings.is_empty() && against.timings.iter().all(|t| t.error.is_none()));
     let alarms: Vec<_> = against.timings.iter().filter(|t| t.change() == Some(Change::Regressed)).collect();
     assert!(alarms.is_empty(), "A/A: no timing regressed: {alarms:?}");
-    assert!(!against.sizes.is_empty());
-    assert!(text(&o.stdout).contains("every size of what ships is the same"), "{}", text(&o.stdout));
+    assert!(!against.exact.is_empty());
+    assert!(text(&o.stdout).contains("every exact figure is the same"), "{}", text(&o.stdout));
 
     let o = compare("no-such-ref");
     assert_eq!(o.status.code(), Some(2));
@@ -452,14 +452,19 @@ fn compare_builds_the_base_from_a_worktree_and_compares_what_ships_exactly() {
     assert_eq!(o.status.code(), Some(2), "{}", text(&o.stderr));
     assert!(text(&o.stderr).contains("--compare HEAD: the base's build failed"), "{}", text(&o.stderr));
     let against = read_summary(&summary).against_base.unwrap();
-    assert!(against.sizes.iter().all(|s| s.base.is_none() && s.head.is_some()), "{:?}", against.sizes);
+    assert!(against.exact.iter().all(|s| s.base.is_none() && s.head.is_some()), "{:?}", against.exact);
 }
 
 /// Every variant's module grew against the base, and its data section did not: an export
-/// is code (the compressed sizes may go either way).
+/// is code (the compressed sizes may go either way). The spin loop in reserve+send costs
+/// fuel, compared exactly too.
 fn every_module_grew_by_code(against: &AgainstBase) {
+    let fuel_grew =
+        |v: VariantKind| against.exact.iter().any(|s| s.variant == v && s.metric_id == "M-FUEL-04A" && s.head > s.base);
+    let spun = [VariantKind::Dev, VariantKind::Canary, VariantKind::Release].map(fuel_grew);
+    assert_eq!(spun, [true; 3], "the spin loop's fuel, exactly: {:?}", against.exact);
     let grew: Vec<(VariantKind, &str)> = against
-        .sizes
+        .exact
         .iter()
         .filter(|s| s.head.zip(s.base).is_some_and(|(h, b)| h > b))
         .map(|s| (s.variant, s.metric_id.as_str()))
@@ -467,8 +472,8 @@ fn every_module_grew_by_code(against: &AgainstBase) {
     for variant in [VariantKind::Dev, VariantKind::Canary, VariantKind::Release] {
         assert!(grew.contains(&(variant, "M-PERF-01A")), "{variant:?}'s module grew by the export: {grew:?}");
     }
-    let data = against.sizes.iter().filter(|s| s.metric_id == "M-SIZE-02B");
-    assert!(data.clone().count() == 3 && data.clone().all(|s| s.base == s.head), "{:?}", against.sizes);
+    let data = against.exact.iter().filter(|s| s.metric_id == "M-SIZE-02B");
+    assert!(data.clone().count() == 3 && data.clone().all(|s| s.base == s.head), "{:?}", against.exact);
 }
 
 /// The base's checkout of `commit` as a CI cache restores it: without the git metadata it

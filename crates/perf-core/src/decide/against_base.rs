@@ -1,6 +1,7 @@
 //! The working tree against a base commit's builds (`perf --compare REF`), for what is
 //! deterministic: every size metric of what ships (the module's bytes and sections, the JS
-//! glue) of each variant, the base's beside the head's, exactly. The same sources with the
+//! glue) and wasmtime's fuel per operation and heap in use, of each variant, the base's
+//! beside the head's, exactly. The same sources with the
 //! same tools give the same bytes, so any difference is the change's, however small; no
 //! tolerance, no noise. Timings come measured in alternation with the base and decided by
 //! `sequential::compare_paired`; here they become one row per metric they feed.
@@ -16,7 +17,8 @@ use crate::run::VariantReport;
 use crate::sequential::{Change, Look, PairedOutcome};
 use crate::unit::Unit;
 
-/// The head's size records against the base's.
+/// The head's deterministic records against the base's, and the timings compared in
+/// alternation.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct AgainstBase {
@@ -24,7 +26,9 @@ pub struct AgainstBase {
     pub reference: String,
     /// The commit it resolved to, whose sources the base was built from.
     pub commit: String,
-    pub sizes: Vec<SizeAgainstBase>,
+    /// Every deterministic figure, both sides: the sizes of what ships, then fuel and heap.
+    #[serde(alias = "sizes")]
+    pub exact: Vec<ExactAgainstBase>,
     /// The timed metrics compared in alternation: wasmtime's per-operation p95, and in each
     /// browser, cold init and the per-operation p95 of the timed scenarios.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -110,22 +114,23 @@ impl TimingAgainstBase {
     }
 }
 
-/// One size metric of one variant, both sides.
+/// One deterministic metric of one variant (a size, fuel, heap in use), both sides.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct SizeAgainstBase {
+pub struct ExactAgainstBase {
     pub profile: String,
     pub variant: VariantKind,
     pub metric_id: String,
     pub unit: Unit,
-    /// `None` where that side has no value (its build failed, or it ships no glue).
+    /// `None` where that side has no value (its build failed, it ships no glue, or its
+    /// scenario failed).
     pub base: Option<f64>,
     pub head: Option<f64>,
 }
 
-/// What a size did between base and head.
+/// What a deterministic figure did between base and head.
 #[derive(Debug, Clone, Copy, PartialEq)]
-pub enum SizeChange {
+pub enum ExactChange {
     Same,
     /// By this much (head − base).
     Changed(f64),
@@ -133,21 +138,21 @@ pub enum SizeChange {
     OneSided,
 }
 
-impl SizeAgainstBase {
-    pub fn change(&self) -> SizeChange {
+impl ExactAgainstBase {
+    pub fn change(&self) -> ExactChange {
         match (self.base, self.head) {
-            (Some(b), Some(h)) if b == h => SizeChange::Same,
-            (Some(b), Some(h)) => SizeChange::Changed(h - b),
-            (None, None) => SizeChange::Same,
-            _ => SizeChange::OneSided,
+            (Some(b), Some(h)) if b == h => ExactChange::Same,
+            (Some(b), Some(h)) => ExactChange::Changed(h - b),
+            (None, None) => ExactChange::Same,
+            _ => ExactChange::OneSided,
         }
     }
 }
 
 impl AgainstBase {
-    /// Pairs each of `head`'s size records (of the artifact's bytes) with the same record of
-    /// `base`, the base's builds judged against the same budgets; `timings` were compared in
-    /// the run.
+    /// Pairs each of `head`'s deterministic records (the artifact's bytes, wasmtime's fuel and
+    /// heap) with the same record of `base`, the base's builds judged against the same
+    /// budgets; `timings` were compared in the run.
     pub fn of(
         reference: &str,
         commit: &str,
@@ -157,15 +162,18 @@ impl AgainstBase {
         timings: Vec<TimingAgainstBase>,
     ) -> AgainstBase {
         let base = build_records(budgets, base, commit);
-        let of_artifact = |r: &&Record| {
-            budgets.metrics.iter().any(|m| m.id == r.metric_id && m.source.info().engine == Engine::Artifact)
+        let exact = |r: &&Record| {
+            budgets.metric(&r.metric_id).is_some_and(|m| {
+                let info = m.source.info();
+                info.engine == Engine::Artifact || (info.engine == Engine::Wasmtime && !info.wall_clock)
+            })
         };
-        let sizes = head
+        let exact = head
             .iter()
-            .filter(of_artifact)
+            .filter(exact)
             .map(|h| {
                 let b = base.iter().find(|b| b.variant == h.variant && b.metric_id == h.metric_id);
-                SizeAgainstBase {
+                ExactAgainstBase {
                     profile: h.profile.clone(),
                     variant: h.variant,
                     metric_id: h.metric_id.clone(),
@@ -174,13 +182,15 @@ impl AgainstBase {
                     head: h.value,
                 }
             })
+            // A metric neither side measured on this variant has nothing to compare.
+            .filter(|e| e.base.is_some() || e.head.is_some())
             .collect();
-        AgainstBase { reference: reference.to_owned(), commit: commit.to_owned(), sizes, timings }
+        AgainstBase { reference: reference.to_owned(), commit: commit.to_owned(), exact, timings }
     }
 
-    /// The sizes that differ, in order.
-    pub fn changed(&self) -> impl Iterator<Item = &SizeAgainstBase> {
-        self.sizes.iter().filter(|s| s.change() != SizeChange::Same)
+    /// The deterministic figures that differ, in order.
+    pub fn changed(&self) -> impl Iterator<Item = &ExactAgainstBase> {
+        self.exact.iter().filter(|s| s.change() != ExactChange::Same)
     }
 }
 
@@ -195,15 +205,54 @@ mod tests {
         let head_variants = [release(Some(artifact(100, 51)), None)];
         let head = build_records(&budgets, &head_variants, "head");
         let same = AgainstBase::of("HEAD", "abc", &budgets, &head, &head_variants, Vec::new());
-        let ids: Vec<&str> = same.sizes.iter().map(|s| s.metric_id.as_str()).collect();
+        let ids: Vec<&str> = same.exact.iter().map(|s| s.metric_id.as_str()).collect();
         assert_eq!(ids, ["M-PERF-01A", "M-PERF-01B"], "a scenario's time is not compared here");
         assert_eq!(same.changed().count(), 0);
         let larger = [release(Some(artifact(124, 51)), None)];
         let smaller = AgainstBase::of("HEAD~1", "abc", &budgets, &head, &larger, Vec::new());
-        let changed: Vec<(&str, SizeChange)> = smaller.changed().map(|s| (s.metric_id.as_str(), s.change())).collect();
-        assert_eq!(changed, [("M-PERF-01A", SizeChange::Changed(-24.0))]);
+        let changed: Vec<(&str, ExactChange)> = smaller.changed().map(|s| (s.metric_id.as_str(), s.change())).collect();
+        assert_eq!(changed, [("M-PERF-01A", ExactChange::Changed(-24.0))]);
         let failed =
             AgainstBase::of("HEAD~1", "abc", &budgets, &head, &[release(None, Some("cargo build failed"))], Vec::new());
-        assert!(failed.sizes.iter().all(|s| s.change() == SizeChange::OneSided && s.base.is_none()));
+        assert!(failed.exact.iter().all(|s| s.change() == ExactChange::OneSided && s.base.is_none()));
+    }
+
+    #[test]
+    fn fuel_is_compared_exactly_and_a_scenarios_time_is_not() {
+        let budgets = BUDGETS.replace(
+            r#""metrics": ["#,
+            r#""metrics": [
+              {"id": "M-FUEL-04A", "name": "fuel", "unit": "fuel", "source": "runtime.fuel_per_op", "required": false,
+               "gate": "hard", "thresholds": {"full-dev": {"hard": 1e9}, "core-trace": {"hard": 1e9}, "core-min": {"hard": 1e9}}},"#,
+        );
+        let budgets = Budgets::parse("b.json", &budgets).unwrap();
+        let with_fuel = |fuel: u64| {
+            let mut v = release(Some(artifact(100, 51)), None);
+            let op = crate::runtime::ScenarioRun {
+                scenario: "WB-CHAN-01".into(),
+                export: Some("channel_reserve_send".into()),
+                metrics: vec!["M-FUEL-04A".into(), "M-PERF-04A".into()],
+                repro: "cargo xtask perf --scenario WB-CHAN-01".into(),
+                timing: crate::runtime::Figures::of(Unit::Nanos, &[(11, vec![150.0 + fuel as f64])]),
+                reference_timing: None,
+                heap: None,
+                fuel: crate::runtime::FuelFigures::of(&[(11, vec![fuel, fuel])]),
+                error: None,
+            };
+            v.runtime = Some(crate::runtime::RuntimeReport {
+                engine: "wasmtime".into(),
+                calibration: None,
+                selection: None,
+                scenarios: vec![op],
+            });
+            v
+        };
+        let head_variants = [with_fuel(1_200)];
+        let head = build_records(&budgets, &head_variants, "head");
+        let against = AgainstBase::of("HEAD~1", "abc", &budgets, &head, &[with_fuel(1_000)], Vec::new());
+        let ids: Vec<&str> = against.exact.iter().map(|s| s.metric_id.as_str()).collect();
+        assert_eq!(ids, ["M-FUEL-04A", "M-PERF-01A", "M-PERF-01B"], "fuel and sizes, in the records' order");
+        let changed: Vec<(&str, ExactChange)> = against.changed().map(|s| (s.metric_id.as_str(), s.change())).collect();
+        assert_eq!(changed, [("M-FUEL-04A", ExactChange::Changed(200.0))]);
     }
 }

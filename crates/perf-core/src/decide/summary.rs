@@ -10,7 +10,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::against_base::{AgainstBase, SizeAgainstBase};
+use crate::against_base::{AgainstBase, ExactAgainstBase};
 use crate::attribution::Attribution;
 use crate::digest;
 use crate::pipeline::PipelineReport;
@@ -37,7 +37,8 @@ pub struct Summary {
     pub variants: Vec<VariantReport>,
     pub records: Vec<Record>,
     pub pipeline: PipelineReport,
-    /// With `perf --compare REF`: the sizes of what ships against REF's builds, exactly.
+    /// With `perf --compare REF`: what ships against REF's builds, exactly, and the timings
+    /// compared in alternation.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub against_base: Option<Box<AgainstBase>>,
 }
@@ -55,7 +56,7 @@ impl Summary {
         digest::sha256_hex(digest::canonical_json(&value).as_bytes())
     }
 
-    /// This summary with `against` beside its records, signed again (the sizes of both sides,
+    /// This summary with `against` beside its records, signed again (the exact figures of both sides,
     /// not the timings). A timing that regressed against the base fails the run, one left
     /// undecided warns (one that could not be compared is the caller's tool error).
     pub fn with_against_base(self, against: AgainstBase) -> Summary {
@@ -89,12 +90,12 @@ struct Signed<'a> {
     against_base: Option<SignedAgainstBase<'a>>,
 }
 
-/// What ships against the base: the sizes, not the timings (wall-clock).
+/// What ships against the base: the deterministic figures, not the timings (wall-clock).
 #[derive(Serialize)]
 struct SignedAgainstBase<'a> {
     reference: &'a str,
     commit: &'a str,
-    sizes: &'a [SizeAgainstBase],
+    exact: &'a [ExactAgainstBase],
 }
 
 #[derive(Serialize)]
@@ -205,8 +206,8 @@ impl<'a> Signed<'a> {
             variants: variants.iter().map(SignedVariant::of).collect(),
             records: records.iter().map(SignedRecord::of).collect(),
             against_base: against_base.as_ref().map(|a| {
-                let AgainstBase { reference, commit, sizes, timings: _ } = &**a;
-                SignedAgainstBase { reference, commit, sizes }
+                let AgainstBase { reference, commit, exact, timings: _ } = &**a;
+                SignedAgainstBase { reference, commit, exact }
             }),
         }
     }

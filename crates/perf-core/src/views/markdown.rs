@@ -6,7 +6,7 @@
 
 use std::fmt::Write;
 
-use crate::against_base::SizeChange;
+use crate::against_base::ExactChange;
 use crate::attribution::readable;
 use crate::baseline::BaselineStatus;
 use crate::display::{number, signed};
@@ -112,29 +112,31 @@ pub fn report(summary: &Summary, gate: &GateReport) -> String {
     out
 }
 
-/// The head against a base commit's builds (`--compare`): the sizes of what ships that
-/// differ, exactly, and every paired timing's outcome.
+/// The head against a base commit's builds (`--compare`): the exact figures (sizes of what
+/// ships, fuel, heap) that differ, and every paired timing's outcome.
 fn against_base(out: &mut String, summary: &Summary) {
     let Some(a) = &summary.against_base else { return };
     let short = a.commit.get(..12).unwrap_or(&a.commit);
     let _ = writeln!(out, "### Against {} (`{}`)\n", cell_text(&a.reference), cell_text(short));
     let changed: Vec<_> = a.changed().collect();
     if changed.is_empty() {
-        let _ = writeln!(out, "Every size of what ships is the same ({} sizes).\n", a.sizes.len());
+        let n = a.exact.len();
+        let _ = writeln!(out, "Every exact figure is the same ({n}: sizes of what ships, fuel, heap in use).\n");
     } else {
         let _ = writeln!(out, "| metric | variant | unit | base | head | change |");
         let _ = writeln!(out, "|---|---|---|---:|---:|---:|");
         let value = |v: Option<f64>| v.map_or_else(|| "none".to_owned(), number);
         for s in &changed {
             let change = match s.change() {
-                SizeChange::Changed(by) => signed(by),
-                SizeChange::Same | SizeChange::OneSided => "-".to_owned(),
+                ExactChange::Changed(by) => signed(by),
+                ExactChange::Same | ExactChange::OneSided => "-".to_owned(),
             };
             let (m, v, u) = (&s.metric_id, s.variant.as_str(), s.unit.as_str());
             let _ = writeln!(out, "| {m} | {v} | {u} | {} | {} | {change} |", value(s.base), value(s.head));
         }
-        let same = a.sizes.len() - changed.len();
-        let _ = writeln!(out, "\n{same} other {} the same.\n", if same == 1 { "size is" } else { "sizes are" });
+        let same = a.exact.len() - changed.len();
+        let _ =
+            writeln!(out, "\n{same} other exact {} the same.\n", if same == 1 { "figure is" } else { "figures are" });
     }
     if a.timings.is_empty() {
         return;

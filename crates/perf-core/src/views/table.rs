@@ -4,7 +4,7 @@
 
 use std::fmt::Write;
 
-use crate::against_base::{AgainstBase, SizeChange};
+use crate::against_base::{AgainstBase, ExactChange};
 use crate::browser::CanaryVerdict;
 use crate::budget::{Budgets, Source};
 use crate::display::{number, signed};
@@ -89,9 +89,9 @@ pub fn render(budgets: &Budgets, variants: &[VariantReport], records: &[Record],
     out
 }
 
-/// `perf --compare REF`'s block: the sizes of what ships that differ from REF's builds, or
-/// that none does; the timings sampled in alternation with REF's; and, where `variants`
-/// loaded host apps, that their pages are not compared.
+/// `perf --compare REF`'s block: the exact figures (sizes of what ships, fuel, heap) that
+/// differ from REF's builds, or that none does; the timings sampled in alternation with
+/// REF's; and, where `variants` loaded host apps, that their pages are not compared.
 pub fn render_against_base(a: &AgainstBase, variants: &[VariantReport]) -> String {
     let mut out = String::new();
     let short = a.commit.get(..12).unwrap_or(&a.commit);
@@ -99,12 +99,16 @@ pub fn render_against_base(a: &AgainstBase, variants: &[VariantReport]) -> Strin
     if changed.is_empty() {
         let _ = writeln!(
             out,
-            "against {} ({short}): every size of what ships is the same ({} sizes)",
+            "against {} ({short}): every exact figure is the same ({}: sizes of what ships, fuel, heap in use)",
             a.reference,
-            a.sizes.len()
+            a.exact.len()
         );
     } else {
-        let _ = writeln!(out, "against {} ({short}): sizes of what ships that differ, exactly", a.reference);
+        let _ = writeln!(
+            out,
+            "against {} ({short}): exact figures that differ (sizes of what ships, fuel, heap in use)",
+            a.reference
+        );
         let mut row = |[m, v, u, b, h, change]: [&str; 6]| {
             let _ = writeln!(out, "{m:<14} {v:<8} {u:<6} {b:>12} {h:>12} {change:>10}");
         };
@@ -112,12 +116,12 @@ pub fn render_against_base(a: &AgainstBase, variants: &[VariantReport]) -> Strin
         let value = |v: Option<f64>| v.map_or_else(|| "none".to_owned(), number);
         for s in &changed {
             let change = match s.change() {
-                SizeChange::Changed(by) => signed(by),
-                SizeChange::Same | SizeChange::OneSided => "-".to_owned(),
+                ExactChange::Changed(by) => signed(by),
+                ExactChange::Same | ExactChange::OneSided => "-".to_owned(),
             };
             row([&s.metric_id, s.variant.as_str(), s.unit.as_str(), &value(s.base), &value(s.head), &change]);
         }
-        let _ = writeln!(out, "{} other sizes the same", a.sizes.len() - changed.len());
+        let _ = writeln!(out, "{} other exact figures the same", a.exact.len() - changed.len());
     }
     if !a.timings.is_empty() {
         let _ = writeln!(
@@ -401,13 +405,13 @@ fn render_elsewhere(records: &[Record]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::against_base::SizeAgainstBase;
+    use crate::against_base::ExactAgainstBase;
     use crate::policy::VariantKind;
     use crate::unit::Unit;
 
     #[test]
     fn the_block_against_a_base_lists_what_differs_and_says_what_is_not_compared() {
-        let size = |metric_id: &str, base, head| SizeAgainstBase {
+        let size = |metric_id: &str, base, head| ExactAgainstBase {
             profile: "core-min".into(),
             variant: VariantKind::Release,
             metric_id: metric_id.into(),
@@ -418,16 +422,18 @@ mod tests {
         let mut a = AgainstBase {
             reference: "HEAD~1".into(),
             commit: "0123456789abcdef0123456789abcdef01234567".into(),
-            sizes: vec![size("M-PERF-01A", Some(22_273.0), Some(22_297.0)), size("M-PERF-01B", Some(10.0), Some(10.0))],
+            exact: vec![size("M-PERF-01A", Some(22_273.0), Some(22_297.0)), size("M-PERF-01B", Some(10.0), Some(10.0))],
             timings: Vec::new(),
         };
         let text = render_against_base(&a, &[]);
         assert!(
-            text.starts_with("against HEAD~1 (0123456789ab): sizes of what ships that differ, exactly\n"),
+            text.starts_with(
+                "against HEAD~1 (0123456789ab): exact figures that differ (sizes of what ships, fuel, heap in use)\n"
+            ),
             "{text}"
         );
         assert!(text.contains("M-PERF-01A     release  bytes        22,273       22,297        +24\n"), "{text}");
-        assert!(text.ends_with("1 other sizes the same\n"), "{text}");
+        assert!(text.ends_with("1 other exact figures the same\n"), "{text}");
         a.timings.push(crate::against_base::TimingAgainstBase {
             profile: "core-min".into(),
             variant: VariantKind::Release,
@@ -476,10 +482,13 @@ mod tests {
             "{hosted}"
         );
         a.timings.clear();
-        a.sizes.remove(0);
+        a.exact.remove(0);
         let same = render_against_base(&a, &[]);
         assert!(
-            same.starts_with("against HEAD~1 (0123456789ab): every size of what ships is the same (1 sizes)\n"),
+            same.starts_with(
+                "against HEAD~1 (0123456789ab): every exact figure is the same (1: sizes of what ships, fuel, heap in \
+                 use)\n"
+            ),
             "{same}"
         );
     }

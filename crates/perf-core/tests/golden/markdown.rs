@@ -40,7 +40,7 @@ fn the_report_of_a_compared_run_shows_what_differs_from_the_base() {
     summary["against_base"] = serde_json::json!({
         "reference": "HEAD~1",
         "commit": "0123456789abcdef0123456789abcdef01234567",
-        "sizes": [size("M-PERF-01A", 22273.0, 22297.0), size("M-SIZE-02B", 1851.0, 1851.0)],
+        "exact": [size("M-PERF-01A", 22273.0, 22297.0), size("M-SIZE-02B", 1851.0, 1851.0)],
         "timings": [
             {"profile": "core-min", "variant": "release", "metric_id": "M-PERF-04A", "environment": "wasmtime",
              "scenario": "WB-CHAN-01", "unit": "us", "base": 0.15, "head": 0.3, "look": look("regressed", 2.0, 1.8, 2.2, 500),
