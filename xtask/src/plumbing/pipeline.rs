@@ -310,8 +310,8 @@ fn paired_rows<'a>(
     })
 }
 
-/// A variant's wasmtime operations, the head's against the base's, in alternation
-/// (`runner::compare_variant`), as rows of `base_run`; a base without a benchmark build gives
+/// A variant's wasmtime operations and cold start, the head's against the base's, in
+/// alternation (`runner::compare_variant`), as rows of `base_run`; a base without a benchmark build gives
 /// each scenario's rows its reason. The base's fuel and heap figures go into its variant's
 /// report, to be compared exactly.
 fn compare_scenarios(
@@ -328,22 +328,21 @@ fn compare_scenarios(
     }
     let Some(head) = &builds.scenarios else { return };
     let t = Instant::now();
-    let base_builds = base;
+    let head = runner::Modules { scenarios: &head.module, production: &builds.production.module };
     let base = base
-        .and_then(|b| b.scenarios.as_ref())
-        .map(|b| &b.module[..])
+        .and_then(|b| {
+            Some(runner::Modules { scenarios: &b.scenarios.as_ref()?.module, production: &b.production.module })
+        })
         .ok_or_else(|| "the base has no benchmark build of this variant (its build failed)".to_owned());
     let (corpus, selection) = (&runtime.corpus, &runtime.selection);
     let family = base_run.family;
-    let compared =
-        runner::compare_variant(&head.module, base.clone(), report.variant, corpus, budgets, selection, family);
+    let compared = runner::compare_variant(head, base.clone(), report.variant, corpus, budgets, selection, family);
     for (scenario, outcome) in compared {
         base_run.timings.extend(TimingAgainstBase::of(budgets, report, scenario, &outcome));
     }
     let base_report = base_run.variants.iter_mut().find(|v| v.variant == report.variant);
-    if let (Some(base_report), Some(builds), Ok(scenarios)) = (base_report, base_builds, base) {
+    if let (Some(base_report), Ok(modules)) = (base_report, base) {
         eprintln!("the base's fuel and heap in use ({})", report.variant.as_str());
-        let modules = runner::Modules { scenarios, production: &builds.production.module };
         base_report.runtime = Some(runner::run_deterministic(modules, report.variant, corpus, budgets, selection));
     }
     steps.phases.push(phase("compare", report.variant.as_str(), t));

@@ -438,23 +438,26 @@ fn figures(unit: Unit, samples: &[(u64, Vec<f64>)]) -> Result<Figures, RunError>
 fn cold_init(compiled: &Compiled, seeds: &[u64], samples: u32) -> Result<Figures, RunError> {
     let mut per_seed = Vec::new();
     for &seed in seeds {
-        let mut times = Vec::with_capacity(samples as usize);
-        for _ in 0..samples {
-            let engine = engine(false);
-            let started = Instant::now();
-            let module = Module::new(&engine, compiled.production)
-                .map_err(|e| input(format!("the shipped module does not compile: {e:#}")))?;
-            let mut store = Store::new(&engine, ());
-            // Instantiation runs no code here (no start function ran long under fuel), but
-            // the deadline must not be the default "now".
-            store.set_epoch_deadline(u64::MAX / 2);
-            let instance = Instance::new(&mut store, &module, &[]);
-            times.push(started.elapsed().as_nanos() as f64);
-            instance.map_err(|e| input(format!("instantiating the shipped module failed: {e:#}")))?;
-        }
+        let times = (0..samples).map(|_| cold_start(compiled.production)).collect::<Result<Vec<_>, _>>()?;
         per_seed.push((seed, times));
     }
     figures(Unit::Nanos, &per_seed)
+}
+
+/// One cold start of `production` in ns: compiled and instantiated in a fresh engine.
+fn cold_start(production: &[u8]) -> Result<f64, RunError> {
+    let engine = engine(false);
+    let started = Instant::now();
+    let module =
+        Module::new(&engine, production).map_err(|e| input(format!("the shipped module does not compile: {e:#}")))?;
+    let mut store = Store::new(&engine, ());
+    // Instantiation runs no code here (no start function ran long under fuel), but
+    // the deadline must not be the default "now".
+    store.set_epoch_deadline(u64::MAX / 2);
+    let instance = Instance::new(&mut store, &module, &[]);
+    let elapsed = started.elapsed().as_nanos() as f64;
+    instance.map_err(|e| input(format!("instantiating the shipped module failed: {e:#}")))?;
+    Ok(elapsed)
 }
 
 /// Fuel per operation after the warm-up; setup and teardown run under the same limits.
@@ -553,17 +556,20 @@ fn interleaved(
     Ok((figures(Unit::Nanos, &main)?, figures(Unit::Nanos, &refs)?))
 }
 
-/// The head's and a base commit's benchmark builds of one variant (`perf --compare`): each
-/// wasmtime scenario on the variant that feeds a per-operation p95, its operations timed in
+/// The head's and a base commit's builds of one variant (`perf --compare`), in wasmtime:
+/// each scenario on the variant that feeds a per-operation p95, its operations timed in
 /// alternation (ABBA, so neither side always goes first), each side compiled and
-/// instantiated anew per seed (`SeedBuilds`), set up and warmed up first; decided by
+/// instantiated anew per seed (`SeedBuilds`), set up and warmed up first, decided by
 /// `sequential::compare_paired` at looks after a quarter, half and all of the protocol's
-/// iterations, stopping once decided. The times are raw: the harness's own cost is on both
-/// sides. `base` is `Err(why)` when the base has no benchmark build: each of those
-/// scenarios then carries the reason.
+/// iterations; and the cold start of what ships, one side's then the other's (ABBA), each
+/// in a fresh engine, its samples pooled over the seeds (no seed enters a cold start), at
+/// looks after a quarter, half and all of the protocol's cold starts. Sampling stops once
+/// decided. The times are raw: the harness's own cost is on both sides. `base` is
+/// `Err(why)` when the base has no benchmark build: each of those scenarios then carries
+/// the reason.
 pub fn compare_variant<'c>(
-    head: &[u8],
-    base: Result<&[u8], String>,
+    head: Modules,
+    base: Result<Modules, String>,
     variant: VariantKind,
     corpus: &'c Corpus,
     budgets: &Budgets,
@@ -573,20 +579,81 @@ pub fn compare_variant<'c>(
     let scenarios = compared_scenarios(variant, corpus, budgets, selection);
     let protocol = corpus.protocol;
     let design = Design::doubling((protocol.iterations_per_seed as usize / 4).max(1), 3).within(family);
+    let loads = protocol.cold_start_samples_per_seed as usize * corpus.coverage.required_seed_set.len();
+    let cold_design = Design::doubling((loads / 4).max(POOLED_FIRST_LOOK), 3).within(family);
     let timing = engine(false);
-    let mut builds = base.map(|base| SeedBuilds { engine: &timing, head, base, by_seed: BTreeMap::new() });
+    let mut builds = base.map(|base| {
+        let builds =
+            SeedBuilds { engine: &timing, head: head.scenarios, base: base.scenarios, by_seed: BTreeMap::new() };
+        (builds, base.production)
+    });
     with_epoch_clock(&timing, || {
         scenarios
             .into_iter()
             .map(|sc| {
-                let outcome = match &mut builds {
-                    Ok(builds) => paired(builds, sc, &seeds(sc, selection), protocol, &design),
-                    Err(e) => Err(e.clone()),
+                let outcome = match (&mut builds, &sc.export) {
+                    (Ok((builds, _)), Some(_)) => paired(builds, sc, &seeds(sc, selection), protocol, &design),
+                    (Ok((_, base)), None) => paired_cold_start(head.production, base, &cold_design),
+                    (Err(e), _) => Err(e.clone()),
                 };
                 (sc, outcome)
             })
             .collect()
     })
+}
+
+/// The scenarios `compare_variant` compares on `variant`: those wasmtime runs that feed a
+/// per-operation p95 or the cold start (or the one `--scenario` names).
+pub fn compared_scenarios<'c>(
+    variant: VariantKind,
+    corpus: &'c Corpus,
+    budgets: &Budgets,
+    selection: &Selection,
+) -> Vec<&'c Scenario> {
+    let timed = |s: &Scenario| {
+        let source = if s.export.is_some() { Source::RuntimeScenarioP95 } else { Source::RuntimeColdInit };
+        s.metrics.iter().any(|id| budgets.metric(id).is_some_and(|m| m.source == source))
+    };
+    corpus
+        .scenarios
+        .iter()
+        .filter(|s| s.runs_in_wasmtime() && s.variants.contains(&variant) && timed(s))
+        .filter(|s| selection.scenario.is_none_or(|id| id == s.id))
+        .collect()
+}
+
+/// The fewest cold starts a side the first look of a pooled comparison takes: the p95 of
+/// fewer is nearly their maximum, and of one, an interval of no width (an A/A run here
+/// called one regressed at 1.12 from a single pair).
+const POOLED_FIRST_LOOK: usize = 20;
+
+/// The cold starts of the head's and the base's shipped modules, in alternation, looked at
+/// as `design` plans; the statistic is the p95 of each side's pooled samples.
+fn paired_cold_start(head: &[u8], base: &[u8], design: &Design) -> PairedOutcome {
+    eprintln!("comparing the cold start with the base's");
+    let (mut heads, mut bases) = (vec![Vec::new()], vec![Vec::new()]);
+    let sample = |module: &[u8], into: &mut Vec<Vec<f64>>| -> Result<(), String> {
+        into[0].push(cold_start(module).map_err(|e| e.message)?);
+        Ok(())
+    };
+    for &target in &design.looks {
+        while heads[0].len() < target {
+            if heads[0].len() % 2 == 0 {
+                sample(head, &mut heads)?;
+                sample(base, &mut bases)?;
+            } else {
+                sample(base, &mut bases)?;
+                sample(head, &mut heads)?;
+            }
+        }
+        let look = compare_paired(&bases, &heads, design)
+            .ok_or_else(|| "a cold start read 0 ns: below the clock's resolution".to_owned())?;
+        if look.stop {
+            let statistic = |pool: &[Vec<f64>]| median_of_seed_p95s(pool).unwrap_or(f64::NAN);
+            return Ok((look, statistic(&bases), statistic(&heads)));
+        }
+    }
+    Err("the design planned no look".to_owned())
 }
 
 /// The head's and the base's benchmark builds, each compiled anew for each seed (and shared
@@ -615,25 +682,6 @@ impl SeedBuilds<'_> {
         self.by_seed.insert(seed, pair.clone());
         Ok(pair)
     }
-}
-
-/// The scenarios `compare_variant` compares on `variant`: those wasmtime runs that feed a
-/// per-operation p95 (or the one `--scenario` names).
-pub fn compared_scenarios<'c>(
-    variant: VariantKind,
-    corpus: &'c Corpus,
-    budgets: &Budgets,
-    selection: &Selection,
-) -> Vec<&'c Scenario> {
-    let timed = |s: &Scenario| {
-        s.metrics.iter().any(|id| budgets.metric(id).is_some_and(|m| m.source == Source::RuntimeScenarioP95))
-    };
-    corpus
-        .scenarios
-        .iter()
-        .filter(|s| s.runs_in_wasmtime() && s.export.is_some() && s.variants.contains(&variant) && timed(s))
-        .filter(|s| selection.scenario.is_none_or(|id| id == s.id))
-        .collect()
 }
 
 /// One scenario's paired operations, looked at as `design` plans.

@@ -58,14 +58,16 @@ pub struct TimingAgainstBase {
 }
 
 impl TimingAgainstBase {
-    /// One row per metric of `scenario` fed by its per-operation p95, in the metric's unit.
+    /// One row per metric of wasmtime's `scenario` fed by its per-operation p95, or by its
+    /// cold start (whose samples pool the seeds: no `scenario` on the row), in the metric's
+    /// unit.
     pub fn of(budgets: &Budgets, report: &VariantReport, scenario: &Scenario, outcome: &PairedOutcome) -> Vec<Self> {
         let metrics = scenario.metrics.iter().filter_map(|id| budgets.metric(id));
         metrics
-            .filter(|m| m.source == Source::RuntimeScenarioP95)
+            .filter(|m| matches!(m.source, Source::RuntimeScenarioP95 | Source::RuntimeColdInit))
             .map(|m| {
                 let mut row = Self::row(report, "wasmtime", &m.id, Unit::Nanos, m.unit, outcome);
-                row.scenario = Some(scenario.id.clone());
+                row.scenario = (m.source == Source::RuntimeScenarioP95).then(|| scenario.id.clone());
                 row
             })
             .collect()
@@ -215,6 +217,47 @@ mod tests {
         let failed =
             AgainstBase::of("HEAD~1", "abc", &budgets, &head, &[release(None, Some("cargo build failed"))], Vec::new());
         assert!(failed.exact.iter().all(|s| s.change() == ExactChange::OneSided && s.base.is_none()));
+    }
+
+    #[test]
+    fn wasmtime_rows_name_the_scenario_of_an_operation_and_none_for_the_pooled_cold_start() {
+        let budgets = BUDGETS.replace(
+            r#""metrics": ["#,
+            r#""metrics": [
+              {"id": "M-WASMTIME-02A", "name": "cold start", "unit": "ms", "source": "runtime.cold_init", "required": false,
+               "gate": "hard", "thresholds": {"full-dev": {"hard": 1e3}, "core-trace": {"hard": 1e3}, "core-min": {"hard": 1e3}}},"#,
+        );
+        let budgets = Budgets::parse("b.json", &budgets).unwrap();
+        let scenario = |id: &str, export: Option<&str>, metrics: &[&str]| Scenario {
+            id: id.into(),
+            journey: "j".into(),
+            workload: serde_json::from_value(serde_json::json!("steady-throughput")).unwrap(),
+            variants: vec![VariantKind::Release],
+            export: export.map(Into::into),
+            reference_export: None,
+            js_api: None,
+            metrics: metrics.iter().map(|m| (*m).into()).collect(),
+            seed_set: vec![11],
+        };
+        let look = Look {
+            decision: Change::Same,
+            stop: true,
+            look: 1,
+            looks: 3,
+            samples_per_seed: 25,
+            value: 1.0,
+            low: 0.95,
+            high: 1.05,
+        };
+        let outcome: PairedOutcome = Ok((look, 2.0e6, 2.0e6));
+        let report = release(Some(artifact(100, 51)), None);
+        let cold = TimingAgainstBase::of(&budgets, &report, &scenario("WB-COLD", None, &["M-WASMTIME-02A"]), &outcome);
+        let cold: Vec<_> = cold.iter().map(|r| (r.metric_id.as_str(), r.scenario.clone(), r.base, r.unit)).collect();
+        assert_eq!(cold, [("M-WASMTIME-02A", None, Some(2.0), Unit::Millis)], "pooled, in the metric's unit");
+        let op = scenario("WB-CHAN-01", Some("channel_reserve_send"), &["M-PERF-04A", "M-WASMTIME-02A"]);
+        let rows = TimingAgainstBase::of(&budgets, &report, &op, &outcome);
+        let named: Vec<_> = rows.iter().map(|r| (r.metric_id.as_str(), r.scenario.as_deref())).collect();
+        assert!(named.contains(&("M-PERF-04A", Some("WB-CHAN-01"))), "{named:?}");
     }
 
     #[test]
