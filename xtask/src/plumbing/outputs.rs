@@ -49,13 +49,21 @@ pub(crate) fn conclude_and_write(
     write_concluded(loaded, &files, &summary, &report, write_streaks.then_some(&streaks), out)?;
     stop_on_broken_input(&summary.variants, &inputs::resolve(&out.summary).1)?;
     if let Some(b) = base {
+        // The base's gaps warn (the verdict says so): a variant or scenario new since the
+        // base, or a base that no longer builds, leaves the head gated as measured.
         let broken = broken_variants(&b.variants);
         if !broken.is_empty() {
-            bail!(
-                "--compare {}: the base's build failed (the summary, written, has no base sizes for it):\n  {}",
+            eprintln!(
+                "warning: --compare {}: the base's build failed, so these are not compared (the head's figures gate \
+                 as measured):\n  {}",
                 b.reference,
                 broken.join("\n  ")
             );
+        }
+        for t in b.timings.iter().filter(|t| t.base_missing.is_some()) {
+            let what = t.scenario.as_deref().map_or(String::new(), |s| format!(", {s}"));
+            let why = t.base_missing.as_deref().unwrap_or_default();
+            eprintln!("warning: {} ({}, {}{what}) not compared: {why}", t.metric_id, t.variant.as_str(), t.environment);
         }
         let uncompared: Vec<String> = b
             .timings

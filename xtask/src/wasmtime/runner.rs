@@ -17,8 +17,8 @@ use perf_core::budget::{Budgets, Source};
 use perf_core::corpus::{Corpus, Limits, Protocol, Scenario};
 use perf_core::policy::VariantKind;
 use perf_core::runtime::{Calibration, Figures, FuelFigures, RunError, RunErrorKind, RuntimeReport, ScenarioRun};
-use perf_core::sequential::PairedOutcome;
 use perf_core::sequential::{Design, compare_paired};
+use perf_core::sequential::{NotCompared, PairedOutcome};
 use perf_core::stats::{Distribution, median_of_seed_p95s};
 use perf_core::unit::Unit;
 use wasm_scenario::HEAP_IN_USE_EXPORT;
@@ -594,7 +594,7 @@ pub fn compare_variant<'c>(
                 let outcome = match (&mut builds, &sc.export) {
                     (Ok((builds, _)), Some(_)) => paired(builds, sc, &seeds(sc, selection), protocol, &design),
                     (Ok((_, base)), None) => paired_cold_start(head.production, base, &cold_design),
-                    (Err(e), _) => Err(e.clone()),
+                    (Err(e), _) => Err(NotCompared::Base(e.clone())),
                 };
                 (sc, outcome)
             })
@@ -632,28 +632,47 @@ const POOLED_FIRST_LOOK: usize = 20;
 fn paired_cold_start(head: &[u8], base: &[u8], design: &Design) -> PairedOutcome {
     eprintln!("comparing the cold start with the base's");
     let (mut heads, mut bases) = (vec![Vec::new()], vec![Vec::new()]);
-    let sample = |module: &[u8], into: &mut Vec<Vec<f64>>| -> Result<(), String> {
-        into[0].push(cold_start(module).map_err(|e| e.message)?);
+    let sample = |side: Side, into: &mut Vec<Vec<f64>>| -> Result<(), NotCompared> {
+        let module = if side == Side::Head { head } else { base };
+        into[0].push(cold_start(module).map_err(|e| side.failed(e))?);
         Ok(())
     };
     for &target in &design.looks {
         while heads[0].len() < target {
             if heads[0].len() % 2 == 0 {
-                sample(head, &mut heads)?;
-                sample(base, &mut bases)?;
+                sample(Side::Head, &mut heads)?;
+                sample(Side::Base, &mut bases)?;
             } else {
-                sample(base, &mut bases)?;
-                sample(head, &mut heads)?;
+                sample(Side::Base, &mut bases)?;
+                sample(Side::Head, &mut heads)?;
             }
         }
         let look = compare_paired(&bases, &heads, design)
-            .ok_or_else(|| "a cold start read 0 ns: below the clock's resolution".to_owned())?;
+            .ok_or_else(|| NotCompared::Run("a cold start read 0 ns: below the clock's resolution".to_owned()))?;
         if look.stop {
             let statistic = |pool: &[Vec<f64>]| median_of_seed_p95s(pool).unwrap_or(f64::NAN);
             return Ok((look, statistic(&bases), statistic(&heads)));
         }
     }
-    Err("the design planned no look".to_owned())
+    Err(NotCompared::Run("the design planned no look".to_owned()))
+}
+
+/// The side of a paired comparison a failure belongs to.
+#[derive(Clone, Copy, PartialEq)]
+enum Side {
+    Head,
+    Base,
+}
+
+impl Side {
+    /// A failure on this side: the head's is a tool error; the base's means the base has
+    /// nothing to compare with (a scenario new since the base has no export there).
+    fn failed(self, e: RunError) -> NotCompared {
+        match self {
+            Side::Head => NotCompared::Run(format!("the head: {}", e.message)),
+            Side::Base => NotCompared::Base(format!("the base: {}", e.message)),
+        }
+    }
 }
 
 /// The head's and the base's benchmark builds, each compiled anew for each seed (and shared
@@ -671,14 +690,16 @@ struct SeedBuilds<'b> {
 
 impl SeedBuilds<'_> {
     /// The head's and the base's compilations for `seed`.
-    fn of(&mut self, seed: u64) -> Result<(Module, Module), String> {
+    fn of(&mut self, seed: u64) -> Result<(Module, Module), NotCompared> {
         if let Some(pair) = self.by_seed.get(&seed) {
             return Ok(pair.clone());
         }
-        let compile = |bytes: &[u8], side: &str| {
-            Module::new(self.engine, bytes).map_err(|e| format!("the {side}'s benchmark build does not compile: {e:#}"))
+        let compile = |side: Side| {
+            let bytes = if side == Side::Head { self.head } else { self.base };
+            Module::new(self.engine, bytes)
+                .map_err(|e| side.failed(input(format!("its benchmark build does not compile: {e:#}"))))
         };
-        let pair = (compile(self.head, "head")?, compile(self.base, "base")?);
+        let pair = (compile(Side::Head)?, compile(Side::Base)?);
         self.by_seed.insert(seed, pair.clone());
         Ok(pair)
     }
@@ -688,44 +709,47 @@ impl SeedBuilds<'_> {
 fn paired(builds: &mut SeedBuilds, scenario: &Scenario, seeds: &[u64], p: Protocol, design: &Design) -> PairedOutcome {
     let export = scenario.export.as_deref().unwrap_or_default();
     eprintln!("comparing {} with the base ({} seeds)", scenario.id, seeds.len());
-    let side = |module: &Module, seed: u64| {
-        prepared(module, p.limits, Meter::Clock, export, seed, p.warmup_iterations).map_err(|e| e.message)
+    let prepare = |module: &Module, seed: u64, side: Side| {
+        prepared(module, p.limits, Meter::Clock, export, seed, p.warmup_iterations).map_err(|e| side.failed(e))
     };
     let mut heads = Vec::new();
     let mut bases = Vec::new();
     for &seed in seeds {
         let (head, base) = builds.of(seed)?;
-        heads.push(side(&head, seed)?);
-        bases.push(side(&base, seed)?);
+        heads.push(prepare(&head, seed, Side::Head)?);
+        bases.push(prepare(&base, seed, Side::Base)?);
     }
     let (mut head_times, mut base_times) = (vec![Vec::new(); seeds.len()], vec![Vec::new(); seeds.len()]);
-    let time = |(guest, abi): &mut (Guest, Abi), times: &mut Vec<f64>| -> Result<(), String> {
-        times.push(timed_op(guest, abi, 0.0).map_err(|e| e.message)?);
+    let time = |(guest, abi): &mut (Guest, Abi), times: &mut Vec<f64>, side: Side| -> Result<(), NotCompared> {
+        times.push(timed_op(guest, abi, 0.0).map_err(|e| side.failed(e))?);
         Ok(())
     };
     for &target in &design.looks {
         for s in 0..seeds.len() {
             while head_times[s].len() < target {
                 if head_times[s].len() % 2 == 0 {
-                    time(&mut heads[s], &mut head_times[s])?;
-                    time(&mut bases[s], &mut base_times[s])?;
+                    time(&mut heads[s], &mut head_times[s], Side::Head)?;
+                    time(&mut bases[s], &mut base_times[s], Side::Base)?;
                 } else {
-                    time(&mut bases[s], &mut base_times[s])?;
-                    time(&mut heads[s], &mut head_times[s])?;
+                    time(&mut bases[s], &mut base_times[s], Side::Base)?;
+                    time(&mut heads[s], &mut head_times[s], Side::Head)?;
                 }
             }
         }
         let look = compare_paired(&base_times, &head_times, design)
-            .ok_or_else(|| "a timed operation read 0 ns: below the clock's resolution".to_owned())?;
+            .ok_or_else(|| NotCompared::Run("a timed operation read 0 ns: below the clock's resolution".to_owned()))?;
         if look.stop {
-            for (guest, abi) in heads.iter_mut().chain(&mut bases) {
-                abi.teardown(guest).map_err(|e| e.message)?;
+            for (guest, abi) in &mut heads {
+                abi.teardown(guest).map_err(|e| Side::Head.failed(e))?;
+            }
+            for (guest, abi) in &mut bases {
+                abi.teardown(guest).map_err(|e| Side::Base.failed(e))?;
             }
             let statistic = |per_seed: &[Vec<f64>]| median_of_seed_p95s(per_seed).unwrap_or(f64::NAN);
             return Ok((look, statistic(&base_times), statistic(&head_times)));
         }
     }
-    Err("the design planned no look".to_owned())
+    Err(NotCompared::Run("the design planned no look".to_owned()))
 }
 
 /// The cost of timing an operation that does nothing, through the same call path.
@@ -969,6 +993,51 @@ mod tests {
         let at = lock.find("name = \"wasmtime\"\nversion = \"").expect("wasmtime in Cargo.lock");
         let version = lock[at..].lines().nth(1).unwrap().trim_start_matches("version = ").trim_matches('"');
         assert_eq!(ENGINE, format!("wasmtime {version} (cranelift)"), "update ENGINE");
+    }
+
+    /// `--compare` in wasmtime, on plain data: the same module on both sides gives an
+    /// outcome for the operation and the cold start; a scenario the base has no export for
+    /// (new since the base) is the base's gap, not a tool error, and one the head cannot run
+    /// is a tool error.
+    #[test]
+    fn a_comparison_says_which_side_could_not_run() {
+        let corpus = corpus(&[("WB-COLD", None, &["M-C"]), ("WB-S", Some("s"), &["M-T"])]);
+        let budgets = Budgets::parse("b.json", BUDGETS).unwrap();
+        let selection = Selection { scenario: None, seed: None, command: "cargo xtask perf" };
+        let good = module("i64", WORK, 0, "");
+        let without_s = good.replace("(export \"s_setup\")", "");
+        fn modules(m: &str) -> Modules<'_> {
+            Modules { scenarios: m.as_bytes(), production: m.as_bytes() }
+        }
+        let compare = |head: &str, base: &str| {
+            let (release, family) = (VariantKind::Release, 2);
+            let compared =
+                compare_variant(modules(head), Ok(modules(base)), release, &corpus, &budgets, &selection, family);
+            compared.into_iter().map(|(sc, outcome)| (sc.id.clone(), outcome)).collect::<Vec<_>>()
+        };
+        let same = compare(&good, &good);
+        assert_eq!(same.iter().map(|(id, _)| id.as_str()).collect::<Vec<_>>(), ["WB-COLD", "WB-S"]);
+        assert!(same.iter().all(|(_, o)| o.is_ok()), "{same:?}");
+        let new_since_base = compare(&good, &without_s);
+        assert!(new_since_base[0].1.is_ok(), "the cold start needs no scenario export: {new_since_base:?}");
+        match &new_since_base[1].1 {
+            Err(NotCompared::Base(why)) => assert!(why.starts_with("the base: ") && why.contains("s_setup"), "{why}"),
+            other => panic!("the base's gap: {other:?}"),
+        }
+        match &compare(&without_s, &good)[1].1 {
+            Err(NotCompared::Run(why)) => assert!(why.starts_with("the head: "), "{why}"),
+            other => panic!("a tool error: {other:?}"),
+        }
+        let no_build = compare_variant(
+            modules(&good),
+            Err("the base has no benchmark build of this variant".to_owned()),
+            VariantKind::Release,
+            &corpus,
+            &budgets,
+            &selection,
+            2,
+        );
+        assert!(no_build.iter().all(|(_, o)| matches!(o, Err(NotCompared::Base(_)))), "{no_build:?}");
     }
 
     #[test]

@@ -14,7 +14,7 @@ use crate::corpus::Scenario;
 use crate::policy::VariantKind;
 use crate::record::{Record, build_records};
 use crate::run::VariantReport;
-use crate::sequential::{Change, Look, PairedOutcome};
+use crate::sequential::{Change, Look, NotCompared, PairedOutcome};
 use crate::unit::Unit;
 
 /// The head's deterministic records against the base's, and the timings compared in
@@ -54,7 +54,12 @@ pub struct TimingAgainstBase {
     pub head: Option<f64>,
     /// The look sampling stopped at: the outcome, head / base and its interval.
     pub look: Option<Look<Change>>,
+    /// Why the comparison could not run (a tool error: exit 2).
     pub error: Option<String>,
+    /// Why the base gave nothing to compare with where the head did (new since the base, or
+    /// broken there): a warning, the head's figure gated as measured.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub base_missing: Option<String>,
 }
 
 impl TimingAgainstBase {
@@ -91,11 +96,16 @@ impl TimingAgainstBase {
         unit: Unit,
         outcome: &PairedOutcome,
     ) -> Self {
-        let (look, base, head, error) = match outcome {
+        let (look, base, head) = match outcome {
             Ok((look, base, head)) => {
-                (Some(look.clone()), measured.convert(*base, unit), measured.convert(*head, unit), None)
+                (Some(look.clone()), measured.convert(*base, unit), measured.convert(*head, unit))
             }
-            Err(e) => (None, None, None, Some(e.clone())),
+            Err(_) => (None, None, None),
+        };
+        let (error, base_missing) = match outcome {
+            Ok(_) => (None, None),
+            Err(NotCompared::Run(why)) => (Some(why.clone()), None),
+            Err(NotCompared::Base(why)) => (None, Some(why.clone())),
         };
         TimingAgainstBase {
             profile: report.budget_profile.clone(),
@@ -108,6 +118,7 @@ impl TimingAgainstBase {
             head,
             look,
             error,
+            base_missing,
         }
     }
 

@@ -56,16 +56,23 @@ impl Summary {
         digest::sha256_hex(digest::canonical_json(&value).as_bytes())
     }
 
-    /// This summary with `against` beside its records, signed again (the exact figures of both sides,
-    /// not the timings). A timing that regressed against the base fails the run, one left
-    /// undecided warns (one that could not be compared is the caller's tool error).
+    /// This summary with `against` beside its records, signed again (the exact figures of
+    /// both sides, not the timings). A timing that regressed against the base fails the run;
+    /// one left undecided warns, and so does a figure the base gave nothing to compare with
+    /// (new since the base, or broken there); one that could not be compared is the caller's
+    /// tool error.
     pub fn with_against_base(self, against: AgainstBase) -> Summary {
         let timed = against.timings.iter().map(|t| match t.change() {
             Some(Change::Regressed) => Status::Fail,
             Some(Change::Undecided) => Status::Warn,
+            None if t.base_missing.is_some() => Status::Warn,
             Some(Change::Same | Change::Improved) | None => Status::Pass,
         });
-        let verdict = timed.fold(self.verdict, Status::worst);
+        let missing = against.exact.iter().map(|e| match (e.base, e.head) {
+            (None, Some(_)) => Status::Warn,
+            _ => Status::Pass,
+        });
+        let verdict = timed.chain(missing).fold(self.verdict, Status::worst);
         let mut summary = Summary { verdict, against_base: Some(Box::new(against)), ..self };
         summary.report_signature = summary.signature();
         summary

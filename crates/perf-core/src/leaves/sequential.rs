@@ -126,8 +126,28 @@ pub struct Look<T> {
 }
 
 /// A paired comparison as a runner hands it over: the decision with each side's statistic
-/// (base, then head), or why it could not run.
-pub type PairedOutcome = Result<(Look<Change>, f64, f64), String>;
+/// (base, then head), or why there is none.
+pub type PairedOutcome = Result<(Look<Change>, f64, f64), NotCompared>;
+
+/// Why a paired comparison has no outcome.
+#[derive(Debug, Clone, PartialEq)]
+pub enum NotCompared {
+    /// The base gave nothing to compare with where the head did: its build, export or page
+    /// failed, as it does for a scenario or variant that is new since the base. A warning:
+    /// the head's figures are gated as measured.
+    Base(String),
+    /// The comparison itself could not run (the head's side failed, the browser exited, a
+    /// sample read 0): a tool error.
+    Run(String),
+}
+
+impl NotCompared {
+    pub fn why(&self) -> &str {
+        match self {
+            NotCompared::Base(why) | NotCompared::Run(why) => why,
+        }
+    }
+}
 
 /// Compares `head` with `base`, seed by seed, sample `i` of one taken beside sample `i` of the
 /// other. `None` when a seed has no samples, the two sides differ in shape, or a sample is

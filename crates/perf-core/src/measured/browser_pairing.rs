@@ -23,7 +23,7 @@ use crate::browser_schedule::{EnvironmentPlan, Probe, Side, Visit, Work};
 use crate::corpus::BrowserProtocol;
 use crate::policy::VariantKind;
 use crate::runtime::RunError;
-use crate::sequential::{Change, Design, Look, PairedOutcome, compare_paired};
+use crate::sequential::{Change, Design, Look, NotCompared, PairedOutcome, compare_paired};
 use crate::stats::median_of_seed_p95s;
 use crate::unit::Unit;
 
@@ -72,7 +72,7 @@ struct Cell {
     answers: [Option<String>; 2],
     /// The last look, once one was taken.
     look: Option<Look<Change>>,
-    error: Option<String>,
+    error: Option<NotCompared>,
 }
 
 impl Cell {
@@ -98,7 +98,7 @@ impl Cell {
                 let stat = |s: &[Vec<f64>]| median_of_seed_p95s(s).unwrap_or(f64::NAN);
                 Ok((look, stat(&self.base), stat(&self.head)))
             }
-            (None, None) => Err("no paired load was taken".to_owned()),
+            (None, None) => Err(NotCompared::Run("no paired load was taken".to_owned())),
         };
         PairedTiming { variant: self.variant, metric: self.metric, scenario: self.scenario, unit: self.unit, outcome }
     }
@@ -120,7 +120,7 @@ impl Pairing {
         let mut cells = cells(plan, protocol, seeds, variants, family);
         for cell in &mut cells {
             if let Some((_, why)) = missing_base.iter().find(|(v, _)| *v == cell.variant) {
-                cell.error = Some(why.clone());
+                cell.error = Some(NotCompared::Base(why.clone()));
             }
         }
         Pairing { browser: browser.clone(), seeds: seeds.to_vec(), cells, rounds: 0 }
@@ -135,7 +135,7 @@ impl Pairing {
         variants: &[VariantKind],
         why: &str,
     ) -> Vec<PairedTiming> {
-        let failed = |c: Cell| Cell { error: Some(why.to_owned()), ..c };
+        let failed = |c: Cell| Cell { error: Some(NotCompared::Run(why.to_owned())), ..c };
         cells(plan, protocol, seeds, variants, 1).into_iter().map(failed).map(Cell::result).collect()
     }
 
@@ -200,7 +200,7 @@ impl Pairing {
         if let Outcome::Failed { error, browser_exited: Some(stderr) } = &outcome {
             let why = format!("the browser exited: {} {stderr}", error.message);
             for cell in self.cells.iter_mut().filter(|c| c.error.is_none()) {
-                cell.error = Some(why.trim_end().to_owned());
+                cell.error = Some(NotCompared::Run(why.trim_end().to_owned()));
             }
             return;
         }
@@ -208,9 +208,9 @@ impl Pairing {
         let browser = &self.browser;
         let Some(cell) = self.cells.iter_mut().find(|c| c.of(visit)) else { return };
         let group = if cell.pooled { 0 } else { seed };
-        let side = match visit.side {
-            Side::Head => "head",
-            Side::Base => "base",
+        let failed = |why: String| match visit.side {
+            Side::Head => NotCompared::Run(format!("the head's load failed: {why}")),
+            Side::Base => NotCompared::Base(format!("the base's load failed: {why}")),
         };
         let samples = match (&cell.probe, outcome) {
             (_, Outcome::Failed { error, .. }) => Err(error),
@@ -220,7 +220,7 @@ impl Pairing {
         match samples {
             Ok(s) if !visit.warm_up => cell.side(visit.side).0[group].extend(s),
             Ok(_) => {}
-            Err(e) => cell.error = Some(format!("the {side}'s load failed: {}", e.message)),
+            Err(e) => cell.error = Some(failed(e.message)),
         }
     }
 
@@ -236,10 +236,10 @@ impl Pairing {
             match compare_paired(&c.base, &c.head, &c.design) {
                 Some(look) => c.look = Some(look),
                 None => {
-                    c.error = Some(
+                    c.error = Some(NotCompared::Run(
                         "not comparable: a side without samples, or a sample of 0 (below the clock's resolution)"
                             .to_owned(),
-                    )
+                    ))
                 }
             }
         }
@@ -426,7 +426,7 @@ mod tests {
         let (look, ..) = op.outcome.clone().unwrap();
         assert_eq!((look.decision, look.samples_per_seed), (Change::Improved, 5), "one load a side: five batches");
         let dev = results.iter().find(|r| r.variant == Dev).unwrap();
-        assert_eq!(dev.outcome, Err("the base's load failed: the page hung".to_owned()));
+        assert_eq!(dev.outcome, Err(NotCompared::Base("the base's load failed: the page hung".to_owned())));
         assert_eq!(made.iter().filter(|v| v.variant == Some(Dev)).count(), 4, "no load after the failure");
         // A wrong number of batches is an error, not a shorter sample.
         let pairing = Pairing::new(&p, &protocol, &[11], &[Release], &chromium(), &[], 1);
@@ -434,7 +434,10 @@ mod tests {
             Probe::Operation { .. } => batches(100.0, 4),
             _ => cold(20.0, "42"),
         });
-        assert_eq!(results[1].outcome, Err("the head's load failed: the harness returned 4 batches, not 5".to_owned()));
+        assert_eq!(
+            results[1].outcome,
+            Err(NotCompared::Run("the head's load failed: the harness returned 4 batches, not 5".to_owned()))
+        );
     }
 
     #[test]
@@ -444,7 +447,7 @@ mod tests {
         let (_, results) = run(pairing, |v, i| cold(20.0, if v.side == Side::Head && i > 3 { "7" } else { "42" }));
         assert_eq!(
             results[0].outcome,
-            Err("the head's load failed: the first call answered \"7\", before \"42\"".into())
+            Err(NotCompared::Run("the head's load failed: the first call answered \"7\", before \"42\"".into()))
         );
         // Head and base may answer differently: each keeps to its own.
         let pairing = Pairing::new(&p, &protocol(0, 2), &[11], &[Dev], &chromium(), &[], 1);
@@ -454,7 +457,7 @@ mod tests {
         let pairing = Pairing::new(&p, &protocol(0, 2), &[11], &[Dev], &chromium(), &missing, 1);
         let (made, results) = run(pairing, |_, _| cold(20.0, "42"));
         assert!(made.is_empty());
-        assert_eq!(results[0].outcome, Err("the base's build of this variant failed".to_owned()));
+        assert_eq!(results[0].outcome, Err(NotCompared::Base("the base's build of this variant failed".to_owned())));
     }
 
     #[test]
@@ -469,7 +472,7 @@ mod tests {
             _ => cold(20.0, "42"),
         });
         assert_eq!(made.len(), 1, "no load after the browser exited");
-        let why = Err("the browser exited: the connection closed Trace/breakpoint trap".to_owned());
+        let why = Err(NotCompared::Run("the browser exited: the connection closed Trace/breakpoint trap".to_owned()));
         assert!(results.iter().all(|r| r.outcome == why), "{results:?}");
     }
 }

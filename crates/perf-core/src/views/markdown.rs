@@ -164,9 +164,10 @@ fn against_base(out: &mut String, summary: &Summary) {
                     l.value, l.low, l.high, l.samples_per_seed, l.look, l.looks
                 )
             }
-            (None, why) => {
-                let why = cell_text(why.as_deref().unwrap_or_default());
-                writeln!(out, "| {m} | {v} | {e} | - | - | **not compared** | {why} |")
+            (None, Some(why)) => writeln!(out, "| {m} | {v} | {e} | - | - | **not compared** | {} |", cell_text(why)),
+            (None, None) => {
+                let why = cell_text(t.base_missing.as_deref().unwrap_or_default());
+                writeln!(out, "| {m} | {v} | {e} | - | - | not in base | {why} |")
             }
         };
     }

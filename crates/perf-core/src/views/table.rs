@@ -149,7 +149,11 @@ pub fn render_against_base(a: &AgainstBase, variants: &[VariantReport]) -> Strin
                         l.looks
                     ),
                 ),
-                (None, e) => ("-".into(), "-".into(), "not compared".into(), e.clone().unwrap_or_default()),
+                (None, Some(e)) => ("-".into(), "-".into(), "not compared".into(), e.clone()),
+                (None, None) => {
+                    let why = t.base_missing.clone().unwrap_or_default();
+                    ("-".into(), "-".into(), "not in base".into(), why)
+                }
             };
             let (base, head) = (value(t.base), value(t.head));
             let (m, v, e, u) = (&t.metric_id, t.variant.as_str(), &t.environment, t.unit.as_str());
@@ -454,6 +458,7 @@ mod tests {
                 high: 2.2,
             }),
             error: None,
+            base_missing: None,
         });
         let timed = render_against_base(&a, &[]);
         assert!(
