@@ -37,9 +37,14 @@ impl BaseCheckout {
             // checkout: a CI cache restores `artifacts/compare` without the git metadata the
             // worktree had on another runner. It is kept, and cargo rebuilds only what the
             // new checkout's file times make stale (the commit's own crates).
+            // Kept beside it meanwhile; one an earlier run left there (its checkout failed)
+            // is still the commit's builds.
             let (target, kept) = (dir.join("target"), dir.with_extension("target"));
-            let _ = std::fs::remove_dir_all(&kept);
-            let keep = target.is_dir() && std::fs::rename(&target, &kept).is_ok();
+            if target.is_dir() {
+                let _ = std::fs::remove_dir_all(&kept);
+                let _ = std::fs::rename(&target, &kept);
+            }
+            let keep = kept.is_dir();
             if dir.exists() {
                 // Best effort: what stays is removed by hand, and `worktree add` says so.
                 let _ = cmd!(sh, "git worktree remove --force {dir}").quiet().ignore_stderr().run();

@@ -563,8 +563,8 @@ fn interleaved(
 /// `sequential::compare_paired` at looks after a quarter, half and all of the protocol's
 /// iterations; and the cold start of what ships, one side's then the other's (ABBA), each
 /// in a fresh engine, its samples pooled over the seeds (no seed enters a cold start), at
-/// looks after a quarter, half and all of the protocol's cold starts. Sampling stops once
-/// decided. The times are raw: the harness's own cost is on both sides. `base` is
+/// looks after a quarter, half and all of the protocol's cold starts, or after 20, 40 and
+/// 80 where a quarter is fewer than 20 (`POOLED_FIRST_LOOK`). Sampling stops once decided. The times are raw: the harness's own cost is on both sides. `base` is
 /// `Err(why)` when the base has no benchmark build: each of those scenarios then carries
 /// the reason.
 pub fn compare_variant<'c>(

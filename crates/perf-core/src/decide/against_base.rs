@@ -29,15 +29,16 @@ pub struct AgainstBase {
     /// Every deterministic figure, both sides: the sizes of what ships, then fuel and heap.
     #[serde(alias = "sizes")]
     pub exact: Vec<ExactAgainstBase>,
-    /// The timed metrics compared in alternation: wasmtime's per-operation p95, and in each
-    /// browser, cold init and the per-operation p95 of the timed scenarios.
+    /// The timed metrics compared in alternation: wasmtime's per-operation p95 and cold start,
+    /// and in each browser, cold init and the per-operation p95 of the timed scenarios.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub timings: Vec<TimingAgainstBase>,
 }
 
 /// One timed metric of one variant: both sides' statistic (the median over seeds of the
-/// per-seed p95; a browser's cold init, whose `scenario` is `None`, pools its seeds: the p95
-/// of all its loads) and the paired decision, or why there is none.
+/// per-seed p95; a browser's cold init and wasmtime's cold start, whose `scenario` is
+/// `None`, pool their seeds: the p95 of all their samples) and the paired decision, or why
+/// there is none.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct TimingAgainstBase {
@@ -46,7 +47,7 @@ pub struct TimingAgainstBase {
     pub metric_id: String,
     /// "wasmtime", or the corpus environment (a browser) it was compared in.
     pub environment: String,
-    /// The scenario whose operations it times; `None` for cold init.
+    /// The scenario whose operations it times; `None` for a cold init or cold start.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub scenario: Option<String>,
     pub unit: Unit,
@@ -67,12 +68,16 @@ impl TimingAgainstBase {
     /// cold start (whose samples pool the seeds: no `scenario` on the row), in the metric's
     /// unit.
     pub fn of(budgets: &Budgets, report: &VariantReport, scenario: &Scenario, outcome: &PairedOutcome) -> Vec<Self> {
+        let (timed, named) = match scenario.export {
+            Some(_) => (Source::RuntimeScenarioP95, Some(scenario.id.clone())),
+            None => (Source::RuntimeColdInit, None),
+        };
         let metrics = scenario.metrics.iter().filter_map(|id| budgets.metric(id));
         metrics
-            .filter(|m| matches!(m.source, Source::RuntimeScenarioP95 | Source::RuntimeColdInit))
+            .filter(|m| m.source == timed)
             .map(|m| {
                 let mut row = Self::row(report, "wasmtime", &m.id, Unit::Nanos, m.unit, outcome);
-                row.scenario = (m.source == Source::RuntimeScenarioP95).then(|| scenario.id.clone());
+                row.scenario = named.clone();
                 row
             })
             .collect()
@@ -268,7 +273,7 @@ mod tests {
         let op = scenario("WB-CHAN-01", Some("channel_reserve_send"), &["M-PERF-04A", "M-WASMTIME-02A"]);
         let rows = TimingAgainstBase::of(&budgets, &report, &op, &outcome);
         let named: Vec<_> = rows.iter().map(|r| (r.metric_id.as_str(), r.scenario.as_deref())).collect();
-        assert!(named.contains(&("M-PERF-04A", Some("WB-CHAN-01"))), "{named:?}");
+        assert_eq!(named, [("M-PERF-04A", Some("WB-CHAN-01"))], "an operation's rows are its p95's only");
     }
 
     #[test]

@@ -304,10 +304,11 @@ fn baseline_checks(input: &GateInput, baseline: &Baseline, records: &[Record]) -
         )));
     }
     let drifted_browser = |metric_id: &str| browser_drift.iter().any(|(_, m)| m == metric_id);
-    // A timing is the machine's as much as the code's: the baseline's gate only runs on the
-    // runner image they were measured on (or, both off a hosted runner, the same kind of
-    // machine). Elsewhere `--compare` decides timings against the base commit, measured in the
-    // same run.
+    // A timing (any figure read off a clock) is the machine's as much as the code's: the
+    // baseline's gate only runs on the runner image they were measured on. Off hosted runners
+    // no image is recorded, and two machines cannot be told apart: both compare. In CI
+    // `--compare` decides timings against the base commit, measured in the same run.
+    let wall_clock = |id: &str| input.budgets.metric(id).is_some_and(|m| m.source.info().wall_clock);
     let other_runner = (baseline.provenance.runner.as_deref() != input.runner).then(|| {
         let name = |r: Option<&str>| r.map_or_else(|| "no runner image".to_owned(), |r| format!("runner image {r}"));
         format!("measured on {}, this run on {}", name(baseline.provenance.runner.as_deref()), name(input.runner))
@@ -321,7 +322,7 @@ fn baseline_checks(input: &GateInput, baseline: &Baseline, records: &[Record]) -
         } else if comparable && drifted_browser(&c.metric_id) {
             reason = format!("not compared across browser versions ({reason})");
             (false, Status::Skip)
-        } else if let Some(runners) = other_runner.as_ref().filter(|_| comparable && c.unit.is_time()) {
+        } else if let Some(runners) = other_runner.as_ref().filter(|_| comparable && wall_clock(&c.metric_id)) {
             reason = format!("not compared across machines ({reason}; {runners})");
             (false, Status::Skip)
         } else if matches!(c.finding, Finding::NotMeasured) && left_out(records, &c.profile, &c.metric_id) {

@@ -37,11 +37,6 @@ impl Unit {
         (v * scale).round() / scale
     }
 
-    /// Whether the unit is a time (ns, µs, ms): a figure that depends on the machine.
-    pub const fn is_time(self) -> bool {
-        matches!(self.scale().0, Quantity::Time)
-    }
-
     /// What the unit measures, and how many of the quantity's smallest unit (1 ns, 1 byte)
     /// one of it is.
     const fn scale(self) -> (Quantity, f64) {

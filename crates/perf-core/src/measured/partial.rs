@@ -10,7 +10,7 @@ use crate::document::DocumentError;
 use crate::pipeline::{Contention, PipelineReport, StepBudget, StepCounts};
 use crate::policy::{Policy, Variant, VariantKind};
 use crate::run::VariantReport;
-use crate::run::{self, Run};
+use crate::run::{self, Provenance, Run};
 use crate::status::Status;
 
 /// The merging job's own inputs: every partial must have been measured against them.
@@ -84,12 +84,17 @@ pub fn merge(partials: &[(String, Run)], expected: &Expected) -> Result<(Run, Ve
             }
         })
         .collect();
+    // Jobs of one workflow can land on different runner images while GitHub rolls a new one
+    // out: the merged figures name an image only where every job ran on it, so a baseline's
+    // timings are not compared with figures from a mix.
+    let same_runner = partials.iter().all(|(_, p)| p.provenance.runner == first.provenance.runner);
+    let runner = first.provenance.runner.clone().filter(|_| same_runner);
     let run = Run {
         schema_version: run::SCHEMA_VERSION.to_owned(),
         commit: first.commit.clone(),
         package: first.package.clone(),
         seed_set: first.seed_set.clone(),
-        provenance: first.provenance.clone(),
+        provenance: Provenance { runner, ..first.provenance.clone() },
         corpus_sha256: first.corpus_sha256.clone(),
         variants,
         pipeline: add_up(partials),
@@ -263,6 +268,19 @@ mod tests {
         assert_eq!(waited.pipeline.contention, Some(Contention { waited_millis: 300.0, others_active: true }));
         let whole = partial(&policy, &VariantKind::ALL);
         assert_eq!(merged.variants, whole.variants, "the same reports a single job lists");
+    }
+
+    #[test]
+    fn the_merged_figures_name_a_runner_image_only_where_every_job_ran_on_it() {
+        let policy = policy();
+        let mut parts = jobs(&policy);
+        let image = Some("ubuntu22 20241201.1.0".to_owned());
+        for (_, p) in &mut parts {
+            p.provenance.runner = image.clone();
+        }
+        assert_eq!(merge(&parts, &expected(&policy)).unwrap().0.provenance.runner, image);
+        parts[1].1.provenance.runner = Some("ubuntu22 20250105.1.0".to_owned());
+        assert_eq!(merge(&parts, &expected(&policy)).unwrap().0.provenance.runner, None, "a mix of images");
     }
 
     #[test]

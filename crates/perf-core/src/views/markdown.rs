@@ -1,8 +1,9 @@
 //! The Markdown report of a run (`artifacts/wasm_perf_report.md`, a CI job summary, a pull
 //! request): the verdict first, a scorecard per variant, what differs from a base commit
-//! (`--compare`), the size changes against the baseline's items, monomorphization bloat, ratchet hints, every finding and every metric
-//! that was not measured, with its reason. Built from the summary and the gate report alone, so
-//! it says nothing the JSON files do not.
+//! (`--compare`), the size changes against the baseline's items, monomorphization bloat,
+//! ratchet hints, every finding and every metric that was not measured, with its reason.
+//! Built from the summary and the gate report alone, so it says nothing the JSON files do
+//! not.
 
 use std::fmt::Write;
 
@@ -144,7 +145,7 @@ fn against_base(out: &mut String, summary: &Summary) {
     let _ = writeln!(
         out,
         "Timings sampled in alternation with the base's, in this run: head/base of the median over seeds of each \
-         seed's p95 (a browser's cold init: the p95 of its loads), regressed when its interval lies wholly above \
+         seed's p95 (a cold init or cold start: the p95 of its samples, the seeds pooled), regressed when its interval lies wholly above \
          1.10, improved wholly below 1/1.10, same wholly within.\n"
     );
     let _ = writeln!(out, "| metric | variant | where | head/base | interval | outcome | samples |");

@@ -127,7 +127,7 @@ pub fn render_against_base(a: &AgainstBase, variants: &[VariantReport]) -> Strin
         let _ = writeln!(
             out,
             "timings against {}, sampled in alternation: the median over seeds of each seed's p95 \
-             (a browser's cold init: the p95 of its loads, the seeds pooled)",
+             (a cold init or cold start: the p95 of its samples, the seeds pooled)",
             a.reference
         );
         let mut row = |[m, v, e, u, b, h, r, i, o, pairs]: [&str; 10]| {
