@@ -26,8 +26,8 @@ pub use leaves::{
     digest, display, document, json_text, sections, self_test, sequential, shell, stats, status, unit, warn_issue,
 };
 pub use measured::{
-    attribution, baseline, browser, browser_pairing, browser_sampling, browser_schedule, host_run, partial, pipeline,
-    run, runtime,
+    attribution, baseline, browser, browser_pairing, browser_sampling, browser_schedule, early_stop, host_run, partial,
+    pipeline, run, runtime,
 };
 pub use views::{host_grid, html, markdown, scorecard, table};
 

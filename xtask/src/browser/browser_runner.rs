@@ -17,6 +17,7 @@ use perf_core::browser_pairing::{PairedTiming, Pairing};
 use perf_core::browser_sampling::{Outcome, Sampling, Unavailable};
 use perf_core::browser_schedule::{EnvironmentPlan, Probe, Visit};
 use perf_core::corpus::{BrowserKind, BrowserProtocol, Corpus, Environment};
+use perf_core::early_stop::EarlyStops;
 use perf_core::host::HostApp;
 use perf_core::policy::VariantKind;
 use perf_core::runtime::RunError;
@@ -47,20 +48,20 @@ pub(crate) struct BrowserSelection {
     pub narrowed_by: Option<String>,
     /// Load the hosts in every cell that can load them (`--all-cells`).
     pub all_cells: bool,
+    /// The seeds the samples span.
+    pub seeds: Vec<u64>,
+    /// Where a cell's sampling may stop once the gate's verdict on it is settled.
+    pub early_stops: EarlyStops,
 }
 
 /// How many cells the selected environments compare with the base over `variants`.
-pub(crate) fn compared_cells(
-    corpus: &Corpus,
-    selection: &BrowserSelection,
-    seeds: &[u64],
-    variants: &[VariantKind],
-) -> usize {
+pub(crate) fn compared_cells(corpus: &Corpus, selection: &BrowserSelection, variants: &[VariantKind]) -> usize {
     let Some(protocol) = &corpus.browser_protocol else { return 0 };
     let selected = corpus.environments.iter().filter(|e| selection.browsers.contains(&e.browser));
     selected
         .map(|env| {
-            Pairing::count(&EnvironmentPlan::of(corpus, env, protocol, selection.all_cells), protocol, seeds, variants)
+            let plan = EnvironmentPlan::of(corpus, env, protocol, selection.all_cells);
+            Pairing::count(&plan, protocol, &selection.seeds, variants)
         })
         .sum()
 }
@@ -82,9 +83,9 @@ pub(crate) fn run_environments(
     selection: &BrowserSelection,
     modules: &Modules,
     hosts: &HostBuilds,
-    seeds: &[u64],
 ) -> BrowserRuns {
     let mut out = BrowserRuns::default();
+    let seeds = &selection.seeds;
     let Some(protocol) = &corpus.browser_protocol else { return out };
     for env in &corpus.environments {
         let plan = EnvironmentPlan::of(corpus, env, protocol, selection.all_cells);
@@ -93,7 +94,7 @@ pub(crate) fn run_environments(
             modules.head.iter().map(|_| plan.left_out(why)).collect()
         } else {
             eprintln!("note: measuring cold init in {} ({})", env.id, env.label);
-            match run_environment(sh, env, protocol, modules, hosts, seeds, &plan) {
+            match run_environment(sh, env, protocol, modules, hosts, selection, &plan) {
                 Ok((runs, paired)) => {
                     out.paired.extend(paired.map(|p| (env.id.clone(), p)));
                     runs
@@ -132,7 +133,8 @@ struct Started {
     host_sites: Vec<ServedSite>,
 }
 
-/// Starts `env`'s browser, runs its schedule over `modules` and `seeds`, and returns each
+/// Starts `env`'s browser, runs its schedule over `modules` and the selection's seeds
+/// (stopping each cell where its early stops allow), and returns each
 /// variant's run and, with a base, what the comparison found (`None` without one); an error
 /// means the browser could not be started or reached.
 fn run_environment(
@@ -141,12 +143,13 @@ fn run_environment(
     protocol: &BrowserProtocol,
     modules: &Modules,
     hosts: &HostBuilds,
-    seeds: &[u64],
+    selection: &BrowserSelection,
     plan: &EnvironmentPlan,
 ) -> anyhow::Result<(Vec<EnvironmentRun>, Option<Vec<PairedTiming>>)> {
     let mut started = Started::start(sh, env, protocol, modules)?;
-    let variants = variants_of(modules);
-    let mut sampling = Sampling::new(plan, &variants, started.session.identity(), &started.process.command_line);
+    let (variants, seeds) = (variants_of(modules), &selection.seeds[..]);
+    let mut sampling = Sampling::new(plan, &variants, started.session.identity(), &started.process.command_line)
+        .stopping(&selection.early_stops, protocol, seeds.len());
     if plan.hosts.is_some() {
         for (variant, app, build) in &hosts.builds {
             let served = build.as_ref().map_err(Clone::clone).and_then(|b| {

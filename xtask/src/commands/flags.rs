@@ -220,6 +220,11 @@ pub struct Perf {
     /// feed no metric; the section's cells gate as always. More page loads: see the README.
     #[arg(long)]
     pub all_cells: bool,
+    /// Take every sample the corpus's protocol asks for. Without it, a cold init, a host
+    /// app's page or wasmtime's cold start stops at a planned look once its interval lies
+    /// clear of every limit the gate holds it to (warn, hard, the baseline's).
+    #[arg(long)]
+    pub all_samples: bool,
     /// Run this runtime scenario only (sizes are still measured). A partial run does not
     /// update the warn streaks.
     #[arg(long, value_name = "ID")]

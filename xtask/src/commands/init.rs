@@ -198,6 +198,8 @@ fn measure(sh: &Shell, out: &OutDir, drafts: &Drafts, scenarios: &[String]) -> a
         selection: Selection { scenario: None, seed: None, command: &command },
         wait: true,
         bindgen: subject.bindgen,
+        // The drafts' thresholds come from these figures: every sample is wanted.
+        early_stops: perf_core::early_stop::EarlyStops::none(),
     };
     let every: Vec<_> = policy.profiles.iter().collect();
     let run = pipeline::measure(sh, &loaded, &runtime, &every)?;

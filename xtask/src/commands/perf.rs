@@ -7,7 +7,8 @@
 use std::path::Path;
 
 use anyhow::bail;
-use perf_core::policy::Variant;
+use perf_core::early_stop::EarlyStops;
+use perf_core::policy::{Variant, VariantKind};
 use perf_core::shell::shell_words;
 use perf_core::status::Status;
 use xshell::Shell;
@@ -35,6 +36,14 @@ impl flags::Perf {
         // Read before anything is built: bad gate input (or a REF that is not a commit) fails
         // in a second, not after builds.
         let files = gate::load(sh, &self.gate)?;
+        // Each timing samples until the gate's verdict on it is settled, or to the cap.
+        let profiles: Vec<(VariantKind, &str)> =
+            selected.iter().map(|v| (v.variant, v.budget_profile.as_str())).collect();
+        let early_stops = match self.all_samples {
+            true => EarlyStops::none(),
+            false => perf_core::gate::early_stops(&loaded.budgets.value, files.baseline.as_ref(), &profiles),
+        };
+        let runtime = RuntimePlan { early_stops, ..runtime };
         let base = self.compare.as_deref().map(|r| BaseCheckout::prepare(sh, r)).transpose()?;
         let (run, base) = pipeline::measure_against(sh, &loaded, &runtime, &selected, base.as_ref())?;
         outputs::conclude_and_write(&loaded, files, run, base, &self.output, !narrowed)

@@ -19,6 +19,7 @@ use perf_core::budget::Budgets;
 use perf_core::corpus::{Corpus, CorpusContext, Scenario};
 use perf_core::digest::sha256_hex;
 use perf_core::display::number;
+use perf_core::early_stop::EarlyStops;
 use perf_core::host::HostApp;
 use perf_core::pipeline::{Contention, PhaseTiming, PipelineReport, StepBudget, StepCounts, rounded_millis};
 use perf_core::plan::{Build, PlanContext, VariantPlan};
@@ -100,6 +101,9 @@ pub(crate) struct RuntimePlan<'a> {
     /// The package is built with wasm-bindgen: its module imports the JS glue, which
     /// wasmtime does not have, so only the browsers run it.
     pub bindgen: bool,
+    /// Where a timing's sampling may stop once the gate's verdict on it is settled (a plain
+    /// `perf`); none where every sample is wanted (a rebaseline, `init`, a matrix job).
+    pub early_stops: EarlyStops,
 }
 
 impl<'a> RuntimePlan<'a> {
@@ -164,6 +168,7 @@ impl<'a> RuntimePlan<'a> {
             selection,
             wait: !args.no_wait,
             bindgen: loaded.policy.value.wasm_bindgen.is_some(),
+            early_stops: EarlyStops::none(),
         })
     }
 }
@@ -226,9 +231,15 @@ pub(crate) fn measure_against(
     let browsers = runtime.engines.iter().filter_map(|e| e.browser()).collect();
     let corpus_seeds = || runtime.corpus.coverage.required_seed_set.clone();
     let seeds = runtime.selection.seed.map_or_else(corpus_seeds, |s| vec![s]);
-    let selection = BrowserSelection { browsers, narrowed_by: narrowed_by.clone(), all_cells: runtime.all_cells };
+    let selection = BrowserSelection {
+        browsers,
+        narrowed_by: narrowed_by.clone(),
+        all_cells: runtime.all_cells,
+        seeds,
+        early_stops: runtime.early_stops.clone(),
+    };
     if let Some(base_run) = &mut base_run {
-        base_run.family = comparisons(runtime, &loaded.budgets.value, &built, &selection, &seeds).max(1);
+        base_run.family = comparisons(runtime, &loaded.budgets.value, &built, &selection).max(1);
     }
     let mut modules = Vec::new();
     let mut variants: Vec<VariantReport> = built
@@ -248,8 +259,7 @@ pub(crate) fn measure_against(
         let t = Instant::now();
         let base = base_run.as_ref().map(|b| BaseModules { builds: base_builds.clone(), family: b.family });
         let modules = Modules { head: modules, base };
-        let mut browsers =
-            browser_runner::run_environments(sh, &runtime.corpus, &selection, &modules, &host_builds, &seeds);
+        let mut browsers = browser_runner::run_environments(sh, &runtime.corpus, &selection, &modules, &host_builds);
         for v in &mut variants {
             v.browsers = browsers.runs.remove(&v.variant).unwrap_or_default();
         }
@@ -355,7 +365,6 @@ fn comparisons(
     budgets: &Budgets,
     built: &[(VariantReport, Option<VariantBuilds>)],
     selection: &BrowserSelection,
-    seeds: &[u64],
 ) -> usize {
     let variants: Vec<VariantKind> = built.iter().filter(|(_, b)| b.is_some()).map(|(r, _)| r.variant).collect();
     let wasmtime: usize = match runtime.runs_in_wasmtime() {
@@ -366,7 +375,7 @@ fn comparisons(
         }
         false => 0,
     };
-    wasmtime + browser_runner::compared_cells(&runtime.corpus, selection, seeds, &variants)
+    wasmtime + browser_runner::compared_cells(&runtime.corpus, selection, &variants)
 }
 
 /// Whether the run times a scenario's export, which runs on the benchmark build: in
@@ -621,8 +630,14 @@ fn run_scenarios(
     } else if let Some(scenarios) = &builds.scenarios {
         let t = Instant::now();
         let modules = runner::Modules { scenarios: &scenarios.module, production: &builds.production.module };
-        report.runtime =
-            Some(runner::run_variant(modules, report.variant, &runtime.corpus, budgets, &runtime.selection));
+        report.runtime = Some(runner::run_variant(
+            modules,
+            report.variant,
+            &runtime.corpus,
+            budgets,
+            &runtime.selection,
+            &runtime.early_stops,
+        ));
         steps.phases.push(phase("runtime", report.variant.as_str(), t));
     }
     // Otherwise the benchmark build failed: the records say so (`benchmark_error`).

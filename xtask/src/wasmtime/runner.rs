@@ -15,9 +15,10 @@ use std::time::{Duration, Instant};
 
 use perf_core::budget::{Budgets, Source};
 use perf_core::corpus::{Corpus, Limits, Protocol, Scenario};
+use perf_core::early_stop::{EarlyStops, StopPlan};
 use perf_core::policy::VariantKind;
 use perf_core::runtime::{Calibration, Figures, FuelFigures, RunError, RunErrorKind, RuntimeReport, ScenarioRun};
-use perf_core::sequential::{Design, compare_paired};
+use perf_core::sequential::{Design, Look, Standing, Statistic, compare_paired};
 use perf_core::sequential::{NotCompared, PairedOutcome};
 use perf_core::stats::{Distribution, median_of_seed_p95s};
 use perf_core::unit::Unit;
@@ -49,15 +50,17 @@ pub struct Modules<'a> {
     pub production: &'a [u8],
 }
 
-/// Runs every scenario of `corpus` that runs on `variant` on its `modules`.
+/// Runs every scenario of `corpus` that runs on `variant` on its `modules`; the cold start
+/// stops sampling where `stops` allow.
 pub fn run_variant(
     modules: Modules,
     variant: VariantKind,
     corpus: &Corpus,
     budgets: &Budgets,
     selection: &Selection,
+    stops: &EarlyStops,
 ) -> RuntimeReport {
-    run(modules, variant, corpus, budgets, selection, Clock::On)
+    run(modules, variant, corpus, budgets, selection, Clock::On(stops))
 }
 
 /// What `run_variant` figures without a clock: fuel per operation and heap in use, which
@@ -72,11 +75,18 @@ pub fn run_deterministic(
     run(modules, variant, corpus, budgets, selection, Clock::Off)
 }
 
-/// Whether a run times anything (cold start, operations) besides its deterministic figures.
-#[derive(Clone, Copy, PartialEq)]
-enum Clock {
-    On,
+/// Whether a run times anything (cold start, operations) besides its deterministic figures,
+/// and where its cold start may stop sampling.
+#[derive(Clone, Copy)]
+enum Clock<'a> {
+    On(&'a EarlyStops),
     Off,
+}
+
+impl Clock<'_> {
+    fn is_on(self) -> bool {
+        matches!(self, Clock::On(_))
+    }
 }
 
 fn run(
@@ -99,10 +109,17 @@ fn run(
     let (calibration, scenarios) = with_epoch_clock(&timing, || {
         match Compiled::new(modules, &timing, &fuel, protocol.limits) {
             Ok(compiled) => {
-                let calibration = if clock == Clock::On { calibrate(&timing, protocol) } else { None };
+                let calibration = if clock.is_on() { calibrate(&timing, protocol) } else { None };
                 let runs: Vec<ScenarioRun> = scenarios
                     .iter()
-                    .map(|sc| run_scenario(&compiled, sc, budgets, protocol, (clock, calibration), selection))
+                    .map(|sc| {
+                        let cold_start = match clock {
+                            Clock::On(stops) => cold_start_plan(sc, variant, budgets, protocol, stops),
+                            Clock::Off => None,
+                        };
+                        let timed = Timed { on: clock.is_on(), calibration, cold_start };
+                        run_scenario(&compiled, sc, budgets, protocol, timed, selection)
+                    })
                     .collect();
                 (calibration, runs)
             }
@@ -374,6 +391,7 @@ fn empty_run(scenario: &Scenario, selection: &Selection) -> ScenarioRun {
         metrics: scenario.metrics.clone(),
         repro: repro(scenario, selection),
         timing: None,
+        look: None,
         reference_timing: None,
         heap: None,
         fuel: None,
@@ -385,12 +403,39 @@ fn failed_run(scenario: &Scenario, selection: &Selection, error: RunError) -> Sc
     ScenarioRun { error: Some(error), ..empty_run(scenario, selection) }
 }
 
+/// What a scenario's run times, and how.
+struct Timed {
+    /// Whether anything is timed (else fuel and heap only).
+    on: bool,
+    calibration: Option<Calibration>,
+    /// Where a cold start's sampling may stop early.
+    cold_start: Option<StopPlan>,
+}
+
+/// Where `scenario`'s cold start on `variant` may stop sampling: at the looks of the metric
+/// it feeds (wasmtime's cold init), clear of that metric's limits.
+fn cold_start_plan(
+    scenario: &Scenario,
+    variant: VariantKind,
+    budgets: &Budgets,
+    protocol: Protocol,
+    stops: &EarlyStops,
+) -> Option<StopPlan> {
+    if scenario.export.is_some() {
+        return None;
+    }
+    let cap = protocol.cold_start_samples_per_seed as usize;
+    let metric =
+        scenario.metrics.iter().find(|id| budgets.metric(id).is_some_and(|m| m.source == Source::RuntimeColdInit))?;
+    stops.plan(metric, variant, Unit::Nanos, cap, Statistic::MedianOfSeedP95s)
+}
+
 fn run_scenario(
     compiled: &Compiled,
     scenario: &Scenario,
     budgets: &Budgets,
     protocol: Protocol,
-    (clock, calibration): (Clock, Option<Calibration>),
+    Timed { on, calibration, cold_start }: Timed,
     selection: &Selection,
 ) -> ScenarioRun {
     let mut run = empty_run(scenario, selection);
@@ -400,8 +445,9 @@ fn run_scenario(
     eprintln!("running {} ({} seeds)", scenario.id, seeds.len());
     let result = (|| -> Result<(), RunError> {
         let Some(export) = &scenario.export else {
-            if clock == Clock::On {
-                run.timing = Some(cold_init(compiled, &seeds, protocol.cold_start_samples_per_seed)?);
+            if on {
+                let samples = protocol.cold_start_samples_per_seed;
+                (run.timing, run.look) = cold_init(compiled, &seeds, samples, cold_start.as_ref())?;
             }
             return Ok(());
         };
@@ -409,7 +455,7 @@ fn run_scenario(
         if feeds(Source::RuntimeHeap) {
             run.heap = Some(heap(compiled, export, &seeds, protocol)?);
         }
-        if clock == Clock::Off {
+        if !on {
             return Ok(());
         }
         let offset = calibration.map_or(0.0, |c| c.empty_op_ns.p50);
@@ -434,14 +480,27 @@ fn figures(unit: Unit, samples: &[(u64, Vec<f64>)]) -> Result<Figures, RunError>
 }
 
 /// The shipped module's compile + instantiate, each sample in a fresh engine so nothing is
-/// cached.
-fn cold_init(compiled: &Compiled, seeds: &[u64], samples: u32) -> Result<Figures, RunError> {
-    let mut per_seed = Vec::new();
-    for &seed in seeds {
-        let times = (0..samples).map(|_| cold_start(compiled.production)).collect::<Result<Vec<_>, _>>()?;
-        per_seed.push((seed, times));
+/// cached: round after round a sample of every seed, up to `samples` a seed, or until `plan`
+/// finds the value clear of its limits at a look (which is returned).
+fn cold_init(
+    compiled: &Compiled,
+    seeds: &[u64],
+    samples: u32,
+    plan: Option<&StopPlan>,
+) -> Result<(Option<Figures>, Option<Look<Standing>>), RunError> {
+    let mut per_seed: Vec<Vec<f64>> = seeds.iter().map(|_| Vec::new()).collect();
+    let mut look = None;
+    for _ in 0..samples {
+        for times in &mut per_seed {
+            times.push(cold_start(compiled.production)?);
+        }
+        look = plan.and_then(|p| p.look(&per_seed)).or(look);
+        if look.as_ref().is_some_and(|l| l.stop) {
+            break;
+        }
     }
-    figures(Unit::Nanos, &per_seed)
+    let per_seed: Vec<(u64, Vec<f64>)> = seeds.iter().copied().zip(per_seed).collect();
+    Ok((Some(figures(Unit::Nanos, &per_seed)?), look))
 }
 
 /// One cold start of `production` in ns: compiled and instantiated in a fresh engine.
@@ -812,6 +871,7 @@ mod tests {
             &corpus(scenarios),
             &budgets,
             &selection,
+            &EarlyStops::none(),
         )
     }
 
@@ -866,6 +926,29 @@ mod tests {
         assert_eq!(run(&good, scenarios).scenarios[1].fuel, op.fuel, "fuel is deterministic");
     }
 
+    #[test]
+    fn a_cold_start_clear_of_its_limits_either_way_stops_at_the_first_look() {
+        let good = module("i64", WORK, 0, "");
+        let mut corpus = corpus(&[("WB-COLD", None, &["M-C"])]);
+        corpus.protocol.cold_start_samples_per_seed = 8;
+        let budgets = Budgets::parse("b.json", BUDGETS).unwrap();
+        let selection = Selection { scenario: None, seed: None, command: "cargo xtask perf" };
+        let cold = |limit_ms: f64| {
+            let limits = (Unit::Millis, vec![limit_ms]);
+            let stops = EarlyStops::new([(("M-C".to_owned(), VariantKind::Release), limits)].into());
+            let modules = Modules { scenarios: good.as_bytes(), production: good.as_bytes() };
+            run_variant(modules, VariantKind::Release, &corpus, &budgets, &selection, &stops).scenarios.remove(0)
+        };
+        // A tiny module compiles in well under 10 s: decided at 2 of 8 samples a seed.
+        let clear = cold(10_000.0);
+        let look = clear.look.unwrap();
+        assert_eq!((look.decision, look.look, look.looks, look.samples_per_seed), (Standing::Below, 1, 3, 2));
+        assert!(clear.timing.unwrap().seeds.iter().all(|s| s.distribution.n == 2));
+        // Under 1 ns it cannot be: above its limit, decided as soon as it is clear of it.
+        let above = cold(1e-6).look.unwrap();
+        assert_eq!((above.decision, above.samples_per_seed), (Standing::Above, 2));
+    }
+
     /// An overhead scenario times its export and the reference in alternation, each in its
     /// own instance: both get every iteration of every seed, and a reference whose teardown
     /// finds a broken invariant fails the scenario, named.
@@ -882,6 +965,7 @@ mod tests {
                 &corpus,
                 &budgets,
                 &selection,
+                &EarlyStops::none(),
             )
             .scenarios
             .remove(0)

@@ -291,6 +291,7 @@ mod tests {
                 metrics: vec!["M-FUEL-04A".into(), "M-PERF-04A".into()],
                 repro: "cargo xtask perf --scenario WB-CHAN-01".into(),
                 timing: crate::runtime::Figures::of(Unit::Nanos, &[(11, vec![150.0 + fuel as f64])]),
+                look: None,
                 reference_timing: None,
                 heap: None,
                 fuel: crate::runtime::FuelFigures::of(&[(11, vec![fuel, fuel])]),

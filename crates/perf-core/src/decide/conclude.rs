@@ -163,6 +163,7 @@ mod tests {
             metrics: vec![metric.into()],
             repro: format!("cargo xtask perf --scenario {id} --seed 42"),
             timing: None,
+            look: None,
             reference_timing: None,
             heap: None,
             fuel: None,

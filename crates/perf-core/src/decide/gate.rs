@@ -11,11 +11,15 @@
 //!    browser environment run in another browser or major version than the baseline
 //!    records, whose cold init is then not compared.
 
+use std::collections::BTreeMap;
+
 use serde::{Deserialize, Serialize};
 
 use crate::attribution::{self, Attribution, SizeChanges};
 use crate::baseline::{Baseline, BaselineStatus, DriftPolicy};
 use crate::budget::{Budgets, GateKind};
+use crate::early_stop::EarlyStops;
+use crate::policy::VariantKind;
 use crate::ratchet::{self, RatchetHint};
 use crate::record::Record;
 use crate::regression::{self, Comparison, Finding, ToolchainDrift};
@@ -162,6 +166,24 @@ pub struct GateInput<'a> {
 
 /// Evaluates the three rules over `records` (judged against their thresholds) and advances
 /// `streaks`. The report's `metrics` hold each metric's one status: see [`decide`].
+/// The limits each timing of `variants` (with their budget profiles) will be held to, for
+/// sampling that stops once its verdict is settled: the metric's warn and hard thresholds
+/// and, where `baseline` has the metric, the most it may grow to. A baseline that will not be
+/// compared (another toolchain or runner) still limits: sampling on costs only time.
+pub fn early_stops(budgets: &Budgets, baseline: Option<&Baseline>, variants: &[(VariantKind, &str)]) -> EarlyStops {
+    let mut limits = BTreeMap::new();
+    for m in budgets.metrics.iter().filter(|m| m.source.info().wall_clock) {
+        for &(variant, profile) in variants {
+            let Some(t) = m.thresholds.get(profile) else { continue };
+            let mut of_cell: Vec<f64> = t.warn.into_iter().chain([t.hard]).collect();
+            let anchored = baseline.and_then(|b| Some((b.metric(profile, &m.id)?.value?, b.tolerance(&m.id, m.unit)?)));
+            of_cell.extend(anchored.map(|(old, tolerance)| tolerance.limit(old)));
+            limits.insert((m.id.clone(), variant), (m.unit, of_cell));
+        }
+    }
+    EarlyStops::new(limits)
+}
+
 pub fn evaluate(input: &GateInput, records: &[Record], streaks: &mut StreakState) -> GateReport {
     let mut checks = budget_checks(input, records, streaks);
     let mut drift = Vec::new();
@@ -386,6 +408,7 @@ mod tests {
     use super::*;
     use crate::policy::VariantKind;
     use crate::run::VariantReport;
+    use crate::sequential::Statistic;
     use crate::unit::Unit;
     use serde_json::{Value, json};
 
@@ -459,6 +482,23 @@ mod tests {
             {"profile": "core-min", "metric_id": "M-HARD", "unit": "bytes", "value": hard},
             {"profile": "core-min", "metric_id": "M-OP", "unit": "us", "value": op}
         ])
+    }
+
+    #[test]
+    fn a_timing_stops_early_only_clear_of_its_thresholds_and_its_baselines_limit() {
+        let (b, release) = (budgets(), [(VariantKind::Release, "core-min")]);
+        let p95 = Statistic::MedianOfSeedP95s;
+        let plan = |stops: &EarlyStops, v| stops.plan("M-OP", v, Unit::Micros, 4, p95).map(|p| p.limits);
+        // A size never stops early: it is not sampled.
+        let none = early_stops(&b, None, &release);
+        assert_eq!(none.plan("M-HARD", VariantKind::Release, Unit::Bytes, 4, p95), None);
+        assert_eq!(plan(&none, VariantKind::Release), Some(vec![8.0, 12.0]));
+        assert_eq!(plan(&none, VariantKind::Dev), None, "a variant the run does not build");
+        // 5 us +20% is 6, but the absolute +0.5 is less: the limit is 6.
+        let with_baseline = early_stops(&b, Some(&baseline("active", anchored(json!(100), json!(5.0)))), &release);
+        assert_eq!(plan(&with_baseline, VariantKind::Release), Some(vec![8.0, 12.0, 6.0]));
+        let unanchored = early_stops(&b, Some(&baseline("active", anchored(json!(100), Value::Null))), &release);
+        assert_eq!(plan(&unanchored, VariantKind::Release), Some(vec![8.0, 12.0]));
     }
 
     struct Case {

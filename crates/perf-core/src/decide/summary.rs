@@ -277,7 +277,18 @@ impl<'a> SignedRuntime<'a> {
 
 impl<'a> SignedScenario<'a> {
     fn of(run: &'a ScenarioRun) -> SignedScenario<'a> {
-        let ScenarioRun { scenario, export, metrics, repro, timing: _, reference_timing: _, heap, fuel, error } = run;
+        let ScenarioRun {
+            scenario,
+            export,
+            metrics,
+            repro,
+            timing: _,
+            look: _,
+            reference_timing: _,
+            heap,
+            fuel,
+            error,
+        } = run;
         SignedScenario {
             scenario,
             export: export.as_ref(),

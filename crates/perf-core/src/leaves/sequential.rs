@@ -11,8 +11,9 @@
 //!
 //! Two questions are asked this way: did the head change against the base, sample for sample
 //! in the same run (`compare_paired`: pairs resampled together, so what both sides shared,
-//! the machine's state at that moment, cancels); and where does a value stand against its
-//! warn and hard thresholds (`judge_thresholds`).
+//! the machine's state at that moment, cancels); and where does a value stand against the
+//! limits the gate holds it to (`judge_limits`), so that sampling for a budget stops once its
+//! verdict is settled (`measured/early_stop.rs`).
 
 use serde::{Deserialize, Serialize};
 
@@ -39,6 +40,15 @@ impl Design {
     /// margin.
     pub fn doubling(first: usize, count: u32) -> Design {
         Design { looks: (0..count).map(|k| first << k).collect(), alpha: 0.05, resamples: 2000, margin: 0.1 }
+    }
+
+    /// Looks at a quarter, a half and all of `cap` samples per seed, each that is 2 or more
+    /// (fewer say nothing of a p95); α = 5% for the one metric. For sampling against a budget.
+    pub fn halving_to(cap: usize) -> Design {
+        let mut looks: Vec<usize> = [cap / 4, cap / 2].into_iter().filter(|&n| n >= 2).collect();
+        looks.push(cap);
+        looks.dedup();
+        Design { looks, alpha: 0.05, resamples: 2000, margin: 0.0 }
     }
 
     /// This design for one of `cells` comparisons of a run (a scenario's or a cold init's, per
@@ -92,17 +102,18 @@ impl Change {
     }
 }
 
-/// Where a value stands against its warn and hard thresholds.
+/// Where a value stands against the limits the gate will hold it to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Standing {
-    /// The whole interval lies below the warn threshold (below hard where there is no warn).
+    /// The whole interval lies below every limit.
     Below,
-    /// The whole interval lies between warn and hard (above warn where there is no hard).
+    /// The whole interval lies between two limits, above one and below another.
     Between,
-    /// The whole interval lies above the hard threshold.
+    /// The whole interval lies above every limit.
     Above,
-    /// The interval straddles a threshold: sample more, or, at the last look, a warning.
+    /// A limit lies within the interval: sample on, to the cap, where the value is gated as
+    /// measured.
     Undecided,
 }
 
@@ -191,28 +202,54 @@ fn change_of(low: f64, high: f64, margin: f64) -> Change {
     }
 }
 
-/// Where `samples` (per seed) stand against `warn` and `hard`; `None` as for
-/// `compare_paired`, or when there is no threshold.
-pub fn judge_thresholds(
+/// The statistic a gated value is: per seed a quantile of its samples, then the median over
+/// seeds.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Statistic {
+    /// The contract's: the median over seeds of each seed's p95 (cold init, operations).
+    MedianOfSeedP95s,
+    /// The median (a host app's time to ready: one seed, its samples' median).
+    Median,
+}
+
+impl Statistic {
+    fn quantile(self) -> f64 {
+        match self {
+            Statistic::MedianOfSeedP95s => 0.95,
+            Statistic::Median => 0.5,
+        }
+    }
+}
+
+/// Where `samples` (per seed) stand against `limits` (the gate's warn and hard thresholds and
+/// the baseline's limit, in any order); `None` as for `compare_paired`, or with no limit.
+///
+/// Before the cap, the interval is of the statistic the cap would give: each drawn seed's
+/// samples are drawn up to the cap's count. A p95 of fewer samples is biased low (the p95 of
+/// 2 samples sits below that of 4), which the cap-sized draw undoes in part; it cannot draw
+/// a value beyond the largest seen, so a look is never before two samples per seed.
+pub fn judge_limits(
     samples: &[Vec<f64>],
-    warn: Option<f64>,
-    hard: Option<f64>,
+    limits: &[f64],
+    statistic: Statistic,
     design: &Design,
 ) -> Option<Look<Standing>> {
     let n = samples_per_seed(samples)?;
-    let value = median_of_seed_p95s(samples)?;
-    let lowest = warn.or(hard)?;
-    let mut bootstrap = Bootstrap::new(n);
+    if limits.is_empty() || limits.iter().any(|l| !l.is_finite()) {
+        return None;
+    }
+    let q = statistic.quantile();
+    let value = median(&samples.iter().map(|s| percentile(s, 100.0 * q)).collect::<Option<Vec<f64>>>()?)?;
+    let mut bootstrap = Bootstrap { draws: design.cap().max(n), quantile: q, ..Bootstrap::new(n) };
     let draws: Vec<f64> = (0..design.resamples).map(|_| bootstrap.draw([samples])[0]).collect();
     let (low, high) = interval(&draws, design)?;
-    let decision = if high < lowest {
-        Standing::Below
-    } else if hard.is_some_and(|h| low > h) {
-        Standing::Above
-    } else if warn.is_some_and(|w| low > w) && hard.is_none_or(|h| high < h) {
-        Standing::Between
-    } else {
-        Standing::Undecided
+    let above = limits.iter().filter(|&&l| low > l).count();
+    let below = limits.iter().filter(|&&l| high < l).count();
+    let decision = match (above, below) {
+        (0, b) if b == limits.len() => Standing::Below,
+        (a, 0) if a == limits.len() => Standing::Above,
+        (a, b) if a + b == limits.len() => Standing::Between,
+        _ => Standing::Undecided,
     };
     Some(finish(decision, decision != Standing::Undecided, n, value, low, high, design))
 }
@@ -250,6 +287,10 @@ fn samples_per_seed(per_seed: &[Vec<f64>]) -> Option<usize> {
 struct Bootstrap {
     rng: SplitMix64,
     n: usize,
+    /// Samples drawn per drawn seed: `n`, or a cap's count to predict the cap's statistic.
+    draws: usize,
+    /// The per-seed quantile (0.95: the p95).
+    quantile: f64,
     indices: Vec<usize>,
     scratch: Vec<f64>,
     p95s: Vec<Vec<f64>>,
@@ -260,13 +301,15 @@ impl Bootstrap {
         Bootstrap {
             rng: SplitMix64(BOOTSTRAP_SEED),
             n,
+            draws: n,
+            quantile: 0.95,
             indices: Vec::with_capacity(n),
             scratch: Vec::with_capacity(n),
             p95s: Vec::new(),
         }
     }
 
-    /// One draw of the median over seeds of per-seed p95s for each of `sides` (samples per
+    /// One draw of the median over seeds of per-seed quantiles for each of `sides` (samples per
     /// seed, all of one shape): the same seeds and sample indices for every side, so a pair
     /// stays a pair.
     fn draw<const S: usize>(&mut self, sides: [&[Vec<f64>]; S]) -> [f64; S] {
@@ -275,24 +318,24 @@ impl Bootstrap {
         self.p95s.iter_mut().for_each(Vec::clear);
         for _ in 0..seeds {
             let seed = self.rng.below(seeds);
-            let n = self.n;
+            let (n, q) = (self.n, self.quantile);
             let rng = &mut self.rng;
             self.indices.clear();
-            self.indices.extend((0..n).map(|_| rng.below(n)));
+            self.indices.extend((0..self.draws).map(|_| rng.below(n)));
             for (side, p95s) in sides.iter().zip(&mut self.p95s) {
                 self.scratch.clear();
                 self.scratch.extend(self.indices.iter().map(|&i| side[seed][i]));
-                p95s.push(p95(&mut self.scratch));
+                p95s.push(quantile(&mut self.scratch, q));
             }
         }
         std::array::from_fn(|k| median(&self.p95s[k]).unwrap_or(f64::NAN))
     }
 }
 
-/// The p95 of `v` (reordered in place), interpolated as `stats::percentile` does; by
-/// selection, not sorting, as the bootstrap asks for thousands.
-fn p95(v: &mut [f64]) -> f64 {
-    let rank = 0.95 * (v.len() - 1) as f64;
+/// The `q` quantile of `v` (reordered in place), interpolated as `stats::percentile` does;
+/// by selection, not sorting, as the bootstrap asks for thousands.
+fn quantile(v: &mut [f64], q: f64) -> f64 {
+    let rank = q * (v.len() - 1) as f64;
     let lo = rank.floor() as usize;
     let (_, &mut below, above) = v.select_nth_unstable_by(lo, f64::total_cmp);
     let next = above.iter().copied().min_by(f64::total_cmp).unwrap_or(below);
@@ -338,6 +381,15 @@ mod tests {
         let d = Design::doubling(10, 3);
         assert_eq!(d.looks, vec![10, 20, 40]);
         assert_eq!((d.look_at(20), d.look_at(25), d.cap()), (Some(2), None, 40));
+    }
+
+    #[test]
+    fn halving_to_a_cap_looks_at_two_samples_or_more() {
+        let looks = |cap| Design::halving_to(cap).looks;
+        assert_eq!(
+            (looks(20), looks(5), looks(4), looks(2), looks(1)),
+            (vec![5, 10, 20], vec![2, 5], vec![2, 4], vec![2], vec![1])
+        );
     }
 
     #[test]
@@ -408,23 +460,43 @@ mod tests {
         assert_eq!(compare_paired(&[vec![1.0, 2.0]], &[vec![1.0]], &d), None);
         assert_eq!(compare_paired(&[vec![1.0, f64::NAN]], &[vec![1.0, 1.0]], &d), None);
         assert_eq!(compare_paired(&[vec![0.0, 1.0]], &[vec![1.0, 1.0]], &d), None);
-        assert_eq!(judge_thresholds(&[vec![1.0, 2.0]], None, None, &d), None);
+        assert_eq!(judge_limits(&[vec![1.0, 2.0]], &[], Statistic::Median, &d), None);
+        assert_eq!(judge_limits(&[vec![1.0, 2.0]], &[f64::NAN], Statistic::Median, &d), None);
     }
 
     #[test]
-    fn thresholds_stand_below_between_above_or_undecided() {
+    fn a_value_stands_below_between_above_or_undecided_against_its_limits() {
         let d = Design::doubling(10, 3);
         let at = |v: f64| seeds(10, || v);
-        let judge = |v, warn, hard| judge_thresholds(&at(v), warn, hard, &d).unwrap().decision;
-        assert_eq!(judge(50.0, Some(60.0), Some(80.0)), Standing::Below);
-        assert_eq!(judge(70.0, Some(60.0), Some(80.0)), Standing::Between);
-        assert_eq!(judge(90.0, Some(60.0), Some(80.0)), Standing::Above);
-        assert_eq!(judge(90.0, None, Some(80.0)), Standing::Above);
-        assert_eq!(judge(70.0, None, Some(80.0)), Standing::Below);
-        assert_eq!(judge(70.0, Some(60.0), None), Standing::Between);
+        let judge = |v, limits: &[f64]| judge_limits(&at(v), limits, Statistic::MedianOfSeedP95s, &d).unwrap();
+        assert_eq!(judge(50.0, &[60.0, 80.0]).decision, Standing::Below);
+        assert_eq!(judge(70.0, &[80.0, 60.0]).decision, Standing::Between);
+        assert_eq!(judge(90.0, &[60.0, 80.0]).decision, Standing::Above);
+        assert_eq!(judge(70.0, &[80.0]).decision, Standing::Below);
+        let below = judge(50.0, &[60.0]);
+        assert_eq!((below.stop, below.look, below.value, below.low, below.high), (true, 1, 50.0, 50.0, 50.0));
         // Each seed spread over 50..77: a third of the resamples miss its top value.
         let noisy = vec![(0..10).map(|k| 50.0 + 3.0 * f64::from(k)).collect::<Vec<f64>>(); 5];
-        let look = judge_thresholds(&noisy, Some(75.0), Some(90.0), &d).unwrap();
+        let look = judge_limits(&noisy, &[75.0, 90.0], Statistic::MedianOfSeedP95s, &d).unwrap();
         assert_eq!((look.decision, look.stop), (Standing::Undecided, false), "{look:?}");
+        // The same samples' median stands clear below 75.
+        let median = judge_limits(&noisy, &[75.0, 90.0], Statistic::Median, &d).unwrap();
+        assert_eq!((median.decision, median.stop), (Standing::Below, true), "{median:?}");
+    }
+
+    #[test]
+    fn before_the_cap_the_interval_is_of_the_caps_p95_not_of_the_few_samples_taken() {
+        // Two samples a seed, 10 and 20: their p95 is 19.5, but four draws of them give 20
+        // as often as not, and the cap's p95 would be at or near 20. A limit at 19.8 is not
+        // cleared by what the first look saw.
+        let d = Design::doubling(2, 2);
+        let samples = vec![vec![10.0, 20.0]; 5];
+        let look = judge_limits(&samples, &[19.8], Statistic::MedianOfSeedP95s, &d).unwrap();
+        assert!((look.value - 19.5).abs() < 1e-12, "{look:?}");
+        assert!(look.high >= 19.8, "{look:?}");
+        assert_eq!((look.decision, look.stop), (Standing::Undecided, false), "{look:?}");
+        // At the cap the value is judged on what was drawn, the same statistic.
+        let at_cap = judge_limits(&vec![vec![10.0, 12.0, 11.0, 12.0]; 5], &[19.8], Statistic::MedianOfSeedP95s, &d);
+        assert_eq!(at_cap.map(|l| (l.decision, l.stop, l.look)), Some((Standing::Below, true, 2)));
     }
 }

@@ -173,8 +173,13 @@ impl Baseline {
 impl Tolerance {
     /// Whether `new` regressed from `old` beyond this tolerance (lower is better).
     pub fn is_regression(&self, old: f64, new: f64) -> bool {
-        let growth = new - old;
-        growth > old.abs() * self.relative_pct / 100.0 && growth > self.absolute
+        new > self.limit(old)
+    }
+
+    /// The largest value that has not regressed from `old`: a regression grows beyond both
+    /// the relative and the absolute tolerance.
+    pub fn limit(&self, old: f64) -> f64 {
+        old + (old.abs() * self.relative_pct / 100.0).max(self.absolute)
     }
 }
 

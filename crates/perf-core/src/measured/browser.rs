@@ -16,6 +16,7 @@ use crate::budget::{Metric, Source};
 use crate::corpus::{Environment, JsApiCall, Scenario};
 use crate::host_run::HostRun;
 use crate::runtime::{Figures, Measurement, RunError};
+use crate::sequential::{Look, Standing};
 use crate::stats::{self, Interval};
 use crate::unit::Unit;
 
@@ -75,6 +76,10 @@ pub struct EnvironmentRun {
     pub answer: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub phases: Option<Phases>,
+    /// Where its cold init's sampling stopped, against the gate's limits (`early_stop.rs`):
+    /// the look, samples per seed and interval; `None` where it had no limits to stop at.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cold_init_look: Option<Look<Standing>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cache_canary: Option<CacheCanary>,
     /// Why it was not run at all (`--engine` left it out); its metric is skipped.
@@ -325,6 +330,7 @@ impl EnvironmentRun {
             first_call: Some(first_call.to_owned()),
             answer: None,
             phases: None,
+            cold_init_look: None,
             cache_canary: None,
             left_out: None,
             error: None,

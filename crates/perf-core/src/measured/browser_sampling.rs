@@ -10,6 +10,10 @@
 //! where: a module that does not compile or instantiate is bad input (exit 2), a scenario
 //! that reports an error code broke its invariant, anything else trapped. A host app whose
 //! page fails, or answers its first call differently from before, fails that host only.
+//!
+//! Given the gate's limits (`stopping`), a variant's cold init and a host app's page stop
+//! being loaded once their value stands clear of every limit at a planned look
+//! (`early_stop.rs`); the look is recorded in the run.
 
 use std::collections::BTreeMap;
 
@@ -18,10 +22,13 @@ use serde::de::DeserializeOwned;
 
 use crate::browser::{BrowserIdentity, CacheCanary, CanaryPhase, CanaryVerdict, EnvironmentRun, Phases, Sample};
 use crate::browser_schedule::{EnvironmentPlan, Probe, TimedScenario, Visit, Work};
+use crate::corpus::BrowserProtocol;
+use crate::early_stop::{EarlyStops, StopPlan};
 use crate::host::HostApp;
 use crate::host_run::{HostRun, HostSample};
 use crate::policy::VariantKind;
 use crate::runtime::{Figures, RunError, RunErrorKind};
+use crate::sequential::Statistic;
 use crate::unit::Unit;
 
 /// How one page load ended.
@@ -63,6 +70,16 @@ pub struct Sampling {
     host_variants: Vec<VariantKind>,
     /// Those whose loads feed the host metrics (the others give figures only).
     gated_host_variants: Vec<VariantKind>,
+    /// How many times each host app's page is loaded, at most.
+    host_samples: u32,
+    /// How many seeds the cold-init samples span.
+    seeds: usize,
+    /// Per variant, where its cold init may stop early, and whether it did.
+    cold_plans: Vec<Option<StopPlan>>,
+    cold_settled: Vec<bool>,
+    /// Per variant and host app, where its page may stop early, and whether it did.
+    host_plans: BTreeMap<(VariantKind, HostApp), StopPlan>,
+    hosts_settled: Vec<(VariantKind, HostApp)>,
 }
 
 /// Each seed's batches of one scenario, in ns per operation.
@@ -164,7 +181,37 @@ impl Sampling {
             batches: variants.iter().map(|_| BTreeMap::new()).collect(),
             host_variants: plan.hosts.as_ref().map(|h| h.variants.clone()).unwrap_or_default(),
             gated_host_variants: plan.hosts.as_ref().map(|h| h.gated_variants.clone()).unwrap_or_default(),
+            host_samples: plan.hosts.as_ref().map_or(0, |h| h.samples),
+            seeds: 0,
+            cold_plans: variants.iter().map(|_| None).collect(),
+            cold_settled: vec![false; variants.len()],
+            host_plans: BTreeMap::new(),
+            hosts_settled: Vec::new(),
         }
+    }
+
+    /// Stops each cell's sampling once its value stands clear of `stops`' limits: cold init
+    /// over `seeds` seeds of up to the protocol's samples, each host app's page up to the
+    /// hosts' samples.
+    pub fn stopping(mut self, stops: &EarlyStops, protocol: &BrowserProtocol, seeds: usize) -> Sampling {
+        let p95 = Statistic::MedianOfSeedP95s;
+        let cap = protocol.samples_per_seed as usize;
+        self.seeds = seeds;
+        self.cold_plans = self
+            .runs
+            .iter()
+            .zip(&self.variants)
+            .map(|(r, &v)| stops.plan(&r.metric, v, Unit::Millis, cap, p95))
+            .collect();
+        for (run, &variant) in self.runs.iter().zip(&self.variants) {
+            for host in &run.hosts {
+                let samples = self.host_samples as usize;
+                if let Some(plan) = stops.plan(&host.metric, variant, Unit::Millis, samples, Statistic::Median) {
+                    self.host_plans.insert((variant, host.app), plan);
+                }
+            }
+        }
+        self
     }
 
     /// Host app `app` cannot be loaded on `variant` (its build failed, or the run left it
@@ -196,10 +243,14 @@ impl Sampling {
             Probe::Operation { metric, .. } => {
                 run.error.is_none() && run.operations.iter().any(|o| o.metric == *metric && o.error.is_none())
             }
-            Probe::Canary { .. } | Probe::ColdInit { .. } => run.error.is_none(),
+            Probe::Canary { .. } => run.error.is_none(),
+            Probe::ColdInit { .. } => {
+                run.error.is_none() && !self.variant_index(visit).is_some_and(|i| self.cold_settled[i])
+            }
             Probe::Host { app, .. } => {
                 run.error.is_none()
                     && run.hosts.iter().any(|h| h.app == *app && h.error.is_none() && h.left_out.is_none())
+                    && !visit.variant.is_some_and(|v| self.hosts_settled.contains(&(v, *app)))
             }
         }
     }
@@ -264,9 +315,12 @@ impl Sampling {
         self.runs
     }
 
+    fn variant_index(&self, visit: &Visit) -> Option<usize> {
+        self.variants.iter().position(|v| Some(*v) == visit.variant)
+    }
+
     fn run_of(&self, visit: &Visit) -> Option<&EnvironmentRun> {
-        let i = self.variants.iter().position(|v| Some(*v) == visit.variant)?;
-        self.runs.get(i)
+        self.runs.get(self.variant_index(visit)?)
     }
 
     fn record_canary(&mut self, rounds: u32, outcome: Outcome) {
@@ -336,10 +390,11 @@ impl Sampling {
                 }
                 self.isolated[i] &= l.isolated;
                 let samples = l.rounds.into_iter().map(|r| r.sample);
-                match self.samples[i].last_mut() {
-                    Some((seed, kept)) if *seed == visit.seed => kept.extend(samples),
-                    _ => self.samples[i].push((visit.seed, samples.collect())),
+                match self.samples[i].iter_mut().find(|(seed, _)| *seed == visit.seed) {
+                    Some((_, kept)) => kept.extend(samples),
+                    None => self.samples[i].push((visit.seed, samples.collect())),
                 }
+                self.look_at_cold_init(i);
             }
             Err(e) => {
                 self.runs[i].error = Some(of_variant(self.variants[i], e));
@@ -401,12 +456,42 @@ impl Sampling {
         }
     }
 
+    /// A look at variant `i`'s cold init, where every seed's samples complete one.
+    fn look_at_cold_init(&mut self, i: usize) {
+        let Some(plan) = &self.cold_plans[i] else { return };
+        if self.samples[i].len() < self.seeds {
+            return;
+        }
+        let totals: Vec<Vec<f64>> =
+            self.samples[i].iter().map(|(_, s)| s.iter().map(Sample::total).collect()).collect();
+        if totals.iter().any(|t| t.len() != totals[0].len()) {
+            return;
+        }
+        if let Some(look) = plan.look(&totals) {
+            self.cold_settled[i] = look.stop;
+            self.runs[i].cold_init_look = Some(look);
+        }
+    }
+
     fn record_host(&mut self, visit: &Visit, app: HostApp, control: bool, outcome: Outcome) {
         let Some(i) = self.variants.iter().position(|v| Some(*v) == visit.variant) else { return };
         let variant = self.variants[i];
         let Some(host) = self.runs[i].hosts.iter_mut().find(|h| h.app == app) else { return };
         if let Err(e) = fold_host_page(host, control, visit.warm_up, outcome) {
             host.error = Some(of_variant(variant, e));
+            return;
+        }
+        // A look once the page and its control have as many samples (a round is both).
+        let Some(plan) = self.host_plans.get(&(variant, app)) else { return };
+        if visit.warm_up || host.samples.len() != host.control_ready_ms.len() {
+            return;
+        }
+        let ready: Vec<f64> = host.samples.iter().map(|s| s.ready_ms).collect();
+        if let Some(look) = plan.look(&[ready]) {
+            if look.stop {
+                self.hosts_settled.push((variant, app));
+            }
+            host.look = Some(look);
         }
     }
 }
@@ -470,6 +555,7 @@ pub(crate) fn answer<T: DeserializeOwned>(browser: &BrowserIdentity, harness: &s
 mod tests {
     use super::*;
     use crate::browser_schedule::tests::{plan, protocol};
+    use crate::sequential::Standing;
     use VariantKind::{Dev, Release};
 
     fn chromium() -> BrowserIdentity {
@@ -540,6 +626,66 @@ mod tests {
         assert_eq!(op.ops_per_batch, [(11, 1000), (29, 1000)]);
         let per_op = op.per_op.as_ref().unwrap();
         assert_eq!((per_op.unit, per_op.seeds[0].distribution.p50), (Unit::Nanos, 2500.0));
+    }
+
+    #[test]
+    fn a_cell_clear_of_its_limits_stops_at_a_look_and_one_near_a_limit_samples_to_the_cap() {
+        use crate::browser_schedule::HostCells;
+        let p = EnvironmentPlan {
+            hosts: Some(HostCells {
+                apps: vec![HostApp::React],
+                variants: vec![Release],
+                samples: 4,
+                gated_variants: vec![Release],
+            }),
+            planned: EnvironmentRun {
+                hosts: vec![crate::host_run::HostRun::planned(HostApp::React, "M-HOST")],
+                ..plan(&[]).planned
+            },
+            ..plan(&[])
+        };
+        let s = p.schedule(&protocol(0, 4), &[11, 29, 42], &[Dev, Release]);
+        // Dev's cold init (16 ms) is far below its limits; release's (21 ms) is near 20. The
+        // React page (100 ms) is far below its 500.
+        let limits = |v, l: Vec<f64>| (("M-COLD".to_owned(), v), (Unit::Millis, l));
+        let stops = EarlyStops::new(BTreeMap::from([
+            limits(Dev, vec![60.0, 90.0]),
+            limits(Release, vec![20.0, 90.0]),
+            (("M-HOST".to_owned(), Release), (Unit::Millis, vec![500.0])),
+        ]));
+        let mut sampling =
+            Sampling::new(&p, &[Dev, Release], &chromium(), "chromium").stopping(&stops, &protocol(0, 4), 3);
+        let mut loads = BTreeMap::new();
+        for visit in all(&s) {
+            if sampling.wants(&visit) {
+                *loads.entry(format!("{:?} {:?}", visit.variant, std::mem::discriminant(&visit.probe))).or_insert(0) +=
+                    1;
+                let outcome = cold_canary(&visit).unwrap_or_else(|| match (&visit.probe, visit.variant) {
+                    (Probe::Host { control, .. }, _) => Outcome::Returned(format!(
+                        r#"{{"control": {control}, "ready_ms": 100.0, "init_ms": 20.0, "first_call_ms": 1.5, "answer": "2"}}"#
+                    )),
+                    (_, Some(Dev)) => loaded(&[5.0]),
+                    _ => loaded(&[9.0 + (visit.seed % 3) as f64]),
+                });
+                sampling.record(&visit, outcome);
+            }
+        }
+        let runs = sampling.finish();
+        let dev = runs[0].cold_init_look.as_ref().unwrap();
+        assert_eq!((dev.decision, dev.look, dev.looks, dev.samples_per_seed), (Standing::Below, 1, 2, 2));
+        assert_eq!(runs[0].phases.as_ref().unwrap().total.seeds[0].distribution.n, 2, "two samples a seed");
+        let release = runs[1].cold_init_look.as_ref().unwrap();
+        assert_eq!((release.decision, release.look, release.samples_per_seed), (Standing::Undecided, 2, 4));
+        let react = &runs[1].hosts[0];
+        assert_eq!(react.look.as_ref().map(|l| (l.decision, l.samples_per_seed)), Some((Standing::Below, 2)));
+        assert_eq!((react.samples.len(), react.control_ready_ms.len()), (2, 2), "a round is the page and its control");
+        let without = Sampling::new(&p, &[Dev, Release], &chromium(), "chromium").stopping(
+            &EarlyStops::none(),
+            &protocol(0, 4),
+            3,
+        );
+        assert_eq!(without.cold_plans, [None, None]);
+        assert_eq!(loads.values().sum::<u32>(), 3 + 3 * 2 + 3 * 4 + 1 + 2 * 2, "{loads:?}");
     }
 
     #[test]

@@ -4,8 +4,8 @@
 //! variant it loads and the seed.
 //!
 //! The order: the canary's three loads first (it proves the later samples are cold), then
-//! a discarded warm-up, then each seed's samples with the variants interleaved round-robin
-//! (drift lands on all of them), then the host apps (a discarded warm-up of each, then
+//! a discarded warm-up, then the samples, round after round a sample of every seed, with the
+//! variants interleaved round-robin (drift lands on all of them), then the host apps (a discarded warm-up of each, then
 //! round after round every app's page and its control on each variant), then each timed
 //! scenario's loads, per seed, the variants it runs on round-robin. The executor in xtask runs the visits as given; what their
 //! answers make is `browser_sampling.rs`'s.
@@ -219,7 +219,9 @@ impl EnvironmentPlan {
             .collect();
         let sample = Probe::ColdInit { first_call: protocol.first_call.clone() };
         let warm_ups = (0..protocol.warmup_samples).map(|_| (first_seed, true));
-        let kept = seeds.iter().flat_map(|&s| (0..protocol.samples_per_seed).map(move |_| (s, false)));
+        // Sample-major (every seed's first sample, then every seed's second…), so that a
+        // look after n samples per seed finds every seed at n (`early_stop.rs`).
+        let kept = (0..protocol.samples_per_seed).flat_map(|_| seeds.iter().map(|&s| (s, false)));
         let cold_init = warm_ups
             .chain(kept)
             .flat_map(|(seed, warm_up)| {
@@ -346,7 +348,7 @@ pub(crate) mod tests {
     }
 
     #[test]
-    fn the_canary_comes_first_then_the_warm_up_then_each_seeds_samples_round_robin() {
+    fn the_canary_comes_first_then_the_warm_up_then_a_sample_of_every_seed_round_after_round() {
         let s = plan(&[]).schedule(&protocol(1, 2), &[11, 29], &[Dev, Release]);
         let cold = |v, seed, warm_up| ("cold".to_owned(), Some(v), seed, warm_up);
         assert_eq!(
@@ -364,10 +366,10 @@ pub(crate) mod tests {
                 cold(Release, 11, true),
                 cold(Dev, 11, false),
                 cold(Release, 11, false),
-                cold(Dev, 11, false),
-                cold(Release, 11, false),
                 cold(Dev, 29, false),
                 cold(Release, 29, false),
+                cold(Dev, 11, false),
+                cold(Release, 11, false),
                 cold(Dev, 29, false),
                 cold(Release, 29, false),
             ]

@@ -15,6 +15,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::host::HostApp;
 use crate::runtime::{Measurement, RunError};
+use crate::sequential::{Look, Standing};
 use crate::stats::median;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -48,6 +49,9 @@ pub struct HostRun {
     pub answer: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub figures: Option<HostFigures>,
+    /// Where the page's sampling stopped, against the gate's limits (`early_stop.rs`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub look: Option<Look<Standing>>,
     /// The JavaScript the app's page loaded (every script it fetched: the framework, the
     /// app, and the glue, bundled in or beside), each file compressed on its own.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -121,6 +125,7 @@ impl HostRun {
             control_ready_ms: Vec::new(),
             answer: None,
             figures: None,
+            look: None,
             loaded_js: None,
             control_js: None,
         }

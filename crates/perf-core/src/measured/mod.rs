@@ -9,6 +9,7 @@ pub mod browser;
 pub mod browser_pairing;
 pub mod browser_sampling;
 pub mod browser_schedule;
+pub mod early_stop;
 pub mod host_run;
 pub mod partial;
 pub mod pipeline;

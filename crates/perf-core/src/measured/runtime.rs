@@ -10,6 +10,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::budget::{Metric, Source};
+use crate::sequential::{Look, Standing};
 use crate::stats::{self, Distribution};
 use crate::unit::Unit;
 
@@ -45,6 +46,9 @@ pub struct ScenarioRun {
     pub repro: String,
     /// Cold init (compile + instantiate) or one operation, per seed, in ns (calibrated).
     pub timing: Option<Figures>,
+    /// Where the cold init's sampling stopped, against the gate's limits (`early_stop.rs`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub look: Option<Look<Standing>>,
     /// The reference export's operation timing, for overhead metrics.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reference_timing: Option<Figures>,
@@ -295,6 +299,7 @@ mod tests {
             metrics: metrics.iter().map(|m| m.to_string()).collect(),
             repro: "cargo xtask perf --scenario WB-X".into(),
             timing: Some(figures(Unit::Nanos, [10.0, 20.0, 30.0, 40.0, 1000.0])),
+            look: None,
             reference_timing: Some(figures(Unit::Nanos, [8.0, 16.0, 24.0, 32.0, 800.0])),
             heap: Some(figures(Unit::Bytes, [1024.0 * 1024.0; 5])),
             fuel: FuelFigures::of(&[(11, vec![5, 7, 6, 900]), (29, vec![7, 7, 8]), (42, vec![6])]),
