@@ -86,6 +86,35 @@ fn browsers_measure_cold_init_in_every_environment() {
     assert!(stdout.contains("left out"), "the table says what the run left out: {stdout}");
 }
 
+/// A metric the budgets require never skips: where its environment is not among the
+/// corpus's required ones and its browser does not start (here a "browser" that exits at
+/// once), the metric fails, naming why, as it would in a required environment.
+#[test]
+fn a_required_metric_whose_browser_did_not_start_fails_and_does_not_skip() {
+    let _turn = pipeline_lock();
+    let out = scratch("browser-not-started");
+    let mut corpus = read_json(&root().join(support::quick_corpus()));
+    corpus["coverage"]["required_environments"] = serde_json::json!(["desktop-chromium", "mobile-emulated-chromium"]);
+    let corpus_path = out.join("corpus.json");
+    std::fs::write(&corpus_path, corpus.to_string()).unwrap();
+    let summary = out.join("summary.json");
+    let args =
+        ["--engine", "firefox", "--corpus", corpus_path.to_str().unwrap(), "--summary", summary.to_str().unwrap()];
+    let o = perf_env(&out, &args, &[("WASM_BUDGET_GATE_FIREFOX", "/bin/false")]);
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o.stderr));
+    let s = read_summary(&summary);
+    let firefox: Vec<_> = s.records.iter().filter(|r| r.metric_id == "M-FIREFOX-02A").collect();
+    assert_eq!(firefox.len(), 3);
+    for r in firefox {
+        assert_eq!(r.status, Status::Fail, "{:?}", r.reason);
+        let reason = r.reason.as_deref().unwrap_or_default();
+        assert!(
+            reason.starts_with("required metric not measured: desktop-firefox's browser did not start"),
+            "{reason}"
+        );
+    }
+}
+
 /// A browser named by the override that is not there is refused, naming the variable. A
 /// browser killed mid-run: a clear failure naming the browser, the variant and the cause,
 /// exit 2 with the summary written, and no browser process or profile left behind.

@@ -85,6 +85,11 @@ pub struct EnvironmentRun {
     /// Why it was not run at all (`--engine` left it out); its metric is skipped.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub left_out: Option<String>,
+    /// Why its browser could not be started or reached, where the corpus does not require the
+    /// environment: its metrics are not measured, which fails a metric the budgets require
+    /// and skips another (a required environment fails them all: `error`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub not_started: Option<String>,
     /// Why it stopped; its metric fails closed.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error: Option<RunError>,
@@ -333,6 +338,7 @@ impl EnvironmentRun {
             cold_init_look: None,
             cache_canary: None,
             left_out: None,
+            not_started: None,
             error: None,
             operations: Vec::new(),
             hosts: Vec::new(),
@@ -366,6 +372,9 @@ impl EnvironmentRun {
     pub fn unavailable(&self) -> Option<Measurement> {
         if let Some(e) = &self.error {
             return Some(Measurement::Failed(format!("{}: {}", self.environment, e.message)));
+        }
+        if let Some(why) = &self.not_started {
+            return Some(Measurement::NotMeasured(format!("{}'s browser did not start: {why}", self.environment)));
         }
         let why = self.left_out.as_ref()?;
         Some(Measurement::LeftOut(format!("{} was left out: {why}", self.environment)))

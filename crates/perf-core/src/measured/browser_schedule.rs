@@ -193,11 +193,13 @@ impl EnvironmentPlan {
     }
 
     /// The run of an environment whose browser could not be started or reached: a required
-    /// environment fails its metrics, another skips them with the reason.
+    /// environment fails its metrics; another's are not measured, which fails those the
+    /// budgets require and skips the others, with the reason. Never "left out": that is the
+    /// user's choice (`--engine`), which skips even a required metric.
     pub fn not_started(&self, why: &str) -> EnvironmentRun {
         match self.planned.required {
             true => EnvironmentRun { error: Some(RunError::environment(why)), ..self.planned.clone() },
-            false => self.left_out(why),
+            false => EnvironmentRun { not_started: Some(why.to_owned()), ..self.planned.clone() },
         }
     }
 
@@ -458,7 +460,21 @@ pub(crate) mod tests {
             ..required.clone()
         };
         let run = optional.not_started("chromium: not installed");
-        assert_eq!((run.error, run.left_out.as_deref()), (None, Some("chromium: not installed")));
+        assert_eq!((&run.error, &run.left_out), (&None, &None));
+        assert_eq!(run.not_started.as_deref(), Some("chromium: not installed"));
+        // Its metric is not measured: the budgets decide (a required one fails, `record.rs`).
+        let budgets = crate::budget::Budgets::parse(
+            "b.json",
+            r#"{"schema_version": "wasm-perf-budgets-v1", "profiles": ["p"], "seed_set": [11], "metrics": [
+                {"id": "M-COLD", "name": "cold", "unit": "ms", "source": "browser.desktop_cold_init", "required": true,
+                 "gate": "hard", "thresholds": {"p": {"hard": 50}}}]}"#,
+        )
+        .unwrap();
+        let why = "desktop-chromium's browser did not start: chromium: not installed";
+        assert_eq!(
+            run.measurement(budgets.metric("M-COLD").unwrap()),
+            crate::runtime::Measurement::NotMeasured(why.into())
+        );
         assert_eq!(required.left_out("--engine wasmtime").left_out.as_deref(), Some("--engine wasmtime"));
     }
 }
