@@ -30,6 +30,7 @@ pub(crate) fn run(cmd: flags::Gate, sh: &Shell) -> anyhow::Result<Status> {
                     policy_sha256: loaded.policy.sha256.clone(),
                     budgets_sha256: loaded.budgets.sha256.clone(),
                     runner: None,
+                    wasm_bindgen: None,
                 };
                 (m.origin(&name), provenance, true)
             }
@@ -57,6 +58,7 @@ pub(crate) fn run(cmd: flags::Gate, sh: &Shell) -> anyhow::Result<Status> {
                 policy_sha256: b.provenance.policy_sha256.clone(),
                 budgets_sha256: loaded.budgets.sha256.clone(),
                 runner: b.provenance.runner.clone(),
+                wasm_bindgen: b.provenance.wasm_bindgen.clone(),
             };
             (Origin::of_baseline(&doc.name, b, &budgets.seed_set), provenance, false)
         }

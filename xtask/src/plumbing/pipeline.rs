@@ -296,6 +296,7 @@ fn provenance(versions: toolchain::Versions, loaded: &inputs::Loaded) -> Provena
         policy_sha256: loaded.policy.sha256.clone(),
         budgets_sha256: loaded.budgets.sha256.clone(),
         runner: runner_image(),
+        wasm_bindgen: loaded.policy.value.wasm_bindgen.as_ref().map(|_| bindgen::WASM_BINDGEN_VERSION.to_owned()),
     }
 }
 

@@ -223,7 +223,10 @@ fn ships_module_and_glue(s: &Summary, v: &VariantReport) {
         format!("{}/wasm32-unknown-unknown/perf-{}/word_index.wasm", wasm_target_dir(), v.variant.as_str());
     assert_eq!(
         v.commands[1],
-        format!("wasm-bindgen (0.2.130, in-process): wasm-bindgen --target web --out-dir {dir} {cargo_output}")
+        format!(
+            "wasm-bindgen ({}, in-process): wasm-bindgen --target web --out-dir {dir} {cargo_output}",
+            locked_bindgen()
+        )
     );
     assert_eq!(v.commands.len(), if v.variant.as_str() == "dev" { 2 } else { 3 });
     if let Some(wasm_opt) = v.commands.get(2) {
@@ -297,6 +300,14 @@ fn measured_through_the_glue(v: &VariantReport) {
     }
 }
 
+/// The wasm-bindgen release Cargo.lock holds: the tool's and every subject's.
+fn locked_bindgen() -> String {
+    let lock = std::fs::read_to_string(root().join("Cargo.lock")).unwrap();
+    let entry = "name = \"wasm-bindgen\"\nversion = \"";
+    let at = lock.find(entry).unwrap() + entry.len();
+    lock[at..].split('"').next().unwrap().to_owned()
+}
+
 #[test]
 fn a_wasm_bindgen_crate_is_gated_as_it_ships_module_and_glue_and_cold_init_runs_through_the_glue() {
     let _turn = pipeline_lock();
@@ -319,6 +330,7 @@ fn a_wasm_bindgen_crate_is_gated_as_it_ships_module_and_glue_and_cold_init_runs_
     assert_eq!(o.status.code(), Some(0), "{}", both(&o));
     let s = read_summary(&summary);
     assert_eq!((s.package.as_str(), s.verdict), ("word-index", Status::Pass));
+    assert_eq!(s.provenance.wasm_bindgen, Some(locked_bindgen()), "the release the workspace locks");
     for v in &s.variants {
         ships_module_and_glue(&s, v);
         measured_through_the_glue(v);

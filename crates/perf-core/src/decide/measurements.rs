@@ -258,6 +258,8 @@ pub fn baseline_provenance(m: &Measurements, policy_sha256: &str) -> BaselinePro
         // A farm's runner names its job as often as its machine: the device is the host, and
         // browser drift checks the browser.
         runner: None,
+        // The measurements file does not say which wasm-bindgen built what it measured.
+        wasm_bindgen: None,
         browsers: e.browser_major().map(|b| (e.id.clone(), b)).into_iter().collect(),
     }
 }

@@ -78,6 +78,9 @@ pub struct BaselineProvenance {
     /// timing values gate only runs on the same image.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub runner: Option<String>,
+    /// The wasm-bindgen release a wasm-bindgen package's values were measured with.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub wasm_bindgen: Option<String>,
     /// Per browser environment, the browser and major version its values were measured in
     /// (e.g. "desktop-chromium": "Chromium 156"): a run in another major is browser drift.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]

@@ -63,6 +63,7 @@ impl Run {
             policy_sha256: p.policy_sha256.clone(),
             host: p.host.clone(),
             runner: p.runner.clone(),
+            wasm_bindgen: p.wasm_bindgen.clone(),
             browsers: browsers(&self.variants),
         }
     }
@@ -120,6 +121,10 @@ pub struct Provenance {
     /// `ImageVersion`); `None` off a hosted runner (a developer's machine).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub runner: Option<String>,
+    /// The wasm-bindgen release the package was built with (its locked `wasm-bindgen`, the
+    /// tool's `wasm-bindgen-cli-support`); `None` for a package without wasm-bindgen.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub wasm_bindgen: Option<String>,
 }
 
 /// One built variant: how it was made and what its artifacts measure.
@@ -240,6 +245,7 @@ impl Provenance {
             policy_sha256: "p".to_owned(),
             budgets_sha256: "b".to_owned(),
             runner: None,
+            wasm_bindgen: None,
         }
     }
 }

@@ -17,6 +17,7 @@ fn provenance(commit: &str) -> BaselineProvenance {
         policy_sha256: "ab".repeat(32),
         host: "x86_64-unknown-linux-gnu".into(),
         runner: Some("ubuntu22 20241201.1.0".into()),
+        wasm_bindgen: Some("0.2.129".into()),
         browsers: BTreeMap::from([("desktop-chromium".into(), "Chromium 156".into())]),
     }
 }
