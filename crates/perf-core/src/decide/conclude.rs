@@ -59,6 +59,7 @@ pub fn conclude_records(
         run_id: cx.run_id,
         rustc: &provenance.rustc,
         binaryen: &provenance.binaryen,
+        wasm_bindgen: provenance.wasm_bindgen.as_deref(),
         runner: provenance.runner.as_deref(),
         issues_url: cx.issues_url,
         browsers: &browsers,

@@ -152,6 +152,8 @@ pub struct GateInput<'a> {
     /// `rustc -vV` and the binaryen version of this run.
     pub rustc: &'a str,
     pub binaryen: &'a str,
+    /// The wasm-bindgen release the package was built with, if any.
+    pub wasm_bindgen: Option<&'a str>,
     /// The CI runner image this run measured on (`None` off a hosted runner): the
     /// baseline's timings gate only on the image they were measured on.
     pub runner: Option<&'a str>,
@@ -164,8 +166,6 @@ pub struct GateInput<'a> {
     pub attributions: &'a [&'a Attribution],
 }
 
-/// Evaluates the three rules over `records` (judged against their thresholds) and advances
-/// `streaks`. The report's `metrics` hold each metric's one status: see [`decide`].
 /// The limits each timing of `variants` (with their budget profiles) will be held to, for
 /// sampling that stops once its verdict is settled: the metric's warn and hard thresholds
 /// and, where `baseline` has the metric, the most it may grow to. A baseline that will not be
@@ -184,6 +184,8 @@ pub fn early_stops(budgets: &Budgets, baseline: Option<&Baseline>, variants: &[(
     EarlyStops::new(limits)
 }
 
+/// Evaluates the three rules over `records` (judged against their thresholds) and advances
+/// `streaks`. The report's `metrics` hold each metric's one status: see [`decide`].
 pub fn evaluate(input: &GateInput, records: &[Record], streaks: &mut StreakState) -> GateReport {
     let mut checks = budget_checks(input, records, streaks);
     let mut drift = Vec::new();
@@ -292,7 +294,7 @@ fn streak_check(input: &GateInput, r: &Record, o: &StreakOutcome) -> Check {
 /// baseline; with the drift found (toolchain first, then browsers).
 fn baseline_checks(input: &GateInput, baseline: &Baseline, records: &[Record]) -> (Vec<Check>, Vec<ToolchainDrift>) {
     let mut checks = Vec::new();
-    let mut drift = regression::toolchain_drift(baseline, input.rustc, input.binaryen);
+    let mut drift = regression::toolchain_drift(baseline, input.rustc, input.binaryen, input.wasm_bindgen);
     let scaffold = baseline.status == BaselineStatus::Scaffold;
     // Drift fails or warns per the baseline; a scaffold baseline only says it would fail.
     let drift_check = |reason: String| Check {
@@ -692,6 +694,7 @@ mod tests {
                     run_id: "r1",
                     rustc: case.rustc,
                     binaryen: "116",
+                    wasm_bindgen: None,
                     runner: None,
                     issues_url: None,
                     browsers: &[],
@@ -784,6 +787,7 @@ mod tests {
                 run_id: "r",
                 rustc: RUSTC,
                 binaryen: "116",
+                wasm_bindgen: None,
                 runner: None,
                 issues_url: None,
                 browsers: &crate::run::browsers_ran(&variants),
@@ -811,6 +815,7 @@ mod tests {
             run_id: "r",
             rustc: RUSTC,
             binaryen: "117",
+            wasm_bindgen: None,
             runner: None,
             issues_url: None,
             browsers: &[],
@@ -845,6 +850,7 @@ mod tests {
                 run_id: "r",
                 rustc: RUSTC,
                 binaryen: "116",
+                wasm_bindgen: None,
                 runner,
                 issues_url: None,
                 browsers: &[],
@@ -892,6 +898,7 @@ mod tests {
             run_id: "r",
             rustc: RUSTC,
             binaryen: "116",
+            wasm_bindgen: None,
             runner: None,
             issues_url: Some("https://github.com/o/r/issues"),
             browsers: &[],

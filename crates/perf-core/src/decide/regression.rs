@@ -139,8 +139,14 @@ pub struct ToolchainDrift {
     pub current: String,
 }
 
-/// rustc and binaryen versions that differ: numbers across them are not comparable as-is.
-pub fn toolchain_drift(baseline: &Baseline, rustc: &str, binaryen: &str) -> Vec<ToolchainDrift> {
+/// rustc, binaryen and (where both name one) wasm-bindgen versions that differ: numbers
+/// across them are not comparable as-is.
+pub fn toolchain_drift(
+    baseline: &Baseline,
+    rustc: &str,
+    binaryen: &str,
+    wasm_bindgen: Option<&str>,
+) -> Vec<ToolchainDrift> {
     let release = |vv: &str| {
         vv.lines().find_map(|l| l.strip_prefix("release: ")).map(str::to_owned).unwrap_or_else(|| vv.trim().to_owned())
     };
@@ -153,6 +159,12 @@ pub fn toolchain_drift(baseline: &Baseline, rustc: &str, binaryen: &str) -> Vec<
         if b != c {
             drift.push(ToolchainDrift { tool: tool.to_owned(), baseline: b, current: c });
         }
+    }
+    // A baseline from before wasm-bindgen was recorded says nothing of it.
+    if let (Some(b), Some(c)) = (&baseline.provenance.wasm_bindgen, wasm_bindgen)
+        && b != c
+    {
+        drift.push(ToolchainDrift { tool: "wasm-bindgen".to_owned(), baseline: b.clone(), current: c.to_owned() });
     }
     drift
 }
@@ -266,10 +278,16 @@ mod tests {
     #[test]
     fn toolchain_drift_compares_releases() {
         let b = baseline(serde_json::json!([]));
-        assert_eq!(toolchain_drift(&b, "rustc 1.95.0 (abc)\nrelease: 1.95.0\n", "116"), vec![]);
-        let drift = toolchain_drift(&b, "rustc 1.96.0 (def)\nrelease: 1.96.0\n", "117");
+        assert_eq!(toolchain_drift(&b, "rustc 1.95.0 (abc)\nrelease: 1.95.0\n", "116", Some("0.2.130")), vec![]);
+        let drift = toolchain_drift(&b, "rustc 1.96.0 (def)\nrelease: 1.96.0\n", "117", None);
         let tools: Vec<&str> = drift.iter().map(|d| d.tool.as_str()).collect();
         assert_eq!(tools, ["rustc", "binaryen"]);
         assert_eq!((drift[0].baseline.as_str(), drift[0].current.as_str()), ("1.95.0", "1.96.0"));
+        // wasm-bindgen drifts only where the baseline recorded one.
+        let mut bindgen = b.clone();
+        bindgen.provenance.wasm_bindgen = Some("0.2.129".into());
+        let drift = toolchain_drift(&bindgen, "rustc 1.95.0 (abc)\nrelease: 1.95.0\n", "116", Some("0.2.130"));
+        let d = drift.iter().map(|d| (d.tool.as_str(), d.baseline.as_str(), d.current.as_str())).collect::<Vec<_>>();
+        assert_eq!(d, [("wasm-bindgen", "0.2.129", "0.2.130")]);
     }
 }
