@@ -447,7 +447,8 @@ fn run_scenario(
         let Some(export) = &scenario.export else {
             if on {
                 let samples = protocol.cold_start_samples_per_seed;
-                (run.timing, run.look) = cold_init(compiled, &seeds, samples, cold_start.as_ref())?;
+                let (timing, look) = cold_init(compiled, &seeds, samples, cold_start.as_ref())?;
+                (run.timing, run.look) = (Some(timing), look);
             }
             return Ok(());
         };
@@ -487,7 +488,7 @@ fn cold_init(
     seeds: &[u64],
     samples: u32,
     plan: Option<&StopPlan>,
-) -> Result<(Option<Figures>, Option<Look<Standing>>), RunError> {
+) -> Result<(Figures, Option<Look<Standing>>), RunError> {
     let mut per_seed: Vec<Vec<f64>> = seeds.iter().map(|_| Vec::new()).collect();
     let mut look = None;
     for _ in 0..samples {
@@ -500,7 +501,7 @@ fn cold_init(
         }
     }
     let per_seed: Vec<(u64, Vec<f64>)> = seeds.iter().copied().zip(per_seed).collect();
-    Ok((Some(figures(Unit::Nanos, &per_seed)?), look))
+    Ok((figures(Unit::Nanos, &per_seed)?, look))
 }
 
 /// One cold start of `production` in ns: compiled and instantiated in a fresh engine.

@@ -28,7 +28,7 @@ use crate::host::HostApp;
 use crate::host_run::{HostRun, HostSample};
 use crate::policy::VariantKind;
 use crate::runtime::{Figures, RunError, RunErrorKind};
-use crate::sequential::Statistic;
+use crate::sequential::{Look, Standing, Statistic};
 use crate::unit::Unit;
 
 /// How one page load ended.
@@ -74,12 +74,10 @@ pub struct Sampling {
     host_samples: u32,
     /// How many seeds the cold-init samples span.
     seeds: usize,
-    /// Per variant, where its cold init may stop early, and whether it did.
+    /// Per variant, where its cold init may stop early (where it did: its run's look).
     cold_plans: Vec<Option<StopPlan>>,
-    cold_settled: Vec<bool>,
-    /// Per variant and host app, where its page may stop early, and whether it did.
+    /// Per variant and host app, where its page may stop early (where it did: the host's look).
     host_plans: BTreeMap<(VariantKind, HostApp), StopPlan>,
-    hosts_settled: Vec<(VariantKind, HostApp)>,
 }
 
 /// Each seed's batches of one scenario, in ns per operation.
@@ -184,9 +182,7 @@ impl Sampling {
             host_samples: plan.hosts.as_ref().map_or(0, |h| h.samples),
             seeds: 0,
             cold_plans: variants.iter().map(|_| None).collect(),
-            cold_settled: vec![false; variants.len()],
             host_plans: BTreeMap::new(),
-            hosts_settled: Vec::new(),
         }
     }
 
@@ -244,13 +240,13 @@ impl Sampling {
                 run.error.is_none() && run.operations.iter().any(|o| o.metric == *metric && o.error.is_none())
             }
             Probe::Canary { .. } => run.error.is_none(),
-            Probe::ColdInit { .. } => {
-                run.error.is_none() && !self.variant_index(visit).is_some_and(|i| self.cold_settled[i])
-            }
+            Probe::ColdInit { .. } => run.error.is_none() && !stopped_at(&run.cold_init_look),
             Probe::Host { app, .. } => {
                 run.error.is_none()
-                    && run.hosts.iter().any(|h| h.app == *app && h.error.is_none() && h.left_out.is_none())
-                    && !visit.variant.is_some_and(|v| self.hosts_settled.contains(&(v, *app)))
+                    && run
+                        .hosts
+                        .iter()
+                        .any(|h| h.app == *app && h.error.is_none() && h.left_out.is_none() && !stopped_at(&h.look))
             }
         }
     }
@@ -315,12 +311,9 @@ impl Sampling {
         self.runs
     }
 
-    fn variant_index(&self, visit: &Visit) -> Option<usize> {
-        self.variants.iter().position(|v| Some(*v) == visit.variant)
-    }
-
     fn run_of(&self, visit: &Visit) -> Option<&EnvironmentRun> {
-        self.runs.get(self.variant_index(visit)?)
+        let i = self.variants.iter().position(|v| Some(*v) == visit.variant)?;
+        self.runs.get(i)
     }
 
     fn record_canary(&mut self, rounds: u32, outcome: Outcome) {
@@ -468,7 +461,6 @@ impl Sampling {
             return;
         }
         if let Some(look) = plan.look(&totals) {
-            self.cold_settled[i] = look.stop;
             self.runs[i].cold_init_look = Some(look);
         }
     }
@@ -488,12 +480,14 @@ impl Sampling {
         }
         let ready: Vec<f64> = host.samples.iter().map(|s| s.ready_ms).collect();
         if let Some(look) = plan.look(&[ready]) {
-            if look.stop {
-                self.hosts_settled.push((variant, app));
-            }
             host.look = Some(look);
         }
     }
+}
+
+/// Whether sampling stopped at `look` (a look that settled the value, or the cap's).
+fn stopped_at(look: &Option<Look<Standing>>) -> bool {
+    look.as_ref().is_some_and(|l| l.stop)
 }
 
 /// Folds one load of a host app's page (or its `control` page) into its run: its figures
@@ -554,8 +548,8 @@ pub(crate) fn answer<T: DeserializeOwned>(browser: &BrowserIdentity, harness: &s
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::browser_schedule::HostCells;
     use crate::browser_schedule::tests::{plan, protocol};
-    use crate::sequential::Standing;
     use VariantKind::{Dev, Release};
 
     fn chromium() -> BrowserIdentity {
@@ -587,6 +581,28 @@ mod tests {
             }
         }
         (sampling.finish(), loads)
+    }
+
+    /// A plan whose environment loads `hosts` (each app and the metric it feeds) `samples`
+    /// times on `variants`, gating `gated`.
+    fn with_hosts(
+        hosts: &[(HostApp, &str)],
+        variants: &[VariantKind],
+        gated: &[VariantKind],
+        samples: u32,
+    ) -> EnvironmentPlan {
+        let cells = HostCells {
+            apps: hosts.iter().map(|(a, _)| *a).collect(),
+            variants: variants.to_vec(),
+            samples,
+            gated_variants: gated.to_vec(),
+        };
+        let runs = hosts.iter().map(|(a, metric)| crate::host_run::HostRun::planned(*a, metric)).collect();
+        EnvironmentPlan {
+            hosts: Some(cells),
+            planned: EnvironmentRun { hosts: runs, ..plan(&[]).planned },
+            ..plan(&[])
+        }
     }
 
     fn all(s: &crate::browser_schedule::Schedule) -> Vec<Visit> {
@@ -630,20 +646,7 @@ mod tests {
 
     #[test]
     fn a_cell_clear_of_its_limits_stops_at_a_look_and_one_near_a_limit_samples_to_the_cap() {
-        use crate::browser_schedule::HostCells;
-        let p = EnvironmentPlan {
-            hosts: Some(HostCells {
-                apps: vec![HostApp::React],
-                variants: vec![Release],
-                samples: 4,
-                gated_variants: vec![Release],
-            }),
-            planned: EnvironmentRun {
-                hosts: vec![crate::host_run::HostRun::planned(HostApp::React, "M-HOST")],
-                ..plan(&[]).planned
-            },
-            ..plan(&[])
-        };
+        let p = with_hosts(&[(HostApp::React, "M-HOST")], &[Release], &[Release], 4);
         let s = p.schedule(&protocol(0, 4), &[11, 29, 42], &[Dev, Release]);
         // Dev's cold init (16 ms) is far below its limits; release's (21 ms) is near 20. The
         // React page (100 ms) is far below its 500.
@@ -857,18 +860,8 @@ mod tests {
 
     #[test]
     fn a_host_keeps_its_pages_and_controls_samples_and_fails_alone_on_a_changed_answer_or_a_throw() {
-        use crate::browser_schedule::HostCells;
-        let apps = vec![HostApp::VanillaJs, HostApp::React, HostApp::Nextjs];
-        let p = EnvironmentPlan {
-            hosts: Some(HostCells { apps, variants: vec![Release], samples: 2, gated_variants: vec![Release] }),
-            planned: EnvironmentRun {
-                hosts: [HostApp::VanillaJs, HostApp::React, HostApp::Nextjs]
-                    .map(|a| crate::host_run::HostRun::planned(a, a.as_str()))
-                    .to_vec(),
-                ..plan(&[]).planned
-            },
-            ..plan(&[])
-        };
+        let apps = [HostApp::VanillaJs, HostApp::React, HostApp::Nextjs].map(|a| (a, a.as_str()));
+        let p = with_hosts(&apps, &[Release], &[Release], 2);
         let s = p.schedule(&protocol(0, 1), &[11], &[Dev, Release]);
         let mut react_loads = 0;
         let (runs, _) = sample(&p, &all(&s), &[Dev, Release], |v| {
@@ -910,19 +903,7 @@ mod tests {
         assert_eq!(runs[1].error, None, "a host's failure is its own");
 
         // --all-cells: dev is loaded too, for figures that gate nothing.
-        let wide = EnvironmentPlan {
-            hosts: Some(HostCells {
-                apps: vec![HostApp::VanillaJs],
-                variants: vec![Dev, Release],
-                samples: 1,
-                gated_variants: vec![Release],
-            }),
-            planned: EnvironmentRun {
-                hosts: vec![crate::host_run::HostRun::planned(HostApp::VanillaJs, "M-HOST")],
-                ..plan(&[]).planned
-            },
-            ..plan(&[])
-        };
+        let wide = with_hosts(&[(HostApp::VanillaJs, "M-HOST")], &[Dev, Release], &[Release], 1);
         let s = wide.schedule(&protocol(0, 1), &[11], &[Dev, Release]);
         let (runs, _) = sample(&wide, &all(&s), &[Dev, Release], |v| {
             cold_canary(v).unwrap_or_else(|| match &v.probe {
