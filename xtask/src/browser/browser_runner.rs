@@ -5,8 +5,10 @@
 //! round-robin, the timed scenarios) run page load by page load, each in a fresh browser
 //! context, and each outcome handed to `perf_core::browser_sampling`, which decides what it
 //! makes of it (one variant's failure does not stop the others; a browser that dies fails
-//! every variant it had left, naming the cause). With `--compare`, the same browser then
-//! loads the head's and the base's builds in alternation (`perf_core::browser_pairing`).
+//! every variant it had left, naming the cause). With `--compare`, the same browser first
+//! loads the head's and the base's builds in alternation (`perf_core::browser_pairing`),
+//! right after the canary; the head's cold-init loads there are its budgets' samples too,
+//! so the schedule's cold init then loads only what the pairing did not.
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -15,7 +17,7 @@ use std::time::{Duration, Instant};
 use perf_core::browser::{EnvironmentRun, OperationCall};
 use perf_core::browser_pairing::{PairedTiming, Pairing};
 use perf_core::browser_sampling::{Outcome, Sampling, Unavailable};
-use perf_core::browser_schedule::{EnvironmentPlan, Probe, Visit};
+use perf_core::browser_schedule::{EnvironmentPlan, Probe, Side, Visit};
 use perf_core::corpus::{BrowserKind, BrowserProtocol, Corpus, Environment};
 use perf_core::early_stop::EarlyStops;
 use perf_core::host::HostApp;
@@ -93,7 +95,7 @@ pub(crate) fn run_environments(
             let why = selection.narrowed_by.as_deref().unwrap_or("not selected");
             modules.head.iter().map(|_| plan.left_out(why)).collect()
         } else {
-            eprintln!("note: measuring cold init in {} ({})", env.id, env.label);
+            eprintln!("note: measuring in {} ({})", env.id, env.label);
             match run_environment(sh, env, protocol, modules, hosts, selection, &plan) {
                 Ok((runs, paired)) => {
                     out.paired.extend(paired.map(|p| (env.id.clone(), p)));
@@ -164,21 +166,12 @@ fn run_environment(
     }
     let schedule = plan.schedule(protocol, seeds, &variants);
     started.run(&schedule.canary, modules, &mut sampling);
-    started.run(&schedule.cold_init, modules, &mut sampling);
-    if !schedule.hosts.is_empty() && !sampling.stopped() {
-        eprintln!("note: loading the host apps in {}", env.id);
-    }
-    started.run(&schedule.hosts, modules, &mut sampling);
     if sampling.stopped() {
         // The canary failed, perhaps on a hung browser: killed on drop, not asked to close.
         let why = "the cache canary failed: no sample would be known cold";
         let paired = modules.base.as_ref().map(|_| Pairing::not_compared(plan, protocol, seeds, &variants, why));
         return Ok((sampling.finish(), paired));
     }
-    if !plan.timed.is_empty() {
-        eprintln!("note: timing {} scenario(s) per operation in {}", plan.timed.len(), env.id);
-    }
-    started.run(&schedule.operations, modules, &mut sampling);
     let paired = modules.base.as_ref().map(|base| {
         eprintln!("note: comparing with the base in {}, in alternation", env.id);
         let missing: Vec<(VariantKind, String)> = variants
@@ -187,20 +180,18 @@ fn run_environment(
             .map(|v| (*v, "the base has no build of this variant (its build failed)".to_owned()))
             .collect();
         let identity = started.session.identity().clone();
-        let mut pairing = Pairing::new(plan, protocol, seeds, &variants, &identity, &missing, base.family);
-        let (t, mut loads) = (Instant::now(), 0);
-        while let Some(round) = pairing.next_round() {
-            for visit in round {
-                if pairing.wants(&visit) {
-                    let outcome = started.load(&visit, modules);
-                    pairing.record(&visit, outcome);
-                    loads += 1;
-                }
-            }
-        }
-        eprintln!("note: {loads} paired loads in {}, {:.1} s", env.id, t.elapsed().as_secs_f64());
-        pairing.finish()
+        let pairing = Pairing::new(plan, protocol, seeds, &variants, &identity, &missing, base.family);
+        started.compare(pairing, modules, &mut sampling)
     });
+    started.run(&schedule.cold_init, modules, &mut sampling);
+    if !schedule.hosts.is_empty() {
+        eprintln!("note: loading the host apps in {}", env.id);
+    }
+    started.run(&schedule.hosts, modules, &mut sampling);
+    if !plan.timed.is_empty() {
+        eprintln!("note: timing {} scenario(s) per operation in {}", plan.timed.len(), env.id);
+    }
+    started.run(&schedule.operations, modules, &mut sampling);
     let Started { session, process, server, host_sites, .. } = started;
     session.close();
     drop(process);
@@ -234,6 +225,29 @@ impl Started {
             cpu_throttling_rate: env.cpu_throttling_rate,
             host_sites: Vec::new(),
         })
+    }
+
+    /// Runs `pairing`'s loads, the head's and the base's in alternation. The head's
+    /// cold-init loads also serve its budgets (`sampling` keeps the protocol's samples a
+    /// seed): the plain schedule then loads only what they left, so the head is not sampled
+    /// twice.
+    fn compare(&mut self, mut pairing: Pairing, modules: &Modules, sampling: &mut Sampling) -> Vec<PairedTiming> {
+        let (t, mut loads) = (Instant::now(), 0);
+        while let Some(round) = pairing.next_round() {
+            for visit in round {
+                if pairing.wants(&visit) {
+                    let outcome = self.load(&visit, modules);
+                    let head_cold_init = visit.side == Side::Head && matches!(visit.probe, Probe::ColdInit { .. });
+                    if head_cold_init && sampling.wants(&visit) {
+                        sampling.record(&visit, outcome.clone());
+                    }
+                    pairing.record(&visit, outcome);
+                    loads += 1;
+                }
+            }
+        }
+        eprintln!("note: {loads} paired loads, {:.1} s", t.elapsed().as_secs_f64());
+        pairing.finish()
     }
 
     /// Loads each of `visits` that `sampling` still wants and hands it the outcome.

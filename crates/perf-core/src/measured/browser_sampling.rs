@@ -74,6 +74,9 @@ pub struct Sampling {
     host_samples: u32,
     /// How many seeds the cold-init samples span.
     seeds: usize,
+    /// The most cold-init samples a seed keeps (the protocol's; `None` before `stopping`):
+    /// loads of another schedule (`perf --compare`'s pairing) may fill a seed first.
+    cold_cap: Option<usize>,
     /// Per variant, where its cold init may stop early (where it did: its run's look).
     cold_plans: Vec<Option<StopPlan>>,
     /// Per variant and host app, where its page may stop early (where it did: the host's look).
@@ -181,6 +184,7 @@ impl Sampling {
             gated_host_variants: plan.hosts.as_ref().map(|h| h.gated_variants.clone()).unwrap_or_default(),
             host_samples: plan.hosts.as_ref().map_or(0, |h| h.samples),
             seeds: 0,
+            cold_cap: None,
             cold_plans: variants.iter().map(|_| None).collect(),
             host_plans: BTreeMap::new(),
         }
@@ -193,6 +197,7 @@ impl Sampling {
         let p95 = Statistic::MedianOfSeedP95s;
         let cap = protocol.samples_per_seed as usize;
         self.seeds = seeds;
+        self.cold_cap = Some(cap);
         self.cold_plans = self
             .runs
             .iter()
@@ -228,19 +233,27 @@ impl Sampling {
     }
 
     /// Whether `visit` is still worth its page load: not after a failed canary, nor for a
-    /// variant (or a variant's scenario) that has failed.
+    /// variant (or a variant's scenario) that has failed or stopped, nor a cold-init sample
+    /// of a seed that has its protocol's samples.
     pub fn wants(&self, visit: &Visit) -> bool {
         if self.stopped {
             return false;
         }
         // The canary loads its own module, no variant's.
-        let Some(run) = self.run_of(visit) else { return visit.variant.is_none() };
+        let Some(i) = self.variants.iter().position(|v| Some(*v) == visit.variant) else {
+            return visit.variant.is_none();
+        };
+        let run = &self.runs[i];
         match &visit.probe {
             Probe::Operation { metric, .. } => {
                 run.error.is_none() && run.operations.iter().any(|o| o.metric == *metric && o.error.is_none())
             }
             Probe::Canary { .. } => run.error.is_none(),
-            Probe::ColdInit { .. } => run.error.is_none() && !stopped_at(&run.cold_init_look),
+            Probe::ColdInit { .. } => {
+                let kept = self.samples[i].iter().find(|(seed, _)| *seed == visit.seed).map_or(0, |(_, s)| s.len());
+                let full = !visit.warm_up && self.cold_cap.is_some_and(|cap| kept >= cap);
+                run.error.is_none() && !stopped_at(&run.cold_init_look) && !full
+            }
             Probe::Host { app, .. } => {
                 run.error.is_none()
                     && run
@@ -309,11 +322,6 @@ impl Sampling {
             }
         }
         self.runs
-    }
-
-    fn run_of(&self, visit: &Visit) -> Option<&EnvironmentRun> {
-        let i = self.variants.iter().position(|v| Some(*v) == visit.variant)?;
-        self.runs.get(i)
     }
 
     fn record_canary(&mut self, rounds: u32, outcome: Outcome) {
@@ -689,6 +697,43 @@ mod tests {
         );
         assert_eq!(without.cold_plans, [None, None]);
         assert_eq!(loads.values().sum::<u32>(), 3 + 3 * 2 + 3 * 4 + 1 + 2 * 2, "{loads:?}");
+    }
+
+    #[test]
+    fn loads_of_another_order_fill_each_seed_to_its_protocols_samples_and_the_schedule_the_rest() {
+        // `perf --compare`'s pairing loads release's head seed by seed, more than the
+        // protocol's 4 a seed; the plain schedule then samples only dev.
+        let p = plan(&[]);
+        let s = p.schedule(&protocol(0, 4), &[11, 29], &[Dev, Release]);
+        let stops = EarlyStops::new(BTreeMap::from([(("M-COLD".to_owned(), Dev), (Unit::Millis, vec![90.0]))]));
+        let mut sampling =
+            Sampling::new(&p, &[Dev, Release], &chromium(), "chromium").stopping(&stops, &protocol(0, 4), 2);
+        let visit = |seed| Visit { seed, ..s.cold_init.iter().find(|v| v.variant == Some(Release)).unwrap().clone() };
+        let mut paired = 0;
+        for seed in [11, 29] {
+            for _ in 0..8 {
+                if sampling.wants(&visit(seed)) {
+                    paired += 1;
+                    sampling.record(&visit(seed), loaded(&[2.0]));
+                }
+            }
+        }
+        assert_eq!(paired, 8, "4 a seed, the protocol's");
+        let mut plain = Vec::new();
+        for v in all(&s) {
+            if sampling.wants(&v) {
+                sampling.record(&v, cold_canary(&v).unwrap_or_else(|| loaded(&[2.0])));
+                plain.extend(v.variant);
+            }
+        }
+        assert_eq!(plain, [Dev, Dev, Dev, Dev], "dev stops at its first look, 2 a seed; release is full");
+        let runs = sampling.finish();
+        assert_eq!(
+            runs[1].phases.as_ref().unwrap().total.seeds.iter().map(|s| s.distribution.n).collect::<Vec<_>>(),
+            [4, 4]
+        );
+        assert_eq!(runs[1].cold_init_look, None, "release has no early stop planned: gated at its cap");
+        assert_eq!(runs[0].cold_init_look.as_ref().map(|l| l.samples_per_seed), Some(2));
     }
 
     #[test]
