@@ -7,7 +7,9 @@
 //!
 //! Why planned looks, not a check after every batch: re-checking a fixed 95% interval after
 //! each batch (Tachometer's rule) raises the false-alarm rate far above 5%, and a few looks
-//! fixed in advance, each at α / looks, keep the bound.
+//! fixed in advance, each at α / looks, keep the bound. A design may screen before its first
+//! look (`Design::screened`): a screen only stops what no look could decide, so it spends
+//! none of α.
 //!
 //! Two questions are asked this way: did the head change against the base, sample for sample
 //! in the same run (`compare_paired`: pairs resampled together, so what both sides shared,
@@ -25,6 +27,10 @@ use crate::stats::{median, median_of_seed_p95s, percentile};
 pub struct Design {
     /// Samples per seed at each look, increasing; the last is the cap.
     pub looks: Vec<usize>,
+    /// How many of the first looks only screen: they stop a comparison that even the cap
+    /// could not decide, and decide nothing, so they spend none of α (`screened`).
+    #[serde(default)]
+    pub screens: usize,
     /// The chance of a wrong decision in each direction, over all looks together.
     pub alpha: f64,
     /// Bootstrap resamples at each look.
@@ -39,7 +45,22 @@ impl Design {
     /// `count` looks after `first`, `2·first`, `4·first`… samples per seed; α = 5%, a 10%
     /// margin.
     pub fn doubling(first: usize, count: u32) -> Design {
-        Design { looks: (0..count).map(|k| first << k).collect(), alpha: 0.05, resamples: 2000, margin: 0.1 }
+        let looks = (0..count).map(|k| first << k).collect();
+        Design { looks, screens: 0, alpha: 0.05, resamples: 2000, margin: 0.1 }
+    }
+
+    /// This design with a screen before its first look, at half its samples: a comparison
+    /// whose interval there, narrowed to the cap's samples, could still not decide stops
+    /// undecided (futility); any other samples on to the first look, whatever its interval
+    /// says. Stopping can only withhold a decision, so the error bound stands; what it costs
+    /// is power (docs/perf.md, "A screen before the first look").
+    pub fn screened(mut self) -> Design {
+        let half = self.looks.first().copied().unwrap_or(0) / 2;
+        if half >= 1 {
+            self.looks.insert(0, half);
+            self.screens += 1;
+        }
+        self
     }
 
     /// Looks at a quarter, a half and all of `cap` samples per seed, each that is 2 or more
@@ -48,7 +69,7 @@ impl Design {
         let mut looks: Vec<usize> = [cap / 4, cap / 2].into_iter().filter(|&n| n >= 2).collect();
         looks.push(cap);
         looks.dedup();
-        Design { looks, alpha: 0.05, resamples: 2000, margin: 0.0 }
+        Design { looks, screens: 0, alpha: 0.05, resamples: 2000, margin: 0.0 }
     }
 
     /// This design for one of `cells` comparisons of a run (a scenario's or a cold init's, per
@@ -70,9 +91,14 @@ impl Design {
         self.looks.last().copied().unwrap_or(0)
     }
 
-    /// The one-sided error each look may spend.
+    /// The one-sided error each deciding look may spend (a screen decides nothing).
     fn alpha_per_look(&self) -> f64 {
-        self.alpha / self.looks.len().max(1) as f64
+        self.alpha / self.looks.len().saturating_sub(self.screens).max(1) as f64
+    }
+
+    /// Whether `n` samples per seed complete a screen.
+    fn screens_at(&self, n: usize) -> bool {
+        self.look_at(n).is_some_and(|look| look <= self.screens)
     }
 }
 
@@ -185,6 +211,7 @@ pub fn compare_paired(base: &[Vec<f64>], head: &[Vec<f64>], design: &Design) -> 
     let narrow = (n as f64 / design.cap().max(n) as f64).sqrt();
     let at_cap = |bound: f64| value * (bound / value).powf(narrow);
     let futile = change_of(at_cap(low), at_cap(high), design.margin) == Change::Undecided;
+    let decision = if design.screens_at(n) { Change::Undecided } else { decision };
     Some(finish(decision, decision != Change::Undecided || futile, n, value, low, high, design))
 }
 
@@ -433,6 +460,27 @@ mod tests {
         let spread = vec![vec![6.0, 7.0, 8.0, 14.0]; 3];
         let last = compare_paired(&vec![vec![10.0; 4]; 3], &spread, &d).unwrap();
         assert_eq!((last.decision, last.stop, last.look), (Change::Undecided, true, 2));
+    }
+
+    #[test]
+    fn a_screen_stops_only_what_even_the_cap_could_not_decide_and_decides_nothing() {
+        let plain = Design::doubling(4, 3).within(9);
+        let d = Design::doubling(4, 3).screened().within(9);
+        assert_eq!((d.looks.clone(), d.screens), (vec![2, 4, 8, 16], 1));
+        assert_eq!((d.alpha_per_look(), d.resamples), (plain.alpha_per_look(), plain.resamples), "no α spent");
+        assert_eq!(Design::doubling(1, 3).screened().looks, vec![1, 2, 4], "no screen of no samples");
+        // Twice as slow: regressed already at the screen, which decides nothing; the first
+        // look does.
+        let base = seeds(2, || 50.0);
+        let screened = compare_paired(&base, &seeds(2, || 100.0), &d).unwrap();
+        assert_eq!((screened.decision, screened.stop, screened.look), (Change::Undecided, false, 1), "{screened:?}");
+        let first = compare_paired(&seeds(4, || 50.0), &seeds(4, || 100.0), &d).unwrap();
+        assert_eq!((first.decision, first.stop, first.look, first.looks), (Change::Regressed, true, 2, 4));
+        // One seed +40%, the next −30%: even narrowed to the cap's n, undecided. Stops.
+        let mut flip = [1.4, 0.7].into_iter().cycle();
+        let head: Vec<Vec<f64>> = base.iter().map(|s| s.iter().map(|x| x * flip.next().unwrap()).collect()).collect();
+        let futile = compare_paired(&base, &head, &d).unwrap();
+        assert_eq!((futile.decision, futile.stop, futile.look), (Change::Undecided, true, 1), "{futile:?}");
     }
 
     #[test]
