@@ -9,10 +9,11 @@ use perf_core::sequential::{Change, Design, Look, Standing, Statistic, compare_p
 
 const SEEDS: usize = 5;
 
-/// What a run would do with pairs from `pair`: five seeds sampled to the next look,
-/// decided, stopped once decided or once the last look could not decide.
-fn sequential(design: &Design, mut pair: impl FnMut(usize) -> (f64, f64)) -> Look<Change> {
-    let (mut base, mut head) = (vec![Vec::new(); SEEDS], vec![Vec::new(); SEEDS]);
+/// What a run would do with pairs from `pair` (given its group): `groups` groups (five seeds,
+/// or one pool) sampled to the next look, decided, stopped once decided or once the last
+/// look could not decide.
+fn sequential(design: &Design, groups: usize, mut pair: impl FnMut(usize) -> (f64, f64)) -> Look<Change> {
+    let (mut base, mut head) = (vec![Vec::new(); groups], vec![Vec::new(); groups]);
     for &n in &design.looks {
         for (seed, (b, h)) in base.iter_mut().zip(&mut head).enumerate() {
             while b.len() < n {
@@ -50,6 +51,47 @@ fn page_loads(shift: f64, tail: bool, build: f64, seed: u64) -> impl FnMut(usize
     }
 }
 
+/// `SEQUENTIAL_TRIALS`, else `default`: the trials per case.
+fn trials(default: u64) -> u64 {
+    std::env::var("SEQUENTIAL_TRIALS").ok().and_then(|t| t.parse().ok()).unwrap_or(default)
+}
+
+/// How often each decision came out of `trials` trials, and the samples a group they took.
+struct Tally {
+    count: std::collections::BTreeMap<String, u64>,
+    samples: usize,
+    trials: u64,
+}
+
+impl Tally {
+    /// Runs `trial` for each trial number from `first` on.
+    fn of(trials: u64, first: u64, mut trial: impl FnMut(u64) -> Look<Change>) -> Tally {
+        let mut tally = Tally { count: Default::default(), samples: 0, trials };
+        for t in 0..trials {
+            let look = trial(first + t);
+            *tally.count.entry(format!("{:?}", look.decision)).or_insert(0) += 1;
+            tally.samples += look.samples_per_seed;
+        }
+        tally
+    }
+
+    fn rate(&self, decision: &str) -> f64 {
+        self.count.get(decision).copied().unwrap_or(0) as f64 / self.trials as f64
+    }
+
+    /// The table's cells: each decision's rate, then the mean samples a group.
+    fn row(&self) -> String {
+        format!(
+            "{:.1}% | {:.1}% | {:.1}% | {:.1}% | {:.1}",
+            100.0 * self.rate("Regressed"),
+            100.0 * self.rate("Same"),
+            100.0 * self.rate("Improved"),
+            100.0 * self.rate("Undecided"),
+            self.samples as f64 / self.trials as f64
+        )
+    }
+}
+
 /// xorshift64* (Vigna 2016): test data only.
 struct Xorshift(u64);
 
@@ -73,7 +115,7 @@ impl Xorshift {
 /// `--compare` run, which share the 5% (`Design::within`).
 #[test]
 fn simulated_error_rates_hold_the_bounds() {
-    let trials: u64 = std::env::var("SEQUENTIAL_TRIALS").ok().and_then(|t| t.parse().ok()).unwrap_or(30);
+    let trials = trials(30);
     // Each case: its shift, heavy tails or not, the σ of each seed's own build (see
     // `page_loads`), and the floor of the rate at which the shift is found (+30%: regressed;
     // −30%: improved) as one comparison and as one of 21. The floors are the rates observed
@@ -94,34 +136,20 @@ fn simulated_error_rates_hold_the_bounds() {
         eprintln!("{design_name}:");
         eprintln!("| case | regressed | same | improved | undecided | mean samples per seed |");
         for (name, shift, tail, build, floors) in cases {
-            let mut count = std::collections::BTreeMap::new();
-            let mut samples = 0;
-            for t in 0..trials {
-                let look = sequential(&design, page_loads(shift, tail, build, 1000 + t));
-                *count.entry(format!("{:?}", look.decision)).or_insert(0u64) += 1;
-                samples += look.samples_per_seed;
-            }
-            let rate = |k: &str| count.get(k).copied().unwrap_or(0) as f64 / trials as f64;
-            eprintln!(
-                "| {name} | {:.1}% | {:.1}% | {:.1}% | {:.1}% | {:.1} |",
-                100.0 * rate("Regressed"),
-                100.0 * rate("Same"),
-                100.0 * rate("Improved"),
-                100.0 * rate("Undecided"),
-                samples as f64 / trials as f64
-            );
+            let tally = Tally::of(trials, 1000, |t| sequential(&design, SEEDS, page_loads(shift, tail, build, t)));
+            eprintln!("| {name} | {} |", tally.row());
             // The design's α bounds a wrong decision in either direction: with 30 trials and
             // one of 21 comparisons (α = 0.24%), not one A/A trial may be called changed.
             if shift == 1.0 {
-                let wrong = rate("Regressed").max(rate("Improved"));
-                assert!(wrong <= design.alpha, "{design_name}, {name}: {count:?}");
+                let wrong = tally.rate("Regressed").max(tally.rate("Improved"));
+                assert!(wrong <= design.alpha, "{design_name}, {name}: {:?}", tally.count);
             }
             let found = if shift > 1.0 { "Regressed" } else { "Improved" };
             if floors[d] > 0.0 {
-                assert!(rate(found) >= floors[d], "{design_name}, {name}: {count:?}");
+                assert!(tally.rate(found) >= floors[d], "{design_name}, {name}: {:?}", tally.count);
             }
             if shift < 1.0 {
-                assert_eq!(rate("Regressed"), 0.0, "{design_name}, {name}: {count:?}");
+                assert_eq!(tally.rate("Regressed"), 0.0, "{design_name}, {name}: {:?}", tally.count);
             }
         }
     }
@@ -135,7 +163,7 @@ fn simulated_error_rates_hold_the_bounds() {
 /// its α (5%). docs/perf.md quotes the table this prints.
 #[test]
 fn stopping_early_rarely_changes_a_budgets_verdict() {
-    let trials: u64 = std::env::var("SEQUENTIAL_TRIALS").ok().and_then(|t| t.parse().ok()).unwrap_or(200);
+    let trials = trials(200);
     let design = Design::halving_to(4);
     let p95 = Statistic::MedianOfSeedP95s;
     eprintln!("| case | limit / typical value at the cap | stopped at 2 a seed | verdict changed |");
@@ -187,7 +215,7 @@ fn median(v: &[f64]) -> f64 {
 /// make a false change more likely. docs/perf.md quotes the table this prints.
 #[test]
 fn a_screen_before_a_pooled_cold_inits_first_look_keeps_its_power_where_it_has_any() {
-    let trials: u64 = std::env::var("SEQUENTIAL_TRIALS").ok().and_then(|t| t.parse().ok()).unwrap_or(30);
+    let trials = trials(30);
     let plain = Design::doubling(20, 3).within(24);
     let screened = Design::doubling(20, 3).screened().within(24);
     let cases = [
@@ -204,26 +232,15 @@ fn a_screen_before_a_pooled_cold_inits_first_look_keeps_its_power_where_it_has_a
         for (d, (design_name, design)) in
             [("first look at 20", &plain), ("screen at 10", &screened)].into_iter().enumerate()
         {
-            let mut count = std::collections::BTreeMap::new();
-            let mut loads = 0;
-            for t in 0..trials {
-                let look = pooled(design, cold_inits(shift, tail, 7000 + t));
-                *count.entry(format!("{:?}", look.decision)).or_insert(0u64) += 1;
-                loads += look.samples_per_seed;
+            let tally = Tally::of(trials, 7000, |t| {
+                let mut loads = cold_inits(shift, tail, t);
+                sequential(design, 1, |_| loads())
+            });
+            eprintln!("| {name} | {design_name} | {} |", tally.row());
+            if shift == 1.0 && tally.rate("Regressed").max(tally.rate("Improved")) > design.alpha {
+                broken.push(format!("{design_name}, {name}: {:?}", tally.count));
             }
-            let rate = |k: &str| count.get(k).copied().unwrap_or(0) as f64 / trials as f64;
-            eprintln!(
-                "| {name} | {design_name} | {:.1}% | {:.1}% | {:.1}% | {:.1}% | {:.1} |",
-                100.0 * rate("Regressed"),
-                100.0 * rate("Same"),
-                100.0 * rate("Improved"),
-                100.0 * rate("Undecided"),
-                loads as f64 / trials as f64
-            );
-            if shift == 1.0 && rate("Regressed").max(rate("Improved")) > design.alpha {
-                broken.push(format!("{design_name}, {name}: {count:?}"));
-            }
-            found[d] = rate("Regressed");
+            found[d] = tally.rate("Regressed");
         }
         // Over 1,000 trials the screen lost 0–3 points wherever there was power to lose; the
         // floors leave room.
@@ -235,23 +252,6 @@ fn a_screen_before_a_pooled_cold_inits_first_look_keeps_its_power_where_it_has_a
         }
     }
     assert!(broken.is_empty(), "{broken:#?}");
-}
-
-/// What a run would do with one pooled group of pairs from `pair`, look by look.
-fn pooled(design: &Design, mut pair: impl FnMut() -> (f64, f64)) -> Look<Change> {
-    let (mut base, mut head) = (vec![Vec::new()], vec![Vec::new()]);
-    for &n in &design.looks {
-        while base[0].len() < n {
-            let (b, h) = pair();
-            base[0].push(b);
-            head[0].push(h);
-        }
-        let look = compare_paired(&base, &head, design).unwrap();
-        if look.stop {
-            return look;
-        }
-    }
-    unreachable!("the last look stops")
 }
 
 /// Cold-init loads around 20 ms, each log-normal (σ = 0.3) on its own; with `tail`, one in
