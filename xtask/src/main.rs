@@ -29,17 +29,25 @@ use build::{attribution, bindgen, canary_module, leb128, measure, optimize};
 use commands::{flags, measured_elsewhere};
 use host::{host_app, host_build, host_pkg, host_site};
 use machine::{atomic_write, install_consent, timing_lock, toolchain, workspace::project_root, worktree};
-use plumbing::{gate, inputs, outputs, pipeline, settings, summary_schema};
+use plumbing::{gate, inputs, outputs, pipeline, settings, subject_dirs, summary_schema};
 use wasmtime::runner;
 
 use std::process::ExitCode;
 
-use clap::Parser;
+use clap::{ArgMatches, CommandFactory, FromArgMatches};
 use perf_core::status::Status;
 
+use crate::flags::ForSubject;
+
 fn main() -> ExitCode {
-    let cli = flags::Cli::parse();
-    match run(cli) {
+    let matches = flags::Cli::command().get_matches();
+    let cli = flags::Cli::from_arg_matches(&matches).unwrap_or_else(|e| e.exit());
+    // The command's own flags: whether a path was given or left at its default.
+    let mut leaf = &matches;
+    while let Some((_, sub)) = leaf.subcommand() {
+        leaf = sub;
+    }
+    match run(cli, leaf) {
         Ok(Status::Pass | Status::Warn | Status::Skip) => ExitCode::SUCCESS,
         Ok(Status::Fail) => ExitCode::from(1),
         Err(e) => {
@@ -49,16 +57,39 @@ fn main() -> ExitCode {
     }
 }
 
-fn run(cli: flags::Cli) -> anyhow::Result<Status> {
+fn run(cli: flags::Cli, matches: &ArgMatches) -> anyhow::Result<Status> {
     let sh = xshell::Shell::new()?;
-    sh.change_dir(project_root());
+    let root = project_root();
+    sh.change_dir(&root);
+    let subject = |name: &Option<String>| subject_dirs::chosen(&root, name.as_deref());
     match cli.command {
-        flags::Command::Perf(cmd) => (*cmd).run(&sh),
-        flags::Command::Policy(flags::PolicyCommand::Check(cmd)) => cmd.run(&sh),
-        flags::Command::Rebaseline(cmd) => cmd.run(&sh),
-        flags::Command::Corpus(flags::CorpusCommand::Check(cmd)) => cmd.run(&sh),
-        flags::Command::Gate(cmd) if cmd.merge.is_empty() => measured_elsewhere::run(*cmd, &sh),
-        flags::Command::Gate(cmd) => (*cmd).run(&sh),
+        flags::Command::Perf(cmd) if cmd.all_subjects => (*cmd).run_every_subject(&sh, matches),
+        flags::Command::Perf(mut cmd) => {
+            let chosen = subject(&cmd.inputs.subject)?;
+            cmd.for_subject(&chosen, matches);
+            (*cmd).run(&sh)
+        }
+        flags::Command::Policy(flags::PolicyCommand::Check(mut cmd)) => {
+            let chosen = subject(&cmd.inputs.subject)?;
+            cmd.for_subject(&chosen, matches);
+            cmd.run(&sh)
+        }
+        flags::Command::Rebaseline(mut cmd) => {
+            let chosen = subject(&cmd.inputs.subject)?;
+            cmd.for_subject(&chosen, matches);
+            cmd.run(&sh)
+        }
+        flags::Command::Corpus(flags::CorpusCommand::Check(mut cmd)) => {
+            let chosen = subject(&cmd.inputs.subject)?;
+            cmd.for_subject(&chosen, matches);
+            cmd.run(&sh)
+        }
+        flags::Command::Gate(mut cmd) => {
+            let chosen = subject(&cmd.inputs.subject)?;
+            cmd.for_subject(&chosen, matches);
+            if cmd.merge.is_empty() { measured_elsewhere::run(*cmd, &sh) } else { (*cmd).run(&sh) }
+        }
         flags::Command::Init(cmd) => cmd.run(&sh),
+        flags::Command::Subjects(cmd) => cmd.run(&sh),
     }
 }

@@ -21,7 +21,7 @@ mod views;
 pub use decide::{
     against_base, conclude, gate, measurements, onboarding, ratchet, rebaseline, record, regression, summary,
 };
-pub use documents::{budget, corpus, host, plan, policy, streak};
+pub use documents::{budget, corpus, host, plan, policy, streak, subject};
 pub use leaves::{
     digest, display, document, json_text, sections, self_test, sequential, shell, stats, status, unit, warn_issue,
 };

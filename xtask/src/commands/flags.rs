@@ -3,8 +3,10 @@
 use std::path::PathBuf;
 use std::str::FromStr;
 
-use clap::{Args, Parser, Subcommand};
+use clap::parser::ValueSource;
+use clap::{ArgMatches, Args, Parser, Subcommand};
 use perf_core::host::HostApp;
+use perf_core::subject::Subject;
 
 pub use crate::settings::{
     DEFAULT_BASELINE, DEFAULT_BUDGETS, DEFAULT_CORPUS, DEFAULT_POLICY, Engine, GateArgs, Inputs, OutputArgs,
@@ -71,12 +73,26 @@ pub enum Command {
     /// Onboard a workspace crate (a cdylib) the tool has never seen: build it once per
     /// variant, measure it (sizes, module and glue; cold init in wasmtime, or through its
     /// glue in Chromium for a wasm-bindgen crate; fuel per operation of the scenario exports
-    /// it has), and write into --out a policy, a corpus, budgets (the measured values plus
+    /// it has), and write a subject: a policy, a corpus, budgets (the measured values plus
     /// the headroom, with the first change-log entry) and a scaffold baseline. Then
-    /// `cargo xtask perf` with those documents (the command is printed) passes. Refuses to
+    /// `cargo xtask perf --subject NAME` (the command is printed) passes. Refuses to
     /// overwrite documents unless --force; writes nothing when a build or a measurement
     /// fails.
     Init(Init),
+    /// List the subjects this repository gates: the default one (its documents in
+    /// .github/) and one per folder of .github/ that holds a wasm_optimization_policy.json,
+    /// each with its package and where its documents, baseline and outputs are. Each line
+    /// starts with the subject's name, for scripts; --json for workflows, e.g.
+    /// `cargo xtask subjects --json | jq -c '[.[].subject]'` as a job matrix.
+    Subjects(Subjects),
+}
+
+#[derive(Debug, Args)]
+pub struct Subjects {
+    /// Print the subjects as a JSON array of objects (subject, package, variants, policy,
+    /// budgets, corpus, baseline, baseline_exists, outputs).
+    #[arg(long)]
+    pub json: bool,
 }
 
 #[derive(Debug, Args)]
@@ -84,11 +100,12 @@ pub struct Init {
     /// The workspace package to onboard (a cdylib).
     #[arg(long)]
     pub package: String,
-    /// The folder, inside the repository and not ignored by git, to write the four
-    /// documents into (wasm_optimization_policy.json, wasm_perf_budgets.json,
-    /// wasm_benchmark_corpus.json, baseline_latest.json).
-    #[arg(long, value_name = "DIR")]
-    pub out: PathBuf,
+    /// The subject to write (default: the package's name, lowercase, `_` as `-`): its
+    /// policy, budgets and corpus into .github/NAME/, its scaffold baseline into
+    /// baselines/NAME/ (not ignored by git: they are committed and reviewed). Then
+    /// `cargo xtask perf --subject NAME` gates it, and the workflows pick it up.
+    #[arg(long, value_name = "NAME")]
+    pub subject: Option<String>,
     /// The issue that asked for the budgets (a link or #N), for the first change-log entry.
     #[arg(long)]
     pub issue: String,
@@ -119,7 +136,7 @@ pub struct Init {
     /// all of them). The hosts left out get no threshold, saying so.
     #[arg(long = "host", value_name = "APP", value_parser = HostApp::from_str)]
     pub hosts: Vec<HostApp>,
-    /// Overwrite documents that already exist in --out.
+    /// Overwrite the subject's documents where they already exist.
     #[arg(long)]
     pub force: bool,
 }
@@ -197,7 +214,7 @@ pub enum PolicyCommand {
     Check(PolicyCheck),
 }
 
-#[derive(Debug, Args)]
+#[derive(Debug, Clone, Args)]
 pub struct Perf {
     #[command(flatten)]
     pub inputs: Inputs,
@@ -255,6 +272,14 @@ pub struct Perf {
     /// fails (after the summary is written).
     #[arg(long, value_name = "REF", conflicts_with = "partial_out")]
     pub compare: Option<String>,
+    /// Gate every subject (`cargo xtask subjects`) in turn, each with its own documents,
+    /// baseline, streaks and outputs: the worst verdict is the exit code, and a subject that
+    /// could not be gated (exit 2) does not stop the others.
+    #[arg(long, conflicts_with_all = [
+        "subject", "policy", "budgets", "corpus", "baseline", "state", "report", "events", "summary",
+        "markdown", "html", "partial_out", "step_summary",
+    ])]
+    pub all_subjects: bool,
     #[command(flatten)]
     pub gate: GateArgs,
     #[command(flatten)]
@@ -310,11 +335,158 @@ pub struct PolicyCheck {
     pub json: bool,
 }
 
+/// A command whose path flags follow the subject: each left at its default becomes the
+/// subject's (`Subject::path`); one given on the command line stays as given.
+pub(crate) trait ForSubject {
+    fn for_subject(&mut self, subject: &Subject, matches: &ArgMatches);
+}
+
+/// `path`, the value of flag `id`, as `subject`'s where it was left at its default.
+fn rebase(subject: &Subject, matches: &ArgMatches, id: &str, path: &mut PathBuf) {
+    if matches.value_source(id) == Some(ValueSource::DefaultValue) {
+        *path = subject.path(path);
+    }
+}
+
+impl ForSubject for Inputs {
+    fn for_subject(&mut self, subject: &Subject, m: &ArgMatches) {
+        rebase(subject, m, "policy", &mut self.policy);
+        rebase(subject, m, "budgets", &mut self.budgets);
+    }
+}
+
+impl ForSubject for GateArgs {
+    fn for_subject(&mut self, subject: &Subject, m: &ArgMatches) {
+        for (id, path) in [
+            ("baseline", &mut self.baseline),
+            ("state", &mut self.state),
+            ("report", &mut self.report),
+            ("events", &mut self.events),
+        ] {
+            rebase(subject, m, id, path);
+        }
+    }
+}
+
+impl ForSubject for OutputArgs {
+    fn for_subject(&mut self, subject: &Subject, m: &ArgMatches) {
+        for (id, path) in [("summary", &mut self.summary), ("markdown", &mut self.markdown), ("html", &mut self.html)] {
+            rebase(subject, m, id, path);
+        }
+    }
+}
+
+impl ForSubject for Perf {
+    fn for_subject(&mut self, subject: &Subject, m: &ArgMatches) {
+        self.inputs.for_subject(subject, m);
+        rebase(subject, m, "corpus", &mut self.runtime.corpus);
+        self.gate.for_subject(subject, m);
+        self.output.for_subject(subject, m);
+    }
+}
+
+impl ForSubject for Gate {
+    fn for_subject(&mut self, subject: &Subject, m: &ArgMatches) {
+        self.inputs.for_subject(subject, m);
+        rebase(subject, m, "corpus", &mut self.corpus);
+        self.gate.for_subject(subject, m);
+        self.output.for_subject(subject, m);
+    }
+}
+
+impl ForSubject for Rebaseline {
+    fn for_subject(&mut self, subject: &Subject, m: &ArgMatches) {
+        self.inputs.for_subject(subject, m);
+        rebase(subject, m, "corpus", &mut self.runtime.corpus);
+        rebase(subject, m, "baseline", &mut self.baseline);
+        rebase(subject, m, "report", &mut self.report);
+    }
+}
+
+impl ForSubject for PolicyCheck {
+    fn for_subject(&mut self, subject: &Subject, m: &ArgMatches) {
+        self.inputs.for_subject(subject, m);
+        rebase(subject, m, "summary", &mut self.summary);
+    }
+}
+
+impl ForSubject for CorpusCheck {
+    fn for_subject(&mut self, subject: &Subject, m: &ArgMatches) {
+        self.inputs.for_subject(subject, m);
+        rebase(subject, m, "corpus", &mut self.corpus);
+        rebase(subject, m, "summary", &mut self.summary);
+    }
+}
+
 #[cfg(test)]
 mod tests {
+    use std::path::Path;
+
+    use clap::{CommandFactory, FromArgMatches};
+
+    use super::*;
+
     #[test]
     fn verify_cli() {
-        use clap::CommandFactory;
-        super::Cli::command().debug_assert();
+        Cli::command().debug_assert();
+    }
+
+    /// Parses `args` and moves the command's paths to subject word-index; the command, and
+    /// the default values of its path flags.
+    fn for_word_index(args: &[&str]) -> (String, Vec<String>) {
+        let cli = Cli::command();
+        let m = cli.clone().get_matches_from([&["cargo xtask"][..], args, &["--subject", "word-index"][..]].concat());
+        let (mut leaf, mut command) = (&m, &cli);
+        while let Some((name, sub)) = leaf.subcommand() {
+            (leaf, command) = (sub, command.find_subcommand(name).unwrap());
+        }
+        let defaults = command
+            .get_arguments()
+            .flat_map(|a| a.get_default_values())
+            .map(|v| v.to_string_lossy().into_owned())
+            .filter(|v| v.contains('/'))
+            .collect();
+        let subject = Subject::named("word-index").unwrap();
+        let parsed = match Cli::from_arg_matches(&m).unwrap().command {
+            Command::Perf(mut c) => format!("{:?}", {
+                c.for_subject(&subject, leaf);
+                c
+            }),
+            Command::Gate(mut c) => format!("{:?}", {
+                c.for_subject(&subject, leaf);
+                c
+            }),
+            Command::Rebaseline(mut c) => format!("{:?}", {
+                c.for_subject(&subject, leaf);
+                c
+            }),
+            Command::Policy(PolicyCommand::Check(mut c)) => format!("{:?}", {
+                c.for_subject(&subject, leaf);
+                c
+            }),
+            Command::Corpus(CorpusCommand::Check(mut c)) => format!("{:?}", {
+                c.for_subject(&subject, leaf);
+                c
+            }),
+            other => panic!("no subject for {other:?}"),
+        };
+        (parsed, defaults)
+    }
+
+    #[test]
+    fn every_path_flag_left_at_its_default_follows_the_subject_and_one_given_stays() {
+        let commands: [&[&str]; 5] =
+            [&["perf"], &["gate", "--current", "b.json"], &["rebaseline"], &["policy", "check"], &["corpus", "check"]];
+        for args in commands {
+            let (parsed, defaults) = for_word_index(args);
+            assert!(defaults.len() >= 2, "{args:?}: {defaults:?}");
+            for default in &defaults {
+                let moved = Subject::named("word-index").unwrap().path(Path::new(default));
+                assert!(parsed.contains(&format!("{moved:?}")), "{args:?}: {default} did not move: {parsed}");
+            }
+        }
+        let (parsed, _) = for_word_index(&["perf", "--summary", "mine.json"]);
+        assert!(parsed.contains("summary: \"mine.json\""), "{parsed}");
+        assert!(parsed.contains("\".github/word-index/wasm_optimization_policy.json\""), "{parsed}");
     }
 }

@@ -3,7 +3,7 @@
 //! thresholds start from what `perf` will measure) and writes the documents, all or none.
 
 use std::collections::BTreeSet;
-use std::path::PathBuf;
+use std::path::Path;
 
 use anyhow::{Context, bail};
 use perf_core::attribution;
@@ -19,17 +19,17 @@ use perf_core::run::{Run, broken_variants};
 use perf_core::sections::exported_functions;
 use perf_core::shell::shell_words;
 use perf_core::status::Status;
+use perf_core::subject;
 use xshell::Shell;
 
 use crate::atomic_write::write_atomic;
 use crate::inputs::{self, Document, Loaded};
 use crate::pipeline::{self, RuntimePlan, Selection};
-use crate::{flags, toolchain};
+use crate::settings::{DEFAULT_BASELINE, DEFAULT_BUDGETS, DEFAULT_CORPUS, DEFAULT_POLICY};
+use crate::{flags, project_root, toolchain};
 
-const POLICY: &str = "wasm_optimization_policy.json";
-const BUDGETS: &str = "wasm_perf_budgets.json";
-const CORPUS: &str = "wasm_benchmark_corpus.json";
-const BASELINE: &str = "baseline_latest.json";
+/// The subject's four documents, as the default subject names them.
+const DOCUMENTS: [&str; 4] = [DEFAULT_POLICY, DEFAULT_BUDGETS, DEFAULT_CORPUS, DEFAULT_BASELINE];
 
 impl flags::Init {
     pub(crate) fn run(self, sh: &Shell) -> anyhow::Result<Status> {
@@ -39,8 +39,8 @@ impl flags::Init {
                 bail!("{flag} {pct}: expected a percentage from 0 to 1000");
             }
         }
-        let out = self.out_dir(sh)?;
         let package = toolchain::package_info(sh, &self.package)?;
+        let out = self.target(sh, &package.name)?;
         let subject = Subject {
             package: package.name.clone(),
             features: package.features.clone(),
@@ -74,7 +74,7 @@ impl flags::Init {
         let scenarios = common_scenarios(&first.run)?;
         let measured = if scenarios.is_empty() { first } else { measure(sh, &out, &drafts, &scenarios)? };
 
-        let baseline_name = out.name(BASELINE);
+        let baseline_name = out.name(DEFAULT_BASELINE);
         let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs());
         let entry = FirstEntry {
             date: onboarding::utc_date(now),
@@ -96,51 +96,51 @@ impl flags::Init {
             options,
         )?;
 
-        let documents = [
-            (POLICY, json(&policy)?),
-            (BUDGETS, json(&budgets)?),
-            (CORPUS, json(&measured.corpus)?),
-            (BASELINE, baseline.text),
-        ];
-        std::fs::create_dir_all(&out.path).with_context(|| format!("cannot create {}", out.display))?;
-        for (file, text) in &documents {
-            write_atomic(&out.path.join(file), text.as_bytes())?;
+        let texts = [json(&policy)?, json(&budgets)?, json(&measured.corpus)?, baseline.text];
+        for (file, text) in DOCUMENTS.iter().zip(&texts) {
+            let path = project_root().join(out.name(file));
+            if let Some(dir) = path.parent() {
+                std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+            }
+            write_atomic(&path, text.as_bytes())?;
         }
-        print!("{}", report(&out, &subject.package, &budgets, &scenarios, &measured.without_threshold));
+        print!("{}", report(&out, &budgets, &scenarios, &measured.without_threshold));
         Ok(Status::Pass)
     }
 
-    /// The output folder: inside the repository, not ignored by git (the change log's
-    /// evidence must be committed), without documents unless --force.
-    fn out_dir(&self, sh: &Shell) -> anyhow::Result<OutDir> {
-        let (path, display) = inputs::resolve(&self.out);
-        if !path.starts_with(crate::project_root()) {
-            bail!("--out {display}: the documents belong in this repository (they are committed and reviewed)");
+    /// The subject to write: --subject, else the package's name (lowercase, `_` as `-`);
+    /// its documents not ignored by git (the change log's evidence must be committed), and
+    /// none there yet unless --force.
+    fn target(&self, sh: &Shell, package: &str) -> anyhow::Result<Target> {
+        let name = self.subject.clone().unwrap_or_else(|| package.to_lowercase().replace('_', "-"));
+        let out = Target { subject: subject::Subject::named(&name).map_err(|e| anyhow::anyhow!("--subject: {e}"))? };
+        for file in DOCUMENTS {
+            if inputs::is_ignored_by_git(sh, &out.name(file)) {
+                bail!(
+                    "{} is ignored by git: the documents and the baseline the change log cites must be committed",
+                    out.name(file)
+                );
+            }
         }
-        let probe = format!("{display}/{BASELINE}");
-        if inputs::is_ignored_by_git(sh, &probe) {
-            bail!(
-                "--out {display} is ignored by git: the documents and the baseline the change log cites must be committed"
-            );
-        }
-        let existing: Vec<&str> =
-            [POLICY, BUDGETS, CORPUS, BASELINE].into_iter().filter(|f| path.join(f).exists()).collect();
+        let existing: Vec<String> =
+            DOCUMENTS.iter().map(|f| out.name(f)).filter(|n| project_root().join(n).exists()).collect();
         if !existing.is_empty() && !self.force {
-            bail!("{display} already has {}: pass --force to overwrite them", existing.join(", "));
+            bail!("subject {} already has {}: pass --force to overwrite them", out.subject, existing.join(", "));
         }
-        Ok(OutDir { path, display })
+        Ok(out)
     }
 }
 
-struct OutDir {
-    path: PathBuf,
-    /// Relative to the workspace root.
-    display: String,
+/// The subject `init` writes.
+struct Target {
+    subject: subject::Subject,
 }
 
-impl OutDir {
-    fn name(&self, file: &str) -> String {
-        format!("{}/{file}", self.display)
+impl Target {
+    /// Where this subject keeps what the default subject keeps at `default_path`, relative
+    /// to the workspace root.
+    fn name(&self, default_path: &str) -> String {
+        self.subject.path(Path::new(default_path)).display().to_string()
     }
 }
 
@@ -167,7 +167,7 @@ struct Measured {
 }
 
 /// Measures the drafted policy with the drafted metrics (no thresholds yet) and corpus.
-fn measure(sh: &Shell, out: &OutDir, drafts: &Drafts, scenarios: &[String]) -> anyhow::Result<Measured> {
+fn measure(sh: &Shell, out: &Target, drafts: &Drafts, scenarios: &[String]) -> anyhow::Result<Measured> {
     let Drafts { subject, policy, samples, first_call, hosts } = *drafts;
     let metrics = onboarding::draft_metrics(subject, scenarios);
     let corpus = onboarding::draft_corpus(subject, scenarios, samples, first_call);
@@ -181,11 +181,11 @@ fn measure(sh: &Shell, out: &OutDir, drafts: &Drafts, scenarios: &[String]) -> a
         ratchet: None,
     };
     let loaded = Loaded {
-        policy: document(out.name(POLICY), policy.clone())?,
-        budgets: document(out.name(BUDGETS), budgets)?,
+        policy: document(out.name(DEFAULT_POLICY), policy.clone())?,
+        budgets: document(out.name(DEFAULT_BUDGETS), budgets)?,
         package: subject.package.clone(),
     };
-    let corpus_name = out.name(CORPUS);
+    let corpus_name = out.name(DEFAULT_CORPUS);
     let cx = perf_core::corpus::CorpusContext { budgets: &loaded.budgets.value, exports: None, only: None };
     corpus.check(&corpus_name, &cx)?;
     let command = "cargo xtask init".to_owned();
@@ -269,14 +269,10 @@ fn common_scenarios(run: &Run) -> anyhow::Result<Vec<String>> {
 }
 
 /// What was written, the thresholds, and the `perf` command that gates with them.
-fn report(
-    out: &OutDir,
-    package: &str,
-    budgets: &Budgets,
-    scenarios: &[String],
-    without_threshold: &[(String, String)],
-) -> String {
-    let mut text = format!("wrote {POLICY}, {BUDGETS}, {CORPUS} and {BASELINE} (scaffold) in {}\n", out.display);
+fn report(out: &Target, budgets: &Budgets, scenarios: &[String], without_threshold: &[(String, String)]) -> String {
+    let [policy, budgets_file, corpus, baseline] = DOCUMENTS.map(|f| out.name(f));
+    let mut text =
+        format!("wrote subject {}: {policy}, {budgets_file}, {corpus} and {baseline} (scaffold)\n", out.subject);
     if scenarios.is_empty() {
         text.push_str("scenario exports: none (cold start only)\n");
     } else {
@@ -292,27 +288,7 @@ fn report(
         };
         text.push_str(&format!("  {} {} ({}): {per}\n", m.id, m.name, m.unit.as_str()));
     }
-    text.push_str(&format!("gate it with:\n  {}\n", perf_command(out, package)));
+    let command = shell_words(&["cargo", "xtask", "perf", "--subject", out.subject.name()].map(str::to_owned));
+    text.push_str(&format!("gate it with:\n  {command}\n"));
     text
-}
-
-/// `cargo xtask perf` reading the written documents, its state and reports under
-/// `artifacts/<package>/` so they do not mix with another subject's.
-fn perf_command(out: &OutDir, name: &str) -> String {
-    let mut words: Vec<String> = ["cargo", "xtask", "perf"].map(str::to_owned).to_vec();
-    for (flag, value) in [
-        ("--policy", out.name(POLICY)),
-        ("--budgets", out.name(BUDGETS)),
-        ("--corpus", out.name(CORPUS)),
-        ("--baseline", out.name(BASELINE)),
-        ("--state", format!("artifacts/{name}/wasm_perf_warn_streaks.json")),
-        ("--summary", format!("artifacts/{name}/wasm_budget_summary.json")),
-        ("--report", format!("artifacts/{name}/wasm_perf_regression_report.json")),
-        ("--events", format!("artifacts/{name}/wasm_perf_gate_events.ndjson")),
-        ("--markdown", format!("artifacts/{name}/wasm_perf_report.md")),
-        ("--html", format!("artifacts/{name}/wasm_perf_report.html")),
-    ] {
-        words.extend([flag.to_owned(), value]);
-    }
-    shell_words(&words)
 }

@@ -10,3 +10,4 @@ pub(crate) mod merge;
 pub(crate) mod perf;
 pub(crate) mod policy_check;
 pub(crate) mod rebaseline;
+pub(crate) mod subjects;

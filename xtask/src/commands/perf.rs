@@ -7,17 +7,45 @@
 use std::path::Path;
 
 use anyhow::bail;
+use clap::ArgMatches;
 use perf_core::early_stop::EarlyStops;
 use perf_core::policy::{Variant, VariantKind};
 use perf_core::shell::shell_words;
 use perf_core::status::Status;
+use perf_core::subject::Subject;
 use xshell::Shell;
 
+use crate::flags::ForSubject;
 use crate::pipeline::{self, RuntimePlan, Selection};
 use crate::worktree::BaseCheckout;
-use crate::{flags, gate, inputs, outputs};
+use crate::{flags, gate, inputs, outputs, project_root, subject_dirs};
 
 impl flags::Perf {
+    /// `--all-subjects`: this run once per subject, each on its own documents, baseline,
+    /// streaks and outputs. The worst verdict; a subject that could not be gated is an error
+    /// once the others have run.
+    pub(crate) fn run_every_subject(self, sh: &Shell, matches: &ArgMatches) -> anyhow::Result<Status> {
+        let subjects = subject_dirs::list(&project_root())?;
+        let (mut worst, mut failed) = (Status::Pass, Vec::new());
+        for subject in &subjects {
+            eprintln!("== subject {subject}");
+            let mut run = flags::Perf { all_subjects: false, ..self.clone() };
+            run.inputs.subject = Some(subject.name().to_owned());
+            run.for_subject(subject, matches);
+            match run.run(sh) {
+                Ok(status) => worst = worst.worst(status),
+                Err(e) => {
+                    eprintln!("error: subject {subject}: {e:#}");
+                    failed.push(subject.name());
+                }
+            }
+        }
+        if !failed.is_empty() {
+            bail!("{} of {} subjects could not be gated: {}", failed.len(), subjects.len(), failed.join(", "));
+        }
+        Ok(worst)
+    }
+
     pub(crate) fn run(self, sh: &Shell) -> anyhow::Result<Status> {
         let loaded = inputs::load(&self.inputs)?;
         inputs::check_change_control(sh, &loaded.budgets)?;
@@ -60,17 +88,22 @@ fn select_variants<'a>(loaded: &'a inputs::Loaded, names: &[String]) -> anyhow::
     Ok(profiles.iter().filter(|v| names.is_empty() || names.iter().any(|n| n == v.variant.as_str())).collect())
 }
 
-/// `cargo xtask perf` with the input flags that differ from their defaults, so a repro
-/// command reads the same documents.
+/// `cargo xtask perf` with the subject and the input flags that differ from its paths, so a
+/// repro command reads the same documents.
 fn repro_command(inputs: &flags::Inputs, runtime: &flags::RuntimeArgs) -> String {
     let mut words = vec!["cargo".to_owned(), "xtask".to_owned(), "perf".to_owned()];
+    let subject = inputs.subject.as_deref().and_then(|name| Subject::named(name).ok());
+    if let Some(subject) = subject.as_ref().filter(|s| !s.is_default()) {
+        words.extend(["--subject".to_owned(), subject.name().to_owned()]);
+    }
+    let subject = subject.unwrap_or_else(Subject::default_subject);
     let paths = [
         ("--policy", &inputs.policy, flags::DEFAULT_POLICY),
         ("--budgets", &inputs.budgets, flags::DEFAULT_BUDGETS),
         ("--corpus", &runtime.corpus, flags::DEFAULT_CORPUS),
     ];
     for (flag, path, default) in paths {
-        if path != Path::new(default) {
+        if *path != subject.path(Path::new(default)) {
             words.extend([flag.to_owned(), path.display().to_string()]);
         }
     }

@@ -14,9 +14,15 @@ pub const DEFAULT_BUDGETS: &str = ".github/wasm_perf_budgets.json";
 pub const DEFAULT_CORPUS: &str = ".github/wasm_benchmark_corpus.json";
 pub const DEFAULT_BASELINE: &str = "baselines/baseline_latest.json";
 
-/// The two input documents every command reads.
-#[derive(Debug, Args)]
+/// The two input documents every command reads, and the subject they belong to.
+#[derive(Debug, Clone, Args)]
 pub struct Inputs {
+    /// The subject to work on: its documents in .github/NAME/, its baseline in
+    /// baselines/NAME/ and its outputs in artifacts/NAME/, under the file names the path
+    /// flags default to (a path flag given explicitly wins). Default: the subject whose
+    /// documents are in .github/ itself. `cargo xtask subjects` lists them.
+    #[arg(long, value_name = "NAME")]
+    pub subject: Option<String>,
     /// The optimization policy: how each variant is built.
     #[arg(long, default_value = DEFAULT_POLICY)]
     pub policy: PathBuf,
@@ -29,7 +35,7 @@ pub struct Inputs {
 }
 
 /// Where the gate keeps its state and writes its findings.
-#[derive(Debug, Args)]
+#[derive(Debug, Clone, Args)]
 pub struct GateArgs {
     /// The committed baseline to compare with; when the file does not exist the regression
     /// rule does not run, and the output says so.
@@ -60,7 +66,7 @@ pub struct GateArgs {
 }
 
 /// How the runtime scenarios run.
-#[derive(Debug, Args)]
+#[derive(Debug, Clone, Args)]
 pub struct RuntimeArgs {
     /// The benchmark corpus: the scenarios, the protocol and the limits.
     #[arg(long, default_value = DEFAULT_CORPUS)]
@@ -103,7 +109,7 @@ impl Engine {
 }
 
 /// What a gated run writes and prints.
-#[derive(Debug, Args)]
+#[derive(Debug, Clone, Args)]
 pub struct OutputArgs {
     /// Where to write the budget summary.
     #[arg(long, default_value = "artifacts/wasm_budget_summary.json")]

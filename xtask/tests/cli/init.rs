@@ -5,29 +5,42 @@ use crate::harness::{copies_lock, read_summary, text, xtask};
 use crate::support::{self, fixture, root};
 
 /// `init` refuses, before building anything and writing nothing: a package that is not in
-/// the workspace, one that is not a cdylib, a folder outside the repository or one git
-/// ignores (the change log's evidence must be committed).
+/// the workspace, one that is not a cdylib, a subject name that is not one or that the tool
+/// keeps a folder of, and a subject that exists (its documents are overwritten with
+/// --force only).
 #[test]
-fn init_refuses_a_package_or_folder_it_cannot_onboard() {
+fn init_refuses_a_package_or_subject_it_cannot_onboard() {
     let first_entry = ["--issue", "#14", "--approved-by", "@test"];
-    let cases: [(&[&str], &str); 4] = [
-        (&["--package", "no-such-crate", "--out", "perf/x"], "package no-such-crate is not a member of this workspace"),
-        (&["--package", "perf-core", "--out", "perf/x"], "package perf-core has no cdylib target"),
-        (&["--package", "word-index", "--out", "/tmp/elsewhere"], "the documents belong in this repository"),
-        (&["--package", "word-index", "--out", "artifacts/onboarded"], "--out artifacts/onboarded is ignored by git"),
+    let cases: [(&[&str], &str); 5] = [
+        (&["--package", "no-such-crate", "--subject", "x"], "package no-such-crate is not a member of this workspace"),
+        (&["--package", "perf-core", "--subject", "x"], "package perf-core has no cdylib target"),
+        (
+            &["--package", "word-index", "--subject", "Word_Index"],
+            r#"--subject: subject "Word_Index": expected lowercase letters, digits and hyphens"#,
+        ),
+        (&["--package", "word-index", "--subject", "cache"], "the tool keeps a folder of that name"),
+        (
+            &["--package", "word-index"],
+            "subject word-index already has .github/word-index/wasm_optimization_policy.json, \
+             .github/word-index/wasm_perf_budgets.json, .github/word-index/wasm_benchmark_corpus.json, \
+             baselines/word-index/baseline_latest.json: pass --force to overwrite them",
+        ),
     ];
     for (args, expected) in cases {
         let o = xtask(&[&["init"][..], args, &first_entry[..]].concat());
         assert_eq!(o.status.code(), Some(2), "{args:?}: {}", text(&o.stderr));
         assert!(text(&o.stderr).contains(expected), "{args:?}: {}", text(&o.stderr));
     }
-    assert!(!root().join("perf/x").exists() && !root().join("artifacts/onboarded").exists());
+    for made in [".github/x", ".github/cache", "baselines/x"] {
+        assert!(!root().join(made).exists(), "{made}");
+    }
 }
 
 /// A crate the tool has never seen, built from crates.io code (serde_json) with a scenario
-/// export behind its `exports` feature, and a wasm-bindgen crate: `init` onboards each into
-/// a folder of its own in a copy of the checkout, refuses to overwrite the documents
-/// without --force, and `perf` with them passes. The drafted corpus samples little and
+/// export behind its `exports` feature, and a wasm-bindgen crate: `init` onboards each as a
+/// subject in a copy of the checkout (named after its package, or as --subject says),
+/// `cargo xtask subjects` lists it, `init` refuses to overwrite the documents without
+/// --force, and the `perf --subject` command it prints passes. The drafted corpus samples little and
 /// timings get 1000% headroom: this proves the pipeline, not a timing. The copy is its own
 /// checkout (its own artifacts and wasm build directory), so this test builds beside the
 /// others without taking the pipeline lock (`harness::copies_lock`); its measurement caches
@@ -54,14 +67,12 @@ fn init_onboards_a_new_crate_and_a_wasm_bindgen_crate_that_perf_then_passes() {
             .output()
             .unwrap()
     };
-    for name in ["json-stats", "slug"] {
-        let out = format!("perf/{name}");
+    for (name, subject) in [("json-stats", "json-stats"), ("slug", "slugs")] {
+        let named = if name == subject { Vec::new() } else { vec!["--subject", subject] };
         let init = [
             "init",
             "--package",
             name,
-            "--out",
-            &out,
             "--issue",
             "#14",
             "--approved-by",
@@ -80,17 +91,23 @@ fn init_onboards_a_new_crate_and_a_wasm_bindgen_crate_that_perf_then_passes() {
             assert_eq!(o.status.code(), Some(2), "{}", text(&o.stderr));
             assert!(text(&o.stderr).contains("runs in wasmtime only"), "{}", text(&o.stderr));
         }
-        let init = if name == "slug" { [&init[..], &in_browsers[..]].concat() } else { init.to_vec() };
+        let init = [&init[..], &named[..]].concat();
+        let init = if name == "slug" { [&init[..], &in_browsers[..]].concat() } else { init };
         let o = run(&init);
         assert_eq!(o.status.code(), Some(0), "init {name}: {}", text(&o.stderr));
         let stdout = text(&o.stdout);
-        let dir = checkout.join(&out);
+        let dir = checkout.join(".github").join(subject);
         let read = |file: &str| std::fs::read_to_string(dir.join(file)).unwrap();
         let policy = perf_core::policy::Policy::parse("policy", &read("wasm_optimization_policy.json")).unwrap();
         let budgets = perf_core::budget::Budgets::parse("budgets", &read("wasm_perf_budgets.json")).unwrap();
         let corpus = perf_core::corpus::Corpus::parse("corpus", &read("wasm_benchmark_corpus.json")).unwrap();
         budgets.check_change_log("budgets").unwrap();
-        assert!(read("baseline_latest.json").contains("\"status\": \"scaffold\""));
+        let baseline = std::fs::read_to_string(checkout.join("baselines").join(subject).join("baseline_latest.json"));
+        assert!(baseline.unwrap().contains("\"status\": \"scaffold\""));
+        let listed = run(&["subjects"]);
+        let line = text(&listed.stdout).lines().find(|l| l.starts_with(&format!("{subject} "))).map(str::to_owned);
+        let expected = format!("package {name}, documents in .github/{subject}, baseline baselines/{subject}/");
+        assert!(line.is_some_and(|l| l.contains(&expected)), "{}", text(&listed.stdout));
         if name == "json-stats" {
             assert_eq!((policy.benchmark_features, policy.wasm_bindgen), (vec!["exports".to_owned()], None));
             let exports: Vec<_> = corpus.scenarios.iter().filter_map(|s| s.export.clone()).collect();
@@ -109,10 +126,10 @@ fn init_onboards_a_new_crate_and_a_wasm_bindgen_crate_that_perf_then_passes() {
         // The command init printed, as a user would paste it.
         let line = stdout.lines().skip_while(|l| *l != "gate it with:").nth(1).unwrap_or_else(|| panic!("{stdout}"));
         let words: Vec<&str> = line.split_whitespace().collect();
-        assert_eq!(&words[..3], ["cargo", "xtask", "perf"]);
+        assert_eq!(words, ["cargo", "xtask", "perf", "--subject", subject]);
         let o = run(&[&words[2..], &["--host", "vanilla-js"][..]].concat());
         assert_eq!(o.status.code(), Some(0), "perf {name}: {}\n{}", text(&o.stdout), text(&o.stderr));
-        let summary = read_summary(&checkout.join(format!("artifacts/{name}/wasm_budget_summary.json")));
+        let summary = read_summary(&checkout.join(format!("artifacts/{subject}/wasm_budget_summary.json")));
         assert_eq!(summary.package, name);
         // Only host apps go unmeasured: the ones left out, and every host on the variants
         // the hosts do not load.

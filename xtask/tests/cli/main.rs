@@ -25,3 +25,4 @@ mod matrix;
 mod perf;
 mod rebaseline;
 mod report;
+mod subjects;

@@ -1,6 +1,7 @@
 //! Documents: the committed inputs a team reviews (the optimization policy and its build
 //! plan, the budgets, the benchmark corpus) and the warn-streak state, each parsed and
-//! validated. A document imports leaves and documents only.
+//! validated; and where a subject's documents are. A document imports leaves and documents
+//! only.
 
 pub mod budget;
 pub mod corpus;
@@ -8,3 +9,4 @@ pub mod host;
 pub mod plan;
 pub mod policy;
 pub mod streak;
+pub mod subject;
