@@ -571,7 +571,7 @@ fn a_threshold_loosened_fails_the_gate_job_without_its_change_log_entry_and_pass
             );
         }
         // With its entry, the change passes change control: the policy check goes green.
-        support::record_thresholds(&mut budgets, what);
+        support::record_committed_change(&mut budgets, &checkout.join(".github/wasm_benchmark_corpus.json"), what);
         std::fs::write(&budgets_path, serde_json::to_string_pretty(&budgets).unwrap()).unwrap();
         let o = run_step(&dir, &checkout, first["run"].as_str().unwrap(), &step_env(job, first, &default_cell()));
         assert_eq!(o.status.code(), Some(0), "{what} with its entry: {}", String::from_utf8_lossy(&o.stderr));
@@ -584,7 +584,8 @@ fn a_threshold_loosened_fails_the_gate_job_without_its_change_log_entry_and_pass
         let expected = format!("/change_log/{}/evidence: artifacts/before-and-after.json cannot be read", newest + 1);
         assert!(stderr.contains(&expected), "{what}: {stderr}");
         // Nor one whose figures were measured with other seeds than the budgets'.
-        std::fs::write(checkout.join("docs/two-seeds.json"), r#"{"seed_set": [11, 42]}"#).unwrap();
+        let two_seeds = r#"{"schema_version": "wasm-budget-summary-v1", "seed_set": [11, 42]}"#;
+        std::fs::write(checkout.join("docs/two-seeds.json"), two_seeds).unwrap();
         budgets["change_log"][newest + 1]["evidence"] = serde_json::json!("docs/two-seeds.json, before and after");
         std::fs::write(&budgets_path, serde_json::to_string_pretty(&budgets).unwrap()).unwrap();
         let o = run_step(&dir, &checkout, first["run"].as_str().unwrap(), &step_env(job, first, &default_cell()));
@@ -693,6 +694,14 @@ fn scratch_checkout_on_the_tests_protocol(dir: &Path) -> PathBuf {
     ];
     for (from, to) in copies {
         std::fs::copy(from, checkout.join(to)).unwrap();
+    }
+    // The copies are the subjects' committed documents now: their change logs record them.
+    for folder in [".github", ".github/word-index"] {
+        let budgets_path = checkout.join(folder).join("wasm_perf_budgets.json");
+        let mut budgets: serde_json::Value = serde_json::from_slice(&std::fs::read(&budgets_path).unwrap()).unwrap();
+        let corpus = checkout.join(folder).join("wasm_benchmark_corpus.json");
+        support::record_committed_change(&mut budgets, &corpus, "the tests' protocol");
+        std::fs::write(&budgets_path, serde_json::to_string_pretty(&budgets).unwrap()).unwrap();
     }
     checkout
 }

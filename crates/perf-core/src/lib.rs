@@ -19,9 +19,10 @@ mod measured;
 mod views;
 
 pub use decide::{
-    against_base, conclude, gate, measurements, onboarding, ratchet, rebaseline, record, regression, summary,
+    against_base, change_control, conclude, gate, measurements, onboarding, ratchet, rebaseline, record, regression,
+    summary,
 };
-pub use documents::{budget, corpus, host, plan, policy, streak, subject};
+pub use documents::{budget, codeowners, corpus, host, plan, policy, streak, subject};
 pub use leaves::{
     digest, display, document, json_text, sections, self_test, sequential, shell, stats, status, unit, warn_issue,
 };

@@ -8,6 +8,7 @@ use std::path::Path;
 use anyhow::{Context, bail};
 use perf_core::attribution;
 use perf_core::budget::{self, Budgets, Metric};
+use perf_core::codeowners::CodeOwners;
 use perf_core::corpus::Corpus;
 use perf_core::digest::sha256_hex;
 use perf_core::host::HostApp;
@@ -41,6 +42,7 @@ impl flags::Init {
         }
         let package = toolchain::package_info(sh, &self.package)?;
         let out = self.target(sh, &package.name)?;
+        let owners = Owners::for_subject(&out, &self.approved_by)?;
         let subject = Subject {
             package: package.name.clone(),
             features: package.features.clone(),
@@ -75,12 +77,14 @@ impl flags::Init {
         let measured = if scenarios.is_empty() { first } else { measure(sh, &out, &drafts, &scenarios)? };
 
         let baseline_name = out.name(DEFAULT_BASELINE);
+        let evidence = out.evidence();
         let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs());
         let entry = FirstEntry {
             date: onboarding::utc_date(now),
             issue: self.issue.clone(),
             approved_by: self.approved_by.clone(),
-            evidence: baseline_name.clone(),
+            evidence: evidence.clone(),
+            corpus_sha256: measured.corpus.measurement_sha256(),
         };
         let headroom = Headroom { deterministic_pct: self.headroom_pct, timing_pct: self.timing_headroom_pct };
         let budgets = onboarding::draft_budgets(&subject, measured.metrics, &measured.fresh, headroom, entry)?;
@@ -104,6 +108,12 @@ impl flags::Init {
             }
             write_atomic(&path, text.as_bytes())?;
         }
+        let evidence_path = project_root().join(&evidence);
+        if let Some(dir) = evidence_path.parent() {
+            std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+        }
+        write_atomic(&evidence_path, format!("{}\n", serde_json::to_string_pretty(&measured.run)?).as_bytes())?;
+        owners.write()?;
         print!("{}", report(&out, &budgets, &scenarios, &measured.without_threshold));
         Ok(Status::Pass)
     }
@@ -141,6 +151,64 @@ impl Target {
     /// to the workspace root.
     fn name(&self, default_path: &str) -> String {
         self.subject.path(Path::new(default_path)).display().to_string()
+    }
+
+    /// Where the run `init` measured is kept, the first change-log entry's evidence.
+    fn evidence(&self) -> String {
+        format!("docs/perf-evidence/{}/init_run.json", self.subject.name())
+    }
+}
+
+/// The subject's documents in `.github/CODEOWNERS`: the lines `init` adds for the ones it
+/// lists no owner for, with the owners of the default subject's budgets (the team that owns
+/// performance), and whether `--approved-by` names one of them.
+struct Owners {
+    path: std::path::PathBuf,
+    text: String,
+    added: Vec<String>,
+}
+
+impl Owners {
+    fn for_subject(out: &Target, approved_by: &str) -> anyhow::Result<Owners> {
+        let path = project_root().join(".github/CODEOWNERS");
+        let text = std::fs::read_to_string(&path).unwrap_or_default();
+        let owners = CodeOwners::parse(&text);
+        let budgets = out.name(DEFAULT_BUDGETS);
+        let team = match owners.owners_of(&budgets) {
+            [] => owners.owners_of(DEFAULT_BUDGETS).to_vec(),
+            listed => listed.to_vec(),
+        };
+        if team.is_empty() {
+            bail!(
+                ".github/CODEOWNERS lists no owner for {budgets} nor {DEFAULT_BUDGETS}: add the team that owns \
+                 performance there first (README, \"Change control\")"
+            );
+        }
+        let added: Vec<String> = DOCUMENTS
+            .iter()
+            .map(|d| out.name(d))
+            .filter(|d| owners.owners_of(d).is_empty())
+            .map(|d| format!("/{d} {}", team.join(" ")))
+            .collect();
+        let with_added = CodeOwners::parse(&format!("{text}\n{}\n", added.join("\n")));
+        if !with_added.names_an_owner_of(&budgets, approved_by) {
+            bail!(
+                "--approved-by {approved_by:?} names none of the owners of {budgets} ({}): the approval must be a \
+                 code owner's",
+                team.join(", ")
+            );
+        }
+        Ok(Owners { path, text, added })
+    }
+
+    /// Appends the added lines (none when CODEOWNERS already lists every document).
+    fn write(&self) -> anyhow::Result<()> {
+        if self.added.is_empty() {
+            return Ok(());
+        }
+        let separator = if self.text.is_empty() || self.text.ends_with('\n') { "" } else { "\n" };
+        let text = format!("{}{separator}{}\n", self.text, self.added.join("\n"));
+        write_atomic(&self.path, text.as_bytes())
     }
 }
 
@@ -184,6 +252,7 @@ fn measure(sh: &Shell, out: &Target, drafts: &Drafts, scenarios: &[String]) -> a
         policy: document(out.name(DEFAULT_POLICY), policy.clone())?,
         budgets: document(out.name(DEFAULT_BUDGETS), budgets)?,
         package: subject.package.clone(),
+        subject: out.subject.clone(),
     };
     let corpus_name = out.name(DEFAULT_CORPUS);
     let cx = perf_core::corpus::CorpusContext { budgets: &loaded.budgets.value, exports: None, only: None };

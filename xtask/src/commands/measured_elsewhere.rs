@@ -17,7 +17,7 @@ use crate::{flags, gate, inputs, outputs};
 pub(crate) fn run(cmd: flags::Gate, sh: &Shell) -> anyhow::Result<Status> {
     let loaded = inputs::load(&cmd.inputs)?;
     // Change control holds wherever a verdict is made.
-    inputs::check_change_control(sh, &loaded.budgets)?;
+    inputs::check_change_control(sh, &loaded)?;
     let budgets = &loaded.budgets.value;
     let (origin, provenance, is_run) = match (&cmd.measurements, &cmd.current) {
         (Some(path), None) => match inputs::read(path, Figures::parse)? {

@@ -18,7 +18,7 @@ use crate::{flags, inputs, outputs};
 impl flags::Rebaseline {
     pub(crate) fn run(self, sh: &Shell) -> anyhow::Result<Status> {
         let loaded = inputs::load(&self.inputs)?;
-        inputs::check_change_control(sh, &loaded.budgets)?;
+        inputs::check_change_control(sh, &loaded)?;
         let (path, name) = inputs::resolve(&self.baseline);
         let existing = match std::fs::read_to_string(&path) {
             Ok(text) => Some(text),

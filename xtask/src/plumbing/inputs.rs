@@ -6,11 +6,15 @@ use std::path::{Path, PathBuf};
 use anyhow::Context;
 use perf_core::DocumentError;
 use perf_core::budget::{Budgets, Evidence};
+use perf_core::change_control::{self, Committed};
+use perf_core::codeowners::CodeOwners;
+use perf_core::corpus::Corpus;
 use perf_core::digest::sha256_hex;
 use perf_core::policy::{Policy, PolicyContext};
+use perf_core::subject::Subject;
 use xshell::{Shell, cmd};
 
-use crate::settings::Inputs;
+use crate::settings::{DEFAULT_BUDGETS, DEFAULT_CORPUS, Inputs};
 use crate::toolchain::{self, PackageInfo};
 use crate::{bindgen, optimize};
 
@@ -27,13 +31,19 @@ pub struct Loaded {
     pub budgets: Document<Budgets>,
     /// The package to gate: `--package`, else the policy's.
     pub package: String,
+    /// The subject the command works on (`--subject`, else the default one).
+    pub subject: Subject,
 }
 
 pub fn load(inputs: &Inputs) -> anyhow::Result<Loaded> {
+    let subject = match &inputs.subject {
+        Some(name) => Subject::named(name).map_err(|e| anyhow::anyhow!("--subject: {e}"))?,
+        None => Subject::default_subject(),
+    };
     let budgets = read(&inputs.budgets, Budgets::parse)?;
     let policy = read(&inputs.policy, Policy::parse)?;
     let package = inputs.package.clone().unwrap_or_else(|| policy.value.package.clone());
-    Ok(Loaded { policy, budgets, package })
+    Ok(Loaded { policy, budgets, package, subject })
 }
 
 pub fn read<T>(
@@ -72,20 +82,55 @@ pub fn policy_context(loaded: &Loaded, package: &PackageInfo) -> PolicyContext {
 }
 
 /// Change control, wherever a verdict is made: the newest change-log entry records the
-/// current thresholds with its issue and approval, and its evidence is a link or a file in
-/// the repository; a JSON document with a seed set must have been measured with the budgets'.
-pub fn check_change_control(sh: &Shell, budgets: &Document<Budgets>) -> Result<(), DocumentError> {
-    let (b, file) = (&budgets.value, budgets.name.as_str());
-    b.check_change_log(file)?;
-    let Some((pointer, Evidence::Path(path))) = b.newest_evidence(file)? else { return Ok(()) };
-    let refuse = |why: String| DocumentError::rule(file, pointer.as_str(), why);
+/// current thresholds with its issue (#N or a link) and approval. A subject's committed
+/// budgets answer to more (`perf_core::change_control`): the entry records the subject's
+/// committed corpus, names an owner CODEOWNERS lists for the budgets, and cites a committed
+/// measurement document with the budgets' seed set. Budgets given by path (an experiment,
+/// a test's fixture) are checked as before and the command says what it did not check.
+pub fn check_change_control(sh: &Shell, loaded: &Loaded) -> Result<(), DocumentError> {
+    let (b, file) = (&loaded.budgets.value, loaded.budgets.name.as_str());
+    let subject = &loaded.subject;
+    let subject_budgets = subject.path(Path::new(DEFAULT_BUDGETS)).display().to_string();
+    if file != subject_budgets {
+        eprintln!(
+            "note: change control: {file} is not subject {subject}'s budgets ({subject_budgets}): its change log's \
+             thresholds, issue and approval are checked, not who approved them, its corpus or its evidence"
+        );
+        return check_evidence_given(sh, b, file);
+    }
+    let root = crate::project_root();
+    let owners = CodeOwners::parse(&std::fs::read_to_string(root.join(CODEOWNERS)).unwrap_or_default());
+    let corpus_path = subject.path(Path::new(DEFAULT_CORPUS)).display().to_string();
+    let corpus_text = std::fs::read_to_string(root.join(&corpus_path))
+        .map_err(|e| DocumentError::rule(&corpus_path, "", format!("cannot read the subject's corpus: {e}")))?;
+    let corpus = Corpus::parse(&corpus_path, &corpus_text)?;
+    let committed = Committed { budgets_path: file, owners: &owners, corpus: &corpus, corpus_path: &corpus_path };
+    let (pointer, path) = change_control::check_committed(b, file, &committed)?;
+    let text = read_evidence(sh, file, &pointer, &path)?;
+    change_control::check_evidence(b, file, &pointer, &path, &text)
+}
+
+/// Where GitHub reads the code owners from (the first of its three places).
+const CODEOWNERS: &str = ".github/CODEOWNERS";
+
+/// The evidence file's text: committed (not ignored by git) and readable.
+fn read_evidence(sh: &Shell, file: &str, pointer: &str, path: &str) -> Result<String, DocumentError> {
+    let refuse = |why: String| DocumentError::rule(file, pointer, why);
     // A file git ignores (anything under artifacts/) exists here and in no fresh clone.
-    if is_ignored_by_git(sh, &path) {
+    if is_ignored_by_git(sh, path) {
         return Err(refuse(format!("{path} is ignored by git: the evidence must be committed to the repository")));
     }
-    let text = std::fs::read_to_string(crate::project_root().join(&path)).map_err(|e| {
-        refuse(format!("{path} cannot be read ({e}): the evidence must be committed to the repository"))
-    })?;
+    std::fs::read_to_string(crate::project_root().join(path))
+        .map_err(|e| refuse(format!("{path} cannot be read ({e}): the evidence must be committed to the repository")))
+}
+
+/// Budgets given by path: their newest entry's evidence is a link or a file in the
+/// repository; a JSON document with a seed set must have been measured with the budgets'.
+fn check_evidence_given(sh: &Shell, b: &Budgets, file: &str) -> Result<(), DocumentError> {
+    b.check_change_log(file)?;
+    let Some((pointer, Evidence::Path(path))) = b.newest_evidence(file)? else { return Ok(()) };
+    let text = read_evidence(sh, file, &pointer, &path)?;
+    let refuse = |why: String| DocumentError::rule(file, pointer.as_str(), why);
     let seeds = if path.ends_with(".json") {
         let document: serde_json::Value =
             serde_json::from_str(&text).map_err(|e| refuse(format!("{path} is not valid JSON: {e}")))?;

@@ -6,12 +6,13 @@ use crate::support::{self, fixture, root};
 
 /// `init` refuses, before building anything and writing nothing: a package that is not in
 /// the workspace, one that is not a cdylib, a subject name that is not one or that the tool
-/// keeps a folder of, and a subject that exists (its documents are overwritten with
-/// --force only).
+/// keeps a folder of, a subject that exists (its documents are overwritten with --force
+/// only), and an approver CODEOWNERS does not list for the subject's budgets.
 #[test]
 fn init_refuses_a_package_or_subject_it_cannot_onboard() {
-    let first_entry = ["--issue", "#14", "--approved-by", "@test"];
-    let cases: [(&[&str], &str); 5] = [
+    let owner = support::budgets_owner();
+    let first_entry = ["--issue", "#14", "--approved-by", &owner];
+    let cases: [(&[&str], &str); 6] = [
         (&["--package", "no-such-crate", "--subject", "x"], "package no-such-crate is not a member of this workspace"),
         (&["--package", "perf-core", "--subject", "x"], "package perf-core has no cdylib target"),
         (
@@ -25,9 +26,14 @@ fn init_refuses_a_package_or_subject_it_cannot_onboard() {
              .github/word-index/wasm_perf_budgets.json, .github/word-index/wasm_benchmark_corpus.json, \
              baselines/word-index/baseline_latest.json: pass --force to overwrite them",
         ),
+        (
+            &["--package", "word-index", "--subject", "x", "--approved-by", "self-review"],
+            "--approved-by \"self-review\" names none of the owners of .github/x/wasm_perf_budgets.json",
+        ),
     ];
     for (args, expected) in cases {
-        let o = xtask(&[&["init"][..], args, &first_entry[..]].concat());
+        let entry = if args.contains(&"--approved-by") { &first_entry[..2] } else { &first_entry[..] };
+        let o = xtask(&[&["init"][..], entry, args].concat());
         assert_eq!(o.status.code(), Some(2), "{args:?}: {}", text(&o.stderr));
         assert!(text(&o.stderr).contains(expected), "{args:?}: {}", text(&o.stderr));
     }
@@ -58,6 +64,7 @@ fn init_onboards_a_new_crate_and_a_wasm_bindgen_crate_that_perf_then_passes() {
         }
     }
     let target = support::target_dir();
+    let owner = support::budgets_owner();
     let run = |args: &[&str]| {
         support::xtask_command()
             .args(args)
@@ -76,7 +83,7 @@ fn init_onboards_a_new_crate_and_a_wasm_bindgen_crate_that_perf_then_passes() {
             "--issue",
             "#14",
             "--approved-by",
-            "@test",
+            &owner,
             "--timing-headroom-pct",
             "1000",
             "--cold-start-samples",
@@ -102,8 +109,7 @@ fn init_onboards_a_new_crate_and_a_wasm_bindgen_crate_that_perf_then_passes() {
         let budgets = perf_core::budget::Budgets::parse("budgets", &read("wasm_perf_budgets.json")).unwrap();
         let corpus = perf_core::corpus::Corpus::parse("corpus", &read("wasm_benchmark_corpus.json")).unwrap();
         budgets.check_change_log("budgets").unwrap();
-        let baseline = std::fs::read_to_string(checkout.join("baselines").join(subject).join("baseline_latest.json"));
-        assert!(baseline.unwrap().contains("\"status\": \"scaffold\""));
+        written_as_a_subject(&checkout, subject, &budgets, &owner);
         let listed = run(&["subjects"]);
         let line = text(&listed.stdout).lines().find(|l| l.starts_with(&format!("{subject} "))).map(str::to_owned);
         let expected = format!("package {name}, documents in .github/{subject}, baseline baselines/{subject}/");
@@ -143,6 +149,27 @@ fn init_onboards_a_new_crate_and_a_wasm_bindgen_crate_that_perf_then_passes() {
             .map(|r| (&r.profile, &r.metric_id, &r.reason))
             .collect();
         assert!(unmeasured.is_empty(), "{unmeasured:?}");
+    }
+}
+
+/// What `init` wrote besides the documents: the scaffold baseline, the run it measured (the
+/// first change-log entry's evidence, with the budgets' seeds), and the subject's lines in
+/// CODEOWNERS, each once, with the default subject's budgets' owner.
+fn written_as_a_subject(checkout: &std::path::Path, subject: &str, budgets: &perf_core::budget::Budgets, owner: &str) {
+    let baseline = std::fs::read_to_string(checkout.join("baselines").join(subject).join("baseline_latest.json"));
+    assert!(baseline.unwrap().contains("\"status\": \"scaffold\""));
+    let evidence = format!("docs/perf-evidence/{subject}/init_run.json");
+    assert!(budgets.change_log[0].evidence.starts_with(&evidence), "{:?}", budgets.change_log[0].evidence);
+    let measured = std::fs::read_to_string(checkout.join(&evidence)).unwrap();
+    assert_eq!(perf_core::run::Run::parse(&evidence, &measured).unwrap().seed_set, budgets.seed_set);
+    let codeowners = std::fs::read_to_string(checkout.join(".github/CODEOWNERS")).unwrap();
+    for document in [
+        format!("/.github/{subject}/wasm_optimization_policy.json {owner}"),
+        format!("/.github/{subject}/wasm_perf_budgets.json {owner}"),
+        format!("/.github/{subject}/wasm_benchmark_corpus.json {owner}"),
+        format!("/baselines/{subject}/baseline_latest.json {owner}"),
+    ] {
+        assert_eq!(codeowners.lines().filter(|l| *l == document).count(), 1, "{document}:\n{codeowners}");
     }
 }
 

@@ -17,6 +17,7 @@ mod shared;
 
 mod baseline;
 mod browsers;
+mod change_control;
 mod corpus;
 mod gate;
 mod init;

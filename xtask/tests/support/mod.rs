@@ -118,6 +118,29 @@ pub fn record_thresholds(budgets: &mut serde_json::Value, reason: &str) {
     }
 }
 
+/// The first owner `.github/CODEOWNERS` lists for the default subject's budgets: a
+/// subject's change-log entry names it as its approver.
+pub fn budgets_owner() -> String {
+    let text = std::fs::read_to_string(root().join(".github/CODEOWNERS")).unwrap();
+    let owners = perf_core::codeowners::CodeOwners::parse(&text);
+    owners.owners_of(".github/wasm_perf_budgets.json")[0].clone()
+}
+
+/// [`record_thresholds`] for a subject's committed budgets, whose newest entry change
+/// control asks more of: the sha256 of the corpus at `corpus` (the one committed beside
+/// them), a code owner's approval, and a committed measurement document with the budgets'
+/// seed set as evidence.
+pub fn record_committed_change(budgets: &mut serde_json::Value, corpus: &Path, reason: &str) {
+    record_thresholds(budgets, reason);
+    let text = std::fs::read_to_string(corpus).unwrap();
+    let corpus = perf_core::corpus::Corpus::parse("corpus", &text).unwrap();
+    let owner = budgets_owner();
+    let entry = budgets["change_log"].as_array_mut().unwrap().last_mut().unwrap();
+    entry["corpus_sha256"] = serde_json::json!(corpus.measurement_sha256());
+    entry["approved_by"] = serde_json::json!(format!("{owner} (the test that made the change)"));
+    entry["evidence"] = serde_json::json!("xtask/tests/fixtures/measurements/mobile-android.json, the budgets' seeds");
+}
+
 /// The baseline at `path` (as `rebaseline` writes it: one tolerance per line) with its
 /// wall-clock tolerances (ms, µs, ns, percent, and every override) widened to +400% and an
 /// absolute step no noise here reaches, so an unchanged run passes an active baseline and an

@@ -3,12 +3,13 @@
 //! (`utils.rs`, `helpers.rs`), perf-core does no IO, processes start only through xshell,
 //! tests install nothing, README.md opens with the two commands a newcomer runs, CODEOWNERS
 //! lists every document that sets what the gate enforces; the layers (`layers.rs`), the
-//! length of functions (`function_length.rs`) and the host apps (`hosts.rs`) have modules of
-//! their own.
+//! length of functions (`function_length.rs`), the host apps (`hosts.rs`) and README.md's
+//! sample output and commands (`readme.rs`) have modules of their own.
 
 mod function_length;
 mod hosts;
 mod layers;
+mod readme;
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
@@ -206,8 +207,9 @@ fn tests_and_the_tool_share_dependency_features() {
     assert!(differ.is_empty(), "align these features (see xtask/Cargo.toml):\n{}", differ.join("\n"));
 }
 
-/// Every committed policy, budgets and baseline file, and the toolchain pin, needs a code
-/// owner's review: `.github/CODEOWNERS` lists each by its exact path, and nothing else.
+/// Every subject's committed policy, budgets, corpus and baseline, and the toolchain pin,
+/// needs a code owner's review: `.github/CODEOWNERS` lists each by its exact path, and
+/// nothing else.
 #[test]
 fn codeowners_lists_every_gate_document() {
     let root = project_root();
@@ -224,6 +226,7 @@ fn codeowners_lists_every_gate_document() {
             let name = path.file_name().unwrap_or_default().to_string_lossy();
             let gate_document = name == "wasm_optimization_policy.json"
                 || name == "wasm_perf_budgets.json"
+                || name == "wasm_benchmark_corpus.json"
                 || (dir == "baselines" && name.ends_with(".json"));
             if gate_document {
                 documents.insert(format!("/{}", path.strip_prefix(&root).unwrap().display()));

@@ -4,6 +4,7 @@
 //! crate. Imports every layer but views.
 
 pub mod against_base;
+pub mod change_control;
 pub mod conclude;
 pub mod gate;
 pub mod measurements;

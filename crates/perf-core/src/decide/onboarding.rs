@@ -453,8 +453,11 @@ pub struct FirstEntry {
     pub date: String,
     pub issue: String,
     pub approved_by: String,
-    /// The scaffold baseline's path in the repository: the measured figures.
+    /// The path in the repository of the run `init` measured (a measurement document with
+    /// the budgets' seed set).
     pub evidence: String,
+    /// `Corpus::measurement_sha256` of the drafted corpus.
+    pub corpus_sha256: String,
 }
 
 /// A measured (profile, metric) without a value: the budgets cannot be drafted.
@@ -508,10 +511,11 @@ pub fn draft_budgets(
     budgets.change_log.push(ChangeEntry {
         date: entry.date,
         reason: "First budgets: the measured values plus the stated headroom (see the description).".to_owned(),
-        evidence: format!("{} (the values measured, one per profile and metric)", entry.evidence),
+        evidence: format!("{} (the run init measured)", entry.evidence),
         issue: Some(entry.issue),
         approved_by: Some(entry.approved_by),
         thresholds_sha256: budgets.thresholds_sha256(),
+        corpus_sha256: Some(entry.corpus_sha256),
     });
     Ok(budgets)
 }
@@ -584,7 +588,8 @@ mod tests {
             date: "2026-12-01".into(),
             issue: "#1".into(),
             approved_by: "@a".into(),
-            evidence: "perf/baseline.json".into(),
+            evidence: "docs/perf-evidence/x/init_run.json".into(),
+            corpus_sha256: "c".repeat(64),
         }
     }
 

@@ -75,6 +75,10 @@ pub struct ChangeEntry {
     pub approved_by: Option<String>,
     /// [`Budgets::thresholds_sha256`] of the thresholds this entry sets.
     pub thresholds_sha256: String,
+    /// `Corpus::measurement_sha256` of the subject's corpus this entry was made with.
+    /// Required of a subject's newest entry (`change_control`); older entries may lack it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub corpus_sha256: Option<String>,
 }
 
 /// Where a change-log entry's before/after figures are.
@@ -486,11 +490,18 @@ impl Budgets {
             ));
         }
         let named = |field: &Option<String>| field.as_deref().is_some_and(|s| !s.trim().is_empty());
-        if !named(&newest.issue) {
+        let issue = newest.issue.as_deref().map(str::trim).unwrap_or_default();
+        let numbered = issue.strip_prefix('#').is_some_and(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()));
+        let linked =
+            (issue.starts_with("https://") || issue.starts_with("http://")) && !issue.contains(char::is_whitespace);
+        if !numbered && !linked {
             return Err(DocumentError::rule(
                 file,
                 format!("/change_log/{}/issue", n - 1),
-                "the entry that sets the current thresholds needs the issue that asked for them (a link or #N)",
+                format!(
+                    "the entry that sets the current thresholds needs the issue that asked for them, as #N or a link \
+                     (https://...), found {issue:?}"
+                ),
             ));
         }
         if !named(&newest.approved_by) {
@@ -917,9 +928,17 @@ mod tests {
             issue: None,
             approved_by: None,
             thresholds_sha256: b.thresholds_sha256(),
+            corpus_sha256: None,
         });
         let err = b.check_change_log("budgets.json").unwrap_err();
         assert_eq!(err.pointer(), "/change_log/0/issue");
+        for not_an_issue in ["15", "#", "#15a", "issue 15", "https://example.com/a b", "see #15"] {
+            b.change_log[0].issue = Some(not_an_issue.into());
+            let err = b.check_change_log("budgets.json").unwrap_err();
+            assert_eq!(err.pointer(), "/change_log/0/issue", "{not_an_issue}");
+        }
+        b.change_log[0].issue = Some("https://github.com/o/r/issues/15".into());
+        assert_eq!(b.check_change_log("budgets.json").unwrap_err().pointer(), "/change_log/0/approved_by");
         b.change_log[0].issue = Some("#15".into());
         let err = b.check_change_log("budgets.json").unwrap_err();
         assert_eq!(err.pointer(), "/change_log/0/approved_by");
@@ -955,6 +974,7 @@ mod tests {
             issue: Some("#15".into()),
             approved_by: Some("@reviewer".into()),
             thresholds_sha256: String::new(),
+            corpus_sha256: None,
         };
         let cases: [(&str, Option<Evidence>); 7] = [
             (

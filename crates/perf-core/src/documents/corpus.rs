@@ -43,6 +43,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use serde::{Deserialize, Serialize};
 
 use crate::budget::{Budgets, Family, Source};
+use crate::digest;
 use crate::document::{DocumentError, check_schema_version, parse_document};
 use crate::host::{HostApp, HostProtocol};
 use crate::policy::VariantKind;
@@ -251,6 +252,24 @@ pub struct CorpusContext<'a> {
 pub const ABI_SUFFIXES: [&str; 3] = ["_setup", "_op", "_teardown"];
 
 impl Corpus {
+    /// The sha256 of what defines the measurements: every field but the description and the
+    /// environments' labels, which only name things in the reports. A subject's change log
+    /// records it beside the thresholds (`corpus_sha256`), so that a throttling rate, a
+    /// sample count, a first call or the required coverage changes only with an entry, as a
+    /// threshold does.
+    pub fn measurement_sha256(&self) -> String {
+        let mut value = serde_json::to_value(self).unwrap_or_default();
+        if let Some(map) = value.as_object_mut() {
+            map.remove("description");
+        }
+        for environment in value["environments"].as_array_mut().into_iter().flatten() {
+            if let Some(map) = environment.as_object_mut() {
+                map.remove("label");
+            }
+        }
+        digest::sha256_hex(digest::canonical_json(&value).as_bytes())
+    }
+
     pub fn parse(file: &str, text: &str) -> Result<Corpus, DocumentError> {
         parse_document(file, text)
     }
