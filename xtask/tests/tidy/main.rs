@@ -1,7 +1,8 @@
 //! Repository conventions, checked by `cargo test` (there is no separate lint step): every
 //! Rust file opens with a `//!` doc saying what it is for, no file is a grab-bag
 //! (`utils.rs`, `helpers.rs`), perf-core does no IO, processes start only through xshell,
-//! tests install nothing, README.md opens with the two commands a newcomer runs, CODEOWNERS
+//! tests install nothing, the `xtask` alias shows cargo's progress, README.md opens with the
+//! two commands a newcomer runs, CODEOWNERS
 //! lists every document that sets what the gate enforces; the layers (`layers.rs`), the
 //! length of functions (`function_length.rs`), the host apps (`hosts.rs`) and README.md's
 //! sample output and commands (`readme.rs`) have modules of their own.
@@ -205,6 +206,16 @@ fn tests_and_the_tool_share_dependency_features() {
         .map(|(p, f)| format!("{p}: [{f}] for cargo xtask, [{}] for cargo test", tests.get(p).map_or("absent", |s| s)))
         .collect();
     assert!(differ.is_empty(), "align these features (see xtask/Cargo.toml):\n{}", differ.join("\n"));
+}
+
+/// The first `cargo xtask` of a fresh clone compiles for about 15 minutes: the alias keeps
+/// cargo's progress on (no `--quiet`), so the first line shows within a second.
+#[test]
+fn the_xtask_alias_shows_cargos_progress() {
+    let config = std::fs::read_to_string(project_root().join(".cargo/config.toml")).expect(".cargo/config.toml");
+    let alias = config.lines().find(|l| l.trim_start().starts_with("xtask =")).expect("an xtask alias");
+    let words: Vec<&str> = alias.split(['"', ' ', '=']).filter(|w| !w.is_empty()).collect();
+    assert_eq!(words, ["xtask", "run", "--package", "xtask", "--"], "{alias}");
 }
 
 /// Every subject's committed policy, budgets, corpus and baseline, and the toolchain pin,
