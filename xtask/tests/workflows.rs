@@ -310,6 +310,29 @@ fn the_gate_writes_its_own_job_summary_and_uploads_always() {
     assert_eq!(triggers, ["pull_request", "push", "workflow_dispatch"]);
 }
 
+/// Branch protection requires one check of a fixed name, `wasm budget gate`: it needs every
+/// subject's gate job, runs whatever they did, and its script passes only when they all
+/// passed (run here with each result GitHub gives `needs.gate.result`).
+#[test]
+fn one_fixed_check_passes_only_when_every_subjects_gate_passed() {
+    let (_, _, regression) = workflows().into_iter().find(|(n, _, _)| n == "perf-regression.yml").unwrap();
+    let all = jobs(&regression);
+    let named: Vec<&(&str, &Value)> =
+        all.iter().filter(|(_, j)| j["name"].as_str() == Some("wasm budget gate")).collect();
+    assert_eq!(named.len(), 1, "one job has the fixed name");
+    let job = named[0].1;
+    assert_eq!(job["needs"].as_str(), Some("gate"));
+    assert_eq!(job["if"].as_str(), Some("${{ always() }}"), "it reports a failed or skipped gate too");
+    let step = &steps(job)[0];
+    assert_eq!(step["env"]["RESULT"].as_str(), Some("${{ needs.gate.result }}"));
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("gate-verdict");
+    std::fs::create_dir_all(&dir).unwrap();
+    for (result, passes) in [("success", true), ("failure", false), ("cancelled", false), ("skipped", false)] {
+        let o = run_script(&dir, &dir, step["run"].as_str().unwrap(), &[("RESULT", result)]);
+        assert_eq!(o.status.success(), passes, "needs.gate.result {result}");
+    }
+}
+
 /// The matrix workflow measures one cell per subject and variant, as `cargo xtask subjects`
 /// lists them (`the_workflows_cargo_xtask_lines_pass_locally` runs the listing and every
 /// cell), then merges each subject's cells once.
@@ -405,7 +428,7 @@ fn the_report_jobs_run_no_project_code_and_write_only_what_they_must() {
     // The issue titles come from the report, where perf-core builds them.
     let script = steps(&jobs["warn-issues"]).iter().filter_map(|s| s["run"].as_str()).collect::<String>();
     assert!(script.contains("select(.warn_issue != null) | {title: .warn_issue.title"), "{script}");
-    let title = perf_core::warn_issue::WarnIssue::new("M-PERF-04A", "full-dev", None).title;
+    let title = perf_core::warn_issue::WarnIssue::new(None, "M-PERF-04A", "full-dev", None).title;
     assert_eq!(title, "perf warn: M-PERF-04A (full-dev)");
 }
 

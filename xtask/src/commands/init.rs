@@ -124,16 +124,21 @@ impl flags::Init {
     fn target(&self, sh: &Shell, package: &str) -> anyhow::Result<Target> {
         let name = self.subject.clone().unwrap_or_else(|| package.to_lowercase().replace('_', "-"));
         let out = Target { subject: subject::Subject::named(&name).map_err(|e| anyhow::anyhow!("--subject: {e}"))? };
-        for file in DOCUMENTS {
-            if inputs::is_ignored_by_git(sh, &out.name(file)) {
+        if !budget::names_an_issue(self.issue.trim()) {
+            bail!(
+                "--issue {:?}: expected #N or a link (https://...) to the issue that asked for the budgets",
+                self.issue
+            );
+        }
+        let written: Vec<String> = DOCUMENTS.iter().map(|f| out.name(f)).chain([out.evidence()]).collect();
+        for file in &written {
+            if inputs::is_ignored_by_git(sh, file) {
                 bail!(
-                    "{} is ignored by git: the documents and the baseline the change log cites must be committed",
-                    out.name(file)
+                    "{file} is ignored by git: the documents and the evidence the change log cites must be committed"
                 );
             }
         }
-        let existing: Vec<String> =
-            DOCUMENTS.iter().map(|f| out.name(f)).filter(|n| project_root().join(n).exists()).collect();
+        let existing: Vec<String> = written.into_iter().filter(|n| project_root().join(n).exists()).collect();
         if !existing.is_empty() && !self.force {
             bail!("subject {} already has {}: pass --force to overwrite them", out.subject, existing.join(", "));
         }
@@ -170,7 +175,8 @@ struct Owners {
 
 impl Owners {
     fn for_subject(out: &Target, approved_by: &str) -> anyhow::Result<Owners> {
-        let path = project_root().join(".github/CODEOWNERS");
+        let file = inputs::codeowners_file(&project_root());
+        let path = project_root().join(file);
         let text = std::fs::read_to_string(&path).unwrap_or_default();
         let owners = CodeOwners::parse(&text);
         let budgets = out.name(DEFAULT_BUDGETS);
@@ -180,8 +186,8 @@ impl Owners {
         };
         if team.is_empty() {
             bail!(
-                ".github/CODEOWNERS lists no owner for {budgets} nor {DEFAULT_BUDGETS}: add the team that owns \
-                 performance there first (README, \"Change control\")"
+                "{file} lists no owner for {budgets} nor {DEFAULT_BUDGETS}: add the team that owns performance \
+                 there first (README, \"Changing a threshold\")"
             );
         }
         let added: Vec<String> = DOCUMENTS

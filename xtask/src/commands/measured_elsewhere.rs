@@ -17,7 +17,7 @@ use crate::{flags, gate, inputs, outputs};
 pub(crate) fn run(cmd: flags::Gate, sh: &Shell) -> anyhow::Result<Status> {
     let loaded = inputs::load(&cmd.inputs)?;
     // Change control holds wherever a verdict is made.
-    inputs::check_change_control(sh, &loaded)?;
+    inputs::check_change_control(sh, &loaded, None)?;
     let budgets = &loaded.budgets.value;
     let (origin, provenance, is_run) = match (&cmd.measurements, &cmd.current) {
         (Some(path), None) => match inputs::read(path, Figures::parse)? {
@@ -90,6 +90,7 @@ pub(crate) fn run(cmd: flags::Gate, sh: &Shell) -> anyhow::Result<Status> {
         branch: &files.branch,
         run_id: &files.run_id,
         issues_url: files.issues_url.as_deref(),
+        subject: (!loaded.subject.is_default()).then(|| loaded.subject.name()),
         measured_elsewhere: &browsers,
     };
     let header = RunHeader {

@@ -14,7 +14,7 @@ impl flags::Gate {
     pub(crate) fn run(self, sh: &Shell) -> anyhow::Result<Status> {
         let loaded = inputs::load(&self.inputs)?;
         // Change control holds where the verdict is made, as in `perf`.
-        inputs::check_change_control(sh, &loaded)?;
+        inputs::check_change_control(sh, &loaded, Some(&self.corpus))?;
         let corpus = inputs::read(&self.corpus, Corpus::parse)?;
         let mut partials = Vec::new();
         for path in &self.merge {

@@ -48,7 +48,7 @@ impl flags::Perf {
 
     pub(crate) fn run(self, sh: &Shell) -> anyhow::Result<Status> {
         let loaded = inputs::load(&self.inputs)?;
-        inputs::check_change_control(sh, &loaded)?;
+        inputs::check_change_control(sh, &loaded, Some(&self.runtime.corpus))?;
         let command = repro_command(&self.inputs, &self.runtime);
         let selection = Selection { scenario: self.scenario.as_deref(), seed: self.seed, command: &command };
         let runtime = RuntimePlan {

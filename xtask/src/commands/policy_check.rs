@@ -24,7 +24,7 @@ impl flags::PolicyCheck {
         let package = toolchain::package_info(sh, &loaded.package)?;
         let cx = inputs::policy_context(&loaded, &package);
         let verdict =
-            policy.validate(&loaded.policy.name, &cx).and_then(|()| inputs::check_change_control(sh, &loaded));
+            policy.validate(&loaded.policy.name, &cx).and_then(|()| inputs::check_change_control(sh, &loaded, None));
         let target_dir = pipeline::wasm_target_dir(&crate::project_root(), &package.target_directory);
         let remaps = toolchain::path_remaps(sh, &toolchain::versions(sh)?, &crate::project_root())?;
         let plan_cx = PlanContext {

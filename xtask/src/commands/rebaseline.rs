@@ -18,7 +18,7 @@ use crate::{flags, inputs, outputs};
 impl flags::Rebaseline {
     pub(crate) fn run(self, sh: &Shell) -> anyhow::Result<Status> {
         let loaded = inputs::load(&self.inputs)?;
-        inputs::check_change_control(sh, &loaded)?;
+        inputs::check_change_control(sh, &loaded, Some(&self.runtime.corpus))?;
         let (path, name) = inputs::resolve(&self.baseline);
         let existing = match std::fs::read_to_string(&path) {
             Ok(text) => Some(text),
@@ -55,7 +55,7 @@ impl flags::Rebaseline {
                 eprintln!("run {} of {runs}", i + 1);
             }
             let m = pipeline::measure(sh, &loaded, &runtime, &every)?;
-            outputs::write_attribution(&m.variants)?;
+            outputs::write_attribution(&loaded.subject, &m.variants)?;
             let broken = broken_variants(&m.variants);
             if !broken.is_empty() {
                 bail!("{} was not changed: the run failed\n  {}", name, broken.join("\n  "));

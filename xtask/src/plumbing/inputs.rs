@@ -86,21 +86,32 @@ pub fn policy_context(loaded: &Loaded, package: &PackageInfo) -> PolicyContext {
 /// budgets answer to more (`perf_core::change_control`): the entry records the subject's
 /// committed corpus, names an owner CODEOWNERS lists for the budgets, and cites a committed
 /// measurement document with the budgets' seed set. Budgets given by path (an experiment,
-/// a test's fixture) are checked as before and the command says what it did not check.
-pub fn check_change_control(sh: &Shell, loaded: &Loaded) -> Result<(), DocumentError> {
+/// a test's fixture) keep the general rules (their evidence a link or a committed file, a
+/// JSON one with the budgets' seeds), and the command says what it did not check.
+///
+/// `measures_with` is the corpus the command measures with, if it measures: one other than
+/// the subject's is said aloud, as its change-log record is the subject's corpus's.
+pub fn check_change_control(sh: &Shell, loaded: &Loaded, measures_with: Option<&Path>) -> Result<(), DocumentError> {
     let (b, file) = (&loaded.budgets.value, loaded.budgets.name.as_str());
     let subject = &loaded.subject;
     let subject_budgets = subject.path(Path::new(DEFAULT_BUDGETS)).display().to_string();
     if file != subject_budgets {
         eprintln!(
-            "note: change control: {file} is not subject {subject}'s budgets ({subject_budgets}): its change log's \
-             thresholds, issue and approval are checked, not who approved them, its corpus or its evidence"
+            "note: change control: {file} is not subject {subject}'s budgets ({subject_budgets}): its change log is \
+             checked for its thresholds, issue, approval and evidence, not for a code owner's approval, a corpus or a \
+             measurement document"
         );
         return check_evidence_given(sh, b, file);
     }
     let root = crate::project_root();
-    let owners = CodeOwners::parse(&std::fs::read_to_string(root.join(CODEOWNERS)).unwrap_or_default());
+    let owners = CodeOwners::parse(&std::fs::read_to_string(root.join(codeowners_file(&root))).unwrap_or_default());
     let corpus_path = subject.path(Path::new(DEFAULT_CORPUS)).display().to_string();
+    if let Some((_, measured)) = measures_with.map(resolve).filter(|(_, name)| *name != corpus_path) {
+        eprintln!(
+            "note: change control: this run measures with {measured}, not subject {subject}'s corpus ({corpus_path}), \
+             which is the one the change log records"
+        );
+    }
     let corpus_text = std::fs::read_to_string(root.join(&corpus_path))
         .map_err(|e| DocumentError::rule(&corpus_path, "", format!("cannot read the subject's corpus: {e}")))?;
     let corpus = Corpus::parse(&corpus_path, &corpus_text)?;
@@ -110,8 +121,14 @@ pub fn check_change_control(sh: &Shell, loaded: &Loaded) -> Result<(), DocumentE
     change_control::check_evidence(b, file, &pointer, &path, &text)
 }
 
-/// Where GitHub reads the code owners from (the first of its three places).
-const CODEOWNERS: &str = ".github/CODEOWNERS";
+/// Where GitHub reads the code owners from: the first of its three places that has the
+/// file (`.github/CODEOWNERS` where none does), relative to the repository root.
+pub fn codeowners_file(root: &Path) -> &'static str {
+    ["CODEOWNERS", "docs/CODEOWNERS"]
+        .into_iter()
+        .find(|f| !root.join(".github/CODEOWNERS").is_file() && root.join(f).is_file())
+        .unwrap_or(".github/CODEOWNERS")
+}
 
 /// The evidence file's text: committed (not ignored by git) and readable.
 fn read_evidence(sh: &Shell, file: &str, pointer: &str, path: &str) -> Result<String, DocumentError> {

@@ -13,6 +13,7 @@ use perf_core::record;
 use perf_core::run::{Run, VariantReport, bad_scenarios, broken_variants};
 use perf_core::status::Status;
 use perf_core::streak::StreakState;
+use perf_core::subject::Subject;
 use perf_core::summary::Summary;
 use perf_core::table;
 
@@ -38,6 +39,7 @@ pub(crate) fn conclude_and_write(
         branch: &files.branch,
         run_id: &files.run_id,
         issues_url: files.issues_url.as_deref(),
+        subject: (!loaded.subject.is_default()).then(|| loaded.subject.name()),
         measured_elsewhere: &[],
     };
     let (mut summary, report) = conclude(run, budgets, &cx, &mut streaks);
@@ -107,7 +109,7 @@ pub(crate) fn write_concluded(
             violations.join("\n  ")
         ));
     }
-    write_attribution(&summary.variants)?;
+    write_attribution(&loaded.subject, &summary.variants)?;
     write_json_atomic(&summary_path, summary)?;
     files.persist(report, streaks, out.json)?;
     let markdown = perf_core::markdown::report(summary, report);
@@ -136,7 +138,7 @@ pub(crate) fn write_concluded(
 /// nothing. Exit 0 once it is written, 2 when a variant could not be built or a scenario
 /// could not start (the partial is written first).
 pub(crate) fn write_partial(loaded: &inputs::Loaded, run: &Run, path: &Path, json: bool) -> anyhow::Result<Status> {
-    write_attribution(&run.variants)?;
+    write_attribution(&loaded.subject, &run.variants)?;
     let (full, name) = inputs::resolve(path);
     write_json_atomic(&full, run)?;
     if json {
@@ -151,12 +153,13 @@ pub(crate) fn write_partial(loaded: &inputs::Loaded, run: &Run, path: &Path, jso
     Ok(Status::Pass)
 }
 
-/// Each variant's attribution as a file of its own (`artifacts/attribution/<variant>.json`);
+/// Each variant's attribution as a file of its own (`artifacts/attribution/<variant>.json`,
+/// `artifacts/NAME/attribution/…` for subject NAME);
 /// a variant without one has its stale file removed, so no earlier run stands for this one.
-pub(crate) fn write_attribution(variants: &[VariantReport]) -> anyhow::Result<()> {
+pub(crate) fn write_attribution(subject: &Subject, variants: &[VariantReport]) -> anyhow::Result<()> {
     let root = crate::project_root();
     for v in variants {
-        let path = root.join(format!("artifacts/attribution/{}.json", v.variant.as_str()));
+        let path = root.join(subject.path(Path::new(&format!("artifacts/attribution/{}.json", v.variant.as_str()))));
         match &v.attribution {
             Some(a) => write_json_atomic(&path, a)?,
             None => match std::fs::remove_file(&path) {

@@ -12,7 +12,7 @@ use crate::support::{self, fixture, root};
 fn init_refuses_a_package_or_subject_it_cannot_onboard() {
     let owner = support::budgets_owner();
     let first_entry = ["--issue", "#14", "--approved-by", &owner];
-    let cases: [(&[&str], &str); 6] = [
+    let cases: [(&[&str], &str); 7] = [
         (&["--package", "no-such-crate", "--subject", "x"], "package no-such-crate is not a member of this workspace"),
         (&["--package", "perf-core", "--subject", "x"], "package perf-core has no cdylib target"),
         (
@@ -27,12 +27,20 @@ fn init_refuses_a_package_or_subject_it_cannot_onboard() {
              baselines/word-index/baseline_latest.json: pass --force to overwrite them",
         ),
         (
+            &["--package", "word-index", "--subject", "x", "--issue", "fourteen"],
+            "--issue \"fourteen\": expected #N or a link",
+        ),
+        (
             &["--package", "word-index", "--subject", "x", "--approved-by", "self-review"],
             "--approved-by \"self-review\" names none of the owners of .github/x/wasm_perf_budgets.json",
         ),
     ];
     for (args, expected) in cases {
-        let entry = if args.contains(&"--approved-by") { &first_entry[..2] } else { &first_entry[..] };
+        let entry = match (args.contains(&"--issue"), args.contains(&"--approved-by")) {
+            (true, _) => &first_entry[2..],
+            (_, true) => &first_entry[..2],
+            _ => &first_entry[..],
+        };
         let o = xtask(&[&["init"][..], entry, args].concat());
         assert_eq!(o.status.code(), Some(2), "{args:?}: {}", text(&o.stderr));
         assert!(text(&o.stderr).contains(expected), "{args:?}: {}", text(&o.stderr));

@@ -2,10 +2,10 @@
 //! Rust file opens with a `//!` doc saying what it is for, no file is a grab-bag
 //! (`utils.rs`, `helpers.rs`), perf-core does no IO, processes start only through xshell,
 //! tests install nothing, the `xtask` alias shows cargo's progress, README.md opens with the
-//! two commands a newcomer runs, CODEOWNERS
-//! lists every document that sets what the gate enforces; the layers (`layers.rs`), the
-//! length of functions (`function_length.rs`), the host apps (`hosts.rs`) and README.md's
-//! sample output and commands (`readme.rs`) have modules of their own.
+//! two commands a newcomer runs, CODEOWNERS lists every document that sets what the gate
+//! enforces; the layers (`layers.rs`), the length of functions (`function_length.rs`), the
+//! host apps (`hosts.rs`) and README.md's sample output and commands (`readme.rs`) have
+//! modules of their own.
 
 mod function_length;
 mod hosts;

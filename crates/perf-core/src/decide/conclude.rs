@@ -23,6 +23,8 @@ pub struct GateContext<'a> {
     pub run_id: &'a str,
     /// The repository's issues page, where the warn issues are (`None` off GitHub).
     pub issues_url: Option<&'a str>,
+    /// The subject gated, named in its warn issues' titles (`None`: the default subject).
+    pub subject: Option<&'a str>,
     /// The browsers of figures measured elsewhere (none for this tool's own run).
     pub measured_elsewhere: &'a [BrowserRan],
 }
@@ -62,6 +64,7 @@ pub fn conclude_records(
         wasm_bindgen: provenance.wasm_bindgen.as_deref(),
         runner: provenance.runner.as_deref(),
         issues_url: cx.issues_url,
+        subject: cx.subject,
         browsers: &browsers,
         attributions: &attributions,
     };
@@ -368,6 +371,7 @@ mod tests {
                 branch: "feature/x",
                 run_id: "r",
                 issues_url: None,
+                subject: None,
                 measured_elsewhere: &[],
             };
             let mut last = None;
@@ -386,7 +390,14 @@ mod tests {
     #[test]
     fn the_signature_follows_deterministic_content_only() {
         let budgets = budgets();
-        let cx = GateContext { baseline: None, branch: "main", run_id: "r", issues_url: None, measured_elsewhere: &[] };
+        let cx = GateContext {
+            baseline: None,
+            branch: "main",
+            run_id: "r",
+            issues_url: None,
+            subject: None,
+            measured_elsewhere: &[],
+        };
         let conclude_one = |m: &Measured, edit: &dyn Fn(&mut Run)| {
             let mut r = run(m);
             edit(&mut r);
@@ -411,7 +422,14 @@ mod tests {
     #[test]
     fn a_failed_pipeline_step_or_an_unbuilt_variant_fails_the_run() {
         let budgets = budgets();
-        let cx = GateContext { baseline: None, branch: "main", run_id: "r", issues_url: None, measured_elsewhere: &[] };
+        let cx = GateContext {
+            baseline: None,
+            branch: "main",
+            run_id: "r",
+            issues_url: None,
+            subject: None,
+            measured_elsewhere: &[],
+        };
         let mut excess = run(&PASSING);
         excess.pipeline.status = Status::Fail;
         assert_eq!(conclude(excess, &budgets, &cx, &mut StreakState::default()).0.verdict, Status::Fail);

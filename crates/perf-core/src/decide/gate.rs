@@ -159,6 +159,8 @@ pub struct GateInput<'a> {
     pub runner: Option<&'a str>,
     /// The repository's issues page, where the warn issues are (`None` off GitHub).
     pub issues_url: Option<&'a str>,
+    /// The subject gated, named in its warn issues' titles (`None`: the default subject).
+    pub subject: Option<&'a str>,
     /// The browsers behind the records (a run's browser environments, or the device of
     /// figures measured elsewhere), checked against the baseline's.
     pub browsers: &'a [BrowserRan],
@@ -286,7 +288,8 @@ fn streak_check(input: &GateInput, r: &Record, o: &StreakOutcome) -> Check {
         streak: Some(o.streak),
         escalate_after: Some(o.escalate_after),
         comparison: None,
-        warn_issue: (r.status == Status::Warn).then(|| WarnIssue::new(&r.metric_id, &r.profile, input.issues_url)),
+        warn_issue: (r.status == Status::Warn)
+            .then(|| WarnIssue::new(input.subject, &r.metric_id, &r.profile, input.issues_url)),
     }
 }
 
@@ -697,6 +700,7 @@ mod tests {
                     wasm_bindgen: None,
                     runner: None,
                     issues_url: None,
+                    subject: None,
                     browsers: &[],
                     attributions: &[],
                 };
@@ -790,6 +794,7 @@ mod tests {
                 wasm_bindgen: None,
                 runner: None,
                 issues_url: None,
+                subject: None,
                 browsers: &crate::run::browsers_ran(&variants),
                 attributions: &[],
             };
@@ -818,6 +823,7 @@ mod tests {
             wasm_bindgen: None,
             runner: None,
             issues_url: None,
+            subject: None,
             browsers: &[],
             attributions: &[],
         };
@@ -853,6 +859,7 @@ mod tests {
                 wasm_bindgen: None,
                 runner,
                 issues_url: None,
+                subject: None,
                 browsers: &[],
                 attributions: &[],
             };
@@ -901,6 +908,7 @@ mod tests {
             wasm_bindgen: None,
             runner: None,
             issues_url: Some("https://github.com/o/r/issues"),
+            subject: None,
             browsers: &[],
             attributions: &[],
         };

@@ -48,6 +48,14 @@ pub struct Budgets {
     pub ratchet: Option<Ratchet>,
 }
 
+/// Whether a change-log entry's `issue` names one: `#N` or a link (`https://…`).
+pub fn names_an_issue(issue: &str) -> bool {
+    let numbered = issue.strip_prefix('#').is_some_and(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()));
+    let linked =
+        (issue.starts_with("https://") || issue.starts_with("http://")) && !issue.contains(char::is_whitespace);
+    numbered || linked
+}
+
 /// The ratchet hint's rule: a metric whose baseline value leaves more than `headroom_above`
 /// of its hard budget unused gets the suggestion `baseline × (1 + suggest_headroom)`. Only
 /// a suggestion: thresholds change through the change log.
@@ -491,10 +499,7 @@ impl Budgets {
         }
         let named = |field: &Option<String>| field.as_deref().is_some_and(|s| !s.trim().is_empty());
         let issue = newest.issue.as_deref().map(str::trim).unwrap_or_default();
-        let numbered = issue.strip_prefix('#').is_some_and(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()));
-        let linked =
-            (issue.starts_with("https://") || issue.starts_with("http://")) && !issue.contains(char::is_whitespace);
-        if !numbered && !linked {
+        if !names_an_issue(issue) {
             return Err(DocumentError::rule(
                 file,
                 format!("/change_log/{}/issue", n - 1),

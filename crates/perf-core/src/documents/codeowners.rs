@@ -46,20 +46,26 @@ impl CodeOwners {
     }
 }
 
-/// Whether a CODEOWNERS pattern matches `path`, with gitignore's rules as GitHub applies
-/// them: a leading `/` or a `/` inside anchors the pattern at the root, else it matches at
-/// any depth; a trailing `/` matches a folder's contents only; `*` and `?` stay within one
-/// path component, `**` spans any; a pattern that names a folder matches all under it.
+/// Whether a CODEOWNERS pattern matches `path`, as GitHub documents its rules: a leading
+/// `/` or a `/` inside anchors the pattern at the root, else it matches at any depth; a
+/// trailing `/` matches a folder's contents only; `*` and `?` stay within one path
+/// component, `**` spans any; a pattern without a wildcard in its last component that names
+/// a folder matches everything under it, one with a wildcard there does not (`docs/*`
+/// matches `docs/a.md`, not `docs/build/b.md`).
 fn matches(pattern: &str, path: &str) -> bool {
     let folder_only = pattern.ends_with('/');
     let trimmed = pattern.trim_end_matches('/');
     let anchored = trimmed.starts_with('/') || trimmed.contains('/');
     let trimmed = trimmed.trim_start_matches('/');
+    let last_is_wild = trimmed.rsplit('/').next().is_some_and(|last| last.contains(['*', '?']));
     let parts: Vec<&str> = path.split('/').collect();
-    // The path itself or a folder it is in; a folder-only pattern matches folders only.
-    let candidates = (1..=parts.len()).filter(|&n| !folder_only || n < parts.len());
+    // The path itself, or (for a pattern that can name a folder) a folder it is in.
+    let ends = (1..=parts.len()).filter(|&n| {
+        let whole = n == parts.len();
+        (whole && !folder_only) || (!whole && !(last_is_wild && !folder_only))
+    });
     let starts: Vec<usize> = if anchored { vec![0] } else { (0..parts.len()).collect() };
-    candidates.into_iter().any(|end| {
+    ends.into_iter().any(|end| {
         starts.iter().filter(|&&start| start < end).any(|&start| glob(trimmed, &parts[start..end].join("/")))
     })
 }
@@ -73,10 +79,11 @@ fn glob(pattern: &str, text: &str) -> bool {
 fn glob_at(p: &[char], t: &[char]) -> bool {
     match p {
         [] => t.is_empty(),
-        ['*', '*', rest @ ..] => {
-            let rest = rest.strip_prefix(&['/']).unwrap_or(rest);
-            (0..=t.len()).any(|i| glob_at(rest, &t[i..]))
+        // `**/` matches no component or whole components: it resumes at a component's start.
+        ['*', '*', '/', rest @ ..] => {
+            glob_at(rest, t) || (0..t.len()).any(|i| t[i] == '/' && glob_at(rest, &t[i + 1..]))
         }
+        ['*', '*', rest @ ..] => (0..=t.len()).any(|i| glob_at(rest, &t[i..])),
         ['*', rest @ ..] => (0..=t.len()).take_while(|&i| i == 0 || t[i - 1] != '/').any(|i| glob_at(rest, &t[i..])),
         ['?', rest @ ..] => t.first().is_some_and(|&c| c != '/') && glob_at(rest, &t[1..]),
         [c, rest @ ..] => t.first() == Some(c) && glob_at(rest, &t[1..]),
@@ -120,6 +127,28 @@ docs/                     @org/docs
             assert_eq!(owners.owners_of(path), expected, "{path}");
         }
         assert!(CodeOwners::parse("/a.json @x\n").owners_of("b.json").is_empty());
+        // GitHub's documented examples, and `**/` at component boundaries only.
+        let matched =
+            |pattern: &str, path: &str| !CodeOwners::parse(&format!("{pattern} @x")).owners_of(path).is_empty();
+        for (pattern, path, expected) in [
+            ("docs/*", "docs/getting-started.md", true),
+            ("docs/*", "docs/build-app/troubleshooting.md", false),
+            ("/docs/", "docs/build-app/troubleshooting.md", true),
+            ("apps/", "src/apps/x.js", true),
+            ("/build/logs/", "build/logs/a/b.log", true),
+            ("/build/logs/", "x/build/logs/a.log", false),
+            ("**/logs", "deeply/nested/logs", true),
+            ("**/logs", "logs/a.log", true),
+            ("**/logs", "build/catlogs", false),
+            ("a/**/b", "a/x/y/b", true),
+            ("a/**/b", "a/b", true),
+            ("a/**/b", "a/xb", false),
+            ("**/wasm_perf_budgets.json", ".github/old_wasm_perf_budgets.json", false),
+            ("*.js", "src/deep/a.js", true),
+            ("/scripts/", "scripts", false),
+        ] {
+            assert_eq!(matched(pattern, path), expected, "{pattern} on {path}");
+        }
         assert!(CodeOwners::parse("/a.json @x\n/a.json\n").owners_of("a.json").is_empty(), "owners removed");
     }
 

@@ -14,10 +14,11 @@ pub const DEFAULT: &str = "default";
 /// The file whose presence in `.github/NAME/` makes NAME a subject.
 pub const POLICY_FILE: &str = "wasm_optimization_policy.json";
 
-/// Names a subject may not take: the default's, and the folders the tool keeps beside the
-/// subjects' (under `.github` and `artifacts`), which a subject's files would land in.
+/// Names a subject may not take: the folders the tool keeps beside the subjects' (under
+/// `.github` and `artifacts`), which a subject's files would land in. (`default` names the
+/// default subject.)
 const RESERVED: &[&str] =
-    &[DEFAULT, "workflows", "attribution", "cache", "compare", "logs", "partial", "screenshots", "test", "wasm"];
+    &["workflows", "attribution", "cache", "compare", "logs", "partial", "screenshots", "test", "wasm"];
 
 /// One gated crate: where its documents, baseline and outputs are.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
@@ -95,11 +96,16 @@ impl fmt::Display for Subject {
 /// (`has_default`), then one per folder of `.github` that holds one (`folders`), sorted by
 /// name. A folder whose name cannot be a subject's is an error naming it, not skipped.
 pub fn subjects(has_default: bool, folders: &[String]) -> Result<Vec<Subject>, BadName> {
-    let mut named = folders.iter().map(|f| Subject::named(f)).collect::<Result<Vec<_>, _>>()?;
+    let folder = |f: &String| match f.as_str() {
+        // `.github/default/` would be gated by no name: `--subject default` is `.github/`.
+        DEFAULT => Err(BadName { name: f.clone(), why: "the default subject's documents are in .github itself" }),
+        _ => Subject::named(f),
+    };
+    let mut named = folders.iter().map(folder).collect::<Result<Vec<_>, _>>()?;
     named.sort();
     named.dedup();
     let default = has_default.then(Subject::default_subject);
-    Ok(default.into_iter().chain(named.into_iter().filter(|s| !s.is_default())).collect())
+    Ok(default.into_iter().chain(named).collect())
 }
 
 #[cfg(test)]
@@ -146,5 +152,7 @@ mod tests {
         assert_eq!(names(subjects(false, &folders).unwrap()), ["a-crate", "word-index"]);
         let bad = subjects(true, &["Bad".to_owned()]).unwrap_err();
         assert_eq!(bad.name, "Bad");
+        let hidden = subjects(true, &["default".to_owned()]).unwrap_err();
+        assert_eq!(hidden.why, "the default subject's documents are in .github itself");
     }
 }

@@ -1,5 +1,5 @@
-//! The issue that tracks a warning metric: one per (metric, profile), found by its exact
-//! title. The gate's report carries the title (and, where the repository is known, a link
+//! The issue that tracks a warning metric: one per (subject, metric, profile), found by its
+//! exact title. The gate's report carries the title (and, where the repository is known, a link
 //! to the search for it); the workflow job that opens the issues reads the title from the
 //! report, so the convention lives here only.
 
@@ -16,9 +16,13 @@ pub struct WarnIssue {
 }
 
 impl WarnIssue {
-    /// `issues_url` is the repository's issues page (`https://github.com/o/r/issues`).
-    pub fn new(metric_id: &str, profile: &str, issues_url: Option<&str>) -> WarnIssue {
-        let title = format!("perf warn: {metric_id} ({profile})");
+    /// `issues_url` is the repository's issues page (`https://github.com/o/r/issues`);
+    /// `subject` names a subject other than the default one, whose metrics share their ids.
+    pub fn new(subject: Option<&str>, metric_id: &str, profile: &str, issues_url: Option<&str>) -> WarnIssue {
+        let title = match subject {
+            Some(subject) => format!("perf warn: {metric_id} ({profile}, {subject})"),
+            None => format!("perf warn: {metric_id} ({profile})"),
+        };
         let search_url = issues_url.map(|url| {
             let query = format!("is:issue in:title \"{title}\"");
             format!("{}?q={}", url.trim_end_matches('/'), form_encode(&query))
@@ -44,9 +48,11 @@ mod tests {
 
     #[test]
     fn the_title_names_the_metric_and_profile_and_the_link_searches_for_it() {
-        let local = WarnIssue::new("M-PERF-04A", "full-dev", None);
+        let local = WarnIssue::new(None, "M-PERF-04A", "full-dev", None);
         assert_eq!(local, WarnIssue { title: "perf warn: M-PERF-04A (full-dev)".into(), search_url: None });
-        let on_github = WarnIssue::new("M-PERF-04A", "full-dev", Some("https://github.com/o/r/issues/"));
+        let word_index = WarnIssue::new(Some("word-index"), "M-PERF-04A", "full-dev", None);
+        assert_eq!(word_index.title, "perf warn: M-PERF-04A (full-dev, word-index)");
+        let on_github = WarnIssue::new(None, "M-PERF-04A", "full-dev", Some("https://github.com/o/r/issues/"));
         assert_eq!(
             on_github.search_url.as_deref(),
             Some("https://github.com/o/r/issues?q=is%3Aissue+in%3Atitle+%22perf+warn%3A+M-PERF-04A+%28full-dev%29%22")
