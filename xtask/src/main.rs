@@ -61,7 +61,7 @@ fn run(cli: flags::Cli, matches: &ArgMatches) -> anyhow::Result<Status> {
     let sh = xshell::Shell::new()?;
     let root = project_root();
     sh.change_dir(&root);
-    let subject = |name: &Option<String>| subject_dirs::chosen(&root, name.as_deref());
+    let subject = |named: &Option<_>| subject_dirs::chosen(&root, named.as_ref());
     match cli.command {
         flags::Command::Perf(cmd) if cmd.all_subjects => (*cmd).run_every_subject(&sh, matches),
         flags::Command::Perf(mut cmd) => {

@@ -310,26 +310,34 @@ fn the_gate_writes_its_own_job_summary_and_uploads_always() {
     assert_eq!(triggers, ["pull_request", "push", "workflow_dispatch"]);
 }
 
-/// Branch protection requires one check of a fixed name, `wasm budget gate`: it needs every
-/// subject's gate job, runs whatever they did, and its script passes only when they all
-/// passed (run here with each result GitHub gives `needs.gate.result`).
+/// Branch protection requires one check of a fixed name, `wasm budget gate`, in either gate
+/// workflow: it needs every subject's gate job, runs whatever they did, and its script
+/// passes only when they all passed (run here with each result GitHub gives
+/// `needs.gate.result`).
 #[test]
 fn one_fixed_check_passes_only_when_every_subjects_gate_passed() {
-    let (_, _, regression) = workflows().into_iter().find(|(n, _, _)| n == "perf-regression.yml").unwrap();
-    let all = jobs(&regression);
+    for name in ["perf-regression.yml", "perf-regression-matrix.yml"] {
+        let (_, _, workflow) = workflows().into_iter().find(|(n, _, _)| n == name).unwrap();
+        fixed_check_of(name, &workflow);
+    }
+}
+
+/// `workflow`'s `wasm budget gate` job, run with each result of its gate jobs.
+fn fixed_check_of(name: &str, workflow: &Value) {
+    let all = jobs(workflow);
     let named: Vec<&(&str, &Value)> =
         all.iter().filter(|(_, j)| j["name"].as_str() == Some("wasm budget gate")).collect();
-    assert_eq!(named.len(), 1, "one job has the fixed name");
+    assert_eq!(named.len(), 1, "{name}: one job has the fixed name");
     let job = named[0].1;
     assert_eq!(job["needs"].as_str(), Some("gate"));
     assert_eq!(job["if"].as_str(), Some("${{ always() }}"), "it reports a failed or skipped gate too");
     let step = &steps(job)[0];
     assert_eq!(step["env"]["RESULT"].as_str(), Some("${{ needs.gate.result }}"));
-    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("gate-verdict");
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("gate-verdict-{name}"));
     std::fs::create_dir_all(&dir).unwrap();
     for (result, passes) in [("success", true), ("failure", false), ("cancelled", false), ("skipped", false)] {
         let o = run_script(&dir, &dir, step["run"].as_str().unwrap(), &[("RESULT", result)]);
-        assert_eq!(o.status.success(), passes, "needs.gate.result {result}");
+        assert_eq!(o.status.success(), passes, "{name}: needs.gate.result {result}");
     }
 }
 

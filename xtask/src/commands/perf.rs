@@ -30,7 +30,7 @@ impl flags::Perf {
         for subject in &subjects {
             eprintln!("== subject {subject}");
             let mut run = flags::Perf { all_subjects: false, ..self.clone() };
-            run.inputs.subject = Some(subject.name().to_owned());
+            run.inputs.subject = Some(subject.clone());
             run.for_subject(subject, matches);
             match run.run(sh) {
                 Ok(status) => worst = worst.worst(status),
@@ -92,11 +92,10 @@ fn select_variants<'a>(loaded: &'a inputs::Loaded, names: &[String]) -> anyhow::
 /// repro command reads the same documents.
 fn repro_command(inputs: &flags::Inputs, runtime: &flags::RuntimeArgs) -> String {
     let mut words = vec!["cargo".to_owned(), "xtask".to_owned(), "perf".to_owned()];
-    let subject = inputs.subject.as_deref().and_then(|name| Subject::named(name).ok());
-    if let Some(subject) = subject.as_ref().filter(|s| !s.is_default()) {
+    let subject = inputs.subject.clone().unwrap_or_else(Subject::default_subject);
+    if !subject.is_default() {
         words.extend(["--subject".to_owned(), subject.name().to_owned()]);
     }
-    let subject = subject.unwrap_or_else(Subject::default_subject);
     let paths = [
         ("--policy", &inputs.policy, flags::DEFAULT_POLICY),
         ("--budgets", &inputs.budgets, flags::DEFAULT_BUDGETS),

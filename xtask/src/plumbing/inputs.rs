@@ -36,10 +36,7 @@ pub struct Loaded {
 }
 
 pub fn load(inputs: &Inputs) -> anyhow::Result<Loaded> {
-    let subject = match &inputs.subject {
-        Some(name) => Subject::named(name).map_err(|e| anyhow::anyhow!("--subject: {e}"))?,
-        None => Subject::default_subject(),
-    };
+    let subject = inputs.subject.clone().unwrap_or_else(Subject::default_subject);
     let budgets = read(&inputs.budgets, Budgets::parse)?;
     let policy = read(&inputs.policy, Policy::parse)?;
     let package = inputs.package.clone().unwrap_or_else(|| policy.value.package.clone());

@@ -7,12 +7,19 @@ use std::path::PathBuf;
 
 use clap::Args;
 use perf_core::corpus::BrowserKind;
+use perf_core::subject::Subject;
 
 /// The committed input documents, relative to the workspace root.
 pub const DEFAULT_POLICY: &str = ".github/wasm_optimization_policy.json";
 pub const DEFAULT_BUDGETS: &str = ".github/wasm_perf_budgets.json";
 pub const DEFAULT_CORPUS: &str = ".github/wasm_benchmark_corpus.json";
 pub const DEFAULT_BASELINE: &str = "baselines/baseline_latest.json";
+
+/// `--subject`'s value: a name a subject can have (whether the repository has it is checked
+/// once the command runs, `subject_dirs::chosen`).
+fn subject_name(name: &str) -> Result<Subject, String> {
+    Subject::named(name).map_err(|e| e.to_string())
+}
 
 /// The two input documents every command reads, and the subject they belong to.
 #[derive(Debug, Clone, Args)]
@@ -21,8 +28,8 @@ pub struct Inputs {
     /// baselines/NAME/ and its outputs in artifacts/NAME/, under the file names the path
     /// flags default to (a path flag given explicitly wins). Default: the subject whose
     /// documents are in .github/ itself. `cargo xtask subjects` lists them.
-    #[arg(long, value_name = "NAME")]
-    pub subject: Option<String>,
+    #[arg(long, value_name = "NAME", value_parser = subject_name)]
+    pub subject: Option<Subject>,
     /// The optimization policy: how each variant is built.
     #[arg(long, default_value = DEFAULT_POLICY)]
     pub policy: PathBuf,

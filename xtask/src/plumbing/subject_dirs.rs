@@ -26,11 +26,8 @@ pub(crate) fn list(root: &Path) -> anyhow::Result<Vec<Subject>> {
 
 /// The subject `--subject` names, the default one without it; refused where the repository
 /// has no policy for it.
-pub(crate) fn chosen(root: &Path, name: Option<&str>) -> anyhow::Result<Subject> {
-    let subject = match name {
-        Some(name) => Subject::named(name).map_err(|e| anyhow::anyhow!("--subject: {e}"))?,
-        None => return Ok(Subject::default_subject()),
-    };
+pub(crate) fn chosen(root: &Path, named: Option<&Subject>) -> anyhow::Result<Subject> {
+    let Some(subject) = named.cloned() else { return Ok(Subject::default_subject()) };
     let policy = subject.path(Path::new(DEFAULT_POLICY));
     if !root.join(&policy).is_file() {
         let known = list(root).map(|l| l.iter().map(|s| s.name().to_owned()).collect::<Vec<_>>().join(", "));

@@ -137,6 +137,14 @@ fn figures_measured_elsewhere_are_gated_by_the_same_rules() {
     assert!(mobile.environment.starts_with("mobile-android: Pixel 6a"), "{}", mobile.environment);
     assert_eq!(mobile.seed_set, [11, 29, 42, 73, 101]);
     assert!(mobile.commands[0].starts_with("farm-run --device pixel-6a"));
+    // The warning's issue, as the report carries it, also for a subject other than the
+    // default (its title names the subject).
+    let mut report = read_json(&dir.join("report.json"));
+    assert_schema("wasm_perf_regression_report.schema.json", &report);
+    let warned = report["checks"].as_array_mut().unwrap().iter_mut().find(|c| c["warn_issue"].is_object());
+    let issue = perf_core::warn_issue::WarnIssue::new(Some("word-index"), "M-PERF-02B", "core-min", None);
+    warned.unwrap()["warn_issue"]["title"] = serde_json::json!(issue.title);
+    assert_schema("wasm_perf_regression_report.schema.json", &report);
     let raw = s.records.iter().find(|r| r.metric_id == "M-PERF-01A").unwrap();
     assert_eq!((raw.value, raw.status, raw.seed_set.len()), (Some(22273.0), Status::Pass, 0));
     assert_eq!(s.records.len(), 2, "only what the document measured");

@@ -19,7 +19,7 @@ fn init_refuses_a_package_or_subject_it_cannot_onboard() {
             &["--package", "word-index", "--subject", "Word_Index"],
             r#"--subject: subject "Word_Index": expected lowercase letters, digits and hyphens"#,
         ),
-        (&["--package", "word-index", "--subject", "cache"], "the tool keeps a folder of that name"),
+        (&["--package", "word-index", "--subject", "cache"], "the name is taken: the tool keeps a folder of it"),
         (
             &["--package", "word-index"],
             "subject word-index already has .github/word-index/wasm_optimization_policy.json, \

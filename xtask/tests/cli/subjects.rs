@@ -85,7 +85,10 @@ fn subject_moves_the_default_paths_and_an_explicit_flag_wins() {
             "nope",
             "error: --subject nope: .github/nope/wasm_optimization_policy.json does not exist; this repository's subjects: default, word-index",
         ),
-        ("../x", r#"error: --subject: subject "../x": expected lowercase letters, digits and hyphens"#),
+        (
+            "../x",
+            r#"error: invalid value '../x' for '--subject <NAME>': subject "../x": expected lowercase letters, digits and hyphens"#,
+        ),
     ] {
         let o = xtask(&["corpus", "check", "--subject", name]);
         assert_eq!(o.status.code(), Some(2), "{name}: {}", text(&o.stderr));

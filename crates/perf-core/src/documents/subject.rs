@@ -15,10 +15,10 @@ pub const DEFAULT: &str = "default";
 pub const POLICY_FILE: &str = "wasm_optimization_policy.json";
 
 /// Names a subject may not take: the folders the tool keeps beside the subjects' (under
-/// `.github` and `artifacts`), which a subject's files would land in. (`default` names the
-/// default subject.)
+/// `.github` and `artifacts`), which a subject's files would land in, and `all` (the
+/// rebaseline workflow's input for every subject). (`default` names the default subject.)
 const RESERVED: &[&str] =
-    &["workflows", "attribution", "cache", "compare", "logs", "partial", "screenshots", "test", "wasm"];
+    &["all", "workflows", "attribution", "cache", "compare", "logs", "partial", "screenshots", "test", "wasm"];
 
 /// One gated crate: where its documents, baseline and outputs are.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
@@ -55,7 +55,9 @@ impl Subject {
             return bad("expected lowercase letters, digits and hyphens, not starting with a hyphen");
         }
         if RESERVED.contains(&name) {
-            return bad("the tool keeps a folder of that name beside the subjects'");
+            return bad(
+                "the name is taken: the tool keeps a folder of it beside the subjects', or it stands for every subject",
+            );
         }
         Ok(Subject { name: name.to_owned() })
     }
